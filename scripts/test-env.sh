@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Creates (once, cached in .cache/) the Python tools that wharf's tests compare against:
+# pinned peers (tabulate 0.10.0 as avail_wheels uses it, pip, uv, virtualenv) in a venv.
+# Prints the `export` lines to eval: WHARF_TEST_PYTHON and WHARF_TEST_REQUIRE_PEERS.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cache="$repo/.cache"
+venv="$cache/test-venv"
+stamp="$venv/.wharf-tools-v1"
+if [ ! -f "$stamp" ]; then
+  rm -rf "$venv"
+  python3 -m venv "$venv" >&2
+  # The machine's own PIP_* settings (find-links, config files) must not leak into the setup.
+  env -u PIP_FIND_LINKS -u PIP_CONFIG_FILE -u PIP_NO_INDEX -u PIP_INDEX_URL \
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+    'pip==24.2' 'tabulate==0.10.0' 'packaging==21.3' 'pyparsing==3.1.4' \
+    'virtualenv==20.26.6' 'uv==0.9.5' >&2
+  touch "$stamp"
+fi
+echo "export WHARF_TEST_PYTHON=$venv/bin/python"
+echo "export WHARF_TEST_REQUIRE_PEERS=1"
