@@ -1,0 +1,497 @@
+//! Installed distributions: listing a site-packages directory, uninstalling, `pip freeze`.
+//!
+//! Implements the reading side of [recording installed projects] (`.dist-info` directories
+//! with `METADATA`, `RECORD`, `INSTALLER`, `REQUESTED`, PEP 610 `direct_url.json`). Legacy
+//! `.egg-info` directories and `.egg-link` editables are not listed.
+//!
+//! [recording installed projects]: https://packaging.python.org/en/latest/specifications/recording-installed-packages/
+
+use std::collections::HashSet;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use rayon::prelude::*;
+
+use crate::install::{InstallError, InstallOptions, InstallOutput, Plan, install};
+use crate::layout::Layout;
+use crate::metadata::{Headers, normalize_name};
+use crate::record::{self, RecordEntry};
+
+/// An error while reading an installed distribution.
+#[derive(Debug, thiserror::Error)]
+pub enum InstalledError {
+    /// A file could not be read (the message names it).
+    #[error(transparent)]
+    Io(#[from] io::Error),
+    /// The `.dist-info` directory has no `METADATA`.
+    #[error("`{dist_info}` has no `METADATA`")]
+    MissingMetadata {
+        /// The `.dist-info` directory.
+        dist_info: PathBuf,
+    },
+    /// `METADATA` has no `Version`.
+    #[error("`{dist_info}/METADATA` has no `Version`")]
+    MissingVersion {
+        /// The `.dist-info` directory.
+        dist_info: PathBuf,
+    },
+    /// The distribution has no `RECORD`, so its files are unknown and it cannot be
+    /// uninstalled (pip refuses too; reinstalling it over itself repairs it).
+    #[error("cannot uninstall `{dist_info}`: it has no `RECORD` file, so its files are unknown")]
+    MissingRecord {
+        /// The `.dist-info` directory.
+        dist_info: PathBuf,
+    },
+    /// `RECORD` is not valid CSV.
+    #[error("invalid `RECORD` in `{dist_info}`")]
+    Record {
+        /// The `.dist-info` directory.
+        dist_info: PathBuf,
+        /// The CSV error.
+        #[source]
+        source: csv::Error,
+    },
+}
+
+/// A distribution installed in a site-packages directory (a `.dist-info` directory).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstalledDist {
+    /// `Name` from `METADATA`, spelled as there (pip's `raw_name`), ex) `MarkupSafe`; the
+    /// directory name's project part when `METADATA` has none.
+    pub name: String,
+    /// `Version` from `METADATA`, as written, ex) `1.26.4+computecanada`.
+    pub version: String,
+    /// The `.dist-info` directory.
+    pub path: PathBuf,
+    /// Whether `REQUESTED` exists (the user asked for it, it is not only a dependency).
+    pub requested: bool,
+    /// The first line of `INSTALLER`, ex) `pip`, `uv`, `wharf`.
+    pub installer: Option<String>,
+    /// Every `Requires-Dist` of `METADATA` (PEP 508 strings, unparsed).
+    pub requires_dist: Vec<String>,
+    /// `Requires-Python` of `METADATA`.
+    pub requires_python: Option<String>,
+}
+
+impl InstalledDist {
+    /// Reads the `.dist-info` directory `dist_info` (`METADATA` headers, `INSTALLER`, whether
+    /// `REQUESTED` exists).
+    ///
+    /// Errors: [`InstalledError::MissingMetadata`], [`InstalledError::MissingVersion`], and
+    /// [`InstalledError::Io`] when a file exists but cannot be read.
+    pub fn read(dist_info: &Path) -> Result<Self, InstalledError> {
+        let metadata = match std::fs::read(dist_info.join("METADATA")) {
+            Ok(bytes) => bytes,
+            Err(error) if error.kind() == io::ErrorKind::NotFound => {
+                return Err(InstalledError::MissingMetadata {
+                    dist_info: dist_info.to_path_buf(),
+                });
+            }
+            Err(_) => fs_err::read(dist_info.join("METADATA"))?,
+        };
+        let headers = Headers::parse(&String::from_utf8_lossy(&metadata));
+        let name = match headers.get("Name").filter(|name| !name.is_empty()) {
+            Some(name) => name.to_string(),
+            None => dist_info
+                .file_name()
+                .and_then(|name| name.to_str())
+                .and_then(|name| name.strip_suffix(".dist-info"))
+                .map(|stem| stem.split_once('-').map_or(stem, |(name, _)| name))
+                .map(normalize_name)
+                .unwrap_or_default(),
+        };
+        let version = headers
+            .get("Version")
+            .filter(|version| !version.is_empty())
+            .ok_or_else(|| InstalledError::MissingVersion {
+                dist_info: dist_info.to_path_buf(),
+            })?
+            .to_string();
+        let installer = match std::fs::read_to_string(dist_info.join("INSTALLER")) {
+            Ok(text) => text.lines().next().map(|line| line.trim().to_string()),
+            Err(_) => None,
+        };
+        Ok(Self {
+            name,
+            version,
+            path: dist_info.to_path_buf(),
+            requested: dist_info.join("REQUESTED").exists(),
+            installer,
+            requires_dist: headers.get_all("Requires-Dist"),
+            requires_python: headers.get("Requires-Python").map(str::to_string),
+        })
+    }
+
+    /// The PEP 503 normalized name, ex) `markupsafe`.
+    pub fn normalized_name(&self) -> String {
+        normalize_name(&self.name)
+    }
+
+    /// The directory that holds the `.dist-info` directory (`RECORD` paths are relative
+    /// to it).
+    pub fn site_packages(&self) -> &Path {
+        self.path.parent().unwrap_or(&self.path)
+    }
+
+    /// The rows of `RECORD`.
+    ///
+    /// Errors: [`InstalledError::MissingRecord`], [`InstalledError::Record`] (invalid CSV),
+    /// [`InstalledError::Io`].
+    pub fn record(&self) -> Result<Vec<RecordEntry>, InstalledError> {
+        let path = self.path.join("RECORD");
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(error) if error.kind() == io::ErrorKind::NotFound => {
+                return Err(InstalledError::MissingRecord {
+                    dist_info: self.path.clone(),
+                });
+            }
+            Err(_) => fs_err::read(&path)?,
+        };
+        record::parse_record(&bytes).map_err(|source| InstalledError::Record {
+            dist_info: self.path.clone(),
+            source,
+        })
+    }
+
+    /// The absolute, lexically normalized paths of the files listed in `RECORD`
+    /// (`../../../bin/x` resolved against [`Self::site_packages`]). Same errors as
+    /// [`Self::record`].
+    pub fn files(&self) -> Result<Vec<PathBuf>, InstalledError> {
+        let site_packages = self.site_packages();
+        Ok(self
+            .record()?
+            .into_iter()
+            .map(|entry| record::normalize_path(&site_packages.join(entry.path)))
+            .collect())
+    }
+}
+
+/// The distributions found in one or more site-packages directories.
+#[derive(Debug, Default)]
+pub struct SitePackages {
+    /// The readable distributions: directories in the order given, `.dist-info` names
+    /// sorted within each; a project found twice is kept only the first time (as
+    /// `importlib.metadata` and pip do).
+    pub dists: Vec<InstalledDist>,
+    /// The `.dist-info` directories that could not be read (one bad directory does not stop
+    /// the listing).
+    pub errors: Vec<InstalledError>,
+}
+
+impl SitePackages {
+    /// Scans `directories` (ex) purelib and platlib) for `*.dist-info` directories and reads
+    /// them in parallel (on the current rayon pool). A directory that does not exist is
+    /// skipped.
+    ///
+    /// Errors: [`InstalledError::Io`] when a directory exists but cannot be listed.
+    pub fn scan<P: AsRef<Path>>(
+        directories: impl IntoIterator<Item = P>,
+    ) -> Result<Self, InstalledError> {
+        let mut seen_directories: HashSet<PathBuf> = HashSet::new();
+        let mut candidates: Vec<PathBuf> = Vec::new();
+        for directory in directories {
+            let directory = directory.as_ref();
+            if !seen_directories.insert(directory.to_path_buf()) {
+                continue;
+            }
+            let entries = match fs_err::read_dir(directory) {
+                Ok(entries) => entries,
+                Err(error) if error.kind() == io::ErrorKind::NotFound => continue,
+                Err(error) => return Err(error.into()),
+            };
+            let mut found = Vec::new();
+            for entry in entries {
+                let entry = entry?;
+                let is_dist_info = entry
+                    .file_name()
+                    .to_str()
+                    .is_some_and(|name| name.ends_with(".dist-info"));
+                if is_dist_info && entry.file_type()?.is_dir() {
+                    found.push(entry.path());
+                }
+            }
+            found.sort();
+            candidates.extend(found);
+        }
+        let read: Vec<Result<InstalledDist, InstalledError>> = candidates
+            .par_iter()
+            .map(|path| InstalledDist::read(path))
+            .collect();
+        let mut site_packages = Self::default();
+        let mut names: HashSet<String> = HashSet::new();
+        for result in read {
+            match result {
+                Ok(dist) => {
+                    if names.insert(dist.normalized_name()) {
+                        site_packages.dists.push(dist);
+                    }
+                }
+                Err(error) => site_packages.errors.push(error),
+            }
+        }
+        Ok(site_packages)
+    }
+
+    /// The distribution of project `name` (compared PEP 503 normalized).
+    pub fn get(&self, name: &str) -> Option<&InstalledDist> {
+        let normalized = normalize_name(name);
+        self.dists
+            .iter()
+            .find(|dist| dist.normalized_name() == normalized)
+    }
+}
+
+/// Uninstalls `dists` as one transaction: every file in their `RECORD`s (and each `.py`
+/// file's `__pycache__` entries), their `.dist-info` directories, and the directories this
+/// leaves empty (never a scheme directory of `layout` or one of its ancestors). Paths of a
+/// `RECORD` outside the scheme directories are left alone, with a warning.
+///
+/// Errors: as [`crate::install()`]; on error nothing is removed.
+pub fn uninstall(
+    dists: &[InstalledDist],
+    layout: &Layout,
+    options: &InstallOptions,
+) -> Result<InstallOutput, InstallError> {
+    install(
+        &Plan {
+            remove: dists.to_vec(),
+            install: Vec::new(),
+        },
+        layout,
+        options,
+    )
+}
+
+/// Options of [`freeze`], mirroring `pip freeze`'s.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FreezeOptions {
+    /// `--all`: do not skip pip (and, on Python < 3.12, setuptools, distribute and wheel).
+    pub all: bool,
+    /// The environment's Python `(major, minor)`: pip 24.2 skips setuptools, distribute and
+    /// wheel only below 3.12.
+    pub python_version: (u8, u8),
+    /// `--exclude NAME`: more projects to skip (compared PEP 503 normalized).
+    pub exclude: Vec<String>,
+}
+
+/// `pip freeze` (pip 24.2, `operations/freeze.py`) for `dists`: one entry per project, the
+/// first distribution of a project winning, sorted by the lowercased `Name`; skipping
+/// `python`, `wsgiref` and `argparse` always, `pip` unless `all`, and `setuptools`,
+/// `distribute`, `wheel` too on Python < 3.12 unless `all`. Each entry is
+/// [`freeze_requirement`]; an editable one spans two lines.
+pub fn freeze(dists: &[InstalledDist], options: &FreezeOptions) -> Vec<String> {
+    let mut skip: HashSet<String> = ["python", "wsgiref", "argparse"]
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    if !options.all {
+        skip.insert("pip".to_string());
+        if options.python_version < (3, 12) {
+            for name in ["setuptools", "distribute", "wheel"] {
+                skip.insert(name.to_string());
+            }
+        }
+    }
+    skip.extend(options.exclude.iter().map(|name| normalize_name(name)));
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut kept: Vec<&InstalledDist> = dists
+        .iter()
+        .filter(|dist| seen.insert(dist.normalized_name()))
+        .collect();
+    kept.sort_by_key(|dist| dist.name.to_lowercase());
+    kept.into_iter()
+        .filter(|dist| !skip.contains(&dist.normalized_name()))
+        .map(freeze_requirement)
+        .collect()
+}
+
+/// The `pip freeze` line of one distribution: `Name==version` with the version in PEP 440
+/// normal form (`1.0.0-beta1` → `1.0.0b1`, local version kept), `Name===version` when it is
+/// not a valid PEP 440 version, `Name @ url` for a PEP 610 direct URL (archive, directory or
+/// VCS), and for an editable install the two lines
+/// `# Editable install with no version control (Name==version)` and `-e /path` (pip names
+/// the VCS remote when the project is a checkout; that is not done here).
+pub fn freeze_requirement(dist: &InstalledDist) -> String {
+    let name_version = match pep440_rs::Version::from_str(&dist.version) {
+        Ok(version) => format!("{}=={version}", dist.name),
+        Err(_) => format!("{}==={}", dist.name, dist.version),
+    };
+    match direct_url(&dist.path) {
+        Some(DirectUrl::Editable { location }) => {
+            format!("# Editable install with no version control ({name_version})\n-e {location}")
+        }
+        Some(DirectUrl::Reference(url)) => format!("{} @ {url}", dist.name),
+        None => name_version,
+    }
+}
+
+/// A PEP 610 `direct_url.json`, as pip's freeze uses it.
+enum DirectUrl {
+    /// `dir_info.editable` with a `file:` URL: the project directory.
+    Editable { location: String },
+    /// The direct reference after `Name @ `.
+    Reference(String),
+}
+
+fn direct_url(dist_info: &Path) -> Option<DirectUrl> {
+    let text = std::fs::read_to_string(dist_info.join("direct_url.json")).ok()?;
+    let value: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let url = value.get("url")?.as_str()?;
+    let infos = ["archive_info", "dir_info", "vcs_info"]
+        .iter()
+        .filter(|key| value.get(**key).is_some_and(serde_json::Value::is_object))
+        .count();
+    if infos != 1 {
+        return None;
+    }
+    let mut fragments: Vec<String> = Vec::new();
+    let mut reference = url.to_string();
+    if let Some(vcs) = value.get("vcs_info") {
+        let kind = vcs.get("vcs")?.as_str()?;
+        let commit = vcs.get("commit_id")?.as_str()?;
+        reference = format!("{kind}+{url}@{commit}");
+    } else if let Some(archive) = value.get("archive_info") {
+        if let Some(hash) = archive.get("hash").and_then(serde_json::Value::as_str) {
+            hash.split_once('=')?;
+            fragments.push(hash.to_string());
+        }
+    } else if let Some(directory) = value.get("dir_info")
+        && directory
+            .get("editable")
+            .and_then(serde_json::Value::as_bool)
+            .unwrap_or(false)
+    {
+        let path = url.strip_prefix("file://")?;
+        return Some(DirectUrl::Editable {
+            location: percent_decode(path.strip_prefix("localhost").unwrap_or(path)),
+        });
+    }
+    if let Some(subdirectory) = value
+        .get("subdirectory")
+        .and_then(serde_json::Value::as_str)
+    {
+        fragments.push(format!("subdirectory={subdirectory}"));
+    }
+    if !fragments.is_empty() {
+        reference.push('#');
+        reference.push_str(&fragments.join("&"));
+    }
+    Some(DirectUrl::Reference(reference))
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        if bytes[index] == b'%'
+            && let Some(byte) = text
+                .get(index + 1..index + 3)
+                .and_then(|hex| u8::from_str_radix(hex, 16).ok())
+        {
+            out.push(byte);
+            index += 3;
+            continue;
+        }
+        out.push(bytes[index]);
+        index += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dist(name: &str, version: &str) -> InstalledDist {
+        InstalledDist {
+            name: name.to_string(),
+            version: version.to_string(),
+            path: PathBuf::from(format!("/nonexistent/{name}-{version}.dist-info")),
+            requested: false,
+            installer: None,
+            requires_dist: Vec::new(),
+            requires_python: None,
+        }
+    }
+
+    #[test]
+    fn freeze_sorts_skips_and_normalizes_like_pip() {
+        let dists = vec![
+            dist("six", "1.16.0"),
+            dist("MarkupSafe", "2.1.5"),
+            dist("pip", "24.2"),
+            dist("setuptools", "70.0"),
+            dist("numpy", "1.26.4+ComputeCanada"),
+            dist("beta", "1.0.0-beta1"),
+            dist("legacy", "not a version"),
+            dist("Six", "0.1"),
+        ];
+        let options = FreezeOptions {
+            all: false,
+            python_version: (3, 11),
+            exclude: vec![],
+        };
+        assert_eq!(
+            freeze(&dists, &options),
+            [
+                "beta==1.0.0b1",
+                "legacy===not a version",
+                "MarkupSafe==2.1.5",
+                "numpy==1.26.4+computecanada",
+                "six==1.16.0"
+            ]
+        );
+        let options = FreezeOptions {
+            all: false,
+            python_version: (3, 12),
+            exclude: vec!["Six".into()],
+        };
+        let lines = freeze(&dists, &options);
+        assert!(lines.contains(&"setuptools==70.0".to_string()));
+        assert!(!lines.iter().any(|line| line.starts_with("six")));
+        assert!(!lines.iter().any(|line| line.starts_with("pip")));
+    }
+
+    #[test]
+    fn freeze_direct_urls() {
+        let root = tempfile::tempdir().unwrap();
+        let write = |name: &str, json: &str| {
+            let path = root.path().join(format!("{name}-1.0.dist-info"));
+            fs_err::create_dir(&path).unwrap();
+            fs_err::write(path.join("direct_url.json"), json).unwrap();
+            InstalledDist {
+                path,
+                ..dist(name, "1.0")
+            }
+        };
+        let archive = write(
+            "a",
+            r#"{"url": "https://x/a-1.0.tar.gz", "archive_info": {"hash": "sha256=ab"}}"#,
+        );
+        assert_eq!(
+            freeze_requirement(&archive),
+            "a @ https://x/a-1.0.tar.gz#sha256=ab"
+        );
+        let vcs = write(
+            "b",
+            r#"{"url": "https://g/b.git", "vcs_info": {"vcs": "git", "commit_id": "123"}, "subdirectory": "s"}"#,
+        );
+        assert_eq!(
+            freeze_requirement(&vcs),
+            "b @ git+https://g/b.git@123#subdirectory=s"
+        );
+        let editable = write(
+            "c",
+            r#"{"url": "file:///home/me/my%20c", "dir_info": {"editable": true}}"#,
+        );
+        assert_eq!(
+            freeze_requirement(&editable),
+            "# Editable install with no version control (c==1.0)\n-e /home/me/my c"
+        );
+        let invalid = write("d", r#"{"url": "x"}"#);
+        assert_eq!(freeze_requirement(&invalid), "d==1.0");
+    }
+}
