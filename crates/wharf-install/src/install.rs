@@ -1198,7 +1198,7 @@ impl Removal {
             transaction.back_up(&self.dist_info)?;
             removed += 1;
         }
-        let roots = layout.roots();
+        let roots = layout.kept_directories();
         let site_packages = self.dist_info.parent().unwrap_or(&self.dist_info);
         let protected = |directory: &Path| {
             roots

@@ -68,7 +68,7 @@ impl Layout {
         })
     }
 
-    /// Directories that are never removed when emptied by an uninstall.
+    /// The scheme directories: files of a `RECORD` outside them are never removed.
     pub(crate) fn roots(&self) -> [&Path; 5] {
         [
             &self.purelib,
@@ -77,5 +77,11 @@ impl Layout {
             &self.data,
             &self.headers,
         ]
+    }
+
+    /// Directories that are never removed when an uninstall empties them (nor are their
+    /// ancestors). The headers base is not one: like `share/…`, it goes when emptied.
+    pub(crate) fn kept_directories(&self) -> [&Path; 4] {
+        [&self.purelib, &self.platlib, &self.scripts, &self.data]
     }
 }

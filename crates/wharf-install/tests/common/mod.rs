@@ -1,0 +1,114 @@
+//! Test helpers: tiny synthetic wheels and snapshots of directory trees.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use zip::write::SimpleFileOptions;
+
+/// Builds a wheel file member by member.
+pub struct WheelBuilder {
+    members: Vec<(String, Vec<u8>, u32, bool)>,
+}
+
+impl WheelBuilder {
+    /// A wheel with `METADATA` and `WHEEL` for `name` `version` in `{dist_info}`.
+    pub fn new(dist_info: &str, name: &str, version: &str, purelib: bool) -> Self {
+        let mut builder = Self {
+            members: Vec::new(),
+        };
+        builder = builder.file(
+            &format!("{dist_info}/METADATA"),
+            format!(
+                "Metadata-Version: 2.1\nName: {name}\nVersion: {version}\nRequires-Python: >=3.8\n\
+                 Requires-Dist: six (>=1.0)\nProvides-Extra: test\n\nLong description\nName: not-this\n"
+            )
+            .as_bytes(),
+        );
+        builder.file(
+            &format!("{dist_info}/WHEEL"),
+            format!(
+                "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: {purelib}\n\
+                 Tag: cp39-cp39-manylinux_2_17_x86_64\n"
+            )
+            .as_bytes(),
+        )
+    }
+
+    /// Adds a regular file (mode 0o644, deflated).
+    pub fn file(self, name: &str, content: &[u8]) -> Self {
+        self.member(name, content, 0o644, true)
+    }
+
+    /// Adds a member with a mode; `deflate: false` stores it uncompressed.
+    pub fn member(mut self, name: &str, content: &[u8], mode: u32, deflate: bool) -> Self {
+        self.members
+            .push((name.to_string(), content.to_vec(), mode, deflate));
+        self
+    }
+
+    /// Writes the wheel to `path`.
+    pub fn write(&self, path: &Path) -> PathBuf {
+        let file = std::fs::File::create(path).unwrap();
+        let mut writer = zip::ZipWriter::new(file);
+        for (name, content, mode, deflate) in &self.members {
+            let options = SimpleFileOptions::default()
+                .compression_method(if *deflate {
+                    zip::CompressionMethod::Deflated
+                } else {
+                    zip::CompressionMethod::Stored
+                })
+                .unix_permissions(*mode);
+            writer.start_file(name.as_str(), options).unwrap();
+            writer.write_all(content).unwrap();
+        }
+        writer.finish().unwrap();
+        path.to_path_buf()
+    }
+}
+
+/// One entry of a tree snapshot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Node {
+    /// A directory and its mode.
+    Directory(u32),
+    /// A file, its mode and content.
+    File(u32, Vec<u8>),
+    /// A symlink and its target.
+    Symlink(PathBuf),
+}
+
+/// Every path below `root` (relative), with kind, mode and content.
+pub fn snapshot(root: &Path) -> BTreeMap<PathBuf, Node> {
+    let mut nodes = BTreeMap::new();
+    walk(root, root, &mut nodes);
+    nodes
+}
+
+fn walk(root: &Path, directory: &Path, nodes: &mut BTreeMap<PathBuf, Node>) {
+    for entry in std::fs::read_dir(directory).unwrap() {
+        let entry = entry.unwrap();
+        let path = entry.path();
+        let relative = path.strip_prefix(root).unwrap().to_path_buf();
+        let metadata = std::fs::symlink_metadata(&path).unwrap();
+        let mode = metadata.permissions().mode();
+        if metadata.file_type().is_symlink() {
+            nodes.insert(relative, Node::Symlink(std::fs::read_link(&path).unwrap()));
+        } else if metadata.is_dir() {
+            nodes.insert(relative, Node::Directory(mode));
+            walk(root, &path, nodes);
+        } else {
+            nodes.insert(relative, Node::File(mode, std::fs::read(&path).unwrap()));
+        }
+    }
+}
+
+/// Paths of a snapshot, for readable assertion failures.
+pub fn paths(nodes: &BTreeMap<PathBuf, Node>) -> Vec<String> {
+    nodes
+        .keys()
+        .map(|path| path.to_string_lossy().into_owned())
+        .collect()
+}

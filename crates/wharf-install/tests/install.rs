@@ -1,0 +1,449 @@
+//! Installing, upgrading and uninstalling small synthetic wheels in a venv-shaped tree.
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use common::{WheelBuilder, paths, snapshot};
+use sha2::Digest;
+use wharf_install::{
+    FreezeOptions, InstallError, InstallOptions, Layout, Plan, SitePackages, WheelError,
+    WheelInstall, freeze, install, install_wheels, read_metadata, uninstall,
+};
+
+struct Environment {
+    _root: tempfile::TempDir,
+    prefix: PathBuf,
+    wheels: PathBuf,
+    layout: Layout,
+}
+
+fn environment() -> Environment {
+    let root = tempfile::tempdir().unwrap();
+    let prefix = root.path().join("env");
+    let wheels = root.path().join("wheels");
+    std::fs::create_dir_all(&wheels).unwrap();
+    let layout = Layout::for_venv(&prefix, (3, 11));
+    std::fs::create_dir_all(&layout.purelib).unwrap();
+    std::fs::create_dir_all(&layout.scripts).unwrap();
+    Environment {
+        _root: root,
+        prefix,
+        wheels,
+        layout,
+    }
+}
+
+fn options() -> InstallOptions {
+    InstallOptions {
+        threads: 2,
+        ..InstallOptions::default()
+    }
+}
+
+/// `demo` version `version`: a package, a console and a gui entry point, `.data` files of
+/// every scheme, a `#!python` script, and a stale `RECORD` with wrong hashes.
+fn demo_wheel(directory: &Path, version: &str) -> PathBuf {
+    let dist_info = format!("demo-{version}.dist-info");
+    WheelBuilder::new(&dist_info, "Demo", version, true)
+        .file(
+            "demo/__init__.py",
+            format!("VERSION = '{version}'\n").as_bytes(),
+        )
+        .file("demo/cli.py", b"def main():\n    return 0\n")
+        .file(
+            &format!("demo/only_in_{}.py", version.replace('.', "_")),
+            b"",
+        )
+        .member("demo/bin/helper.sh", b"#!/bin/sh\necho hi\n", 0o755, true)
+        .file(
+            &format!("{dist_info}/entry_points.txt"),
+            b"[console_scripts]\ndemo = demo.cli:main\nDemo-Upper = demo.cli:main [extra]\n\
+              [gui_scripts]\ndemo-gui = demo.cli:main\n",
+        )
+        .file(
+            &format!("{dist_info}/RECORD"),
+            b"demo/__init__.py,sha256=stale,1\n",
+        )
+        .member(
+            &format!("demo-{version}.data/scripts/tool"),
+            b"#!python\nprint('tool')\n",
+            0o755,
+            true,
+        )
+        .file(
+            &format!("demo-{version}.data/scripts/demo"),
+            b"setuptools wrapper, skipped",
+        )
+        .file(
+            &format!("demo-{version}.data/data/share/demo/readme.txt"),
+            b"data\n",
+        )
+        .file(
+            &format!("demo-{version}.data/headers/demo.h"),
+            b"int demo;\n",
+        )
+        .file(
+            &format!("demo-{version}.data/platlib/demo_native.py"),
+            b"x = 1\n",
+        )
+        .write(&directory.join(format!("demo-{version}-py3-none-any.whl")))
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    format!(
+        "sha256={}",
+        data_encoding::BASE64URL_NOPAD.encode(&sha2::Sha256::digest(bytes))
+    )
+}
+
+fn mode(path: &Path) -> u32 {
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[test]
+fn installs_every_scheme_with_scripts_and_record() {
+    let env = environment();
+    let wheel = demo_wheel(&env.wheels, "1.0");
+    let output =
+        install_wheels(&[WheelInstall::new(&wheel, true)], &env.layout, &options()).unwrap();
+    assert_eq!(output.installed.len(), 1);
+    assert_eq!(output.installed[0].name, "Demo");
+    let site = &env.layout.purelib;
+    let dist_info = site.join("demo-1.0.dist-info");
+    assert_eq!(output.installed[0].dist_info, dist_info);
+
+    // Files in their schemes.
+    assert_eq!(
+        std::fs::read_to_string(site.join("demo/__init__.py")).unwrap(),
+        "VERSION = '1.0'\n"
+    );
+    assert!(site.join("demo_native.py").is_file());
+    assert_eq!(
+        std::fs::read_to_string(env.prefix.join("share/demo/readme.txt")).unwrap(),
+        "data\n"
+    );
+    assert!(
+        env.prefix
+            .join("include/site/python3.11/Demo/demo.h")
+            .is_file()
+    );
+
+    // Modes: the executable bit of the archive is kept, launchers are executable.
+    assert_eq!(mode(&site.join("demo/bin/helper.sh")) & 0o111, 0o111);
+    assert_eq!(mode(&site.join("demo/cli.py")) & 0o111, 0);
+    let python = env.layout.python.to_string_lossy().into_owned();
+    let tool = env.prefix.join("bin/tool");
+    assert_eq!(
+        std::fs::read_to_string(&tool).unwrap(),
+        format!("#!{python}\nprint('tool')\n")
+    );
+    assert_eq!(mode(&tool) & 0o111, 0o111);
+    let launcher = std::fs::read_to_string(env.prefix.join("bin/demo")).unwrap();
+    assert!(launcher.starts_with(&format!("#!{python}\n")), "{launcher}");
+    assert!(launcher.contains("from demo.cli import main\n"));
+    assert!(launcher.contains("sys.exit(main())"));
+    assert_eq!(mode(&env.prefix.join("bin/demo")) & 0o555, 0o555);
+    assert!(env.prefix.join("bin/Demo-Upper").is_file());
+    assert!(env.prefix.join("bin/demo-gui").is_file());
+
+    // INSTALLER, REQUESTED.
+    assert_eq!(
+        std::fs::read_to_string(dist_info.join("INSTALLER")).unwrap(),
+        "wharf\n"
+    );
+    assert!(dist_info.join("REQUESTED").is_file());
+
+    // RECORD: every installed file, real hashes, sorted, CRLF, relative to site-packages.
+    let record = std::fs::read_to_string(dist_info.join("RECORD")).unwrap();
+    assert!(record.ends_with("\r\n"));
+    let mut listed: Vec<String> = Vec::new();
+    for line in record.split("\r\n").filter(|line| !line.is_empty()) {
+        let fields: Vec<&str> = line.split(',').collect();
+        let path = fields[0];
+        listed.push(path.to_string());
+        if path == "demo-1.0.dist-info/RECORD" {
+            assert_eq!(&fields[1..], ["", ""]);
+            continue;
+        }
+        let bytes = std::fs::read(site.join(path)).unwrap();
+        assert_eq!(fields[1], sha256(&bytes), "{path}");
+        assert_eq!(fields[2], bytes.len().to_string(), "{path}");
+    }
+    let mut sorted = listed.clone();
+    sorted.sort();
+    assert_eq!(listed, sorted);
+    let expected = [
+        "../../../bin/Demo-Upper",
+        "../../../bin/demo",
+        "../../../bin/demo-gui",
+        "../../../bin/tool",
+        "../../../include/site/python3.11/Demo/demo.h",
+        "../../../share/demo/readme.txt",
+        "demo-1.0.dist-info/INSTALLER",
+        "demo-1.0.dist-info/METADATA",
+        "demo-1.0.dist-info/RECORD",
+        "demo-1.0.dist-info/REQUESTED",
+        "demo-1.0.dist-info/WHEEL",
+        "demo-1.0.dist-info/entry_points.txt",
+        "demo/__init__.py",
+        "demo/bin/helper.sh",
+        "demo/cli.py",
+        "demo/only_in_1_0.py",
+        "demo_native.py",
+    ];
+    assert_eq!(listed, expected);
+
+    // Nothing else was left behind (no staging directory).
+    let site_entries: Vec<String> = std::fs::read_dir(site)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    let mut site_entries = site_entries;
+    site_entries.sort();
+    assert_eq!(
+        site_entries,
+        ["demo", "demo-1.0.dist-info", "demo_native.py"]
+    );
+
+    // Listing and freeze see it.
+    let installed = SitePackages::scan([site]).unwrap();
+    assert!(installed.errors.is_empty());
+    let dist = installed.get("DEMO").unwrap();
+    assert_eq!(dist.version, "1.0");
+    assert!(dist.requested);
+    assert_eq!(dist.installer.as_deref(), Some("wharf"));
+    assert_eq!(dist.requires_dist, ["six (>=1.0)"]);
+    let frozen = freeze(
+        &installed.dists,
+        &FreezeOptions {
+            all: false,
+            python_version: (3, 11),
+            exclude: vec![],
+        },
+    );
+    assert_eq!(frozen, ["Demo==1.0"]);
+}
+
+#[test]
+fn platlib_root_and_separate_lib_dirs() {
+    let env = environment();
+    let mut layout = env.layout.clone();
+    layout.platlib = env.prefix.join("lib64/python3.11/site-packages");
+    let wheel = WheelBuilder::new("native-2.0.dist-info", "native", "2.0", false)
+        .file("native/_speedups.so", b"\x7fELF")
+        .file("native-2.0.data/purelib/native_pure.py", b"")
+        .write(&env.wheels.join("native-2.0-cp311-cp311-linux_x86_64.whl"));
+    install_wheels(&[WheelInstall::new(&wheel, false)], &layout, &options()).unwrap();
+    let dist_info = layout.platlib.join("native-2.0.dist-info");
+    assert!(layout.platlib.join("native/_speedups.so").is_file());
+    assert!(layout.purelib.join("native_pure.py").is_file());
+    assert!(!dist_info.join("REQUESTED").exists());
+    let record = std::fs::read_to_string(dist_info.join("RECORD")).unwrap();
+    assert!(
+        record.contains("../../../lib/python3.11/site-packages/native_pure.py,"),
+        "{record}"
+    );
+    assert!(record.contains("native/_speedups.so,"));
+}
+
+#[test]
+fn reinstall_replaces_the_installed_version() {
+    let env = environment();
+    let v1 = demo_wheel(&env.wheels, "1.0");
+    let v2 = demo_wheel(&env.wheels, "2.0");
+    install_wheels(&[WheelInstall::new(&v1, true)], &env.layout, &options()).unwrap();
+    // Plan does not list the old version: it is found and removed anyway.
+    let output = install_wheels(&[WheelInstall::new(&v2, true)], &env.layout, &options()).unwrap();
+    assert_eq!(output.removed.len(), 1);
+    assert_eq!(output.removed[0].version, "1.0");
+    let site = &env.layout.purelib;
+    assert!(!site.join("demo-1.0.dist-info").exists());
+    assert!(!site.join("demo/only_in_1_0.py").exists());
+    assert!(site.join("demo/only_in_2_0.py").exists());
+    let installed = SitePackages::scan([site]).unwrap();
+    assert_eq!(installed.dists.len(), 1);
+    assert_eq!(installed.dists[0].version, "2.0");
+}
+
+#[test]
+fn corrupt_wheel_in_staging_leaves_the_tree_byte_identical() {
+    let env = environment();
+    let v1 = demo_wheel(&env.wheels, "1.0");
+    install_wheels(&[WheelInstall::new(&v1, true)], &env.layout, &options()).unwrap();
+    let before = snapshot(&env.prefix);
+
+    // A valid zip whose stored member fails its CRC check when extracted.
+    let corrupt = env.wheels.join("broken-1.0-py3-none-any.whl");
+    WheelBuilder::new("broken-1.0.dist-info", "broken", "1.0", true)
+        .member("broken/data.txt", b"CORRUPT-ME-PAYLOAD", 0o644, false)
+        .write(&corrupt);
+    let mut bytes = std::fs::read(&corrupt).unwrap();
+    let at = bytes
+        .windows(18)
+        .position(|window| window == b"CORRUPT-ME-PAYLOAD")
+        .unwrap();
+    bytes[at] = b'X';
+    std::fs::write(&corrupt, bytes).unwrap();
+
+    let v2 = demo_wheel(&env.wheels, "2.0");
+    let error = install_wheels(
+        &[
+            WheelInstall::new(&v2, true),
+            WheelInstall::new(&corrupt, true),
+        ],
+        &env.layout,
+        &options(),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&error, InstallError::Extract { member, .. } if member == "broken/data.txt"),
+        "{error:?}"
+    );
+    let after = snapshot(&env.prefix);
+    assert_eq!(paths(&before), paths(&after));
+    assert!(before == after, "contents or modes changed");
+}
+
+#[test]
+fn conflict_during_commit_rolls_back_removals_and_moves() {
+    let env = environment();
+    let v1 = demo_wheel(&env.wheels, "1.0");
+    install_wheels(&[WheelInstall::new(&v1, true)], &env.layout, &options()).unwrap();
+    // A directory where a later wheel of the plan has a file.
+    std::fs::create_dir_all(env.layout.purelib.join("zz_conflict.py/inner")).unwrap();
+    std::fs::write(env.layout.purelib.join("zz_conflict.py/inner/x"), b"keep").unwrap();
+    let before = snapshot(&env.prefix);
+
+    let v2 = demo_wheel(&env.wheels, "2.0");
+    let conflicting = WheelBuilder::new("zz-1.0.dist-info", "zz", "1.0", true)
+        .file("zz_conflict.py", b"")
+        .write(&env.wheels.join("zz-1.0-py3-none-any.whl"));
+    let installed = SitePackages::scan([&env.layout.purelib]).unwrap();
+    let plan = Plan {
+        remove: installed.dists.clone(),
+        install: vec![
+            WheelInstall::new(&v2, true),
+            WheelInstall::new(&conflicting, true),
+        ],
+    };
+    let error = install(&plan, &env.layout, &options()).unwrap_err();
+    assert!(matches!(error, InstallError::Conflict { .. }), "{error:?}");
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "cannot install `{}`: a directory is in the way of a file of the wheel",
+            env.layout.purelib.join("zz_conflict.py").display()
+        )
+    );
+    let after = snapshot(&env.prefix);
+    assert_eq!(paths(&before), paths(&after));
+    assert!(before == after, "contents or modes changed");
+}
+
+#[test]
+fn cancel_rolls_back() {
+    let env = environment();
+    let before = snapshot(&env.prefix);
+    let wheel = demo_wheel(&env.wheels, "1.0");
+    let options = InstallOptions {
+        cancel: Some(Arc::new(AtomicBool::new(true))),
+        ..options()
+    };
+    let error =
+        install_wheels(&[WheelInstall::new(&wheel, true)], &env.layout, &options).unwrap_err();
+    assert!(matches!(error, InstallError::Cancelled), "{error:?}");
+    assert!(before == snapshot(&env.prefix));
+}
+
+#[test]
+fn uninstall_removes_every_recorded_file_and_emptied_directories() {
+    let env = environment();
+    let before = snapshot(&env.prefix);
+    let wheel = demo_wheel(&env.wheels, "1.0");
+    install_wheels(&[WheelInstall::new(&wheel, true)], &env.layout, &options()).unwrap();
+    // A bytecode file written later by the interpreter, not in RECORD.
+    let cache = env.layout.purelib.join("demo/__pycache__");
+    std::fs::create_dir(&cache).unwrap();
+    std::fs::write(cache.join("cli.cpython-311.pyc"), b"pyc").unwrap();
+    std::fs::write(cache.join("cli.cpython-312.opt-1.pyc"), b"pyc").unwrap();
+
+    let installed = SitePackages::scan([&env.layout.purelib]).unwrap();
+    let dist = installed.get("demo").unwrap();
+    let files = dist.files().unwrap();
+    assert_eq!(files.len(), 17);
+    let output = uninstall(std::slice::from_ref(dist), &env.layout, &options()).unwrap();
+    assert_eq!(output.removed.len(), 1);
+    for file in files {
+        assert!(!file.exists(), "{} still exists", file.display());
+    }
+    // The environment is back to its empty skeleton: `bin` and site-packages stay, `share`,
+    // `include` and the package directories are gone.
+    assert_eq!(paths(&before), paths(&snapshot(&env.prefix)));
+}
+
+#[test]
+fn read_metadata_matches_dist_info_by_normalized_name() {
+    let env = environment();
+    let wheel = WheelBuilder::new(
+        "foo.bar-1.0.dist-info",
+        "Foo.Bar",
+        "1.0+computecanada",
+        true,
+    )
+    .file("foo_bar/__init__.py", b"")
+    .write(
+        &env.wheels
+            .join("Foo_Bar-1.0+computecanada-py3-none-any.whl"),
+    );
+    let metadata = read_metadata(&wheel).unwrap();
+    assert_eq!(metadata.name, "Foo.Bar");
+    assert_eq!(metadata.version, "1.0+computecanada");
+    assert_eq!(metadata.requires_dist, ["six (>=1.0)"]);
+    assert_eq!(metadata.requires_python.as_deref(), Some(">=3.8"));
+    assert_eq!(metadata.provides_extra, ["test"]);
+}
+
+#[test]
+fn err_read_metadata_without_dist_info() {
+    let env = environment();
+    let wheel = WheelBuilder::new("other-1.0.dist-info", "other", "1.0", true)
+        .write(&env.wheels.join("foo-1.0-py3-none-any.whl"));
+    let error = read_metadata(&wheel).unwrap_err();
+    assert!(matches!(error, WheelError::DistInfoNotFound { .. }));
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "wheel `{}` has no `.dist-info` directory for `foo` (found: other-1.0.dist-info)",
+            wheel.display()
+        )
+    );
+}
+
+#[test]
+fn err_read_metadata_not_a_zip() {
+    let env = environment();
+    let wheel = env.wheels.join("foo-1.0-py3-none-any.whl");
+    std::fs::write(&wheel, b"not a zip").unwrap();
+    let error = read_metadata(&wheel).unwrap_err();
+    assert!(matches!(error, WheelError::Zip { .. }), "{error:?}");
+}
+
+#[test]
+fn err_unsafe_member_path() {
+    let env = environment();
+    let before = snapshot(&env.prefix);
+    let wheel = WheelBuilder::new("evil-1.0.dist-info", "evil", "1.0", true)
+        .file("evil-1.0.data/data/../../outside", b"")
+        .write(&env.wheels.join("evil-1.0-py3-none-any.whl"));
+    let error =
+        install_wheels(&[WheelInstall::new(&wheel, true)], &env.layout, &options()).unwrap_err();
+    assert!(
+        matches!(error, InstallError::UnsafePath { .. }),
+        "{error:?}"
+    );
+    assert!(before == snapshot(&env.prefix));
+}
