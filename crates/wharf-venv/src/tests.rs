@@ -1,0 +1,337 @@
+//! Venv creation against a fake base interpreter (a shell script in a temp prefix).
+
+use super::*;
+use std::os::unix::fs::PermissionsExt as _;
+
+/// The probe answer of a CPython 3.11.7 installed at `/opt/py`.
+const BASE_PROBE: &str = include_str!("fixtures/probe-cpython-3.11-base.json");
+
+struct Fixture {
+    dir: tempfile::TempDir,
+    info: InterpreterInfo,
+}
+
+impl Fixture {
+    /// A temp dir holding `opt/py/bin/python3.11` (a script) and the matching probe answer.
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let prefix = dir.path().join("opt/py");
+        let executable = prefix.join("bin/python3.11");
+        fs_err::create_dir_all(executable.parent().unwrap()).unwrap();
+        fs_err::write(&executable, "#!/bin/sh\necho fake python\n").unwrap();
+        fs_err::set_permissions(&executable, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let json = BASE_PROBE.replace("/opt/py", &prefix.display().to_string());
+        let info = serde_json::from_str(&json).unwrap();
+        Self { dir, info }
+    }
+
+    fn path(&self, relative: &str) -> PathBuf {
+        self.dir.path().join(relative)
+    }
+
+    /// Runs `check` with insta filtering the temp dir to `[TEMP]`.
+    fn snapshot(&self, check: impl FnOnce()) {
+        let mut settings = insta::Settings::clone_current();
+        settings.add_filter(
+            &regex_escape(&self.dir.path().display().to_string()),
+            "[TEMP]",
+        );
+        settings.bind(check);
+    }
+}
+
+fn regex_escape(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            let escape = "\\.+*?()|[]{}^$#&-~".contains(c);
+            escape.then_some('\\').into_iter().chain(std::iter::once(c))
+        })
+        .collect()
+}
+
+/// Every path under `root`, sorted, with link targets and file modes.
+fn tree(root: &Path) -> String {
+    let mut lines = Vec::new();
+    walk(root, root, &mut lines);
+    lines.sort();
+    lines.join("\n")
+}
+
+fn walk(root: &Path, dir: &Path, lines: &mut Vec<String>) {
+    for entry in fs_err::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        let path = entry.path();
+        let relative = path.strip_prefix(root).unwrap().display().to_string();
+        let metadata = fs_err::symlink_metadata(&path).unwrap();
+        if metadata.is_symlink() {
+            let target = fs_err::read_link(&path).unwrap();
+            lines.push(format!("{relative} -> {}", target.display()));
+        } else if metadata.is_dir() {
+            lines.push(format!("{relative}/"));
+            walk(root, &path, lines);
+        } else {
+            lines.push(format!(
+                "{relative} ({:o})",
+                metadata.permissions().mode() & 0o777
+            ));
+        }
+    }
+}
+
+#[test]
+fn layout_and_files() {
+    let fixture = Fixture::new();
+    let root = fixture.path("work/env");
+    let layout = create_venv(&root, &fixture.info, &VenvOptions::default()).unwrap();
+    assert_eq!(layout.root, root);
+    assert_eq!(layout.python, root.join("bin/python"));
+    assert_eq!(layout.purelib, root.join("lib/python3.11/site-packages"));
+    assert_eq!(layout.platlib, layout.purelib);
+    assert_eq!(layout.scripts, root.join("bin"));
+    assert_eq!(layout.include, root.join("include/python3.11"));
+    assert_eq!(layout.data, root);
+    // The links resolve to the base interpreter.
+    assert_eq!(
+        fs_err::canonicalize(&layout.python).unwrap(),
+        fs_err::canonicalize(fixture.path("opt/py/bin/python3.11")).unwrap()
+    );
+    // Nothing is left beside the venv.
+    let siblings: Vec<_> = fs_err::read_dir(fixture.path("work"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name())
+        .collect();
+    assert_eq!(siblings, vec![std::ffi::OsString::from("env")]);
+
+    fixture.snapshot(|| {
+        insta::assert_snapshot!("tree", tree(&root));
+        insta::assert_snapshot!(
+            "pyvenv_cfg",
+            fs_err::read_to_string(root.join("pyvenv.cfg")).unwrap()
+        );
+        insta::assert_snapshot!(
+            "activate",
+            fs_err::read_to_string(root.join("bin/activate")).unwrap()
+        );
+        insta::assert_snapshot!(
+            "activate_fish",
+            fs_err::read_to_string(root.join("bin/activate.fish")).unwrap()
+        );
+        insta::assert_snapshot!(
+            "activate_csh",
+            fs_err::read_to_string(root.join("bin/activate.csh")).unwrap()
+        );
+    });
+}
+
+#[test]
+fn pyvenv_cfg_with_options() {
+    let fixture = Fixture::new();
+    let root = fixture.path("env");
+    let options = VenvOptions {
+        prompt: Some("it's mine".to_owned()),
+        system_site_packages: true,
+        symlinks: false,
+        ..VenvOptions::default()
+    };
+    create_venv(&root, &fixture.info, &options).unwrap();
+    fixture.snapshot(|| {
+        insta::assert_snapshot!(fs_err::read_to_string(root.join("pyvenv.cfg")).unwrap(), @r#"
+        home = [TEMP]/opt/py/bin
+        include-system-site-packages = true
+        version = 3.11.7
+        prompt = "it's mine"
+        executable = [TEMP]/opt/py/bin/python3.11
+        command = wharf venv --python [TEMP]/opt/py/bin/python3.11 --system-site-packages --copies --prompt 'it'\''s mine' [TEMP]/env
+        "#);
+    });
+    // Copies, not links, all executable.
+    for name in ["python", "python3", "python3.11"] {
+        let metadata = fs_err::symlink_metadata(root.join("bin").join(name)).unwrap();
+        assert!(metadata.is_file(), "{name}");
+        assert_eq!(metadata.permissions().mode() & 0o777, 0o755, "{name}");
+    }
+    let activate = fs_err::read_to_string(root.join("bin/activate")).unwrap();
+    assert!(activate.contains(r"VIRTUAL_ENV_PROMPT='it'\''s mine'"));
+}
+
+#[test]
+fn relative_path_with_dots_is_normalized() {
+    let fixture = Fixture::new();
+    fs_err::create_dir_all(fixture.path("a")).unwrap();
+    let root = fixture.path("a/../b/./env");
+    let layout = create_venv(&root, &fixture.info, &VenvOptions::default()).unwrap();
+    assert_eq!(layout.root, fixture.path("b/env"));
+    assert!(fixture.path("b/env/pyvenv.cfg").is_file());
+}
+
+#[test]
+fn venv_interpreter_links_to_its_base() {
+    let mut fixture = Fixture::new();
+    // The probe of a venv's python: sys.executable is the venv's, the base is /opt/py.
+    fixture.info.prefix = fixture.path("other-env");
+    fixture.info.executable = fixture.path("other-env/bin/python");
+    let root = fixture.path("env");
+    create_venv(&root, &fixture.info, &VenvOptions::default()).unwrap();
+    assert_eq!(
+        fs_err::read_link(root.join("bin/python3.11")).unwrap(),
+        fixture.path("opt/py/bin/python3.11")
+    );
+    assert_eq!(
+        fs_err::read_link(root.join("bin/python")).unwrap(),
+        Path::new("python3.11")
+    );
+}
+
+#[test]
+fn existing_empty_directory_is_used() {
+    let fixture = Fixture::new();
+    let root = fixture.path("env");
+    fs_err::create_dir(&root).unwrap();
+    create_venv(&root, &fixture.info, &VenvOptions::default()).unwrap();
+    assert!(root.join("bin/activate").is_file());
+}
+
+#[test]
+fn existing_venv_is_updated_and_keeps_packages() {
+    let fixture = Fixture::new();
+    let root = fixture.path("env");
+    let layout = create_venv(&root, &fixture.info, &VenvOptions::default()).unwrap();
+    let package = layout.purelib.join("mypkg/__init__.py");
+    fs_err::create_dir_all(package.parent().unwrap()).unwrap();
+    fs_err::write(&package, "").unwrap();
+
+    let options = VenvOptions {
+        system_site_packages: true,
+        ..VenvOptions::default()
+    };
+    create_venv(&root, &fixture.info, &options).unwrap();
+    assert!(package.is_file());
+    let cfg = fs_err::read_to_string(root.join("pyvenv.cfg")).unwrap();
+    assert!(cfg.contains("include-system-site-packages = true"));
+    assert_eq!(
+        fs_err::read_link(root.join("lib64")).unwrap(),
+        Path::new("lib")
+    );
+}
+
+#[test]
+fn clear_empties_an_existing_venv() {
+    let fixture = Fixture::new();
+    let root = fixture.path("env");
+    let layout = create_venv(&root, &fixture.info, &VenvOptions::default()).unwrap();
+    let package = layout.purelib.join("mypkg.py");
+    fs_err::write(&package, "").unwrap();
+    let options = VenvOptions {
+        clear: true,
+        ..VenvOptions::default()
+    };
+    create_venv(&root, &fixture.info, &options).unwrap();
+    assert!(!package.exists());
+    assert!(layout.purelib.is_dir());
+}
+
+#[test]
+fn clear_empties_a_non_venv_directory() {
+    let fixture = Fixture::new();
+    let root = fixture.path("data");
+    fs_err::create_dir_all(root.join("sub")).unwrap();
+    fs_err::write(root.join("sub/file.txt"), "x").unwrap();
+    let options = VenvOptions {
+        clear: true,
+        ..VenvOptions::default()
+    };
+    create_venv(&root, &fixture.info, &options).unwrap();
+    assert!(!root.join("sub").exists());
+    assert!(root.join("pyvenv.cfg").is_file());
+}
+
+#[test]
+fn err_not_empty() {
+    let fixture = Fixture::new();
+    let root = fixture.path("project");
+    fs_err::create_dir(&root).unwrap();
+    fs_err::write(root.join("notes.txt"), "keep me").unwrap();
+    let error = create_venv(&root, &fixture.info, &VenvOptions::default()).unwrap_err();
+    fixture.snapshot(|| {
+        insta::assert_snapshot!(error, @"refusing to create a venv in `[TEMP]/project`: the directory is not empty and is not a venv (no `pyvenv.cfg`)");
+        insta::assert_snapshot!(error.hint().unwrap(), @"use `--clear` to delete its contents first, or choose a new directory such as `[TEMP]/project/venv`");
+    });
+    assert_eq!(
+        fs_err::read_to_string(root.join("notes.txt")).unwrap(),
+        "keep me"
+    );
+    assert_eq!(fs_err::read_dir(&root).unwrap().count(), 1);
+}
+
+#[test]
+fn err_not_a_directory() {
+    let fixture = Fixture::new();
+    let root = fixture.path("file");
+    fs_err::write(&root, "").unwrap();
+    let error = create_venv(&root, &fixture.info, &VenvOptions::default()).unwrap_err();
+    assert!(matches!(error, VenvError::NotADirectory { .. }), "{error}");
+}
+
+#[test]
+fn err_path_separator() {
+    let fixture = Fixture::new();
+    let error =
+        create_venv(&fixture.path("a:b"), &fixture.info, &VenvOptions::default()).unwrap_err();
+    fixture.snapshot(|| {
+        insta::assert_snapshot!(error, @"cannot create a venv at `[TEMP]/a:b`: it contains `:`, the PATH separator");
+    });
+}
+
+#[test]
+fn err_interpreter_missing() {
+    let fixture = Fixture::new();
+    fs_err::remove_file(fixture.path("opt/py/bin/python3.11")).unwrap();
+    let root = fixture.path("env");
+    let error = create_venv(&root, &fixture.info, &VenvOptions::default()).unwrap_err();
+    fixture.snapshot(|| {
+        insta::assert_snapshot!(error, @"the base interpreter `[TEMP]/opt/py/bin/python3.11` does not exist");
+    });
+    assert!(!root.exists());
+}
+
+#[test]
+fn err_clear_would_remove_interpreter() {
+    let fixture = Fixture::new();
+    let options = VenvOptions {
+        clear: true,
+        ..VenvOptions::default()
+    };
+    let error = create_venv(&fixture.path("opt"), &fixture.info, &options).unwrap_err();
+    assert!(
+        matches!(error, VenvError::ClearWouldRemoveInterpreter { .. }),
+        "{error}"
+    );
+    assert!(fixture.path("opt/py/bin/python3.11").is_file());
+}
+
+#[test]
+fn failure_half_way_leaves_nothing() {
+    let mut fixture = Fixture::new();
+    // A "base interpreter" that is a directory: staging starts, then copying it fails.
+    let base = fixture.path("opt/py/bin/python3.11-dir");
+    fs_err::create_dir_all(&base).unwrap();
+    fixture.info.executable.clone_from(&base);
+    fixture.info.base_executable = base;
+    let options = VenvOptions {
+        symlinks: false,
+        ..VenvOptions::default()
+    };
+    let root = fixture.path("work/env");
+    let error = create_venv(&root, &fixture.info, &options).unwrap_err();
+    assert!(matches!(error, VenvError::Io { .. }), "{error}");
+    assert!(!root.exists());
+    assert_eq!(fs_err::read_dir(fixture.path("work")).unwrap().count(), 0);
+}
+
+#[test]
+fn python_repr_matches_python() {
+    assert_eq!(python_repr("env"), "'env'");
+    assert_eq!(python_repr("it's"), "\"it's\"");
+    assert_eq!(python_repr("a'b\"c"), r#"'a\'b"c'"#);
+    assert_eq!(python_repr("tab\there\\"), r"'tab\there\\'");
+}
