@@ -280,9 +280,13 @@ impl InterpreterInfo {
     /// at [`VENV_BASE_PLACEHOLDER`], else the POSIX layout (`lib/pythonX.Y/site-packages`…).
     pub fn venv_paths(&self, root: &Path) -> SchemePaths {
         let relative = |path: &Path| -> Option<PathBuf> {
-            path.strip_prefix(VENV_BASE_PLACEHOLDER)
-                .ok()
-                .map(|rest| root.join(rest))
+            let rest = path.strip_prefix(VENV_BASE_PLACEHOLDER).ok()?;
+            // `root.join("")` would add a trailing slash to `data`.
+            Some(if rest.as_os_str().is_empty() {
+                root.to_owned()
+            } else {
+                root.join(rest)
+            })
         };
         if let Some(scheme) = &self.venv_scheme
             && let (Some(purelib), Some(platlib), Some(scripts), Some(data), Some(include)) = (
@@ -673,7 +677,7 @@ mod tests {
         );
         assert_eq!(paths.include, Path::new("/new/include/python3.11"));
         assert_eq!(paths.scripts, Path::new("/new/bin"));
-        assert_eq!(paths.data, Path::new("/new"));
+        assert_eq!(paths.data.as_os_str(), "/new");
         info.venv_scheme = None;
         assert_eq!(info.venv_paths(Path::new("/new")), paths);
     }
