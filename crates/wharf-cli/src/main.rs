@@ -1,2 +1,5 @@
-//! The `wharf` binary.
-fn main() {}
+//! The `wharf` binary (also installed as `avail_wheels`): all logic lives in the library.
+
+fn main() -> std::process::ExitCode {
+    wharf_cli::main()
+}

@@ -100,9 +100,9 @@ impl Catalogue {
                 find_links.0.iter().enumerate().map(scan_one).collect()
             } else {
                 match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
-                    Ok(pool) => pool.install(|| {
-                        find_links.0.par_iter().enumerate().map(scan_one).collect()
-                    }),
+                    Ok(pool) => {
+                        pool.install(|| find_links.0.par_iter().enumerate().map(scan_one).collect())
+                    }
                     Err(_) => find_links.0.iter().enumerate().map(scan_one).collect(),
                 }
             };
@@ -160,7 +160,10 @@ fn walk<F>(
     }
     files.sort();
     for path in files {
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
         if !name.ends_with(".whl") {
             warnings.push(ScanWarning::NotAWheel { path });
             continue;
@@ -194,7 +197,10 @@ mod tests {
     fn scan_parses_reports_and_skips() {
         let root = tempfile::tempdir().unwrap();
         let r = root.path();
-        touch(r, "v3/numpy-2.0.0+computecanada-cp311-cp311-linux_x86_64.whl");
+        touch(
+            r,
+            "v3/numpy-2.0.0+computecanada-cp311-cp311-linux_x86_64.whl",
+        );
         touch(r, "v3/sub/scipy-1.14.0-cp311-cp311-linux_x86_64.whl");
         touch(r, "generic/numpy-1.0.tar.gz");
         touch(r, "generic/bad-name.whl");
@@ -206,7 +212,10 @@ mod tests {
             .iter()
             .map(|e| (e.filename.name.to_string(), e.find_link))
             .collect();
-        assert_eq!(names, [("numpy".into(), 0), ("scipy".into(), 0), ("six".into(), 1)]);
+        assert_eq!(
+            names,
+            [("numpy".into(), 0), ("scipy".into(), 0), ("six".into(), 1)]
+        );
         let warnings: Vec<_> = catalogue
             .warnings
             .iter()

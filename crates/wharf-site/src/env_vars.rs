@@ -93,6 +93,12 @@ impl SiteEnv {
         }
     }
 
+    /// Any variable by name, for `${VAR}` references inside requirements files (pip's
+    /// rule); the one read of arbitrary variables, made on demand.
+    pub fn lookup(name: &str) -> Option<String> {
+        std::env::var(name).ok()
+    }
+
     /// The wheelhouse root: [`WHEELHOUSE`] or [`DEFAULT_WHEELHOUSE`].
     pub fn wheelhouse(&self) -> PathBuf {
         self.wheelhouse

@@ -124,14 +124,22 @@ mod tests {
     fn filter_archs_by_suffix_in_arch_order() {
         let links = FindLinks::from_paths(["/w/g/x86-64-v3", "/w/g/generic", "/w/generic"]);
         let kept = links.filter_archs(&["generic".into(), "x86-64-v3".into()]);
-        let paths: Vec<_> = kept.iter().map(|l| l.path.to_string_lossy().into_owned()).collect();
+        let paths: Vec<_> = kept
+            .iter()
+            .map(|l| l.path.to_string_lossy().into_owned())
+            .collect();
         assert_eq!(paths, ["/w/g/generic", "/w/generic", "/w/g/x86-64-v3"]);
     }
 
     #[test]
     fn walk_takes_second_level_only() {
         let root = tempfile::tempdir().unwrap();
-        for d in ["generic/generic", "gentoo2023/x86-64-v3", "gentoo2023/generic", "nix/avx2/deeper"] {
+        for d in [
+            "generic/generic",
+            "gentoo2023/x86-64-v3",
+            "gentoo2023/generic",
+            "nix/avx2/deeper",
+        ] {
             std::fs::create_dir_all(root.path().join(d)).unwrap();
         }
         std::fs::write(root.path().join("generic/a-1.0-py3-none-any.whl"), "").unwrap();
@@ -139,9 +147,23 @@ mod tests {
         let links = FindLinks::walk_wheelhouse(root.path(), &mut warnings);
         let rel: Vec<_> = links
             .iter()
-            .map(|l| l.path.strip_prefix(root.path()).unwrap().to_string_lossy().into_owned())
+            .map(|l| {
+                l.path
+                    .strip_prefix(root.path())
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned()
+            })
             .collect();
-        assert_eq!(rel, ["generic/generic", "gentoo2023/generic", "gentoo2023/x86-64-v3", "nix/avx2"]);
+        assert_eq!(
+            rel,
+            [
+                "generic/generic",
+                "gentoo2023/generic",
+                "gentoo2023/x86-64-v3",
+                "nix/avx2"
+            ]
+        );
         assert!(warnings.is_empty());
     }
 

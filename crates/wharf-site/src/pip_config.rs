@@ -107,10 +107,17 @@ mod tests {
         let config = PipConfig::parse(Path::new("pip.conf"), SITE).unwrap();
         assert_eq!(
             config.find_links("wheel").unwrap(),
-            ["/w/gentoo2023/x86-64-v3", "/w/gentoo2023/generic", "/w/generic"]
+            [
+                "/w/gentoo2023/x86-64-v3",
+                "/w/gentoo2023/generic",
+                "/w/generic"
+            ]
         );
         assert_eq!(config.find_links("install").unwrap(), ["/w/a", "/w/b"]);
-        assert_eq!(config.get("install", "constraint").unwrap(), "/c/constraints.txt");
+        assert_eq!(
+            config.get("install", "constraint").unwrap(),
+            "/c/constraints.txt"
+        );
     }
 
     #[test]
@@ -135,6 +142,10 @@ mod tests {
     #[test]
     fn err_not_ini() {
         let err = PipConfig::parse(Path::new("pip.conf"), "[wheel\nfind-links = /a\n").unwrap_err();
-        assert!(err.to_string().starts_with("cannot parse pip config `pip.conf`"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("cannot parse pip config `pip.conf`"),
+            "{err}"
+        );
     }
 }

@@ -21,7 +21,9 @@ impl FromStr for PythonVersion {
         let parse = |p: Option<&str>| p.and_then(|p| p.parse::<u8>().ok());
         match (parse(parts.next()), parse(parts.next())) {
             (Some(major), Some(minor)) => Ok(Self { major, minor }),
-            _ => Err(format!("`{s}` is not a Python version (expected MAJOR.MINOR, e.g. 3.11)")),
+            _ => Err(format!(
+                "`{s}` is not a Python version (expected MAJOR.MINOR, e.g. 3.11)"
+            )),
         }
     }
 }
@@ -71,7 +73,8 @@ pub fn available_pythons(python_dirs: &str) -> Vec<PythonVersion> {
 /// `3.11`, `3.11.5`: digits, a dot, digits, optionally a dot and digits, then anything.
 fn is_version_dir(name: &str) -> bool {
     let mut parts = name.splitn(3, '.');
-    let digits = |p: Option<&str>| p.is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    let digits =
+        |p: Option<&str>| p.is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
     digits(parts.next()) && digits(parts.next())
 }
 
@@ -82,11 +85,20 @@ mod tests {
     #[test]
     fn finds_versions_under_globs() {
         let root = tempfile::tempdir().unwrap();
-        for d in ["a/python/3.10.13", "a/python/3.9.6", "b/python/3.11.5", "b/python/3.11.4", "b/python/notes"] {
+        for d in [
+            "a/python/3.10.13",
+            "a/python/3.9.6",
+            "b/python/3.11.5",
+            "b/python/3.11.4",
+            "b/python/notes",
+        ] {
             std::fs::create_dir_all(root.path().join(d)).unwrap();
         }
         let dirs = format!("{0}/a/python:{0}/*/python", root.path().display());
-        let found: Vec<String> = available_pythons(&dirs).iter().map(ToString::to_string).collect();
+        let found: Vec<String> = available_pythons(&dirs)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
         assert_eq!(found, ["3.9", "3.10", "3.11"]);
     }
 

@@ -1,0 +1,325 @@
+//! Selecting, grouping and ordering catalogue wheels as `avail_wheels` does.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::str::FromStr;
+
+use wharf_site::{Catalogue, CatalogueEntry, PythonVersion};
+use wharf_wheel_filename::{PlatformTag, Tags};
+
+use crate::loose_version::LooseVersion;
+use crate::query::AvailRequirement;
+
+/// The tags `avail_wheels` accepts for a Python version: packaging 21.3's `cpython_tags`
+/// and `compatible_tags` (without `cpXY-none-any`) on the generic platform
+/// `linux_x86_64` only — manylinux wheels are never listed, as the site refuses them.
+pub fn avail_tags(python: PythonVersion) -> Tags {
+    Tags::cpython(
+        python.tuple(),
+        &Tags::cpython_default_abis(python.tuple()),
+        &["linux_x86_64".parse::<PlatformTag>().expect("valid tag")],
+        false,
+    )
+}
+
+/// What to list.
+#[derive(Clone, Debug, Default)]
+pub struct AvailQuery {
+    /// The requirements (deduplicated by [`AvailRequirement::display_key`], last one wins,
+    /// first position kept), or `None` to list every wheel.
+    pub requirements: Option<Vec<AvailRequirement>>,
+    /// Python versions a wheel must be compatible with (any of them).
+    pub pythons: Vec<PythonVersion>,
+    /// Keep only the newest version (local part included) of each project.
+    pub latest: bool,
+}
+
+impl AvailQuery {
+    /// A filter on raw file names for [`Catalogue::scan`]: with requirements, keeps only
+    /// files whose distribution part matches one of the name patterns, so the rest of the
+    /// wheelhouse is never parsed.
+    pub fn file_name_filter(&self) -> impl Fn(&str) -> bool + Sync + '_ {
+        move |file_name: &str| match &self.requirements {
+            None => true,
+            Some(requirements) => {
+                let distribution = file_name.split('-').next().unwrap_or_default();
+                let normalized = crate::query::normalize_pattern(distribution);
+                requirements.iter().any(|r| r.matches_name(&normalized))
+            }
+        }
+    }
+}
+
+/// One project's rows: its wheels, or a requirement that matched nothing.
+#[derive(Clone, Debug)]
+pub enum Group<'a> {
+    /// Wheels of one project (PEP 503 name), best first.
+    Wheels(Vec<&'a CatalogueEntry>),
+    /// A requested name with no wheel (shown by `--not-available`).
+    NotAvailable(String),
+}
+
+impl Group<'_> {
+    fn sort_key(&self) -> String {
+        match self {
+            Group::Wheels(wheels) => wheels
+                .first()
+                .map(|w| w.filename.distribution.to_lowercase())
+                .unwrap_or_default(),
+            Group::NotAvailable(key) => key.to_lowercase(),
+        }
+    }
+}
+
+/// Not-available handling (`--not-available`, `--not-available-only`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum NotAvailable {
+    /// Only wheels found.
+    #[default]
+    Hide,
+    /// Wheels found, plus requested names that matched nothing.
+    Also,
+    /// Only requested names that matched nothing.
+    Only,
+}
+
+/// Selects the catalogue wheels that satisfy `query`, grouped by project and ordered as
+/// `avail_wheels` prints them: projects by lowercase name; within one, by version
+/// (descending, local part included), then arch (descending), then python column
+/// (descending, packaging 21.3 order), ties in catalogue order.
+pub fn select<'a>(
+    catalogue: &'a Catalogue,
+    query: &AvailQuery,
+    not_available: NotAvailable,
+) -> Vec<Group<'a>> {
+    let tags: Vec<Tags> = query.pythons.iter().map(|p| avail_tags(*p)).collect();
+    let filter = query.file_name_filter();
+    let mut by_name: HashMap<&str, Vec<&CatalogueEntry>> = HashMap::new();
+    let mut order: Vec<&str> = Vec::new();
+    for entry in &catalogue.entries {
+        let filename = &entry.filename;
+        if !filter(&filename.distribution) {
+            continue;
+        }
+        let name = filename.name.as_ref();
+        let public = filename.version.clone().without_local().to_string();
+        let wanted = match &query.requirements {
+            None => true,
+            Some(requirements) => {
+                if let Some(exact) = requirements
+                    .iter()
+                    .rev()
+                    .find(|r| !r.is_wildcard() && r.pattern == name)
+                {
+                    exact.specifiers.contains(&public)
+                } else {
+                    requirements
+                        .iter()
+                        .any(|r| r.matches_name(name) && r.specifiers.contains(&public))
+                }
+            }
+        };
+        if !wanted || !tags.iter().any(|t| filename.is_compatible(t)) {
+            continue;
+        }
+        by_name
+            .entry(name)
+            .or_insert_with(|| {
+                order.push(name);
+                Vec::new()
+            })
+            .push(entry);
+    }
+    let mut groups: Vec<Group<'a>> = Vec::new();
+    if not_available != NotAvailable::Only {
+        for name in &order {
+            let mut wheels = by_name.remove(name).unwrap_or_default();
+            if query.latest
+                && let Some(max) = wheels.iter().map(|w| &w.filename.version).max().cloned()
+            {
+                wheels.retain(|w| w.filename.version == max);
+            }
+            sort_wheels(&mut wheels, catalogue);
+            groups.push(Group::Wheels(wheels));
+        }
+    }
+    if not_available != NotAvailable::Hide
+        && let Some(requirements) = &query.requirements
+    {
+        for requirement in requirements {
+            if !order.iter().any(|name| requirement.matches_name(name)) {
+                groups.push(Group::NotAvailable(requirement.display_key()));
+            }
+        }
+    }
+    groups.sort_by_cached_key(Group::sort_key);
+    groups
+}
+
+fn sort_wheels(wheels: &mut [&CatalogueEntry], catalogue: &Catalogue) {
+    wheels.sort_by_cached_key(|w| {
+        std::cmp::Reverse((
+            w.filename.version.clone(),
+            arch_of(w, catalogue).to_string(),
+            LooseVersion::parse(&Column::Python.value(w, catalogue).unwrap_or_default()),
+        ))
+    });
+}
+
+fn arch_of<'c>(entry: &CatalogueEntry, catalogue: &'c Catalogue) -> &'c str {
+    catalogue
+        .find_links
+        .0
+        .get(entry.find_link)
+        .map_or("", |l| l.arch.as_str())
+}
+
+/// A column `avail_wheels --column` can show.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Column {
+    /// The distribution name as written in the filename. Ex) `scikit_learn`
+    Name,
+    /// The public version. Ex) `1.23.0`
+    Version,
+    /// The local version label. Ex) `computecanada`
+    LocalVersion,
+    /// The build tag. Ex) `1`
+    Build,
+    /// Sorted, comma-joined python tags. Ex) `py2,py3`
+    Python,
+    /// Sorted, comma-joined ABI tags. Ex) `cp310`
+    Abi,
+    /// Sorted, comma-joined platform tags. Ex) `linux_x86_64`
+    Platform,
+    /// The arch label of the find-links directory. Ex) `x86-64-v3`
+    Arch,
+}
+
+impl Column {
+    /// Every column, in `avail_wheels`' order.
+    pub const ALL: [Column; 8] = [
+        Column::Name,
+        Column::Version,
+        Column::LocalVersion,
+        Column::Build,
+        Column::Python,
+        Column::Abi,
+        Column::Platform,
+        Column::Arch,
+    ];
+
+    /// The default columns: name, version, python, arch.
+    pub const DEFAULT: [Column; 4] = [Column::Name, Column::Version, Column::Python, Column::Arch];
+
+    /// The column's header / command-line name. Ex) `localversion`
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Column::Name => "name",
+            Column::Version => "version",
+            Column::LocalVersion => "localversion",
+            Column::Build => "build",
+            Column::Python => "python",
+            Column::Abi => "abi",
+            Column::Platform => "platform",
+            Column::Arch => "arch",
+        }
+    }
+
+    /// The cell for `entry` (`None` = missing, shown empty).
+    pub fn value(self, entry: &CatalogueEntry, catalogue: &Catalogue) -> Option<String> {
+        fn joined<T: ToString>(items: &[T]) -> String {
+            let mut values: Vec<String> = items.iter().map(ToString::to_string).collect();
+            values.sort();
+            values.dedup();
+            values.join(",")
+        }
+        let filename = &entry.filename;
+        Some(match self {
+            Column::Name => filename.distribution.to_string(),
+            Column::Version => filename.version.clone().without_local().to_string(),
+            Column::LocalVersion => {
+                let local = filename.version.local();
+                if local.is_empty() {
+                    return None;
+                }
+                local
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(".")
+            }
+            Column::Build => filename
+                .build_tag
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
+            Column::Python => joined(&filename.python_tags),
+            Column::Abi => joined(&filename.abi_tags),
+            Column::Platform => joined(&filename.platform_tags),
+            Column::Arch => arch_of(entry, catalogue).to_string(),
+        })
+    }
+}
+
+impl FromStr for Column {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Column::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s)
+            .ok_or_else(|| format!("unknown column `{s}`"))
+    }
+}
+
+impl fmt::Display for Column {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The table rows for `groups`: one row per wheel, or with `condense` one row per
+/// project where each cell joins the distinct values with `, ` (sorted descending in
+/// packaging 21.3 order). A not-available name fills the `name` cell only.
+pub fn rows(
+    groups: &[Group<'_>],
+    columns: &[Column],
+    catalogue: &Catalogue,
+    condense: bool,
+) -> Vec<Vec<Option<String>>> {
+    let mut out = Vec::new();
+    for group in groups {
+        match group {
+            Group::NotAvailable(key) => out.push(
+                columns
+                    .iter()
+                    .map(|c| match c {
+                        Column::Name => Some(key.clone()),
+                        Column::LocalVersion => None,
+                        _ => Some(String::new()),
+                    })
+                    .collect(),
+            ),
+            Group::Wheels(wheels) if condense => out.push(
+                columns
+                    .iter()
+                    .map(|c| {
+                        let mut values: Vec<String> = wheels
+                            .iter()
+                            .map(|w| c.value(w, catalogue).unwrap_or_default())
+                            .collect();
+                        values.sort();
+                        values.dedup();
+                        values.sort_by_cached_key(|v| std::cmp::Reverse(LooseVersion::parse(v)));
+                        Some(values.join(", "))
+                    })
+                    .collect(),
+            ),
+            Group::Wheels(wheels) => {
+                for wheel in wheels {
+                    out.push(columns.iter().map(|c| c.value(wheel, catalogue)).collect());
+                }
+            }
+        }
+    }
+    out
+}

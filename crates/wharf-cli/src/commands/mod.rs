@@ -1,0 +1,17 @@
+//! One module per command: `commands::<verb>(args, env, printer) -> ExitStatus`.
+
+use std::io::Write;
+
+use crate::ExitStatus;
+
+pub mod avail;
+
+/// Writes data to stdout; a closed pipe (`| head`) is a quiet success.
+pub fn write_stdout(bytes: &[u8]) -> ExitStatus {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Ok(()) => ExitStatus::Success,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitStatus::Success,
+        Err(_) => ExitStatus::Error,
+    }
+}
