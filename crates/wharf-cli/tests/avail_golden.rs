@@ -22,7 +22,17 @@ fn exit_class(code: i64) -> i64 {
 
 #[test]
 fn golden_cases_replay_byte_for_byte() {
-    let cases = include_str!("data/avail_golden_cases.jsonl");
+    replay(include_str!("data/avail_golden_cases.jsonl"), 61);
+}
+
+/// Runs of the original avail_wheels recorded by `scripts/record-avail-cases.py` on a
+/// wheelhouse of the site's real wheel names (`tests/data/real_wheel_names.tsv`).
+#[test]
+fn real_wheel_names_replay_byte_for_byte() {
+    replay(include_str!("data/avail_real_cases.jsonl"), 26);
+}
+
+fn replay(cases: &str, minimum: usize) {
     let bin_dir = tempfile::tempdir().unwrap();
     let avail_wheels = wharf_as_avail_wheels(bin_dir.path());
     let mut failures = Vec::new();
@@ -80,7 +90,7 @@ fn golden_cases_replay_byte_for_byte() {
             ));
         }
     }
-    assert!(count >= 61, "golden set truncated: {count} cases");
+    assert!(count >= minimum, "case set truncated: {count} cases");
     assert!(
         failures.is_empty(),
         "{} of {count} golden cases differ:\n{}",
