@@ -151,11 +151,11 @@ pub fn avail_wheels_command() -> clap::Command {
         clap::Command::new("avail_wheels")
             .version("2.1.3")
             .disable_version_flag(true)
-            .infer_long_args(true)
-            .about(LONG_ABOUT.lines().next().unwrap_or_default())
-            .long_about(LONG_ABOUT)
-            .after_help(EXAMPLES),
+            .infer_long_args(true),
     )
+    .about(LONG_ABOUT.lines().next().unwrap_or_default())
+    .long_about(LONG_ABOUT)
+    .after_help(EXAMPLES)
 }
 
 /// Usage errors found after parsing (bad choices, bad requirements): exit 2.
