@@ -120,7 +120,7 @@ fn legacy_parts(s: &str) -> Vec<String> {
                 if let Some(o) = pending_other_start.take() {
                     tokens.push(&s[o..start]);
                 }
-                tokens.push(&s[start..start + 1]);
+                tokens.push(&s[start..=start]);
             }
             Class::Other => {
                 if pending_other_start.is_none() {

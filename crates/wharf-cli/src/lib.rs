@@ -60,7 +60,7 @@ pub enum Command {
         long_about = commands::avail::LONG_ABOUT,
         after_help = commands::avail::EXAMPLES
     )]
-    Avail(commands::avail::AvailArgs),
+    Avail(Box<commands::avail::AvailArgs>),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions {
         /// The shell. Ex) bash
@@ -102,7 +102,7 @@ pub fn run(args: Vec<OsString>, env: &SiteEnv) -> ExitStatus {
         Err(e) => return clap_exit(&e),
     };
     match cli.command {
-        Command::Avail(args) => commands::avail::avail(args, env, printer),
+        Command::Avail(args) => commands::avail::avail(*args, env, printer),
         Command::Completions { shell } => {
             let mut command = Cli::command();
             let mut out = Vec::new();

@@ -23,7 +23,7 @@ impl Printer {
         }
     }
 
-    fn line(&self, label: &str, paint: fn(&str) -> String, message: &dyn Display) {
+    fn line(self, label: &str, paint: fn(&str) -> String, message: &dyn Display) {
         let mut err = std::io::stderr().lock();
         let label = if self.color {
             paint(label)
@@ -34,19 +34,19 @@ impl Printer {
     }
 
     /// `warning: MESSAGE` (suppressed by `-q`).
-    pub fn warn(&self, message: impl Display) {
+    pub fn warn(self, message: impl Display) {
         if !self.quiet {
             self.line("warning", |s| s.yellow().bold().to_string(), &message);
         }
     }
 
     /// `hint: MESSAGE`.
-    pub fn hint(&self, message: impl Display) {
+    pub fn hint(self, message: impl Display) {
         self.line("hint", |s| s.cyan().bold().to_string(), &message);
     }
 
     /// `error: MESSAGE` then one `  Caused by: …` line per source in the chain.
-    pub fn error(&self, error: &(dyn std::error::Error + 'static)) {
+    pub fn error(self, error: &(dyn std::error::Error + 'static)) {
         self.line("error", |s| s.red().bold().to_string(), &error);
         let mut err = std::io::stderr().lock();
         let mut source = error.source();
@@ -57,7 +57,7 @@ impl Printer {
     }
 
     /// `error: MESSAGE` for a plain message.
-    pub fn error_message(&self, message: impl Display) {
+    pub fn error_message(self, message: impl Display) {
         self.line("error", |s| s.red().bold().to_string(), &message);
     }
 }

@@ -2,6 +2,7 @@
 //! the environment, `--json`, `--explain`, and the places where wharf follows the standard
 //! instead of `avail_wheels` (each listed in the README).
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -205,7 +206,6 @@ fn unreadable_directory_is_reported_and_skipped() {
     let locked = dir.join("locked");
     std::fs::create_dir_all(&locked).unwrap();
     std::fs::write(locked.join("scipy-9.0-cp311-cp311-linux_x86_64.whl"), "").unwrap();
-    use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
     let readable = std::fs::read_dir(&locked).is_ok(); // root ignores permissions
     let t = site.transcript(site.command().args(["scipy", "--all-pythons"]));

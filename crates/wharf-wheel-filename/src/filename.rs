@@ -151,8 +151,10 @@ impl FromStr for WheelFilename {
         };
         let parts: Vec<&str> = stem.split('-').collect();
         let (distribution, version, build, python, abi, platform) = match parts[..] {
-            [d, v, p, a, pl] => (d, v, None, p, a, pl),
-            [d, v, b, p, a, pl] => (d, v, Some(b), p, a, pl),
+            [name, version, python, abi, platform] => (name, version, None, python, abi, platform),
+            [name, version, build, python, abi, platform] => {
+                (name, version, Some(build), python, abi, platform)
+            }
             _ => {
                 return Err(WheelFilenameError::WrongPartCount {
                     filename: filename.to_string(),
@@ -166,12 +168,11 @@ impl FromStr for WheelFilename {
                 name: distribution.to_string(),
             });
         }
-        let name = PackageName::from_str(distribution).map_err(|_| {
-            WheelFilenameError::InvalidName {
+        let name =
+            PackageName::from_str(distribution).map_err(|_| WheelFilenameError::InvalidName {
                 filename: filename.to_string(),
                 name: distribution.to_string(),
-            }
-        })?;
+            })?;
         let parsed_version =
             Version::from_str(version).map_err(|source| WheelFilenameError::InvalidVersion {
                 filename: filename.to_string(),
@@ -283,11 +284,21 @@ mod tests {
     #[test]
     fn escaped_and_mixed_case_names_normalize() {
         assert_eq!(
-            parse("scikit_learn-1.1.1-cp310-cp310-linux_x86_64.whl").name.as_ref(),
+            parse("scikit_learn-1.1.1-cp310-cp310-linux_x86_64.whl")
+                .name
+                .as_ref(),
             "scikit-learn"
         );
-        assert_eq!(parse("PyYAML-6.0-cp310-cp310-linux_x86_64.whl").name.as_ref(), "pyyaml");
-        assert_eq!(parse("path.py-12.5.0-py3-none-any.whl").name.as_ref(), "path-py");
+        assert_eq!(
+            parse("PyYAML-6.0-cp310-cp310-linux_x86_64.whl")
+                .name
+                .as_ref(),
+            "pyyaml"
+        );
+        assert_eq!(
+            parse("path.py-12.5.0-py3-none-any.whl").name.as_ref(),
+            "path-py"
+        );
     }
 
     #[test]
@@ -320,7 +331,8 @@ mod tests {
             true,
         );
         let native = parse("numpy-2.0.0-cp311-cp311-linux_x86_64.whl");
-        let manylinux = parse("numpy-2.0.0-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl");
+        let manylinux =
+            parse("numpy-2.0.0-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl");
         let pure = parse("six-1.16.0-py2.py3-none-any.whl");
         let other = parse("numpy-2.0.0-cp312-cp312-linux_x86_64.whl");
         assert!(manylinux.compatibility(&tags).unwrap() < native.compatibility(&tags).unwrap());
@@ -338,34 +350,52 @@ mod tests {
 
     #[test]
     fn err_wrong_part_count() {
-        let err = "numpy-1.0-py3-none.whl".parse::<WheelFilename>().unwrap_err();
+        let err = "numpy-1.0-py3-none.whl"
+            .parse::<WheelFilename>()
+            .unwrap_err();
         insta::assert_snapshot!(err, @"`numpy-1.0-py3-none.whl` is not a valid wheel filename: expected `name-version(-build)?-python-abi-platform.whl`, found 4 `-`-separated parts");
-        let err = "a-b-c-1.0-1-py3-none-any.whl".parse::<WheelFilename>().unwrap_err();
-        assert!(matches!(err, WheelFilenameError::WrongPartCount { parts: 8, .. }));
+        let err = "a-b-c-1.0-1-py3-none-any.whl"
+            .parse::<WheelFilename>()
+            .unwrap_err();
+        assert!(matches!(
+            err,
+            WheelFilenameError::WrongPartCount { parts: 8, .. }
+        ));
     }
 
     #[test]
     fn err_invalid_name() {
-        let err = "_bad-1.0-py3-none-any.whl".parse::<WheelFilename>().unwrap_err();
+        let err = "_bad-1.0-py3-none-any.whl"
+            .parse::<WheelFilename>()
+            .unwrap_err();
         insta::assert_snapshot!(err, @"`_bad-1.0-py3-none-any.whl` has an invalid distribution name `_bad`");
     }
 
     #[test]
     fn err_invalid_version() {
-        let err = "foo-bar-py3-none-any.whl".parse::<WheelFilename>().unwrap_err();
-        assert_eq!(err.to_string(), "`foo-bar-py3-none-any.whl` has an invalid version `bar`");
+        let err = "foo-bar-py3-none-any.whl"
+            .parse::<WheelFilename>()
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "`foo-bar-py3-none-any.whl` has an invalid version `bar`"
+        );
         assert!(std::error::Error::source(&err).is_some());
     }
 
     #[test]
     fn err_invalid_build_tag() {
-        let err = "foo-1.0-abc-py3-none-any.whl".parse::<WheelFilename>().unwrap_err();
+        let err = "foo-1.0-abc-py3-none-any.whl"
+            .parse::<WheelFilename>()
+            .unwrap_err();
         insta::assert_snapshot!(err, @"`foo-1.0-abc-py3-none-any.whl` has an invalid build tag `abc`: a build tag must start with a digit");
     }
 
     #[test]
     fn err_invalid_tag() {
-        let err = "foo-1.0-py3-none-.whl".parse::<WheelFilename>().unwrap_err();
+        let err = "foo-1.0-py3-none-.whl"
+            .parse::<WheelFilename>()
+            .unwrap_err();
         insta::assert_snapshot!(err, @"`foo-1.0-py3-none-.whl` has an invalid tag");
         let source = std::error::Error::source(&err).unwrap().to_string();
         assert_eq!(source, "empty platform tag");

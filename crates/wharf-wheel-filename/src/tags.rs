@@ -177,6 +177,9 @@ impl fmt::Display for Tag {
     }
 }
 
+/// A tag triple as an owned lookup key: `(python, abi, platform)`.
+type TagKey = (Box<str>, Box<str>, Box<str>);
+
 /// An interpreter's compatible tags, in priority order (index 0 is the most preferred),
 /// as `packaging.tags.sys_tags()` yields them for CPython.
 ///
@@ -184,7 +187,7 @@ impl fmt::Display for Tag {
 #[derive(Clone, Debug, Default)]
 pub struct Tags {
     ordered: Vec<Tag>,
-    priority: HashMap<(Box<str>, Box<str>, Box<str>), usize>,
+    priority: HashMap<TagKey, usize>,
 }
 
 impl Tags {
@@ -208,7 +211,10 @@ impl Tags {
         let abi3 = AbiTag::new_unchecked("abi3");
         let abi3_applies = python_version >= (3, 2);
         let mut tags = Tags::default();
-        for abi in abis.iter().filter(|abi| !matches!(abi.as_str(), "abi3" | "none")) {
+        for abi in abis
+            .iter()
+            .filter(|abi| !matches!(abi.as_str(), "abi3" | "none"))
+        {
             for platform in platforms {
                 tags.push(&interpreter, abi, platform);
             }
@@ -280,8 +286,6 @@ impl Tags {
 
     /// The priority of one tag triple (0 = best), or `None` when it is not compatible.
     pub fn priority(&self, python: &str, abi: &str, platform: &str) -> Option<usize> {
-        // Keys are boxed strs; build a temporary key without allocation-free lookups is
-        // not possible with a tuple key, so allocate only the three small boxes.
         self.priority
             .get(&(python.into(), abi.into(), platform.into()))
             .copied()
@@ -328,7 +332,10 @@ mod tests {
         assert!(!s.contains(&"cp31-abi3-linux_x86_64".to_string()));
         assert!(s.contains(&"cp310-none-any".to_string()));
         assert_eq!(s.last().unwrap(), "py30-none-any");
-        assert_eq!(tags.priority("py3", "none", "any"), s.iter().position(|t| t == "py3-none-any"));
+        assert_eq!(
+            tags.priority("py3", "none", "any"),
+            s.iter().position(|t| t == "py3-none-any")
+        );
     }
 
     #[test]
@@ -369,8 +376,14 @@ mod tests {
 
     #[test]
     fn cpython_version_of_tag() {
-        assert_eq!("cp311".parse::<LanguageTag>().unwrap().cpython_version(), Some((3, 11)));
-        assert_eq!("py3".parse::<LanguageTag>().unwrap().cpython_version(), None);
+        assert_eq!(
+            "cp311".parse::<LanguageTag>().unwrap().cpython_version(),
+            Some((3, 11))
+        );
+        assert_eq!(
+            "py3".parse::<LanguageTag>().unwrap().cpython_version(),
+            None
+        );
     }
 
     #[test]
