@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Runs every test of wharf: sets up the pinned Python peers the tests compare against
+# (scripts/test-env.sh, cached in .cache/), then cargo fmt --check, clippy, and the tests.
+# Tests that need the network (PyPI downloads, cached in .cache/) or a real CPython run here.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+eval "$(scripts/test-env.sh)"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo test --workspace --locked
