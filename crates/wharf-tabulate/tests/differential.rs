@@ -249,6 +249,15 @@ fn fixed_tables() -> Vec<Table> {
         rows,
     };
     vec![
+        // The table of `tests/formats.rs`.
+        t(
+            &["name", "version", "n", "tags"],
+            vec![
+                s(&[Some("numpy"), Some("1.23.0"), Some("6.0"), Some("cp310")]),
+                s(&[Some("<sci&py>"), None, Some("10"), Some("py2,py3")]),
+                s(&[Some("tex_{x}~"), Some("2.0"), Some("0.25"), Some("")]),
+            ],
+        ),
         t(&[], vec![]),
         t(&["name", "version"], vec![]),
         t(&["only"], vec![]),
@@ -294,6 +303,13 @@ fn reference_python() -> Option<String> {
     None
 }
 
+/// What `tests/reference/tabulate_batch.py` prints.
+#[derive(serde::Deserialize)]
+struct Reply {
+    tabulate_formats: Vec<String>,
+    results: Vec<BTreeMap<String, String>>,
+}
+
 /// Renders every table in every format with the reference, in one Python process.
 fn reference_outputs(python: &str, tables: &[Table]) -> Vec<BTreeMap<String, String>> {
     let formats: Vec<&str> = TableFormat::ALL.iter().map(|f| f.as_str()).collect();
@@ -328,9 +344,13 @@ fn reference_outputs(python: &str, tables: &[Table]) -> Vec<BTreeMap<String, Str
         "reference Python failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let results: Vec<BTreeMap<String, String>> = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(results.len(), tables.len());
-    results
+    let reply: Reply = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        reply.tabulate_formats, formats,
+        "TableFormat::ALL != tabulate_formats"
+    );
+    assert_eq!(reply.results.len(), tables.len());
+    reply.results
 }
 
 /// Compares every format of every table; returns how many tables were compared.

@@ -1,8 +1,8 @@
 """Reads a JSON list of tables from stdin and prints python-tabulate's rendering of each.
 
 Input: [{"headers": [str, ...], "rows": [[str | null, ...], ...], "formats": [str, ...]}, ...]
-Output: [{format: str, ...}, ...] in the same order; a format whose call raises maps to
-"<error: ExceptionName>".
+Output: {"tabulate_formats": [...], "results": [{format: str, ...}, ...]}, results in
+input order; a format whose call raises maps to "<error: ExceptionName>".
 """
 
 import json
@@ -22,4 +22,8 @@ for table in json.load(sys.stdin.buffer):
         except Exception as error:  # noqa: BLE001 - report, do not stop the batch
             rendered[fmt] = f"<error: {type(error).__name__}>"
     results.append(rendered)
-json.dump(results, sys.stdout, ensure_ascii=True)
+json.dump(
+    {"tabulate_formats": tabulate.tabulate_formats, "results": results},
+    sys.stdout,
+    ensure_ascii=True,
+)
