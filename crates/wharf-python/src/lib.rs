@@ -1,10 +1,13 @@
 //! Find the Python interpreters of an HPC site and learn what they are.
 //!
-//! - [`discovery`]: where interpreters live (the active venv, the loaded module, the module
-//!   trees of `PYTHON_DIRS`, `PATH`) and which one a request such as `3.11` means.
-//! - [`probe`]: run an interpreter once with an embedded script and get an [`InterpreterInfo`]:
-//!   version, paths, PEP 508 markers, glibc, and the PEP 600 `_manylinux` policy; cached.
-//! - [`env`]: the one struct, [`PythonEnv`], through which every environment variable is read.
+//! - [`discovery`](mod@discovery): where interpreters live (the active venv, the loaded
+//!   module, the module trees of `PYTHON_DIRS`, `PATH`) and which one a request such as
+//!   `3.11` means.
+//! - [`probe`](mod@probe): run an interpreter once with an embedded script and get an
+//!   [`InterpreterInfo`]: version, paths, PEP 508 markers, glibc, and the PEP 600 `_manylinux`
+//!   policy; cached.
+//! - [`env`](mod@env): the one struct, [`PythonEnv`], through which every environment variable
+//!   is read.
 //!
 //! Traps this crate exists to get right:
 //! - A venv's `bin/python` is a symlink to its base interpreter: the same file, another
