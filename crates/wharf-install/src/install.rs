@@ -910,32 +910,32 @@ fn add_execute_bits(path: &Path, bits: u32) -> io::Result<()> {
     fs_err::set_permissions(path, std::fs::Permissions::from_mode(mode | bits))
 }
 
-/// The program the interpreter runs to byte-compile: reads NUL-separated (source, display
-/// directory) pairs on stdin, compiles each with `compileall.compile_file` as pip does, and
-/// prints `index<TAB>pyc file name` for each success.
+/// The program each compiler process runs: for each JSON line `[source, display directory]`
+/// on stdin it compiles the file with `compileall.compile_file` as pip does and answers one
+/// JSON line, the `.pyc` file name or `null` when compilation failed.
 const COMPILE_PROGRAM: &str = r#"
-import compileall, importlib.util, os, sys, warnings
+import compileall, importlib.util, json, os, sys, warnings
 warnings.filterwarnings("ignore")
-fields = sys.stdin.buffer.read().split(b"\0")
-for number in range(len(fields) // 2):
-    source = os.fsdecode(fields[2 * number])
-    directory = os.fsdecode(fields[2 * number + 1])
+for line in sys.stdin:
+    source, directory = json.loads(line)
     try:
         ok = compileall.compile_file(source, ddir=directory, force=True, quiet=2)
     except Exception:
         ok = False
-    if ok:
-        pyc = importlib.util.cache_from_source(source)
-        if os.path.exists(pyc):
-            sys.stdout.write("%d\t%s\n" % (number, os.path.basename(pyc)))
-sys.stdout.flush()
+    pyc = importlib.util.cache_from_source(source) if ok else None
+    if pyc is not None and not os.path.exists(pyc):
+        pyc = None
+    sys.stdout.write(json.dumps(None if pyc is None else os.path.basename(pyc)) + "\n")
+    sys.stdout.flush()
 "#;
 
-/// Compiled files of one worker: (wheel, file, `.pyc` name).
+/// Compiled files: (wheel, file, `.pyc` name).
 type Compiled = Vec<(usize, usize, String)>;
 
-/// Byte-compiles the staged `.py` files with `threads` interpreter processes and adds the
-/// `.pyc` files to the records (pip `--compile`: failures such as Python 2 syntax are skipped).
+/// Byte-compiles the staged `.py` files with `threads` interpreter processes fed one file at
+/// a time (so the load balances), and adds the `.pyc` files to the records (pip `--compile`:
+/// files that fail, such as Python 2 syntax, are skipped). The interpreter gets an empty
+/// environment and `-I`.
 fn compile(
     staged: &mut [StagedWheel],
     layout: &Layout,
@@ -949,60 +949,74 @@ fn compile(
     if files.is_empty() {
         return Ok(());
     }
-    let workers = options.threads.max(1).min(files.len().div_ceil(64)).max(1);
-    let chunk_size = files.len().div_ceil(workers);
-    let chunks: Vec<&[(usize, usize)]> = files.chunks(chunk_size).collect();
+    let workers = options.threads.max(1).min(files.len());
+    let next = std::sync::atomic::AtomicUsize::new(0);
     let staged_ref: &[StagedWheel] = staged;
-    let results: Vec<Result<Compiled, InstallError>> = chunks
-        .par_iter()
-        .map(|chunk| {
-            let mut input = Vec::new();
-            for &(wheel, file) in *chunk {
+    let worker = || -> Result<Compiled, InstallError> {
+        let compile_error = |source| InstallError::Compile {
+            python: layout.python.clone(),
+            source,
+        };
+        let mut child = Command::new(&layout.python)
+            .args(["-I", "-c", COMPILE_PROGRAM])
+            .env_clear()
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(compile_error)?;
+        let mut stdin = child.stdin.take().expect("stdin is piped");
+        let mut stdout = io::BufReader::new(child.stdout.take().expect("stdout is piped"));
+        let mut compiled = Vec::new();
+        let mut answer = String::new();
+        let result = (|| -> Result<(), InstallError> {
+            loop {
+                if cancelled(options) {
+                    return Err(InstallError::Cancelled);
+                }
+                let index = next.fetch_add(1, Ordering::Relaxed);
+                let Some(&(wheel, file)) = files.get(index) else {
+                    return Ok(());
+                };
                 let python_file = &staged_ref[wheel].python_files[file];
-                input.extend_from_slice(python_file.staged.as_os_str().as_encoded_bytes());
-                input.push(0);
-                input.extend_from_slice(python_file.target_dir.as_os_str().as_encoded_bytes());
-                input.push(0);
+                let mut request = serde_json::to_string(&[
+                    python_file.staged.to_string_lossy(),
+                    python_file.target_dir.to_string_lossy(),
+                ])
+                .expect("strings serialize");
+                request.push('\n');
+                stdin
+                    .write_all(request.as_bytes())
+                    .and_then(|()| stdin.flush())
+                    .map_err(compile_error)?;
+                answer.clear();
+                if io::BufRead::read_line(&mut stdout, &mut answer).map_err(compile_error)? == 0 {
+                    return Err(compile_error(io::Error::other(
+                        "the interpreter exited before compiling every file",
+                    )));
+                }
+                if let Ok(Some(pyc)) = serde_json::from_str::<Option<String>>(&answer) {
+                    compiled.push((wheel, file, pyc));
+                }
             }
-            let compile_error = |source| InstallError::Compile {
-                python: layout.python.clone(),
-                source,
-            };
-            let mut child = Command::new(&layout.python)
-                .args(["-I", "-c", COMPILE_PROGRAM])
-                .env_clear()
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::null())
-                .spawn()
-                .map_err(compile_error)?;
-            let mut stdin = child.stdin.take().expect("stdin is piped");
-            let writer = std::thread::spawn(move || stdin.write_all(&input));
-            let result = child.wait_with_output().map_err(compile_error)?;
-            writer
-                .join()
-                .unwrap_or_else(|_| Err(io::Error::other("writer thread panicked")))
-                .map_err(compile_error)?;
-            if !result.status.success() {
-                return Err(compile_error(io::Error::other(format!(
-                    "the interpreter exited with {}",
-                    result.status
-                ))));
-            }
-            let mut compiled = Vec::new();
-            for line in String::from_utf8_lossy(&result.stdout).lines() {
-                let Some((number, pyc)) = line.split_once('\t') else {
-                    continue;
-                };
-                let Some(&(wheel, file)) = number.parse::<usize>().ok().and_then(|n| chunk.get(n))
-                else {
-                    continue;
-                };
-                compiled.push((wheel, file, pyc.to_string()));
-            }
-            Ok(compiled)
-        })
-        .collect();
+        })();
+        drop(stdin);
+        let status = child.wait().map_err(compile_error)?;
+        result?;
+        if !status.success() {
+            return Err(compile_error(io::Error::other(format!(
+                "the interpreter exited with {status}"
+            ))));
+        }
+        Ok(compiled)
+    };
+    let results: Vec<Result<Compiled, InstallError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers).map(|_| scope.spawn(worker)).collect();
+        handles
+            .into_iter()
+            .map(|handle| handle.join().expect("compile worker panicked"))
+            .collect()
+    });
     for result in results {
         for (wheel, file, pyc) in result? {
             let python_file = &staged[wheel].python_files[file];

@@ -1,0 +1,45 @@
+//! Installs wheels into an existing venv and prints the time taken; for benchmarks.
+//!
+//! Usage: `install_wheels VENV MAJOR.MINOR THREADS [--compile] WHEEL...`
+#![allow(clippy::print_stderr)]
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use wharf_install::{InstallOptions, Layout, WheelInstall, install_wheels};
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let usage = "usage: install_wheels VENV MAJOR.MINOR THREADS [--compile] WHEEL...";
+    let venv = PathBuf::from(args.next().expect(usage));
+    let version = args.next().expect(usage);
+    let (major, minor) = version.split_once('.').expect(usage);
+    let threads: usize = args.next().expect(usage).parse().expect(usage);
+    let mut compile = false;
+    let mut wheels = Vec::new();
+    for arg in args {
+        if arg == "--compile" {
+            compile = true;
+        } else {
+            wheels.push(WheelInstall::new(arg, true));
+        }
+    }
+    let layout = Layout::for_venv(&venv, (major.parse().unwrap(), minor.parse().unwrap()));
+    let options = InstallOptions {
+        threads,
+        compile,
+        cancel: None,
+    };
+    let started = Instant::now();
+    match install_wheels(&wheels, &layout, &options) {
+        Ok(output) => eprintln!(
+            "installed {} wheels in {:?}",
+            output.installed.len(),
+            started.elapsed()
+        ),
+        Err(error) => {
+            eprintln!("error: {error}");
+            std::process::exit(1);
+        }
+    }
+}
