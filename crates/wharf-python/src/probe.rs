@@ -806,6 +806,38 @@ mod tests {
     }
 
     #[test]
+    fn subprocess_gets_only_the_explicit_environment() {
+        // The test process has whatever the machine exports (PIP_*, CARGO_*, …); the probe
+        // must see PATH, HOME and PYTHONPATH only (plus what sh itself sets).
+        let fake = FakePython::new();
+        let executable = fake.dir.path().join("bin/python3");
+        fs_err::write(
+            &executable,
+            format!(
+                "#!/bin/sh\nenv > '{0}/env'\ncat '{0}/answer.json'\n",
+                fake.dir.path().display()
+            ),
+        )
+        .unwrap();
+        fs_err::set_permissions(&executable, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let env = PythonEnv {
+            home: Some("/home/someone".into()),
+            pythonpath: Some("/site/python".into()),
+            ..fake.env()
+        };
+        probe_uncached(&executable, &env).unwrap();
+        let seen = fs_err::read_to_string(fake.dir.path().join("env")).unwrap();
+        let mut names: Vec<&str> = seen
+            .lines()
+            .filter_map(|line| line.split_once('=').map(|(name, _)| name))
+            .filter(|name| !matches!(*name, "PWD" | "SHLVL" | "_" | "OLDPWD"))
+            .collect();
+        names.sort_unstable();
+        assert_eq!(names, ["HOME", "PATH", "PYTHONPATH"]);
+        assert!(seen.contains("PYTHONPATH=/site/python\n"));
+    }
+
+    #[test]
     fn err_missing_interpreter() {
         let error = probe(Path::new("/no/such/python3"), &PythonEnv::default()).unwrap_err();
         insta::assert_snapshot!(error, @"cannot probe `/no/such/python3`: the interpreter is missing");
