@@ -11,8 +11,10 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 pub mod commands;
 pub mod printer;
+pub mod progress;
 
 pub use printer::Printer;
+use wharf_python::PythonEnv;
 use wharf_site::SiteEnv;
 
 /// How a command ended.
@@ -61,6 +63,27 @@ pub enum Command {
         after_help = commands::avail::EXAMPLES
     )]
     Avail(Box<commands::avail::AvailArgs>),
+    /// Find the Python interpreters the site offers (modules, PATH, venvs)
+    #[command(subcommand)]
+    Python(commands::python::PythonCommand),
+    /// Create a virtual environment (like `virtualenv --no-download`)
+    Venv(commands::venv::VenvArgs),
+    /// Install packages from the wheelhouse into a virtual environment (like `pip install --no-index`)
+    Install(Box<commands::install::InstallArgs>),
+    /// Remove packages from a virtual environment
+    Uninstall(commands::install::UninstallArgs),
+    /// List the installed packages
+    List {
+        /// Output format
+        #[arg(long, value_enum, default_value = "columns")]
+        format: commands::install::ListFormat,
+        #[command(flatten)]
+        env: commands::install::EnvArgs,
+    },
+    /// Print the installed packages in requirements format (exactly `pip freeze`)
+    Freeze(commands::install::EnvArgs),
+    /// Verify installed packages have compatible dependencies (like `pip check`)
+    Check(commands::install::EnvArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions {
         /// The shell. Ex) bash
@@ -72,7 +95,8 @@ pub enum Command {
 pub fn main() -> ExitCode {
     let args: Vec<OsString> = std::env::args_os().collect();
     let env = SiteEnv::from_process();
-    run(args, &env).into()
+    let python_env = PythonEnv::from_env();
+    run(args, &env, &python_env).into()
 }
 
 fn invoked_as_avail_wheels(args: &[OsString]) -> bool {
@@ -83,7 +107,7 @@ fn invoked_as_avail_wheels(args: &[OsString]) -> bool {
 
 /// Runs wharf with explicit arguments (`args[0]` is the program name; `avail_wheels`
 /// selects the drop-in mode) and environment.
-pub fn run(args: Vec<OsString>, env: &SiteEnv) -> ExitStatus {
+pub fn run(args: Vec<OsString>, env: &SiteEnv, python_env: &PythonEnv) -> ExitStatus {
     let printer = Printer::new(env.no_color, false);
     if invoked_as_avail_wheels(&args) {
         let command = commands::avail::avail_wheels_command();
@@ -103,6 +127,15 @@ pub fn run(args: Vec<OsString>, env: &SiteEnv) -> ExitStatus {
     };
     match cli.command {
         Command::Avail(args) => commands::avail::avail(*args, env, printer),
+        Command::Python(command) => commands::python::python(&command, python_env, printer),
+        Command::Venv(args) => commands::venv::venv(&args, env, python_env, printer),
+        Command::Install(args) => commands::install::install(&args, env, python_env, printer),
+        Command::Uninstall(args) => commands::install::uninstall(&args, env, python_env, printer),
+        Command::List { format, env: args } => {
+            commands::install::list(&args, format, env, python_env, printer)
+        }
+        Command::Freeze(args) => commands::install::freeze(&args, env, python_env, printer),
+        Command::Check(args) => commands::install::check(&args, env, python_env, printer),
         Command::Completions { shell } => {
             let mut command = Cli::command();
             let mut out = Vec::new();

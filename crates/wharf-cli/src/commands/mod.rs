@@ -5,6 +5,10 @@ use std::io::Write;
 use crate::ExitStatus;
 
 pub mod avail;
+pub mod install;
+pub mod python;
+pub mod target;
+pub mod venv;
 
 /// Writes data to stdout; a closed pipe (`| head`) is a quiet success.
 pub fn write_stdout(bytes: &[u8]) -> ExitStatus {

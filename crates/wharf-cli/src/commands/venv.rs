@@ -1,0 +1,93 @@
+//! `wharf venv`: a PEP 405 virtual environment, like `virtualenv --no-download`.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use wharf_python::{PythonEnv, PythonRequest};
+use wharf_site::SiteEnv;
+use wharf_venv::VenvOptions;
+
+use crate::commands::target::CommandError;
+use crate::{ExitStatus, Printer};
+
+/// `wharf venv` arguments (`python -m venv` / `virtualenv` names).
+#[derive(Debug, Args)]
+pub struct VenvArgs {
+    /// Where to create the environment
+    #[arg(default_value = ".venv")]
+    pub path: PathBuf,
+    /// The interpreter: a version (3.11, 3.11.5) or a path [default: the active venv's base, the loaded module, then PATH]
+    #[arg(short = 'p', long)]
+    pub python: Option<String>,
+    /// Install pip (and setuptools, wheel when the wheelhouse has them) from the wheelhouse
+    #[arg(long)]
+    pub seed: bool,
+    /// Give the environment access to the interpreter's site-packages
+    #[arg(long)]
+    pub system_site_packages: bool,
+    /// The prompt shown while the environment is active [default: the directory name]
+    #[arg(long)]
+    pub prompt: Option<String>,
+    /// Remove the directory's contents first if it exists
+    #[arg(long)]
+    pub clear: bool,
+    /// Print nothing but errors
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// Runs `wharf venv`.
+pub fn venv(
+    args: &VenvArgs,
+    site: &SiteEnv,
+    python_env: &PythonEnv,
+    printer: Printer,
+) -> ExitStatus {
+    let run = || -> Result<ExitStatus, CommandError> {
+        let request = match &args.python {
+            Some(text) => PythonRequest::parse(text)
+                .map_err(|e| CommandError::from_error(&e, e.hint(), ExitStatus::Error))?,
+            None => PythonRequest::Any,
+        };
+        let found = wharf_python::find(&request, python_env)
+            .map_err(|e| CommandError::from_error(&e, e.hint(), ExitStatus::Failure))?;
+        let info = wharf_python::probe(&found.executable, python_env)
+            .map_err(|e| CommandError::from_error(&e, e.hint(), ExitStatus::Error))?;
+        let options = VenvOptions {
+            prompt: args.prompt.clone(),
+            system_site_packages: args.system_site_packages,
+            clear: args.clear,
+            ..VenvOptions::default()
+        };
+        let layout = wharf_venv::create_venv(&args.path, &info, &options)
+            .map_err(|e| CommandError::from_error(&e, e.hint(), ExitStatus::Error))?;
+        if !args.quiet {
+            eprintln!(
+                "Using CPython {} at {}",
+                info.version(),
+                info.base_interpreter().display()
+            );
+            eprintln!("Created virtual environment at: {}", layout.root.display());
+        }
+        if args.seed {
+            let status = crate::commands::install::seed(
+                &layout.root,
+                &["pip", "setuptools", "wheel"],
+                site,
+                python_env,
+                printer,
+            );
+            if status != ExitStatus::Success {
+                return Ok(status);
+            }
+        }
+        if !args.quiet {
+            eprintln!(
+                "Activate with: source {}/bin/activate",
+                layout.root.display()
+            );
+        }
+        Ok(ExitStatus::Success)
+    };
+    run().unwrap_or_else(|e| e.report(printer))
+}

@@ -1,0 +1,30 @@
+//! Resolution policy: which wheel of the wheelhouse to install for each project.
+//!
+//! PubGrub (the `pubgrub` crate) runs over the catalogue's candidates; dependency metadata is
+//! read from each candidate's `*.dist-info/METADATA` inside the zip, only for the versions the
+//! solver asks about. The site's rules:
+//!
+//! - Versions are compared without their local part: `==1.2` matches `1.2+computecanada`
+//!   (PEP 440); a requirement that names a local version (`==1.2+computecanada`, as `pip
+//!   freeze` writes) additionally pins the local label.
+//! - Among wheels of one version, the most specific arch directory (the first find-links
+//!   entry) wins, then the best tag, then the highest build tag.
+//! - manylinux wheels are refused when the interpreter's `_manylinux` module says so (the
+//!   site's policy), unless the caller allows them; such refusals are explained.
+//! - A distribution already importable from the target (installed in the environment, or put
+//!   on `PYTHONPATH` by a module) satisfies a requirement it matches, as pip counts it.
+//! - `Requires-Python` is honoured; markers and extras are evaluated for the target.
+//! - Pre-releases are used only when a specifier names one, `--pre` is given, or no final
+//!   release matches (packaging's `SpecifierSet.filter` rule).
+
+#![deny(missing_docs)]
+
+mod candidates;
+mod explain;
+mod resolver;
+
+pub use candidates::{Candidate, CandidateSet, RejectReason, Rejected};
+pub use explain::explain_unavailable;
+pub use resolver::{
+    Installed, ResolveError, ResolveOptions, ResolvedPackage, ResolvedSource, ResolverEnv, resolve,
+};

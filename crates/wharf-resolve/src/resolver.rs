@@ -1,0 +1,548 @@
+//! The PubGrub dependency provider over the wheelhouse candidates.
+
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::str::FromStr;
+
+use pep440_rs::{LocalSegment, Version, VersionSpecifier, VersionSpecifiers};
+use pep508_rs::{ExtraName, MarkerEnvironment, PackageName, Requirement, VersionOrUrl};
+use pubgrub::{
+    DefaultStringReporter, Dependencies, DependencyConstraints, DependencyProvider,
+    PackageResolutionStatistics, PubGrubError, Ranges, Reporter,
+};
+use wharf_install::WheelMetadata;
+
+use crate::candidates::{Candidate, CandidateSet};
+
+/// The target interpreter, as the resolver needs it.
+#[derive(Clone, Debug)]
+pub struct ResolverEnv {
+    /// PEP 508 marker values of the target interpreter.
+    pub markers: MarkerEnvironment,
+    /// Its full version (`3.11.7`), for `Requires-Python`.
+    pub python_full_version: Version,
+}
+
+/// A distribution the target already sees: installed in the environment, or importable
+/// from the interpreter's `sys.path` outside it (a module's `PYTHONPATH`).
+#[derive(Clone, Debug)]
+pub struct Installed {
+    /// Its project name.
+    pub name: PackageName,
+    /// Its version, local part included.
+    pub version: Version,
+    /// Its `Requires-Dist` lines.
+    pub requires_dist: Vec<String>,
+    /// `true` when installed in the target environment (wharf may replace it); `false` when
+    /// provided from outside (never replaced, only counted as satisfying).
+    pub in_target: bool,
+}
+
+/// Resolution switches (pip's names).
+#[derive(Clone, Debug, Default)]
+pub struct ResolveOptions {
+    /// `--upgrade`: requested projects take the newest candidate even if an installed
+    /// version satisfies them.
+    pub upgrade: bool,
+    /// `--reinstall`: requested projects are taken from the wheelhouse even if installed.
+    pub reinstall: bool,
+    /// `--no-deps`: do not follow `Requires-Dist`.
+    pub no_deps: bool,
+    /// `--pre`: allow pre-releases everywhere.
+    pub prerelease: bool,
+}
+
+/// Where a resolved project comes from.
+#[derive(Clone, Debug)]
+pub enum ResolvedSource {
+    /// Install this wheel.
+    Wheel(Candidate),
+    /// Already there (installed in the environment, or provided on `sys.path`).
+    Installed {
+        /// Whether it lives in the target environment.
+        in_target: bool,
+    },
+}
+
+/// One project of a resolution.
+#[derive(Clone, Debug)]
+pub struct ResolvedPackage {
+    /// Its name.
+    pub name: PackageName,
+    /// Its version (local part included).
+    pub version: Version,
+    /// Where it comes from.
+    pub source: ResolvedSource,
+    /// Whether the user asked for it by name.
+    pub requested: bool,
+}
+
+/// Why a resolution failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ResolveError {
+    /// The requirements cannot be satisfied together: the derivation, as a chain of reasons.
+    #[error("the requirements cannot be satisfied:\n{report}")]
+    NoSolution {
+        /// PubGrub's explanation.
+        report: String,
+        /// Projects that had no acceptable wheel at some point (for [`crate::explain_unavailable`]).
+        unavailable: Vec<PackageName>,
+    },
+    /// A requirement is a direct URL or path (`pkg @ https://…`), which the wheelhouse
+    /// installer does not take.
+    #[error(
+        "`{requirement}` is a direct URL requirement; wharf installs from the wheelhouse by name"
+    )]
+    DirectUrl {
+        /// The requirement.
+        requirement: String,
+    },
+    /// A wheel's metadata could not be read.
+    #[error("cannot read the metadata of `{}`", path.display())]
+    Metadata {
+        /// The wheel.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: wharf_install::WheelError,
+    },
+    /// Internal solver failure.
+    #[error("resolver failure: {0}")]
+    Internal(String),
+}
+
+/// A node of the resolution graph: the root, a project, or a project with an extra (which
+/// depends on the project at the same version).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum Node {
+    Root,
+    Package(PackageName),
+    Extra(PackageName, ExtraName),
+}
+
+impl fmt::Display for Node {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Node::Root => f.write_str("your request"),
+            Node::Package(name) => write!(f, "{name}"),
+            Node::Extra(name, extra) => write!(f, "{name}[{extra}]"),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+enum Choice {
+    Wheel(usize),
+    Installed(Rc<Installed>),
+}
+
+/// Ranges over public versions (local parts stripped), plus an optional local-label pin.
+fn requirement_range(
+    specifiers: &VersionSpecifiers,
+) -> (Ranges<Version>, Option<Vec<LocalSegment>>) {
+    let mut local = None;
+    let stripped: Vec<VersionSpecifier> = specifiers
+        .iter()
+        .map(|s| {
+            if s.version().local().is_empty() {
+                s.clone()
+            } else {
+                local = Some(s.version().local().to_vec());
+                VersionSpecifier::from_version(*s.operator(), s.version().clone().without_local())
+                    .unwrap_or_else(|_| s.clone())
+            }
+        })
+        .collect();
+    (Ranges::from(VersionSpecifiers::from_iter(stripped)), local)
+}
+
+fn names_prerelease(specifiers: &VersionSpecifiers) -> bool {
+    specifiers.iter().any(|s| s.version().any_prerelease())
+}
+
+struct Provider<'a> {
+    candidates: &'a CandidateSet,
+    installed: HashMap<PackageName, Rc<Installed>>,
+    env: &'a ResolverEnv,
+    options: &'a ResolveOptions,
+    root: Vec<Requirement>,
+    constraints: HashMap<PackageName, Ranges<Version>>,
+    local_pins: HashMap<PackageName, Vec<LocalSegment>>,
+    prerelease_named: HashSet<PackageName>,
+    requested: HashSet<PackageName>,
+    metadata: RefCell<HashMap<PathBuf, Rc<WheelMetadata>>>,
+    choices: RefCell<HashMap<(PackageName, Version), Choice>>,
+    unavailable: RefCell<HashSet<PackageName>>,
+    error: RefCell<Option<ResolveError>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("resolution aborted")]
+struct Abort;
+
+impl Provider<'_> {
+    fn metadata_of(
+        &self,
+        index_name: &PackageName,
+        index: usize,
+    ) -> Result<Rc<WheelMetadata>, ResolveError> {
+        let candidate = &self.candidates.get(index_name)[index];
+        if let Some(m) = self.metadata.borrow().get(&candidate.path) {
+            return Ok(m.clone());
+        }
+        let metadata = wharf_install::read_metadata(&candidate.path).map_err(|source| {
+            ResolveError::Metadata {
+                path: candidate.path.clone(),
+                source,
+            }
+        })?;
+        let metadata = Rc::new(metadata);
+        self.metadata
+            .borrow_mut()
+            .insert(candidate.path.clone(), metadata.clone());
+        Ok(metadata)
+    }
+
+    fn requires_python_ok(&self, metadata: &WheelMetadata) -> bool {
+        metadata.requires_python.as_deref().is_none_or(|rp| {
+            VersionSpecifiers::from_str(rp)
+                .map_or(true, |s| s.contains(&self.env.python_full_version))
+        })
+    }
+
+    fn pick(
+        &self,
+        name: &PackageName,
+        range: &Ranges<Version>,
+    ) -> Result<Option<Version>, ResolveError> {
+        let is_requested = self.requested.contains(name);
+        if let Some(installed) = self.installed.get(name) {
+            let public = installed.version.clone().without_local();
+            let replaceable = installed.in_target
+                && is_requested
+                && (self.options.upgrade || self.options.reinstall);
+            let pinned_ok = self
+                .local_pins
+                .get(name)
+                .is_none_or(|l| installed.version.local() == l.as_slice());
+            if !replaceable && range.contains(&public) && pinned_ok {
+                self.choices.borrow_mut().insert(
+                    (name.clone(), public.clone()),
+                    Choice::Installed(installed.clone()),
+                );
+                return Ok(Some(public));
+            }
+        }
+        let candidates = self.candidates.get(name);
+        let allow_pre = self.options.prerelease || self.prerelease_named.contains(name);
+        for pass_allows_pre in [allow_pre, true] {
+            for (index, candidate) in candidates.iter().enumerate() {
+                let version = &candidate.filename.version;
+                let public = version.clone().without_local();
+                if !range.contains(&public) {
+                    continue;
+                }
+                if public.any_prerelease() && !pass_allows_pre {
+                    continue;
+                }
+                if let Some(local) = self.local_pins.get(name)
+                    && version.local() != local.as_slice()
+                {
+                    continue;
+                }
+                if self
+                    .choices
+                    .borrow()
+                    .contains_key(&(name.clone(), public.clone()))
+                {
+                    return Ok(Some(public));
+                }
+                let metadata = self.metadata_of(name, index)?;
+                if !self.requires_python_ok(&metadata) {
+                    continue;
+                }
+                self.choices
+                    .borrow_mut()
+                    .insert((name.clone(), public.clone()), Choice::Wheel(index));
+                return Ok(Some(public));
+            }
+            if pass_allows_pre {
+                break;
+            }
+        }
+        self.unavailable.borrow_mut().insert(name.clone());
+        Ok(None)
+    }
+
+    fn edges(
+        &self,
+        requirements: &[String],
+        extra: Option<&ExtraName>,
+    ) -> Result<Vec<(Node, Ranges<Version>)>, ResolveError> {
+        let mut out = Vec::new();
+        for text in requirements {
+            let Ok(requirement) = Requirement::<pep508_rs::VerbatimUrl>::from_str(text) else {
+                continue; // an unparsable Requires-Dist is ignored, as pip warns and skips
+            };
+            let active = match extra {
+                None => requirement.evaluate_markers(&self.env.markers, &[]),
+                Some(e) => {
+                    requirement.evaluate_markers(&self.env.markers, std::slice::from_ref(e))
+                        && !requirement.evaluate_markers(&self.env.markers, &[])
+                }
+            };
+            if active {
+                out.extend(self.requirement_edges(&requirement)?);
+            }
+        }
+        Ok(out)
+    }
+
+    fn requirement_edges(
+        &self,
+        requirement: &Requirement,
+    ) -> Result<Vec<(Node, Ranges<Version>)>, ResolveError> {
+        let mut range = match &requirement.version_or_url {
+            None => Ranges::full(),
+            Some(VersionOrUrl::VersionSpecifier(specifiers)) => requirement_range(specifiers).0,
+            Some(VersionOrUrl::Url(_)) => {
+                return Err(ResolveError::DirectUrl {
+                    requirement: requirement.to_string(),
+                });
+            }
+        };
+        if let Some(constraint) = self.constraints.get(&requirement.name) {
+            range = range.intersection(constraint);
+        }
+        let mut out = vec![(Node::Package(requirement.name.clone()), range.clone())];
+        for extra in &requirement.extras {
+            out.push((
+                Node::Extra(requirement.name.clone(), extra.clone()),
+                range.clone(),
+            ));
+        }
+        Ok(out)
+    }
+
+    fn fail<T>(&self, error: ResolveError) -> Result<T, Abort> {
+        *self.error.borrow_mut() = Some(error);
+        Err(Abort)
+    }
+}
+
+impl DependencyProvider for Provider<'_> {
+    type P = Node;
+    type V = Version;
+    type VS = Ranges<Version>;
+    type M = String;
+    type Priority = (u32, std::cmp::Reverse<usize>);
+    type Err = Abort;
+
+    fn prioritize(
+        &self,
+        package: &Node,
+        _range: &Ranges<Version>,
+        stats: &PackageResolutionStatistics,
+    ) -> Self::Priority {
+        let count = match package {
+            Node::Root => 0,
+            Node::Package(name) | Node::Extra(name, _) => self.candidates.get(name).len(),
+        };
+        (stats.conflict_count(), std::cmp::Reverse(count))
+    }
+
+    fn choose_version(
+        &self,
+        package: &Node,
+        range: &Ranges<Version>,
+    ) -> Result<Option<Version>, Abort> {
+        match package {
+            Node::Root => Ok(Some(Version::new([0]))),
+            Node::Package(name) | Node::Extra(name, _) => match self.pick(name, range) {
+                Ok(v) => Ok(v),
+                Err(e) => self.fail(e),
+            },
+        }
+    }
+
+    fn get_dependencies(
+        &self,
+        package: &Node,
+        version: &Version,
+    ) -> Result<Dependencies<Node, Ranges<Version>, String>, Abort> {
+        let result = (|| -> Result<Vec<(Node, Ranges<Version>)>, ResolveError> {
+            match package {
+                Node::Root => {
+                    let mut out = Vec::new();
+                    for requirement in &self.root {
+                        if requirement.evaluate_markers(&self.env.markers, &[]) {
+                            out.extend(self.requirement_edges(requirement)?);
+                        }
+                    }
+                    Ok(out)
+                }
+                Node::Package(name) | Node::Extra(name, _) => {
+                    let extra = match package {
+                        Node::Extra(_, e) => Some(e),
+                        _ => None,
+                    };
+                    let mut out = Vec::new();
+                    if extra.is_some() {
+                        out.push((
+                            Node::Package(name.clone()),
+                            Ranges::singleton(version.clone()),
+                        ));
+                    }
+                    if self.options.no_deps {
+                        return Ok(out);
+                    }
+                    let choice = self
+                        .choices
+                        .borrow()
+                        .get(&(name.clone(), version.clone()))
+                        .cloned();
+                    let requires = match choice {
+                        Some(Choice::Installed(installed)) => installed.requires_dist.clone(),
+                        Some(Choice::Wheel(index)) => {
+                            self.metadata_of(name, index)?.requires_dist.clone()
+                        }
+                        None => Vec::new(),
+                    };
+                    out.extend(
+                        self.edges(&requires, extra)?
+                            .into_iter()
+                            .filter(|(n, _)| n != &Node::Package(name.clone())),
+                    );
+                    Ok(out)
+                }
+            }
+        })();
+        match result {
+            Ok(edges) => Ok(Dependencies::Available(DependencyConstraints::from_iter(
+                edges,
+            ))),
+            Err(e) => self.fail(e),
+        }
+    }
+}
+
+/// Resolves `requirements` (and `constraints`, which limit versions without requesting a
+/// project) against `candidates` for the target `env`, counting `installed` distributions.
+///
+/// Returns every project of the solution (the requested ones flagged), in name order.
+/// Errors: [`ResolveError::NoSolution`] with PubGrub's chain of reasons, and the others of
+/// [`ResolveError`].
+pub fn resolve(
+    requirements: &[Requirement],
+    constraints: &[Requirement],
+    candidates: &CandidateSet,
+    installed: &[Installed],
+    env: &ResolverEnv,
+    options: &ResolveOptions,
+) -> Result<Vec<ResolvedPackage>, ResolveError> {
+    let mut constraint_ranges: HashMap<PackageName, Ranges<Version>> = HashMap::new();
+    let mut local_pins = HashMap::new();
+    let mut prerelease_named = HashSet::new();
+    for requirement in requirements.iter().chain(constraints) {
+        if let Some(VersionOrUrl::VersionSpecifier(specifiers)) = &requirement.version_or_url {
+            let (_, local) = requirement_range(specifiers);
+            if let Some(local) = local {
+                local_pins.insert(requirement.name.clone(), local);
+            }
+            if names_prerelease(specifiers) {
+                prerelease_named.insert(requirement.name.clone());
+            }
+        }
+    }
+    for constraint in constraints {
+        if !constraint.evaluate_markers(&env.markers, &[]) {
+            continue;
+        }
+        if let Some(VersionOrUrl::VersionSpecifier(specifiers)) = &constraint.version_or_url {
+            let (range, _) = requirement_range(specifiers);
+            let entry = constraint_ranges
+                .entry(constraint.name.clone())
+                .or_insert_with(Ranges::full);
+            *entry = entry.intersection(&range);
+        }
+    }
+    let provider = Provider {
+        candidates,
+        installed: installed
+            .iter()
+            .map(|i| (i.name.clone(), Rc::new(i.clone())))
+            .collect(),
+        env,
+        options,
+        root: requirements.to_vec(),
+        constraints: constraint_ranges,
+        local_pins,
+        prerelease_named,
+        requested: requirements.iter().map(|r| r.name.clone()).collect(),
+        metadata: RefCell::default(),
+        choices: RefCell::default(),
+        unavailable: RefCell::default(),
+        error: RefCell::default(),
+    };
+    let solution = match pubgrub::resolve(&provider, Node::Root, Version::new([0])) {
+        Ok(solution) => solution,
+        Err(PubGrubError::NoSolution(mut tree)) => {
+            tree.collapse_no_versions();
+            let mut unavailable: Vec<PackageName> =
+                provider.unavailable.borrow().iter().cloned().collect();
+            unavailable.sort();
+            return Err(ResolveError::NoSolution {
+                report: DefaultStringReporter::report(&tree)
+                    .replace("your request 0 ", "your request "),
+                unavailable,
+            });
+        }
+        Err(_) => {
+            return Err(provider
+                .error
+                .borrow_mut()
+                .take()
+                .unwrap_or_else(|| ResolveError::Internal("the solver stopped".to_string())));
+        }
+    };
+    let mut out = Vec::new();
+    for (node, version) in solution {
+        let Node::Package(name) = node else { continue };
+        let choice = provider
+            .choices
+            .borrow()
+            .get(&(name.clone(), version.clone()))
+            .cloned();
+        let (full_version, source) = match choice {
+            Some(Choice::Wheel(index)) => {
+                let candidate = candidates.get(&name)[index].clone();
+                (
+                    candidate.filename.version.clone(),
+                    ResolvedSource::Wheel(candidate),
+                )
+            }
+            Some(Choice::Installed(installed)) => (
+                installed.version.clone(),
+                ResolvedSource::Installed {
+                    in_target: installed.in_target,
+                },
+            ),
+            None => {
+                return Err(ResolveError::Internal(format!(
+                    "no choice recorded for {name} {version}"
+                )));
+            }
+        };
+        out.push(ResolvedPackage {
+            requested: provider.requested.contains(&name),
+            name,
+            version: full_version,
+            source,
+        });
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
+}
