@@ -1,0 +1,388 @@
+//! Resolution policy on synthetic wheels (real zips with METADATA) in a layered wheelhouse.
+
+use std::io::Write;
+use std::path::Path;
+use std::str::FromStr;
+
+use pep440_rs::Version;
+use pep508_rs::{MarkerEnvironment, MarkerEnvironmentBuilder, PackageName, Requirement};
+use wharf_resolve::{
+    CandidateSet, Installed, ResolveError, ResolveOptions, ResolvedPackage, ResolvedSource,
+    ResolverEnv, explain_unavailable, resolve,
+};
+use wharf_site::{Catalogue, FindLinks};
+use wharf_wheel_filename::{PlatformTag, Tags};
+
+fn wheel(dir: &Path, filename: &str, requires: &[&str], requires_python: Option<&str>) {
+    std::fs::create_dir_all(dir).unwrap();
+    let parts: Vec<&str> = filename.trim_end_matches(".whl").split('-').collect();
+    let (name, version) = (parts[0], parts[1]);
+    let file = std::fs::File::create(dir.join(filename)).unwrap();
+    let mut zip = zip::ZipWriter::new(file);
+    let mut metadata = format!("Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n");
+    if let Some(rp) = requires_python {
+        metadata.push_str(&format!("Requires-Python: {rp}\n"));
+    }
+    for r in requires {
+        metadata.push_str(&format!("Requires-Dist: {r}\n"));
+    }
+    let options = zip::write::SimpleFileOptions::default();
+    zip.start_file(format!("{name}-{version}.dist-info/METADATA"), options)
+        .unwrap();
+    zip.write_all(metadata.as_bytes()).unwrap();
+    zip.start_file(format!("{name}-{version}.dist-info/WHEEL"), options)
+        .unwrap();
+    zip.write_all(b"Wheel-Version: 1.0\nRoot-Is-Purelib: true\n")
+        .unwrap();
+    zip.finish().unwrap();
+}
+
+fn env() -> ResolverEnv {
+    let markers = MarkerEnvironment::try_from(MarkerEnvironmentBuilder {
+        implementation_name: "cpython",
+        implementation_version: "3.11.7",
+        os_name: "posix",
+        platform_machine: "x86_64",
+        platform_python_implementation: "CPython",
+        platform_release: "6.1",
+        platform_system: "Linux",
+        platform_version: "#1",
+        python_full_version: "3.11.7",
+        python_version: "3.11",
+        sys_platform: "linux",
+    })
+    .unwrap();
+    ResolverEnv {
+        markers,
+        python_full_version: Version::from_str("3.11.7").unwrap(),
+    }
+}
+
+struct Site {
+    _root: tempfile::TempDir,
+    candidates: CandidateSet,
+}
+
+/// `v3` (most specific), `generic` (layer), `any` (pure); tags for cp311 with manylinux
+/// refused by policy unless `allow_manylinux`.
+fn site(build: impl Fn(&Path), allow_manylinux: bool) -> Site {
+    let root = tempfile::tempdir().unwrap();
+    build(root.path());
+    let links = FindLinks::from_paths(["v3", "generic", "any"].map(|d| root.path().join(d)));
+    let catalogue = Catalogue::scan(links, 1, |_| true);
+    let abis = Tags::cpython_default_abis((3, 11));
+    let full = Tags::cpython(
+        (3, 11),
+        &abis,
+        &PlatformTag::linux_platforms("x86_64", Some((2, 28))),
+        true,
+    );
+    let site_only = Tags::cpython(
+        (3, 11),
+        &abis,
+        &PlatformTag::linux_platforms("x86_64", None),
+        true,
+    );
+    let candidates = if allow_manylinux {
+        CandidateSet::new(&catalogue, &full, None)
+    } else {
+        CandidateSet::new(&catalogue, &site_only, Some(&full))
+    };
+    Site {
+        _root: root,
+        candidates,
+    }
+}
+
+fn reqs(texts: &[&str]) -> Vec<Requirement> {
+    texts
+        .iter()
+        .map(|t| Requirement::from_str(t).unwrap())
+        .collect()
+}
+
+fn run(
+    site: &Site,
+    requirements: &[&str],
+    installed: &[Installed],
+) -> Result<Vec<ResolvedPackage>, ResolveError> {
+    resolve(
+        &reqs(requirements),
+        &[],
+        &site.candidates,
+        installed,
+        &env(),
+        &ResolveOptions::default(),
+    )
+}
+
+fn pins(resolution: &[ResolvedPackage]) -> Vec<String> {
+    resolution
+        .iter()
+        .map(|p| format!("{}=={}", p.name, p.version))
+        .collect()
+}
+
+fn wheel_dir(p: &ResolvedPackage) -> String {
+    match &p.source {
+        ResolvedSource::Wheel(c) => c
+            .path
+            .parent()
+            .unwrap()
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned(),
+        ResolvedSource::Installed { .. } => "installed".to_string(),
+    }
+}
+
+#[test]
+fn local_versions_match_public_specifiers_and_pins() {
+    let s = site(
+        |r| {
+            wheel(
+                &r.join("generic"),
+                "numpy-1.26.4+computecanada-cp311-cp311-linux_x86_64.whl",
+                &[],
+                None,
+            );
+            wheel(
+                &r.join("generic"),
+                "numpy-1.25.2+computecanada-cp311-cp311-linux_x86_64.whl",
+                &[],
+                None,
+            );
+        },
+        false,
+    );
+    assert_eq!(
+        pins(&run(&s, &["numpy==1.26.4"], &[]).unwrap()),
+        ["numpy==1.26.4+computecanada"]
+    );
+    assert_eq!(
+        pins(&run(&s, &["numpy==1.25.2+computecanada"], &[]).unwrap()),
+        ["numpy==1.25.2+computecanada"]
+    );
+    assert!(run(&s, &["numpy==1.25.2+other"], &[]).is_err());
+}
+
+#[test]
+fn most_specific_arch_directory_wins_a_tie() {
+    let s = site(
+        |r| {
+            wheel(
+                &r.join("generic"),
+                "scipy-1.13.1+computecanada-cp311-cp311-linux_x86_64.whl",
+                &[],
+                None,
+            );
+            wheel(
+                &r.join("v3"),
+                "scipy-1.13.1+computecanada-cp311-cp311-linux_x86_64.whl",
+                &[],
+                None,
+            );
+        },
+        false,
+    );
+    let resolution = run(&s, &["scipy"], &[]).unwrap();
+    assert_eq!(wheel_dir(&resolution[0]), "v3");
+}
+
+#[test]
+fn manylinux_refused_by_policy_unless_allowed() {
+    let build = |r: &Path| {
+        wheel(
+            &r.join("generic"),
+            "numpy-1.26.4+computecanada-cp311-cp311-linux_x86_64.whl",
+            &[],
+            None,
+        );
+        wheel(
+            &r.join("any"),
+            "numpy-2.0.2-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+            &[],
+            None,
+        );
+    };
+    let refused = site(build, false);
+    assert_eq!(
+        pins(&run(&refused, &["numpy"], &[]).unwrap()),
+        ["numpy==1.26.4+computecanada"]
+    );
+    let err = run(&refused, &["numpy>=2"], &[]).unwrap_err();
+    let ResolveError::NoSolution { unavailable, .. } = err else {
+        panic!("{err}")
+    };
+    let name = PackageName::from_str("numpy").unwrap();
+    assert_eq!(unavailable, std::slice::from_ref(&name));
+    let lines = explain_unavailable(&name, &refused.candidates, (3, 11)).join("\n");
+    assert!(
+        lines.contains("manylinux wheel, refused by the site's policy"),
+        "{lines}"
+    );
+    assert!(lines.contains("--allow-manylinux"), "{lines}");
+    let allowed = site(build, true);
+    assert_eq!(
+        pins(&run(&allowed, &["numpy"], &[]).unwrap()),
+        ["numpy==2.0.2"]
+    );
+}
+
+#[test]
+fn requires_python_skips_versions() {
+    let s = site(
+        |r| {
+            wheel(
+                &r.join("any"),
+                "tool-2.0-py3-none-any.whl",
+                &[],
+                Some(">=3.12"),
+            );
+            wheel(
+                &r.join("any"),
+                "tool-1.5-py3-none-any.whl",
+                &[],
+                Some(">=3.9"),
+            );
+        },
+        false,
+    );
+    assert_eq!(pins(&run(&s, &["tool"], &[]).unwrap()), ["tool==1.5"]);
+}
+
+#[test]
+fn dependencies_markers_and_extras() {
+    let s = site(
+        |r| {
+            wheel(
+                &r.join("any"),
+                "app-1.0-py3-none-any.whl",
+                &[
+                    "lib>=2",
+                    "old; python_version < '3.8'",
+                    "plot; extra == 'viz'",
+                ],
+                None,
+            );
+            wheel(&r.join("any"), "lib-2.1-py3-none-any.whl", &[], None);
+            wheel(&r.join("any"), "lib-1.0-py3-none-any.whl", &[], None);
+            wheel(&r.join("any"), "plot-3.0-py3-none-any.whl", &[], None);
+        },
+        false,
+    );
+    assert_eq!(
+        pins(&run(&s, &["app"], &[]).unwrap()),
+        ["app==1.0", "lib==2.1"]
+    );
+    assert_eq!(
+        pins(&run(&s, &["app[viz]"], &[]).unwrap()),
+        ["app==1.0", "lib==2.1", "plot==3.0"]
+    );
+}
+
+#[test]
+fn installed_and_pythonpath_packages_satisfy() {
+    let s = site(
+        |r| {
+            wheel(
+                &r.join("any"),
+                "dateutil-2.9-py3-none-any.whl",
+                &["six>=1.5"],
+                None,
+            );
+            wheel(&r.join("any"), "six-1.17.0-py3-none-any.whl", &[], None);
+        },
+        false,
+    );
+    let provided = Installed {
+        name: PackageName::from_str("six").unwrap(),
+        version: Version::from_str("1.16.0").unwrap(),
+        requires_dist: vec![],
+        in_target: false,
+    };
+    let resolution = run(&s, &["dateutil"], &[provided]).unwrap();
+    let six = resolution
+        .iter()
+        .find(|p| p.name.as_ref() == "six")
+        .unwrap();
+    assert!(matches!(
+        six.source,
+        ResolvedSource::Installed { in_target: false }
+    ));
+}
+
+#[test]
+fn prereleases_only_when_named_or_nothing_else() {
+    let s = site(
+        |r| {
+            wheel(&r.join("any"), "lib-2.0rc1-py3-none-any.whl", &[], None);
+            wheel(&r.join("any"), "lib-1.9-py3-none-any.whl", &[], None);
+            wheel(&r.join("any"), "beta-1.0b1-py3-none-any.whl", &[], None);
+        },
+        false,
+    );
+    assert_eq!(pins(&run(&s, &["lib"], &[]).unwrap()), ["lib==1.9"]);
+    assert_eq!(
+        pins(&run(&s, &["lib>=2.0rc1"], &[]).unwrap()),
+        ["lib==2.0rc1"]
+    );
+    assert_eq!(pins(&run(&s, &["beta"], &[]).unwrap()), ["beta==1.0b1"]);
+}
+
+#[test]
+fn conflicts_are_explained_as_a_chain() {
+    let s = site(
+        |r| {
+            wheel(&r.join("any"), "a-1.0-py3-none-any.whl", &["c<2"], None);
+            wheel(&r.join("any"), "b-1.0-py3-none-any.whl", &["c>=2"], None);
+            wheel(&r.join("any"), "c-1.0-py3-none-any.whl", &[], None);
+            wheel(&r.join("any"), "c-2.0-py3-none-any.whl", &[], None);
+        },
+        false,
+    );
+    let err = run(&s, &["a", "b"], &[]).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("Because a depends on c <2 and b 1.0 depends on c >=2"),
+        "{text}"
+    );
+    assert!(text.contains("Because"), "a derivation, not a dump: {text}");
+}
+
+#[test]
+fn other_python_and_sdist_only_are_explained() {
+    let s = site(
+        |r| {
+            wheel(
+                &r.join("generic"),
+                "torch-2.5.0+computecanada-cp312-cp312-linux_x86_64.whl",
+                &[],
+                None,
+            );
+            std::fs::create_dir_all(r.join("any")).unwrap();
+            std::fs::write(r.join("any/pysam-0.22.1.tar.gz"), "").unwrap();
+        },
+        false,
+    );
+    assert!(run(&s, &["torch"], &[]).is_err());
+    let torch = explain_unavailable(
+        &PackageName::from_str("torch").unwrap(),
+        &s.candidates,
+        (3, 11),
+    )
+    .join("\n");
+    assert!(torch.contains("torch 2.5.0+computecanada exists for CPython 3.12 (`cp312`); you are using CPython 3.11 (`cp311`)"), "{torch}");
+    assert!(torch.contains("module load python/3.12"), "{torch}");
+    let pysam = explain_unavailable(
+        &PackageName::from_str("pysam").unwrap(),
+        &s.candidates,
+        (3, 11),
+    )
+    .join("\n");
+    assert!(
+        pysam.contains("only a source distribution (`pysam-0.22.1.tar.gz`)"),
+        "{pysam}"
+    );
+}
