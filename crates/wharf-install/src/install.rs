@@ -203,6 +203,16 @@ pub enum InstallError {
         /// What is wrong with it.
         reason: &'static str,
     },
+    /// Two wheels of the plan are of the same project.
+    #[error("the plan installs `{name}` twice: `{first}` and `{second}`")]
+    DuplicateProject {
+        /// The project name (from `METADATA`).
+        name: String,
+        /// The first wheel.
+        first: PathBuf,
+        /// The second wheel.
+        second: PathBuf,
+    },
     /// A file would replace a directory or a directory a file.
     #[error("cannot install `{path}`: {reason}")]
     Conflict {
@@ -416,6 +426,17 @@ fn run(
         .enumerate()
         .map(|(index, wheel)| stage_wheel(wheel, &stage.join(index.to_string()), layout, options))
         .collect::<Result<_, _>>()?;
+    let mut projects: HashMap<String, usize> = HashMap::new();
+    for (index, wheel) in staged.iter().enumerate() {
+        if let Some(&first) = projects.get(&normalize_name(&wheel.name)) {
+            return Err(InstallError::DuplicateProject {
+                name: wheel.name.clone(),
+                first: plan.install[first].path.clone(),
+                second: plan.install[index].path.clone(),
+            });
+        }
+        projects.insert(normalize_name(&wheel.name), index);
+    }
     if cancelled(options) {
         return Err(InstallError::Cancelled);
     }

@@ -237,8 +237,23 @@ fn platlib_root_and_separate_lib_dirs() {
         .file("native/_speedups.so", b"\x7fELF")
         .file("native-2.0.data/purelib/native_pure.py", b"")
         .write(&env.wheels.join("native-2.0-cp311-cp311-linux_x86_64.whl"));
-    install_wheels(&[WheelInstall::new(&wheel, false)], &layout, &options()).unwrap();
+    let url =
+        r#"{"url": "file:///wheels/native-2.0-cp311-cp311-linux_x86_64.whl", "archive_info": {}}"#;
+    let request = WheelInstall {
+        direct_url: Some(url.to_string()),
+        ..WheelInstall::new(&wheel, false)
+    };
+    install_wheels(&[request], &layout, &options()).unwrap();
     let dist_info = layout.platlib.join("native-2.0.dist-info");
+    assert_eq!(
+        std::fs::read_to_string(dist_info.join("direct_url.json")).unwrap(),
+        url
+    );
+    let installed = SitePackages::scan([&layout.purelib, &layout.platlib]).unwrap();
+    assert_eq!(
+        wharf_install::freeze_requirement(installed.get("native").unwrap()),
+        "native @ file:///wheels/native-2.0-cp311-cp311-linux_x86_64.whl"
+    );
     assert!(layout.platlib.join("native/_speedups.so").is_file());
     assert!(layout.purelib.join("native_pure.py").is_file());
     assert!(!dist_info.join("REQUESTED").exists());
@@ -248,6 +263,30 @@ fn platlib_root_and_separate_lib_dirs() {
         "{record}"
     );
     assert!(record.contains("native/_speedups.so,"));
+    assert!(record.contains("native-2.0.dist-info/direct_url.json,"));
+}
+
+#[test]
+fn err_same_project_twice_in_a_plan() {
+    let env = environment();
+    let before = snapshot(&env.prefix);
+    let v1 = demo_wheel(&env.wheels, "1.0");
+    let v2 = demo_wheel(&env.wheels, "2.0");
+    let error = install_wheels(
+        &[WheelInstall::new(&v1, true), WheelInstall::new(&v2, true)],
+        &env.layout,
+        &options(),
+    )
+    .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "the plan installs `Demo` twice: `{}` and `{}`",
+            v1.display(),
+            v2.display()
+        )
+    );
+    assert!(before == snapshot(&env.prefix));
 }
 
 #[test]
