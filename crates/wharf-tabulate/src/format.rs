@@ -472,7 +472,7 @@ impl TableFormat {
 }
 
 /// A horizontal line of a format (tabulate's `Line` or a line-drawing function).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum LineSpec {
     /// `begin + sep.join(fill * width for each column) + end`, right-stripped.
     Plain {
@@ -536,7 +536,7 @@ pub(crate) struct Spec {
 
 impl fmt::Display for TableFormat {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 

@@ -267,6 +267,76 @@ pub(crate) fn push_general(out: &mut String, x: f64) {
     }
 }
 
+/// [`push_general`] of `float(s)` for the common shape `[+-]digits[.digits]` with at
+/// most six significant digits and a value in `[1e-4, 1e6)` or zero, straight from the
+/// digits. Returns `false` (and appends nothing) for anything else.
+pub(crate) fn push_general_decimal(out: &mut String, s: &str) -> bool {
+    let b = s.as_bytes();
+    let (negative, rest) = match b.first() {
+        Some(b'-') => (true, &b[1..]),
+        Some(b'+') => (false, &b[1..]),
+        _ => (false, b),
+    };
+    let (int, frac) = match rest.iter().position(|&c| c == b'.') {
+        Some(dot) => (&rest[..dot], &rest[dot + 1..]),
+        None => (rest, &rest[rest.len()..]),
+    };
+    if (int.is_empty() && frac.is_empty())
+        || !int.iter().all(u8::is_ascii_digit)
+        || !frac.iter().all(u8::is_ascii_digit)
+    {
+        return false;
+    }
+    let digits = || int.iter().chain(frac).copied();
+    let Some(first) = digits().position(|d| d != b'0') else {
+        out.push_str(if negative { "-0" } else { "0" });
+        return true;
+    };
+    let significant = digits().skip(first).collect::<Vec<u8>>();
+    let significant = match significant.iter().rposition(|&d| d != b'0') {
+        Some(last) => &significant[..=last],
+        None => &significant[..0],
+    };
+    // Position of the first significant digit: 0 for units, -1 for tenths, …
+    let (Ok(int_len), Ok(first)) = (isize::try_from(int.len()), isize::try_from(first)) else {
+        return false;
+    };
+    let exponent = int_len - 1 - first;
+    if significant.len() > 6 || !(-4..6).contains(&exponent) {
+        return false;
+    }
+    if negative {
+        out.push('-');
+    }
+    let push_digits = |out: &mut String, digits: &[u8]| {
+        out.extend(digits.iter().map(|&d| char::from(d)));
+    };
+    if let Ok(units) = usize::try_from(exponent) {
+        let int_digits = significant.len().min(units + 1);
+        push_digits(out, &significant[..int_digits]);
+        out.extend(std::iter::repeat_n('0', units + 1 - int_digits));
+        if significant.len() > int_digits {
+            out.push('.');
+            push_digits(out, &significant[int_digits..]);
+        }
+    } else {
+        out.push_str("0.");
+        out.extend(std::iter::repeat_n('0', exponent.unsigned_abs() - 1));
+        push_digits(out, significant);
+    }
+    true
+}
+
+/// tabulate's `_afterpoint` of a [`push_general`] result: digits after the point, else
+/// characters after the `e`, else `-1`.
+pub(crate) fn afterpoint_of_general(formatted: &str) -> isize {
+    let after = |pos: usize| isize::try_from(formatted.len() - pos - 1).unwrap_or(isize::MAX);
+    formatted
+        .rfind('.')
+        .or_else(|| formatted.rfind('e'))
+        .map_or(-1, after)
+}
+
 /// Drops trailing zeros after a decimal point, then the point itself.
 fn trim_fraction(out: &mut String, start: usize) {
     if out[start..].contains('.') {
@@ -355,6 +425,56 @@ mod tests {
         assert_eq!(afterpoint("1e+16"), 3);
         assert_eq!(afterpoint(""), -1);
         assert_eq!(afterpoint("inf"), -1);
+    }
+
+    #[test]
+    fn general_decimal_agrees_with_general() {
+        let cases = [
+            "6.0",
+            "0.10",
+            "10",
+            "-0.0",
+            "+0",
+            "1.",
+            ".5",
+            "00.5",
+            "123456",
+            "123456.0",
+            "1234567",
+            "0.0001",
+            "0.00012345",
+            "0.00001",
+            "100000",
+            "999999",
+            "-12.5",
+            "1.234560",
+            "0",
+            "000",
+            "7.000001",
+            "100.125",
+            "2.50",
+        ];
+        for s in cases {
+            let mut fast = String::new();
+            if push_general_decimal(&mut fast, s) {
+                assert_eq!(fast, general(s.parse().unwrap()), "{s}");
+            } else {
+                assert!(fast.is_empty());
+                assert!(
+                    matches!(s, "1234567" | "0.00001" | "7.000001"),
+                    "{s} fell back"
+                );
+            }
+            let formatted = general(s.parse().unwrap());
+            assert_eq!(
+                afterpoint_of_general(&formatted),
+                afterpoint(&formatted),
+                "{s}"
+            );
+        }
+        for s in ["1e5", "1_0", " 1", "1,0", "", ".", "-", "inf", "1.2.3"] {
+            assert!(!push_general_decimal(&mut String::new(), s), "{s}");
+        }
     }
 
     #[test]

@@ -26,6 +26,12 @@ pub(crate) fn is_space(c: char) -> bool {
 
 /// Python's `s.strip()`.
 pub(crate) fn strip(s: &str) -> &str {
+    // Most cells start and end with a printable ASCII character: nothing to strip.
+    let printable = |b: &u8| (0x21..0x7f).contains(b);
+    let b = s.as_bytes();
+    if b.first().is_some_and(printable) && b.last().is_some_and(printable) {
+        return s;
+    }
     s.trim_matches(is_space)
 }
 

@@ -8,10 +8,18 @@ use crate::format::{LineSpec, RowSpec, Spec, TableFormat};
 use crate::number;
 use crate::pystr::{self, char_len, push_spaces, split_cr_lf, splitlines, strip};
 
-/// The rows as given: flat cells plus where each row ends (rows may differ in length).
+/// The rows as given: flat cells plus where each row ends (rows may differ in length),
+/// and which rare bytes occur anywhere (headers included), so that the common table
+/// skips the searches for them.
 pub(crate) struct Rows<'a> {
     pub(crate) cells: Vec<Option<&'a str>>,
     pub(crate) ends: Vec<usize>,
+    /// `\x01`: there may be separating lines.
+    pub(crate) has_separator_byte: bool,
+    /// ESC: there may be ANSI codes.
+    pub(crate) has_escape_byte: bool,
+    /// `\r` or `\n`: there may be multi-line cells.
+    pub(crate) has_line_break_byte: bool,
 }
 
 impl<'a> Rows<'a> {
@@ -76,6 +84,44 @@ enum Head<'a> {
     Multi(Vec<String>),
 }
 
+/// The printed rows: data rows `0..nrows`, with separating lines put back where they
+/// were (tabulate's `_reinsert_separating_lines`, `list.insert` at each original index).
+struct Slots {
+    nrows: usize,
+    separated: Option<Vec<Slot>>,
+}
+
+impl Slots {
+    fn new(nrows: usize, separators: &[usize]) -> Self {
+        let separated = (!separators.is_empty()).then(|| {
+            let mut slots: Vec<Slot> = (0..nrows).map(Slot::Data).collect();
+            for &index in separators {
+                slots.insert(index.min(slots.len()), Slot::Separator);
+            }
+            slots
+        });
+        Self { nrows, separated }
+    }
+
+    fn len(&self) -> usize {
+        self.separated.as_ref().map_or(self.nrows, Vec::len)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn get(&self, index: usize) -> Slot {
+        self.separated
+            .as_ref()
+            .map_or(Slot::Data(index), |slots| slots[index])
+    }
+
+    fn iter(&self) -> impl Iterator<Item = Slot> + '_ {
+        (0..self.len()).map(|index| self.get(index))
+    }
+}
+
 /// Where a printed row comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Slot {
@@ -84,11 +130,16 @@ enum Slot {
     Separator,
 }
 
-fn cell_type(cell: Option<&str>, numparse: bool) -> CellType {
+/// tabulate's `_type` (codes stripped first, when the table may hold any).
+fn cell_type(cell: Option<&str>, numparse: bool, may_have_codes: bool) -> CellType {
     let Some(cell) = cell else {
         return CellType::Missing;
     };
-    let s = ansi::strip(cell);
+    let s = if may_have_codes {
+        ansi::strip(cell)
+    } else {
+        Cow::Borrowed(cell)
+    };
     if s.is_empty() {
         CellType::Missing
     } else if s == "True" || s == "False" {
@@ -106,41 +157,54 @@ fn cell_type(cell: Option<&str>, numparse: bool) -> CellType {
 
 /// tabulate's `_format` with `floatfmt="g"`, `intfmt=""`, `missingval=""`.
 fn format_cell(cell: Option<&str>, column: CellType, has_invisible: bool) -> Cow<'_, str> {
+    format_cell_with_afterpoint(cell, column, has_invisible).0
+}
+
+/// [`format_cell`], plus the cell's `_afterpoint` when formatting already tells it.
+fn format_cell_with_afterpoint(
+    cell: Option<&str>,
+    column: CellType,
+    has_invisible: bool,
+) -> (Cow<'_, str>, Option<isize>) {
     let Some(s) = cell else {
-        return Cow::Borrowed("");
+        return (Cow::Borrowed(""), None);
     };
     match column {
-        _ if s.is_empty() => Cow::Borrowed(""),
-        CellType::Int if s.contains('[') => {
-            ansi::recolor_int(s).map_or(Cow::Borrowed(s), Cow::Owned)
-        }
+        _ if s.is_empty() => (Cow::Borrowed(""), None),
+        CellType::Int if s.contains('[') => (
+            ansi::recolor_int(s).map_or(Cow::Borrowed(s), Cow::Owned),
+            None,
+        ),
         CellType::Float if has_invisible => {
+            // The number is reprinted in place, codes around it kept.
             let raw = ansi::strip(s);
             match number::parse_float(&raw) {
                 Some(x) => {
                     let mut formatted = String::new();
                     number::push_general(&mut formatted, x);
-                    Cow::Owned(s.replace(&*raw, &formatted))
+                    (Cow::Owned(s.replace(&*raw, &formatted)), None)
                 }
-                None => Cow::Borrowed(s),
+                None => (Cow::Borrowed(s), None),
             }
         }
         CellType::Float => {
-            let x = if s.contains(',') {
-                number::parse_float(&s.replace(',', ""))
-            } else {
-                number::parse_float(s)
-            };
-            match x {
-                Some(x) => {
-                    let mut formatted = String::with_capacity(8);
-                    number::push_general(&mut formatted, x);
-                    Cow::Owned(formatted)
-                }
-                None => Cow::Borrowed(s),
+            let mut formatted = String::new();
+            if !number::push_general_decimal(&mut formatted, s) {
+                // Thousands separators go before `float()`.
+                let x = if s.contains(',') {
+                    number::parse_float(&s.replace(',', ""))
+                } else {
+                    number::parse_float(s)
+                };
+                let Some(x) = x else {
+                    return (Cow::Borrowed(s), None);
+                };
+                number::push_general(&mut formatted, x);
             }
+            let afterpoint = number::afterpoint_of_general(&formatted);
+            (Cow::Owned(formatted), Some(afterpoint))
         }
-        _ => Cow::Borrowed(s),
+        _ => (Cow::Borrowed(s), None),
     }
 }
 
@@ -206,62 +270,87 @@ impl Measure {
     }
 }
 
-/// tabulate's `_align_column` for one single-line column; returns the column width.
+/// tabulate's `_align_column` for the single-line case, all columns at once: row-major,
+/// so cells are read in the order they were allocated. Returns the aligned cells
+/// (row-major, `widths.len()` per row) and the column widths.
 fn align_single<'a>(
-    column: &[Option<&'a str>],
-    column_type: CellType,
-    align: Align,
-    min_width: usize,
+    cells: &[Option<&'a str>],
+    ncols: usize,
+    types: &[CellType],
+    aligns: &[Align],
+    min_widths: &[usize],
     measure: Measure,
-    out: &mut Vec<AlignedCell<'a>>,
-) -> usize {
-    let start = out.len();
-    let mut max_width = min_width;
-    if align == Align::Decimal {
-        let mut decimals = Vec::new();
-        for &cell in column {
-            let text = format_cell(cell, column_type, measure.has_invisible);
-            if column_type == CellType::Float {
-                // Integer columns hold integers only: no point, no decimals.
-                decimals.push(if measure.has_invisible {
-                    number::afterpoint(&ansi::strip(&text))
+) -> (Vec<AlignedCell<'a>>, Vec<usize>) {
+    let nout = aligns.len();
+    let mut widths = min_widths[..nout].to_vec();
+    let mut out = Vec::with_capacity(cells.len() / ncols.max(1) * nout);
+    if nout == 0 {
+        return (out, widths);
+    }
+    // Float columns line up their points; integer columns hold no points at all.
+    let lines_up: Vec<bool> = (0..nout)
+        .map(|c| aligns[c] == Align::Decimal && types[c] == CellType::Float)
+        .collect();
+    // Until the widths are known, `left` holds a cell's width and `right` its
+    // `_afterpoint` plus one.
+    let mut max_decimals = vec![0; nout];
+    for row in cells.chunks_exact(ncols) {
+        for (c, &cell) in row[..nout].iter().enumerate() {
+            let (text, decimals) = if aligns[c] == Align::Decimal {
+                let (text, known) =
+                    format_cell_with_afterpoint(cell, types[c], measure.has_invisible);
+                let decimals = if lines_up[c] {
+                    known.unwrap_or_else(|| {
+                        if measure.has_invisible {
+                            number::afterpoint(&ansi::strip(&text))
+                        } else {
+                            number::afterpoint(&text)
+                        }
+                    })
                 } else {
-                    number::afterpoint(&text)
-                });
-            }
-            out.push(AlignedCell {
-                text,
-                left: 0,
-                right: 0,
-            });
-        }
-        let max_decimals = decimals.iter().copied().max().unwrap_or(-1);
-        for (i, cell) in out[start..].iter_mut().enumerate() {
-            let extra = decimals.get(i).map_or(0, |&d| max_decimals.abs_diff(d));
-            cell.right = extra;
-            // `left` holds the width until the column width is known.
-            cell.left = measure.line_width(&cell.text) + extra;
-            max_width = max_width.max(cell.left);
-        }
-        for cell in &mut out[start..] {
-            cell.left = max_width - cell.left;
-        }
-    } else {
-        for &cell in column {
-            let text = strip_cow(format_cell(cell, column_type, measure.has_invisible));
+                    -1
+                };
+                (text, (decimals + 1).unsigned_abs())
+            } else {
+                let text = strip_cow(format_cell(cell, types[c], measure.has_invisible));
+                (text, 0)
+            };
             let width = measure.line_width(&text);
-            max_width = max_width.max(width);
+            max_decimals[c] = max_decimals[c].max(decimals);
+            widths[c] = widths[c].max(width);
             out.push(AlignedCell {
                 text,
                 left: width,
-                right: 0,
+                right: decimals,
             });
         }
-        for cell in &mut out[start..] {
-            (cell.left, cell.right) = split_padding(align, max_width, cell.left);
+    }
+    if lines_up.contains(&true) {
+        // The spaces that line up the points count towards the width.
+        for row in out.chunks_exact(nout) {
+            for (c, cell) in row.iter().enumerate() {
+                if lines_up[c] {
+                    widths[c] = widths[c].max(cell.left + max_decimals[c] - cell.right);
+                }
+            }
         }
     }
-    max_width
+    for row in out.chunks_exact_mut(nout) {
+        for (c, cell) in row.iter_mut().enumerate() {
+            if aligns[c] == Align::Decimal {
+                let extra = if lines_up[c] {
+                    max_decimals[c] - cell.right
+                } else {
+                    0
+                };
+                cell.left = widths[c] - (cell.left + extra);
+                cell.right = extra;
+            } else {
+                (cell.left, cell.right) = split_padding(aligns[c], widths[c], cell.left);
+            }
+        }
+    }
+    (out, widths)
 }
 
 /// tabulate's `_align_column` for one column in multiline mode; returns the column width.
@@ -348,17 +437,15 @@ pub(crate) fn render(headers: &[&str], rows: &Rows<'_>, format: TableFormat) -> 
 
     // Separating lines leave the data before anything is measured.
     let mut separators = Vec::new();
-    let mut data = Vec::with_capacity(rows.len());
-    for index in 0..rows.len() {
-        let is_separator = rows
-            .row(index)
-            .iter()
-            .take(2)
-            .any(|cell| cell.is_some_and(|s| strip(s) == "\x01"));
-        if is_separator {
-            separators.push(index);
-        } else {
-            data.push(index);
+    if rows.has_separator_byte {
+        for index in 0..rows.len() {
+            let is_separator =
+                rows.row(index).iter().take(2).any(|cell| {
+                    cell.is_some_and(|s| s.as_bytes().contains(&1) && strip(s) == "\x01")
+                });
+            if is_separator {
+                separators.push(index);
+            }
         }
     }
 
@@ -369,21 +456,45 @@ pub(crate) fn render(headers: &[&str], rows: &Rows<'_>, format: TableFormat) -> 
         heads.splice(0..0, std::iter::repeat_n("", missing));
     }
 
-    let ncols = data.iter().map(|&r| rows.row(r).len()).max().unwrap_or(0);
-    let ndata = data.len();
-    let mut cells: Vec<Option<&str>> = vec![None; ncols * ndata];
-    for (i, &r) in data.iter().enumerate() {
-        for (c, &cell) in rows.row(r).iter().enumerate() {
-            cells[c * ndata + i] = cell;
+    // The data rows, row-major, padded with `None` to the longest row.
+    let ndata = rows.len() - separators.len();
+    let data_rows = || {
+        let mut next_separator = separators.iter().peekable();
+        (0..rows.len()).filter(move |&index| {
+            if next_separator.peek() == Some(&&index) {
+                next_separator.next();
+                false
+            } else {
+                true
+            }
+        })
+    };
+    let ncols = data_rows().map(|r| rows.row(r).len()).max().unwrap_or(0);
+    let rectangular = separators.is_empty() && rows.cells.len() == ncols * ndata;
+    let mut cells: Cow<'_, [Option<&str>]> = if rectangular {
+        Cow::Borrowed(&rows.cells)
+    } else {
+        let mut cells = Vec::with_capacity(ncols * ndata);
+        for r in data_rows() {
+            let row = rows.row(r);
+            cells.extend_from_slice(row);
+            cells.extend(std::iter::repeat_n(None, ncols - row.len()));
         }
-    }
+        Cow::Owned(cells)
+    };
 
     if format == TableFormat::Rst {
         // A blank first cell would end an rst table: it becomes `..`.
-        let first_column = ndata.min(cells.len());
-        for cell in &mut cells[..first_column] {
-            if cell.is_some_and(|s| strip(s).is_empty()) {
-                *cell = Some("..");
+        if ncols > 0
+            && cells
+                .iter()
+                .step_by(ncols)
+                .any(|cell| cell.is_some_and(|s| strip(s).is_empty()))
+        {
+            for cell in cells.to_mut().iter_mut().step_by(ncols) {
+                if cell.is_some_and(|s| strip(s).is_empty()) {
+                    *cell = Some("..");
+                }
             }
         }
         if let Some(head) = heads.first_mut()
@@ -402,8 +513,10 @@ pub(crate) fn render(headers: &[&str], rows: &Rows<'_>, format: TableFormat) -> 
         (Align::Decimal, Align::Left)
     };
 
-    let has_invisible = has_invisible(&heads, rows, &data, &cells);
+    let has_invisible =
+        rows.has_escape_byte && has_invisible(&heads, rows, &separators, &cells, ncols);
     let multiline = spec.multiline
+        && rows.has_line_break_byte
         && (heads.iter().any(|h| pystr::has_cr_lf(h))
             || cells.iter().flatten().any(|s| pystr::has_cr_lf(s)));
     let measure = Measure {
@@ -411,18 +524,22 @@ pub(crate) fn render(headers: &[&str], rows: &Rows<'_>, format: TableFormat) -> 
         multiline,
     };
 
-    let types: Vec<CellType> = (0..ncols)
-        .map(|c| {
-            let mut column_type = CellType::Bool;
-            for &cell in &cells[c * ndata..(c + 1) * ndata] {
-                column_type = column_type.max(cell_type(cell, !pretty));
-                if column_type == CellType::Str {
-                    break;
+    // A column's type is the most generic type of its cells; text is final.
+    let mut types = vec![CellType::Bool; ncols];
+    let mut open = ncols;
+    for row in cells.chunks_exact(ncols.max(1)) {
+        if open == 0 {
+            break;
+        }
+        for (column_type, &cell) in types.iter_mut().zip(row) {
+            if *column_type != CellType::Str {
+                *column_type = (*column_type).max(cell_type(cell, !pretty, rows.has_escape_byte));
+                if *column_type == CellType::Str {
+                    open -= 1;
                 }
             }
-            column_type
-        })
-        .collect();
+        }
+    }
     let aligns: Vec<Align> = types
         .iter()
         .map(|&t| {
@@ -448,13 +565,13 @@ pub(crate) fn render(headers: &[&str], rows: &Rows<'_>, format: TableFormat) -> 
     // Extra headers, or columns beyond the headers, are dropped (tabulate zips them).
     let nout = ncols.min(min_widths.len());
 
-    let mut widths = Vec::with_capacity(nout);
-    let body = if multiline {
+    let (body, mut widths) = if multiline {
         let mut out = Vec::with_capacity(nout * ndata);
+        let mut widths = Vec::with_capacity(nout);
         for c in 0..nout {
-            let column = &cells[c * ndata..(c + 1) * ndata];
+            let column: Vec<Option<&str>> = cells.iter().skip(c).step_by(ncols).copied().collect();
             widths.push(align_multi(
-                column,
+                &column,
                 types[c],
                 aligns[c],
                 min_widths[c],
@@ -462,21 +579,11 @@ pub(crate) fn render(headers: &[&str], rows: &Rows<'_>, format: TableFormat) -> 
                 &mut out,
             ));
         }
-        Body::Multi(out)
+        (Body::Multi(out), widths)
     } else {
-        let mut out = Vec::with_capacity(nout * ndata);
-        for c in 0..nout {
-            let column = &cells[c * ndata..(c + 1) * ndata];
-            widths.push(align_single(
-                column,
-                types[c],
-                aligns[c],
-                min_widths[c],
-                measure,
-                &mut out,
-            ));
-        }
-        Body::Single(out)
+        let (out, widths) =
+            align_single(&cells, ncols, &types, &aligns[..nout], &min_widths, measure);
+        (Body::Single(out), widths)
     };
 
     let mut header_aligns = Vec::new();
@@ -524,10 +631,7 @@ pub(crate) fn render(headers: &[&str], rows: &Rows<'_>, format: TableFormat) -> 
     };
 
     let nrows = if nout > 0 { ndata } else { 0 };
-    let mut slots: Vec<Slot> = (0..nrows).map(Slot::Data).collect();
-    for &index in &separators {
-        slots.insert(index.min(slots.len()), Slot::Separator);
-    }
+    let slots = Slots::new(nrows, &separators);
     if !header_given && slots.is_empty() {
         return String::new();
     }
@@ -540,8 +644,9 @@ pub(crate) fn render(headers: &[&str], rows: &Rows<'_>, format: TableFormat) -> 
         out: String::with_capacity(estimate_size(&widths, spec.padding, slots.len())),
         lines: 0,
         pieces: Vec::with_capacity(nout),
+        line_cache: Vec::new(),
     };
-    table.draw(&head, &body, ndata, &slots, nrows);
+    table.draw(&head, &body, ndata, &slots);
     table.out
 }
 
@@ -552,17 +657,24 @@ fn estimate_size(widths: &[usize], padding: usize, rows: usize) -> usize {
 
 /// Whether tabulate sees an invisible code in `"\t".join(headers + all cells)` (`None`
 /// joins as `"None"`). A hyperlink may span cells, so the joined text is what counts.
-fn has_invisible(heads: &[&str], rows: &Rows<'_>, data: &[usize], cells: &[Option<&str>]) -> bool {
+fn has_invisible(
+    heads: &[&str],
+    rows: &Rows<'_>,
+    separators: &[usize],
+    cells: &[Option<&str>],
+    ncols: usize,
+) -> bool {
     let has_esc = |s: &str| s.as_bytes().contains(&0x1b);
     if !heads.iter().any(|h| has_esc(h)) && !cells.iter().flatten().any(|s| has_esc(s)) {
         return false;
     }
-    let ndata = data.len();
+    // Each row joins with its own length, not the padded one.
+    let lengths = (0..rows.len())
+        .filter(|index| !separators.contains(index))
+        .map(|index| rows.row(index).len());
     let mut items: Vec<&str> = heads.to_vec();
-    for (i, &r) in data.iter().enumerate() {
-        for c in 0..rows.row(r).len() {
-            items.push(cells[c * ndata + i].unwrap_or("None"));
-        }
+    for (row, length) in cells.chunks_exact(ncols.max(1)).zip(lengths) {
+        items.extend(row[..length].iter().map(|cell| cell.unwrap_or("None")));
     }
     ansi::has_code(&items.join("\t"))
 }
@@ -577,17 +689,11 @@ struct Table<'t> {
     out: String,
     lines: usize,
     pieces: Vec<Piece<'t>>,
+    line_cache: Vec<(LineSpec, String)>,
 }
 
 impl<'t> Table<'t> {
-    fn draw(
-        &mut self,
-        head: &'t Head<'t>,
-        body: &'t Body<'t>,
-        ndata: usize,
-        slots: &[Slot],
-        nrows: usize,
-    ) {
+    fn draw(&mut self, head: &'t Head<'t>, body: &'t Body<'t>, ndata: usize, slots: &Slots) {
         let spec = self.spec;
         let header_given = match head {
             Head::Single(cells) => !cells.is_empty(),
@@ -623,14 +729,14 @@ impl<'t> Table<'t> {
         let data_row = |table: &mut Self, index: usize| match body {
             Body::Single(cells) => {
                 table.pieces.clear();
-                table.pieces.extend((0..table.widths.len()).map(|c| {
-                    let cell = &cells[c * ndata + index];
-                    Piece {
+                let nout = table.widths.len();
+                table
+                    .pieces
+                    .extend(cells[index * nout..][..nout].iter().map(|cell| Piece {
                         left: cell.left + pad,
                         text: &cell.text,
                         right: cell.right + pad,
-                    }
-                }));
+                    }));
                 table.row(spec.data, false);
             }
             Body::Multi(cells) => {
@@ -645,13 +751,13 @@ impl<'t> Table<'t> {
                 // tabulate zips all rows but the last with one alignment per data row, so
                 // with separating lines some rows can fall out of this loop.
                 let last = slots.len() - 1;
-                for &slot in slots.iter().take(last.min(nrows)) {
+                for slot in slots.iter().take(last.min(slots.nrows)) {
                     if let Slot::Data(index) = slot {
                         data_row(self, index);
                     }
                     self.line(between);
                 }
-                match slots[last] {
+                match slots.get(last) {
                     Slot::Data(index) => data_row(self, index),
                     Slot::Separator => self.separator_as_row(matches!(body, Body::Multi(_))),
                 }
@@ -668,7 +774,7 @@ impl<'t> Table<'t> {
                         sep: "",
                         end: "",
                     });
-                for &slot in slots {
+                for slot in slots.iter() {
                     match slot {
                         Slot::Data(index) => data_row(self, index),
                         Slot::Separator => self.line(separator),
@@ -737,8 +843,22 @@ impl<'t> Table<'t> {
         }
     }
 
+    /// A horizontal line; each distinct line is drawn once and then copied.
     fn line(&mut self, line: LineSpec) {
-        let start = self.begin_line();
+        self.begin_line();
+        let cached = if let Some(index) = self.line_cache.iter().position(|(spec, _)| *spec == line)
+        {
+            index
+        } else {
+            let mut text = String::new();
+            self.draw_line(&mut text, line);
+            self.line_cache.push((line, text));
+            self.line_cache.len() - 1
+        };
+        self.out.push_str(&self.line_cache[cached].1);
+    }
+
+    fn draw_line(&self, out: &mut String, line: LineSpec) {
         let pad = self.spec.padding;
         let widths = self.widths.iter().map(|w| w + 2 * pad);
         // Alignments for the colon lines; none at all means "no colons" (tabulate zips
@@ -754,7 +874,6 @@ impl<'t> Table<'t> {
                     .collect()
             }
         };
-        let out = &mut self.out;
         match line {
             LineSpec::Plain {
                 begin,
@@ -772,7 +891,7 @@ impl<'t> Table<'t> {
                     }
                 }
                 out.push_str(end);
-                pystr::rstrip_from(out, start);
+                pystr::rstrip_from(out, 0);
             }
             LineSpec::PipeColons => {
                 out.push('|');
