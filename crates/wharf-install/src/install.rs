@@ -1,42 +1,8 @@
 //! Installing wheels (and removing installed distributions) as one transaction.
 //!
-//! Implements the installation half of the [binary distribution format] (PEP 427) the way
-//! pip 24 does it, and the [recording installed projects] specification:
-//!
-//! 1. **Stage** (parallel, environment untouched): each wheel is opened through its zip
-//!    central directory and its members are streamed straight into
-//!    `{purelib}/.wharf-txn-…/stage/{n}/{scheme}/…`, hashed while written. The archive root
-//!    goes to purelib or platlib per `Root-Is-Purelib`; `{dist}.data/{purelib,platlib,
-//!    scripts,headers,data}/` go to their scheme directory; executable bits are kept;
-//!    `#!python` shebangs in `.data/scripts` are rewritten to the environment's interpreter;
-//!    `console_scripts` and `gui_scripts` entry points get launchers; `INSTALLER` (`wharf`),
-//!    `REQUESTED` (for requested wheels) and `direct_url.json` (when given) are written.
-//!    Optionally `.py` files are byte-compiled by the environment's interpreter. Finally
-//!    `RECORD` lists every file with its real hash and size.
-//! 2. **Commit** (sequential, journaled, see [`crate::transaction`]): the files of the
-//!    distributions being removed are moved to the transaction's backup directory (and the
-//!    directories they leave empty are removed), then each staged tree is moved into place —
-//!    a directory that does not exist yet is moved with one `rename`, an existing one is
-//!    merged into, an existing file is moved to the backup before being replaced.
-//! 3. **Finish**: `COMMIT` is journaled and the transaction directory (backups included) is
-//!    deleted. On any error before that point every change is undone in reverse order.
-//!
-//! # Guarantee and its limits
-//!
-//! If `install` returns an error, the environment's files are as they were before the call
-//! (names, contents, modes; directory modification times are not restored). If the process
-//! dies (Ctrl-C, SIGKILL, out-of-memory kill) the next install, uninstall or [`recover`] in
-//! the environment rolls the interrupted transaction back first. Limits: the journal is not
-//! `fsync`ed, so a power loss or kernel crash during the commit may lose its last lines;
-//! a rollback that itself fails (disk removed, permissions changed under us) is reported as
-//! [`InstallError::RollbackFailed`] and the transaction directory is kept for [`recover`];
-//! the environment lock is `flock`, which some parallel filesystems do not provide (the
-//! transaction then runs unlocked); a scheme directory on another filesystem than purelib is
-//! committed by copy instead of rename, which is not atomic per file.
-//!
-//! [binary distribution format]: https://packaging.python.org/en/latest/specifications/binary-distribution-format/
-//! [recording installed projects]: https://packaging.python.org/en/latest/specifications/recording-installed-packages/
-//! [`recover`]: crate::recover
+//! Implements the installation half of the binary distribution format (PEP 427) and the
+//! recording installed projects specification; the steps and the transaction's guarantee
+//! are described in the crate documentation.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io::{self, Read, Write};
@@ -361,10 +327,10 @@ pub fn install_wheels(
 /// Applies `plan` to the environment described by `layout` as one transaction: removes the
 /// distributions in `plan.remove` (and any installed version of a project being installed),
 /// then installs the wheels of `plan.install` (PEP 427 installation, `RECORD`, `INSTALLER`,
-/// `REQUESTED`, entry point launchers; see the module docs).
+/// `REQUESTED`, entry point launchers; see the crate docs, "Installing").
 ///
 /// Errors: any [`InstallError`]; the environment is then as it was before the call (see the
-/// module docs for the guarantee and its limits), except for
+/// crate docs, "Guarantee and its limits"), except for
 /// [`InstallError::RollbackFailed`].
 pub fn install(
     plan: &Plan,

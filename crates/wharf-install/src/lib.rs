@@ -10,6 +10,63 @@
 //! - reading installed distributions ([`SitePackages`], [`InstalledDist`]), uninstalling
 //!   them ([`uninstall`]) and formatting `pip freeze` ([`freeze`]).
 //!
+//! # Installing
+//!
+//! [`install()`] implements the installation half of the [binary distribution format]
+//! (PEP 427) the way pip 24 does it, and the [recording installed projects] specification:
+//!
+//! 1. **Stage** (parallel, environment untouched): each wheel is opened through its zip
+//!    central directory and its members are streamed straight into
+//!    `{purelib}/.wharf-txn-…/stage/{n}/{scheme}/…`, hashed while written. The archive root
+//!    goes to purelib or platlib per `Root-Is-Purelib`; `{dist}.data/{purelib,platlib,
+//!    scripts,headers,data}/` go to their scheme directory; executable bits are kept;
+//!    `#!python` shebangs in `.data/scripts` are rewritten to the environment's interpreter;
+//!    `console_scripts` and `gui_scripts` entry points get launchers; `INSTALLER` (`wharf`),
+//!    `REQUESTED` (for requested wheels) and `direct_url.json` (when given) are written.
+//!    Optionally `.py` files are byte-compiled by the environment's interpreter. Finally
+//!    `RECORD` lists every file with its real hash and size.
+//! 2. **Commit** (sequential, journaled, see "Transaction" below): the files of the
+//!    distributions being removed are moved to the transaction's backup directory (and the
+//!    directories they leave empty are removed), then each staged tree is moved into place —
+//!    a directory that does not exist yet is moved with one `rename`, an existing one is
+//!    merged into, an existing file is moved to the backup before being replaced.
+//! 3. **Finish**: `COMMIT` is journaled and the transaction directory (backups included) is
+//!    deleted. On any error before that point every change is undone in reverse order.
+//!
+//! # Guarantee and its limits
+//!
+//! If `install` returns an error, the environment's files are as they were before the call
+//! (names, contents, modes; directory modification times are not restored). If the process
+//! dies (Ctrl-C without a handler, SIGKILL, out-of-memory kill) the next install, uninstall or [`recover`] in
+//! the environment rolls the interrupted transaction back first. Limits: the journal is not
+//! `fsync`ed, so a power loss or kernel crash during the commit may lose its last lines;
+//! a rollback that itself fails (disk removed, permissions changed under us) is reported as
+//! [`InstallError::RollbackFailed`] and the transaction directory is kept for [`recover`];
+//! the environment lock is `flock`, which some parallel filesystems do not provide (the
+//! transaction then runs unlocked); a scheme directory on another filesystem than purelib is
+//! committed by copy instead of rename, which is not atomic per file; other tools (pip, uv)
+//! do not take wharf's lock. A caller that handles Ctrl-C itself sets
+//! [`InstallOptions::cancel`] and gets [`InstallError::Cancelled`] after a rollback.
+//!
+//! [binary distribution format]: https://packaging.python.org/en/latest/specifications/binary-distribution-format/
+//! [recording installed projects]: https://packaging.python.org/en/latest/specifications/recording-installed-packages/
+//!
+//! # Transaction
+//!
+//! A transaction lives in one directory, `{purelib}/.wharf-txn-{pid}-{n}/`, on the same
+//! filesystem as the environment: `stage/` (everything extracted and generated before the
+//! environment is touched), `backup/` (every file or directory the commit moved out of the
+//! way: removed by an upgrade or replaced), and `journal`, a write-ahead log to which each
+//! change is appended (one `write` per line, so it survives the death of the process)
+//! *before* it is made. Changes are only renames and directory creations or removals, so
+//! undoing them is cheap and cannot run out of space: a created path is removed, a
+//! backed-up path is renamed back, a created directory is removed, a removed (empty)
+//! directory is created again. A `COMMIT` line is the point of no return; the directory is
+//! then deleted. The environment is locked for the whole transaction with `flock` on the
+//! purelib directory itself (no lock file is left behind); a transaction directory found
+//! while holding the lock belongs to a dead process and is rolled back first (only deleted
+//! if it reached `COMMIT`).
+//!
 //! # Traps of the domain
 //!
 //! - Site wheels are re-tagged and patched after build: their `WHEEL` `Tag:` lines and their

@@ -153,7 +153,7 @@ impl WheelMetadata {
 /// `.dist-info` directory is matched by its PEP 503 normalized name, so `MarkupSafe`,
 /// `markupsafe` and `Markup_Safe` all match; the version part of the directory name is not
 /// compared (local versions such as `+computecanada` may be absent from it). `WHEEL` and
-/// `RECORD` are not read (see the module docs on re-tagged site wheels).
+/// `RECORD` are not read (see the crate docs on re-tagged site wheels).
 ///
 /// Errors: [`WheelError::Io`] when the file cannot be read, [`WheelError::Zip`] for a corrupt
 /// archive, [`WheelError::InvalidFilename`], [`WheelError::DistInfoNotFound`],
