@@ -615,6 +615,7 @@ fn stage_wheel(
 
     // Create the staged directory tree once, parents first.
     let mut directories: BTreeSet<PathBuf> = BTreeSet::new();
+    directories.insert(root.join(lib_scheme.key()));
     directories.insert(root.join(lib_scheme.key()).join(&dist_info));
     for job in &jobs {
         let staged = root.join(job.scheme.key()).join(&job.relative);

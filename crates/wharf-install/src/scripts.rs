@@ -70,6 +70,9 @@ pub(crate) fn parse_entry_points(
         if name.is_empty() || module.is_empty() || attr.is_empty() {
             return Err(error("empty name, module or attribute"));
         }
+        if name.contains('/') || name == "." || name == ".." {
+            return Err(error("a script name cannot be a path"));
+        }
         let entry = EntryPoint {
             name: name.to_string(),
             module: module.to_string(),
@@ -234,6 +237,12 @@ mod tests {
         let error = parse_entry_points("[console_scripts]\ntool = pkg.cli\n").unwrap_err();
         assert_eq!(error.line, "tool = pkg.cli");
         assert_eq!(error.reason, "a callable suffix (`:attr`) is required");
+    }
+
+    #[test]
+    fn err_entry_point_name_is_a_path() {
+        let error = parse_entry_points("[console_scripts]\n../evil = m:f\n").unwrap_err();
+        assert_eq!(error.reason, "a script name cannot be a path");
     }
 
     #[test]

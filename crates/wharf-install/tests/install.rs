@@ -486,3 +486,16 @@ fn err_unsafe_member_path() {
     );
     assert!(before == snapshot(&env.prefix));
 }
+
+#[test]
+fn data_only_wheel() {
+    let env = environment();
+    let wheel = WheelBuilder::new("dataonly-1.0.dist-info", "dataonly", "1.0", true)
+        .file("dataonly-1.0.data/data/share/dataonly/x", b"x")
+        .write(&env.wheels.join("dataonly-1.0-py3-none-any.whl"));
+    install_wheels(&[WheelInstall::new(&wheel, true)], &env.layout, &options()).unwrap();
+    assert!(env.prefix.join("share/dataonly/x").is_file());
+    let record =
+        std::fs::read_to_string(env.layout.purelib.join("dataonly-1.0.dist-info/RECORD")).unwrap();
+    assert!(record.starts_with("../../../share/dataonly/x,"), "{record}");
+}
