@@ -44,7 +44,8 @@
 //! [`InstallError::RollbackFailed`] and the transaction directory is kept for [`recover`];
 //! the environment lock is `flock`, which some parallel filesystems do not provide (the
 //! transaction then runs unlocked); a scheme directory on another filesystem than purelib is
-//! committed by copy instead of rename, which is not atomic per file; other tools (pip, uv)
+//! committed by copy instead of rename, which is not atomic per file; a purelib directory
+//! that does not exist yet is created before the transaction starts and is left in place; other tools (pip, uv)
 //! do not take wharf's lock. A caller that handles Ctrl-C itself sets
 //! [`InstallOptions::cancel`] and gets [`InstallError::Cancelled`] after a rollback.
 //!

@@ -10,7 +10,8 @@ use std::path::{Component, Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-/// One row of a `RECORD` file.
+/// One row of a `RECORD` file (recording installed projects, "The RECORD file"):
+/// `path,sha256=<digest>,size`, ex) `six.py,sha256=…,34549`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct RecordEntry {
     /// The path as written in `RECORD`, ex) `six.py` or `../../../bin/pyflakes`.
