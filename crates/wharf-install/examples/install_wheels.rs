@@ -1,6 +1,7 @@
 //! Installs wheels into an existing venv and prints the time taken; for benchmarks.
 //!
-//! Usage: `install_wheels VENV MAJOR.MINOR THREADS [--compile] WHEEL...`
+//! Usage: `install_wheels VENV MAJOR.MINOR THREADS [--compile] WHEEL...`, or
+//! `install_wheels --metadata WHEEL...` to time `read_metadata`.
 #![allow(clippy::print_stderr)]
 
 use std::path::PathBuf;
@@ -9,7 +10,22 @@ use std::time::Instant;
 use wharf_install::{InstallOptions, Layout, WheelInstall, install_wheels};
 
 fn main() {
-    let mut args = std::env::args().skip(1);
+    let mut args = std::env::args().skip(1).peekable();
+    if args.peek().is_some_and(|arg| arg == "--metadata") {
+        let wheels: Vec<PathBuf> = args.skip(1).map(PathBuf::from).collect();
+        let started = Instant::now();
+        for wheel in &wheels {
+            if let Err(error) = wharf_install::read_metadata(wheel) {
+                eprintln!("error: {error}");
+            }
+        }
+        eprintln!(
+            "read the METADATA of {} wheels in {:?}",
+            wheels.len(),
+            started.elapsed()
+        );
+        return;
+    }
     let usage = "usage: install_wheels VENV MAJOR.MINOR THREADS [--compile] WHEEL...";
     let venv = PathBuf::from(args.next().expect(usage));
     let version = args.next().expect(usage);
