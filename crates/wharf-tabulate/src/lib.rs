@@ -70,52 +70,15 @@ where
     C: AsRef<str>,
 {
     let headers: Vec<&str> = headers.iter().map(AsRef::as_ref).collect();
-    let mut rare = RareBytes::default();
-    for header in &headers {
-        rare.scan(header);
-    }
     let mut cells = Vec::with_capacity(rows.first().map_or(0, |r| r.as_ref().len()) * rows.len());
     let mut ends = Vec::with_capacity(rows.len());
     for row in rows {
-        for cell in row.as_ref() {
-            let cell = cell.as_ref().map(AsRef::as_ref);
-            if let Some(text) = cell {
-                rare.scan(text);
-            }
-            cells.push(cell);
-        }
+        cells.extend(
+            row.as_ref()
+                .iter()
+                .map(|cell| cell.as_ref().map(AsRef::as_ref)),
+        );
         ends.push(cells.len());
     }
-    let rows = render::Rows {
-        cells,
-        ends,
-        has_separator_byte: rare.separator,
-        has_escape_byte: rare.escape,
-        has_line_break_byte: rare.line_break,
-    };
-    render::render(&headers, &rows, format)
-}
-
-/// Which of the bytes behind tabulate's rarely used rules occur in a table.
-#[derive(Default)]
-struct RareBytes {
-    separator: bool,
-    escape: bool,
-    line_break: bool,
-}
-
-impl RareBytes {
-    fn scan(&mut self, text: &str) {
-        // One pass; the table's text is read here in the order it sits in memory.
-        if text.bytes().any(|b| b < 0x1c) {
-            for b in text.bytes() {
-                match b {
-                    0x01 => self.separator = true,
-                    0x1b => self.escape = true,
-                    b'\r' | b'\n' => self.line_break = true,
-                    _ => {}
-                }
-            }
-        }
-    }
+    render::render(&headers, &render::Rows { cells, ends }, format)
 }

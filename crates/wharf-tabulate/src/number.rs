@@ -292,24 +292,36 @@ pub(crate) fn push_general_decimal(out: &mut String, s: &str) -> bool {
         out.push_str(if negative { "-0" } else { "0" });
         return true;
     };
-    let significant = digits().skip(first).collect::<Vec<u8>>();
-    let significant = match significant.iter().rposition(|&d| d != b'0') {
-        Some(last) => &significant[..=last],
-        None => &significant[..0],
-    };
+    // The significant digits, trailing zeros dropped; more than six need rounding.
+    let mut buffer = [b'0'; 6];
+    let mut len = 0;
+    let mut zeros = 0;
+    for d in digits().skip(first) {
+        if d == b'0' {
+            zeros += 1;
+        } else if len + zeros < buffer.len() {
+            len += zeros;
+            zeros = 0;
+            buffer[len] = d;
+            len += 1;
+        } else {
+            return false;
+        }
+    }
+    let significant = &buffer[..len];
     // Position of the first significant digit: 0 for units, -1 for tenths, …
     let (Ok(int_len), Ok(first)) = (isize::try_from(int.len()), isize::try_from(first)) else {
         return false;
     };
     let exponent = int_len - 1 - first;
-    if significant.len() > 6 || !(-4..6).contains(&exponent) {
+    if !(-4..6).contains(&exponent) {
         return false;
     }
     if negative {
         out.push('-');
     }
     let push_digits = |out: &mut String, digits: &[u8]| {
-        out.extend(digits.iter().map(|&d| char::from(d)));
+        out.push_str(std::str::from_utf8(digits).unwrap_or_default());
     };
     if let Ok(units) = usize::try_from(exponent) {
         let int_digits = significant.len().min(units + 1);

@@ -8,18 +8,26 @@ use crate::format::{LineSpec, RowSpec, Spec, TableFormat};
 use crate::number;
 use crate::pystr::{self, char_len, push_spaces, split_cr_lf, splitlines, strip};
 
-/// The rows as given: flat cells plus where each row ends (rows may differ in length),
-/// and which rare bytes occur anywhere (headers included), so that the common table
-/// skips the searches for them.
+/// The rows as given: flat cells plus where each row ends (rows may differ in length).
 pub(crate) struct Rows<'a> {
     pub(crate) cells: Vec<Option<&'a str>>,
     pub(crate) ends: Vec<usize>,
-    /// `\x01`: there may be separating lines.
-    pub(crate) has_separator_byte: bool,
-    /// ESC: there may be ANSI codes.
-    pub(crate) has_escape_byte: bool,
-    /// `\r` or `\n`: there may be multi-line cells.
-    pub(crate) has_line_break_byte: bool,
+}
+
+/// Whether `text` holds an ESC (maybe ANSI codes) and a `\r` or `\n` (maybe a
+/// multi-line cell): rare, so one quick look spares the common table the searches.
+fn rare_bytes(text: &str) -> (bool, bool) {
+    let mut found = (false, false);
+    if text.bytes().any(|b| b < 0x1c) {
+        for b in text.bytes() {
+            match b {
+                0x1b => found.0 = true,
+                b'\r' | b'\n' => found.1 = true,
+                _ => {}
+            }
+        }
+    }
+    found
 }
 
 impl<'a> Rows<'a> {
@@ -64,17 +72,59 @@ struct Piece<'t> {
     right: usize,
 }
 
-/// A single-line cell after alignment, before the format's own padding.
-struct AlignedCell<'a> {
-    text: Cow<'a, str>,
-    left: usize,
-    right: usize,
+/// A cell's text: the input itself, or a range of the table's arena of reprinted text
+/// (one buffer for all the numbers tabulate reformats, rather than one `String` each).
+#[derive(Debug, Clone, Copy)]
+enum Text<'a> {
+    Input(&'a str),
+    Arena(usize, usize),
 }
 
-/// The aligned body: single-line cells (padding kept apart from the text), or fully
-/// padded multi-line strings. Column-major, `rows` cells per column.
+impl<'a> Text<'a> {
+    fn get<'s>(self, arena: &'s str) -> &'s str
+    where
+        'a: 's,
+    {
+        match self {
+            Text::Input(s) => s,
+            Text::Arena(start, end) => &arena[start..end],
+        }
+    }
+
+    /// Python's `strip()`.
+    fn strip(self, arena: &str) -> Self {
+        match self {
+            Text::Input(s) => Text::Input(strip(s)),
+            Text::Arena(start, end) => {
+                let s = &arena[start..end];
+                let lead = s.len() - s.trim_start_matches(pystr::is_space).len();
+                Text::Arena(start + lead, start + lead + strip(s).len())
+            }
+        }
+    }
+}
+
+/// A single-line cell, formatted and measured; its padding follows from its column.
+struct AlignedCell<'a> {
+    text: Text<'a>,
+    /// Visible width of `text`.
+    width: u32,
+    /// `_afterpoint(text) + 1` in a float column (whose points line up), else 0.
+    decimals: u32,
+}
+
+/// A single-line body: cells row-major, the arena their reprinted text lives in, and
+/// per column the largest `decimals`.
+struct SingleBody<'a> {
+    cells: Vec<AlignedCell<'a>>,
+    arena: String,
+    max_decimals: Vec<u32>,
+}
+
+/// The aligned body: single-line cells, or fully padded multi-line strings
+/// (column-major).
 enum Body<'a> {
-    Single(Vec<AlignedCell<'a>>),
+    Single(SingleBody<'a>),
     Multi(Vec<String>),
 }
 
@@ -148,7 +198,7 @@ fn cell_type(cell: Option<&str>, numparse: bool, may_have_codes: bool) -> CellTy
         && (number::is_int(&s) || (number::has_thousands_syntax(&s) && !s.contains('.')))
     {
         CellType::Int
-    } else if numparse && (number::is_number(&s) || number::has_thousands_syntax(&s)) {
+    } else if numparse && (number::has_thousands_syntax(&s) || number::is_number(&s)) {
         CellType::Float
     } else {
         CellType::Str
@@ -157,24 +207,34 @@ fn cell_type(cell: Option<&str>, numparse: bool, may_have_codes: bool) -> CellTy
 
 /// tabulate's `_format` with `floatfmt="g"`, `intfmt=""`, `missingval=""`.
 fn format_cell(cell: Option<&str>, column: CellType, has_invisible: bool) -> Cow<'_, str> {
-    format_cell_with_afterpoint(cell, column, has_invisible).0
+    let mut arena = String::new();
+    match format_cell_into(cell, column, has_invisible, &mut arena).0 {
+        Text::Input(s) => Cow::Borrowed(s),
+        Text::Arena(..) => Cow::Owned(arena),
+    }
 }
 
-/// [`format_cell`], plus the cell's `_afterpoint` when formatting already tells it.
-fn format_cell_with_afterpoint(
-    cell: Option<&str>,
+/// [`format_cell`] with reprinted text appended to `arena`, plus the cell's
+/// `_afterpoint` when formatting already tells it.
+fn format_cell_into<'a>(
+    cell: Option<&'a str>,
     column: CellType,
     has_invisible: bool,
-) -> (Cow<'_, str>, Option<isize>) {
+    arena: &mut String,
+) -> (Text<'a>, Option<isize>) {
     let Some(s) = cell else {
-        return (Cow::Borrowed(""), None);
+        return (Text::Input(""), None);
     };
+    let start = arena.len();
     match column {
-        _ if s.is_empty() => (Cow::Borrowed(""), None),
-        CellType::Int if s.contains('[') => (
-            ansi::recolor_int(s).map_or(Cow::Borrowed(s), Cow::Owned),
-            None,
-        ),
+        _ if s.is_empty() => (Text::Input(""), None),
+        CellType::Int if s.contains('[') => match ansi::recolor_int(s) {
+            Some(recolored) => {
+                arena.push_str(&recolored);
+                (Text::Arena(start, arena.len()), None)
+            }
+            None => (Text::Input(s), None),
+        },
         CellType::Float if has_invisible => {
             // The number is reprinted in place, codes around it kept.
             let raw = ansi::strip(s);
@@ -182,14 +242,14 @@ fn format_cell_with_afterpoint(
                 Some(x) => {
                     let mut formatted = String::new();
                     number::push_general(&mut formatted, x);
-                    (Cow::Owned(s.replace(&*raw, &formatted)), None)
+                    arena.push_str(&s.replace(&*raw, &formatted));
+                    (Text::Arena(start, arena.len()), None)
                 }
-                None => (Cow::Borrowed(s), None),
+                None => (Text::Input(s), None),
             }
         }
         CellType::Float => {
-            let mut formatted = String::new();
-            if !number::push_general_decimal(&mut formatted, s) {
+            if !number::push_general_decimal(arena, s) {
                 // Thousands separators go before `float()`.
                 let x = if s.contains(',') {
                     number::parse_float(&s.replace(',', ""))
@@ -197,29 +257,14 @@ fn format_cell_with_afterpoint(
                     number::parse_float(s)
                 };
                 let Some(x) = x else {
-                    return (Cow::Borrowed(s), None);
+                    return (Text::Input(s), None);
                 };
-                number::push_general(&mut formatted, x);
+                number::push_general(arena, x);
             }
-            let afterpoint = number::afterpoint_of_general(&formatted);
-            (Cow::Owned(formatted), Some(afterpoint))
+            let afterpoint = number::afterpoint_of_general(&arena[start..]);
+            (Text::Arena(start, arena.len()), Some(afterpoint))
         }
-        _ => (Cow::Borrowed(s), None),
-    }
-}
-
-/// `s.strip()` of a formatted cell, keeping it borrowed where possible.
-fn strip_cow(s: Cow<'_, str>) -> Cow<'_, str> {
-    match s {
-        Cow::Borrowed(b) => Cow::Borrowed(strip(b)),
-        Cow::Owned(o) => {
-            let stripped = strip(&o);
-            if stripped.len() == o.len() {
-                Cow::Owned(o)
-            } else {
-                Cow::Owned(stripped.to_owned())
-            }
-        }
+        _ => (Text::Input(s), None),
     }
 }
 
@@ -280,77 +325,62 @@ fn align_single<'a>(
     aligns: &[Align],
     min_widths: &[usize],
     measure: Measure,
-) -> (Vec<AlignedCell<'a>>, Vec<usize>) {
+) -> (SingleBody<'a>, Vec<usize>) {
     let nout = aligns.len();
     let mut widths = min_widths[..nout].to_vec();
-    let mut out = Vec::with_capacity(cells.len() / ncols.max(1) * nout);
+    let mut body = SingleBody {
+        cells: Vec::with_capacity(cells.len() / ncols.max(1) * nout),
+        arena: String::new(),
+        max_decimals: vec![0; nout],
+    };
     if nout == 0 {
-        return (out, widths);
+        return (body, widths);
     }
     // Float columns line up their points; integer columns hold no points at all.
     let lines_up: Vec<bool> = (0..nout)
         .map(|c| aligns[c] == Align::Decimal && types[c] == CellType::Float)
         .collect();
-    // Until the widths are known, `left` holds a cell's width and `right` its
-    // `_afterpoint` plus one.
-    let mut max_decimals = vec![0; nout];
+    // Where points line up, a cell is as wide as its text plus the spaces after it.
+    let mut widest_before_point = vec![0; nout];
+    let arena = &mut body.arena;
     for row in cells.chunks_exact(ncols) {
         for (c, &cell) in row[..nout].iter().enumerate() {
-            let (text, decimals) = if aligns[c] == Align::Decimal {
-                let (text, known) =
-                    format_cell_with_afterpoint(cell, types[c], measure.has_invisible);
-                let decimals = if lines_up[c] {
-                    known.unwrap_or_else(|| {
-                        if measure.has_invisible {
-                            number::afterpoint(&ansi::strip(&text))
-                        } else {
-                            number::afterpoint(&text)
-                        }
-                    })
-                } else {
-                    -1
-                };
+            let (text, known) = format_cell_into(cell, types[c], measure.has_invisible, arena);
+            let (text, decimals) = if aligns[c] != Align::Decimal {
+                (text.strip(arena), 0)
+            } else if lines_up[c] {
+                let decimals = known.unwrap_or_else(|| {
+                    if measure.has_invisible {
+                        number::afterpoint(&ansi::strip(text.get(arena)))
+                    } else {
+                        number::afterpoint(text.get(arena))
+                    }
+                });
                 (text, (decimals + 1).unsigned_abs())
             } else {
-                let text = strip_cow(format_cell(cell, types[c], measure.has_invisible));
                 (text, 0)
             };
-            let width = measure.line_width(&text);
-            max_decimals[c] = max_decimals[c].max(decimals);
+            let width = measure.line_width(text.get(arena));
             widths[c] = widths[c].max(width);
-            out.push(AlignedCell {
+            if lines_up[c] {
+                widest_before_point[c] = widest_before_point[c].max(width - decimals);
+            }
+            let decimals = u32::try_from(decimals).unwrap_or(u32::MAX);
+            body.max_decimals[c] = body.max_decimals[c].max(decimals);
+            body.cells.push(AlignedCell {
                 text,
-                left: width,
-                right: decimals,
+                width: u32::try_from(width).unwrap_or(u32::MAX),
+                decimals,
             });
         }
     }
-    if lines_up.contains(&true) {
-        // The spaces that line up the points count towards the width.
-        for row in out.chunks_exact(nout) {
-            for (c, cell) in row.iter().enumerate() {
-                if lines_up[c] {
-                    widths[c] = widths[c].max(cell.left + max_decimals[c] - cell.right);
-                }
-            }
+    for c in 0..nout {
+        if lines_up[c] {
+            let max_decimals = body.max_decimals[c] as usize;
+            widths[c] = widths[c].max(widest_before_point[c] + max_decimals);
         }
     }
-    for row in out.chunks_exact_mut(nout) {
-        for (c, cell) in row.iter_mut().enumerate() {
-            if aligns[c] == Align::Decimal {
-                let extra = if lines_up[c] {
-                    max_decimals[c] - cell.right
-                } else {
-                    0
-                };
-                cell.left = widths[c] - (cell.left + extra);
-                cell.right = extra;
-            } else {
-                (cell.left, cell.right) = split_padding(aligns[c], widths[c], cell.left);
-            }
-        }
-    }
-    (out, widths)
+    (body, widths)
 }
 
 /// tabulate's `_align_column` for one column in multiline mode; returns the column width.
@@ -435,26 +465,53 @@ fn align_multi(
 pub(crate) fn render(headers: &[&str], rows: &Rows<'_>, format: TableFormat) -> String {
     let spec = format.spec();
 
-    // Separating lines leave the data before anything is measured.
-    let mut separators = Vec::new();
-    if rows.has_separator_byte {
-        for index in 0..rows.len() {
-            let is_separator =
-                rows.row(index).iter().take(2).any(|cell| {
-                    cell.is_some_and(|s| s.as_bytes().contains(&1) && strip(s) == "\x01")
-                });
-            if is_separator {
-                separators.push(index);
-            }
-        }
-    }
-
     // Headers name the last columns: pad on the left to the first row's length.
     let mut heads: Vec<&str> = headers.to_vec();
     if !heads.is_empty() && rows.len() > 0 {
         let missing = rows.row(0).len().saturating_sub(heads.len());
         heads.splice(0..0, std::iter::repeat_n("", missing));
     }
+
+    // One pass over the input, in the order it sits in memory: separating lines leave
+    // the data, rare bytes are noted, and each column gets the most generic type of
+    // its cells (text is final, so a text column stops looking).
+    let pretty = format == TableFormat::Pretty;
+    let rst = format == TableFormat::Rst;
+    let mut separators = Vec::new();
+    let mut types: Vec<CellType> = Vec::new();
+    let mut escape = heads.iter().any(|h| h.as_bytes().contains(&0x1b));
+    let mut line_break = heads.iter().any(|h| pystr::has_cr_lf(h));
+    for index in 0..rows.len() {
+        let row = rows.row(index);
+        let is_separator = row
+            .iter()
+            .take(2)
+            .any(|cell| cell.is_some_and(|s| s.as_bytes().contains(&1) && strip(s) == "\x01"));
+        if is_separator {
+            separators.push(index);
+            continue;
+        }
+        if row.len() > types.len() {
+            types.resize(row.len(), CellType::Bool);
+        }
+        for (c, (&cell, column_type)) in row.iter().zip(&mut types).enumerate() {
+            let Some(text) = cell else {
+                continue;
+            };
+            let (has_escape, has_line_break) = rare_bytes(text);
+            escape |= has_escape;
+            line_break |= has_line_break;
+            if *column_type != CellType::Str {
+                let text = if rst && c == 0 && strip(text).is_empty() {
+                    ".."
+                } else {
+                    text
+                };
+                *column_type = (*column_type).max(cell_type(Some(text), !pretty, has_escape));
+            }
+        }
+    }
+    let ncols = types.len();
 
     // The data rows, row-major, padded with `None` to the longest row.
     let ndata = rows.len() - separators.len();
@@ -469,7 +526,6 @@ pub(crate) fn render(headers: &[&str], rows: &Rows<'_>, format: TableFormat) -> 
             }
         })
     };
-    let ncols = data_rows().map(|r| rows.row(r).len()).max().unwrap_or(0);
     let rectangular = separators.is_empty() && rows.cells.len() == ncols * ndata;
     let mut cells: Cow<'_, [Option<&str>]> = if rectangular {
         Cow::Borrowed(&rows.cells)
@@ -483,7 +539,7 @@ pub(crate) fn render(headers: &[&str], rows: &Rows<'_>, format: TableFormat) -> 
         Cow::Owned(cells)
     };
 
-    if format == TableFormat::Rst {
+    if rst {
         // A blank first cell would end an rst table: it becomes `..`.
         if ncols > 0
             && cells
@@ -504,7 +560,6 @@ pub(crate) fn render(headers: &[&str], rows: &Rows<'_>, format: TableFormat) -> 
         }
     }
 
-    let pretty = format == TableFormat::Pretty;
     let colon_grid = format == TableFormat::ColonGrid;
     let min_padding = if pretty { 0 } else { 2 };
     let (num_align, str_align) = if pretty {
@@ -513,10 +568,9 @@ pub(crate) fn render(headers: &[&str], rows: &Rows<'_>, format: TableFormat) -> 
         (Align::Decimal, Align::Left)
     };
 
-    let has_invisible =
-        rows.has_escape_byte && has_invisible(&heads, rows, &separators, &cells, ncols);
+    let has_invisible = escape && has_invisible(&heads, rows, &separators, &cells, ncols);
     let multiline = spec.multiline
-        && rows.has_line_break_byte
+        && line_break
         && (heads.iter().any(|h| pystr::has_cr_lf(h))
             || cells.iter().flatten().any(|s| pystr::has_cr_lf(s)));
     let measure = Measure {
@@ -524,22 +578,6 @@ pub(crate) fn render(headers: &[&str], rows: &Rows<'_>, format: TableFormat) -> 
         multiline,
     };
 
-    // A column's type is the most generic type of its cells; text is final.
-    let mut types = vec![CellType::Bool; ncols];
-    let mut open = ncols;
-    for row in cells.chunks_exact(ncols.max(1)) {
-        if open == 0 {
-            break;
-        }
-        for (column_type, &cell) in types.iter_mut().zip(row) {
-            if *column_type != CellType::Str {
-                *column_type = (*column_type).max(cell_type(cell, !pretty, rows.has_escape_byte));
-                if *column_type == CellType::Str {
-                    open -= 1;
-                }
-            }
-        }
-    }
     let aligns: Vec<Align> = types
         .iter()
         .map(|&t| {
@@ -581,9 +619,9 @@ pub(crate) fn render(headers: &[&str], rows: &Rows<'_>, format: TableFormat) -> 
         }
         (Body::Multi(out), widths)
     } else {
-        let (out, widths) =
+        let (body, widths) =
             align_single(&cells, ncols, &types, &aligns[..nout], &min_widths, measure);
-        (Body::Single(out), widths)
+        (Body::Single(body), widths)
     };
 
     let mut header_aligns = Vec::new();
@@ -727,16 +765,25 @@ impl<'t> Table<'t> {
             }
         }
         let data_row = |table: &mut Self, index: usize| match body {
-            Body::Single(cells) => {
+            Body::Single(body) => {
                 table.pieces.clear();
                 let nout = table.widths.len();
-                table
-                    .pieces
-                    .extend(cells[index * nout..][..nout].iter().map(|cell| Piece {
-                        left: cell.left + pad,
-                        text: &cell.text,
-                        right: cell.right + pad,
-                    }));
+                let row = body.cells[index * nout..][..nout].iter();
+                for (c, cell) in row.enumerate() {
+                    let width = cell.width as usize;
+                    let (left, right) = if table.aligns[c] == Align::Decimal {
+                        // Spaces after the number line up the points, then flush right.
+                        let extra = (body.max_decimals[c] - cell.decimals) as usize;
+                        (table.widths[c] - width - extra, extra)
+                    } else {
+                        split_padding(table.aligns[c], table.widths[c], width)
+                    };
+                    table.pieces.push(Piece {
+                        left: left + pad,
+                        text: cell.text.get(&body.arena),
+                        right: right + pad,
+                    });
+                }
                 table.row(spec.data, false);
             }
             Body::Multi(cells) => {
