@@ -415,6 +415,173 @@ fn identical_to_tabulate_on_exotic_cells() {
     compare(&tables);
 }
 
+/// Pieces that random cells are strung together from: number syntax, whitespace of
+/// every kind, codes, line breaks, the separator marker.
+const TOKENS: &[&str] = &[
+    "0", "1", "5", "9", "00", ".", ",", "e", "E", "-", "+", "_", " ", "\t", "\u{a0}", "\u{3000}",
+    "\u{663}", "\u{ff15}", "inf", "nan", "x", "True", "\x1b[31m", "\x1b[0m", "\n", "\r\n", "\x01",
+    "\x1c", "é", "|", "&", "1,000", "123456", "0.000",
+];
+
+/// A random number as text: digits, maybe a point, maybe an exponent, maybe a sign.
+fn random_number(rng: &mut Rng) -> String {
+    let mut s = String::new();
+    match rng.below(6) {
+        0 => s.push('-'),
+        1 => s.push('+'),
+        _ => {}
+    }
+    let digits = 1 + rng.below(12);
+    let point = rng.below(digits + 3);
+    for i in 0..digits {
+        if i == point {
+            s.push('.');
+        }
+        let digit = if rng.chance(30) { 0 } else { rng.below(10) };
+        s.push(char::from(b'0' + u8::try_from(digit).unwrap()));
+    }
+    if rng.chance(15) {
+        s.push(*rng.pick(&['e', 'E']));
+        if rng.chance(50) {
+            s.push('-');
+        }
+        s.push_str(&rng.below(400).to_string());
+    }
+    s
+}
+
+fn random_token_table(rng: &mut Rng) -> Table {
+    let ncols = 1 + rng.below(4);
+    let nrows = rng.below(8);
+    let cell = |rng: &mut Rng, numeric: bool| -> Option<String> {
+        if rng.chance(8) {
+            return None;
+        }
+        if numeric && rng.chance(85) {
+            return Some(random_number(rng));
+        }
+        let count = rng.below(5);
+        Some((0..count).map(|_| *rng.pick(TOKENS)).collect())
+    };
+    let numeric: Vec<bool> = (0..ncols).map(|_| rng.chance(60)).collect();
+    let rows = (0..nrows)
+        .map(|_| (0..ncols).map(|c| cell(rng, numeric[c])).collect())
+        .collect();
+    let headers = if rng.chance(20) {
+        Vec::new()
+    } else {
+        (0..ncols)
+            .map(|_| cell(rng, false).unwrap_or_default())
+            .collect()
+    };
+    Table { headers, rows }
+}
+
+/// Tables aimed at the paths random tables reach rarely.
+fn exotic_fixed_tables() -> Vec<Table> {
+    let table = |headers: &[&str], rows: &[&[Option<&str>]]| Table {
+        headers: headers.iter().map(|h| (*h).to_owned()).collect(),
+        rows: rows
+            .iter()
+            .map(|row| row.iter().map(|c| c.map(str::to_owned)).collect())
+            .collect(),
+    };
+    vec![
+        // A coloured integer: leading zeros go, text before the colour goes.
+        table(&["n"], &[&[Some(" \x1b[31m007\x1b[0m")], &[Some("12")]]),
+        // Coloured floats, and a thousands separator that `float()` then refuses.
+        table(
+            &["f"],
+            &[
+                &[Some("\x1b[32m1.50\x1b[0m")],
+                &[Some("1,000.5")],
+                &[Some("2")],
+            ],
+        ),
+        // A hyperlink split over two cells still counts as a code.
+        table(
+            &["a", "b"],
+            &[
+                &[Some("\x1b]8;;http://x"), Some("y\x1b\\t\x1b]8;;\x1b\\")],
+                &[Some("1,000.5"), Some("1")],
+            ],
+        ),
+        // Separating lines first, last, doubled, alone.
+        table(
+            &["a", "b"],
+            &[
+                &[Some("\x01")],
+                &[Some("1"), Some("x")],
+                &[Some("\x01")],
+                &[Some("\x01")],
+            ],
+        ),
+        table(
+            &[],
+            &[
+                &[Some("x"), Some(" \x01 ")],
+                &[Some("2"), Some("y")],
+                &[Some("\x01")],
+            ],
+        ),
+        table(&["h"], &[&[Some("\x01")], &[Some("\x01")]]),
+        // Multi-line cells: blank rows vanish, `\r\n` and `\x0b` split differently.
+        table(
+            &["a\nb", "c"],
+            &[
+                &[Some("1\n2"), None],
+                &[None, Some("")],
+                &[Some("x\r\ny"), Some("a\x0bbb")],
+            ],
+        ),
+        table(&["n"], &[&[Some("1.5\n")], &[Some("22")], &[Some("\n")]]),
+        table(
+            &["a", "b"],
+            &[
+                &[Some("\x1b[31mred\nline\x1b[0m"), Some("1\r\n2")],
+                &[Some("x"), Some("3.25")],
+            ],
+        ),
+        // rst: a blank first cell becomes `..`, even a line break.
+        table(
+            &["", "b"],
+            &[
+                &[Some(" "), Some("1")],
+                &[Some("\n"), Some("2")],
+                &[None, Some("3")],
+            ],
+        ),
+        // `True`/`False` beside numbers.
+        table(
+            &["b", "n"],
+            &[
+                &[Some("True"), Some("1")],
+                &[Some("False"), Some("2.5")],
+                &[Some("1"), Some("True")],
+            ],
+        ),
+        // Numbers `format(x, "g")` rounds.
+        table(
+            &["g"],
+            &[
+                &[Some("1234565")],
+                &[Some("999999.5")],
+                &[Some("0.00001234565")],
+                &[Some("1e22")],
+                &[Some("5e-324")],
+            ],
+        ),
+    ]
+}
+
+#[test]
+fn identical_to_tabulate_on_random_characters() {
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let mut tables = exotic_fixed_tables();
+    tables.extend((0..600).map(|_| random_token_table(&mut rng)));
+    compare(&tables);
+}
+
 /// The comparison itself must be able to fail: a wrong rendering is caught.
 #[test]
 fn a_difference_is_reported() {
