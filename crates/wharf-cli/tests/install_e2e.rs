@@ -1,0 +1,864 @@
+//! End to end: `wharf venv`, `install`, `freeze` and `check` against the real CPython 3.11,
+//! real pip 24.2 and a site-like wheelhouse of real scientific wheels.
+//!
+//! The fixture is built once per test binary by `scripts/build-sci-wheelhouse.py` from the
+//! wheels pinned in `tests/data/sci-wheels.lock`: numpy, scipy, pandas, matplotlib,
+//! scikit-learn, h5py, netCDF4 and all their runtime dependencies, re-tagged as the site does
+//! (`+computecanada`, `linux_x86_64`) into `gentoo2023/x86-64-v3`, `gentoo2023/generic` and
+//! `generic`; numpy 2.0.2 manylinux unmodified; the site's `pip.conf`, its policy module
+//! `_manylinux.py` and a module-like PYTHONPATH dir holding six. The first run downloads about
+//! 150 MB from PyPI into `.cache/wheels/pypi/`; later runs reuse `.cache/sci-wheelhouse/`.
+//!
+//! Needs `WHARF_TEST_PYTHON` (`eval "$(scripts/test-env.sh)"`); without it the tests are
+//! skipped, or fail when `WHARF_TEST_REQUIRE_PEERS` is set. Every process spawned here gets an
+//! explicit environment: PATH, HOME, and the site variables the test means (`PIP_CONFIG_FILE`,
+//! `PYTHONPATH`, `VIRTUAL_ENV`); the machine's own `PIP_*` settings never leak in.
+//!
+//! On failure each assertion prints the whole transcript (command, exit, stdout, stderr).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ffi::{OsStr, OsString};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+use std::time::SystemTime;
+
+/// The pinned wheels: `FILENAME SHA256 LAYER` lines.
+const LOCK: &str = include_str!("data/sci-wheels.lock");
+
+/// The layers of the fixture's wheelhouse, in the pip config's priority order.
+const LAYERS: [&str; 3] = ["gentoo2023/x86-64-v3", "gentoo2023/generic", "generic"];
+
+/// What a download needs from the caller's environment (CA bundle, proxies).
+const NETWORK_VARIABLES: [&str; 9] = [
+    "PIP_CERT",
+    "SSL_CERT_FILE",
+    "REQUESTS_CA_BUNDLE",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "HTTP_PROXY",
+    "http_proxy",
+    "NO_PROXY",
+    "no_proxy",
+];
+
+/// Imports the seven top-level projects, uses each a little (so their C extensions and
+/// bundled libraries load), and prints `DIST VERSION` for each.
+const SMOKE: &str = r#"
+import importlib.metadata as metadata, io
+import numpy, scipy, scipy.linalg, pandas, matplotlib, sklearn, h5py, netCDF4
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+from sklearn.linear_model import LinearRegression
+a = numpy.array([[2.0, 1.0], [1.0, 3.0]])
+assert abs(scipy.linalg.det(a) - 5.0) < 1e-9
+frame = pandas.DataFrame({"x": [1.0, 2.0, 3.0], "y": [2.0, 4.0, 6.0]})
+assert abs(LinearRegression().fit(frame[["x"]], frame["y"]).coef_[0] - 2.0) < 1e-9
+figure, axes = plt.subplots()
+axes.plot(frame.x, frame.y)
+figure.savefig(io.BytesIO(), format="png")
+with h5py.File("memory.h5", "w", driver="core", backing_store=False) as h5:
+    h5["a"] = a
+    assert h5["a"][1, 1] == 3.0
+with netCDF4.Dataset("memory.nc", "w", diskless=True, format="NETCDF3_CLASSIC") as nc:
+    nc.createDimension("t", 3)
+    variable = nc.createVariable("v", "f8", ("t",))
+    variable[:] = [1.0, 2.0, 3.0]
+    assert float(variable[:].sum()) == 6.0
+for dist in ["numpy", "scipy", "pandas", "matplotlib", "scikit-learn", "h5py", "netCDF4"]:
+    print(dist, metadata.version(dist))
+"#;
+
+/// Corrupts a copy of a wheel: `truncate` keeps its first half (no central directory, so
+/// not even METADATA can be read); `damage` zeroes 4 KiB in the middle of its largest
+/// member, so METADATA still reads but unpacking fails part-way.
+const CORRUPT: &str = r#"
+import sys, zipfile
+source, destination, mode = sys.argv[1:4]
+data = bytearray(open(source, "rb").read())
+if mode == "truncate":
+    data = data[: len(data) // 2]
+else:
+    with zipfile.ZipFile(source) as archive:
+        member = max(archive.infolist(), key=lambda info: info.compress_size)
+    header = member.header_offset
+    name_length = int.from_bytes(data[header + 26 : header + 28], "little")
+    extra_length = int.from_bytes(data[header + 28 : header + 30], "little")
+    middle = header + 30 + name_length + extra_length + member.compress_size // 2
+    data[middle : middle + 4096] = bytes(4096)
+open(destination, "wb").write(bytes(data))
+if mode != "truncate":
+    with zipfile.ZipFile(destination) as archive:
+        assert any(n.endswith(".dist-info/METADATA") for n in archive.namelist())
+        assert archive.testzip() == member.filename, "the damage was not detected"
+"#;
+
+/// The interpreters and the fixture every test uses.
+struct Peers {
+    /// The test interpreter: a venv with pip 24.2, uv and virtualenv.
+    test_python: PathBuf,
+    /// The real CPython behind it: the base of every venv made here.
+    base_python: PathBuf,
+    /// The built fixture (OUT_DIR of `scripts/build-sci-wheelhouse.py`).
+    fixture: PathBuf,
+}
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+fn test_python() -> Option<PathBuf> {
+    if let Some(python) = std::env::var_os("WHARF_TEST_PYTHON") {
+        return Some(PathBuf::from(python));
+    }
+    assert!(
+        std::env::var_os("WHARF_TEST_REQUIRE_PEERS").is_none(),
+        "WHARF_TEST_REQUIRE_PEERS is set but WHARF_TEST_PYTHON is not: run `eval \"$(scripts/test-env.sh)\"`"
+    );
+    eprintln!("skipped: WHARF_TEST_PYTHON is not set (run `eval \"$(scripts/test-env.sh)\"`)");
+    None
+}
+
+/// The peers, with the fixture built (once per test binary).
+fn peers() -> Option<&'static Peers> {
+    static PEERS: OnceLock<Peers> = OnceLock::new();
+    let test_python = test_python()?;
+    Some(PEERS.get_or_init(|| {
+        let base = run(command(&test_python).args([
+            "-c",
+            "import sys; print(getattr(sys, '_base_executable', '') or sys.executable)",
+        ]))
+        .success();
+        let base_python = PathBuf::from(base.stdout().trim());
+        assert!(
+            base_python.is_file(),
+            "no base interpreter:\n{}",
+            base.transcript()
+        );
+
+        let repo = repo_root();
+        let fixture = repo.join(".cache/sci-wheelhouse");
+        let mut build = command(&test_python);
+        build
+            .arg(repo.join("scripts/build-sci-wheelhouse.py"))
+            .arg(&fixture);
+        for variable in NETWORK_VARIABLES {
+            if let Some(value) = std::env::var_os(variable) {
+                build.env(variable, value);
+            }
+        }
+        run(&mut build).success();
+        Peers {
+            test_python,
+            base_python,
+            fixture,
+        }
+    }))
+}
+
+/// A command with an explicit environment: PATH and HOME only; callers add what they mean.
+fn command(program: impl AsRef<OsStr>) -> Command {
+    let mut command = Command::new(program);
+    command
+        .env_clear()
+        .env(
+            "PATH",
+            std::env::var_os("PATH").unwrap_or_else(|| OsString::from("/usr/bin:/bin")),
+        )
+        .env(
+            "HOME",
+            std::env::var_os("HOME").unwrap_or_else(|| OsString::from("/")),
+        );
+    command
+}
+
+/// One finished command, kept with how it was run for the transcript.
+struct Run {
+    shown: String,
+    output: Output,
+}
+
+fn run(command: &mut Command) -> Run {
+    let shown = format!("{command:?}");
+    let output = command
+        .output()
+        .unwrap_or_else(|error| panic!("cannot run {shown}: {error}"));
+    Run { shown, output }
+}
+
+impl Run {
+    fn code(&self) -> Option<i32> {
+        self.output.status.code()
+    }
+
+    fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.output.stdout).into_owned()
+    }
+
+    fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.output.stderr).into_owned()
+    }
+
+    fn transcript(&self) -> String {
+        format!(
+            "$ {}\n{}\n--- stdout\n{}--- stderr\n{}---",
+            self.shown,
+            self.output.status,
+            self.stdout(),
+            self.stderr()
+        )
+    }
+
+    #[track_caller]
+    fn success(self) -> Self {
+        assert!(
+            self.output.status.success(),
+            "expected success:\n{}",
+            self.transcript()
+        );
+        self
+    }
+
+    #[track_caller]
+    fn exit_code(self, code: i32) -> Self {
+        assert_eq!(
+            self.code(),
+            Some(code),
+            "expected exit {code}:\n{}",
+            self.transcript()
+        );
+        self
+    }
+}
+
+impl Peers {
+    fn layer(&self, layer: &str) -> PathBuf {
+        self.fixture.join("wh").join(layer)
+    }
+
+    fn site_python(&self) -> PathBuf {
+        self.fixture.join("site-python")
+    }
+
+    fn modules_pythonpath(&self) -> PathBuf {
+        self.fixture.join("modules-pythonpath")
+    }
+
+    /// PYTHONPATH with the site's policy module first, then `extra`.
+    fn pythonpath(&self, extra: &[PathBuf]) -> OsString {
+        let mut paths = vec![self.site_python()];
+        paths.extend_from_slice(extra);
+        std::env::join_paths(paths).unwrap()
+    }
+
+    /// A program with the site's environment: `PIP_CONFIG_FILE` names the fixture's pip
+    /// config and the policy module `_manylinux.py` is on PYTHONPATH.
+    fn on_site(&self, program: impl AsRef<OsStr>) -> Command {
+        let mut command = command(program);
+        command
+            .env("PIP_CONFIG_FILE", self.fixture.join("pip.conf"))
+            .env("PYTHONPATH", self.pythonpath(&[]));
+        command
+    }
+
+    /// wharf with the site's environment.
+    fn wharf(&self) -> Command {
+        let mut command = self.on_site(env!("CARGO_BIN_EXE_wharf"));
+        command.env("NO_COLOR", "1");
+        command
+    }
+
+    /// pip 24.2 (from the test interpreter) acting on `venv` through `--python`, with a
+    /// clean environment: no site variables unless the caller adds them.
+    fn pip(&self, venv: &Path) -> Command {
+        let mut command = command(&self.test_python);
+        command
+            .args(["-m", "pip", "--python"])
+            .arg(venv.join("bin/python"))
+            .env("PIP_DISABLE_PIP_VERSION_CHECK", "1")
+            .env("PIP_NO_INPUT", "1");
+        command
+    }
+
+    /// `wharf venv DIR/env --python BASE`, checked.
+    fn new_venv(&self, dir: &Path) -> PathBuf {
+        let venv = dir.join("env");
+        let created = run(self
+            .wharf()
+            .arg("venv")
+            .arg(&venv)
+            .arg("--python")
+            .arg(&self.base_python))
+        .success();
+        assert!(
+            venv.join("pyvenv.cfg").is_file() && venv.join("bin/python").exists(),
+            "no venv at {}:\n{}",
+            venv.display(),
+            created.transcript()
+        );
+        venv
+    }
+
+    /// The copy of a fixture wheel, found by its file name's start (`pandas-2.2.2+`).
+    fn wheel(&self, prefix: &str) -> PathBuf {
+        LAYERS
+            .iter()
+            .filter_map(|layer| std::fs::read_dir(self.layer(layer)).ok())
+            .flatten()
+            .map(|entry| entry.unwrap().path())
+            .find(|path| {
+                let name = path.file_name().unwrap().to_string_lossy();
+                name.starts_with(prefix) && name.ends_with(".whl")
+            })
+            .unwrap_or_else(|| panic!("no wheel {prefix}* in {}", self.fixture.display()))
+    }
+}
+
+/// The venv's `purelib` directory, as its interpreter reports it.
+fn site_packages(venv: &Path) -> PathBuf {
+    let output = run(command(venv.join("bin/python")).args([
+        "-c",
+        "import sysconfig; print(sysconfig.get_path('purelib'))",
+    ]))
+    .success();
+    PathBuf::from(output.stdout().trim())
+}
+
+/// PEP 503 normalized name.
+fn normalize(name: &str) -> String {
+    let mut normalized = String::new();
+    for c in name.chars() {
+        if matches!(c, '-' | '_' | '.') {
+            if !normalized.ends_with('-') {
+                normalized.push('-');
+            }
+        } else {
+            normalized.push(c.to_ascii_lowercase());
+        }
+    }
+    normalized
+}
+
+/// What `pip freeze` must list after installing the seven top-level projects: every locked
+/// wheel but the seed wheels and the unmodified manylinux numpy, as `normalized name` →
+/// `version+computecanada`.
+fn expected_stack() -> BTreeMap<String, String> {
+    LOCK.lines()
+        .filter(|line| !line.trim().is_empty() && !line.starts_with('#'))
+        .map(|line| line.split_whitespace().collect::<Vec<_>>())
+        .filter(|fields| fields[2] != "generic:unmodified")
+        .map(|fields| {
+            let mut parts = fields[0].split('-');
+            let name = normalize(parts.next().unwrap());
+            let version = format!("{}+computecanada", parts.next().unwrap());
+            (name, version)
+        })
+        .filter(|(name, _)| !matches!(name.as_str(), "pip" | "setuptools" | "wheel"))
+        .collect()
+}
+
+/// `pip freeze` lines as `normalized name` → version.
+fn parse_freeze(freeze: &str) -> BTreeMap<String, String> {
+    freeze
+        .lines()
+        .map(|line| {
+            let (name, version) = line
+                .split_once("==")
+                .unwrap_or_else(|| panic!("not a `name==version` line: {line:?}"));
+            (normalize(name), version.to_owned())
+        })
+        .collect()
+}
+
+/// The paths a RECORD lists (first CSV field; quoted when it holds a comma).
+fn record_paths(record: &str) -> Vec<String> {
+    record
+        .lines()
+        .filter(|line| !line.is_empty())
+        .map(|line| {
+            let mut fields = line.rsplitn(3, ',');
+            let (_size, _hash) = (fields.next(), fields.next());
+            let path = fields.next().unwrap_or(line);
+            path.trim_matches('"').replace("\"\"", "\"")
+        })
+        .collect()
+}
+
+/// Every file under `dir` (relative to `root`), skipping `__pycache__`.
+fn files_under(root: &Path, dir: &Path, out: &mut BTreeSet<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        let path = entry.path();
+        if entry.file_type().unwrap().is_dir() {
+            if entry.file_name() != "__pycache__" {
+                files_under(root, &path, out);
+            }
+        } else {
+            out.insert(path.strip_prefix(root).unwrap().to_owned());
+        }
+    }
+}
+
+/// One entry of a tree snapshot: directories by path only; files by size and mtime.
+#[derive(Debug, PartialEq, Eq)]
+enum Entry {
+    Directory,
+    File { size: u64, modified: SystemTime },
+    Symlink(PathBuf),
+}
+
+fn snapshot(root: &Path) -> BTreeMap<PathBuf, Entry> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, Entry>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let metadata = std::fs::symlink_metadata(&path).unwrap();
+            let relative = path.strip_prefix(root).unwrap().to_owned();
+            if metadata.is_symlink() {
+                out.insert(relative, Entry::Symlink(std::fs::read_link(&path).unwrap()));
+            } else if metadata.is_dir() {
+                out.insert(relative, Entry::Directory);
+                walk(root, &path, out);
+            } else {
+                let modified = metadata.modified().unwrap();
+                let size = metadata.len();
+                out.insert(relative, Entry::File { size, modified });
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(root, root, &mut out);
+    out
+}
+
+/// The differences between two snapshots, at most 30 lines.
+fn snapshot_diff(before: &BTreeMap<PathBuf, Entry>, after: &BTreeMap<PathBuf, Entry>) -> String {
+    let mut lines = Vec::new();
+    for (path, entry) in before {
+        match after.get(path) {
+            None => lines.push(format!("removed {}", path.display())),
+            Some(now) if now != entry => {
+                lines.push(format!("changed {}: {entry:?} -> {now:?}", path.display()));
+            }
+            Some(_) => {}
+        }
+    }
+    for path in after.keys().filter(|path| !before.contains_key(*path)) {
+        lines.push(format!("added {}", path.display()));
+    }
+    let total = lines.len();
+    lines.truncate(30);
+    if total > 30 {
+        lines.push(format!("… {} more", total - 30));
+    }
+    lines.join("\n")
+}
+
+/// a) `wharf venv` + `wharf install -r requirements.txt` (the activated-venv way:
+/// `VIRTUAL_ENV`, no `--python`) installs exactly the locked stack; it imports and works;
+/// `pip check` and `wharf check` are clean; `wharf freeze` is `pip freeze` byte for byte;
+/// `pip uninstall` removes every file the RECORD wharf wrote lists.
+#[test]
+fn install_scientific_stack_like_pip() {
+    let Some(peers) = peers() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let venv = peers.new_venv(dir.path());
+
+    let mut path = vec![venv.join("bin")];
+    path.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    run(peers
+        .wharf()
+        .env("VIRTUAL_ENV", &venv)
+        .env("PATH", std::env::join_paths(path).unwrap())
+        .arg("install")
+        .arg("-r")
+        .arg(peers.fixture.join("requirements.txt")))
+    .success();
+
+    // The seven projects import, work, and are the site's `+computecanada` builds.
+    let mplconfig = dir.path().join("mplconfig");
+    let smoke = run(peers
+        .on_site(venv.join("bin/python"))
+        .env("MPLCONFIGDIR", &mplconfig)
+        .current_dir(dir.path())
+        .args(["-c", SMOKE]))
+    .success();
+    let expected = expected_stack();
+    let versions: Vec<(String, String)> = smoke
+        .stdout()
+        .lines()
+        .map(|line| {
+            let (dist, version) = line.split_once(' ').unwrap();
+            (normalize(dist), version.to_owned())
+        })
+        .collect();
+    assert_eq!(versions.len(), 7, "{}", smoke.transcript());
+    for (dist, version) in &versions {
+        assert_eq!(
+            Some(version),
+            expected.get(dist),
+            "{dist}: not the locked +computecanada build\n{}",
+            smoke.transcript()
+        );
+    }
+
+    // Exactly the locked set: no manylinux numpy 2.0.2, nothing missing, nothing extra.
+    // pip's `freeze`/`check` run without PYTHONPATH: pip 24's `check` also tests each installed
+    // wheel's WHEEL `Tag:` lines, and the site's re-tagged wheels keep their manylinux tags,
+    // which `_manylinux.py` refuses ("not supported on this platform").
+    let pip_freeze = run(peers.pip(&venv).arg("freeze")).success();
+    assert_eq!(
+        parse_freeze(&pip_freeze.stdout()),
+        expected,
+        "the venv does not hold exactly the locked stack:\n{}",
+        pip_freeze.transcript()
+    );
+    let pip_check = run(peers.pip(&venv).arg("check")).success();
+    assert_eq!(
+        pip_check.stdout(),
+        "No broken requirements found.\n",
+        "{}",
+        pip_check.transcript()
+    );
+    let mut wharf_check = peers.wharf();
+    wharf_check.env_remove("PYTHONPATH");
+    run(wharf_check.arg("check").arg("--python").arg(&venv)).success();
+
+    let mut wharf_freeze = peers.wharf();
+    wharf_freeze.env_remove("PYTHONPATH");
+    let wharf_freeze = run(wharf_freeze.arg("freeze").arg("--python").arg(&venv)).success();
+    assert!(
+        wharf_freeze.stdout() == pip_freeze.stdout(),
+        "`wharf freeze` differs from `pip freeze`:\n{}\n{}",
+        wharf_freeze.transcript(),
+        pip_freeze.transcript()
+    );
+
+    // The RECORD wharf wrote for scikit-learn lists every file it put down (bytecode aside)…
+    let site_packages = site_packages(&venv);
+    let dist_info = site_packages.join("scikit_learn-1.5.0+computecanada.dist-info");
+    let record = std::fs::read_to_string(dist_info.join("RECORD"))
+        .unwrap_or_else(|error| panic!("{}/RECORD: {error}", dist_info.display()));
+    let listed: BTreeSet<PathBuf> = record_paths(&record)
+        .into_iter()
+        .map(PathBuf::from)
+        .collect();
+    assert!(
+        listed.len() > 500,
+        "RECORD lists only {} files",
+        listed.len()
+    );
+    let mut on_disk = BTreeSet::new();
+    for top in [
+        "sklearn",
+        "scikit_learn.libs",
+        "scikit_learn-1.5.0+computecanada.dist-info",
+    ] {
+        files_under(&site_packages, &site_packages.join(top), &mut on_disk);
+    }
+    let unlisted: Vec<_> = on_disk.difference(&listed).collect();
+    assert!(
+        unlisted.is_empty(),
+        "installed but not in RECORD: {unlisted:?}"
+    );
+    let missing: Vec<_> = listed
+        .iter()
+        .filter(|path| !site_packages.join(path).exists())
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "in RECORD but not installed: {missing:?}"
+    );
+
+    // …so pip's uninstall removes all of it.
+    run(peers.pip(&venv).args(["uninstall", "-y", "scikit-learn"])).success();
+    let left: Vec<_> = listed
+        .iter()
+        .filter(|path| site_packages.join(path).exists())
+        .collect();
+    assert!(left.is_empty(), "left after `pip uninstall`: {left:?}");
+    for top in [
+        "sklearn",
+        "scikit_learn.libs",
+        "scikit_learn-1.5.0+computecanada.dist-info",
+    ] {
+        assert!(
+            !site_packages.join(top).exists(),
+            "{top} is left after `pip uninstall`"
+        );
+    }
+    let pip_freeze = run(peers.pip(&venv).arg("freeze")).success();
+    let mut wharf_freeze = peers.wharf();
+    wharf_freeze.env_remove("PYTHONPATH");
+    let wharf_freeze = run(wharf_freeze.arg("freeze").arg("--python").arg(&venv)).success();
+    assert!(!pip_freeze.stdout().contains("scikit-learn"));
+    assert!(
+        wharf_freeze.stdout() == pip_freeze.stdout(),
+        "after `pip uninstall scikit-learn`, `wharf freeze` differs from `pip freeze`:\n{}\n{}",
+        wharf_freeze.transcript(),
+        pip_freeze.transcript()
+    );
+}
+
+/// b) With `_manylinux.py` on PYTHONPATH, the newer manylinux numpy 2.0.2 is refused: plain
+/// `numpy` gets the site's 1.26.4 build; `numpy>=2` fails (exit 1) naming the policy and its
+/// override; `--allow-manylinux` installs 2.0.2.
+#[test]
+fn manylinux_refused_by_site_policy() {
+    let Some(peers) = peers() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let venv = peers.new_venv(dir.path());
+    let freeze = || run(peers.pip(&venv).arg("freeze")).success().stdout();
+
+    run(peers
+        .wharf()
+        .args(["install", "--python"])
+        .arg(&venv)
+        .arg("numpy"))
+    .success();
+    assert_eq!(freeze(), "numpy==1.26.4+computecanada\n");
+    assert!(
+        site_packages(&venv)
+            .join("numpy-1.26.4+computecanada.dist-info")
+            .is_dir()
+    );
+
+    let refused = run(peers
+        .wharf()
+        .args(["install", "--python"])
+        .arg(&venv)
+        .arg("numpy>=2"))
+    .exit_code(1);
+    let stderr = refused.stderr().to_lowercase();
+    for needle in ["manylinux", "policy", "--allow-manylinux"] {
+        assert!(
+            stderr.contains(needle),
+            "stderr does not mention {needle:?}:\n{}",
+            refused.transcript()
+        );
+    }
+    assert_eq!(
+        freeze(),
+        "numpy==1.26.4+computecanada\n",
+        "a refused install changed the venv"
+    );
+
+    run(peers
+        .wharf()
+        .args(["install", "--allow-manylinux", "--python"])
+        .arg(&venv)
+        .arg("numpy>=2"))
+    .success();
+    assert_eq!(freeze(), "numpy==2.0.2\n");
+    let imported = run(peers
+        .on_site(venv.join("bin/python"))
+        .args(["-c", "import numpy; print(numpy.__version__)"]))
+    .success();
+    assert_eq!(imported.stdout(), "2.0.2\n", "{}", imported.transcript());
+}
+
+/// c) A package a module puts on PYTHONPATH (six) satisfies a dependency, as pip sees it:
+/// `wharf install python-dateutil` does not install six into the venv.
+#[test]
+fn pythonpath_package_satisfies_dependency() {
+    let Some(peers) = peers() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let venv = peers.new_venv(dir.path());
+    let pythonpath = peers.pythonpath(&[peers.modules_pythonpath()]);
+
+    run(peers
+        .wharf()
+        .env("PYTHONPATH", &pythonpath)
+        .args(["install", "--python"])
+        .arg(venv.join("bin/python"))
+        .arg("python-dateutil"))
+    .success();
+
+    let site_packages = site_packages(&venv);
+    let names: Vec<String> = std::fs::read_dir(&site_packages)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names
+            .iter()
+            .any(|n| n.starts_with("python_dateutil-2.9.0.post0+computecanada.dist-info")),
+        "python-dateutil is not installed: {names:?}"
+    );
+    assert!(
+        !names.iter().any(|n| n == "six.py" || n.starts_with("six-")),
+        "six was installed although PYTHONPATH provides it: {names:?}"
+    );
+    let imported = run(peers
+        .on_site(venv.join("bin/python"))
+        .env("PYTHONPATH", &pythonpath)
+        .args(["-c", "import dateutil.tz, six; print(six.__file__)"]))
+    .success();
+    assert!(
+        Path::new(imported.stdout().trim()).starts_with(peers.modules_pythonpath()),
+        "{}",
+        imported.transcript()
+    );
+}
+
+/// c') `wharf freeze` is `pip freeze` also when PYTHONPATH holds a package (pip lists every
+/// distribution on the interpreter's sys.path, six from the module dir included).
+#[test]
+fn freeze_with_pythonpath_package_is_pip_freeze() {
+    let Some(peers) = peers() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let venv = peers.new_venv(dir.path());
+    let pythonpath = peers.pythonpath(&[peers.modules_pythonpath()]);
+    run(peers
+        .wharf()
+        .env("PYTHONPATH", &pythonpath)
+        .args(["install", "--python"])
+        .arg(&venv)
+        .arg("python-dateutil"))
+    .success();
+
+    let pip_freeze = run(peers
+        .pip(&venv)
+        .env("PYTHONPATH", &pythonpath)
+        .arg("freeze"))
+    .success();
+    assert!(
+        pip_freeze.stdout().contains("six==1.16.0+computecanada\n"),
+        "{}",
+        pip_freeze.transcript()
+    );
+    let wharf_freeze = run(peers
+        .wharf()
+        .env("PYTHONPATH", &pythonpath)
+        .args(["freeze", "--python"])
+        .arg(&venv))
+    .success();
+    assert!(
+        wharf_freeze.stdout() == pip_freeze.stdout(),
+        "`wharf freeze` differs from `pip freeze`:\n{}\n{}",
+        wharf_freeze.transcript(),
+        pip_freeze.transcript()
+    );
+}
+
+/// d) An install that fails leaves the venv as it was (every path; files' sizes and mtimes):
+/// once with a wheel damaged in the middle (its METADATA reads, unpacking fails part-way,
+/// after its dependencies could be unpacked), once with a truncated wheel. The same install
+/// from intact wheels then succeeds, so the failures were the corruption's.
+#[test]
+fn failed_install_leaves_environment_unchanged() {
+    let Some(peers) = peers() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let venv = peers.new_venv(dir.path());
+    run(peers
+        .wharf()
+        .args(["install", "--python"])
+        .arg(&venv)
+        .arg("packaging"))
+    .success();
+
+    let pandas = peers.wheel("pandas-2.2.2+computecanada-");
+    let find_links = |name: &str, corruption: Option<&str>| -> PathBuf {
+        let links = dir.path().join(name);
+        std::fs::create_dir(&links).unwrap();
+        for dependency in [
+            "numpy-1.26.4+",
+            "python_dateutil-",
+            "six-1.16.0+",
+            "pytz-",
+            "tzdata-",
+        ] {
+            let wheel = peers.wheel(dependency);
+            std::fs::copy(&wheel, links.join(wheel.file_name().unwrap())).unwrap();
+        }
+        let copy = links.join(pandas.file_name().unwrap());
+        match corruption {
+            None => {
+                std::fs::copy(&pandas, &copy).unwrap();
+            }
+            Some(mode) => {
+                run(command(&peers.test_python)
+                    .args(["-c", CORRUPT])
+                    .arg(&pandas)
+                    .arg(&copy)
+                    .arg(mode))
+                .success();
+            }
+        }
+        links
+    };
+
+    let before = snapshot(&venv);
+    for mode in ["damage", "truncate"] {
+        let links = find_links(mode, Some(mode));
+        let failed = run(peers
+            .wharf()
+            .args(["install", "--python"])
+            .arg(&venv)
+            .arg("-f")
+            .arg(&links)
+            .arg("pandas"));
+        assert!(
+            failed.code().is_some_and(|code| code != 0),
+            "installing a {mode}d pandas wheel did not fail:\n{}",
+            failed.transcript()
+        );
+        let after = snapshot(&venv);
+        assert!(
+            before == after,
+            "a failed install ({mode}d pandas wheel) changed the venv:\n{}\n{}",
+            snapshot_diff(&before, &after),
+            failed.transcript()
+        );
+    }
+
+    let links = find_links("intact", None);
+    run(peers
+        .wharf()
+        .args(["install", "--python"])
+        .arg(&venv)
+        .arg("-f")
+        .arg(&links)
+        .arg("pandas"))
+    .success();
+    run(peers
+        .on_site(venv.join("bin/python"))
+        .args(["-c", "import pandas"]))
+    .success();
+}
+
+/// e) `wharf install` with no target (no `VIRTUAL_ENV`, no `--python`) is a usage error
+/// (exit 2) with a hint, and installs nothing anywhere.
+#[test]
+fn install_outside_a_venv_is_a_usage_error() {
+    let Some(peers) = peers() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    // No interpreter on PATH either: a wharf that went looking for one must not find the
+    // machine's Python (and install into it).
+    let empty_bin = dir.path().join("bin");
+    std::fs::create_dir(&empty_bin).unwrap();
+    let refused = run(peers
+        .wharf()
+        .env("PATH", &empty_bin)
+        .current_dir(dir.path())
+        .args(["install", "six"]))
+    .exit_code(2);
+    assert_eq!(refused.stdout(), "", "{}", refused.transcript());
+    let stderr = refused.stderr();
+    assert!(
+        stderr.contains("hint"),
+        "no hint:\n{}",
+        refused.transcript()
+    );
+    assert!(
+        ["--python", "VIRTUAL_ENV", "wharf venv"]
+            .iter()
+            .any(|way| stderr.contains(way)),
+        "the hint names no way to choose an environment:\n{}",
+        refused.transcript()
+    );
+}
