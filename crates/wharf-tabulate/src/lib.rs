@@ -8,8 +8,9 @@
 //! - **Strings are parsed as numbers.** A column whose non-empty cells all pass Python's
 //!   `int()` is right-aligned; if they pass `float()` (or look like `1,234.5`) the column
 //!   is a float column and *every* cell in it is reprinted with `format(x, "g")`: `6.0`
-//!   prints as `6`, `1e5` as `100000`, `0.10` as `0.1`, `1_000` as `1000`, `1,000` as
-//!   `1000`. A version column holding only `2.0` and `6.0` thus shows `2` and `6`.
+//!   prints as `6`, `1e5` as `100000`, `0.10` as `0.1`, `1_000` and `1,000` as `1000`
+//!   (an integer column keeps its text). A version column holding only `2.0` and `6.0`
+//!   thus shows `2` and `6`.
 //! - Python's number grammar is wide: surrounding whitespace, `_` between digits, Unicode
 //!   digits (`٣`), `inf`/`nan` (but not `+inf`, ` inf` or `infinity`, which stay text).
 //! - Float columns line up on the decimal point by padding on the right; integer cells
@@ -23,7 +24,8 @@
 //!   row; extra headers or extra cells beyond the padded headers are dropped.
 //! - Rows are right-stripped in most formats (`tsv` loses trailing empty cells' tabs).
 //! - `rst` writes `..` for a blank first cell; `pretty` parses no numbers and centres
-//!   everything; `colon_grid` left-aligns every cell and marks every column `:===`.
+//!   everything; `colon_grid` left-aligns every cell and, when there are rows, marks every
+//!   column `:===`.
 //! - A cell with `\r` or `\n` switches most plain-text formats to multi-line rows; a row
 //!   whose first or second cell is `"\x01"` becomes a separating rule; ANSI colour codes
 //!   and OSC 8 hyperlinks take no width.

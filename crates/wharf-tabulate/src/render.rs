@@ -14,6 +14,17 @@ pub(crate) struct Rows<'a> {
     pub(crate) ends: Vec<usize>,
 }
 
+impl<'a> Rows<'a> {
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn row(&self, index: usize) -> &[Option<&'a str>] {
+        let start = if index == 0 { 0 } else { self.ends[index - 1] };
+        &self.cells[start..self.ends[index]]
+    }
+}
+
 /// Whether `text` holds an ESC (maybe ANSI codes) and a `\r` or `\n` (maybe a
 /// multi-line cell): rare, so one quick look spares the common table the searches.
 fn rare_bytes(text: &str) -> (bool, bool) {
@@ -28,17 +39,6 @@ fn rare_bytes(text: &str) -> (bool, bool) {
         }
     }
     found
-}
-
-impl<'a> Rows<'a> {
-    fn len(&self) -> usize {
-        self.ends.len()
-    }
-
-    fn row(&self, index: usize) -> &[Option<&'a str>] {
-        let start = if index == 0 { 0 } else { self.ends[index - 1] };
-        &self.cells[start..self.ends[index]]
-    }
 }
 
 /// tabulate's deduced cell and column types, least generic first (`_more_generic`).
@@ -363,7 +363,7 @@ fn align_single<'a>(
             let width = measure.line_width(text.get(arena));
             widths[c] = widths[c].max(width);
             if lines_up[c] {
-                widest_before_point[c] = widest_before_point[c].max(width - decimals);
+                widest_before_point[c] = widest_before_point[c].max(width.saturating_sub(decimals));
             }
             let decimals = u32::try_from(decimals).unwrap_or(u32::MAX);
             body.max_decimals[c] = body.max_decimals[c].max(decimals);
@@ -568,7 +568,13 @@ pub(crate) fn render(headers: &[&str], rows: &Rows<'_>, format: TableFormat) -> 
         (Align::Decimal, Align::Left)
     };
 
-    let has_invisible = escape && has_invisible(&heads, rows, &separators, &cells, ncols);
+    let has_invisible = escape
+        && has_invisible(
+            &heads,
+            &cells,
+            ncols,
+            data_rows().map(|r| rows.row(r).len()),
+        );
     let multiline = spec.multiline
         && line_break
         && (heads.iter().any(|h| pystr::has_cr_lf(h))
@@ -694,24 +700,20 @@ fn estimate_size(widths: &[usize], padding: usize, rows: usize) -> usize {
 }
 
 /// Whether tabulate sees an invisible code in `"\t".join(headers + all cells)` (`None`
-/// joins as `"None"`). A hyperlink may span cells, so the joined text is what counts.
+/// joins as `"None"`, each row with its own length). A hyperlink may span cells, so the
+/// joined text is what counts.
 fn has_invisible(
     heads: &[&str],
-    rows: &Rows<'_>,
-    separators: &[usize],
     cells: &[Option<&str>],
     ncols: usize,
+    row_lengths: impl Iterator<Item = usize>,
 ) -> bool {
     let has_esc = |s: &str| s.as_bytes().contains(&0x1b);
     if !heads.iter().any(|h| has_esc(h)) && !cells.iter().flatten().any(|s| has_esc(s)) {
         return false;
     }
-    // Each row joins with its own length, not the padded one.
-    let lengths = (0..rows.len())
-        .filter(|index| !separators.contains(index))
-        .map(|index| rows.row(index).len());
     let mut items: Vec<&str> = heads.to_vec();
-    for (row, length) in cells.chunks_exact(ncols.max(1)).zip(lengths) {
+    for (row, length) in cells.chunks_exact(ncols.max(1)).zip(row_lengths) {
         items.extend(row[..length].iter().map(|cell| cell.unwrap_or("None")));
     }
     ansi::has_code(&items.join("\t"))
@@ -774,7 +776,7 @@ impl<'t> Table<'t> {
                     let (left, right) = if table.aligns[c] == Align::Decimal {
                         // Spaces after the number line up the points, then flush right.
                         let extra = (body.max_decimals[c] - cell.decimals) as usize;
-                        (table.widths[c] - width - extra, extra)
+                        (table.widths[c].saturating_sub(width + extra), extra)
                     } else {
                         split_padding(table.aligns[c], table.widths[c], width)
                     };
