@@ -149,7 +149,7 @@ fn junk_files_and_bad_names_are_reported_and_skipped() {
         "generic/broken-name.whl",
     ]);
     let site = Site::new(&files);
-    insta::assert_snapshot!(site.transcript(site.command().args(["--all-pythons"])), @r"
+    insta::assert_snapshot!(site.transcript(site.command().args(["--all-pythons"])), @"
     exit: 0
     --- stdout
     name    version    python    arch
@@ -158,10 +158,10 @@ fn junk_files_and_bad_names_are_reported_and_skipped() {
     scipy   1.14.1     cp311     x86-64-v3
     six     1.16.0     py2,py3   generic
     --- stderr
-    warning: skipped `[ROOT]/wh/generic/broken-name.whl`
-      Caused by: `broken-name.whl` is not a valid wheel filename: expected `name-version(-build)?-python-abi-platform.whl`, found 2 `-`-separated parts
     warning: `[ROOT]/wh/generic/dulwich-0.24.2-7968.log` is not a wheel; skipped
     warning: `[ROOT]/wh/generic/mpi4py-3.1.6.tar.gz` is not a wheel; skipped
+    warning: skipped `[ROOT]/wh/generic/broken-name.whl`
+      Caused by: `broken-name.whl` is not a valid wheel filename: expected `name-version(-build)?-python-abi-platform.whl`, found 2 `-`-separated parts
     ");
 }
 

@@ -95,23 +95,24 @@ impl Catalogue {
             }
             (entries, warnings)
         };
-        let results: Vec<(Vec<CatalogueEntry>, Vec<ScanWarning>)> =
-            if threads <= 1 || find_links.len() <= 1 {
-                find_links.0.iter().enumerate().map(scan_one).collect()
-            } else {
-                match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
-                    Ok(pool) => {
-                        pool.install(|| find_links.0.par_iter().enumerate().map(scan_one).collect())
-                    }
-                    Err(_) => find_links.0.iter().enumerate().map(scan_one).collect(),
-                }
-            };
+        // Every parallel step runs in this pool, so no more than `threads` threads work.
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads.max(1))
+            .build();
+        let results: Vec<(Vec<CatalogueEntry>, Vec<ScanWarning>)> = match pool {
+            Ok(pool) => {
+                pool.install(|| find_links.0.par_iter().enumerate().map(scan_one).collect())
+            }
+            Err(_) => find_links.0.iter().enumerate().map(scan_one).collect(),
+        };
         let mut catalogue = Catalogue {
             find_links,
             ..Catalogue::default()
         };
-        for (entries, warnings) in results {
+        for (entries, mut warnings) in results {
             catalogue.entries.extend(entries);
+            // Few in number: reported in a stable order (by text), unlike the entries.
+            warnings.sort_by_cached_key(ToString::to_string);
             catalogue.warnings.extend(warnings);
         }
         catalogue
@@ -158,23 +159,33 @@ fn walk<F>(
             files.push(entry.path());
         }
     }
-    files.sort();
-    for path in files {
-        let name = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or_default();
-        if !name.ends_with(".whl") {
-            warnings.push(ScanWarning::NotAWheel { path });
-            continue;
-        }
-        match name.parse::<WheelFilename>() {
-            Ok(filename) => entries.push(CatalogueEntry {
-                filename,
-                find_link,
-                path,
-            }),
-            Err(source) => warnings.push(ScanWarning::InvalidWheelFilename { path, source }),
+    // Directory order is kept (as `os.walk` gives it to avail_wheels, whose stable sorts
+    // keep it for ties); names are parsed in parallel chunks.
+    let parsed: Vec<Result<CatalogueEntry, ScanWarning>> = files
+        .into_par_iter()
+        .with_min_len(1024)
+        .map(|path| {
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default();
+            if !name.ends_with(".whl") {
+                return Err(ScanWarning::NotAWheel { path });
+            }
+            match name.parse::<WheelFilename>() {
+                Ok(filename) => Ok(CatalogueEntry {
+                    filename,
+                    find_link,
+                    path,
+                }),
+                Err(source) => Err(ScanWarning::InvalidWheelFilename { path, source }),
+            }
+        })
+        .collect();
+    for result in parsed {
+        match result {
+            Ok(entry) => entries.push(entry),
+            Err(warning) => warnings.push(warning),
         }
     }
     subdirs.sort();
@@ -207,25 +218,27 @@ mod tests {
         touch(r, "generic/six-1.16.0-py2.py3-none-any.whl");
         let links = FindLinks::from_paths([r.join("v3"), r.join("generic"), r.join("missing")]);
         let catalogue = Catalogue::scan(links, 2, |_| true);
-        let names: Vec<_> = catalogue
+        let mut names: Vec<_> = catalogue
             .entries
             .iter()
             .map(|e| (e.filename.name.to_string(), e.find_link))
             .collect();
+        names.sort();
         assert_eq!(
             names,
             [("numpy".into(), 0), ("scipy".into(), 0), ("six".into(), 1)]
         );
-        let warnings: Vec<_> = catalogue
+        let mut warnings: Vec<_> = catalogue
             .warnings
             .iter()
             .map(|w| w.to_string().replace(&r.display().to_string(), "ROOT"))
             .collect();
+        warnings.sort();
         assert_eq!(
             warnings,
             [
-                "skipped `ROOT/generic/bad-name.whl`",
                 "`ROOT/generic/numpy-1.0.tar.gz` is not a wheel; skipped",
+                "skipped `ROOT/generic/bad-name.whl`",
                 "wheel directory `ROOT/missing` does not exist; skipped",
             ]
         );

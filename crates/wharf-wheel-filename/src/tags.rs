@@ -177,8 +177,8 @@ impl fmt::Display for Tag {
     }
 }
 
-/// A tag triple as an owned lookup key: `(python, abi, platform)`.
-type TagKey = (Box<str>, Box<str>, Box<str>);
+/// Tag priorities indexed python ▸ abi ▸ platform, so lookups by `&str` need no allocation.
+type TagIndex = HashMap<Box<str>, HashMap<Box<str>, HashMap<Box<str>, usize>>>;
 
 /// An interpreter's compatible tags, in priority order (index 0 is the most preferred),
 /// as `packaging.tags.sys_tags()` yields them for CPython.
@@ -187,7 +187,7 @@ type TagKey = (Box<str>, Box<str>, Box<str>);
 #[derive(Clone, Debug, Default)]
 pub struct Tags {
     ordered: Vec<Tag>,
-    priority: HashMap<TagKey, usize>,
+    priority: TagIndex,
 }
 
 impl Tags {
@@ -272,11 +272,18 @@ impl Tags {
     }
 
     fn push(&mut self, python: &LanguageTag, abi: &AbiTag, platform: &PlatformTag) {
-        let key = (python.0.clone(), abi.0.clone(), platform.0.clone());
-        if self.priority.contains_key(&key) {
+        let next = self.ordered.len();
+        let slot = self
+            .priority
+            .entry(python.0.clone())
+            .or_default()
+            .entry(abi.0.clone())
+            .or_default()
+            .entry(platform.0.clone());
+        if matches!(slot, std::collections::hash_map::Entry::Occupied(_)) {
             return;
         }
-        self.priority.insert(key, self.ordered.len());
+        slot.or_insert(next);
         self.ordered.push(Tag {
             python: python.clone(),
             abi: abi.clone(),
@@ -286,9 +293,7 @@ impl Tags {
 
     /// The priority of one tag triple (0 = best), or `None` when it is not compatible.
     pub fn priority(&self, python: &str, abi: &str, platform: &str) -> Option<usize> {
-        self.priority
-            .get(&(python.into(), abi.into(), platform.into()))
-            .copied()
+        self.priority.get(python)?.get(abi)?.get(platform).copied()
     }
 
     /// The tags in priority order.
