@@ -534,7 +534,11 @@ pub fn list(
                         exclude: Vec::new(),
                     },
                 );
-                lines.iter().map(|l| format!("{l}\n")).collect::<String>()
+                lines.iter().fold(String::new(), |mut out, l| {
+                    out.push_str(l);
+                    out.push('\n');
+                    out
+                })
             }
             ListFormat::Columns => {
                 let mut rows: Vec<(String, String)> = dists
