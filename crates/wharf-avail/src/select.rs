@@ -43,8 +43,17 @@ impl AvailQuery {
             None => true,
             Some(requirements) => {
                 let distribution = file_name.split('-').next().unwrap_or_default();
-                let normalized = crate::query::normalize_pattern(distribution);
-                requirements.iter().any(|r| r.matches_name(&normalized))
+                let first = distribution.bytes().next().map(|b| b.to_ascii_lowercase());
+                // Cheap rejection before normalizing: a pattern without a leading `*` must
+                // share the name's first character.
+                let possible = requirements.iter().any(|r| {
+                    let p = r.pattern.as_bytes().first().copied();
+                    p == Some(b'*') || p == first
+                });
+                possible && {
+                    let normalized = crate::query::normalize_pattern(distribution);
+                    requirements.iter().any(|r| r.matches_name(&normalized))
+                }
             }
         }
     }

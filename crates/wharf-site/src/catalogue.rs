@@ -64,11 +64,14 @@ impl CatalogueEntry {
 }
 
 /// Every wheel found under an ordered set of find-links directories.
+///
+/// Entries are grouped by directory in priority order, in each directory's own listing
+/// order (the order `os.walk` sees).
 #[derive(Debug, Default)]
 pub struct Catalogue {
     /// The directories scanned, in priority order.
     pub find_links: FindLinks,
-    /// The wheels: grouped by directory in priority order, sorted by path within one.
+    /// The wheels: grouped by directory in priority order, in listing order within one.
     pub entries: Vec<CatalogueEntry>,
     /// What was skipped, in the same order.
     pub warnings: Vec<ScanWarning>,
@@ -76,29 +79,43 @@ pub struct Catalogue {
 
 impl Catalogue {
     /// Scans every directory of `find_links` recursively (symlinked directories are not
-    /// followed, as `os.walk` does), on up to `threads` threads, one directory tree per
-    /// task. `keep` is called with each file name before it is parsed; files it rejects
-    /// are neither parsed nor reported, which makes name queries cheap.
+    /// followed, as `os.walk` does), on up to `threads` threads. `keep` is called with each
+    /// file name before it is parsed; files it rejects are neither parsed nor reported, which
+    /// makes name queries cheap. No index is used.
     pub fn scan<F>(find_links: FindLinks, threads: usize, keep: F) -> Self
     where
         F: Fn(&str) -> bool + Sync,
     {
-        let scan_one = |(index, link): (usize, &crate::FindLink)| {
-            let mut entries = Vec::new();
-            let mut warnings = Vec::new();
-            if !link.path.exists() {
-                warnings.push(ScanWarning::MissingDirectory {
-                    path: link.path.clone(),
-                });
-            } else {
-                walk(&link.path, index, &keep, &mut entries, &mut warnings);
-            }
-            (entries, warnings)
-        };
+        Self::scan_with_index(find_links, threads, keep, None)
+    }
+
+    /// [`Catalogue::scan`], reading each directory tree's file names from an index under
+    /// `index_dir` when the index is still valid (see [`crate::index`]), and writing the
+    /// index after a real walk. An unusable index directory only costs the walk.
+    pub fn scan_with_index<F>(
+        find_links: FindLinks,
+        threads: usize,
+        keep: F,
+        index_dir: Option<&Path>,
+    ) -> Self
+    where
+        F: Fn(&str) -> bool + Sync,
+    {
         // Every parallel step runs in this pool, so no more than `threads` threads work.
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads.max(1))
             .build();
+        let scan_one = |(index, link): (usize, &crate::FindLink)| {
+            let cached = index_dir.and_then(|d| crate::index::load(d, &link.path, &keep));
+            let listing = cached.unwrap_or_else(|| {
+                let listing = Listing::walk(&link.path);
+                if let Some(dir) = index_dir {
+                    crate::index::store(dir, &link.path, &listing);
+                }
+                listing
+            });
+            listing.parse(index, &keep)
+        };
         let results: Vec<(Vec<CatalogueEntry>, Vec<ScanWarning>)> = match pool {
             Ok(pool) => {
                 pool.install(|| find_links.0.par_iter().enumerate().map(scan_one).collect())
@@ -109,6 +126,9 @@ impl Catalogue {
             find_links,
             ..Catalogue::default()
         };
+        catalogue
+            .entries
+            .reserve_exact(results.iter().map(|(e, _)| e.len()).sum());
         for (entries, mut warnings) in results {
             catalogue.entries.extend(entries);
             // Few in number: reported in a stable order (by text), unlike the entries.
@@ -119,78 +139,124 @@ impl Catalogue {
     }
 }
 
-fn walk<F>(
-    dir: &Path,
-    find_link: usize,
-    keep: &F,
-    entries: &mut Vec<CatalogueEntry>,
-    warnings: &mut Vec<ScanWarning>,
-) where
-    F: Fn(&str) -> bool,
-{
-    let listing = match std::fs::read_dir(dir) {
-        Ok(listing) => listing,
-        Err(source) => {
-            warnings.push(ScanWarning::UnreadableDirectory {
-                path: dir.to_path_buf(),
-                source,
-            });
-            return;
-        }
-    };
-    let mut files = Vec::new();
-    let mut subdirs = Vec::new();
-    for entry in listing {
-        let Ok(entry) = entry else { continue };
-        let Ok(file_type) = entry.file_type() else {
-            continue;
+/// The raw file names of one find-links directory tree, in walk order.
+#[derive(Debug, Default)]
+pub(crate) struct Listing {
+    /// The tree's root.
+    pub(crate) root: PathBuf,
+    /// Directories walked: path relative to the root (`""` for the root) and mtime.
+    pub(crate) dirs: Vec<(String, Option<std::time::SystemTime>)>,
+    /// Files: index into `dirs` and file name.
+    pub(crate) files: Vec<(u32, String)>,
+    /// Problems met while walking (an index is not written when there are any).
+    pub(crate) warnings: Vec<ScanWarning>,
+}
+
+impl Listing {
+    /// Walks `root` as `os.walk` does (top-down, symlinked directories not followed).
+    pub(crate) fn walk(root: &Path) -> Self {
+        let mut listing = Listing {
+            root: root.to_path_buf(),
+            ..Listing::default()
         };
-        if file_type.is_dir() {
-            subdirs.push(entry.path());
-            continue;
+        if !root.exists() {
+            listing.warnings.push(ScanWarning::MissingDirectory {
+                path: root.to_path_buf(),
+            });
+            return listing;
         }
-        if file_type.is_symlink() && entry.path().is_dir() {
-            // os.walk lists it among the directories and does not descend.
-            continue;
+        listing.walk_dir("");
+        listing
+    }
+
+    fn walk_dir(&mut self, relative: &str) {
+        let dir = if relative.is_empty() {
+            self.root.clone()
+        } else {
+            self.root.join(relative)
+        };
+        let mtime = std::fs::metadata(&dir).and_then(|m| m.modified()).ok();
+        let reader = match std::fs::read_dir(&dir) {
+            Ok(reader) => reader,
+            Err(source) => {
+                self.warnings
+                    .push(ScanWarning::UnreadableDirectory { path: dir, source });
+                return;
+            }
+        };
+        let dir_index = u32::try_from(self.dirs.len()).unwrap_or(u32::MAX);
+        self.dirs.push((relative.to_string(), mtime));
+        let mut subdirs = Vec::new();
+        for entry in reader {
+            let Ok(entry) = entry else { continue };
+            let Ok(file_type) = entry.file_type() else {
+                continue;
+            };
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else { continue };
+            if file_type.is_dir() {
+                subdirs.push(name.to_string());
+                continue;
+            }
+            if file_type.is_symlink() && entry.path().is_dir() {
+                // os.walk lists it among the directories and does not descend.
+                continue;
+            }
+            self.files.push((dir_index, name.to_string()));
         }
-        let name = entry.file_name();
-        let Some(name) = name.to_str() else { continue };
-        if keep(name) {
-            files.push(entry.path());
+        subdirs.sort();
+        for subdir in subdirs {
+            let child = if relative.is_empty() {
+                subdir
+            } else {
+                format!("{relative}/{subdir}")
+            };
+            self.walk_dir(&child);
         }
     }
-    // Directory order is kept (as `os.walk` gives it to avail_wheels, whose stable sorts
-    // keep it for ties); names are parsed in parallel chunks.
-    let parsed: Vec<Result<CatalogueEntry, ScanWarning>> = files
-        .into_par_iter()
-        .with_min_len(1024)
-        .map(|path| {
-            let name = path
-                .file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or_default();
-            if !name.ends_with(".whl") {
-                return Err(ScanWarning::NotAWheel { path });
-            }
-            match name.parse::<WheelFilename>() {
-                Ok(filename) => Ok(CatalogueEntry {
-                    filename,
-                    find_link,
-                    path,
-                }),
-                Err(source) => Err(ScanWarning::InvalidWheelFilename { path, source }),
-            }
-        })
-        .collect();
-    for result in parsed {
-        match result {
-            Ok(entry) => entries.push(entry),
-            Err(warning) => warnings.push(warning),
-        }
-    }
-    subdirs.sort();
-    for subdir in subdirs {
-        walk(&subdir, find_link, keep, entries, warnings);
+
+    /// Parses the names `keep` accepts, in parallel chunks, directory order kept (as
+    /// `os.walk` gives it to avail_wheels, whose stable sorts keep it for ties).
+    fn parse<F>(self, find_link: usize, keep: &F) -> (Vec<CatalogueEntry>, Vec<ScanWarning>)
+    where
+        F: Fn(&str) -> bool + Sync,
+    {
+        let dir_paths: Vec<PathBuf> = self
+            .dirs
+            .iter()
+            .map(|(relative, _)| {
+                if relative.is_empty() {
+                    self.root.clone()
+                } else {
+                    self.root.join(relative)
+                }
+            })
+            .collect();
+        let (entries, mut warnings): (Vec<CatalogueEntry>, Vec<ScanWarning>) = self
+            .files
+            .par_iter()
+            .with_min_len(1024)
+            .filter(|(_, name)| keep(name))
+            .partition_map(|(dir, name)| {
+                let path = dir_paths[*dir as usize].join(name);
+                if !name.ends_with(".whl") {
+                    return rayon::iter::Either::Right(ScanWarning::NotAWheel { path });
+                }
+                match name.parse::<WheelFilename>() {
+                    Ok(filename) => rayon::iter::Either::Left(CatalogueEntry {
+                        filename,
+                        find_link,
+                        path,
+                    }),
+                    Err(source) => rayon::iter::Either::Right(ScanWarning::InvalidWheelFilename {
+                        path,
+                        source,
+                    }),
+                }
+            });
+        let mut all = self.warnings;
+        all.append(&mut warnings);
+        (entries, all)
     }
 }
 

@@ -33,6 +33,15 @@ pub const SLURM_CPUS_PER_TASK: &str = "SLURM_CPUS_PER_TASK";
 pub const SLURM_TMPDIR: &str = "SLURM_TMPDIR";
 /// Any value disables colours (<https://no-color.org>).
 pub const NO_COLOR: &str = "NO_COLOR";
+/// wharf's cache root (catalogue index, interpreter probes, unpacked wheels). Default:
+/// `$XDG_CACHE_HOME/wharf`, else `$HOME/.cache/wharf`.
+pub const WHARF_CACHE_DIR: &str = "WHARF_CACHE_DIR";
+/// Set (to anything non-empty): do not read or write any cache.
+pub const WHARF_NO_CACHE: &str = "WHARF_NO_CACHE";
+/// The XDG cache root, used when `WHARF_CACHE_DIR` is unset.
+pub const XDG_CACHE_HOME: &str = "XDG_CACHE_HOME";
+/// The user's home, for `~/.cache/wharf`.
+pub const HOME: &str = "HOME";
 
 /// The model site's wheelhouse on CVMFS.
 pub const DEFAULT_WHEELHOUSE: &str = "/cvmfs/soft.computecanada.ca/custom/python/wheelhouse";
@@ -67,6 +76,20 @@ pub struct SiteEnv {
     pub no_color: bool,
     /// `PATH`, for interpreter discovery.
     pub path: Option<OsString>,
+    /// The cache root from [`WHARF_CACHE_DIR`], [`XDG_CACHE_HOME`] or [`HOME`]; `None` when
+    /// none is set or [`WHARF_NO_CACHE`] is.
+    pub cache_dir: Option<PathBuf>,
+}
+
+fn cache_dir() -> Option<PathBuf> {
+    let set = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+    if set(WHARF_NO_CACHE).is_some() {
+        return None;
+    }
+    set(WHARF_CACHE_DIR)
+        .map(PathBuf::from)
+        .or_else(|| set(XDG_CACHE_HOME).map(|x| PathBuf::from(x).join("wharf")))
+        .or_else(|| set(HOME).map(|h| PathBuf::from(h).join(".cache").join("wharf")))
 }
 
 fn var(name: &str) -> Option<String> {
@@ -90,7 +113,13 @@ impl SiteEnv {
             slurm_tmpdir: std::env::var_os(SLURM_TMPDIR).map(PathBuf::from),
             no_color: std::env::var_os(NO_COLOR).is_some_and(|v| !v.is_empty()),
             path: std::env::var_os("PATH"),
+            cache_dir: cache_dir(),
         }
+    }
+
+    /// Where the catalogue index lives (`CACHE/catalogue-v1`), unless caching is off.
+    pub fn catalogue_index_dir(&self) -> Option<PathBuf> {
+        self.cache_dir.as_ref().map(|c| c.join("catalogue-v1"))
     }
 
     /// Any variable by name, for `${VAR}` references inside requirements files (pip's

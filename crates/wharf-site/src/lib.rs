@@ -18,6 +18,7 @@
 mod catalogue;
 pub mod env_vars;
 mod find_links;
+pub mod index;
 mod pip_config;
 mod pythons;
 

@@ -474,7 +474,12 @@ pub fn avail(mut args: AvailArgs, env: &SiteEnv, printer: Printer) -> ExitStatus
         pythons,
         latest: !args.all_versions && args.specifier.is_none(),
     };
-    let catalogue = Catalogue::scan(links, env.threads(), query.file_name_filter());
+    let catalogue = Catalogue::scan_with_index(
+        links,
+        env.threads(),
+        query.file_name_filter(),
+        env.catalogue_index_dir().as_deref(),
+    );
     for warning in &catalogue.warnings {
         printer.warn(format_args!("{warning}"));
         if let Some(source) = std::error::Error::source(warning) {
@@ -545,10 +550,12 @@ fn explain(
         requirement.matches_name(&wharf_avail::normalize_pattern(distribution))
     };
     let threads = env.threads();
-    let searched = Catalogue::scan(links, threads, filter);
+    let index = env.catalogue_index_dir();
+    let searched = Catalogue::scan_with_index(links, threads, filter, index.as_deref());
     let mut warnings = Vec::new();
     let everywhere_links = FindLinks::walk_wheelhouse(&env.wheelhouse(), &mut warnings);
-    let everywhere = Catalogue::scan(everywhere_links, threads, |_| true);
+    let everywhere =
+        Catalogue::scan_with_index(everywhere_links, threads, |_| true, index.as_deref());
     let explanation = wharf_avail::explain(
         &requirement,
         &searched,
