@@ -286,7 +286,12 @@ fn install_inner(
     for dir in &files.options.find_links {
         find_links.0.push(wharf_site::FindLink::new(dir));
     }
-    let catalogue = Catalogue::scan(find_links, site.threads(), |_| true);
+    let catalogue = Catalogue::scan_with_index(
+        find_links,
+        site.threads(),
+        |_| true,
+        site.catalogue_index_dir().as_deref(),
+    );
     for warning in &catalogue.warnings {
         if !matches!(warning, wharf_site::ScanWarning::NotAWheel { .. }) && args.verbose {
             printer.warn(warning);
@@ -667,7 +672,12 @@ pub fn seed(
         Ok(s) => s,
         Err(e) => return e.report(printer),
     };
-    let catalogue = Catalogue::scan(find_links.clone(), site.threads(), |_| true);
+    let catalogue = Catalogue::scan_with_index(
+        find_links.clone(),
+        site.threads(),
+        |_| true,
+        site.catalogue_index_dir().as_deref(),
+    );
     let available: Vec<String> = names
         .iter()
         .filter(|n| {
