@@ -1,5 +1,6 @@
 //! Selecting, grouping and ordering catalogue wheels as `avail_wheels` does.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
@@ -111,10 +112,10 @@ pub fn select<'a>(
             continue;
         }
         let name = filename.name.as_ref();
-        let public = filename.version.clone().without_local().to_string();
         let wanted = match &query.requirements {
             None => true,
             Some(requirements) => {
+                let public = public_version(&filename.version);
                 if let Some(exact) = requirements
                     .iter()
                     .rev()
@@ -140,6 +141,7 @@ pub fn select<'a>(
             .push(entry);
     }
     let mut groups: Vec<Group<'a>> = Vec::new();
+    let mut python_keys = PythonKeys::new();
     if not_available != NotAvailable::Only {
         for name in &order {
             let mut wheels = by_name.remove(name).unwrap_or_default();
@@ -148,7 +150,7 @@ pub fn select<'a>(
             {
                 wheels.retain(|w| w.filename.version == max);
             }
-            sort_wheels(&mut wheels, catalogue);
+            sort_wheels(&mut wheels, catalogue, &mut python_keys);
             groups.push(Group::Wheels(wheels));
         }
     }
@@ -165,13 +167,34 @@ pub fn select<'a>(
     groups
 }
 
-fn sort_wheels(wheels: &mut [&CatalogueEntry], catalogue: &Catalogue) {
+/// `Version.public` of packaging: the version without its local part. Ex) `1.26.4`
+fn public_version(version: &pep440_rs::Version) -> String {
+    let mut text = version.to_string();
+    if let Some(plus) = text.find('+') {
+        text.truncate(plus);
+    }
+    text
+}
+
+/// Sort keys of the python column, computed once per distinct value (a wheelhouse has few:
+/// `cp311`, `py3`, `py2,py3`…).
+type PythonKeys = HashMap<String, std::rc::Rc<LooseVersion>>;
+
+fn sort_wheels(
+    wheels: &mut [&CatalogueEntry],
+    catalogue: &Catalogue,
+    python_keys: &mut PythonKeys,
+) {
+    if wheels.len() < 2 {
+        return;
+    }
     wheels.sort_by_cached_key(|w| {
-        std::cmp::Reverse((
-            w.filename.version.clone(),
-            arch_of(w, catalogue).to_string(),
-            LooseVersion::parse(&Column::Python.value(w, catalogue).unwrap_or_default()),
-        ))
+        let python = Column::Python.value(w, catalogue).unwrap_or_default();
+        let key = python_keys
+            .entry(python)
+            .or_insert_with_key(|p| std::rc::Rc::new(LooseVersion::parse(p)))
+            .clone();
+        std::cmp::Reverse((w.filename.version.clone(), arch_of(w, catalogue), key))
     });
 }
 
@@ -236,36 +259,46 @@ impl Column {
 
     /// The cell for `entry` (`None` = missing, shown empty).
     pub fn value(self, entry: &CatalogueEntry, catalogue: &Catalogue) -> Option<String> {
-        fn joined<T: ToString>(items: &[T]) -> String {
+        self.cell(entry, catalogue).map(Cow::into_owned)
+    }
+
+    /// [`Column::value`], borrowing from the catalogue where the cell is a name as written.
+    pub fn cell<'c>(
+        self,
+        entry: &'c CatalogueEntry,
+        catalogue: &'c Catalogue,
+    ) -> Option<Cow<'c, str>> {
+        fn joined<T: fmt::Display + AsRef<str>>(items: &[T]) -> Cow<'_, str> {
+            if let [one] = items {
+                return Cow::Borrowed(one.as_ref());
+            }
             let mut values: Vec<String> = items.iter().map(ToString::to_string).collect();
             values.sort();
             values.dedup();
-            values.join(",")
+            Cow::Owned(values.join(","))
         }
         let filename = &entry.filename;
         Some(match self {
-            Column::Name => filename.distribution.to_string(),
-            Column::Version => filename.version.clone().without_local().to_string(),
+            Column::Name => Cow::Borrowed(&*filename.distribution),
+            Column::Version => Cow::Owned(public_version(&filename.version)),
             Column::LocalVersion => {
                 let local = filename.version.local();
                 if local.is_empty() {
                     return None;
                 }
-                local
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join(".")
+                Cow::Owned(
+                    local
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("."),
+                )
             }
-            Column::Build => filename
-                .build_tag
-                .as_ref()
-                .map(ToString::to_string)
-                .unwrap_or_default(),
+            Column::Build => Cow::Borrowed(filename.build_tag.as_ref().map_or("", |b| b.as_str())),
             Column::Python => joined(&filename.python_tags),
             Column::Abi => joined(&filename.abi_tags),
             Column::Platform => joined(&filename.platform_tags),
-            Column::Arch => arch_of(entry, catalogue).to_string(),
+            Column::Arch => Cow::Borrowed(arch_of(entry, catalogue)),
         })
     }
 }
@@ -289,22 +322,22 @@ impl fmt::Display for Column {
 /// The table rows for `groups`: one row per wheel, or with `condense` one row per
 /// project where each cell joins the distinct values with `, ` (sorted descending in
 /// packaging 21.3 order). A not-available name fills the `name` cell only.
-pub fn rows(
-    groups: &[Group<'_>],
+pub fn rows<'c>(
+    groups: &[Group<'c>],
     columns: &[Column],
-    catalogue: &Catalogue,
+    catalogue: &'c Catalogue,
     condense: bool,
-) -> Vec<Vec<Option<String>>> {
-    let mut out = Vec::new();
+) -> Vec<Vec<Option<Cow<'c, str>>>> {
+    let mut out = Vec::with_capacity(groups.len());
     for group in groups {
         match group {
             Group::NotAvailable(key) => out.push(
                 columns
                     .iter()
                     .map(|c| match c {
-                        Column::Name => Some(key.clone()),
+                        Column::Name => Some(Cow::Owned(key.clone())),
                         Column::LocalVersion => None,
-                        _ => Some(String::new()),
+                        _ => Some(Cow::Borrowed("")),
                     })
                     .collect(),
             ),
@@ -319,13 +352,13 @@ pub fn rows(
                         values.sort();
                         values.dedup();
                         values.sort_by_cached_key(|v| std::cmp::Reverse(LooseVersion::parse(v)));
-                        Some(values.join(", "))
+                        Some(Cow::Owned(values.join(", ")))
                     })
                     .collect(),
             ),
             Group::Wheels(wheels) => {
                 for wheel in wheels {
-                    out.push(columns.iter().map(|c| c.value(wheel, catalogue)).collect());
+                    out.push(columns.iter().map(|c| c.cell(wheel, catalogue)).collect());
                 }
             }
         }

@@ -60,6 +60,12 @@ macro_rules! tag_type {
             }
         }
 
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+
         impl FromStr for $name {
             type Err = TagError;
             fn from_str(s: &str) -> Result<Self, TagError> {
