@@ -102,7 +102,8 @@ pub fn select<'a>(
     query: &AvailQuery,
     not_available: NotAvailable,
 ) -> Vec<Group<'a>> {
-    let tags: Vec<Tags> = query.pythons.iter().map(|p| avail_tags(*p)).collect();
+    let per_python: Vec<Tags> = query.pythons.iter().map(|p| avail_tags(*p)).collect();
+    let tags = Tags::union(&per_python);
     let filter = query.file_name_filter();
     let mut by_name: HashMap<&str, Vec<&CatalogueEntry>> = HashMap::new();
     let mut order: Vec<&str> = Vec::new();
@@ -129,7 +130,7 @@ pub fn select<'a>(
                 }
             }
         };
-        if !wanted || !tags.iter().any(|t| filename.is_compatible(t)) {
+        if !wanted || !filename.is_compatible(&tags) {
             continue;
         }
         by_name
@@ -165,6 +166,25 @@ pub fn select<'a>(
     }
     groups.sort_by_cached_key(Group::sort_key);
     groups
+}
+
+/// The public version of a catalogue entry, borrowed from its file name when the name
+/// already spells it canonically (plain dot-separated numbers without leading zeros, the
+/// common case), else formatted. Ex) `1.26.4`
+fn public_cell(entry: &CatalogueEntry) -> Cow<'_, str> {
+    let raw = entry.file_name().split('-').nth(1).unwrap_or_default();
+    let public = raw.split('+').next().unwrap_or_default();
+    let canonical = !public.is_empty()
+        && public.split('.').all(|part| {
+            !part.is_empty()
+                && part.bytes().all(|b| b.is_ascii_digit())
+                && (part == "0" || !part.starts_with('0'))
+        });
+    if canonical {
+        Cow::Borrowed(public)
+    } else {
+        Cow::Owned(public_version(&entry.filename.version))
+    }
 }
 
 /// `Version.public` of packaging: the version without its local part. Ex) `1.26.4`
@@ -280,7 +300,7 @@ impl Column {
         let filename = &entry.filename;
         Some(match self {
             Column::Name => Cow::Borrowed(&*filename.distribution),
-            Column::Version => Cow::Owned(public_version(&filename.version)),
+            Column::Version => public_cell(entry),
             Column::LocalVersion => {
                 let local = filename.version.local();
                 if local.is_empty() {
@@ -319,46 +339,48 @@ impl fmt::Display for Column {
     }
 }
 
-/// The table rows for `groups`: one row per wheel, or with `condense` one row per
-/// project where each cell joins the distinct values with `, ` (sorted descending in
-/// packaging 21.3 order). A not-available name fills the `name` cell only.
+/// The table cells for `groups`, row-major, `columns.len()` per row: one row per wheel, or
+/// with `condense` one row per project where each cell joins the distinct values with `, `
+/// (sorted descending in packaging 21.3 order). A not-available name fills the `name` cell
+/// only. Cells borrow from the catalogue where they can.
 pub fn rows<'c>(
     groups: &[Group<'c>],
     columns: &[Column],
     catalogue: &'c Catalogue,
     condense: bool,
-) -> Vec<Vec<Option<Cow<'c, str>>>> {
-    let mut out = Vec::with_capacity(groups.len());
+) -> Vec<Option<Cow<'c, str>>> {
+    let count: usize = if condense {
+        groups.len()
+    } else {
+        groups
+            .iter()
+            .map(|g| match g {
+                Group::Wheels(w) => w.len(),
+                Group::NotAvailable(_) => 1,
+            })
+            .sum()
+    };
+    let mut out = Vec::with_capacity(count * columns.len());
     for group in groups {
         match group {
-            Group::NotAvailable(key) => out.push(
-                columns
+            Group::NotAvailable(key) => out.extend(columns.iter().map(|c| match c {
+                Column::Name => Some(Cow::Owned(key.clone())),
+                Column::LocalVersion => None,
+                _ => Some(Cow::Borrowed("")),
+            })),
+            Group::Wheels(wheels) if condense => out.extend(columns.iter().map(|c| {
+                let mut values: Vec<String> = wheels
                     .iter()
-                    .map(|c| match c {
-                        Column::Name => Some(Cow::Owned(key.clone())),
-                        Column::LocalVersion => None,
-                        _ => Some(Cow::Borrowed("")),
-                    })
-                    .collect(),
-            ),
-            Group::Wheels(wheels) if condense => out.push(
-                columns
-                    .iter()
-                    .map(|c| {
-                        let mut values: Vec<String> = wheels
-                            .iter()
-                            .map(|w| c.value(w, catalogue).unwrap_or_default())
-                            .collect();
-                        values.sort();
-                        values.dedup();
-                        values.sort_by_cached_key(|v| std::cmp::Reverse(LooseVersion::parse(v)));
-                        Some(Cow::Owned(values.join(", ")))
-                    })
-                    .collect(),
-            ),
+                    .map(|w| c.value(w, catalogue).unwrap_or_default())
+                    .collect();
+                values.sort();
+                values.dedup();
+                values.sort_by_cached_key(|v| std::cmp::Reverse(LooseVersion::parse(v)));
+                Some(Cow::Owned(values.join(", ")))
+            })),
             Group::Wheels(wheels) => {
                 for wheel in wheels {
-                    out.push(columns.iter().map(|c| c.cell(wheel, catalogue)).collect());
+                    out.extend(columns.iter().map(|c| c.cell(wheel, catalogue)));
                 }
             }
         }

@@ -232,28 +232,35 @@ impl Listing {
                 }
             })
             .collect();
-        let (entries, mut warnings): (Vec<CatalogueEntry>, Vec<ScanWarning>) = self
-            .files
+        // Filtering first keeps the parallel step indexed, so its output is allocated once at
+        // its final size (growing large vectors costs fresh, kernel-zeroed pages each time).
+        let kept: Vec<&(u32, String)> = self.files.iter().filter(|(_, name)| keep(name)).collect();
+        let parsed: Vec<Result<CatalogueEntry, ScanWarning>> = kept
             .par_iter()
             .with_min_len(1024)
-            .filter(|(_, name)| keep(name))
-            .partition_map(|(dir, name)| {
+            .map(|(dir, name)| {
                 let path = dir_paths[*dir as usize].join(name);
                 if !name.ends_with(".whl") {
-                    return rayon::iter::Either::Right(ScanWarning::NotAWheel { path });
+                    return Err(ScanWarning::NotAWheel { path });
                 }
                 match name.parse::<WheelFilename>() {
-                    Ok(filename) => rayon::iter::Either::Left(CatalogueEntry {
+                    Ok(filename) => Ok(CatalogueEntry {
                         filename,
                         find_link,
                         path,
                     }),
-                    Err(source) => rayon::iter::Either::Right(ScanWarning::InvalidWheelFilename {
-                        path,
-                        source,
-                    }),
+                    Err(source) => Err(ScanWarning::InvalidWheelFilename { path, source }),
                 }
-            });
+            })
+            .collect();
+        let mut entries = Vec::with_capacity(parsed.len());
+        let mut warnings = Vec::new();
+        for result in parsed {
+            match result {
+                Ok(entry) => entries.push(entry),
+                Err(warning) => warnings.push(warning),
+            }
+        }
         let mut all = self.warnings;
         all.append(&mut warnings);
         (entries, all)

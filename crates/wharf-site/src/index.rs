@@ -54,6 +54,7 @@ pub(crate) fn load(
         root: root.to_path_buf(),
         ..Listing::default()
     };
+    listing.files.reserve(text.len() / 48);
     for line in lines {
         if let Some(name) = line.strip_prefix("F\t") {
             let (dir, name) = name.split_once('\t')?;

@@ -316,6 +316,18 @@ impl Tags {
     pub fn is_empty(&self) -> bool {
         self.ordered.is_empty()
     }
+
+    /// The union of several sets (`self`'s tags first, then each of `others`' new ones, in
+    /// order): a wheel is compatible with the union iff it is with one of the sets.
+    pub fn union<'a>(sets: impl IntoIterator<Item = &'a Tags>) -> Tags {
+        let mut union = Tags::default();
+        for set in sets {
+            for tag in &set.ordered {
+                union.push(&tag.python, &tag.abi, &tag.platform);
+            }
+        }
+        union
+    }
 }
 
 #[cfg(test)]
@@ -359,6 +371,27 @@ mod tests {
         );
         assert!(tags.priority("cp311", "none", "any").is_none());
         assert!(tags.priority("py2", "none", "any").is_none());
+    }
+
+    #[test]
+    fn union_accepts_what_any_member_accepts() {
+        let linux: PlatformTag = "linux_x86_64".parse().unwrap();
+        let a = Tags::cpython(
+            (3, 10),
+            &Tags::cpython_default_abis((3, 10)),
+            std::slice::from_ref(&linux),
+            false,
+        );
+        let b = Tags::cpython(
+            (3, 12),
+            &Tags::cpython_default_abis((3, 12)),
+            std::slice::from_ref(&linux),
+            false,
+        );
+        let both = Tags::union([&a, &b]);
+        assert!(both.priority("cp310", "cp310", "linux_x86_64").is_some());
+        assert!(both.priority("cp312", "cp312", "linux_x86_64").is_some());
+        assert!(both.priority("cp311", "cp311", "linux_x86_64").is_none());
     }
 
     #[test]

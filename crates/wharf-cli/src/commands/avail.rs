@@ -528,11 +528,14 @@ pub fn avail(mut args: AvailArgs, env: &SiteEnv, printer: Printer) -> ExitStatus
     } else {
         args.format.parse().unwrap_or(TableFormat::Simple)
     };
-    let mut table = wharf_tabulate::tabulate(&headers, &rows, format);
+    let row_slices: Vec<&[Option<std::borrow::Cow<'_, str>>]> =
+        rows.chunks(columns.len().max(1)).collect();
+    let mut table = wharf_tabulate::tabulate(&headers, &row_slices, format);
     table.push('\n');
     let status = write_stdout(table.as_bytes());
     // The process ends next: freeing ~100 000 small allocations one by one would cost
     // more than a tenth of a large listing.
+    std::mem::forget(row_slices);
     std::mem::forget(rows);
     std::mem::forget(groups);
     std::mem::forget(catalogue);
