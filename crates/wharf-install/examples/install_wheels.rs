@@ -1,13 +1,13 @@
 //! Installs wheels into an existing venv and prints the time taken; for benchmarks.
 //!
-//! Usage: `install_wheels VENV MAJOR.MINOR THREADS [--compile] WHEEL...`, or
+//! Usage: `install_wheels VENV MAJOR.MINOR THREADS [--compile] [--cache DIR] WHEEL...`, or
 //! `install_wheels --metadata WHEEL...` to time `read_metadata`.
 #![allow(clippy::print_stderr)]
 
 use std::path::PathBuf;
 use std::time::Instant;
 
-use wharf_install::{InstallOptions, Layout, WheelInstall, install_wheels};
+use wharf_install::{InstallOptions, Layout, WheelCache, WheelInstall, install_wheels};
 
 fn main() {
     let mut args = std::env::args().skip(1).peekable();
@@ -26,16 +26,19 @@ fn main() {
         );
         return;
     }
-    let usage = "usage: install_wheels VENV MAJOR.MINOR THREADS [--compile] WHEEL...";
+    let usage = "usage: install_wheels VENV MAJOR.MINOR THREADS [--compile] [--cache DIR] WHEEL...";
     let venv = PathBuf::from(args.next().expect(usage));
     let version = args.next().expect(usage);
     let (major, minor) = version.split_once('.').expect(usage);
     let threads: usize = args.next().expect(usage).parse().expect(usage);
     let mut compile = false;
+    let mut cache = None;
     let mut wheels = Vec::new();
-    for arg in args {
+    while let Some(arg) = args.next() {
         if arg == "--compile" {
             compile = true;
+        } else if arg == "--cache" {
+            cache = Some(WheelCache::new(args.next().expect(usage)));
         } else {
             wheels.push(WheelInstall::new(arg, true));
         }
@@ -44,14 +47,16 @@ fn main() {
     let options = InstallOptions {
         threads,
         compile,
-        cancel: None,
+        cache,
+        ..InstallOptions::default()
     };
     let started = Instant::now();
     match install_wheels(&wheels, &layout, &options) {
         Ok(output) => eprintln!(
-            "installed {} wheels in {:?}",
+            "installed {} wheels in {:?} ({:?})",
             output.installed.len(),
-            started.elapsed()
+            started.elapsed(),
+            output.cache
         ),
         Err(error) => {
             eprintln!("error: {error}");

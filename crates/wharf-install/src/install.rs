@@ -9,17 +9,18 @@ use std::io::{self, Read, Write};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 
+use crate::cache::{CachedFile, DistInfo, Entry, Identity, Linker, Lookup, PlaceError, WheelCache};
 use crate::installed::{InstalledDist, InstalledError};
 use crate::layout::Layout;
 use crate::metadata::normalize_name;
 use crate::record::{self, RecordEntry};
 use crate::scripts;
-use crate::transaction::{RecoveredTransaction, Transaction};
+use crate::transaction::{self, RecoveredTransaction, Transaction};
 use crate::wheel::{Wheel, WheelError};
 
 /// A wheel to install.
@@ -71,6 +72,9 @@ pub struct InstallOptions {
     /// When set to `true` (by a Ctrl-C handler), the transaction stops at the next file and
     /// rolls back, returning [`InstallError::Cancelled`].
     pub cancel: Option<Arc<AtomicBool>>,
+    /// The wheel cache to install from (unpacking missing wheels into it first), or `None`
+    /// to unpack every wheel straight into the environment. Default: `None`.
+    pub cache: Option<WheelCache>,
 }
 
 impl Default for InstallOptions {
@@ -79,6 +83,7 @@ impl Default for InstallOptions {
             threads: std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
             compile: false,
             cancel: None,
+            cache: None,
         }
     }
 }
@@ -119,8 +124,24 @@ pub struct InstallOutput {
     /// Interrupted earlier transactions that were rolled back first.
     pub recovered: Vec<RecoveredTransaction>,
     /// Non-fatal problems (a `RECORD` path outside the environment left alone, a cleanup
-    /// failure after the commit).
+    /// failure after the commit, a wheel cache that could not be written).
     pub warnings: Vec<String>,
+    /// How the wheel cache served the install (all zero without one).
+    pub cache: CacheStats,
+}
+
+/// How the wheel cache ([`InstallOptions::cache`]) served an install.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CacheStats {
+    /// Wheels installed from an entry that was already in the cache.
+    pub hits: usize,
+    /// Wheels unpacked into the cache (new or rebuilt entries), then installed from it.
+    pub unpacked: usize,
+    /// Wheels installed straight from the archive although a cache was given (it could not
+    /// be written, or its entry stayed damaged).
+    pub bypassed: usize,
+    /// Files copied instead of hard-linked (the cache is on another filesystem, …).
+    pub copied_files: usize,
 }
 
 /// An error of [`install()`] or [`crate::uninstall`]. The environment is unchanged unless
@@ -385,13 +406,49 @@ fn run(
     output: &mut InstallOutput,
 ) -> Result<(), InstallError> {
     let stage = transaction.stage();
-    // 1. Stage every wheel, in parallel.
-    let mut staged: Vec<StagedWheel> = plan
+    // 1. Stage every wheel, in parallel (the biggest first, so that none is left alone at
+    // the end; each is parallel inside too).
+    let session = options.cache.as_ref().map(CacheSession::new);
+    let mut order: Vec<(usize, u64)> = plan
         .install
-        .par_iter()
+        .iter()
         .enumerate()
-        .map(|(index, wheel)| stage_wheel(wheel, &stage.join(index.to_string()), layout, options))
+        .map(|(index, wheel)| {
+            let size = std::fs::metadata(&wheel.path).map_or(0, |metadata| metadata.len());
+            (index, size)
+        })
+        .collect();
+    order.sort_by_key(|&(index, size)| (std::cmp::Reverse(size), index));
+    let staged_in_order: Vec<(usize, StagedWheel)> = order
+        .par_iter()
+        .with_max_len(1)
+        .map(|&(index, _)| {
+            let wheel = &plan.install[index];
+            stage_wheel(
+                wheel,
+                &stage.join(index.to_string()),
+                layout,
+                options,
+                session.as_ref(),
+            )
+            .map(|staged| (index, staged))
+        })
         .collect::<Result<_, _>>()?;
+    let mut staged: Vec<Option<StagedWheel>> = (0..plan.install.len()).map(|_| None).collect();
+    for (index, wheel) in staged_in_order {
+        staged[index] = Some(wheel);
+    }
+    let mut staged: Vec<StagedWheel> = staged.into_iter().flatten().collect();
+    if let Some(session) = &session {
+        output.cache = session.stats();
+        output.warnings.extend(
+            session
+                .warnings
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .drain(..),
+        );
+    }
     let mut projects: HashMap<String, usize> = HashMap::new();
     for (index, wheel) in staged.iter().enumerate() {
         if let Some(&first) = projects.get(&normalize_name(&wheel.name)) {
@@ -512,15 +569,297 @@ fn safe_member(member: &str) -> bool {
             .all(|part| !part.is_empty() && part != "." && part != "..")
 }
 
+/// Where the files of a wheel come from while it is staged.
+enum Source {
+    /// The archive: members are decompressed into the staging area.
+    Archive(Wheel),
+    /// A cache entry: files are hard-linked (or copied) into the staging area.
+    Cache(Entry),
+}
+
+impl Source {
+    fn dist_info(&self) -> DistInfo {
+        match self {
+            Source::Archive(wheel) => wheel.dist_info_facts(),
+            Source::Cache(entry) => entry.dist_info.clone(),
+        }
+    }
+
+    /// The non-directory members as (index, archive path): zip indexes for an archive,
+    /// file indexes for an entry.
+    fn members(&self, wheel_path: &Path) -> Result<Vec<(usize, String)>, InstallError> {
+        match self {
+            Source::Archive(wheel) => archive_members(wheel, wheel_path),
+            Source::Cache(entry) => Ok(entry
+                .files
+                .iter()
+                .enumerate()
+                .map(|(index, file)| (index, file.member.clone()))
+                .collect()),
+        }
+    }
+}
+
+/// The non-directory members of `wheel`'s archive as (zip index, archive path).
+fn archive_members(wheel: &Wheel, wheel_path: &Path) -> Result<Vec<(usize, String)>, InstallError> {
+    let mut members = Vec::with_capacity(wheel.archive.len());
+    for (index, member) in wheel.archive.file_names().enumerate() {
+        let member = member.map_err(|source| WheelError::Zip {
+            path: wheel_path.to_path_buf(),
+            source,
+        })?;
+        if !member.ends_with('/') {
+            members.push((index, member.into_owned()));
+        }
+    }
+    Ok(members)
+}
+
+/// Why staging a wheel failed.
+enum StageError {
+    /// The install fails.
+    Install(InstallError),
+    /// A file of the cache entry is missing or damaged: rebuild the entry and stage again.
+    CacheCorrupt(io::Error),
+}
+
+impl From<InstallError> for StageError {
+    fn from(error: InstallError) -> Self {
+        StageError::Install(error)
+    }
+}
+
+impl From<io::Error> for StageError {
+    fn from(error: io::Error) -> Self {
+        StageError::Install(error.into())
+    }
+}
+
+impl From<WheelError> for StageError {
+    fn from(error: WheelError) -> Self {
+        StageError::Install(error.into())
+    }
+}
+
+/// The wheel cache during one install: the cache, its linker, counters and warnings.
+struct CacheSession<'a> {
+    cache: &'a WheelCache,
+    linker: Linker,
+    hits: AtomicUsize,
+    unpacked: AtomicUsize,
+    bypassed: AtomicUsize,
+    /// Set when the cache could not be written: later misses skip it.
+    unwritable: AtomicBool,
+    warnings: Mutex<Vec<String>>,
+}
+
+impl<'a> CacheSession<'a> {
+    fn new(cache: &'a WheelCache) -> Self {
+        Self {
+            cache,
+            linker: Linker::default(),
+            hits: AtomicUsize::new(0),
+            unpacked: AtomicUsize::new(0),
+            bypassed: AtomicUsize::new(0),
+            unwritable: AtomicBool::new(false),
+            warnings: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn warn(&self, warning: String) {
+        self.warnings
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(warning);
+    }
+
+    fn stats(&self) -> CacheStats {
+        CacheStats {
+            hits: self.hits.load(Ordering::Relaxed),
+            unpacked: self.unpacked.load(Ordering::Relaxed),
+            bypassed: self.bypassed.load(Ordering::Relaxed),
+            copied_files: self.linker.copied.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Unpacks `wheel` into a new entry (replacing a corrupt one when `replace`); falls back
+    /// to the archive itself when the cache cannot be written.
+    fn unpack(
+        &self,
+        wheel: Wheel,
+        identity: &Identity,
+        replace: bool,
+        options: &InstallOptions,
+    ) -> Result<Source, InstallError> {
+        if self.unwritable.load(Ordering::Relaxed) {
+            return Ok(Source::Archive(wheel));
+        }
+        match unpack_into_cache(&wheel, identity, self.cache, replace, options) {
+            Ok(Some(entry)) => Ok(Source::Cache(entry)),
+            // Another process published the entry first: use it.
+            Ok(None) => match self.cache.lookup(identity) {
+                Lookup::Hit(entry) => Ok(Source::Cache(entry)),
+                Lookup::Missing | Lookup::Corrupt => Ok(Source::Archive(wheel)),
+            },
+            Err(UnpackError::Install(error)) => Err(error),
+            Err(UnpackError::Cache(error)) => {
+                if !self.unwritable.swap(true, Ordering::Relaxed) {
+                    self.warn(format!(
+                        "the wheel cache `{}` cannot be written ({error}); installing without it",
+                        self.cache.directory().display()
+                    ));
+                }
+                Ok(Source::Archive(wheel))
+            }
+        }
+    }
+}
+
+/// Why unpacking into the cache failed.
+enum UnpackError {
+    /// The wheel's fault (corrupt member) or a cancel: the install fails.
+    Install(InstallError),
+    /// Writing the cache failed: install without it.
+    Cache(io::Error),
+}
+
+/// Unpacks every member of `wheel` (but the `RECORD`, `INSTALLER` and `REQUESTED` it may
+/// carry) into a new cache entry, hashing each file once, in parallel; publishes it.
+fn unpack_into_cache(
+    wheel: &Wheel,
+    identity: &Identity,
+    cache: &WheelCache,
+    replace: bool,
+    options: &InstallOptions,
+) -> Result<Option<Entry>, UnpackError> {
+    let dist_info = wheel.dist_info_facts();
+    let skipped: [String; 3] =
+        ["RECORD", "INSTALLER", "REQUESTED"].map(|file| format!("{}/{file}", dist_info.directory));
+    let members: Vec<(usize, String)> = archive_members(wheel, &wheel.path)
+        .map_err(UnpackError::Install)?
+        .into_iter()
+        .filter(|(_, member)| !skipped.contains(member))
+        .collect();
+    let pending = cache.begin().map_err(UnpackError::Cache)?;
+    let files: Vec<CachedFile> = members
+        .par_iter()
+        .enumerate()
+        .with_min_len(4)
+        .map_init(
+            || (wheel.archive.clone(), vec![0u8; COPY_BUFFER]),
+            |(archive, buffer), (position, (index, member))| {
+                if cancelled(options) {
+                    return Err(UnpackError::Install(InstallError::Cancelled));
+                }
+                let destination = pending.directory().join(position.to_string());
+                let (hash, size, executable) =
+                    write_member(archive, buffer, *index, member, &destination, &wheel.path)
+                        .map_err(|error| match error {
+                            MemberError::Read(error) => UnpackError::Install(error),
+                            MemberError::Write(error) => UnpackError::Cache(error),
+                        })?;
+                Ok(CachedFile {
+                    member: member.clone(),
+                    hash,
+                    size,
+                    executable,
+                })
+            },
+        )
+        .collect::<Result<_, _>>()?;
+    pending
+        .publish(cache, identity, dist_info, files, replace)
+        .map_err(UnpackError::Cache)
+}
+
+/// Stages one wheel under `root`: from the cache when one is given (unpacking the wheel
+/// into it first on a miss), else from the archive.
 fn stage_wheel(
     install: &WheelInstall,
     root: &Path,
     layout: &Layout,
     options: &InstallOptions,
+    cache: Option<&CacheSession<'_>>,
 ) -> Result<StagedWheel, InstallError> {
-    let wheel = Wheel::open(&install.path)?;
-    let wheel_path = wheel.path.clone();
-    let (console, gui) = match &wheel.entry_points {
+    let from_archive = |root: &Path| -> Result<StagedWheel, InstallError> {
+        let source = Source::Archive(Wheel::open(&install.path)?);
+        match stage(&source, install, root, layout, options, None) {
+            Ok(staged) => Ok(staged),
+            Err(StageError::Install(error)) => Err(error),
+            Err(StageError::CacheCorrupt(error)) => Err(error.into()),
+        }
+    };
+    let Some(session) = cache else {
+        return from_archive(root);
+    };
+    let identity = Identity::of(&install.path).map_err(|source| WheelError::Io {
+        path: install.path.clone(),
+        source,
+    })?;
+    let mut hit = false;
+    let mut source = match session.cache.lookup(&identity) {
+        Lookup::Hit(entry) => {
+            hit = true;
+            Source::Cache(entry)
+        }
+        Lookup::Missing => {
+            session.unpack(Wheel::open(&install.path)?, &identity, false, options)?
+        }
+        Lookup::Corrupt => session.unpack(Wheel::open(&install.path)?, &identity, true, options)?,
+    };
+    for attempt in 0..2 {
+        let cached = matches!(source, Source::Cache(_));
+        match stage(
+            &source,
+            install,
+            root,
+            layout,
+            options,
+            Some(&session.linker),
+        ) {
+            Ok(staged) => {
+                let counter = match (cached, hit) {
+                    (true, true) => &session.hits,
+                    (true, false) => &session.unpacked,
+                    (false, _) => &session.bypassed,
+                };
+                counter.fetch_add(1, Ordering::Relaxed);
+                return Ok(staged);
+            }
+            Err(StageError::Install(error)) => return Err(error),
+            Err(StageError::CacheCorrupt(error)) => {
+                transaction::remove_any(root)?;
+                if attempt == 0 {
+                    // Rebuild the entry and stage again.
+                    hit = false;
+                    source =
+                        session.unpack(Wheel::open(&install.path)?, &identity, true, options)?;
+                } else {
+                    session.warn(format!(
+                        "the wheel cache entry of `{}` is damaged ({error}); installed from the wheel",
+                        install.path.display()
+                    ));
+                }
+            }
+        }
+    }
+    session.bypassed.fetch_add(1, Ordering::Relaxed);
+    from_archive(root)
+}
+
+/// Stages the files of `source` under `root` (`{root}/{scheme}/…`), writes the launchers and
+/// the per-environment `.dist-info` files, and returns the records (`RECORD` not written yet).
+fn stage(
+    source: &Source,
+    install: &WheelInstall,
+    root: &Path,
+    layout: &Layout,
+    options: &InstallOptions,
+    linker: Option<&Linker>,
+) -> Result<StagedWheel, StageError> {
+    let wheel_path = install.path.clone();
+    let facts = source.dist_info();
+    let (console, gui) = match &facts.entry_points {
         Some(text) => {
             scripts::parse_entry_points(text).map_err(|error| InstallError::EntryPoint {
                 wheel: wheel_path.clone(),
@@ -531,14 +870,14 @@ fn stage_wheel(
         None => (Vec::new(), Vec::new()),
     };
     let console = scripts::versioned_console_scripts(console, layout.python_version);
-    let name = wheel.metadata.name.clone();
-    let lib_scheme = if wheel.info.root_is_purelib {
+    let name = facts.name.clone();
+    let lib_scheme = if facts.root_is_purelib {
         Scheme::Purelib
     } else {
         Scheme::Platlib
     };
     let lib_dir = lib_scheme.target(layout, &name);
-    let dist_info = wheel.dist_info.clone();
+    let dist_info = facts.directory.clone();
     let generated: [String; 4] = ["RECORD", "INSTALLER", "REQUESTED", "direct_url.json"]
         .map(|file| format!("{dist_info}/{file}"));
     let regenerated = |member: &str| {
@@ -549,20 +888,13 @@ fn stage_wheel(
     // Map archive members to scheme paths; a later member for the same target wins.
     let mut jobs: Vec<Job> = Vec::new();
     let mut by_target: HashMap<PathBuf, usize> = HashMap::new();
-    for (index, member) in wheel.archive.file_names().enumerate() {
-        let member = member.map_err(|source| WheelError::Zip {
-            path: wheel_path.clone(),
-            source,
-        })?;
-        if member.ends_with('/') {
-            continue;
-        }
-        let member = member.into_owned();
+    for (index, member) in source.members(&wheel_path)? {
         if !safe_member(&member) {
             return Err(InstallError::UnsafePath {
                 wheel: wheel_path.clone(),
                 member,
-            });
+            }
+            .into());
         }
         if regenerated(&member) {
             continue;
@@ -573,13 +905,15 @@ fn stage_wheel(
                 return Err(InstallError::UnknownScheme {
                     wheel: wheel_path.clone(),
                     member,
-                });
+                }
+                .into());
             };
             let Some(scheme) = Scheme::from_key(key) else {
                 return Err(InstallError::UnknownScheme {
                     wheel: wheel_path.clone(),
                     member,
-                });
+                }
+                .into());
             };
             let is_script = scheme == Scheme::Scripts;
             if is_script {
@@ -638,30 +972,48 @@ fn stage_wheel(
         }
     }
 
-    // Extract in parallel: one archive clone (shared central directory) per worker.
-    let extracted: Vec<RecordEntry> = jobs
-        .par_iter()
-        .with_min_len(4)
-        .map_init(
-            || (wheel.archive.clone(), vec![0u8; COPY_BUFFER]),
-            |(archive, buffer), job| {
-                if cancelled(options) {
-                    return Err(InstallError::Cancelled);
-                }
-                extract(
-                    archive,
-                    buffer,
-                    job,
-                    root,
-                    layout,
-                    &name,
-                    &lib_dir,
-                    &wheel_path,
-                )
-            },
-        )
-        .collect::<Result<_, _>>()?;
-    let mut records = extracted;
+    // Put the files in place, in parallel.
+    let target = |job: &Job| scheme_path(layout, &name, job.scheme, &job.relative);
+    let mut records: Vec<RecordEntry> = match source {
+        // One archive clone (shared central directory) per worker.
+        Source::Archive(wheel) => jobs
+            .par_iter()
+            .with_min_len(4)
+            .map_init(
+                || (wheel.archive.clone(), vec![0u8; COPY_BUFFER]),
+                |(archive, buffer), job| {
+                    if cancelled(options) {
+                        return Err(InstallError::Cancelled);
+                    }
+                    let staged = root.join(job.scheme.key()).join(&job.relative);
+                    let (hash, size) = extract(archive, buffer, job, &staged, layout, &wheel_path)?;
+                    Ok(RecordEntry {
+                        path: record_path(&target(job), &lib_dir),
+                        hash: Some(hash),
+                        size: Some(size),
+                    })
+                },
+            )
+            .collect::<Result<_, InstallError>>()?,
+        Source::Cache(entry) => {
+            let linker = linker.expect("a cache source comes with a linker");
+            jobs.par_iter()
+                .with_min_len(16)
+                .map(|job| {
+                    if cancelled(options) {
+                        return Err(StageError::Install(InstallError::Cancelled));
+                    }
+                    let staged = root.join(job.scheme.key()).join(&job.relative);
+                    let (hash, size) = place_cached(entry, job, &staged, layout, linker)?;
+                    Ok(RecordEntry {
+                        path: record_path(&target(job), &lib_dir),
+                        hash: Some(hash),
+                        size: Some(size),
+                    })
+                })
+                .collect::<Result<_, StageError>>()?
+        }
+    };
 
     let mut python_files = Vec::new();
     for job in &jobs {
@@ -670,7 +1022,7 @@ fn stage_wheel(
                 .extension()
                 .is_some_and(|extension| extension == "py")
         {
-            let target = scheme_path(layout, &name, job.scheme, &job.relative);
+            let target = target(job);
             python_files.push(PythonFile {
                 staged: root.join(job.scheme.key()).join(&job.relative),
                 target_dir: target.parent().unwrap_or(&target).to_path_buf(),
@@ -715,7 +1067,7 @@ fn stage_wheel(
 
     Ok(StagedWheel {
         name,
-        version: wheel.metadata.version.clone(),
+        version: facts.version.clone(),
         root: root.to_path_buf(),
         lib_scheme,
         lib_dir,
@@ -723,6 +1075,54 @@ fn stage_wheel(
         records,
         python_files,
     })
+}
+
+/// Puts the cached file of `job` at `staged`: a hard link (or copy), except `.data/scripts`
+/// files, which are read, their `#!python` shebang rewritten, and written. Returns the
+/// `RECORD` hash and size.
+fn place_cached(
+    entry: &Entry,
+    job: &Job,
+    staged: &Path,
+    layout: &Layout,
+    linker: &Linker,
+) -> Result<(String, u64), StageError> {
+    let file = &entry.files[job.index];
+    let source = entry.file(job.index);
+    if !job.is_script {
+        return match linker.place(&source, staged, file.size) {
+            Ok(()) => Ok((file.hash.clone(), file.size)),
+            Err(PlaceError::Corrupt(error)) => Err(StageError::CacheCorrupt(error)),
+            Err(PlaceError::Io(error)) => Err(error.into()),
+        };
+    }
+    let content = match std::fs::read(&source) {
+        Ok(content) if content.len() as u64 == file.size => content,
+        Ok(_) => {
+            return Err(StageError::CacheCorrupt(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("cached file `{}` has the wrong size", source.display()),
+            )));
+        }
+        Err(error) => return Err(StageError::CacheCorrupt(with_path(&error, "read", &source))),
+    };
+    let content = scripts::fix_script_shebang(&content, &layout.python).unwrap_or(content);
+    write_scripts_file(staged, &content, file.executable)?;
+    Ok((record::hash_bytes(&content), content.len() as u64))
+}
+
+/// Writes a `.data/scripts` file (its shebang already fixed), adding the execute bits.
+fn write_scripts_file(staged: &Path, content: &[u8], executable: bool) -> io::Result<()> {
+    write_generated(
+        staged,
+        content,
+        if executable { 0o777 } else { 0o666 },
+        false,
+    )?;
+    if executable {
+        add_execute_bits(staged, 0o111)?;
+    }
+    Ok(())
 }
 
 /// The final path of `relative` in `scheme`.
@@ -743,22 +1143,25 @@ fn is_executable(mode: Option<u32>) -> bool {
     mode.is_some_and(|mode| mode & 0o170_000 == 0o100_000 && mode & 0o111 != 0)
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Extracts the member of `job` to `staged` (no cache); returns its `RECORD` hash and size.
 fn extract(
     archive: &mut zip::ZipArchive<crate::wheel::SharedFile>,
     buffer: &mut [u8],
     job: &Job,
-    root: &Path,
+    staged: &Path,
     layout: &Layout,
-    name: &str,
-    lib_dir: &Path,
     wheel_path: &Path,
-) -> Result<RecordEntry, InstallError> {
-    let extract_error = |source: io::Error| InstallError::Extract {
-        wheel: wheel_path.to_path_buf(),
-        member: job.member.clone(),
-        source,
-    };
+) -> Result<(String, u64), InstallError> {
+    if !job.is_script {
+        let (hash, size, _) =
+            write_member(archive, buffer, job.index, &job.member, staged, wheel_path).map_err(
+                |error| match error {
+                    MemberError::Read(error) => error,
+                    MemberError::Write(error) => error.into(),
+                },
+            )?;
+        return Ok((hash, size));
+    }
     let mut member = archive
         .by_index(job.index)
         .map_err(|source| WheelError::Zip {
@@ -766,54 +1169,77 @@ fn extract(
             source,
         })?;
     let executable = is_executable(member.unix_mode());
-    let staged = root.join(job.scheme.key()).join(&job.relative);
-    let target = scheme_path(layout, name, job.scheme, &job.relative);
-    let (hash, size) = if job.is_script {
-        let mut content = Vec::with_capacity(usize::try_from(member.size()).unwrap_or(0));
-        member.read_to_end(&mut content).map_err(extract_error)?;
-        if let Some(fixed) = scripts::fix_script_shebang(&content, &layout.python) {
-            content = fixed;
+    let mut content = Vec::with_capacity(usize::try_from(member.size()).unwrap_or(0));
+    member
+        .read_to_end(&mut content)
+        .map_err(|source| InstallError::Extract {
+            wheel: wheel_path.to_path_buf(),
+            member: job.member.clone(),
+            source,
+        })?;
+    let content = scripts::fix_script_shebang(&content, &layout.python).unwrap_or(content);
+    write_scripts_file(staged, &content, executable)?;
+    Ok((record::hash_bytes(&content), content.len() as u64))
+}
+
+/// Why writing a member failed.
+enum MemberError {
+    /// Reading the archive failed (corrupt data, CRC mismatch): the wheel's fault.
+    Read(InstallError),
+    /// Writing the file failed.
+    Write(io::Error),
+}
+
+/// Decompresses archive member `index` into the new file `destination` (mode 0o666, or
+/// 0o777 plus the execute bits for an executable member), hashing it on the way. Returns
+/// the `sha256=` hash, the size and whether it is executable.
+fn write_member(
+    archive: &mut zip::ZipArchive<crate::wheel::SharedFile>,
+    buffer: &mut [u8],
+    index: usize,
+    member_name: &str,
+    destination: &Path,
+    wheel_path: &Path,
+) -> Result<(String, u64, bool), MemberError> {
+    let mut member = archive.by_index(index).map_err(|source| {
+        MemberError::Read(
+            WheelError::Zip {
+                path: wheel_path.to_path_buf(),
+                source,
+            }
+            .into(),
+        )
+    })?;
+    let executable = is_executable(member.unix_mode());
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(if executable { 0o777 } else { 0o666 })
+        .open(destination)
+        .map_err(|error| MemberError::Write(with_path(&error, "create", destination)))?;
+    let mut writer = FullWriter { file: &file };
+    let (result, size) = copy_filled(&mut member, &mut writer, buffer);
+    let hash = match result {
+        Ok(hash) => hash,
+        Err(CopyError::Read(source)) => {
+            return Err(MemberError::Read(InstallError::Extract {
+                wheel: wheel_path.to_path_buf(),
+                member: member_name.to_string(),
+                source,
+            }));
         }
-        write_generated(
-            &staged,
-            &content,
-            if executable { 0o777 } else { 0o666 },
-            false,
-        )?;
-        if executable {
-            add_execute_bits(&staged, 0o111)?;
+        Err(CopyError::Write(error)) => {
+            return Err(MemberError::Write(with_path(&error, "write", destination)));
         }
-        (record::hash_bytes(&content), content.len() as u64)
-    } else {
-        let file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(if executable { 0o777 } else { 0o666 })
-            .open(&staged)
-            .map_err(|error| with_path(&error, "create", &staged))?;
-        let mut writer = FullWriter { file: &file };
-        let (result, size) = copy_filled(&mut member, &mut writer, buffer);
-        let hash = match result {
-            Ok(hash) => hash,
-            Err(CopyError::Read(error)) => return Err(extract_error(error)),
-            Err(CopyError::Write(error)) => return Err(with_path(&error, "write", &staged).into()),
-        };
-        if executable {
-            let mode = file
-                .metadata()
-                .map_err(|error| with_path(&error, "stat", &staged))?
-                .permissions()
-                .mode();
-            file.set_permissions(std::fs::Permissions::from_mode(mode | 0o111))
-                .map_err(|error| with_path(&error, "chmod", &staged))?;
-        }
-        (hash, size)
     };
-    Ok(RecordEntry {
-        path: record_path(&target, lib_dir),
-        hash: Some(hash),
-        size: Some(size),
-    })
+    if executable {
+        let chmod = || -> io::Result<()> {
+            let mode = file.metadata()?.permissions().mode();
+            file.set_permissions(std::fs::Permissions::from_mode(mode | 0o111))
+        };
+        chmod().map_err(|error| MemberError::Write(with_path(&error, "chmod", destination)))?;
+    }
+    Ok((hash, size, executable))
 }
 
 /// Which side of a copy failed.

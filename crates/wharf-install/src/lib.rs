@@ -88,6 +88,7 @@
 // (`.data`, `.dist-info`, `.pyc`), never case-insensitively.
 #![allow(clippy::case_sensitive_file_extension_comparisons)]
 
+mod cache;
 mod install;
 mod installed;
 mod layout;
@@ -97,9 +98,10 @@ mod scripts;
 mod transaction;
 mod wheel;
 
+pub use cache::WheelCache;
 pub use install::{
-    InstallError, InstallOptions, InstallOutput, InstalledWheel, Plan, RemovedDist, WheelInstall,
-    install, install_wheels,
+    CacheStats, InstallError, InstallOptions, InstallOutput, InstalledWheel, Plan, RemovedDist,
+    WheelInstall, install, install_wheels,
 };
 pub use installed::{
     FreezeOptions, InstalledDist, InstalledError, SitePackages, freeze, freeze_requirement,

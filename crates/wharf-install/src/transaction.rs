@@ -274,7 +274,7 @@ fn undo(operations: &[Operation], backup: &Path) -> Vec<io::Error> {
 }
 
 /// Removes a file, symlink or directory tree; an absent path is fine.
-fn remove_any(path: &Path) -> io::Result<()> {
+pub(crate) fn remove_any(path: &Path) -> io::Result<()> {
     match std::fs::symlink_metadata(path) {
         Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
         Err(error) => Err(error),

@@ -20,6 +20,7 @@ use std::sync::Arc;
 use zip::ZipArchive;
 use zip::result::ZipError;
 
+use crate::cache::DistInfo;
 use crate::metadata::{Headers, normalize_name};
 
 /// An error while reading a wheel file.
@@ -373,6 +374,19 @@ impl Wheel {
             info,
             entry_points,
         })
+    }
+}
+
+impl Wheel {
+    /// The `.dist-info` facts an install needs (also what a cache entry keeps).
+    pub(crate) fn dist_info_facts(&self) -> DistInfo {
+        DistInfo {
+            directory: self.dist_info.clone(),
+            name: self.metadata.name.clone(),
+            version: self.metadata.version.clone(),
+            root_is_purelib: self.info.root_is_purelib,
+            entry_points: self.entry_points.clone(),
+        }
     }
 }
 

@@ -8,7 +8,7 @@ use std::time::Instant;
 use clap::Args;
 use pep440_rs::{Version, VersionSpecifiers};
 use pep508_rs::{MarkerEnvironment, PackageName, Requirement, VersionOrUrl};
-use wharf_install::{InstallOptions, InstalledDist, Plan, WheelInstall};
+use wharf_install::{InstallOptions, InstalledDist, Plan, WheelCache, WheelInstall};
 use wharf_python::PythonEnv;
 use wharf_requirements_txt::{FileKind, RequirementsTxt};
 use wharf_resolve::{
@@ -60,6 +60,11 @@ pub struct InstallArgs {
     /// Byte-compile installed Python files (.pyc)
     #[arg(long)]
     pub compile: bool,
+    /// Do not use the wheel cache: unpack every wheel straight into the environment
+    /// [default: unpack into $WHARF_CACHE_DIR/wheels-v1 (else $XDG_CACHE_HOME/wharf,
+    /// ~/.cache/wharf) once, then hard-link from it]
+    #[arg(long)]
+    pub no_cache: bool,
     /// Print less (only errors)
     #[arg(short, long)]
     pub quiet: bool,
@@ -423,6 +428,11 @@ fn install_inner(
             threads: site.threads(),
             compile: args.compile,
             cancel: None,
+            cache: if args.no_cache {
+                None
+            } else {
+                python_env.cache_dir().map(WheelCache::new)
+            },
         },
     );
     progress.finish_and_clear();
@@ -434,8 +444,17 @@ fn install_inner(
                     resolution.len(),
                     resolved_in.as_millis()
                 );
+                let cache = output.cache;
+                let from_cache = if cache.hits + cache.unpacked > 0 {
+                    format!(
+                        " ({} from the wheel cache, {} unpacked into it)",
+                        cache.hits, cache.unpacked
+                    )
+                } else {
+                    String::new()
+                };
                 eprintln!(
-                    "Installed {} packages in {} ms",
+                    "Installed {} packages in {} ms{from_cache}",
                     output.installed.len(),
                     install_start.elapsed().as_millis()
                 );
@@ -705,6 +724,7 @@ pub fn seed(
         dry_run: false,
         allow_manylinux: false,
         compile: false,
+        no_cache: false,
         quiet: true,
         verbose: false,
     };
