@@ -1,0 +1,192 @@
+//! `wharf python list/find` on a module tree of fake interpreters, and `wharf venv` with the
+//! real CPython.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn wharf(home: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_wharf"));
+    c.env_clear()
+        .env("HOME", home)
+        .env("WHARF_CACHE_DIR", home.join("cache"));
+    c
+}
+
+/// A module tree `ROOT/modules/python/3.X.Y/bin/python3.X` of shell scripts that print a
+/// version when asked, as interpreters found by name (no probe needed).
+fn module_tree(root: &Path, versions: &[&str]) -> PathBuf {
+    let tree = root.join("modules/python");
+    for v in versions {
+        let minor = v.rsplit_once('.').unwrap().0;
+        let bin = tree.join(v).join("bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        let exe = bin.join(format!("python{minor}"));
+        std::fs::write(&exe, "#!/bin/sh\nexit 1\n").unwrap();
+        std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    tree
+}
+
+#[test]
+fn python_list_shows_module_interpreters() {
+    let root = tempfile::tempdir().unwrap();
+    let tree = module_tree(root.path(), &["3.11.5", "3.12.4"]);
+    let out = wharf(root.path())
+        .env("PYTHON_DIRS", &tree)
+        .env("PATH", root.path().join("empty"))
+        .args(["python", "list", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let versions: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["version"].as_str().unwrap())
+        .collect();
+    assert!(
+        versions.contains(&"3.11.5") && versions.contains(&"3.12.4"),
+        "{list}"
+    );
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["source"] == "module"),
+        "{list}"
+    );
+
+    let out = wharf(root.path())
+        .env("PYTHON_DIRS", &tree)
+        .env("PATH", root.path().join("empty"))
+        .args(["python", "find", "3.12"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .trim_end()
+            .ends_with("3.12.4/bin/python3.12")
+    );
+}
+
+#[test]
+fn python_find_without_match_names_what_exists() {
+    let root = tempfile::tempdir().unwrap();
+    let tree = module_tree(root.path(), &["3.11.5"]);
+    let out = wharf(root.path())
+        .env("PYTHON_DIRS", &tree)
+        .env("PATH", root.path().join("empty"))
+        .args(["python", "find", "3.14"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("3.14") && stderr.contains("3.11.5"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("hint:"), "{stderr}");
+}
+
+fn base_python() -> Option<PathBuf> {
+    let Some(python) = std::env::var_os("WHARF_TEST_PYTHON") else {
+        assert!(
+            std::env::var_os("WHARF_TEST_REQUIRE_PEERS").is_none(),
+            "WHARF_TEST_PYTHON is unset: run `eval \"$(scripts/test-env.sh)\"`"
+        );
+        eprintln!("skipped: WHARF_TEST_PYTHON is unset");
+        return None;
+    };
+    let out = Command::new(python)
+        .env_clear()
+        .args(["-c", "import sys; print(sys._base_executable)"])
+        .output()
+        .unwrap();
+    Some(PathBuf::from(String::from_utf8(out.stdout).unwrap().trim()))
+}
+
+#[test]
+fn venv_is_a_real_pep405_environment() {
+    let Some(base) = base_python() else { return };
+    let root = tempfile::tempdir().unwrap();
+    let env = root.path().join("env");
+    let out = wharf(root.path())
+        .env("PATH", "/usr/bin:/bin")
+        .args(["venv"])
+        .arg(&env)
+        .arg("--python")
+        .arg(&base)
+        .args(["--prompt", "demo"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stdout.is_empty(), "stdout carries only data");
+    let cfg = std::fs::read_to_string(env.join("pyvenv.cfg")).unwrap();
+    assert!(
+        cfg.contains("include-system-site-packages = false"),
+        "{cfg}"
+    );
+    assert!(
+        cfg.contains("prompt = 'demo'") || cfg.contains("prompt = demo"),
+        "{cfg}"
+    );
+    let out = Command::new(env.join("bin/python"))
+        .env_clear()
+        .args([
+            "-c",
+            "import sys; print(sys.prefix != sys.base_prefix, sys.prefix)",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("True "), "{text}");
+    // A second `wharf venv` on a non-venv directory with files is refused with a hint.
+    let other = root.path().join("other");
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::write(other.join("notes.txt"), "keep me").unwrap();
+    let out = wharf(root.path())
+        .env("PATH", "/usr/bin:/bin")
+        .arg("venv")
+        .arg(&other)
+        .arg("--python")
+        .arg(&base)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("hint:"));
+    assert_eq!(
+        std::fs::read_to_string(other.join("notes.txt")).unwrap(),
+        "keep me"
+    );
+}
+
+#[test]
+fn top_level_help_lists_the_commands() {
+    let out = Command::new(env!("CARGO_BIN_EXE_wharf"))
+        .env_clear()
+        .env("COLUMNS", "100")
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    insta::assert_snapshot!(String::from_utf8_lossy(&out.stdout));
+}
