@@ -90,6 +90,9 @@ pub enum ResolveError {
         report: String,
         /// Projects that had no acceptable wheel at some point (for [`crate::explain_unavailable`]).
         unavailable: Vec<PackageName>,
+        /// Wheels skipped because their `Requires-Python` excludes the target:
+        /// `(project, version, Requires-Python)`.
+        requires_python: Vec<(PackageName, Version, String)>,
     },
     /// A requirement is a direct URL or path (`pkg @ https://…`), which the wheelhouse
     /// installer does not take.
@@ -176,6 +179,7 @@ struct Provider<'a> {
     metadata: RefCell<HashMap<PathBuf, Rc<WheelMetadata>>>,
     choices: RefCell<HashMap<(PackageName, Version), Choice>>,
     unavailable: RefCell<HashSet<PackageName>>,
+    requires_python: RefCell<Vec<(PackageName, Version, String)>>,
     error: RefCell<Option<ResolveError>>,
 }
 
@@ -262,6 +266,14 @@ impl Provider<'_> {
                 }
                 let metadata = self.metadata_of(name, index)?;
                 if !self.requires_python_ok(&metadata) {
+                    let mut skipped = self.requires_python.borrow_mut();
+                    if !skipped.iter().any(|(n, v, _)| n == name && v == version) {
+                        skipped.push((
+                            name.clone(),
+                            version.clone(),
+                            metadata.requires_python.clone().unwrap_or_default(),
+                        ));
+                    }
                     continue;
                 }
                 self.choices
@@ -485,6 +497,7 @@ pub fn resolve(
         metadata: RefCell::default(),
         choices: RefCell::default(),
         unavailable: RefCell::default(),
+        requires_python: RefCell::default(),
         error: RefCell::default(),
     };
     let solution = match pubgrub::resolve(&provider, Node::Root, Version::new([0])) {
@@ -498,6 +511,7 @@ pub fn resolve(
                 report: DefaultStringReporter::report(&tree)
                     .replace("your request 0 ", "your request "),
                 unavailable,
+                requires_python: provider.requires_python.take(),
             });
         }
         Err(_) => {

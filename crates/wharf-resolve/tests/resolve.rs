@@ -250,6 +250,16 @@ fn requires_python_skips_versions() {
         false,
     );
     assert_eq!(pins(&run(&s, &["tool"], &[]).unwrap()), ["tool==1.5"]);
+    let err = run(&s, &["tool>=2"], &[]).unwrap_err();
+    let ResolveError::NoSolution {
+        requires_python, ..
+    } = err
+    else {
+        panic!("{err}")
+    };
+    assert_eq!(requires_python.len(), 1);
+    assert_eq!(requires_python[0].1.to_string(), "2.0");
+    assert_eq!(requires_python[0].2, ">=3.12");
 }
 
 #[test]

@@ -346,6 +346,7 @@ fn install_inner(
         Err(ResolveError::NoSolution {
             report,
             unavailable,
+            requires_python,
         }) => {
             printer.error_message(format_args!(
                 "no solution for the requested packages:\n{}",
@@ -359,6 +360,17 @@ fn install_inner(
                         None => eprintln!("  {line}"),
                     }
                 }
+            }
+            for (name, version, requires) in &requires_python {
+                eprintln!(
+                    "  {name} {version} requires Python {requires}; the environment has Python {}",
+                    target.info.version()
+                );
+            }
+            if !requires_python.is_empty() {
+                printer.hint(
+                    "create the environment with a Python that satisfies it (`wharf python list`, `module load python/X.Y`), or pin an older version",
+                );
             }
             return Ok(ExitStatus::Failure);
         }
