@@ -32,9 +32,12 @@
 //!
 //! A wheel replaced or touched in place gets a new key (its size or mtime changed); the old
 //! entry is simply never used again. An entry whose manifest is missing, unreadable, of
-//! another format or of another identity, or one of whose files is missing or has the wrong
-//! size when it is linked, is *corrupt*: it is moved aside, unpacked again and replaced; if
-//! that fails too the wheel is installed straight from the archive. A cache that cannot be
+//! another format or of another identity, or one of whose files is missing when it is
+//! linked, is *corrupt*: it is moved aside, unpacked again and replaced; if that fails too
+//! the wheel is installed straight from the archive. The *contents* of the files of a
+//! complete entry are trusted, as uv trusts its cache: they are not re-read or `stat`ed on a
+//! hit (that would cost as much as the links). Delete an entry (or use `--no-cache`) if its
+//! files were edited. A cache that cannot be
 //! written (read-only, full) never fails an install: the wheel is unpacked into the
 //! environment directly and a warning says so.
 //!
@@ -393,7 +396,7 @@ impl Drop for Pending {
 /// Why a cached file could not be put in place.
 #[derive(Debug)]
 pub(crate) enum PlaceError {
-    /// The cached file is missing or has the wrong size: the entry is corrupt.
+    /// The cached file is missing: the entry is corrupt.
     Corrupt(io::Error),
     /// Another error (the target side: permissions, disk full).
     Io(io::Error),
@@ -409,23 +412,10 @@ pub(crate) struct Linker {
 }
 
 impl Linker {
-    /// Puts cached file `source` (expected to be `size` bytes) at `target`: a hard link, or a
-    /// copy when linking is impossible.
-    pub(crate) fn place(&self, source: &Path, target: &Path, size: u64) -> Result<(), PlaceError> {
-        match std::fs::symlink_metadata(source) {
-            Ok(metadata) if metadata.is_file() && metadata.len() == size => {}
-            Ok(metadata) => {
-                return Err(PlaceError::Corrupt(io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    format!(
-                        "cached file `{}` is {} bytes, expected {size}",
-                        source.display(),
-                        metadata.len()
-                    ),
-                )));
-            }
-            Err(error) => return Err(PlaceError::Corrupt(with_path(&error, "stat", source))),
-        }
+    /// Puts cached file `source` at `target`: a hard link, or a copy when linking is
+    /// impossible. A missing `source` is [`PlaceError::Corrupt`]; its content is trusted
+    /// (checking each file's size would cost a `stat` per file, as much as the link).
+    pub(crate) fn place(&self, source: &Path, target: &Path) -> Result<(), PlaceError> {
         if !self.copy_only.load(Ordering::Relaxed) {
             match std::fs::hard_link(source, target) {
                 Ok(()) => return Ok(()),
@@ -440,10 +430,13 @@ impl Linker {
                 Err(_) => {}
             }
         }
-        self.copied.fetch_add(1, Ordering::Relaxed);
         match std::fs::copy(source, target) {
-            Ok(_) => Ok(()),
-            Err(error) if error.kind() == io::ErrorKind::NotFound => {
+            Ok(_) => {
+                self.copied.fetch_add(1, Ordering::Relaxed);
+                Ok(())
+            }
+            // The cached file is gone or is no file (the entry was tampered with).
+            Err(error) if !std::fs::symlink_metadata(source).is_ok_and(|m| m.is_file()) => {
                 Err(PlaceError::Corrupt(with_path(&error, "copy", source)))
             }
             Err(error) => Err(PlaceError::Io(with_path(&error, "copy to", target))),

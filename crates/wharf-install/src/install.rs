@@ -1090,7 +1090,7 @@ fn place_cached(
     let file = &entry.files[job.index];
     let source = entry.file(job.index);
     if !job.is_script {
-        return match linker.place(&source, staged, file.size) {
+        return match linker.place(&source, staged) {
             Ok(()) => Ok((file.hash.clone(), file.size)),
             Err(PlaceError::Corrupt(error)) => Err(StageError::CacheCorrupt(error)),
             Err(PlaceError::Io(error)) => Err(error.into()),

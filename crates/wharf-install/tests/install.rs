@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
-use common::{WheelBuilder, paths, snapshot};
+use common::{WheelBuilder, demo_wheel, paths, snapshot};
 use sha2::Digest;
 use wharf_install::{
     FreezeOptions, InstallError, InstallOptions, Layout, Plan, SitePackages, WheelError,
@@ -42,55 +42,6 @@ fn options() -> InstallOptions {
         threads: 2,
         ..InstallOptions::default()
     }
-}
-
-/// `demo` version `version`: a package, a console and a gui entry point, `.data` files of
-/// every scheme, a `#!python` script, and a stale `RECORD` with wrong hashes.
-fn demo_wheel(directory: &Path, version: &str) -> PathBuf {
-    let dist_info = format!("demo-{version}.dist-info");
-    WheelBuilder::new(&dist_info, "Demo", version, true)
-        .file(
-            "demo/__init__.py",
-            format!("VERSION = '{version}'\n").as_bytes(),
-        )
-        .file("demo/cli.py", b"def main():\n    return 0\n")
-        .file(
-            &format!("demo/only_in_{}.py", version.replace('.', "_")),
-            b"",
-        )
-        .member("demo/bin/helper.sh", b"#!/bin/sh\necho hi\n", 0o755, true)
-        .file(
-            &format!("{dist_info}/entry_points.txt"),
-            b"[console_scripts]\ndemo = demo.cli:main\nDemo-Upper = demo.cli:main [extra]\n\
-              [gui_scripts]\ndemo-gui = demo.cli:main\n",
-        )
-        .file(
-            &format!("{dist_info}/RECORD"),
-            b"demo/__init__.py,sha256=stale,1\n",
-        )
-        .member(
-            &format!("demo-{version}.data/scripts/tool"),
-            b"#!python\nprint('tool')\n",
-            0o755,
-            true,
-        )
-        .file(
-            &format!("demo-{version}.data/scripts/demo"),
-            b"setuptools wrapper, skipped",
-        )
-        .file(
-            &format!("demo-{version}.data/data/share/demo/readme.txt"),
-            b"data\n",
-        )
-        .file(
-            &format!("demo-{version}.data/headers/demo.h"),
-            b"int demo;\n",
-        )
-        .file(
-            &format!("demo-{version}.data/platlib/demo_native.py"),
-            b"x = 1\n",
-        )
-        .write(&directory.join(format!("demo-{version}-py3-none-any.whl")))
 }
 
 fn sha256(bytes: &[u8]) -> String {

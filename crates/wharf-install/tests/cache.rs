@@ -1,0 +1,511 @@
+//! The wheel cache: a miss unpacks, a hit hard-links, and both give the very tree an install
+//! without cache gives; corrupt or partial entries are rebuilt; concurrent writers share one
+//! entry; a cache that cannot be written or sits on another filesystem still installs; and
+//! the transaction's guarantee (a failure changes nothing) holds with a cache.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Barrier};
+
+use common::{Node, WheelBuilder, demo_wheel, paths, snapshot};
+use sha2::Digest;
+use wharf_install::{
+    CacheStats, InstallError, InstallOptions, Layout, Plan, SitePackages, WheelCache, WheelInstall,
+    install, install_wheels, uninstall,
+};
+
+struct Setup {
+    _root: tempfile::TempDir,
+    root: PathBuf,
+    wheels: PathBuf,
+    cache: WheelCache,
+}
+
+fn setup() -> Setup {
+    let root = tempfile::tempdir().unwrap();
+    let wheels = root.path().join("wheels");
+    std::fs::create_dir_all(&wheels).unwrap();
+    Setup {
+        root: root.path().to_path_buf(),
+        cache: WheelCache::new(root.path().join("cache")),
+        wheels,
+        _root: root,
+    }
+}
+
+/// A fresh venv-shaped tree at `prefix` (an old one is removed first).
+fn fresh_env(prefix: &Path) -> Layout {
+    if prefix.exists() {
+        std::fs::remove_dir_all(prefix).unwrap();
+    }
+    let layout = Layout::for_venv(prefix, (3, 11));
+    std::fs::create_dir_all(&layout.purelib).unwrap();
+    std::fs::create_dir_all(&layout.scripts).unwrap();
+    layout
+}
+
+fn options(cache: Option<&WheelCache>) -> InstallOptions {
+    InstallOptions {
+        threads: 2,
+        cache: cache.cloned(),
+        ..InstallOptions::default()
+    }
+}
+
+fn stats(hits: usize, unpacked: usize, bypassed: usize) -> CacheStats {
+    CacheStats {
+        hits,
+        unpacked,
+        bypassed,
+        copied_files: 0,
+    }
+}
+
+/// Installs `wheels` into a fresh tree at `prefix`; returns the cache statistics.
+fn install_fresh(
+    prefix: &Path,
+    wheels: &[&Path],
+    cache: Option<&WheelCache>,
+) -> (Layout, wharf_install::InstallOutput) {
+    let layout = fresh_env(prefix);
+    let wheels: Vec<WheelInstall> = wheels
+        .iter()
+        .map(|wheel| WheelInstall::new(*wheel, true))
+        .collect();
+    let output = install_wheels(&wheels, &layout, &options(cache)).unwrap();
+    (layout, output)
+}
+
+/// Names in the cache's entry directory (entries and temporary directories).
+fn cache_names(cache: &WheelCache) -> BTreeSet<String> {
+    match std::fs::read_dir(cache.directory()) {
+        Ok(entries) => entries
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect(),
+        Err(_) => BTreeSet::new(),
+    }
+}
+
+/// The inodes of the files of a cache entry.
+fn entry_inodes(entry: &Path) -> BTreeSet<u64> {
+    std::fs::read_dir(entry)
+        .unwrap()
+        .map(|file| file.unwrap().metadata().unwrap().ino())
+        .collect()
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    format!(
+        "sha256={}",
+        data_encoding::BASE64URL_NOPAD.encode(&sha2::Sha256::digest(bytes))
+    )
+}
+
+/// Checks every `RECORD` row of `dist_info` against the file on disk.
+fn check_record(site: &Path, dist_info: &str) {
+    let record = std::fs::read_to_string(site.join(dist_info).join("RECORD")).unwrap();
+    for line in record.split("\r\n").filter(|line| !line.is_empty()) {
+        let fields: Vec<&str> = line.split(',').collect();
+        if fields[0].ends_with("/RECORD") {
+            continue;
+        }
+        let bytes = std::fs::read(site.join(fields[0])).unwrap();
+        assert_eq!(fields[1], sha256(&bytes), "{}", fields[0]);
+        assert_eq!(fields[2], bytes.len().to_string(), "{}", fields[0]);
+    }
+}
+
+/// A wheel of `files` small modules (enough members for several workers to race).
+fn many_files_wheel(directory: &Path, files: usize) -> PathBuf {
+    let mut builder = WheelBuilder::new("many-1.0.dist-info", "many", "1.0", true);
+    for index in 0..files {
+        builder = builder.file(
+            &format!("many/sub{}/m{index}.py", index % 7),
+            format!("x = {index}\n").as_bytes(),
+        );
+    }
+    builder.write(&directory.join("many-1.0-py3-none-any.whl"))
+}
+
+#[test]
+fn miss_then_hit_install_the_same_tree_as_no_cache() {
+    let setup = setup();
+    let wheel = demo_wheel(&setup.wheels, "1.0");
+    let prefix = setup.root.join("env");
+
+    let (_, output) = install_fresh(&prefix, &[&wheel], None);
+    assert_eq!(output.cache, CacheStats::default());
+    let without_cache = snapshot(&prefix);
+    assert!(
+        cache_names(&setup.cache).is_empty(),
+        "no cache given, none written"
+    );
+
+    let (_, output) = install_fresh(&prefix, &[&wheel], Some(&setup.cache));
+    assert_eq!(output.cache, stats(0, 1, 0));
+    let cold = snapshot(&prefix);
+    assert_eq!(paths(&without_cache), paths(&cold));
+    assert!(
+        without_cache == cold,
+        "a miss installs other contents or modes"
+    );
+
+    let (layout, output) = install_fresh(&prefix, &[&wheel], Some(&setup.cache));
+    assert_eq!(output.cache, stats(1, 0, 0));
+    let warm = snapshot(&prefix);
+    assert!(
+        without_cache == warm,
+        "a hit installs other contents or modes"
+    );
+    check_record(&layout.purelib, "demo-1.0.dist-info");
+
+    // One complete entry, nothing temporary left.
+    let entry = setup.cache.entry_directory(&wheel).unwrap();
+    let key = entry.file_name().unwrap().to_string_lossy().into_owned();
+    assert_eq!(cache_names(&setup.cache), BTreeSet::from([key]));
+    assert!(entry.join("manifest.json").is_file());
+
+    // Package files are hard links to the entry; per-environment files are not.
+    let inodes = entry_inodes(&entry);
+    let site = &layout.purelib;
+    for linked in [
+        site.join("demo/__init__.py"),
+        site.join("demo/bin/helper.sh"),
+        site.join("demo-1.0.dist-info/METADATA"),
+        prefix.join("share/demo/readme.txt"),
+    ] {
+        let metadata = std::fs::metadata(&linked).unwrap();
+        assert!(
+            inodes.contains(&metadata.ino()),
+            "{} is not linked",
+            linked.display()
+        );
+        assert!(metadata.nlink() >= 2);
+    }
+    for written in [
+        prefix.join("bin/tool"),
+        prefix.join("bin/demo"),
+        site.join("demo-1.0.dist-info/RECORD"),
+        site.join("demo-1.0.dist-info/INSTALLER"),
+        site.join("demo-1.0.dist-info/REQUESTED"),
+    ] {
+        let metadata = std::fs::metadata(&written).unwrap();
+        assert!(
+            !inodes.contains(&metadata.ino()),
+            "{} is linked",
+            written.display()
+        );
+        assert_eq!(metadata.nlink(), 1, "{}", written.display());
+    }
+    // The `#!python` script was rewritten for this environment, not the cached bytes.
+    let tool = std::fs::read_to_string(prefix.join("bin/tool")).unwrap();
+    assert!(
+        tool.starts_with(&format!("#!{}\n", layout.python.display())),
+        "{tool}"
+    );
+}
+
+#[test]
+fn corrupt_or_partial_entries_are_rebuilt() {
+    type Damage = fn(&Path);
+    let damages: [(&str, Damage); 6] = [
+        ("manifest removed (partial entry)", |entry| {
+            std::fs::remove_file(entry.join("manifest.json")).unwrap();
+        }),
+        ("manifest garbage", |entry| {
+            std::fs::write(entry.join("manifest.json"), b"{\"format\": 1, \"files\"").unwrap();
+        }),
+        ("manifest of another format", |entry| {
+            let text = std::fs::read_to_string(entry.join("manifest.json")).unwrap();
+            let text = text.replacen("\"format\":1", "\"format\":99", 1);
+            std::fs::write(entry.join("manifest.json"), text).unwrap();
+        }),
+        ("entry is empty", |entry| {
+            std::fs::remove_dir_all(entry).unwrap();
+            std::fs::create_dir(entry).unwrap();
+        }),
+        ("file removed", |entry| {
+            std::fs::remove_file(entry.join("0")).unwrap();
+        }),
+        ("file replaced by a directory", |entry| {
+            std::fs::remove_file(entry.join("0")).unwrap();
+            std::fs::create_dir(entry.join("0")).unwrap();
+        }),
+    ];
+    for (what, damage) in damages {
+        let setup = setup();
+        let wheel = demo_wheel(&setup.wheels, "1.0");
+        let prefix = setup.root.join("env");
+        install_fresh(&prefix, &[&wheel], None);
+        let expected = snapshot(&prefix);
+        install_fresh(&prefix, &[&wheel], Some(&setup.cache));
+        let entry = setup.cache.entry_directory(&wheel).unwrap();
+        damage(&entry);
+
+        let (layout, output) = install_fresh(&prefix, &[&wheel], Some(&setup.cache));
+        assert_eq!(output.cache, stats(0, 1, 0), "{what}");
+        assert!(output.warnings.is_empty(), "{what}: {:?}", output.warnings);
+        assert!(expected == snapshot(&prefix), "{what}: wrong tree");
+        check_record(&layout.purelib, "demo-1.0.dist-info");
+        // The entry is whole again, and alone.
+        let (_, output) = install_fresh(&prefix, &[&wheel], Some(&setup.cache));
+        assert_eq!(output.cache, stats(1, 0, 0), "{what}: not rebuilt");
+        assert_eq!(cache_names(&setup.cache).len(), 1, "{what}");
+    }
+}
+
+#[test]
+fn leftover_temporary_directories_are_ignored() {
+    let setup = setup();
+    let wheel = demo_wheel(&setup.wheels, "1.0");
+    // What a writer killed in the middle leaves behind.
+    let leftover = setup.cache.directory().join(".tmp-4194304-0");
+    std::fs::create_dir_all(&leftover).unwrap();
+    std::fs::write(leftover.join("0"), b"half").unwrap();
+    let prefix = setup.root.join("env");
+    let (layout, output) = install_fresh(&prefix, &[&wheel], Some(&setup.cache));
+    assert_eq!(output.cache, stats(0, 1, 0));
+    check_record(&layout.purelib, "demo-1.0.dist-info");
+    let (_, output) = install_fresh(&prefix, &[&wheel], Some(&setup.cache));
+    assert_eq!(output.cache, stats(1, 0, 0));
+}
+
+#[test]
+fn concurrent_writers_share_one_entry() {
+    let setup = setup();
+    let demo = demo_wheel(&setup.wheels, "1.0");
+    let many = many_files_wheel(&setup.wheels, 400);
+    let writers = 4;
+    let barrier = Barrier::new(writers);
+    let outputs: Vec<CacheStats> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..writers)
+            .map(|writer| {
+                let (setup, barrier, demo, many) = (&setup, &barrier, &demo, &many);
+                scope.spawn(move || {
+                    let layout = fresh_env(&setup.root.join(format!("env{writer}")));
+                    let wheels = [WheelInstall::new(many, true), WheelInstall::new(demo, true)];
+                    barrier.wait();
+                    let output =
+                        install_wheels(&wheels, &layout, &options(Some(&setup.cache))).unwrap();
+                    assert!(output.warnings.is_empty(), "{:?}", output.warnings);
+                    check_record(&layout.purelib, "demo-1.0.dist-info");
+                    check_record(&layout.purelib, "many-1.0.dist-info");
+                    output.cache
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| handle.join().unwrap())
+            .collect()
+    });
+    for output in &outputs {
+        assert_eq!(output.hits + output.unpacked, 2, "{outputs:?}");
+        assert_eq!(output.bypassed, 0, "{outputs:?}");
+    }
+    // Exactly the two entries: losers dropped their copies.
+    let expected: BTreeSet<String> = [&demo, &many]
+        .iter()
+        .map(|wheel| {
+            let entry = setup.cache.entry_directory(wheel).unwrap();
+            entry.file_name().unwrap().to_string_lossy().into_owned()
+        })
+        .collect();
+    assert_eq!(cache_names(&setup.cache), expected);
+    // Every environment links the published entry.
+    let entry = setup.cache.entry_directory(&many).unwrap();
+    let inodes = entry_inodes(&entry);
+    for writer in 0..writers {
+        let file = Layout::for_venv(&setup.root.join(format!("env{writer}")), (3, 11))
+            .purelib
+            .join("many/sub3/m10.py");
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "x = 10\n");
+        assert!(inodes.contains(&std::fs::metadata(&file).unwrap().ino()));
+    }
+}
+
+#[test]
+fn wheel_changed_in_place_is_a_miss() {
+    let setup = setup();
+    let wheel = demo_wheel(&setup.wheels, "1.0");
+    let prefix = setup.root.join("env");
+    install_fresh(&prefix, &[&wheel], Some(&setup.cache));
+    let old_entry = setup.cache.entry_directory(&wheel).unwrap();
+
+    // Rebuilt under the same name, with other content (and so another size and mtime).
+    WheelBuilder::new("demo-1.0.dist-info", "Demo", "1.0", true)
+        .file("demo/__init__.py", b"REBUILT = True\n")
+        .write(&wheel);
+    let (layout, output) = install_fresh(&prefix, &[&wheel], Some(&setup.cache));
+    assert_eq!(output.cache, stats(0, 1, 0));
+    assert_ne!(setup.cache.entry_directory(&wheel).unwrap(), old_entry);
+    assert_eq!(
+        std::fs::read_to_string(layout.purelib.join("demo/__init__.py")).unwrap(),
+        "REBUILT = True\n"
+    );
+    assert!(!layout.purelib.join("demo/cli.py").exists());
+}
+
+#[test]
+fn unwritable_cache_installs_without_it() {
+    let setup = setup();
+    let wheel = demo_wheel(&setup.wheels, "1.0");
+    let prefix = setup.root.join("env");
+    install_fresh(&prefix, &[&wheel], None);
+    let expected = snapshot(&prefix);
+    // The cache root is a file: nothing can be created below it.
+    let blocked = setup.root.join("blocked");
+    std::fs::write(&blocked, b"not a directory").unwrap();
+    let cache = WheelCache::new(&blocked);
+    let (_, output) = install_fresh(&prefix, &[&wheel], Some(&cache));
+    assert_eq!(output.cache, stats(0, 0, 1));
+    assert_eq!(output.warnings.len(), 1, "{:?}", output.warnings);
+    assert!(
+        output.warnings[0].contains("cannot be written"),
+        "{:?}",
+        output.warnings
+    );
+    assert!(expected == snapshot(&prefix));
+}
+
+#[test]
+fn cache_on_another_filesystem_is_copied_from() {
+    // /dev/shm is a tmpfs on Linux, the temporary directory usually is not.
+    let Ok(shm) = tempfile::tempdir_in("/dev/shm") else {
+        eprintln!("skipped: no /dev/shm");
+        return;
+    };
+    let setup = setup();
+    if std::fs::metadata(shm.path()).unwrap().dev() == std::fs::metadata(&setup.root).unwrap().dev()
+    {
+        eprintln!("skipped: /dev/shm is on the same filesystem as the temporary directory");
+        return;
+    }
+    let cache = WheelCache::new(shm.path());
+    let wheel = demo_wheel(&setup.wheels, "1.0");
+    let prefix = setup.root.join("env");
+    install_fresh(&prefix, &[&wheel], None);
+    let expected = snapshot(&prefix);
+    for _ in 0..2 {
+        let (layout, output) = install_fresh(&prefix, &[&wheel], Some(&cache));
+        assert!(output.cache.copied_files > 0, "{:?}", output.cache);
+        assert!(expected == snapshot(&prefix));
+        assert_eq!(
+            std::fs::metadata(layout.purelib.join("demo/__init__.py"))
+                .unwrap()
+                .nlink(),
+            1
+        );
+    }
+}
+
+#[test]
+fn failures_with_a_cache_change_nothing() {
+    let setup = setup();
+    let prefix = setup.root.join("env");
+    let v1 = demo_wheel(&setup.wheels, "1.0");
+    let (layout, _) = install_fresh(&prefix, &[&v1], Some(&setup.cache));
+    let before = snapshot(&prefix);
+    let cached_v1 = snapshot(&setup.cache.entry_directory(&v1).unwrap());
+
+    // 1. A member fails its CRC check while the wheel is unpacked into the cache.
+    let corrupt = setup.wheels.join("broken-1.0-py3-none-any.whl");
+    WheelBuilder::new("broken-1.0.dist-info", "broken", "1.0", true)
+        .member("broken/data.txt", b"CORRUPT-ME-PAYLOAD", 0o644, false)
+        .write(&corrupt);
+    let mut bytes = std::fs::read(&corrupt).unwrap();
+    let at = bytes
+        .windows(18)
+        .position(|window| window == b"CORRUPT-ME-PAYLOAD")
+        .unwrap();
+    bytes[at] = b'X';
+    std::fs::write(&corrupt, bytes).unwrap();
+    let v2 = demo_wheel(&setup.wheels, "2.0");
+    let error = install_wheels(
+        &[
+            WheelInstall::new(&v2, true),
+            WheelInstall::new(&corrupt, true),
+        ],
+        &layout,
+        &options(Some(&setup.cache)),
+    )
+    .unwrap_err();
+    assert!(matches!(error, InstallError::Extract { .. }), "{error:?}");
+    assert!(
+        before == snapshot(&prefix),
+        "a failed install changed the tree"
+    );
+    // No entry for the broken wheel, nothing temporary left.
+    assert!(!setup.cache.entry_directory(&corrupt).unwrap().exists());
+    assert!(
+        cache_names(&setup.cache)
+            .iter()
+            .all(|name| !name.starts_with('.')),
+        "{:?}",
+        cache_names(&setup.cache)
+    );
+
+    // 2. A conflict during the commit, after linking from the cache (v2 is cached now or
+    // is unpacked again).
+    std::fs::create_dir_all(layout.purelib.join("zz_conflict.py/inner")).unwrap();
+    let before = snapshot(&prefix);
+    let conflicting = WheelBuilder::new("zz-1.0.dist-info", "zz", "1.0", true)
+        .file("zz_conflict.py", b"")
+        .write(&setup.wheels.join("zz-1.0-py3-none-any.whl"));
+    let installed = SitePackages::scan([&layout.purelib]).unwrap();
+    let plan = Plan {
+        remove: installed.dists.clone(),
+        install: vec![
+            WheelInstall::new(&v2, true),
+            WheelInstall::new(&conflicting, true),
+        ],
+    };
+    let error = install(&plan, &layout, &options(Some(&setup.cache))).unwrap_err();
+    assert!(matches!(error, InstallError::Conflict { .. }), "{error:?}");
+    assert!(
+        before == snapshot(&prefix),
+        "a rolled back install changed the tree"
+    );
+
+    // 3. Cancelled.
+    let cancelled = InstallOptions {
+        cancel: Some(Arc::new(AtomicBool::new(true))),
+        ..options(Some(&setup.cache))
+    };
+    let error = install_wheels(&[WheelInstall::new(&v2, true)], &layout, &cancelled).unwrap_err();
+    assert!(matches!(error, InstallError::Cancelled), "{error:?}");
+    assert!(before == snapshot(&prefix));
+
+    // The cached files were not touched by any of it.
+    assert!(cached_v1 == snapshot(&setup.cache.entry_directory(&v1).unwrap()));
+}
+
+#[test]
+fn uninstalling_linked_files_keeps_the_cache_and_other_environments() {
+    let setup = setup();
+    let wheel = demo_wheel(&setup.wheels, "1.0");
+    let (first, _) = install_fresh(&setup.root.join("a"), &[&wheel], Some(&setup.cache));
+    let (second, _) = install_fresh(&setup.root.join("b"), &[&wheel], Some(&setup.cache));
+    let second_before = snapshot(&setup.root.join("b"));
+    let entry = setup.cache.entry_directory(&wheel).unwrap();
+    let entry_before = snapshot(&entry);
+
+    let installed = SitePackages::scan([&first.purelib]).unwrap();
+    uninstall(&installed.dists, &first, &options(None)).unwrap();
+    let left: BTreeMap<PathBuf, Node> = snapshot(&setup.root.join("a"));
+    assert!(
+        left.keys()
+            .all(|path| !path.to_string_lossy().contains("demo")),
+        "{:?}",
+        paths(&left)
+    );
+    assert!(second_before == snapshot(&setup.root.join("b")));
+    assert!(entry_before == snapshot(&entry));
+    check_record(&second.purelib, "demo-1.0.dist-info");
+    let (_, output) = install_fresh(&setup.root.join("c"), &[&wheel], Some(&setup.cache));
+    assert_eq!(output.cache, stats(1, 0, 0));
+}
