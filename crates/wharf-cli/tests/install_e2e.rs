@@ -264,10 +264,19 @@ impl Peers {
         command
     }
 
-    /// wharf with the site's environment.
+    /// wharf with the site's environment and the tests' shared cache (wheel cache, probe
+    /// cache) in the target directory, never the user's `~/.cache/wharf`. The fixture's
+    /// wheels keep their paths, so their cache entries are reused from run to run.
     fn wharf(&self) -> Command {
+        self.wharf_with_cache(&Path::new(env!("CARGO_TARGET_TMPDIR")).join("install-e2e-cache"))
+    }
+
+    /// wharf with the site's environment and its cache in `cache_dir` (`WHARF_CACHE_DIR`).
+    fn wharf_with_cache(&self, cache_dir: &Path) -> Command {
         let mut command = self.on_site(env!("CARGO_BIN_EXE_wharf"));
-        command.env("NO_COLOR", "1");
+        command
+            .env("NO_COLOR", "1")
+            .env("WHARF_CACHE_DIR", cache_dir);
         command
     }
 
@@ -792,11 +801,13 @@ fn failed_install_leaves_environment_unchanged() {
         links
     };
 
+    // The wheels are copies in temporary directories: their cache entries go with them.
+    let cache = dir.path().join("cache");
     let before = snapshot(&venv);
     for mode in ["damage", "truncate"] {
         let links = find_links(mode, Some(mode));
         let failed = run(peers
-            .wharf()
+            .wharf_with_cache(&cache)
             .args(["install", "--python"])
             .arg(&venv)
             .arg("-f")
@@ -818,7 +829,7 @@ fn failed_install_leaves_environment_unchanged() {
 
     let links = find_links("intact", None);
     run(peers
-        .wharf()
+        .wharf_with_cache(&cache)
         .args(["install", "--python"])
         .arg(&venv)
         .arg("-f")
@@ -829,6 +840,109 @@ fn failed_install_leaves_environment_unchanged() {
         .on_site(venv.join("bin/python"))
         .args(["-c", "import pandas"]))
     .success();
+}
+
+/// d') The wheel cache: a second install of the stack into a fresh venv hard-links every
+/// file from the cache (same inodes as the first venv's, which came from the cache too),
+/// imports and works; `pip uninstall` in one venv leaves the other intact; `--no-cache`
+/// writes private copies.
+#[test]
+fn second_install_links_from_the_wheel_cache() {
+    let Some(peers) = peers() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let install = |venv: &Path, extra: &[&str]| {
+        run(peers
+            .wharf_with_cache(&cache)
+            .args(["install", "--python"])
+            .arg(venv)
+            .args(extra)
+            .arg("-r")
+            .arg(peers.fixture.join("requirements.txt")))
+        .success()
+    };
+    let packages = expected_stack().len();
+    let first_dir = dir.path().join("first");
+    std::fs::create_dir(&first_dir).unwrap();
+    let first = peers.new_venv(&first_dir);
+    let cold = install(&first, &[]);
+    assert!(
+        cold.stderr().contains(&format!(
+            "(0 from the wheel cache, {packages} unpacked into it)"
+        )),
+        "{}",
+        cold.transcript()
+    );
+    let second_dir = dir.path().join("second");
+    std::fs::create_dir(&second_dir).unwrap();
+    let second = peers.new_venv(&second_dir);
+    let warm = install(&second, &[]);
+    assert!(
+        warm.stderr().contains(&format!(
+            "({packages} from the wheel cache, 0 unpacked into it)"
+        )),
+        "{}",
+        warm.transcript()
+    );
+
+    // Shared inodes: cache + first + second.
+    let (first_site, second_site) = (site_packages(&first), site_packages(&second));
+    for file in [
+        "numpy/__init__.py",
+        "numpy/core/_multiarray_umath.cpython-311-x86_64-linux-gnu.so",
+        "scipy/linalg/__init__.py",
+        "sklearn/__init__.py",
+        "pandas-2.2.2+computecanada.dist-info/METADATA",
+    ] {
+        use std::os::unix::fs::MetadataExt;
+        let (a, b) = (
+            std::fs::metadata(first_site.join(file)).unwrap(),
+            std::fs::metadata(second_site.join(file)).unwrap(),
+        );
+        assert_eq!(a.ino(), b.ino(), "{file} is not shared");
+        assert!(b.nlink() >= 3, "{file} has {} links", b.nlink());
+    }
+
+    // The linked venv imports and works, with the locked builds.
+    let smoke = run(peers
+        .on_site(second.join("bin/python"))
+        .env("MPLCONFIGDIR", dir.path().join("mplconfig"))
+        .current_dir(dir.path())
+        .args(["-c", SMOKE]))
+    .success();
+    assert_eq!(smoke.stdout().lines().count(), 7, "{}", smoke.transcript());
+    let pip_check = run(peers.pip(&second).arg("check")).success();
+    assert_eq!(pip_check.stdout(), "No broken requirements found.\n");
+
+    // Uninstalling from one venv unlinks its files only.
+    run(peers.pip(&second).args(["uninstall", "-y", "numpy"])).success();
+    assert!(!second_site.join("numpy/__init__.py").exists());
+    let numpy = run(peers
+        .on_site(first.join("bin/python"))
+        .args(["-c", "import numpy; print(numpy.__version__)"]))
+    .success();
+    assert_eq!(
+        numpy.stdout(),
+        "1.26.4\n",
+        "{}",
+        numpy.transcript()
+    );
+
+    // --no-cache: private copies.
+    let third_dir = dir.path().join("third");
+    std::fs::create_dir(&third_dir).unwrap();
+    let third = peers.new_venv(&third_dir);
+    let copied = install(&third, &["--no-cache"]);
+    assert!(
+        !copied.stderr().contains("wheel cache"),
+        "{}",
+        copied.transcript()
+    );
+    {
+        use std::os::unix::fs::MetadataExt;
+        let metadata = std::fs::metadata(site_packages(&third).join("numpy/__init__.py")).unwrap();
+        assert_eq!(metadata.nlink(), 1);
+    }
 }
 
 /// e) `wharf install` with no target (no `VIRTUAL_ENV`, no `--python`) is a usage error
