@@ -1,20 +1,25 @@
 #!/usr/bin/env bash
 # Benchmarks `wharf venv` + `wharf install` against uv and virtualenv+pip on the same site-like
 # wheelhouse of real scientific wheels and the same requirements (numpy, scipy, pandas,
-# matplotlib, scikit-learn, h5py, netCDF4 and their 15 dependencies: ~520 MB installed).
+# matplotlib, scikit-learn, h5py, netCDF4 and their 15 dependencies: 7 350 files, ~390 MB
+# installed).
 #
 #   scripts/bench-install.sh            # RUNS=5 timed runs per command (at least 5)
 #   RUNS=10 BENCH_DIR=/tmp/b scripts/bench-install.sh
+#   SKIP_PIP=1 scripts/bench-install.sh # without virtualenv+pip (a quick wharf/uv comparison)
 #
 # Steps: builds wharf (release), the Python peers (scripts/test-env.sh: uv 0.9.5, virtualenv,
 # pip 24.2) and the fixture (scripts/build-sci-wheelhouse.py, cached in .cache/); installs
 # hyperfine if missing; then ONE hyperfine invocation per scenario:
-#   1. cold    wharf venv+install | uv venv + uv pip install, UV_CACHE_DIR emptied before
-#              each run | virtualenv --no-download + pip install --no-index (pip.conf)
-#   2. warm    uv with its cache filled by a warm-up run | wharf again
+#   1. cold    wharf venv+install, WHARF_CACHE_DIR emptied before each run (wheel cache,
+#              interpreter probe cache, catalogue index) | the same with --no-cache (no wheel
+#              cache written) | uv venv + uv pip install, UV_CACHE_DIR emptied before each run |
+#              virtualenv --no-download + pip install --no-index (pip.conf)
+#   2. warm    uv and wharf, each with its cache filled by a warm-up run and kept (only the
+#              env is removed before each run)
 #   3. venv    wharf venv | uv venv (| virtualenv --no-download, for reference)
 #   4. floor   cp -a of a finished site-packages (and cp -al, the hard-link floor)
-# and prints a table of medians with the ratios wharf/uv (cold; target <= 0.8) and
+# and prints a table of medians with the ratios wharf/uv (cold; target <= 0.8; warm) and
 # wharf venv/uv venv (target <= 1). Numbers go to BENCHMARKS.md by hand, with the caveats
 # printed at the end.
 #
@@ -88,7 +93,7 @@ if ! "${site_env[@]}" bash -c "$(wharf_install "$e_wharf")" >"$bench/wharf-check
   tail -20 "$bench/wharf-check.log" >&2
 fi
 "${site_env[@]}" bash -c "rm -rf $(q "$bench/uv-cache") && $(uv_install "$e_uv")" >&2
-"${site_env[@]}" bash -c "$(pip_install "$e_pip")" >&2
+if [ "${SKIP_PIP:-0}" != 1 ]; then "${site_env[@]}" bash -c "$(pip_install "$e_pip")" >&2; fi
 installed() {
   "${site_env[@]}" "$1/bin/python" -c 'import importlib.metadata as m
 count = len({d.metadata["Name"] for d in m.distributions()})
@@ -98,9 +103,9 @@ summary=$bench/installed.txt
 : >"$summary"
 if [ "$wharf_ok" = 1 ]; then echo "wharf:          $(installed "$e_wharf")" >>"$summary"; fi
 echo "uv:             $(installed "$e_uv")" >>"$summary"
-echo "virtualenv+pip: $(installed "$e_pip")" >>"$summary"
+if [ "${SKIP_PIP:-0}" != 1 ]; then echo "virtualenv+pip: $(installed "$e_pip")" >>"$summary"; fi
 cat "$summary" >&2
-finished=$e_pip
+finished=$e_uv
 if [ "$wharf_ok" = 1 ]; then finished=$e_wharf; fi
 site_packages=$("${site_env[@]}" "$finished/bin/python" -c 'import sysconfig; print(sysconfig.get_path("purelib"))')
 
@@ -120,9 +125,12 @@ hyperfine_run() { # NAME, then pairs of (label, prepare, command)
 cold=()
 if [ "$wharf_ok" = 1 ]; then
   cold+=("wharf venv+install" "rm -rf $(q "$e_wharf") $(q "$bench/wharf-cache")" "$(wharf_install "$e_wharf")")
+  cold+=("wharf venv+install --no-cache" "rm -rf $(q "$e_wharf") $(q "$bench/wharf-cache")" "$(wharf_install "$e_wharf") --no-cache")
 fi
 cold+=("uv venv+pip install (cold cache)" "rm -rf $(q "$e_uv") $(q "$bench/uv-cache")" "$(uv_install "$e_uv")")
-cold+=("virtualenv+pip install" "rm -rf $(q "$e_pip")" "$(pip_install "$e_pip")")
+if [ "${SKIP_PIP:-0}" != 1 ]; then
+  cold+=("virtualenv+pip install" "rm -rf $(q "$e_pip")" "$(pip_install "$e_pip")")
+fi
 hyperfine_run cold "${cold[@]}"
 
 # Warm: fill the caches once, then keep them (only the env is removed before each run).
@@ -137,7 +145,9 @@ hyperfine_run warm "${warm[@]}"
 venv=()
 if [ "$wharf_ok" = 1 ]; then venv+=("wharf venv" "rm -rf $(q "$bench/venv-wharf")" "$(wharf_venv "$bench/venv-wharf")"); fi
 venv+=("uv venv" "rm -rf $(q "$bench/venv-uv")" "$(uv_venv "$bench/venv-uv")")
-venv+=("virtualenv --no-download" "rm -rf $(q "$bench/venv-pip")" "$(pip_venv "$bench/venv-pip")")
+if [ "${SKIP_PIP:-0}" != 1 ]; then
+  venv+=("virtualenv --no-download" "rm -rf $(q "$bench/venv-pip")" "$(pip_venv "$bench/venv-pip")")
+fi
 hyperfine_run venv "${venv[@]}"
 
 copy=$bench/floor-copy
@@ -153,8 +163,8 @@ from pathlib import Path
 
 bench = Path(sys.argv[1])
 medians = {}
-print(f"| {'scenario':<8} | {'command':<34} | {'median':>9} | {'mean ± stddev':>17} | {'min':>9} |")
-print(f"|{'-' * 10}|{'-' * 36}|{'-' * 11}|{'-' * 19}|{'-' * 11}|")
+print(f"| {'scenario':<8} | {'command':<34} | {'median':>9} | {'mean ± stddev':>17} | {'min':>9} | {'user':>7} | {'system':>7} |")
+print(f"|{'-' * 10}|{'-' * 36}|{'-' * 11}|{'-' * 19}|{'-' * 11}|{'-' * 9}|{'-' * 9}|")
 for scenario in ["cold", "warm", "venv", "floor"]:
     path = bench / f"{scenario}.json"
     if not path.is_file():
@@ -163,7 +173,8 @@ for scenario in ["cold", "warm", "venv", "floor"]:
         name = result["command"]
         medians[(scenario, name)] = result["median"]
         mean = f"{result['mean']:.3f} ± {result['stddev'] or 0:.3f} s"
-        print(f"| {scenario:<8} | {name:<34} | {result['median']:>7.3f} s | {mean:>17} | {result['min']:>7.3f} s |")
+        cpu = f"{result['user']:>5.2f} s | {result['system']:>5.2f} s"
+        print(f"| {scenario:<8} | {name:<34} | {result['median']:>7.3f} s | {mean:>17} | {result['min']:>7.3f} s | {cpu} |")
 
 
 def ratio(label, numerator, denominator, target):
@@ -180,10 +191,12 @@ def ratio(label, numerator, denominator, target):
 
 print()
 ratio("wharf / uv, cold (venv + install)", ("cold", "wharf venv+install"), ("cold", "uv venv+pip install (cold cache)"), 0.8)
+ratio("wharf --no-cache / uv, cold", ("cold", "wharf venv+install --no-cache"), ("cold", "uv venv+pip install (cold cache)"), None)
 ratio("wharf / uv, warm (venv + install)", ("warm", "wharf venv+install (warm)"), ("warm", "uv venv+pip install (warm cache)"), None)
 ratio("wharf / virtualenv+pip (venv + install)", ("cold", "wharf venv+install"), ("cold", "virtualenv+pip install"), None)
 ratio("wharf venv / uv venv", ("venv", "wharf venv"), ("venv", "uv venv"), 1.0)
 ratio("wharf (cold) / cp -a floor", ("cold", "wharf venv+install"), ("floor", "cp -a site-packages"), None)
+ratio("wharf (warm) / cp -al floor", ("warm", "wharf venv+install (warm)"), ("floor", "cp -al site-packages (hard links)"), None)
 EOF
 
 cat <<EOF
@@ -195,7 +208,11 @@ Caveats:
     same find-links it may pick the manylinux numpy 2.0.2 where wharf and pip install the
     site's 1.26.4+computecanada: see the numpy versions above.
   - pip byte-compiles (.pyc) by default; wharf and uv do not unless asked (--compile).
-  - uv warm links files from its cache; wharf has no wheel cache (warm = probe cache only).
+  - Both warm runs hard-link every file from the tool's cache (wharf: WHARF_CACHE_DIR/wheels-v1).
+  - Each run's --prepare deletes the previous run's env (and, cold, cache) just before it; on
+    an ext4 WITHOUT a journal (this VM's) every new inode then pays a scan over the inodes
+    deleted in the last minute (recently_deleted()), so cold times grow with the number of
+    files and directories a tool creates, squared (see BENCHMARKS.md).
   - Wheels, venvs and caches are on one filesystem ($bench), with the page cache warm;
     2 cores shared with other work: compare ratios from one run, not across machines.
 EOF

@@ -9,7 +9,8 @@
 //! wheels-v1/
 //!   {key}/                one unpacked wheel (an "entry")
 //!     manifest.json       what the entry holds, see below
-//!     0  1  2  …          the wheel's files, flat, named by their index in the manifest
+//!     0  1  …  255        the wheel's files, named by number
+//!     d1/256 … d1/511     files 256 to 511 (and so on: `d{n / 256}/{n}`)
 //!   .tmp-{pid}-{n}/       an entry being written (or the remains of a killed writer)
 //! ```
 //!
@@ -20,8 +21,13 @@
 //! `METADATA`, `Root-Is-Purelib` from `WHEEL`, the text of `entry_points.txt`, and for each
 //! member (archive order; directories and the wheel's own `RECORD`, `INSTALLER` and
 //! `REQUESTED` left out) its archive path, its `sha256=` hash and size as computed while it
-//! was unpacked, and whether it is executable. Files are flat so that an entry costs one
-//! directory, not one per directory of the wheel: the tree is built in the environment.
+//! was unpacked, whether it is executable, and the number of its file. Members with the same
+//! content and mode share one file (a wheel's empty `__init__.py` files, time zone aliases:
+//! about one file in nine of the scientific stack). Files are stored by number, not as the
+//! wheel's tree, so that an entry costs one directory per 256 files instead of one per
+//! directory of the wheel (the tree is built in the environment): inode allocations are
+//! what a cold install pays most for on a local disk, and metadata operations on a
+//! parallel filesystem.
 //!
 //! # Writing, concurrency, invalidation
 //!
@@ -76,6 +82,20 @@ const BUCKET: &str = "wheels-v1";
 pub(crate) const MANIFEST: &str = "manifest.json";
 /// Names of entries being written (and of corrupt entries moved aside).
 const TEMPORARY_PREFIX: &str = ".tmp-";
+/// Files `0` to `FILES_PER_DIRECTORY - 1` sit in the entry directory, file `n` beyond them
+/// in subdirectory `d{n / FILES_PER_DIRECTORY}`: the workers that unpack different parts
+/// of a big wheel then create files in different directories and do not queue on one
+/// directory's lock (a create holds it while the filesystem allocates the inode).
+const FILES_PER_DIRECTORY: usize = 256;
+
+/// The path of file `file` in the entry (or pending entry) `directory`.
+pub(crate) fn file_path(directory: &Path, file: usize) -> PathBuf {
+    let name = file.to_string();
+    match file / FILES_PER_DIRECTORY {
+        0 => directory.join(name),
+        subdirectory => directory.join(format!("d{subdirectory}")).join(name),
+    }
+}
 
 /// A cache of unpacked wheels that installs hard-link from (see the crate docs, "Wheel
 /// cache", for the layout, its invalidation and its traps).
@@ -228,6 +248,8 @@ pub(crate) struct CachedFile {
     pub(crate) size: u64,
     /// Whether the member had an execute bit (the cached file has them too).
     pub(crate) executable: bool,
+    /// The number of the file holding the content (shared by members with equal content).
+    pub(crate) file: usize,
 }
 
 /// The `.dist-info` facts an install needs, from `METADATA`, `WHEEL`, `entry_points.txt`.
@@ -251,14 +273,14 @@ pub(crate) struct Entry {
     /// `{cache}/wheels-v1/{key}`.
     pub(crate) directory: PathBuf,
     pub(crate) dist_info: DistInfo,
-    /// The files, in archive order; file `i` is `{directory}/{i}`.
+    /// The members, in archive order.
     pub(crate) files: Vec<CachedFile>,
 }
 
 impl Entry {
-    /// The path of file `index`.
+    /// The path of the file holding member `index`.
     pub(crate) fn file(&self, index: usize) -> PathBuf {
-        self.directory.join(index.to_string())
+        file_path(&self.directory, self.files[index].file)
     }
 
     /// The manifest of an entry.
@@ -269,7 +291,15 @@ impl Entry {
     ) -> Vec<u8> {
         let files: Vec<Value> = files
             .iter()
-            .map(|file| json!([file.member, file.hash, file.size, file.executable]))
+            .map(|file| {
+                json!([
+                    file.member,
+                    file.hash,
+                    file.size,
+                    file.executable,
+                    file.file
+                ])
+            })
             .collect();
         let manifest = json!({
             "format": FORMAT,
@@ -315,7 +345,7 @@ impl Entry {
             .as_array()?
             .iter()
             .map(|file| {
-                let [member, hash, size, executable] = file.as_array()?.as_slice() else {
+                let [member, hash, size, executable, file] = file.as_array()?.as_slice() else {
                     return None;
                 };
                 Some(CachedFile {
@@ -323,6 +353,7 @@ impl Entry {
                     hash: hash.as_str()?.to_string(),
                     size: size.as_u64()?,
                     executable: executable.as_bool()?,
+                    file: usize::try_from(file.as_u64()?).ok()?,
                 })
             })
             .collect::<Option<Vec<_>>>()?;
@@ -341,9 +372,17 @@ pub(crate) struct Pending {
 }
 
 impl Pending {
-    /// The directory to unpack into.
-    pub(crate) fn directory(&self) -> &Path {
-        &self.directory
+    /// Creates the subdirectories for `files` files (see [`file_path`]).
+    pub(crate) fn make_subdirectories(&self, files: usize) -> io::Result<()> {
+        for subdirectory in 1..files.div_ceil(FILES_PER_DIRECTORY) {
+            fs_err::create_dir(self.directory.join(format!("d{subdirectory}")))?;
+        }
+        Ok(())
+    }
+
+    /// The path of file `file` of the pending entry.
+    pub(crate) fn file_path(&self, file: usize) -> PathBuf {
+        file_path(&self.directory, file)
     }
 
     /// Writes the manifest and renames the directory to the entry of `identity`, replacing a
@@ -481,12 +520,14 @@ mod tests {
             hash: "sha256=abc".into(),
             size: 3,
             executable: true,
+            file: 300,
         }];
         let bytes = Entry::manifest(&identity(10), &dist_info(), &files);
         let entry = Entry::parse(&bytes, PathBuf::from("/c/k"), &identity(10)).unwrap();
         assert_eq!(entry.files, files);
         assert_eq!(entry.dist_info, dist_info());
-        assert_eq!(entry.file(0), PathBuf::from("/c/k/0"));
+        assert_eq!(entry.file(0), PathBuf::from("/c/k/d1/300"));
+        assert_eq!(file_path(Path::new("/c/k"), 255), PathBuf::from("/c/k/255"));
         // Another size (the wheel changed in place): not this entry.
         assert!(Entry::parse(&bytes, PathBuf::from("/c/k"), &identity(11)).is_none());
         assert!(Entry::parse(b"{\"format\": 1", PathBuf::from("/c/k"), &identity(10)).is_none());

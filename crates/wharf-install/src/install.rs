@@ -741,6 +741,11 @@ fn unpack_into_cache(
         .filter(|(_, member)| !skipped.contains(member))
         .collect();
     let pending = cache.begin().map_err(UnpackError::Cache)?;
+    pending
+        .make_subdirectories(members.len())
+        .map_err(UnpackError::Cache)?;
+    // Content already written: (hash, executable) → file number.
+    let written: Mutex<HashMap<(String, bool), usize>> = Mutex::new(HashMap::new());
     let files: Vec<CachedFile> = members
         .par_iter()
         .enumerate()
@@ -751,18 +756,25 @@ fn unpack_into_cache(
                 if cancelled(options) {
                     return Err(UnpackError::Install(InstallError::Cancelled));
                 }
-                let destination = pending.directory().join(position.to_string());
-                let (hash, size, executable) =
-                    write_member(archive, buffer, *index, member, &destination, &wheel.path)
-                        .map_err(|error| match error {
-                            MemberError::Read(error) => UnpackError::Install(error),
-                            MemberError::Write(error) => UnpackError::Cache(error),
-                        })?;
+                let unpacked = write_member(
+                    archive,
+                    buffer,
+                    *index,
+                    member,
+                    &pending.file_path(position),
+                    &wheel.path,
+                    Some((&written, position)),
+                )
+                .map_err(|error| match error {
+                    MemberError::Read(error) => UnpackError::Install(error),
+                    MemberError::Write(error) => UnpackError::Cache(error),
+                })?;
                 Ok(CachedFile {
                     member: member.clone(),
-                    hash,
-                    size,
-                    executable,
+                    hash: unpacked.hash,
+                    size: unpacked.size,
+                    executable: unpacked.executable,
+                    file: unpacked.shared_with.unwrap_or(position),
                 })
             },
         )
@@ -1153,14 +1165,20 @@ fn extract(
     wheel_path: &Path,
 ) -> Result<(String, u64), InstallError> {
     if !job.is_script {
-        let (hash, size, _) =
-            write_member(archive, buffer, job.index, &job.member, staged, wheel_path).map_err(
-                |error| match error {
-                    MemberError::Read(error) => error,
-                    MemberError::Write(error) => error.into(),
-                },
-            )?;
-        return Ok((hash, size));
+        let unpacked = write_member(
+            archive,
+            buffer,
+            job.index,
+            &job.member,
+            staged,
+            wheel_path,
+            None,
+        )
+        .map_err(|error| match error {
+            MemberError::Read(error) => error,
+            MemberError::Write(error) => error.into(),
+        })?;
+        return Ok((unpacked.hash, unpacked.size));
     }
     let mut member = archive
         .by_index(job.index)
@@ -1190,9 +1208,25 @@ enum MemberError {
     Write(io::Error),
 }
 
+/// A member written by [`write_member`].
+struct WrittenMember {
+    /// `sha256=…` of the content.
+    hash: String,
+    /// The size in bytes.
+    size: u64,
+    /// Whether the member has an execute bit.
+    executable: bool,
+    /// The file number whose file already holds this content (nothing was written).
+    shared_with: Option<usize>,
+}
+
+/// Content already written while unpacking one wheel: (hash, executable) → file number.
+type Written = Mutex<HashMap<(String, bool), usize>>;
+
 /// Decompresses archive member `index` into the new file `destination` (mode 0o666, or
-/// 0o777 plus the execute bits for an executable member), hashing it on the way. Returns
-/// the `sha256=` hash, the size and whether it is executable.
+/// 0o777 plus the execute bits for an executable member), hashing it on the way. With
+/// `dedup` = (what was written, this file's number), a member that fits in `buffer` and
+/// whose content and mode were already written is not written again.
 fn write_member(
     archive: &mut zip::ZipArchive<crate::wheel::SharedFile>,
     buffer: &mut [u8],
@@ -1200,7 +1234,8 @@ fn write_member(
     member_name: &str,
     destination: &Path,
     wheel_path: &Path,
-) -> Result<(String, u64, bool), MemberError> {
+    dedup: Option<(&Written, usize)>,
+) -> Result<WrittenMember, MemberError> {
     let mut member = archive.by_index(index).map_err(|source| {
         MemberError::Read(
             WheelError::Zip {
@@ -1211,25 +1246,58 @@ fn write_member(
         )
     })?;
     let executable = is_executable(member.unix_mode());
+    let read_error = |source| {
+        MemberError::Read(InstallError::Extract {
+            wheel: wheel_path.to_path_buf(),
+            member: member_name.to_string(),
+            source,
+        })
+    };
+    let filled = fill(&mut member, buffer).map_err(read_error)?;
+    let whole = filled < buffer.len();
+    let mut small_hash = None;
+    if whole {
+        let hash = record::hash_bytes(&buffer[..filled]);
+        if let Some((written, number)) = dedup {
+            let mut written = written
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            match written.entry((hash.clone(), executable)) {
+                std::collections::hash_map::Entry::Occupied(first) => {
+                    return Ok(WrittenMember {
+                        hash,
+                        size: filled as u64,
+                        executable,
+                        shared_with: Some(*first.get()),
+                    });
+                }
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    slot.insert(number);
+                }
+            }
+        }
+        small_hash = Some(hash);
+    }
+    let write_error =
+        |error: &io::Error, action| MemberError::Write(with_path(error, action, destination));
     let file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(if executable { 0o777 } else { 0o666 })
         .open(destination)
-        .map_err(|error| MemberError::Write(with_path(&error, "create", destination)))?;
-    let mut writer = FullWriter { file: &file };
-    let (result, size) = copy_filled(&mut member, &mut writer, buffer);
-    let hash = match result {
-        Ok(hash) => hash,
-        Err(CopyError::Read(source)) => {
-            return Err(MemberError::Read(InstallError::Extract {
-                wheel: wheel_path.to_path_buf(),
-                member: member_name.to_string(),
-                source,
-            }));
-        }
-        Err(CopyError::Write(error)) => {
-            return Err(MemberError::Write(with_path(&error, "write", destination)));
+        .map_err(|error| write_error(&error, "create"))?;
+    let (hash, size) = if let Some(hash) = small_hash {
+        (&file)
+            .write_all(&buffer[..filled])
+            .map_err(|error| write_error(&error, "write"))?;
+        (hash, filled as u64)
+    } else {
+        let mut writer = FullWriter { file: &file };
+        let (result, size) = copy_filled(&mut member, &mut writer, buffer, filled);
+        match result {
+            Ok(hash) => (hash, size),
+            Err(CopyError::Read(source)) => return Err(read_error(source)),
+            Err(CopyError::Write(error)) => return Err(write_error(&error, "write")),
         }
     };
     if executable {
@@ -1237,9 +1305,28 @@ fn write_member(
             let mode = file.metadata()?.permissions().mode();
             file.set_permissions(std::fs::Permissions::from_mode(mode | 0o111))
         };
-        chmod().map_err(|error| MemberError::Write(with_path(&error, "chmod", destination)))?;
+        chmod().map_err(|error| write_error(&error, "chmod"))?;
     }
-    Ok((hash, size, executable))
+    Ok(WrittenMember {
+        hash,
+        size,
+        executable,
+        shared_with: None,
+    })
+}
+
+/// Reads from `reader` until `buffer` is full or the end; returns the bytes read.
+fn fill(reader: &mut impl Read, buffer: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buffer.len() {
+        match reader.read(&mut buffer[filled..]) {
+            Ok(0) => break,
+            Ok(count) => filled += count,
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(filled)
 }
 
 /// Which side of a copy failed.
@@ -1252,26 +1339,20 @@ struct FullWriter<'a> {
     file: &'a std::fs::File,
 }
 
-/// Copies `reader` to `writer`, filling `buffer` before each write and hashing; returns the
-/// `sha256=` hash and the size.
+/// Copies `reader` to `writer`, filling `buffer` before each write and hashing; the first
+/// `prefilled` bytes of `buffer` were already read (a full buffer: there may be more).
+/// Returns the `sha256=` hash and the size.
 fn copy_filled(
     reader: &mut impl Read,
     writer: &mut FullWriter<'_>,
     buffer: &mut [u8],
+    prefilled: usize,
 ) -> (Result<String, CopyError>, u64) {
     use sha2::Digest;
     let mut hasher = sha2::Sha256::new();
     let mut size = 0u64;
+    let mut filled = prefilled;
     loop {
-        let mut filled = 0;
-        while filled < buffer.len() {
-            match reader.read(&mut buffer[filled..]) {
-                Ok(0) => break,
-                Ok(count) => filled += count,
-                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
-                Err(error) => return (Err(CopyError::Read(error)), size),
-            }
-        }
         if filled == 0 {
             break;
         }
@@ -1283,6 +1364,10 @@ fn copy_filled(
         if filled < buffer.len() {
             break;
         }
+        filled = match fill(reader, buffer) {
+            Ok(filled) => filled,
+            Err(error) => return (Err(CopyError::Read(error)), size),
+        };
     }
     (Ok(record::format_hash(&hasher.finalize())), size)
 }

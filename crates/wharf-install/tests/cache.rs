@@ -509,3 +509,35 @@ fn uninstalling_linked_files_keeps_the_cache_and_other_environments() {
     let (_, output) = install_fresh(&setup.root.join("c"), &[&wheel], Some(&setup.cache));
     assert_eq!(output.cache, stats(1, 0, 0));
 }
+
+#[test]
+fn equal_members_share_one_cached_file() {
+    let setup = setup();
+    let big = vec![7u8; 300 * 1024];
+    let wheel = WheelBuilder::new("twins-1.0.dist-info", "twins", "1.0", true)
+        .file("twins/__init__.py", b"")
+        .file("twins/a/__init__.py", b"")
+        .file("twins/zone/Paris", b"CET-1CEST")
+        .file("twins/zone/Monaco", b"CET-1CEST")
+        .member("twins/run.sh", b"CET-1CEST", 0o755, true)
+        // Bigger than the copy buffer: streamed, never shared.
+        .file("twins/big1.bin", &big)
+        .file("twins/big2.bin", &big)
+        .write(&setup.wheels.join("twins-1.0-py3-none-any.whl"));
+    let prefix = setup.root.join("env");
+    install_fresh(&prefix, &[&wheel], None);
+    let expected = snapshot(&prefix);
+    let (layout, _) = install_fresh(&prefix, &[&wheel], Some(&setup.cache));
+    assert!(expected == snapshot(&prefix));
+    check_record(&layout.purelib, "twins-1.0.dist-info");
+    let site = &layout.purelib;
+    let inode = |path: &str| std::fs::metadata(site.join(path)).unwrap().ino();
+    assert_eq!(inode("twins/__init__.py"), inode("twins/a/__init__.py"));
+    assert_eq!(inode("twins/zone/Paris"), inode("twins/zone/Monaco"));
+    // Same content, other mode: its own file.
+    assert_ne!(inode("twins/zone/Paris"), inode("twins/run.sh"));
+    assert_ne!(inode("twins/big1.bin"), inode("twins/big2.bin"));
+    // 9 members (METADATA, WHEEL and 7 package files) in 7 files, and the manifest.
+    let entry = setup.cache.entry_directory(&wheel).unwrap();
+    assert_eq!(std::fs::read_dir(&entry).unwrap().count(), 7 + 1);
+}
