@@ -97,8 +97,34 @@ pub(crate) fn file_path(directory: &Path, file: usize) -> PathBuf {
     }
 }
 
-/// A cache of unpacked wheels that installs hard-link from (see the crate docs, "Wheel
-/// cache", for the layout, its invalidation and its traps).
+/// A cache of unpacked wheels that installs hard-link from (summary in the crate docs,
+/// "Wheel cache").
+///
+/// # Layout
+///
+/// ```text
+/// {cache root}/wheels-v1/
+///   {key}/                one unpacked wheel (an "entry")
+///     manifest.json       what the entry holds, see below
+///     0  1  …  255        the wheel's files, named by number
+///     d1/256 … d1/511     files 256 to 511 (and so on: `d{n / 256}/{n}`)
+///   .tmp-{pid}-{n}/       an entry being written (or the remains of a killed writer)
+/// ```
+///
+/// `{key}` is the first 32 hex digits of the SHA-256 of the wheel's file identity (absolute
+/// path, size, modification time in nanoseconds). `manifest.json` repeats that identity, then
+/// holds the `.dist-info` directory name, `Name` and `Version`, `Root-Is-Purelib`, the text of
+/// `entry_points.txt`, and for each member (archive order; directories and the wheel's own
+/// `RECORD`, `INSTALLER` and `REQUESTED` left out) `[archive path, "sha256=…", size,
+/// executable, file number]`.
+///
+/// # Invalidation
+///
+/// Entries are never updated: a changed wheel has another key. An entry with a missing,
+/// unreadable, foreign-format or foreign-identity manifest, or with a file missing when it is
+/// linked, is moved aside and rebuilt. File contents are trusted (not re-read, not
+/// `stat`ed). Old entries are not collected: delete `wheels-v1/` (or single entries, or
+/// `.tmp-*` leftovers) whenever no wharf runs; installed environments keep their files.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WheelCache {
     /// `{cache root}/wheels-v1`.

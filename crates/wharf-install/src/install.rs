@@ -6,6 +6,7 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io::{self, Read, Write};
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -299,11 +300,34 @@ struct Job {
     is_script: bool,
 }
 
+/// Where one wheel is staged: `{stage}/{index}-{scheme}/` for each scheme it has files in
+/// (one directory level per scheme, not two: a cold install pays for every directory).
+#[derive(Clone)]
+struct StageRoot {
+    stage: PathBuf,
+    index: usize,
+}
+
+impl StageRoot {
+    /// The staging directory of `scheme`, ex) `{stage}/3-purelib`.
+    fn scheme(&self, scheme: Scheme) -> PathBuf {
+        self.stage.join(format!("{}-{}", self.index, scheme.key()))
+    }
+
+    /// Removes everything staged for this wheel.
+    fn remove(&self) -> io::Result<()> {
+        for scheme in Scheme::ALL {
+            transaction::remove_any(&self.scheme(scheme))?;
+        }
+        Ok(())
+    }
+}
+
 /// A wheel fully staged, `RECORD` not yet written.
 struct StagedWheel {
     name: String,
     version: String,
-    root: PathBuf,
+    root: StageRoot,
     lib_scheme: Scheme,
     lib_dir: PathBuf,
     dist_info: String,
@@ -424,14 +448,12 @@ fn run(
         .with_max_len(1)
         .map(|&(index, _)| {
             let wheel = &plan.install[index];
-            stage_wheel(
-                wheel,
-                &stage.join(index.to_string()),
-                layout,
-                options,
-                session.as_ref(),
-            )
-            .map(|staged| (index, staged))
+            let root = StageRoot {
+                stage: stage.clone(),
+                index,
+            };
+            stage_wheel(wheel, root, layout, options, session.as_ref())
+                .map(|staged| (index, staged))
         })
         .collect::<Result<_, _>>()?;
     let mut staged: Vec<Option<StagedWheel>> = (0..plan.install.len()).map(|_| None).collect();
@@ -510,7 +532,7 @@ fn run(
     }
     for wheel in &staged {
         for scheme in Scheme::ALL {
-            let source = wheel.root.join(scheme.key());
+            let source = wheel.root.scheme(scheme);
             if !source.exists() {
                 continue;
             }
@@ -788,14 +810,14 @@ fn unpack_into_cache(
 /// into it first on a miss), else from the archive.
 fn stage_wheel(
     install: &WheelInstall,
-    root: &Path,
+    root: StageRoot,
     layout: &Layout,
     options: &InstallOptions,
     cache: Option<&CacheSession<'_>>,
 ) -> Result<StagedWheel, InstallError> {
-    let from_archive = |root: &Path| -> Result<StagedWheel, InstallError> {
+    let from_archive = |root: StageRoot| -> Result<StagedWheel, InstallError> {
         let source = Source::Archive(Wheel::open(&install.path)?);
-        match stage(&source, install, root, layout, options, None) {
+        match stage(&source, install, &root, layout, options, None) {
             Ok(staged) => Ok(staged),
             Err(StageError::Install(error)) => Err(error),
             Err(StageError::CacheCorrupt(error)) => Err(error.into()),
@@ -824,7 +846,7 @@ fn stage_wheel(
         match stage(
             &source,
             install,
-            root,
+            &root,
             layout,
             options,
             Some(&session.linker),
@@ -840,7 +862,7 @@ fn stage_wheel(
             }
             Err(StageError::Install(error)) => return Err(error),
             Err(StageError::CacheCorrupt(error)) => {
-                transaction::remove_any(root)?;
+                root.remove()?;
                 if attempt == 0 {
                     // Rebuild the entry and stage again.
                     hit = false;
@@ -859,12 +881,13 @@ fn stage_wheel(
     from_archive(root)
 }
 
-/// Stages the files of `source` under `root` (`{root}/{scheme}/…`), writes the launchers and
-/// the per-environment `.dist-info` files, and returns the records (`RECORD` not written yet).
+/// Stages the files of `source` under `root` (`{stage}/{n}-{scheme}/…`), writes the
+/// launchers and the per-environment `.dist-info` files, and returns the records (`RECORD`
+/// not written yet).
 fn stage(
     source: &Source,
     install: &WheelInstall,
-    root: &Path,
+    root: &StageRoot,
     layout: &Layout,
     options: &InstallOptions,
     linker: Option<&Linker>,
@@ -896,10 +919,27 @@ fn stage(
         generated[..3].iter().any(|known| known == member)
             || (install.direct_url.is_some() && member == generated[3])
     };
+    // Per scheme: its directory in the environment, its staging directory, and the prefix of
+    // its files' `RECORD` paths (empty for the directory holding the `.dist-info`).
+    let targets: [PathBuf; 5] = Scheme::ALL.map(|scheme| scheme.target(layout, &name));
+    let staging: [PathBuf; 5] = Scheme::ALL.map(|scheme| root.scheme(scheme));
+    let record_prefixes: [String; 5] = std::array::from_fn(|scheme| {
+        if targets[scheme] == lib_dir {
+            String::new()
+        } else {
+            format!(
+                "{}/",
+                record::relative_record_path(&targets[scheme], &lib_dir)
+            )
+        }
+    });
+    let record_path =
+        |job: &Job| format!("{}{}", record_prefixes[job.scheme as usize], job.relative);
+    let staged_path = |job: &Job| staging[job.scheme as usize].join(&job.relative);
 
     // Map archive members to scheme paths; a later member for the same target wins.
     let mut jobs: Vec<Job> = Vec::new();
-    let mut by_target: HashMap<PathBuf, usize> = HashMap::new();
+    let mut by_target: HashMap<std::ffi::OsString, usize> = HashMap::new();
     for (index, member) in source.members(&wheel_path)? {
         if !safe_member(&member) {
             return Err(InstallError::UnsafePath {
@@ -950,7 +990,10 @@ fn stage(
                 member,
             }
         };
-        let target = scheme_path(layout, &name, job.scheme, &job.relative);
+        // Paths are compared as bytes: both parts are normalized (`safe_member`).
+        let target = targets[job.scheme as usize]
+            .join(&job.relative)
+            .into_os_string();
         if let Some(&previous) = by_target.get(&target) {
             jobs[previous] = job;
         } else {
@@ -959,25 +1002,30 @@ fn stage(
         }
     }
 
-    // Create the staged directory tree once, parents first.
-    let mut directories: BTreeSet<PathBuf> = BTreeSet::new();
-    directories.insert(root.join(lib_scheme.key()));
-    directories.insert(root.join(lib_scheme.key()).join(&dist_info));
-    for job in &jobs {
-        let staged = root.join(job.scheme.key()).join(&job.relative);
-        let mut parent = staged.parent();
-        while let Some(directory) = parent {
-            if directory == root || !directories.insert(directory.to_path_buf()) {
+    // Create the staged directory tree once. As bytes, a parent sorts before its children.
+    let mut directories: BTreeSet<Vec<u8>> = BTreeSet::new();
+    let mut add_with_parents = |directory: &Path| {
+        let mut current = Some(directory);
+        while let Some(directory) = current {
+            if directory == root.stage
+                || !directories.insert(directory.as_os_str().as_bytes().to_vec())
+            {
                 break;
             }
-            parent = directory.parent();
+            current = directory.parent();
+        }
+    };
+    add_with_parents(&staging[lib_scheme as usize].join(&dist_info));
+    for job in &jobs {
+        if let Some(parent) = staged_path(job).parent() {
+            add_with_parents(parent);
         }
     }
     if !console.is_empty() || !gui.is_empty() {
-        directories.insert(root.join(Scheme::Scripts.key()));
+        add_with_parents(&staging[Scheme::Scripts as usize]);
     }
-    fs_err::create_dir(root)?;
     for directory in &directories {
+        let directory = Path::new(std::ffi::OsStr::from_bytes(directory));
         match fs_err::create_dir(directory) {
             Err(error) if error.kind() != io::ErrorKind::AlreadyExists => return Err(error.into()),
             _ => {}
@@ -985,7 +1033,6 @@ fn stage(
     }
 
     // Put the files in place, in parallel.
-    let target = |job: &Job| scheme_path(layout, &name, job.scheme, &job.relative);
     let mut records: Vec<RecordEntry> = match source {
         // One archive clone (shared central directory) per worker.
         Source::Archive(wheel) => jobs
@@ -997,10 +1044,10 @@ fn stage(
                     if cancelled(options) {
                         return Err(InstallError::Cancelled);
                     }
-                    let staged = root.join(job.scheme.key()).join(&job.relative);
-                    let (hash, size) = extract(archive, buffer, job, &staged, layout, &wheel_path)?;
+                    let (hash, size) =
+                        extract(archive, buffer, job, &staged_path(job), layout, &wheel_path)?;
                     Ok(RecordEntry {
-                        path: record_path(&target(job), &lib_dir),
+                        path: record_path(job),
                         hash: Some(hash),
                         size: Some(size),
                     })
@@ -1015,10 +1062,9 @@ fn stage(
                     if cancelled(options) {
                         return Err(StageError::Install(InstallError::Cancelled));
                     }
-                    let staged = root.join(job.scheme.key()).join(&job.relative);
-                    let (hash, size) = place_cached(entry, job, &staged, layout, linker)?;
+                    let (hash, size) = place_cached(entry, job, &staged_path(job), layout, linker)?;
                     Ok(RecordEntry {
-                        path: record_path(&target(job), &lib_dir),
+                        path: record_path(job),
                         hash: Some(hash),
                         size: Some(size),
                     })
@@ -1028,29 +1074,34 @@ fn stage(
     };
 
     let mut python_files = Vec::new();
-    for job in &jobs {
-        if matches!(job.scheme, Scheme::Purelib | Scheme::Platlib)
-            && std::path::Path::new(&job.relative)
-                .extension()
-                .is_some_and(|extension| extension == "py")
-        {
-            let target = target(job);
-            python_files.push(PythonFile {
-                staged: root.join(job.scheme.key()).join(&job.relative),
-                target_dir: target.parent().unwrap_or(&target).to_path_buf(),
-                record_path: record_path(&target, &lib_dir),
-            });
+    if options.compile {
+        for job in &jobs {
+            if matches!(job.scheme, Scheme::Purelib | Scheme::Platlib)
+                && Path::new(&job.relative)
+                    .extension()
+                    .is_some_and(|extension| extension == "py")
+            {
+                let target = targets[job.scheme as usize].join(&job.relative);
+                python_files.push(PythonFile {
+                    staged: staged_path(job),
+                    target_dir: target.parent().unwrap_or(&target).to_path_buf(),
+                    record_path: record_path(job),
+                });
+            }
         }
     }
 
     // Entry point launchers (they replace a same-named `.data/scripts` file).
-    let scripts_stage = root.join(Scheme::Scripts.key());
+    let scripts_stage = &staging[Scheme::Scripts as usize];
     for entry in console.iter().chain(&gui) {
         let content = scripts::launcher(entry, &layout.python);
         let staged = scripts_stage.join(&entry.name);
         write_generated(&staged, content.as_bytes(), 0o777, true)?;
-        let target = layout.scripts.join(&entry.name);
-        let path = record_path(&target, &lib_dir);
+        let path = format!(
+            "{}{}",
+            record_prefixes[Scheme::Scripts as usize],
+            entry.name
+        );
         records.retain(|record| record.path != path);
         records.push(RecordEntry {
             path,
@@ -1060,7 +1111,7 @@ fn stage(
     }
 
     // INSTALLER, REQUESTED, direct_url.json.
-    let staged_dist_info = root.join(lib_scheme.key()).join(&dist_info);
+    let staged_dist_info = staging[lib_scheme as usize].join(&dist_info);
     let mut generated_files: Vec<(&str, &[u8])> = vec![("INSTALLER", b"wharf\n")];
     if install.requested {
         generated_files.push(("REQUESTED", b""));
@@ -1080,7 +1131,7 @@ fn stage(
     Ok(StagedWheel {
         name,
         version: facts.version.clone(),
-        root: root.to_path_buf(),
+        root: root.clone(),
         lib_scheme,
         lib_dir,
         dist_info,
@@ -1135,19 +1186,6 @@ fn write_scripts_file(staged: &Path, content: &[u8], executable: bool) -> io::Re
         add_execute_bits(staged, 0o111)?;
     }
     Ok(())
-}
-
-/// The final path of `relative` in `scheme`.
-fn scheme_path(layout: &Layout, name: &str, scheme: Scheme, relative: &str) -> PathBuf {
-    scheme.target(layout, name).join(relative)
-}
-
-/// The `RECORD` path of `target`: relative to `lib_dir`, `/`-separated.
-fn record_path(target: &Path, lib_dir: &Path) -> String {
-    match target.strip_prefix(lib_dir) {
-        Ok(inside) => inside.to_string_lossy().into_owned(),
-        Err(_) => record::relative_record_path(target, lib_dir),
-    }
 }
 
 /// Whether a zip mode is a regular file with an execute bit (pip `zip_item_is_executable`).
@@ -1557,7 +1595,7 @@ fn write_record(wheel: &mut StagedWheel) -> io::Result<()> {
     let bytes = record::write_record(&mut wheel.records);
     let staged = wheel
         .root
-        .join(wheel.lib_scheme.key())
+        .scheme(wheel.lib_scheme)
         .join(&wheel.dist_info)
         .join("RECORD");
     write_generated(&staged, &bytes, 0o666, false)

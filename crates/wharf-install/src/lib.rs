@@ -15,9 +15,13 @@
 //! [`install()`] implements the installation half of the [binary distribution format]
 //! (PEP 427) the way pip 24 does it, and the [recording installed projects] specification:
 //!
-//! 1. **Stage** (parallel, environment untouched): each wheel is opened through its zip
-//!    central directory and its members are streamed straight into
-//!    `{purelib}/.wharf-txn-…/stage/{n}/{scheme}/…`, hashed while written. The archive root
+//! 1. **Stage** (parallel over wheels, the biggest first, and over the members of each;
+//!    environment untouched): with a [wheel cache](#wheel-cache), each wheel's files are
+//!    hard-linked from its cache entry (the wheel is unpacked into the cache first if it is
+//!    not there yet) into `{purelib}/.wharf-txn-…/stage/{n}-{scheme}/…`; without one, its
+//!    members are streamed from the zip central directory straight there, hashed while
+//!    written. Either way the staging area is on the environment's filesystem, so the commit
+//!    below only renames: no byte is written twice. The archive root
 //!    goes to purelib or platlib per `Root-Is-Purelib`; `{dist}.data/{purelib,platlib,
 //!    scripts,headers,data}/` go to their scheme directory; executable bits are kept;
 //!    `#!python` shebangs in `.data/scripts` are rewritten to the environment's interpreter;
@@ -48,6 +52,33 @@
 //! that does not exist yet is created before the transaction starts and is left in place; other tools (pip, uv)
 //! do not take wharf's lock. A caller that handles Ctrl-C itself sets
 //! [`InstallOptions::cancel`] and gets [`InstallError::Cancelled`] after a rollback.
+//!
+//! # Wheel cache
+//!
+//! With [`InstallOptions::cache`] set to a [`WheelCache`] (the CLI's default, under
+//! `$WHARF_CACHE_DIR`, else `$XDG_CACHE_HOME/wharf`, else `~/.cache/wharf`; `wharf install
+//! --no-cache` to bypass it), every wheel is unpacked once into
+//! `{cache}/wheels-v1/{key}/` and installs hard-link its files from there: a warm install
+//! writes no file data and costs about `cp -al`. Details, from the [`WheelCache`] docs:
+//!
+//! - **Key**: SHA-256 of the wheel file's identity — absolute path, size, modification time —
+//!   so a hit costs one `stat` and never opens the wheel; a wheel changed in place gets a new
+//!   entry (the old one is never used again).
+//! - **Entry**: the wheel's files stored by number (`0`…`255`, then `d1/256`…), members of
+//!   equal content and mode sharing one file, and `manifest.json` (the `.dist-info` facts an
+//!   install needs, and per member: archive path, `RECORD` hash and size computed once while
+//!   unpacking, executable bit, file number). Warm installs neither rehash nor open the zip.
+//! - **Writing**: unpacked in parallel into `.tmp-{pid}-{n}/`, manifest last, then renamed
+//!   into place; concurrent writers of one wheel race on that rename and the loser uses the
+//!   winner's entry. A missing, unreadable or foreign manifest, or a missing file, makes the
+//!   entry corrupt: it is rebuilt. A cache that cannot be written is skipped with a warning.
+//! - **Per-environment files** are always written: `RECORD`, `INSTALLER`, `REQUESTED`,
+//!   `direct_url.json`, entry point launchers, and `.data/scripts` files (shebang rewritten).
+//! - **Links**: hard links; when impossible (another filesystem, too many links) a copy via
+//!   `copy_file_range` (a reflink where the filesystem can). Uninstalling (pip's too) just
+//!   unlinks. Trap: an installed file edited *in place* changes in the cache and in every
+//!   environment linked to it (as with uv); use `--no-cache` for environments whose files
+//!   you patch.
 //!
 //! [binary distribution format]: https://packaging.python.org/en/latest/specifications/binary-distribution-format/
 //! [recording installed projects]: https://packaging.python.org/en/latest/specifications/recording-installed-packages/
