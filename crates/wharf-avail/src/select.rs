@@ -1,7 +1,7 @@
 //! Selecting, grouping and ordering catalogue wheels as `avail_wheels` does.
 
+use rustc_hash::FxHashMap as HashMap;
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -105,7 +105,7 @@ pub fn select<'a>(
     let per_python: Vec<Tags> = query.pythons.iter().map(|p| avail_tags(*p)).collect();
     let tags = Tags::union(&per_python);
     let filter = query.file_name_filter();
-    let mut by_name: HashMap<&str, Vec<&CatalogueEntry>> = HashMap::new();
+    let mut by_name: HashMap<&str, Vec<&CatalogueEntry>> = HashMap::default();
     let mut order: Vec<&str> = Vec::new();
     for entry in &catalogue.entries {
         let filename = &entry.filename;
@@ -142,7 +142,7 @@ pub fn select<'a>(
             .push(entry);
     }
     let mut groups: Vec<Group<'a>> = Vec::new();
-    let mut python_keys = PythonKeys::new();
+    let mut python_keys = PythonKeys::default();
     if not_available != NotAvailable::Only {
         for name in &order {
             let mut wheels = by_name.remove(name).unwrap_or_default();
@@ -198,18 +198,18 @@ fn public_version(version: &pep440_rs::Version) -> String {
 
 /// Sort keys of the python column, computed once per distinct value (a wheelhouse has few:
 /// `cp311`, `py3`, `py2,py3`…).
-type PythonKeys = HashMap<String, std::rc::Rc<LooseVersion>>;
+type PythonKeys<'c> = HashMap<std::borrow::Cow<'c, str>, std::rc::Rc<LooseVersion>>;
 
-fn sort_wheels(
-    wheels: &mut [&CatalogueEntry],
-    catalogue: &Catalogue,
-    python_keys: &mut PythonKeys,
+fn sort_wheels<'c>(
+    wheels: &mut [&'c CatalogueEntry],
+    catalogue: &'c Catalogue,
+    python_keys: &mut PythonKeys<'c>,
 ) {
     if wheels.len() < 2 {
         return;
     }
     wheels.sort_by_cached_key(|w| {
-        let python = Column::Python.value(w, catalogue).unwrap_or_default();
+        let python = Column::Python.cell(w, catalogue).unwrap_or_default();
         let key = python_keys
             .entry(python)
             .or_insert_with_key(|p| std::rc::Rc::new(LooseVersion::parse(p)))

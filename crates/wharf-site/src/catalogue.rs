@@ -56,10 +56,10 @@ pub struct CatalogueEntry {
 impl CatalogueEntry {
     /// The file name as on disk. Ex) `numpy-1.26.4+computecanada-cp311-cp311-linux_x86_64.whl`
     pub fn file_name(&self) -> &str {
-        self.path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or_default()
+        // The path was built as `dir.join(name)` from a UTF-8 name: the text after the last
+        // `/` (cheaper than `Path::file_name`'s component parsing, on a hot path).
+        let text = self.path.to_str().unwrap_or_default();
+        text.rsplit_once('/').map_or(text, |(_, name)| name)
     }
 }
 
