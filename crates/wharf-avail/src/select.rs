@@ -1,5 +1,6 @@
 //! Selecting, grouping and ordering catalogue wheels as `avail_wheels` does.
 
+use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
 use std::borrow::Cow;
 use std::fmt;
@@ -105,34 +106,41 @@ pub fn select<'a>(
     let per_python: Vec<Tags> = query.pythons.iter().map(|p| avail_tags(*p)).collect();
     let tags = Tags::union(&per_python);
     let filter = query.file_name_filter();
+    // Filtering is independent per wheel: done in parallel (in the caller's pool), order kept.
+    let selected: Vec<&CatalogueEntry> = catalogue
+        .entries
+        .par_iter()
+        .with_min_len(2048)
+        .filter(|entry| {
+            let filename = &entry.filename;
+            if !filter(&filename.distribution) {
+                return false;
+            }
+            let name = filename.name.as_ref();
+            let wanted = match &query.requirements {
+                None => true,
+                Some(requirements) => {
+                    let public = public_version(&filename.version);
+                    if let Some(exact) = requirements
+                        .iter()
+                        .rev()
+                        .find(|r| !r.is_wildcard() && r.pattern == name)
+                    {
+                        exact.specifiers.contains(&public)
+                    } else {
+                        requirements
+                            .iter()
+                            .any(|r| r.matches_name(name) && r.specifiers.contains(&public))
+                    }
+                }
+            };
+            wanted && filename.is_compatible(&tags)
+        })
+        .collect();
     let mut by_name: HashMap<&str, Vec<&CatalogueEntry>> = HashMap::default();
     let mut order: Vec<&str> = Vec::new();
-    for entry in &catalogue.entries {
-        let filename = &entry.filename;
-        if !filter(&filename.distribution) {
-            continue;
-        }
-        let name = filename.name.as_ref();
-        let wanted = match &query.requirements {
-            None => true,
-            Some(requirements) => {
-                let public = public_version(&filename.version);
-                if let Some(exact) = requirements
-                    .iter()
-                    .rev()
-                    .find(|r| !r.is_wildcard() && r.pattern == name)
-                {
-                    exact.specifiers.contains(&public)
-                } else {
-                    requirements
-                        .iter()
-                        .any(|r| r.matches_name(name) && r.specifiers.contains(&public))
-                }
-            }
-        };
-        if !wanted || !filename.is_compatible(&tags) {
-            continue;
-        }
+    for entry in selected {
+        let name = entry.filename.name.as_ref();
         by_name
             .entry(name)
             .or_insert_with(|| {
@@ -142,18 +150,29 @@ pub fn select<'a>(
             .push(entry);
     }
     let mut groups: Vec<Group<'a>> = Vec::new();
-    let mut python_keys = PythonKeys::default();
     if not_available != NotAvailable::Only {
-        for name in &order {
-            let mut wheels = by_name.remove(name).unwrap_or_default();
+        let mut lists: Vec<Vec<&CatalogueEntry>> = order
+            .iter()
+            .map(|name| by_name.remove(name).unwrap_or_default())
+            .collect();
+        // The python column's sort keys, computed once per distinct value.
+        let mut python_keys: PythonKeys<'a> = HashMap::default();
+        for wheel in lists.iter().flatten() {
+            if let Some(python) = Column::Python.cell(wheel, catalogue) {
+                python_keys
+                    .entry(python)
+                    .or_insert_with_key(|p| LooseVersion::parse(p));
+            }
+        }
+        lists.par_iter_mut().with_min_len(64).for_each(|wheels| {
             if query.latest
                 && let Some(max) = wheels.iter().map(|w| &w.filename.version).max().cloned()
             {
                 wheels.retain(|w| w.filename.version == max);
             }
-            sort_wheels(&mut wheels, catalogue, &mut python_keys);
-            groups.push(Group::Wheels(wheels));
-        }
+            sort_wheels(wheels, catalogue, &python_keys);
+        });
+        groups.extend(lists.into_iter().map(Group::Wheels));
     }
     if not_available != NotAvailable::Hide
         && let Some(requirements) = &query.requirements
@@ -198,22 +217,22 @@ fn public_version(version: &pep440_rs::Version) -> String {
 
 /// Sort keys of the python column, computed once per distinct value (a wheelhouse has few:
 /// `cp311`, `py3`, `py2,py3`…).
-type PythonKeys<'c> = HashMap<std::borrow::Cow<'c, str>, std::rc::Rc<LooseVersion>>;
+type PythonKeys<'c> = HashMap<Cow<'c, str>, LooseVersion>;
 
 fn sort_wheels<'c>(
     wheels: &mut [&'c CatalogueEntry],
     catalogue: &'c Catalogue,
-    python_keys: &mut PythonKeys<'c>,
+    python_keys: &PythonKeys<'c>,
 ) {
     if wheels.len() < 2 {
         return;
     }
+    let fallback = LooseVersion::parse("");
     wheels.sort_by_cached_key(|w| {
-        let python = Column::Python.cell(w, catalogue).unwrap_or_default();
-        let key = python_keys
-            .entry(python)
-            .or_insert_with_key(|p| std::rc::Rc::new(LooseVersion::parse(p)))
-            .clone();
+        let key = Column::Python
+            .cell(w, catalogue)
+            .and_then(|p| python_keys.get(&p))
+            .unwrap_or(&fallback);
         std::cmp::Reverse((w.filename.version.clone(), arch_of(w, catalogue), key))
     });
 }
@@ -349,41 +368,47 @@ pub fn rows<'c>(
     catalogue: &'c Catalogue,
     condense: bool,
 ) -> Vec<Option<Cow<'c, str>>> {
-    let count: usize = if condense {
-        groups.len()
-    } else {
-        groups
-            .iter()
-            .map(|g| match g {
-                Group::Wheels(w) => w.len(),
-                Group::NotAvailable(_) => 1,
-            })
-            .sum()
-    };
-    let mut out = Vec::with_capacity(count * columns.len());
-    for group in groups {
-        match group {
-            Group::NotAvailable(key) => out.extend(columns.iter().map(|c| match c {
-                Column::Name => Some(Cow::Owned(key.clone())),
-                Column::LocalVersion => None,
-                _ => Some(Cow::Borrowed("")),
-            })),
-            Group::Wheels(wheels) if condense => out.extend(columns.iter().map(|c| {
-                let mut values: Vec<String> = wheels
-                    .iter()
-                    .map(|w| c.value(w, catalogue).unwrap_or_default())
-                    .collect();
-                values.sort();
-                values.dedup();
-                values.sort_by_cached_key(|v| std::cmp::Reverse(LooseVersion::parse(v)));
-                Some(Cow::Owned(values.join(", ")))
-            })),
-            Group::Wheels(wheels) => {
-                for wheel in wheels {
-                    out.extend(columns.iter().map(|c| c.cell(wheel, catalogue)));
-                }
+    let group_cells = |group: &Group<'c>, out: &mut Vec<Option<Cow<'c, str>>>| match group {
+        Group::NotAvailable(key) => out.extend(columns.iter().map(|c| match c {
+            Column::Name => Some(Cow::Owned(key.clone())),
+            Column::LocalVersion => None,
+            _ => Some(Cow::Borrowed("")),
+        })),
+        Group::Wheels(wheels) if condense => out.extend(columns.iter().map(|c| {
+            let mut values: Vec<String> = wheels
+                .iter()
+                .map(|w| c.value(w, catalogue).unwrap_or_default())
+                .collect();
+            values.sort();
+            values.dedup();
+            values.sort_by_cached_key(|v| std::cmp::Reverse(LooseVersion::parse(v)));
+            Some(Cow::Owned(values.join(", ")))
+        })),
+        Group::Wheels(wheels) => {
+            for wheel in wheels {
+                out.extend(columns.iter().map(|c| c.cell(wheel, catalogue)));
             }
         }
+    };
+    let rows_of = |group: &Group<'_>| match group {
+        Group::Wheels(w) if !condense => w.len(),
+        _ => 1,
+    };
+    // Chunks of projects are formatted in parallel (in the caller's pool), then joined.
+    let chunks: Vec<Vec<Option<Cow<'c, str>>>> = groups
+        .par_chunks(256)
+        .map(|chunk| {
+            let mut out =
+                Vec::with_capacity(chunk.iter().map(rows_of).sum::<usize>() * columns.len());
+            for group in chunk {
+                group_cells(group, &mut out);
+            }
+            out
+        })
+        .collect();
+    let mut out = Vec::with_capacity(chunks.iter().map(Vec::len).sum());
+    for chunk in chunks {
+        out.extend(chunk);
     }
     out
 }

@@ -325,8 +325,19 @@ fn json_output(groups: &[Group<'_>], catalogue: &Catalogue) -> Vec<u8> {
     out
 }
 
-/// Runs `wharf avail` / `avail_wheels`.
-pub fn avail(mut args: AvailArgs, env: &SiteEnv, printer: Printer) -> ExitStatus {
+/// Runs `wharf avail` / `avail_wheels`, its parallel steps on at most `env.threads()`
+/// threads (`SLURM_CPUS_PER_TASK`).
+pub fn avail(args: AvailArgs, env: &SiteEnv, printer: Printer) -> ExitStatus {
+    match rayon::ThreadPoolBuilder::new()
+        .num_threads(env.threads())
+        .build()
+    {
+        Ok(pool) => pool.install(|| avail_in_pool(args, env, printer)),
+        Err(_) => avail_in_pool(args, env, printer),
+    }
+}
+
+fn avail_in_pool(mut args: AvailArgs, env: &SiteEnv, printer: Printer) -> ExitStatus {
     if args.all {
         if !args.arch.is_empty() || args.specifier.is_some() || !args.python.is_empty() {
             printer.warn("ignoring --arch, --version and --python since --all is set");
