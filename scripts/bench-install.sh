@@ -7,10 +7,12 @@
 #   scripts/bench-install.sh            # RUNS=5 timed runs per command (at least 5)
 #   RUNS=10 BENCH_DIR=/tmp/b scripts/bench-install.sh
 #   SKIP_PIP=1 scripts/bench-install.sh # without virtualenv+pip (a quick wharf/uv comparison)
+#   FRESH=1 scripts/bench-install.sh    # --prepare moves old output aside instead of deleting
+#   SETTLE=0 scripts/bench-install.sh   # no pause between commands (faster, biased: see below)
 #
 # Steps: builds wharf (release), the Python peers (scripts/test-env.sh: uv 0.9.5, virtualenv,
 # pip 24.2) and the fixture (scripts/build-sci-wheelhouse.py, cached in .cache/); installs
-# hyperfine if missing; then ONE hyperfine invocation per scenario:
+# hyperfine if missing; then one hyperfine invocation per command of each scenario:
 #   1. cold    wharf venv+install, WHARF_CACHE_DIR emptied before each run (wheel cache,
 #              interpreter probe cache, catalogue index) | the same with --no-cache (no wheel
 #              cache written) | uv venv + uv pip install, UV_CACHE_DIR emptied before each run |
@@ -22,6 +24,17 @@
 # and prints a table of medians with the ratios wharf/uv (cold; target <= 0.8; warm) and
 # wharf venv/uv venv (target <= 1). Numbers go to BENCHMARKS.md by hand, with the caveats
 # printed at the end.
+#
+# Why one hyperfine per command, with `sync; sleep $SETTLE` (65 s) before each: on an ext4
+# WITHOUT a journal (the VMs here) the kernel refuses to reuse an inode deleted less than 60 s
+# ago (300 s while its inode table block is dirty) and every new file or directory pays a
+# scan over those (fs/ext4/ialloc.c, recently_deleted()). Each run's --prepare deletes the
+# previous run's output, so a command's runs slow down with the number of inodes deleted in
+# the last minute — by itself, and by whatever command ran just before. One hyperfine over
+# several commands therefore favours the first one. Settled, each command starts clean and
+# pays only for its own deletions (each tool's cost grows with the square of the number of
+# inodes it creates). FRESH=1 removes the effect altogether (nothing is deleted while timing:
+# the fresh-disk case of a Slurm job on a new node) at the price of ~2 GB per command.
 #
 # Every benchmarked process runs with an explicit environment (env -i): PATH, HOME, the site's
 # PIP_CONFIG_FILE (the fixture's pip.conf) and PYTHONPATH (its `_manylinux.py` policy), and
@@ -64,8 +77,27 @@ if ! command -v hyperfine >/dev/null; then
 fi
 
 mkdir -p "$bench"
-rm -rf "$bench"/env-* "$bench"/venv-* "$bench"/uv-cache "$bench"/wharf-cache "$bench"/floor-copy
+rm -rf "$bench"/env-* "$bench"/venv-* "$bench"/uv-cache "$bench"/wharf-cache "$bench"/floor-copy \
+  "$bench"/trash "$bench"/*.json
 q() { printf '%q' "$1"; }
+settle_seconds=${SETTLE:-65}
+settle() { # let ext4 forget recently deleted inodes (see the top of this file)
+  if [ "$settle_seconds" -gt 0 ]; then
+    say "settling ${settle_seconds}s"
+    sync
+    sleep "$settle_seconds"
+  fi
+}
+# The --prepare command that clears PATHS: deleted, or with FRESH=1 moved to $bench/trash.
+clear_cmd() {
+  local quoted=""
+  for path in "$@"; do quoted+=" $(q "$path")"; done
+  if [ "${FRESH:-0}" = 1 ]; then
+    echo "mkdir -p $(q "$bench/trash") && t=\$(mktemp -d $(q "$bench/trash")/XXXXXX) && for p in$quoted; do if [ -e \"\$p\" ]; then mv \"\$p\" \"\$t\"/; fi; done"
+  else
+    echo "rm -rf$quoted"
+  fi
+}
 # The environment of every benchmarked command (hyperfine's shell inherits it).
 site_env=(env -i PATH="$clean_path" HOME="$HOME" LANG=C.UTF-8
   PIP_CONFIG_FILE="$fixture/pip.conf" PYTHONPATH="$fixture/site-python"
@@ -109,38 +141,44 @@ finished=$e_uv
 if [ "$wharf_ok" = 1 ]; then finished=$e_wharf; fi
 site_packages=$("${site_env[@]}" "$finished/bin/python" -c 'import sysconfig; print(sysconfig.get_path("purelib"))')
 
-hyperfine_run() { # NAME, then pairs of (label, prepare, command)
-  local name=$1
-  shift
-  local args=()
+hyperfine_run() { # NAME SETTLE(0|1), then triples of (label, prepare, command)
+  local name=$1 settled=$2
+  shift 2
+  local parts=() index=0
+  say "scenario: $name"
   while [ $# -gt 0 ]; do
-    args+=(--command-name "$1" --prepare "$2" "$3")
+    if [ "$settled" = 1 ]; then settle; fi
+    "${site_env[@]}" hyperfine --runs "$runs" --style basic \
+      --export-json "$bench/$name-$index.json" --command-name "$1" --prepare "$2" "$3" >&2
+    parts+=("$bench/$name-$index.json")
+    rm -rf "$bench/trash"
+    index=$((index + 1))
     shift 3
   done
-  say "scenario: $name"
-  "${site_env[@]}" hyperfine --runs "$runs" --style basic --export-json "$bench/$name.json" \
-    "${args[@]}" >&2
+  env -i PATH="$clean_path" "$test_python" -c 'import json, sys
+results = [r for part in sys.argv[2:] for r in json.load(open(part))["results"]]
+json.dump({"results": results}, open(sys.argv[1], "w"), indent=1)' "$bench/$name.json" "${parts[@]}"
 }
 
 cold=()
 if [ "$wharf_ok" = 1 ]; then
-  cold+=("wharf venv+install" "rm -rf $(q "$e_wharf") $(q "$bench/wharf-cache")" "$(wharf_install "$e_wharf")")
-  cold+=("wharf venv+install --no-cache" "rm -rf $(q "$e_wharf") $(q "$bench/wharf-cache")" "$(wharf_install "$e_wharf") --no-cache")
+  cold+=("wharf venv+install" "$(clear_cmd "$e_wharf" "$bench/wharf-cache")" "$(wharf_install "$e_wharf")")
+  cold+=("wharf venv+install --no-cache" "$(clear_cmd "$e_wharf" "$bench/wharf-cache")" "$(wharf_install "$e_wharf") --no-cache")
 fi
-cold+=("uv venv+pip install (cold cache)" "rm -rf $(q "$e_uv") $(q "$bench/uv-cache")" "$(uv_install "$e_uv")")
+cold+=("uv venv+pip install (cold cache)" "$(clear_cmd "$e_uv" "$bench/uv-cache")" "$(uv_install "$e_uv")")
 if [ "${SKIP_PIP:-0}" != 1 ]; then
-  cold+=("virtualenv+pip install" "rm -rf $(q "$e_pip")" "$(pip_install "$e_pip")")
+  cold+=("virtualenv+pip install" "$(clear_cmd "$e_pip")" "$(pip_install "$e_pip")")
 fi
-hyperfine_run cold "${cold[@]}"
+hyperfine_run cold 1 "${cold[@]}"
 
 # Warm: fill the caches once, then keep them (only the env is removed before each run).
 "${site_env[@]}" bash -c "rm -rf $(q "$e_uv") && $(uv_install "$e_uv")" >&2
-warm=("uv venv+pip install (warm cache)" "rm -rf $(q "$e_uv")" "$(uv_install "$e_uv")")
+warm=("uv venv+pip install (warm cache)" "$(clear_cmd "$e_uv")" "$(uv_install "$e_uv")")
 if [ "$wharf_ok" = 1 ]; then
   "${site_env[@]}" bash -c "rm -rf $(q "$e_wharf") && $(wharf_install "$e_wharf")" >/dev/null 2>&1
-  warm+=("wharf venv+install (warm)" "rm -rf $(q "$e_wharf")" "$(wharf_install "$e_wharf")")
+  warm+=("wharf venv+install (warm)" "$(clear_cmd "$e_wharf")" "$(wharf_install "$e_wharf")")
 fi
-hyperfine_run warm "${warm[@]}"
+hyperfine_run warm 1 "${warm[@]}"
 
 venv=()
 if [ "$wharf_ok" = 1 ]; then venv+=("wharf venv" "rm -rf $(q "$bench/venv-wharf")" "$(wharf_venv "$bench/venv-wharf")"); fi
@@ -148,12 +186,12 @@ venv+=("uv venv" "rm -rf $(q "$bench/venv-uv")" "$(uv_venv "$bench/venv-uv")")
 if [ "${SKIP_PIP:-0}" != 1 ]; then
   venv+=("virtualenv --no-download" "rm -rf $(q "$bench/venv-pip")" "$(pip_venv "$bench/venv-pip")")
 fi
-hyperfine_run venv "${venv[@]}"
+hyperfine_run venv 0 "${venv[@]}"
 
 copy=$bench/floor-copy
-hyperfine_run floor \
-  "cp -a site-packages" "rm -rf $(q "$copy")" "cp -a $(q "$site_packages") $(q "$copy")" \
-  "cp -al site-packages (hard links)" "rm -rf $(q "$copy")" "cp -al $(q "$site_packages") $(q "$copy")"
+hyperfine_run floor 1 \
+  "cp -a site-packages" "$(clear_cmd "$copy")" "cp -a $(q "$site_packages") $(q "$copy")" \
+  "cp -al site-packages (hard links)" "$(clear_cmd "$copy")" "cp -al $(q "$site_packages") $(q "$copy")"
 rm -rf "$copy"
 
 say "results ($runs runs each; median, mean ± stddev, min)"
@@ -209,10 +247,10 @@ Caveats:
     site's 1.26.4+computecanada: see the numpy versions above.
   - pip byte-compiles (.pyc) by default; wharf and uv do not unless asked (--compile).
   - Both warm runs hard-link every file from the tool's cache (wharf: WHARF_CACHE_DIR/wheels-v1).
-  - Each run's --prepare deletes the previous run's env (and, cold, cache) just before it; on
-    an ext4 WITHOUT a journal (this VM's) every new inode then pays a scan over the inodes
-    deleted in the last minute (recently_deleted()), so cold times grow with the number of
-    files and directories a tool creates, squared (see BENCHMARKS.md).
+  - Each run's --prepare $(if [ "${FRESH:-0}" = 1 ]; then echo "moved the previous run's output aside (FRESH=1: nothing deleted while timing)"; else echo "deleted the previous run's env (and, cold, cache) just before it"; fi);
+    on an ext4 without a journal every new inode then pays a scan over the inodes deleted in
+    the last minute, so times grow with the square of the inodes a tool creates. Commands
+    were settled ${settle_seconds}s apart (sync + sleep) so none pays for another's deletions.
   - Wheels, venvs and caches are on one filesystem ($bench), with the page cache warm;
     2 cores shared with other work: compare ratios from one run, not across machines.
 EOF

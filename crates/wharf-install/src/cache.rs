@@ -57,7 +57,8 @@
 //! (another filesystem: `EXDEV`, then every later file is copied at once; too many links;
 //! a filesystem without links; `protected_hardlinks` refusing another user's file) the file
 //! is copied with `std::fs::copy`, which on Linux uses `copy_file_range` and so shares the
-//! extents (a reflink) where the filesystem can. Per-environment files are always written,
+//! extents (a reflink) where the filesystem can. A cache found on another filesystem than the
+//! environment (by `st_dev`) is only read: misses are not unpacked into it. Per-environment files are always written,
 //! never linked: `RECORD`, `INSTALLER`, `REQUESTED`, `direct_url.json`, entry point launchers
 //! and `{dist}.data/scripts/` files (their `#!python` shebang is rewritten).
 //!

@@ -432,7 +432,10 @@ fn run(
     let stage = transaction.stage();
     // 1. Stage every wheel, in parallel (the biggest first, so that none is left alone at
     // the end; each is parallel inside too).
-    let session = options.cache.as_ref().map(CacheSession::new);
+    let session = options
+        .cache
+        .as_ref()
+        .map(|cache| CacheSession::new(cache, &layout.purelib));
     let mut order: Vec<(usize, u64)> = plan
         .install
         .iter()
@@ -666,6 +669,11 @@ impl From<WheelError> for StageError {
 /// The wheel cache during one install: the cache, its linker, counters and warnings.
 struct CacheSession<'a> {
     cache: &'a WheelCache,
+    /// Whether missing wheels are unpacked into the cache: only when it is on the
+    /// environment's filesystem. Elsewhere every file would be written twice (cache, then a
+    /// copy), and on a network home directory each of the thousands of creates is a round
+    /// trip: a miss is unpacked straight into the environment instead (a hit is copied).
+    fill: bool,
     linker: Linker,
     hits: AtomicUsize,
     unpacked: AtomicUsize,
@@ -676,9 +684,21 @@ struct CacheSession<'a> {
 }
 
 impl<'a> CacheSession<'a> {
-    fn new(cache: &'a WheelCache) -> Self {
+    fn new(cache: &'a WheelCache, purelib: &Path) -> Self {
+        use std::os::unix::fs::MetadataExt;
+        // The cache directory may not exist yet: its nearest existing ancestor tells.
+        let device = |path: &Path| {
+            path.ancestors()
+                .find_map(|ancestor| std::fs::metadata(ancestor).ok())
+                .map(|metadata| metadata.dev())
+        };
+        let fill = match (device(cache.directory()), device(purelib)) {
+            (Some(cache), Some(environment)) => cache == environment,
+            _ => true,
+        };
         Self {
             cache,
+            fill,
             linker: Linker::default(),
             hits: AtomicUsize::new(0),
             unpacked: AtomicUsize::new(0),
@@ -705,7 +725,7 @@ impl<'a> CacheSession<'a> {
     }
 
     /// Unpacks `wheel` into a new entry (replacing a corrupt one when `replace`); falls back
-    /// to the archive itself when the cache cannot be written.
+    /// to the archive itself when the cache is not filled or cannot be written.
     fn unpack(
         &self,
         wheel: Wheel,
@@ -713,7 +733,7 @@ impl<'a> CacheSession<'a> {
         replace: bool,
         options: &InstallOptions,
     ) -> Result<Source, InstallError> {
-        if self.unwritable.load(Ordering::Relaxed) {
+        if !self.fill || self.unwritable.load(Ordering::Relaxed) {
             return Ok(Source::Archive(wheel));
         }
         match unpack_into_cache(&wheel, identity, self.cache, replace, options) {

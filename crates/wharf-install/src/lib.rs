@@ -74,11 +74,14 @@
 //!   entry corrupt: it is rebuilt. A cache that cannot be written is skipped with a warning.
 //! - **Per-environment files** are always written: `RECORD`, `INSTALLER`, `REQUESTED`,
 //!   `direct_url.json`, entry point launchers, and `.data/scripts` files (shebang rewritten).
-//! - **Links**: hard links; when impossible (another filesystem, too many links) a copy via
-//!   `copy_file_range` (a reflink where the filesystem can). Uninstalling (pip's too) just
-//!   unlinks. Trap: an installed file edited *in place* changes in the cache and in every
-//!   environment linked to it (as with uv); use `--no-cache` for environments whose files
-//!   you patch.
+//! - **Links**: hard links; when impossible (too many links, `protected_hardlinks`) a copy via
+//!   `copy_file_range` (a reflink where the filesystem can). A cache on *another filesystem*
+//!   than the environment is only read: hits are copied, misses are unpacked straight into
+//!   the environment and not cached (filling it would write every byte twice, and a cache in
+//!   a network home directory would cost a round trip per file for a job that builds its
+//!   environment on node-local disk). Uninstalling (pip's too) just unlinks. Trap: an
+//!   installed file edited *in place* changes in the cache and in every environment linked
+//!   to it (as with uv); use `--no-cache` for environments whose files you patch.
 //!
 //! [binary distribution format]: https://packaging.python.org/en/latest/specifications/binary-distribution-format/
 //! [recording installed projects]: https://packaging.python.org/en/latest/specifications/recording-installed-packages/

@@ -373,7 +373,7 @@ fn unwritable_cache_installs_without_it() {
 }
 
 #[test]
-fn cache_on_another_filesystem_is_copied_from() {
+fn cache_on_another_filesystem_is_copied_from_never_filled() {
     // /dev/shm is a tmpfs on Linux, the temporary directory usually is not.
     let Ok(shm) = tempfile::tempdir_in("/dev/shm") else {
         eprintln!("skipped: no /dev/shm");
@@ -385,22 +385,26 @@ fn cache_on_another_filesystem_is_copied_from() {
         eprintln!("skipped: /dev/shm is on the same filesystem as the temporary directory");
         return;
     }
-    let cache = WheelCache::new(shm.path());
+    let cache = WheelCache::new(shm.path().join("cache"));
     let wheel = demo_wheel(&setup.wheels, "1.0");
     let prefix = setup.root.join("env");
     install_fresh(&prefix, &[&wheel], None);
     let expected = snapshot(&prefix);
-    for _ in 0..2 {
-        let (layout, output) = install_fresh(&prefix, &[&wheel], Some(&cache));
-        assert!(output.cache.copied_files > 0, "{:?}", output.cache);
-        assert!(expected == snapshot(&prefix));
-        assert_eq!(
-            std::fs::metadata(layout.purelib.join("demo/__init__.py"))
-                .unwrap()
-                .nlink(),
-            1
-        );
-    }
+
+    // A miss is unpacked straight into the environment: the cache stays empty.
+    let (_, output) = install_fresh(&prefix, &[&wheel], Some(&cache));
+    assert_eq!(output.cache, stats(0, 0, 1));
+    assert!(expected == snapshot(&prefix));
+    assert!(cache_names(&cache).is_empty(), "{:?}", cache_names(&cache));
+
+    // An entry made by an install on the cache's filesystem is copied from.
+    install_fresh(&shm.path().join("env"), &[&wheel], Some(&cache));
+    let (layout, output) = install_fresh(&prefix, &[&wheel], Some(&cache));
+    assert_eq!(output.cache.hits, 1, "{:?}", output.cache);
+    assert!(output.cache.copied_files > 0, "{:?}", output.cache);
+    assert!(expected == snapshot(&prefix));
+    let metadata = std::fs::metadata(layout.purelib.join("demo/__init__.py")).unwrap();
+    assert_eq!(metadata.nlink(), 1);
 }
 
 #[test]

@@ -61,8 +61,8 @@ pub struct InstallArgs {
     #[arg(long)]
     pub compile: bool,
     /// Do not use the wheel cache: unpack every wheel straight into the environment
-    /// [default: unpack into $WHARF_CACHE_DIR/wheels-v1 (else $XDG_CACHE_HOME/wharf,
-    /// ~/.cache/wharf) once, then hard-link from it]
+    /// [default: unpack each wheel once into $WHARF_CACHE_DIR/wheels-v1 (else
+    /// $XDG_CACHE_HOME/wharf, ~/.cache/wharf; off under WHARF_NO_CACHE), then hard-link]
     #[arg(long)]
     pub no_cache: bool,
     /// Print less (only errors)
@@ -440,10 +440,11 @@ fn install_inner(
             threads: site.threads(),
             compile: args.compile,
             cancel: None,
+            // `site.cache_dir` is `None` under `WHARF_NO_CACHE`.
             cache: if args.no_cache {
                 None
             } else {
-                python_env.cache_dir().map(WheelCache::new)
+                site.cache_dir.clone().map(WheelCache::new)
             },
         },
     );
