@@ -921,12 +921,7 @@ fn second_install_links_from_the_wheel_cache() {
         .on_site(first.join("bin/python"))
         .args(["-c", "import numpy; print(numpy.__version__)"]))
     .success();
-    assert_eq!(
-        numpy.stdout(),
-        "1.26.4\n",
-        "{}",
-        numpy.transcript()
-    );
+    assert_eq!(numpy.stdout(), "1.26.4\n", "{}", numpy.transcript());
 
     // --no-cache: private copies.
     let third_dir = dir.path().join("third");
