@@ -971,3 +971,41 @@ fn install_outside_a_venv_is_a_usage_error() {
         refused.transcript()
     );
 }
+
+/// `wharf venv --seed` installs pip, setuptools and wheel from the wheelhouse (the
+/// fixture's `+computecanada` copies), and the seeded pip works in the new environment.
+#[test]
+fn venv_seed_installs_pip_from_the_wheelhouse() {
+    let Some(peers) = peers() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let venv = dir.path().join("seeded");
+    run(peers
+        .wharf()
+        .arg("venv")
+        .arg(&venv)
+        .arg("--python")
+        .arg(&peers.base_python)
+        .arg("--seed"))
+    .success();
+    let version = run(command(venv.join("bin/python")).args(["-m", "pip", "--version"])).success();
+    assert!(
+        version.stdout().starts_with("pip 24.2 from "),
+        "{}",
+        version.transcript()
+    );
+    let installed: Vec<String> = std::fs::read_dir(site_packages(&venv))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".dist-info"))
+        .collect();
+    for project in [
+        "pip-24.2+computecanada",
+        "setuptools-70.0.0+computecanada",
+        "wheel-0.43.0+computecanada",
+    ] {
+        assert!(
+            installed.iter().any(|n| n.starts_with(project)),
+            "{project} not seeded: {installed:?}"
+        );
+    }
+}
