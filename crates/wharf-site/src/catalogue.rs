@@ -101,10 +101,18 @@ impl Catalogue {
     where
         F: Fn(&str) -> bool + Sync,
     {
-        // Every parallel step runs in this pool, so no more than `threads` threads work.
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads.max(1))
-            .build();
+        // Every parallel step runs in a pool of `threads` threads (the caller's, when it
+        // already runs in one), so no more than that many threads work.
+        let in_pool = rayon::current_thread_index().is_some()
+            && rayon::current_num_threads() <= threads.max(1);
+        let pool = if in_pool {
+            Err(None)
+        } else {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads.max(1))
+                .build()
+                .map_err(Some)
+        };
         let scan_one = |(index, link): (usize, &crate::FindLink)| {
             let cached = index_dir.and_then(|d| crate::index::load(d, &link.path, &keep));
             let listing = cached.unwrap_or_else(|| {
@@ -120,7 +128,8 @@ impl Catalogue {
             Ok(pool) => {
                 pool.install(|| find_links.0.par_iter().enumerate().map(scan_one).collect())
             }
-            Err(_) => find_links.0.iter().enumerate().map(scan_one).collect(),
+            Err(None) => find_links.0.par_iter().enumerate().map(scan_one).collect(),
+            Err(Some(_)) => find_links.0.iter().enumerate().map(scan_one).collect(),
         };
         let mut catalogue = Catalogue {
             find_links,

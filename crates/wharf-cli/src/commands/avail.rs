@@ -328,10 +328,17 @@ fn json_output(groups: &[Group<'_>], catalogue: &Catalogue) -> Vec<u8> {
 /// Runs `wharf avail` / `avail_wheels`, its parallel steps on at most `env.threads()`
 /// threads (`SLURM_CPUS_PER_TASK`).
 pub fn avail(args: AvailArgs, env: &SiteEnv, printer: Printer) -> ExitStatus {
-    match rayon::ThreadPoolBuilder::new()
-        .num_threads(env.threads())
-        .build()
-    {
+    // A name query touches a handful of wheels: the calling thread alone does it (a pool of
+    // one that spawns nothing); listing everything uses every granted CPU.
+    let lists_everything =
+        args.wheel.is_empty() && args.name.is_empty() && args.requirements.is_empty()
+            || args.explain.is_some();
+    let threads = if lists_everything { env.threads() } else { 1 };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .use_current_thread()
+        .build();
+    match pool {
         Ok(pool) => pool.install(|| avail_in_pool(args, env, printer)),
         Err(_) => avail_in_pool(args, env, printer),
     }
@@ -487,7 +494,7 @@ fn avail_in_pool(mut args: AvailArgs, env: &SiteEnv, printer: Printer) -> ExitSt
     };
     let catalogue = Catalogue::scan_with_index(
         links,
-        env.threads(),
+        rayon::current_num_threads(),
         query.file_name_filter(),
         env.catalogue_index_dir().as_deref(),
     );
