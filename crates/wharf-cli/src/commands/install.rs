@@ -308,11 +308,8 @@ fn install_inner(
     // What the interpreter already sees.
     let in_env = target.installed_in_env()?;
     let mut installed = installed_for_resolver(&in_env, true);
-    let outside: Vec<InstalledDist> = target
-        .installed_on_sys_path(false)?
-        .into_iter()
-        .filter(|d| !d.path.starts_with(target.prefix()))
-        .collect();
+    // The environment's site-packages was just read: only the other sys.path entries now.
+    let outside = target.installed_outside_env()?;
     for dist in installed_for_resolver(&outside, false) {
         if !installed.iter().any(|i| i.name == dist.name) {
             installed.push(dist);

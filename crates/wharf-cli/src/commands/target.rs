@@ -166,4 +166,19 @@ impl Target {
             .map_err(|e| CommandError::from_error(&e, None, crate::ExitStatus::Error))?;
         Ok(scan.dists)
     }
+
+    /// Distributions importable from `sys.path` entries outside the environment (a module's
+    /// `PYTHONPATH`), first on `sys.path` wins; the environment's own directories are not
+    /// read (see [`Target::installed_in_env`]).
+    pub fn installed_outside_env(&self) -> Result<Vec<InstalledDist>, CommandError> {
+        let prefix = self.prefix();
+        let dirs = self
+            .info
+            .sys_path
+            .iter()
+            .filter(|p| !p.starts_with(prefix) && !p.starts_with(&self.info.prefix));
+        let scan = SitePackages::scan(dirs)
+            .map_err(|e| CommandError::from_error(&e, None, crate::ExitStatus::Error))?;
+        Ok(scan.dists)
+    }
 }
