@@ -10,10 +10,15 @@ use std::process::ExitCode;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 pub mod commands;
+pub mod error;
 pub mod printer;
 pub mod progress;
+pub mod settings;
 
+pub use error::Error;
 pub use printer::Printer;
+use settings::{GlobalArgs, GlobalSettings};
+use wharf_env::Env;
 use wharf_python::PythonEnv;
 use wharf_site::SiteEnv;
 
@@ -47,6 +52,8 @@ impl From<ExitStatus> for ExitCode {
     after_help = "Run `wharf COMMAND --help` for a command's options.\nInstalled under the name `avail_wheels`, wharf behaves as `wharf avail`."
 )]
 pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
     /// The command to run.
     #[command(subcommand)]
     pub command: Command,
@@ -71,19 +78,19 @@ pub enum Command {
     /// Install packages from the wheelhouse into a virtual environment (like `pip install --no-index`)
     Install(Box<commands::install::InstallArgs>),
     /// Remove packages from a virtual environment
-    Uninstall(commands::install::UninstallArgs),
+    Uninstall(commands::uninstall::UninstallArgs),
     /// List the installed packages
     List {
         /// Output format
         #[arg(long, value_enum, default_value = "columns")]
-        format: commands::install::ListFormat,
+        format: commands::list::ListFormat,
         #[command(flatten)]
-        env: commands::install::EnvArgs,
+        env: commands::list::EnvArgs,
     },
     /// Print the installed packages in requirements format (exactly `pip freeze`)
-    Freeze(commands::install::EnvArgs),
+    Freeze(commands::list::EnvArgs),
     /// Verify installed packages have compatible dependencies (like `pip check`)
-    Check(commands::install::EnvArgs),
+    Check(commands::list::EnvArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions {
         /// The shell. Ex) bash
@@ -91,12 +98,25 @@ pub enum Command {
     },
 }
 
-/// Runs wharf with the process's arguments and environment.
+impl Command {
+    /// The global options given after the command name (`avail` and `completions` have none).
+    fn global(&self) -> Option<&GlobalArgs> {
+        match self {
+            Self::Avail(_) | Self::Completions { .. } => None,
+            Self::Python(command) => Some(command.global()),
+            Self::Venv(args) => Some(&args.global),
+            Self::Install(args) => Some(&args.global),
+            Self::Uninstall(args) => Some(&args.global),
+            Self::List { env, .. } => Some(&env.global),
+            Self::Freeze(args) | Self::Check(args) => Some(&args.global),
+        }
+    }
+}
+
+/// Runs wharf with the process's arguments and environment (the one read of both).
 pub fn main() -> ExitCode {
     let args: Vec<OsString> = std::env::args_os().collect();
-    let env = SiteEnv::from_process();
-    let python_env = PythonEnv::from_env();
-    run(args, &env, &python_env).into()
+    run(args, &Env::from_process()).into()
 }
 
 fn invoked_as_avail_wheels(args: &[OsString]) -> bool {
@@ -106,10 +126,12 @@ fn invoked_as_avail_wheels(args: &[OsString]) -> bool {
 }
 
 /// Runs wharf with explicit arguments (`args[0]` is the program name; `avail_wheels`
-/// selects the drop-in mode) and environment.
-pub fn run(args: Vec<OsString>, env: &SiteEnv, python_env: &PythonEnv) -> ExitStatus {
-    let printer = Printer::new(env.no_color, false);
+/// selects the drop-in mode) and environment. Errors are reported here, once.
+pub fn run(args: Vec<OsString>, env: &Env) -> ExitStatus {
+    let site = SiteEnv::from_env(env);
+    let python_env = PythonEnv::from_env(env);
     if invoked_as_avail_wheels(&args) {
+        let printer = Printer::new(site.no_color, false);
         let command = commands::avail::avail_wheels_command();
         let matches = match command.try_get_matches_from(args) {
             Ok(m) => m,
@@ -119,30 +141,40 @@ pub fn run(args: Vec<OsString>, env: &SiteEnv, python_env: &PythonEnv) -> ExitSt
             Ok(a) => a,
             Err(e) => return clap_exit(&e),
         };
-        return commands::avail::avail(parsed, env, printer);
+        return commands::avail::avail(parsed, &site, printer);
     }
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => return clap_exit(&e),
     };
-    match cli.command {
-        Command::Avail(args) => commands::avail::avail(*args, env, printer),
-        Command::Python(command) => commands::python::python(&command, python_env, printer),
-        Command::Venv(args) => commands::venv::venv(&args, env, python_env, printer),
-        Command::Install(args) => commands::install::install(&args, env, python_env, printer),
-        Command::Uninstall(args) => commands::install::uninstall(&args, env, python_env, printer),
-        Command::List { format, env: args } => {
-            commands::install::list(&args, format, env, python_env, printer)
+    let global = GlobalSettings::resolve(&cli.global, cli.command.global());
+    let printer = global.printer(&site);
+    let result = match cli.command {
+        Command::Avail(args) => Ok(commands::avail::avail(*args, &site, printer)),
+        Command::Python(command) => commands::python::python(&command, &python_env, printer),
+        Command::Venv(args) => commands::venv::venv(&args, &site, &python_env, printer),
+        Command::Install(args) => commands::install::install(&args, &site, &python_env, printer),
+        Command::Uninstall(args) => {
+            commands::uninstall::uninstall(&args, &site, &python_env, printer)
         }
-        Command::Freeze(args) => commands::install::freeze(&args, env, python_env, printer),
-        Command::Check(args) => commands::install::check(&args, env, python_env, printer),
+        Command::List { format, env: args } => {
+            commands::list::list(&args, format, &site, &python_env)
+        }
+        Command::Freeze(args) => commands::list::list(
+            &args,
+            commands::list::ListFormat::Freeze,
+            &site,
+            &python_env,
+        ),
+        Command::Check(args) => commands::list::check(&args, &site, &python_env),
         Command::Completions { shell } => {
             let mut command = Cli::command();
             let mut out = Vec::new();
             clap_complete::generate(shell, &mut command, "wharf", &mut out);
-            commands::write_stdout(&out)
+            Ok(commands::write_stdout(&out))
         }
-    }
+    };
+    result.unwrap_or_else(|error| printer.report(&error))
 }
 
 /// Prints a clap error or help/version and maps it to wharf's exit status.

@@ -1,26 +1,58 @@
-//! The one channel for everything that is not data: warnings, errors and hints go to
-//! stderr, coloured only on a terminal and never under `NO_COLOR`.
+//! The one channel for everything that is not data: progress lines, warnings, errors and
+//! hints go to stderr, coloured only when wanted (`--color`, a terminal, no `NO_COLOR`).
 
 use std::fmt::Display;
 use std::io::Write;
 
 use owo_colors::OwoColorize;
 
-/// Writes diagnostics to stderr: `warning: …`, `error: …`, `  Caused by: …`, `hint: …`.
+use crate::error::Error;
+use crate::{ExitStatus, settings::ColorChoice};
+use wharf_environment::Diagnostic;
+
+/// Writes diagnostics to stderr: `warning: …`, `error: …`, `  Caused by: …`, `hint: …`, and
+/// progress lines (`Installed 3 packages in 40 ms`) unless quiet.
 #[derive(Clone, Copy, Debug)]
 pub struct Printer {
     color: bool,
     quiet: bool,
+    verbose: u8,
 }
 
 impl Printer {
-    /// A printer for stderr; `no_color` is the `NO_COLOR` setting.
+    /// A printer for stderr; `no_color` is the `NO_COLOR` setting (colour only on a terminal).
     pub fn new(no_color: bool, quiet: bool) -> Self {
+        Self::with(ColorChoice::Auto, no_color, quiet, 0)
+    }
+
+    /// A printer from the global settings: `--color`, `NO_COLOR`, `-q`, `-v` (count).
+    pub fn with(color: ColorChoice, no_color: bool, quiet: bool, verbose: u8) -> Self {
         use std::io::IsTerminal;
+        let color = match color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => !no_color && std::io::stderr().is_terminal(),
+        };
         Self {
-            color: !no_color && std::io::stderr().is_terminal(),
+            color,
             quiet,
+            verbose,
         }
+    }
+
+    /// Whether `-q` was given (progress lines and warnings are not printed).
+    pub fn is_quiet(self) -> bool {
+        self.quiet
+    }
+
+    /// How many `-v` were given.
+    pub fn verbosity(self) -> u8 {
+        self.verbose
+    }
+
+    /// Whether colours are on.
+    pub fn color(self) -> bool {
+        self.color
     }
 
     fn line(self, label: &str, paint: fn(&str) -> String, message: &dyn Display) {
@@ -31,6 +63,20 @@ impl Printer {
             label.to_string()
         };
         let _ = writeln!(err, "{label}: {message}");
+    }
+
+    /// A progress or summary line (suppressed by `-q`).
+    pub fn info(self, message: impl Display) {
+        if !self.quiet {
+            let _ = writeln!(std::io::stderr().lock(), "{message}");
+        }
+    }
+
+    /// A line shown only with `-v`.
+    pub fn verbose(self, message: impl Display) {
+        if self.verbose > 0 && !self.quiet {
+            let _ = writeln!(std::io::stderr().lock(), "{message}");
+        }
     }
 
     /// `warning: MESSAGE` (suppressed by `-q`).
@@ -59,5 +105,22 @@ impl Printer {
     /// `error: MESSAGE` for a plain message.
     pub fn error_message(self, message: impl Display) {
         self.line("error", |s| s.red().bold().to_string(), &message);
+    }
+
+    /// Reports a failed command (error, causes, diagnostics, hint) and returns its status.
+    pub fn report(self, error: &Error) -> ExitStatus {
+        self.error(&*error.error);
+        for diagnostic in &error.diagnostics {
+            match diagnostic {
+                Diagnostic::Detail(line) => {
+                    let _ = writeln!(std::io::stderr().lock(), "  {line}");
+                }
+                Diagnostic::Hint(hint) => self.hint(hint),
+            }
+        }
+        if let Some(hint) = &error.hint {
+            self.hint(hint);
+        }
+        error.status
     }
 }

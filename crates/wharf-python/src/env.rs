@@ -1,6 +1,6 @@
 //! The environment variables this crate reads, in one place.
 //!
-//! Nothing else in the crate calls [`std::env::var`]: discovery and probing take a
+//! Nothing in the crate reads the process environment: discovery and probing take a
 //! [`PythonEnv`], so tests inject values and a caller can see exactly what drives the answer.
 //! An empty variable counts as unset (as shells and `module` leave them).
 
@@ -61,9 +61,9 @@ pub struct PythonEnv {
 }
 
 impl PythonEnv {
-    /// Reads the variables listed in this module from the process environment.
-    pub fn from_env() -> Self {
-        Self::from_lookup(|name| std::env::var_os(name))
+    /// The view of a `wharf-env` snapshot (the one read of the process environment).
+    pub fn from_env(env: &wharf_env::Env) -> Self {
+        Self::from_lookup(|name| env.get_os(name).map(OsString::from))
     }
 
     /// Builds the struct from any lookup function (`name -> value`); empty values count as unset.

@@ -27,7 +27,7 @@ fn main() -> ExitCode {
         eprintln!("usage: venv [--python REQUEST] [--clear] DIR");
         return ExitCode::from(2);
     };
-    let env = PythonEnv::from_env();
+    let env = PythonEnv::from_env(&wharf_env::Env::from_process());
     let result = PythonRequest::parse(&request)
         .and_then(|request| find(&request, &env))
         .map_err(|error| (error.to_string(), error.hint()))

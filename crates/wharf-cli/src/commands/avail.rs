@@ -224,18 +224,23 @@ fn search_paths(env: &SiteEnv, printer: Printer) -> FindLinks {
 }
 
 /// Reads requirement texts from `-r` files; editable lines are reported and skipped.
-fn requirement_file_texts(files: &[PathBuf], printer: Printer) -> Result<Vec<String>, String> {
+fn requirement_file_texts(
+    files: &[PathBuf],
+    env: &SiteEnv,
+    printer: Printer,
+) -> Result<Vec<String>, String> {
     let mut texts = Vec::new();
     for file in files {
-        let parsed = RequirementsTxt::parse_file(file, &SiteEnv::lookup).map_err(|e| {
-            let mut message = e.to_string();
-            let mut source = std::error::Error::source(&e);
-            while let Some(cause) = source {
-                let _ = write!(message, "\n  Caused by: {cause}");
-                source = cause.source();
-            }
-            message
-        })?;
+        let parsed =
+            RequirementsTxt::parse_file(file, &|name: &str| env.lookup(name)).map_err(|e| {
+                let mut message = e.to_string();
+                let mut source = std::error::Error::source(&e);
+                while let Some(cause) = source {
+                    let _ = write!(message, "\n  Caused by: {cause}");
+                    source = cause.source();
+                }
+                message
+            })?;
         for entry in parsed.editables {
             printer.warn(format_args!(
                 "{}: editable requirement `{}` skipped",
@@ -406,7 +411,7 @@ fn avail_in_pool(mut args: AvailArgs, env: &SiteEnv, printer: Printer) -> ExitSt
     }
 
     // Requirements: files first, then the command line (which wins on the same name).
-    let file_texts = match requirement_file_texts(&args.requirements, printer) {
+    let file_texts = match requirement_file_texts(&args.requirements, env, printer) {
         Ok(t) => t,
         Err(message) => {
             return usage_error(

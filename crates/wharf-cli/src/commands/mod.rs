@@ -1,4 +1,4 @@
-//! One module per command: `commands::<verb>(args, env, printer) -> ExitStatus`.
+//! One module per command: `commands::<verb>(args, settings…, printer) -> Result<ExitStatus, Error>`.
 
 use std::io::Write;
 
@@ -6,8 +6,9 @@ use crate::ExitStatus;
 
 pub mod avail;
 pub mod install;
+pub mod list;
 pub mod python;
-pub mod target;
+pub mod uninstall;
 pub mod venv;
 
 /// Writes data to stdout; a closed pipe (`| head`) is a quiet success.

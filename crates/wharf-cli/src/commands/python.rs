@@ -3,8 +3,9 @@
 use clap::Subcommand;
 use wharf_python::{PythonEnv, PythonRequest};
 
-use crate::commands::target::CommandError;
 use crate::commands::write_stdout;
+use crate::error::Error;
+use crate::settings::GlobalArgs;
 use crate::{ExitStatus, Printer};
 
 /// `wharf python` subcommands.
@@ -15,18 +16,26 @@ pub enum PythonCommand {
         /// Print a JSON array instead of columns
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        global: GlobalArgs,
     },
     /// Print the path of the interpreter that matches VERSION (3.11, 3.11.5, python3.12, or a path)
     Find {
         /// The request. Ex) 3.12
         request: String,
+        #[command(flatten)]
+        global: GlobalArgs,
     },
 }
 
 /// Runs `wharf python …`.
-pub fn python(command: &PythonCommand, python_env: &PythonEnv, printer: Printer) -> ExitStatus {
+pub fn python(
+    command: &PythonCommand,
+    python_env: &PythonEnv,
+    printer: Printer,
+) -> Result<ExitStatus, Error> {
     match command {
-        PythonCommand::List { json } => {
+        PythonCommand::List { json, .. } => {
             let found = wharf_python::discover(python_env);
             if *json {
                 let rows: Vec<serde_json::Value> = found
@@ -41,7 +50,7 @@ pub fn python(command: &PythonCommand, python_env: &PythonEnv, printer: Printer)
                     .collect();
                 let mut s = serde_json::to_string_pretty(&rows).unwrap_or_default();
                 s.push('\n');
-                return write_stdout(s.as_bytes());
+                return Ok(write_stdout(s.as_bytes()));
             }
             let mut out = String::new();
             let width = found
@@ -63,24 +72,25 @@ pub fn python(command: &PythonCommand, python_env: &PythonEnv, printer: Printer)
             if found.is_empty() {
                 printer.warn("no Python interpreter found (venv, module trees, PATH)");
                 printer.hint("`module load python/3.11`, or set PYTHON_DIRS to the module trees");
-                return ExitStatus::Failure;
+                return Ok(ExitStatus::Failure);
             }
-            write_stdout(out.as_bytes())
+            Ok(write_stdout(out.as_bytes()))
         }
-        PythonCommand::Find { request } => {
-            let parsed = match PythonRequest::parse(request) {
-                Ok(r) => r,
-                Err(e) => {
-                    return CommandError::from_error(&e, e.hint(), ExitStatus::Error)
-                        .report(printer);
-                }
-            };
-            match wharf_python::find(&parsed, python_env) {
-                Ok(found) => write_stdout(format!("{}\n", found.executable.display()).as_bytes()),
-                Err(e) => {
-                    CommandError::from_error(&e, e.hint(), ExitStatus::Failure).report(printer)
-                }
-            }
+        PythonCommand::Find { request, .. } => {
+            let parsed = PythonRequest::parse(request)?;
+            let found = wharf_python::find(&parsed, python_env)?;
+            Ok(write_stdout(
+                format!("{}\n", found.executable.display()).as_bytes(),
+            ))
+        }
+    }
+}
+
+impl PythonCommand {
+    /// The command's global options.
+    pub fn global(&self) -> &GlobalArgs {
+        match self {
+            Self::List { global, .. } | Self::Find { global, .. } => global,
         }
     }
 }

@@ -7,7 +7,8 @@ use wharf_python::{PythonEnv, PythonRequest};
 use wharf_site::SiteEnv;
 use wharf_venv::VenvOptions;
 
-use crate::commands::target::CommandError;
+use crate::error::Error;
+use crate::settings::GlobalArgs;
 use crate::{ExitStatus, Printer};
 
 /// `wharf venv` arguments (`python -m venv` / `virtualenv` names).
@@ -31,9 +32,8 @@ pub struct VenvArgs {
     /// Remove the directory's contents first if it exists
     #[arg(long)]
     pub clear: bool,
-    /// Print nothing but errors
-    #[arg(short, long)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub global: GlobalArgs,
 }
 
 /// Runs `wharf venv`.
@@ -42,52 +42,44 @@ pub fn venv(
     site: &SiteEnv,
     python_env: &PythonEnv,
     printer: Printer,
-) -> ExitStatus {
-    let run = || -> Result<ExitStatus, CommandError> {
-        let request = match &args.python {
-            Some(text) => PythonRequest::parse(text)
-                .map_err(|e| CommandError::from_error(&e, e.hint(), ExitStatus::Error))?,
-            None => PythonRequest::Any,
-        };
-        let found = wharf_python::find(&request, python_env)
-            .map_err(|e| CommandError::from_error(&e, e.hint(), ExitStatus::Failure))?;
-        let info = wharf_python::probe(&found.executable, python_env)
-            .map_err(|e| CommandError::from_error(&e, e.hint(), ExitStatus::Error))?;
-        let options = VenvOptions {
-            prompt: args.prompt.clone(),
-            system_site_packages: args.system_site_packages,
-            clear: args.clear,
-            ..VenvOptions::default()
-        };
-        let layout = wharf_venv::create_venv(&args.path, &info, &options)
-            .map_err(|e| CommandError::from_error(&e, e.hint(), ExitStatus::Error))?;
-        if !args.quiet {
-            eprintln!(
-                "Using CPython {} at {}",
-                info.version(),
-                info.base_interpreter().display()
-            );
-            eprintln!("Created virtual environment at: {}", layout.root.display());
-        }
-        if args.seed {
-            let status = crate::commands::install::seed(
-                &layout.root,
-                &["pip", "setuptools", "wheel"],
-                site,
-                python_env,
-                printer,
-            );
-            if status != ExitStatus::Success {
-                return Ok(status);
-            }
-        }
-        if !args.quiet {
-            eprintln!(
-                "Activate with: source {}/bin/activate",
-                layout.root.display()
-            );
-        }
-        Ok(ExitStatus::Success)
+) -> Result<ExitStatus, Error> {
+    let request = match &args.python {
+        Some(text) => PythonRequest::parse(text)?,
+        None => PythonRequest::Any,
     };
-    run().unwrap_or_else(|e| e.report(printer))
+    let found = wharf_python::find(&request, python_env)?;
+    let info = wharf_python::probe(&found.executable, python_env)?;
+    let options = VenvOptions {
+        prompt: args.prompt.clone(),
+        system_site_packages: args.system_site_packages,
+        clear: args.clear,
+        ..VenvOptions::default()
+    };
+    let layout = wharf_venv::create_venv(&args.path, &info, &options)?;
+    printer.info(format_args!(
+        "Using CPython {} at {}",
+        info.version(),
+        info.base_interpreter().display()
+    ));
+    printer.info(format_args!(
+        "Created virtual environment at: {}",
+        layout.root.display()
+    ));
+    if args.seed {
+        let status = crate::commands::install::seed(
+            &layout.root,
+            &["pip", "setuptools", "wheel"],
+            site,
+            python_env,
+            printer,
+        )?;
+        if status != ExitStatus::Success {
+            return Ok(status);
+        }
+    }
+    printer.info(format_args!(
+        "Activate with: source {}/bin/activate",
+        layout.root.display()
+    ));
+    Ok(ExitStatus::Success)
 }

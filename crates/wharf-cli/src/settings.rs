@@ -1,0 +1,459 @@
+//! The settings layer: clap structs only check syntax; here each command's settings are
+//! resolved once from the command line ▸ `PIP_*` environment variables ▸ the pip config file
+//! (`PIP_CONFIG_FILE`: `[install]`, then `[global]`) ▸ defaults, with pip's precedence and
+//! pip's spelling of booleans. Commands receive plain resolved values.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use wharf_env::{Env, EnvVars};
+use wharf_site::{FindLinks, PipConfig, SiteEnv};
+
+use crate::Printer;
+use crate::error::Error;
+
+/// When to colour diagnostics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless `NO_COLOR` is set
+    #[default]
+    Auto,
+    /// Always
+    Always,
+    /// Never
+    Never,
+}
+
+/// Options every command (but `avail`, whose flags are `avail_wheels`') accepts.
+#[derive(Debug, Clone, Default, Args)]
+pub struct GlobalArgs {
+    /// Print only errors (no progress, summaries or warnings)
+    #[arg(short, long, global = false)]
+    pub quiet: bool,
+    /// Print more (repeat for more): each package's wheel, skipped interpreters
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// When to colour diagnostics: auto, always, never [default: auto: on a terminal, off under NO_COLOR]
+    #[arg(long, value_enum, value_name = "WHEN", hide_possible_values = true)]
+    pub color: Option<ColorChoice>,
+}
+
+/// The global settings, merged from the options given before and after the command name.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GlobalSettings {
+    /// `-q`.
+    pub quiet: bool,
+    /// `-v` count.
+    pub verbose: u8,
+    /// `--color`.
+    pub color: ColorChoice,
+}
+
+impl GlobalSettings {
+    /// Merges the top-level and the command's global options (either place counts).
+    pub fn resolve(top: &GlobalArgs, command: Option<&GlobalArgs>) -> Self {
+        let command = command.cloned().unwrap_or_default();
+        Self {
+            quiet: top.quiet || command.quiet,
+            verbose: top.verbose.saturating_add(command.verbose),
+            color: command.color.or(top.color).unwrap_or_default(),
+        }
+    }
+
+    /// The printer for these settings.
+    pub fn printer(&self, site: &SiteEnv) -> Printer {
+        Printer::with(self.color, site.no_color, self.quiet, self.verbose)
+    }
+}
+
+/// The site's pip configuration file (`PIP_CONFIG_FILE`), read once; a broken file is
+/// reported as a warning and ignored, as the old behaviour did.
+pub fn pip_config(site: &SiteEnv, printer: Printer) -> Option<PipConfig> {
+    let path = site.pip_config_file.as_deref()?;
+    match PipConfig::read(path) {
+        Ok(config) => Some(config),
+        Err(e) => {
+            printer.warn(format_args!("{e}; ignoring it"));
+            None
+        }
+    }
+}
+
+/// A pip option looked up with pip's precedence below the command line: `PIP_<NAME>` ▸
+/// `[install] name` ▸ `[global] name`.
+fn pip_flag(
+    env: &Env,
+    config: Option<&PipConfig>,
+    variable: &str,
+    key: &str,
+) -> Result<Option<bool>, Error> {
+    if let Some(value) = env.flag(variable)? {
+        return Ok(Some(value));
+    }
+    let Some(config) = config else {
+        return Ok(None);
+    };
+    for section in ["install", "global"] {
+        if let Some(value) = config.get(section, key) {
+            let probe = Env::from_pairs([(key, value.as_str())]);
+            return probe.flag(key).map_err(|_| {
+                Error::usage(
+                    format!(
+                        "`{}`: [{section}] {key} = `{value}` is not a boolean",
+                        config.path().display()
+                    ),
+                    Some("use true/false, yes/no, on/off or 1/0, as pip does".to_string()),
+                )
+            });
+        }
+    }
+    Ok(None)
+}
+
+/// Where the wheel sources came from (for messages).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FindLinksOrigin {
+    /// `-f` on the command line.
+    CommandLine,
+    /// `PIP_FIND_LINKS`.
+    Environment,
+    /// `find-links` of the named section of the pip config.
+    Config(String),
+}
+
+/// The resolved settings of commands that install (`install`, `venv --seed`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstallSettings {
+    /// The environment given with `--python`.
+    pub python: Option<PathBuf>,
+    /// `$VIRTUAL_ENV`.
+    pub virtual_env: Option<PathBuf>,
+    /// The find-links directories in priority order.
+    pub find_links: Vec<PathBuf>,
+    /// Where they came from (`None`: no source at all).
+    pub find_links_origin: Option<FindLinksOrigin>,
+    /// Constraints files: `-c`, then `PIP_CONSTRAINT` or the config's `constraint` (those
+    /// that exist).
+    pub constraint_files: Vec<PathBuf>,
+    /// `--upgrade` / `PIP_UPGRADE` / `upgrade =`.
+    pub upgrade: bool,
+    /// `--reinstall` / `PIP_FORCE_REINSTALL` / `force-reinstall =`.
+    pub reinstall: bool,
+    /// `--no-deps` / `PIP_NO_DEPS` / `no-deps =`.
+    pub no_deps: bool,
+    /// `--pre` / `PIP_PRE` / `pre =`.
+    pub pre: bool,
+    /// `--no-index` / `PIP_NO_INDEX` / `no-index =` (accepted: wharf never reaches an index
+    /// when installing).
+    pub no_index: bool,
+    /// `--compile`.
+    pub compile: bool,
+    /// `--dry-run`.
+    pub dry_run: bool,
+    /// `--allow-manylinux`.
+    pub allow_manylinux: bool,
+    /// The wheel cache root; `None` under `--no-cache`, `PIP_NO_CACHE_DIR`, `WHARF_NO_CACHE`.
+    pub cache_dir: Option<PathBuf>,
+    /// Worker threads (`SLURM_CPUS_PER_TASK`).
+    pub threads: usize,
+    /// Where the catalogue index is cached.
+    pub index_dir: Option<PathBuf>,
+}
+
+/// The command-line side of [`InstallSettings`] (what the clap struct carried).
+#[derive(Debug, Clone, Default)]
+pub struct InstallFlags {
+    /// `--python`.
+    pub python: Option<PathBuf>,
+    /// `-f`.
+    pub find_links: Vec<PathBuf>,
+    /// `-c`.
+    pub constraints: Vec<PathBuf>,
+    /// `-U`.
+    pub upgrade: bool,
+    /// `--reinstall`.
+    pub reinstall: bool,
+    /// `--no-deps`.
+    pub no_deps: bool,
+    /// `--pre`.
+    pub pre: bool,
+    /// `--no-index`.
+    pub no_index: bool,
+    /// `--compile`.
+    pub compile: bool,
+    /// `--dry-run`.
+    pub dry_run: bool,
+    /// `--allow-manylinux`.
+    pub allow_manylinux: bool,
+    /// `--no-cache`.
+    pub no_cache: bool,
+}
+
+impl InstallSettings {
+    /// Resolves the install settings: command line ▸ `PIP_*` ▸ pip config ▸ defaults.
+    ///
+    /// Errors: a `PIP_*` boolean or config boolean that is not one (exit 2).
+    pub fn resolve(
+        flags: &InstallFlags,
+        site: &SiteEnv,
+        config: Option<&PipConfig>,
+    ) -> Result<Self, Error> {
+        let env = &site.vars;
+        let flag = |cli: bool, variable: &str, key: &str| -> Result<bool, Error> {
+            Ok(cli || pip_flag(env, config, variable, key)?.unwrap_or(false))
+        };
+        // Sources: -f ▸ PIP_FIND_LINKS ▸ [install] find-links ▸ [global] find-links.
+        let (find_links, find_links_origin) = if !flags.find_links.is_empty() {
+            (flags.find_links.clone(), Some(FindLinksOrigin::CommandLine))
+        } else if env.is_set(EnvVars::PIP_FIND_LINKS) {
+            (
+                env.list(EnvVars::PIP_FIND_LINKS)
+                    .into_iter()
+                    .map(PathBuf::from)
+                    .collect(),
+                Some(FindLinksOrigin::Environment),
+            )
+        } else {
+            config
+                .and_then(|config| {
+                    ["install", "global"].into_iter().find_map(|section| {
+                        let links = config.find_links(section).ok()?;
+                        Some((
+                            links.into_iter().map(PathBuf::from).collect(),
+                            Some(FindLinksOrigin::Config(section.to_string())),
+                        ))
+                    })
+                })
+                .unwrap_or_default()
+        };
+        // Constraints: -c, plus PIP_CONSTRAINT ▸ the config's `constraint` (existing files).
+        let mut constraint_files = flags.constraints.clone();
+        let default_constraints: Vec<PathBuf> = if env.is_set(EnvVars::PIP_CONSTRAINT) {
+            env.list(EnvVars::PIP_CONSTRAINT)
+                .into_iter()
+                .map(PathBuf::from)
+                .collect()
+        } else {
+            config
+                .and_then(|c| {
+                    c.get("install", "constraint")
+                        .or_else(|| c.get("global", "constraint"))
+                })
+                .map(|v| v.split_whitespace().map(PathBuf::from).collect())
+                .unwrap_or_default()
+        };
+        constraint_files.extend(default_constraints.into_iter().filter(|p| p.exists()));
+        let no_cache = flags.no_cache || env.flag(EnvVars::PIP_NO_CACHE_DIR)?.unwrap_or(false);
+        Ok(Self {
+            python: flags.python.clone(),
+            virtual_env: site.virtual_env.clone(),
+            find_links,
+            find_links_origin,
+            constraint_files,
+            upgrade: flag(flags.upgrade, EnvVars::PIP_UPGRADE, "upgrade")?,
+            reinstall: flag(
+                flags.reinstall,
+                EnvVars::PIP_FORCE_REINSTALL,
+                "force-reinstall",
+            )?,
+            no_deps: flag(flags.no_deps, EnvVars::PIP_NO_DEPS, "no-deps")?,
+            pre: flag(flags.pre, EnvVars::PIP_PRE, "pre")?,
+            no_index: flag(flags.no_index, EnvVars::PIP_NO_INDEX, "no-index")?,
+            compile: flags.compile,
+            dry_run: flags.dry_run,
+            allow_manylinux: flags.allow_manylinux,
+            cache_dir: if no_cache {
+                None
+            } else {
+                site.cache_dir.clone()
+            },
+            threads: site.threads(),
+            index_dir: site.catalogue_index_dir(),
+        })
+    }
+
+    /// The wheel sources, or the error that says how to get some.
+    pub fn sources(&self) -> Result<wharf_environment::operations::Sources, Error> {
+        if self.find_links_origin.is_none() {
+            return Err(Error::usage(
+                "no wheel sources: no `--find-links` given, PIP_FIND_LINKS is not set, and no `find-links` in $PIP_CONFIG_FILE",
+                Some(
+                    "load the site's StdEnv module (it sets PIP_CONFIG_FILE), or pass `-f DIR`"
+                        .to_string(),
+                ),
+            ));
+        }
+        Ok(wharf_environment::operations::Sources {
+            find_links: FindLinks::from_paths(self.find_links.iter().cloned()),
+            threads: self.threads,
+            index_dir: self.index_dir.clone(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(
+        vars: &[(&str, &str)],
+        config: Option<&str>,
+        flags: &InstallFlags,
+    ) -> Result<InstallSettings, Error> {
+        let env = Env::from_pairs(vars.iter().copied());
+        let mut site = SiteEnv::from_env(&env);
+        site.slurm_cpus_per_task = Some("1".into());
+        let config = config
+            .map(|text| PipConfig::parse(std::path::Path::new("/site/pip.conf"), text).unwrap());
+        InstallSettings::resolve(flags, &site, config.as_ref())
+    }
+
+    const CONFIG: &str = "[install]\nfind-links = /w/avx2 /w/generic\nno-index = true\nupgrade = no\n\n[global]\nfind-links = /global\n";
+
+    #[test]
+    fn pip_config_alone() {
+        let s = settings(&[("HOME", "/h")], Some(CONFIG), &InstallFlags::default()).unwrap();
+        insta::assert_debug_snapshot!(s, @r#"
+        InstallSettings {
+            python: None,
+            virtual_env: None,
+            find_links: [
+                "/w/avx2",
+                "/w/generic",
+            ],
+            find_links_origin: Some(
+                Config(
+                    "install",
+                ),
+            ),
+            constraint_files: [],
+            upgrade: false,
+            reinstall: false,
+            no_deps: false,
+            pre: false,
+            no_index: true,
+            compile: false,
+            dry_run: false,
+            allow_manylinux: false,
+            cache_dir: Some(
+                "/h/.cache/wharf",
+            ),
+            threads: 1,
+            index_dir: Some(
+                "/h/.cache/wharf/catalogue-v1",
+            ),
+        }
+        "#);
+    }
+
+    /// Regression (issue 7, defect 9): `PIP_FIND_LINKS` alone, with `PIP_CONFIG_FILE=/dev/null`,
+    /// gave "no wheel sources".
+    #[test]
+    fn pip_find_links_alone_is_a_source() {
+        let s = settings(
+            &[
+                ("PIP_FIND_LINKS", "/a /b"),
+                ("PIP_CONFIG_FILE", "/dev/null"),
+            ],
+            Some(""),
+            &InstallFlags::default(),
+        )
+        .unwrap();
+        assert_eq!(s.find_links, [PathBuf::from("/a"), PathBuf::from("/b")]);
+        assert_eq!(s.find_links_origin, Some(FindLinksOrigin::Environment));
+        assert!(s.sources().is_ok());
+    }
+
+    #[test]
+    fn precedence_command_line_then_environment_then_config() {
+        // PIP_FIND_LINKS beats the config; -f beats both.
+        let s = settings(
+            &[("PIP_FIND_LINKS", "/env")],
+            Some(CONFIG),
+            &InstallFlags::default(),
+        )
+        .unwrap();
+        assert_eq!(s.find_links, [PathBuf::from("/env")]);
+        let flags = InstallFlags {
+            find_links: vec!["/cli".into()],
+            ..InstallFlags::default()
+        };
+        let s = settings(&[("PIP_FIND_LINKS", "/env")], Some(CONFIG), &flags).unwrap();
+        assert_eq!(s.find_links, [PathBuf::from("/cli")]);
+        // PIP_UPGRADE=1 beats `upgrade = no`; PIP_NO_INDEX=0 beats `no-index = true`.
+        let s = settings(
+            &[("PIP_UPGRADE", "1"), ("PIP_NO_INDEX", "off")],
+            Some(CONFIG),
+            &InstallFlags::default(),
+        )
+        .unwrap();
+        assert!(s.upgrade);
+        assert!(!s.no_index);
+        // [global] find-links when [install] has none.
+        let s = settings(
+            &[],
+            Some("[global]\nfind-links = /g\n"),
+            &InstallFlags::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            s.find_links_origin,
+            Some(FindLinksOrigin::Config("global".into()))
+        );
+    }
+
+    #[test]
+    fn no_cache_from_any_source() {
+        let s = settings(
+            &[("HOME", "/h"), ("WHARF_NO_CACHE", "1")],
+            None,
+            &InstallFlags::default(),
+        )
+        .unwrap();
+        assert_eq!(s.cache_dir, None);
+        assert_eq!(s.index_dir, None);
+        let s = settings(
+            &[("HOME", "/h"), ("PIP_NO_CACHE_DIR", "yes")],
+            None,
+            &InstallFlags::default(),
+        )
+        .unwrap();
+        assert_eq!(s.cache_dir, None);
+        // An empty WHARF_NO_CACHE is unset.
+        let s = settings(
+            &[("HOME", "/h"), ("WHARF_NO_CACHE", "")],
+            None,
+            &InstallFlags::default(),
+        )
+        .unwrap();
+        assert!(s.cache_dir.is_some());
+    }
+
+    #[test]
+    fn err_bad_boolean_names_the_variable() {
+        let err =
+            settings(&[("PIP_NO_DEPS", "maybe")], None, &InstallFlags::default()).unwrap_err();
+        assert_eq!(
+            err.error.to_string(),
+            "environment variable PIP_NO_DEPS=`maybe` is not a boolean (use 1/0, true/false, yes/no, on/off)"
+        );
+        let err = settings(
+            &[],
+            Some("[install]\npre = sometimes\n"),
+            &InstallFlags::default(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.error.to_string(),
+            "`/site/pip.conf`: [install] pre = `sometimes` is not a boolean"
+        );
+    }
+
+    #[test]
+    fn no_sources_at_all() {
+        let s = settings(&[], None, &InstallFlags::default()).unwrap();
+        let err = s.sources().unwrap_err();
+        assert!(err.error.to_string().starts_with("no wheel sources"));
+        assert!(err.hint.unwrap().contains("-f DIR"));
+    }
+}

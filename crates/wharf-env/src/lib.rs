@@ -1,0 +1,333 @@
+//! Every environment variable wharf reads, declared once and read once.
+//!
+//! On a cluster, behaviour driven by the environment is where surprises hide: a module sets
+//! `PIP_CONFIG_FILE`, a job sets `SLURM_CPUS_PER_TASK`, a half-unloaded module leaves
+//! `VIRTUAL_ENV=` behind. So the process environment is read in exactly one place,
+//! [`Env::from_process`], into a snapshot; every crate above receives an [`Env`] (or a view
+//! built from it) and tests build one by hand with [`Env::from_pairs`]. No other code in
+//! wharf calls `std::env::var`.
+//!
+//! One rule for values: **an empty variable is unset** (`VIRTUAL_ENV=`, `PYTHONPATH=`,
+//! `PIP_CONFIG_FILE=` all mean "not set"), as shells and `module unload` leave them.
+//!
+//! The names are constants of [`EnvVars`], each with a doc line saying who sets it and what
+//! wharf does with it (the model is uv's `uv-static::EnvVars`).
+
+#![deny(missing_docs)]
+
+use std::collections::HashMap;
+use std::ffi::{OsStr, OsString};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// The names of every environment variable wharf reads, with what each one does.
+#[derive(Debug, Clone, Copy)]
+pub struct EnvVars;
+
+impl EnvVars {
+    // --- The site (set by the module system) ---
+    /// Root of the site wheelhouse, ex) `/cvmfs/soft.computecanada.ca/custom/python/wheelhouse`.
+    /// Default: [`DEFAULT_WHEELHOUSE`].
+    pub const WHEELHOUSE: &'static str = "WHEELHOUSE";
+    /// Colon-separated globs of directories whose children (`3.11.5`, …) are the Python
+    /// versions installed as modules. Default: [`DEFAULT_PYTHON_DIRS`].
+    pub const PYTHON_DIRS: &'static str = "PYTHON_DIRS";
+    /// Version of the loaded `python` module, ex) `3.11.5`.
+    pub const EBVERSIONPYTHON: &'static str = "EBVERSIONPYTHON";
+    /// Install prefix of the loaded `python` module; its `bin/python3` is the module's
+    /// interpreter.
+    pub const EBROOTPYTHON: &'static str = "EBROOTPYTHON";
+    /// Gentoo compatibility layer year of the loaded `StdEnv`, ex) `2023`; 2023 and later
+    /// name archs `x86-64-v3`, `x86-64-v4`, `generic`.
+    pub const EBVERSIONGENTOO: &'static str = "EBVERSIONGENTOO";
+    /// CPU architecture of the node, ex) `avx2` (`sse3`, `avx`, `avx2`, `avx512`).
+    pub const RSNT_ARCH: &'static str = "RSNT_ARCH";
+
+    // --- Python ---
+    /// The active virtual environment (set by `activate`); wins over the loaded module.
+    pub const VIRTUAL_ENV: &'static str = "VIRTUAL_ENV";
+    /// Directories searched for `python3.X` and `python3`; passed to interpreter probes.
+    pub const PATH: &'static str = "PATH";
+    /// Passed to interpreter probes: the site's `_manylinux.py` and modules' packages
+    /// (scipy-stack, arrow) live there.
+    pub const PYTHONPATH: &'static str = "PYTHONPATH";
+    /// Passed to interpreter probes, so module interpreters that need it can start.
+    pub const LD_LIBRARY_PATH: &'static str = "LD_LIBRARY_PATH";
+    /// The user's home: user site-packages, and the default cache root `~/.cache/wharf`.
+    pub const HOME: &'static str = "HOME";
+
+    // --- pip's own settings, read with pip's meaning (command line ▸ these ▸ config file) ---
+    /// The pip configuration file set by the `StdEnv` module; its `[install]` / `[wheel]`
+    /// `find-links` line lists the wheel directories in priority order.
+    pub const PIP_CONFIG_FILE: &'static str = "PIP_CONFIG_FILE";
+    /// pip's `--find-links`: space-separated directories, in priority order.
+    pub const PIP_FIND_LINKS: &'static str = "PIP_FIND_LINKS";
+    /// pip's `--no-index` (a boolean: `1`, `true`, `yes`, `on`).
+    pub const PIP_NO_INDEX: &'static str = "PIP_NO_INDEX";
+    /// pip's `--constraint`: space-separated constraints files.
+    pub const PIP_CONSTRAINT: &'static str = "PIP_CONSTRAINT";
+    /// pip's `--require-virtualenv` (boolean): refuse to act outside a virtual environment.
+    pub const PIP_REQUIRE_VIRTUALENV: &'static str = "PIP_REQUIRE_VIRTUALENV";
+    /// pip's `--prefer-binary` (boolean; wharf installs only wheels, so it is always true).
+    pub const PIP_PREFER_BINARY: &'static str = "PIP_PREFER_BINARY";
+    /// pip's `--pre` (boolean): allow pre-release versions.
+    pub const PIP_PRE: &'static str = "PIP_PRE";
+    /// pip's `--no-deps` (boolean).
+    pub const PIP_NO_DEPS: &'static str = "PIP_NO_DEPS";
+    /// pip's `--upgrade` (boolean).
+    pub const PIP_UPGRADE: &'static str = "PIP_UPGRADE";
+    /// pip's `--force-reinstall` (boolean).
+    pub const PIP_FORCE_REINSTALL: &'static str = "PIP_FORCE_REINSTALL";
+    /// pip's `--no-cache-dir` (boolean): wharf then uses no wheel cache.
+    pub const PIP_NO_CACHE_DIR: &'static str = "PIP_NO_CACHE_DIR";
+
+    // --- Slurm ---
+    /// CPUs granted to the Slurm task: wharf never uses more threads than this.
+    pub const SLURM_CPUS_PER_TASK: &'static str = "SLURM_CPUS_PER_TASK";
+    /// Node-local scratch directory of a Slurm job.
+    pub const SLURM_TMPDIR: &'static str = "SLURM_TMPDIR";
+
+    // --- wharf ---
+    /// wharf's cache root (catalogue index, interpreter probes, unpacked wheels). Default:
+    /// `$XDG_CACHE_HOME/wharf`, else `$HOME/.cache/wharf`.
+    pub const WHARF_CACHE_DIR: &'static str = "WHARF_CACHE_DIR";
+    /// Set (to anything non-empty): read and write no cache at all (catalogue index,
+    /// interpreter probes, wheel cache).
+    pub const WHARF_NO_CACHE: &'static str = "WHARF_NO_CACHE";
+    /// The XDG cache root, used when `WHARF_CACHE_DIR` is unset.
+    pub const XDG_CACHE_HOME: &'static str = "XDG_CACHE_HOME";
+    /// Any value disables colours (<https://no-color.org>).
+    pub const NO_COLOR: &'static str = "NO_COLOR";
+
+    /// Every name above, for documentation and `wharf doctor`.
+    pub const ALL: &'static [&'static str] = &[
+        Self::WHEELHOUSE,
+        Self::PYTHON_DIRS,
+        Self::EBVERSIONPYTHON,
+        Self::EBROOTPYTHON,
+        Self::EBVERSIONGENTOO,
+        Self::RSNT_ARCH,
+        Self::VIRTUAL_ENV,
+        Self::PATH,
+        Self::PYTHONPATH,
+        Self::LD_LIBRARY_PATH,
+        Self::HOME,
+        Self::PIP_CONFIG_FILE,
+        Self::PIP_FIND_LINKS,
+        Self::PIP_NO_INDEX,
+        Self::PIP_CONSTRAINT,
+        Self::PIP_REQUIRE_VIRTUALENV,
+        Self::PIP_PREFER_BINARY,
+        Self::PIP_PRE,
+        Self::PIP_NO_DEPS,
+        Self::PIP_UPGRADE,
+        Self::PIP_FORCE_REINSTALL,
+        Self::PIP_NO_CACHE_DIR,
+        Self::SLURM_CPUS_PER_TASK,
+        Self::SLURM_TMPDIR,
+        Self::WHARF_CACHE_DIR,
+        Self::WHARF_NO_CACHE,
+        Self::XDG_CACHE_HOME,
+        Self::NO_COLOR,
+    ];
+}
+
+/// The model site's wheelhouse on CVMFS.
+pub const DEFAULT_WHEELHOUSE: &str = "/cvmfs/soft.computecanada.ca/custom/python/wheelhouse";
+/// The model site's module trees of Python installs (the value `avail_wheels` uses).
+pub const DEFAULT_PYTHON_DIRS: &str = "/cvmfs/soft.computecanada.ca/easybuild/software/20*/Core/python:/cvmfs/soft.computecanada.ca/easybuild/software/20*/*/Core/python:/cvmfs/soft.computecanada.ca/easybuild/software/20*/*/Compiler/gcccore/python";
+
+/// A snapshot of the process environment: name ▸ value, empty values dropped.
+///
+/// Cheap to clone (shared). Build it once in `main` with [`Env::from_process`]; in tests
+/// with [`Env::from_pairs`].
+#[derive(Clone, Debug, Default)]
+pub struct Env {
+    vars: Arc<HashMap<OsString, OsString>>,
+}
+
+impl Env {
+    /// Reads the whole process environment. The only read of `std::env` in wharf.
+    pub fn from_process() -> Self {
+        Self::from_pairs(std::env::vars_os())
+    }
+
+    /// An environment of the given `(name, value)` pairs; empty values count as unset.
+    pub fn from_pairs<K, V>(pairs: impl IntoIterator<Item = (K, V)>) -> Self
+    where
+        K: Into<OsString>,
+        V: Into<OsString>,
+    {
+        let vars = pairs
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .filter(|(_, v): &(OsString, OsString)| !v.is_empty())
+            .collect();
+        Self {
+            vars: Arc::new(vars),
+        }
+    }
+
+    /// The value of `name`, `None` when unset or empty.
+    pub fn get_os(&self, name: &str) -> Option<&OsStr> {
+        self.vars.get(OsStr::new(name)).map(OsString::as_os_str)
+    }
+
+    /// The value of `name` as text (lossy for non-UTF-8 bytes), `None` when unset or empty.
+    pub fn get(&self, name: &str) -> Option<String> {
+        self.get_os(name).map(|v| v.to_string_lossy().into_owned())
+    }
+
+    /// The value of `name` as a path, `None` when unset or empty.
+    pub fn path(&self, name: &str) -> Option<PathBuf> {
+        self.get_os(name).map(PathBuf::from)
+    }
+
+    /// Whether `name` is set (non-empty).
+    pub fn is_set(&self, name: &str) -> bool {
+        self.get_os(name).is_some()
+    }
+
+    /// A boolean the way pip reads `PIP_*` booleans (`strtobool`): `1 true yes on y t` are
+    /// true, `0 false no off n f` are false (any case); `Ok(None)` when unset.
+    ///
+    /// # Errors
+    /// The value is neither: the error names the variable and the value.
+    pub fn flag(&self, name: &str) -> Result<Option<bool>, EnvError> {
+        let Some(value) = self.get(name) else {
+            return Ok(None);
+        };
+        match value.trim().to_ascii_lowercase().as_str() {
+            "1" | "true" | "yes" | "on" | "y" | "t" => Ok(Some(true)),
+            "0" | "false" | "no" | "off" | "n" | "f" => Ok(Some(false)),
+            _ => Err(EnvError::NotABoolean {
+                name: name.to_string(),
+                value,
+            }),
+        }
+    }
+
+    /// A space-separated list (pip's rule for `PIP_FIND_LINKS`, `PIP_CONSTRAINT`); empty when
+    /// unset.
+    pub fn list(&self, name: &str) -> Vec<String> {
+        self.get(name)
+            .map(|v| v.split_whitespace().map(str::to_string).collect())
+            .unwrap_or_default()
+    }
+
+    /// Whether every cache is off ([`EnvVars::WHARF_NO_CACHE`]).
+    pub fn no_cache(&self) -> bool {
+        self.is_set(EnvVars::WHARF_NO_CACHE)
+    }
+
+    /// wharf's cache root: [`EnvVars::WHARF_CACHE_DIR`], else `$XDG_CACHE_HOME/wharf`, else
+    /// `$HOME/.cache/wharf`; `None` when none is set or [`EnvVars::WHARF_NO_CACHE`] is.
+    /// Every cache of wharf (catalogue index, interpreter probes, wheels) lives under it.
+    pub fn cache_dir(&self) -> Option<PathBuf> {
+        if self.no_cache() {
+            return None;
+        }
+        self.cache_root()
+    }
+
+    /// The cache root ignoring [`EnvVars::WHARF_NO_CACHE`] (for `wharf cache dir`, which
+    /// names the directory even when caching is off).
+    pub fn cache_root(&self) -> Option<PathBuf> {
+        self.path(EnvVars::WHARF_CACHE_DIR)
+            .or_else(|| self.path(EnvVars::XDG_CACHE_HOME).map(|x| x.join("wharf")))
+            .or_else(|| {
+                self.path(EnvVars::HOME)
+                    .map(|h| h.join(".cache").join("wharf"))
+            })
+    }
+
+    /// Worker threads: [`EnvVars::SLURM_CPUS_PER_TASK`] when it is a positive integer, capped
+    /// by the CPUs the OS reports; otherwise the CPUs the OS reports.
+    pub fn threads(&self) -> usize {
+        let available = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        match self
+            .get(EnvVars::SLURM_CPUS_PER_TASK)
+            .and_then(|v| v.trim().parse::<usize>().ok())
+        {
+            Some(n) if n > 0 => n.min(available),
+            _ => available,
+        }
+    }
+}
+
+/// A variable whose value cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EnvError {
+    /// A boolean variable with another value, ex) `PIP_NO_INDEX=maybe`.
+    NotABoolean {
+        /// The variable.
+        name: String,
+        /// Its value.
+        value: String,
+    },
+}
+
+impl std::fmt::Display for EnvError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::NotABoolean { name, value } => write!(
+                f,
+                "environment variable {name}=`{value}` is not a boolean (use 1/0, true/false, yes/no, on/off)"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for EnvError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_values_are_unset() {
+        let env = Env::from_pairs([("VIRTUAL_ENV", ""), ("PYTHONPATH", ""), ("HOME", "/h")]);
+        assert_eq!(env.get(EnvVars::VIRTUAL_ENV), None);
+        assert!(!env.is_set(EnvVars::PYTHONPATH));
+        assert_eq!(env.path("HOME"), Some(PathBuf::from("/h")));
+    }
+
+    #[test]
+    fn cache_dir_precedence_and_no_cache() {
+        let env = Env::from_pairs([("HOME", "/h"), ("XDG_CACHE_HOME", "/x")]);
+        assert_eq!(env.cache_dir(), Some(PathBuf::from("/x/wharf")));
+        let env = Env::from_pairs([("HOME", "/h"), ("WHARF_CACHE_DIR", "/w")]);
+        assert_eq!(env.cache_dir(), Some(PathBuf::from("/w")));
+        let env = Env::from_pairs([("HOME", "/h")]);
+        assert_eq!(env.cache_dir(), Some(PathBuf::from("/h/.cache/wharf")));
+        let env = Env::from_pairs([("HOME", "/h"), ("WHARF_NO_CACHE", "1")]);
+        assert_eq!(env.cache_dir(), None);
+        assert_eq!(env.cache_root(), Some(PathBuf::from("/h/.cache/wharf")));
+        // An empty WHARF_NO_CACHE is unset, like every other variable.
+        let env = Env::from_pairs([("HOME", "/h"), ("WHARF_NO_CACHE", "")]);
+        assert!(env.cache_dir().is_some());
+    }
+
+    #[test]
+    fn flags_read_like_pip() {
+        let env = Env::from_pairs([("A", "Yes"), ("B", "0"), ("C", "maybe")]);
+        assert_eq!(env.flag("A"), Ok(Some(true)));
+        assert_eq!(env.flag("B"), Ok(Some(false)));
+        assert_eq!(env.flag("D"), Ok(None));
+        let err = env.flag("C").unwrap_err();
+        assert!(err.to_string().contains("C=`maybe`"), "{err}");
+    }
+
+    #[test]
+    fn lists_split_on_whitespace() {
+        let env = Env::from_pairs([("PIP_FIND_LINKS", " /a  /b\t/c ")]);
+        assert_eq!(env.list(EnvVars::PIP_FIND_LINKS), ["/a", "/b", "/c"]);
+        assert!(env.list(EnvVars::PIP_CONSTRAINT).is_empty());
+    }
+
+    #[test]
+    fn threads_respect_slurm() {
+        assert_eq!(Env::from_pairs([("SLURM_CPUS_PER_TASK", "1")]).threads(), 1);
+        assert!(Env::from_pairs([("SLURM_CPUS_PER_TASK", "zero")]).threads() >= 1);
+    }
+}

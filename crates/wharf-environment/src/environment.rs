@@ -1,0 +1,232 @@
+//! [`PythonEnvironment`]: the virtual environment a command acts on, probed once.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use pep440_rs::Version;
+use pep508_rs::{MarkerEnvironment, PackageName};
+use wharf_install::{InstalledDist, Layout, SitePackages};
+use wharf_python::{InterpreterInfo, PythonEnv};
+use wharf_resolve::Installed;
+use wharf_wheel_filename::{PlatformTag, Tags};
+
+use crate::error::EnvironmentError;
+
+/// A virtual environment (PEP 405) and what its interpreter said about itself.
+///
+/// Built by [`PythonEnvironment::find`] (from `--python` or `$VIRTUAL_ENV`) or
+/// [`PythonEnvironment::from_root`]; the interpreter is probed once (cached by
+/// `wharf-python`). The install [`Layout`] comes from the probe's `sysconfig` venv scheme,
+/// so a free-threaded `3.13t` environment installs into `lib/python3.13t/site-packages`.
+#[derive(Debug, Clone)]
+pub struct PythonEnvironment {
+    /// The environment's interpreter as given (`ENV/bin/python`, symlinks not resolved).
+    pub python: PathBuf,
+    /// The environment's root (`sys.prefix`), ex) `/home/me/env`.
+    pub root: PathBuf,
+    /// The probe of the interpreter.
+    pub info: InterpreterInfo,
+    /// Where wheels go (purelib, platlib, scripts, data, headers).
+    pub layout: Layout,
+}
+
+impl PythonEnvironment {
+    /// The environment named by `python` (a venv directory or its interpreter), else by
+    /// `virtual_env` (`$VIRTUAL_ENV`); refuses anything that is not a virtual environment.
+    ///
+    /// Errors: [`EnvironmentError::NoEnvironment`] (neither given),
+    /// [`EnvironmentError::NoInterpreter`], [`EnvironmentError::Probe`],
+    /// [`EnvironmentError::NotAVenv`]; each has a [`EnvironmentError::hint`].
+    pub fn find(
+        python: Option<&Path>,
+        virtual_env: Option<&Path>,
+        python_env: &PythonEnv,
+    ) -> Result<Self, EnvironmentError> {
+        let Some(given) = python.or(virtual_env) else {
+            return Err(EnvironmentError::NoEnvironment);
+        };
+        let executable = if given.is_dir() {
+            given.join("bin").join("python")
+        } else {
+            given.to_path_buf()
+        };
+        if !executable.exists() {
+            return Err(EnvironmentError::NoInterpreter {
+                given: given.to_path_buf(),
+                executable,
+            });
+        }
+        let info = wharf_python::probe(&executable, python_env)?;
+        Self::from_probe(executable, info)
+    }
+
+    /// The environment rooted at `root` (its `bin/python` is probed).
+    pub fn from_root(root: &Path, python_env: &PythonEnv) -> Result<Self, EnvironmentError> {
+        Self::find(Some(root), None, python_env)
+    }
+
+    /// The environment of an interpreter already probed.
+    ///
+    /// Errors: [`EnvironmentError::NotAVenv`] when `info` is a base installation.
+    pub fn from_probe(
+        executable: PathBuf,
+        info: InterpreterInfo,
+    ) -> Result<Self, EnvironmentError> {
+        if !info.is_venv() {
+            return Err(EnvironmentError::NotAVenv {
+                executable,
+                prefix: info.prefix.clone(),
+            });
+        }
+        let root = executable
+            .parent()
+            .and_then(Path::parent)
+            .map_or_else(|| info.prefix.clone(), Path::to_path_buf);
+        let layout = layout_from_probe(&root, &executable, &info);
+        Ok(Self {
+            python: executable,
+            root,
+            info,
+            layout,
+        })
+    }
+
+    /// `(major, minor)` of the interpreter, ex) `(3, 11)`.
+    pub fn python_version(&self) -> (u8, u8) {
+        self.layout.python_version
+    }
+
+    /// The interpreter's full version (`3.11.5`) as a PEP 440 [`Version`].
+    pub fn python_full_version(&self) -> Version {
+        Version::from_str(self.info.version()).unwrap_or_else(|_| Version::new([3]))
+    }
+
+    /// The PEP 508 marker environment of the interpreter.
+    ///
+    /// Errors: [`EnvironmentError::Probe`] when the probe's values are not valid markers.
+    pub fn marker_environment(&self) -> Result<MarkerEnvironment, EnvironmentError> {
+        Ok(self.info.marker_environment()?)
+    }
+
+    /// The interpreter's ordered compatible tags (PEP 425) under the site's policy, and,
+    /// when the policy removed manylinux tags (`_manylinux` answers False and
+    /// `allow_manylinux` is off), the full set too (to explain refusals).
+    pub fn tags(&self, allow_manylinux: bool) -> (Tags, Option<Tags>) {
+        let version = self.python_version();
+        let machine = self.info.markers.platform_machine.clone();
+        let glibc = self
+            .info
+            .glibc()
+            .and_then(|(a, b)| Some((u16::try_from(a).ok()?, u16::try_from(b).ok()?)));
+        let abis = Tags::cpython_default_abis(version);
+        let full = Tags::cpython(
+            version,
+            &abis,
+            &PlatformTag::linux_platforms(&machine, glibc),
+            true,
+        );
+        if self.info.manylinux_refused_by_policy() && !allow_manylinux {
+            let site = Tags::cpython(
+                version,
+                &abis,
+                &PlatformTag::linux_platforms(&machine, None),
+                true,
+            );
+            (site, Some(full))
+        } else {
+            (full, None)
+        }
+    }
+
+    /// Distributions installed in the environment itself (purelib and platlib).
+    ///
+    /// Errors: [`EnvironmentError::Scan`] when a directory cannot be listed.
+    pub fn installed(&self) -> Result<Vec<InstalledDist>, EnvironmentError> {
+        let scan = SitePackages::scan([&self.layout.purelib, &self.layout.platlib])?;
+        Ok(scan.dists)
+    }
+
+    /// Every distribution importable by the interpreter, in `sys.path` order (first wins),
+    /// as `pip list` sees them; with `local`, only those inside the environment.
+    pub fn installed_on_sys_path(
+        &self,
+        local: bool,
+    ) -> Result<Vec<InstalledDist>, EnvironmentError> {
+        let dirs = self
+            .info
+            .sys_path
+            .iter()
+            .filter(|p| !local || self.is_inside(p));
+        Ok(SitePackages::scan(dirs)?.dists)
+    }
+
+    /// Distributions importable from `sys.path` entries outside the environment (a module's
+    /// `PYTHONPATH`), first on `sys.path` wins; the environment's own directories are not
+    /// read (see [`PythonEnvironment::installed`]).
+    pub fn installed_outside(&self) -> Result<Vec<InstalledDist>, EnvironmentError> {
+        let dirs = self.info.sys_path.iter().filter(|p| !self.is_inside(p));
+        Ok(SitePackages::scan(dirs)?.dists)
+    }
+
+    /// What the resolver counts as installed: the environment's distributions, then those a
+    /// module provides on `sys.path` (the first of a name wins), as pip sees them.
+    pub fn installed_for_resolver(
+        &self,
+        in_env: &[InstalledDist],
+    ) -> Result<Vec<Installed>, EnvironmentError> {
+        let mut installed = to_resolver(in_env, true);
+        for dist in to_resolver(&self.installed_outside()?, false) {
+            if !installed.iter().any(|i| i.name == dist.name) {
+                installed.push(dist);
+            }
+        }
+        Ok(installed)
+    }
+
+    fn is_inside(&self, path: &Path) -> bool {
+        path.starts_with(&self.root) || path.starts_with(&self.info.prefix)
+    }
+}
+
+fn to_resolver(dists: &[InstalledDist], in_target: bool) -> Vec<Installed> {
+    dists
+        .iter()
+        .filter_map(|d| {
+            Some(Installed {
+                name: PackageName::from_str(&d.name).ok()?,
+                version: Version::from_str(&d.version).ok()?,
+                requires_dist: d.requires_dist.clone(),
+                in_target,
+            })
+        })
+        .collect()
+}
+
+/// The install layout of the venv at `root`: the probe's venv scheme (`sysconfig`), with
+/// pip's header directory `include/site/python3.11` (`python3.13t` for free-threaded builds).
+fn layout_from_probe(root: &Path, executable: &Path, info: &InterpreterInfo) -> Layout {
+    let (major, minor) = info.major_minor();
+    let version = (
+        u8::try_from(major).unwrap_or(3),
+        u8::try_from(minor).unwrap_or(0),
+    );
+    let paths = info.venv_paths(root);
+    // `lib/python3.13t/site-packages` ▸ `python3.13t`.
+    let lib_name = paths
+        .purelib
+        .parent()
+        .and_then(Path::file_name)
+        .map_or_else(
+            || format!("python{major}.{minor}"),
+            |n| n.to_string_lossy().into_owned(),
+        );
+    Layout {
+        purelib: paths.purelib,
+        platlib: paths.platlib,
+        scripts: paths.scripts,
+        data: paths.data,
+        headers: root.join("include").join("site").join(lib_name),
+        python: executable.to_path_buf(),
+        python_version: version,
+    }
+}

@@ -1,0 +1,155 @@
+//! Errors of the environment and the pipeline, each with the fix as a hint.
+
+use std::path::PathBuf;
+
+use pep508_rs::PackageName;
+
+/// Why the environment to act on cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum EnvironmentError {
+    /// Neither `--python` nor `$VIRTUAL_ENV` names an environment.
+    #[error("no virtual environment to act on: `--python` is not given and VIRTUAL_ENV is not set")]
+    NoEnvironment,
+    /// The given path has no interpreter.
+    #[error("`{}` has no interpreter (`{}` does not exist)", given.display(), executable.display())]
+    NoInterpreter {
+        /// What was given.
+        given: PathBuf,
+        /// The interpreter looked for.
+        executable: PathBuf,
+    },
+    /// The interpreter could not be probed.
+    #[error(transparent)]
+    Probe(#[from] wharf_python::ProbeError),
+    /// The interpreter is a base installation, not a venv.
+    #[error("`{}` is not a virtual environment (sys.prefix is the installation `{}`)", executable.display(), prefix.display())]
+    NotAVenv {
+        /// The interpreter.
+        executable: PathBuf,
+        /// Its `sys.prefix`.
+        prefix: PathBuf,
+    },
+    /// A site-packages directory could not be read.
+    #[error("cannot list the installed distributions")]
+    Scan(
+        #[from]
+        #[source]
+        wharf_install::InstalledError,
+    ),
+}
+
+impl EnvironmentError {
+    /// How to fix it, when there is a fix to name.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Self::NoEnvironment => Some("create one with `wharf venv ENV` and `source ENV/bin/activate`, or pass `--python ENV`; wharf never installs into the system or `~/.local`".to_string()),
+            Self::NoInterpreter { .. } => Some("pass a virtual environment directory or its `bin/python`".to_string()),
+            Self::Probe(error) => error.hint(),
+            Self::NotAVenv { .. } => Some("wharf installs only into virtual environments: `wharf venv ENV --python ...` then `--python ENV`".to_string()),
+            Self::Scan(_) => None,
+        }
+    }
+}
+
+/// One line of an explanation: a fact, or the fix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Diagnostic {
+    /// A fact, ex) "numpy 2.1.1 exists for cp312".
+    Detail(String),
+    /// A fix, ex) "`module load python/3.12`".
+    Hint(String),
+}
+
+/// Why the pipeline (read requirements ▸ resolve ▸ plan ▸ execute) stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum OperationError {
+    /// The environment cannot be used.
+    #[error(transparent)]
+    Environment(#[from] EnvironmentError),
+    /// A requirement (argument, `-r`, `-c`, pyproject) is not PEP 508.
+    #[error("invalid requirement `{text}` ({origin}): {message}")]
+    InvalidRequirement {
+        /// The text.
+        text: String,
+        /// Where it came from, ex) `command line`, `requirements.txt:3`.
+        origin: String,
+        /// The parser's message.
+        message: String,
+    },
+    /// A requirements or constraints file could not be read or parsed.
+    #[error(transparent)]
+    RequirementsFile(#[from] wharf_requirements_txt::RequirementsTxtError),
+    /// An editable requirement (`-e`), which needs a build.
+    #[error("{origin}: editable requirement `{text}` is not supported")]
+    Editable {
+        /// The text.
+        text: String,
+        /// Where it came from.
+        origin: String,
+    },
+    /// No requirement at all.
+    #[error("nothing to install")]
+    NothingToInstall,
+    /// The requirements cannot be satisfied together.
+    #[error("no solution for the requested packages:\n{}", indent(report))]
+    NoSolution {
+        /// PubGrub's derivation.
+        report: String,
+        /// What exists instead, and the fixes, in order.
+        diagnostics: Vec<Diagnostic>,
+    },
+    /// Another resolver failure (metadata unreadable, direct URL…).
+    #[error(transparent)]
+    Resolve(wharf_resolve::ResolveError),
+    /// The installer failed; the environment is as it was.
+    #[error(transparent)]
+    Install(#[from] wharf_install::InstallError),
+    /// Uninstalling failed; nothing was removed.
+    #[error(transparent)]
+    Uninstall(wharf_install::InstallError),
+    /// A package to uninstall is not installed (not fatal: reported by the caller).
+    #[error("{name} is not installed")]
+    NotInstalled {
+        /// The package.
+        name: PackageName,
+    },
+}
+
+impl OperationError {
+    /// How to fix it.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Self::Environment(error) => error.hint(),
+            Self::InvalidRequirement { .. } => Some(
+                "requirements follow PEP 508, e.g. `numpy>=1.26` or `pandas[performance]==2.2.*`"
+                    .to_string(),
+            ),
+            Self::RequirementsFile(error) => error.hint(),
+            Self::Editable { .. } => Some("wharf installs wheels from the wheelhouse; build a wheel and pass its directory with `-f`".to_string()),
+            Self::NothingToInstall => Some("name packages (`wharf install numpy`) or pass `-r requirements.txt`".to_string()),
+            Self::NoSolution { .. } | Self::Resolve(_) | Self::NotInstalled { .. } => None,
+            Self::Install(_) => Some("nothing was changed: the environment is as it was before this command".to_string()),
+            Self::Uninstall(_) => Some("nothing was removed".to_string()),
+        }
+    }
+
+    /// Whether the request cannot be satisfied (exit 1) rather than being bad usage or an
+    /// internal error (exit 2).
+    pub fn is_unsatisfiable(&self) -> bool {
+        matches!(
+            self,
+            Self::NoSolution { .. }
+                | Self::Resolve(_)
+                | Self::Install(_)
+                | Self::Uninstall(_)
+                | Self::NotInstalled { .. }
+        )
+    }
+}
+
+fn indent(text: &str) -> String {
+    text.lines()
+        .map(|l| format!("  {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}

@@ -1,0 +1,530 @@
+//! The pipeline every environment command runs: requirements ▸ candidates ▸ resolution ▸
+//! plan ▸ transaction, and `check` (the model is uv's `commands/pip/operations.rs`).
+//!
+//! `install`, `venv --seed`, and the commands built on them (`lock`, `sync`, `venv --from`,
+//! build isolation, `doctor`) are short compositions of these functions:
+//!
+//! ```text
+//! read_requirements ─▶ Requirements ─┐
+//! Sources::catalogue ─▶ Catalogue ───┼─▶ resolve ─▶ Resolution ─▶ InstallPlan::from_resolution
+//! PythonEnvironment ─────────────────┘                                   └─▶ execute ─▶ InstallOutput
+//! ```
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use pep440_rs::{Version, VersionSpecifiers};
+use pep508_rs::{MarkerEnvironment, PackageName, Requirement, VersionOrUrl};
+use wharf_install::{InstallOptions, InstallOutput, InstalledDist, Plan, WheelCache, WheelInstall};
+use wharf_requirements_txt::{FileKind, RequirementsTxt};
+use wharf_resolve::{CandidateSet, ResolveError, ResolveOptions, ResolvedPackage, ResolverEnv};
+use wharf_site::{Catalogue, FindLink, FindLinks, ScanWarning};
+
+use crate::environment::PythonEnvironment;
+use crate::error::{Diagnostic, OperationError};
+
+/// What the user asked for: requirements, constraints, and the extra `--find-links` that
+/// requirements files named (`-f DIR` lines).
+#[derive(Debug, Clone, Default)]
+pub struct Requirements {
+    /// Requirements, in order: command line first, then files.
+    pub requirements: Vec<Requirement>,
+    /// Constraints (`-c` files, the pip config's `constraint`).
+    pub constraints: Vec<Requirement>,
+    /// `--find-links` lines of the files read.
+    pub find_links: Vec<PathBuf>,
+}
+
+/// Where requirements come from.
+#[derive(Debug, Clone, Copy)]
+pub struct RequirementSources<'a> {
+    /// Requirement texts given as arguments, ex) `numpy>=1.26`.
+    pub packages: &'a [String],
+    /// `-r` files (pip's format; a `pyproject.toml` is read for `[project].dependencies`).
+    pub requirement_files: &'a [PathBuf],
+    /// `-c` files.
+    pub constraint_files: &'a [PathBuf],
+}
+
+/// Parses one PEP 508 requirement, naming its origin in the error.
+///
+/// Errors: [`OperationError::InvalidRequirement`].
+pub fn parse_requirement(text: &str, origin: &str) -> Result<Requirement, OperationError> {
+    Requirement::from_str(text).map_err(|e| OperationError::InvalidRequirement {
+        text: text.to_string(),
+        origin: origin.to_string(),
+        message: e.to_string(),
+    })
+}
+
+/// Reads requirements and constraints from arguments and files (`${VAR}` references looked up
+/// with `lookup`, pip's rule).
+///
+/// Errors: [`OperationError::RequirementsFile`], [`OperationError::InvalidRequirement`],
+/// [`OperationError::Editable`] (`-e` needs a build).
+pub fn read_requirements(
+    sources: RequirementSources<'_>,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<Requirements, OperationError> {
+    let mut files = RequirementsTxt::default();
+    for file in sources.requirement_files {
+        files.add_file(file, FileKind::Requirements, lookup)?;
+    }
+    for file in sources.constraint_files {
+        files.add_file(file, FileKind::Constraints, lookup)?;
+    }
+    if let Some(editable) = files.editables.first() {
+        return Err(OperationError::Editable {
+            text: editable.text.clone(),
+            origin: editable.origin.to_string(),
+        });
+    }
+    let mut out = Requirements::default();
+    for text in sources.packages {
+        out.requirements
+            .push(parse_requirement(text, "command line")?);
+    }
+    for entry in &files.requirements {
+        out.requirements
+            .push(parse_requirement(&entry.text, &entry.origin.to_string())?);
+    }
+    for entry in &files.constraints {
+        out.constraints
+            .push(parse_requirement(&entry.text, &entry.origin.to_string())?);
+    }
+    out.find_links = files.options.find_links.iter().map(PathBuf::from).collect();
+    Ok(out)
+}
+
+/// The wheel sources: find-links directories in priority order.
+#[derive(Debug, Clone)]
+pub struct Sources {
+    /// The directories, most specific first.
+    pub find_links: FindLinks,
+    /// Threads for the scan.
+    pub threads: usize,
+    /// Where the catalogue index is cached (`None`: no cache).
+    pub index_dir: Option<PathBuf>,
+}
+
+impl Sources {
+    /// The same sources with `extra` directories appended (lowest priority), ex) `-f` lines of
+    /// requirements files.
+    pub fn with_extra(mut self, extra: &[PathBuf]) -> Self {
+        for dir in extra {
+            self.find_links.0.push(FindLink::new(dir));
+        }
+        self
+    }
+
+    /// Scans every source into one catalogue (junk files and unreadable directories are
+    /// reported in [`Catalogue::warnings`], never fatal).
+    pub fn catalogue(&self) -> Catalogue {
+        Catalogue::scan_with_index(
+            self.find_links.clone(),
+            self.threads,
+            |_| true,
+            self.index_dir.as_deref(),
+        )
+    }
+}
+
+/// The warnings of a catalogue scan worth showing: every one but plain non-wheel files.
+pub fn notable_warnings(catalogue: &Catalogue) -> impl Iterator<Item = &ScanWarning> {
+    catalogue
+        .warnings
+        .iter()
+        .filter(|w| !matches!(w, ScanWarning::NotAWheel { .. }))
+}
+
+/// How to resolve.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ResolvePolicy {
+    /// `--upgrade`: prefer the newest versions over installed ones.
+    pub upgrade: bool,
+    /// `--reinstall`: requested packages are installed again even when present.
+    pub reinstall: bool,
+    /// `--no-deps`: only the requested packages.
+    pub no_deps: bool,
+    /// `--pre`: allow pre-releases.
+    pub prerelease: bool,
+    /// `--allow-manylinux`: accept manylinux wheels the site's `_manylinux` policy refuses.
+    pub allow_manylinux: bool,
+}
+
+/// A resolution for an environment: every package of the solution, and what the
+/// environment held when it was computed (for planning).
+#[derive(Debug)]
+pub struct Resolution {
+    /// The packages, in name order, requested ones flagged.
+    pub packages: Vec<ResolvedPackage>,
+    /// Distributions installed in the environment when resolving.
+    pub installed: Vec<InstalledDist>,
+}
+
+/// Resolves `requirements` against the `catalogue` for `environment` under the site's
+/// policy, counting what the environment (and `sys.path` outside it) already has.
+///
+/// Errors: [`OperationError::NoSolution`] with the derivation and, for each package without
+/// an acceptable wheel, what exists instead and the fix; [`OperationError::Resolve`];
+/// [`OperationError::Environment`].
+pub fn resolve(
+    requirements: &Requirements,
+    environment: &PythonEnvironment,
+    catalogue: &Catalogue,
+    policy: &ResolvePolicy,
+) -> Result<Resolution, OperationError> {
+    let (tags, manylinux_tags) = environment.tags(policy.allow_manylinux);
+    let candidates = CandidateSet::new(catalogue, &tags, manylinux_tags.as_ref());
+    let in_env = environment.installed()?;
+    let installed = environment.installed_for_resolver(&in_env)?;
+    let env = ResolverEnv {
+        python_full_version: environment.python_full_version(),
+        markers: environment.marker_environment()?,
+    };
+    let options = ResolveOptions {
+        upgrade: policy.upgrade,
+        reinstall: policy.reinstall,
+        no_deps: policy.no_deps,
+        prerelease: policy.prerelease,
+    };
+    match wharf_resolve::resolve(
+        &requirements.requirements,
+        &requirements.constraints,
+        &candidates,
+        &installed,
+        &env,
+        &options,
+    ) {
+        Ok(packages) => Ok(Resolution {
+            packages,
+            installed: in_env,
+        }),
+        Err(ResolveError::NoSolution {
+            report,
+            unavailable,
+            requires_python,
+        }) => {
+            let mut diagnostics = Vec::new();
+            for name in &unavailable {
+                for line in wharf_resolve::explain_unavailable(
+                    name,
+                    &candidates,
+                    environment.python_version(),
+                ) {
+                    diagnostics.push(match line.strip_prefix("hint: ") {
+                        Some(hint) => Diagnostic::Hint(hint.to_string()),
+                        None => Diagnostic::Detail(line),
+                    });
+                }
+            }
+            for (name, version, requires) in &requires_python {
+                diagnostics.push(Diagnostic::Detail(format!(
+                    "{name} {version} requires Python {requires}; the environment has Python {}",
+                    environment.info.version()
+                )));
+            }
+            if !requires_python.is_empty() {
+                diagnostics.push(Diagnostic::Hint(
+                    "create the environment with a Python that satisfies it (`wharf python list`, `module load python/X.Y`), or pin an older version".to_string(),
+                ));
+            }
+            Err(OperationError::NoSolution {
+                report,
+                diagnostics,
+            })
+        }
+        Err(e) => Err(OperationError::Resolve(e)),
+    }
+}
+
+/// One change of a plan, for the summary (` - old==1`, ` + new==2`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// A distribution removed (replaced, or not wanted by an exact plan).
+    Remove {
+        /// Its name as installed.
+        name: String,
+        /// Its version as installed.
+        version: String,
+    },
+    /// A wheel installed.
+    Install {
+        /// The project.
+        name: PackageName,
+        /// The version.
+        version: Version,
+        /// The wheel file.
+        path: PathBuf,
+    },
+}
+
+/// How to turn a resolution into a plan.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PlanOptions {
+    /// Install requested packages again even when the same version is there.
+    pub reinstall: bool,
+    /// Make the environment exactly the resolution: remove installed distributions it does
+    /// not list (`sync`).
+    pub exact: bool,
+}
+
+/// What a transaction will do: the installer's [`Plan`] and the changes in summary order.
+#[derive(Debug, Clone, Default)]
+pub struct InstallPlan {
+    /// For the installer.
+    pub plan: Plan,
+    /// For the user, in order.
+    pub changes: Vec<Change>,
+}
+
+impl InstallPlan {
+    /// The plan that brings the environment (`resolution.installed`) to `resolution`: keep
+    /// what is there at the resolved version, install the rest (a different version replaces
+    /// the installed one), and with [`PlanOptions::exact`] remove what the resolution does not
+    /// list.
+    pub fn from_resolution(resolution: &Resolution, options: PlanOptions) -> Self {
+        let installed: HashMap<PackageName, &InstalledDist> = resolution
+            .installed
+            .iter()
+            .filter_map(|d| Some((PackageName::from_str(&d.name).ok()?, d)))
+            .collect();
+        let mut out = Self::default();
+        let mut wanted = BTreeSet::new();
+        for package in &resolution.packages {
+            wanted.insert(package.name.clone());
+            let wharf_resolve::ResolvedSource::Wheel(candidate) = &package.source else {
+                continue;
+            };
+            let current = installed.get(&package.name);
+            let same = current.is_some_and(|d| {
+                Version::from_str(&d.version).ok().as_ref() == Some(&package.version)
+            });
+            if same && !(options.reinstall && package.requested) {
+                continue;
+            }
+            if let Some(old) = current {
+                out.changes.push(Change::Remove {
+                    name: old.name.clone(),
+                    version: old.version.clone(),
+                });
+            }
+            out.changes.push(Change::Install {
+                name: package.name.clone(),
+                version: package.version.clone(),
+                path: candidate.path.clone(),
+            });
+            out.plan
+                .install
+                .push(WheelInstall::new(candidate.path.clone(), package.requested));
+        }
+        if options.exact {
+            let mut extraneous: Vec<&InstalledDist> = resolution
+                .installed
+                .iter()
+                .filter(|d| PackageName::from_str(&d.name).is_ok_and(|n| !wanted.contains(&n)))
+                .collect();
+            extraneous.sort_by_key(|d| d.normalized_name());
+            for dist in extraneous {
+                out.changes.push(Change::Remove {
+                    name: dist.name.clone(),
+                    version: dist.version.clone(),
+                });
+                out.plan.remove.push(dist.clone());
+            }
+        }
+        out
+    }
+
+    /// Whether the plan changes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.plan.install.is_empty() && self.plan.remove.is_empty()
+    }
+}
+
+/// How to execute a plan.
+#[derive(Debug, Clone, Default)]
+pub struct ExecuteOptions {
+    /// Worker threads (from `SLURM_CPUS_PER_TASK`).
+    pub threads: usize,
+    /// Byte-compile installed `.py` files.
+    pub compile: bool,
+    /// The wheel cache root (`None`: unpack straight into the environment).
+    pub cache_dir: Option<PathBuf>,
+}
+
+/// Runs `plan` in `environment` as one transaction (all or nothing).
+///
+/// Errors: [`OperationError::Install`]; the environment is then as it was.
+pub fn execute(
+    plan: &InstallPlan,
+    environment: &PythonEnvironment,
+    options: &ExecuteOptions,
+) -> Result<InstallOutput, OperationError> {
+    Ok(wharf_install::install(
+        &plan.plan,
+        &environment.layout,
+        &InstallOptions {
+            threads: options.threads.max(1),
+            compile: options.compile,
+            cancel: None,
+            cache: options.cache_dir.clone().map(WheelCache::new),
+        },
+    )?)
+}
+
+/// Removes the distributions named `names` from `environment` as one transaction. Names
+/// not installed are returned (the caller warns), never fatal.
+///
+/// Errors: [`OperationError::Uninstall`] (nothing removed), [`OperationError::Environment`].
+pub fn uninstall(
+    names: &[String],
+    environment: &PythonEnvironment,
+    threads: usize,
+) -> Result<(Option<InstallOutput>, Vec<String>), OperationError> {
+    let installed = environment.installed()?;
+    let mut remove = Vec::new();
+    let mut missing = Vec::new();
+    for name in names {
+        let wanted = PackageName::from_str(name).ok();
+        match installed
+            .iter()
+            .find(|d| wanted.is_some() && PackageName::from_str(&d.name).ok() == wanted)
+        {
+            Some(d) => remove.push(d.clone()),
+            None => missing.push(name.clone()),
+        }
+    }
+    if remove.is_empty() {
+        return Ok((None, missing));
+    }
+    let options = InstallOptions {
+        threads: threads.max(1),
+        ..InstallOptions::default()
+    };
+    let output = wharf_install::uninstall(&remove, &environment.layout, &options)
+        .map_err(OperationError::Uninstall)?;
+    Ok((Some(output), missing))
+}
+
+/// A broken requirement of an installed distribution, worded as `pip check` words it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CheckProblem {
+    /// `numpy 2.0 requires x, which is not installed.`
+    Missing {
+        /// The distribution (normalized name).
+        dist: String,
+        /// Its version.
+        version: String,
+        /// The missing requirement's name.
+        requirement: PackageName,
+    },
+    /// `pandas 2.2 has requirement numpy>=1.26, but you have numpy 1.0.`
+    Conflict {
+        /// The distribution (normalized name).
+        dist: String,
+        /// Its version.
+        version: String,
+        /// The requirement.
+        requirement: String,
+        /// The installed dependency (normalized name).
+        dependency: String,
+        /// Its version.
+        dependency_version: String,
+    },
+}
+
+impl std::fmt::Display for CheckProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Missing {
+                dist,
+                version,
+                requirement,
+            } => write!(
+                f,
+                "{dist} {version} requires {requirement}, which is not installed."
+            ),
+            Self::Conflict {
+                dist,
+                version,
+                requirement,
+                dependency,
+                dependency_version,
+            } => write!(
+                f,
+                "{dist} {version} has requirement {requirement}, but you have {dependency} {dependency_version}."
+            ),
+        }
+    }
+}
+
+/// `pip check`: every requirement (whose markers hold in `markers`) of every distribution in
+/// `dists` is installed at a matching version (a local label is ignored, as PEP 440 says).
+/// Problems in name order.
+pub fn check(dists: &[InstalledDist], markers: &MarkerEnvironment) -> Vec<CheckProblem> {
+    let by_name: HashMap<String, &InstalledDist> =
+        dists.iter().map(|d| (d.normalized_name(), d)).collect();
+    let mut problems = Vec::new();
+    let mut sorted: Vec<&InstalledDist> = dists.iter().collect();
+    sorted.sort_by_key(|d| d.normalized_name());
+    for dist in sorted {
+        for text in &dist.requires_dist {
+            let Ok(requirement) = Requirement::<pep508_rs::VerbatimUrl>::from_str(text) else {
+                continue;
+            };
+            if !requirement.evaluate_markers(markers, &[]) {
+                continue;
+            }
+            let dist_name = dist.normalized_name();
+            match by_name.get(requirement.name.as_ref()) {
+                None => problems.push(CheckProblem::Missing {
+                    dist: dist_name,
+                    version: dist.version.clone(),
+                    requirement: requirement.name.clone(),
+                }),
+                Some(dep) => {
+                    if let Some(VersionOrUrl::VersionSpecifier(specifiers)) =
+                        &requirement.version_or_url
+                        && !version_matches(specifiers, &dep.version)
+                    {
+                        problems.push(CheckProblem::Conflict {
+                            dist: dist_name,
+                            version: dist.version.clone(),
+                            requirement: requirement.to_string(),
+                            dependency: dep.normalized_name(),
+                            dependency_version: dep.version.clone(),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    problems
+}
+
+fn version_matches(specifiers: &VersionSpecifiers, version: &str) -> bool {
+    Version::from_str(version)
+        .is_ok_and(|v| specifiers.contains(&v) || specifiers.contains(&v.clone().without_local()))
+}
+
+/// The names of `wanted` that the catalogue has wheels of (for `venv --seed`, which installs
+/// pip, setuptools and wheel only where the wheelhouse has them).
+pub fn available_names<'a>(catalogue: &Catalogue, wanted: &[&'a str]) -> Vec<&'a str> {
+    wanted
+        .iter()
+        .copied()
+        .filter(|n| {
+            catalogue
+                .entries
+                .iter()
+                .any(|e| e.filename.name.as_ref() == *n)
+        })
+        .collect()
+}
+
+/// `true` when `path` holds a virtual environment (`pyvenv.cfg`).
+pub fn is_venv_dir(path: &Path) -> bool {
+    path.join("pyvenv.cfg").is_file()
+}
