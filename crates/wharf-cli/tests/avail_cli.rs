@@ -398,3 +398,49 @@ fn help_reads_like_avail_wheels() {
     assert_eq!(out.status.code(), Some(0));
     insta::assert_snapshot!(String::from_utf8_lossy(&out.stdout));
 }
+
+/// Regression (issue 7, defect 5): an empty variable is unset. `VIRTUAL_ENV=` (left by a
+/// half-unloaded environment) used to be read as the venv `""`, so `avail` warned that
+/// `pyvenv.cfg` could not be read; and `PIP_CONFIG_FILE=` is "no config", not a file.
+#[test]
+fn empty_variables_are_unset() {
+    let site = Site::new(BASIC);
+    let with_empty = site
+        .command()
+        .env("VIRTUAL_ENV", "")
+        .env("EBVERSIONPYTHON", "3.11.5")
+        .arg("numpy")
+        .output()
+        .unwrap();
+    let without = site
+        .command()
+        .env("EBVERSIONPYTHON", "3.11.5")
+        .arg("numpy")
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&with_empty.stderr), "");
+    assert_eq!(with_empty.stdout, without.stdout);
+    assert!(String::from_utf8_lossy(&with_empty.stdout).contains("1.26.4"));
+}
+
+/// Regression (issue 7, defect 5): `VIRTUAL_ENV=` means no environment for `install`, with the
+/// usual hint, not an attempt at the path `""`.
+#[test]
+fn install_with_empty_virtual_env_names_the_fix() {
+    let site = Site::new(BASIC);
+    let mut command = Command::new(env!("CARGO_BIN_EXE_wharf"));
+    command
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", site.path())
+        .env("VIRTUAL_ENV", "")
+        .env("PIP_FIND_LINKS", site.path().join("wh/generic"))
+        .args(["install", "six"]);
+    insta::assert_snapshot!(site.transcript(&mut command), @r"
+    exit: 2
+    --- stdout
+    --- stderr
+    error: no virtual environment to act on: `--python` is not given and VIRTUAL_ENV is not set
+    hint: create one with `wharf venv ENV` and `source ENV/bin/activate`, or pass `--python ENV`; wharf never installs into the system or `~/.local`
+    ");
+}
