@@ -29,18 +29,7 @@ const LOCK: &str = include_str!("data/sci-wheels.lock");
 /// The layers of the fixture's wheelhouse, in the pip config's priority order.
 const LAYERS: [&str; 3] = ["gentoo2023/x86-64-v3", "gentoo2023/generic", "generic"];
 
-/// What a download needs from the caller's environment (CA bundle, proxies).
-const NETWORK_VARIABLES: [&str; 9] = [
-    "PIP_CERT",
-    "SSL_CERT_FILE",
-    "REQUESTS_CA_BUNDLE",
-    "HTTPS_PROXY",
-    "https_proxy",
-    "HTTP_PROXY",
-    "http_proxy",
-    "NO_PROXY",
-    "no_proxy",
-];
+use wharf_test_support::NETWORK_VARIABLES;
 
 /// Imports the seven top-level projects, uses each a little (so their C extensions and
 /// bundled libraries load), and prints `DIST VERSION` for each.
@@ -111,15 +100,7 @@ fn repo_root() -> PathBuf {
 }
 
 fn test_python() -> Option<PathBuf> {
-    if let Some(python) = std::env::var_os("WHARF_TEST_PYTHON") {
-        return Some(PathBuf::from(python));
-    }
-    assert!(
-        std::env::var_os("WHARF_TEST_REQUIRE_PEERS").is_none(),
-        "WHARF_TEST_REQUIRE_PEERS is set but WHARF_TEST_PYTHON is not: run `eval \"$(scripts/test-env.sh)\"`"
-    );
-    eprintln!("skipped: WHARF_TEST_PYTHON is not set (run `eval \"$(scripts/test-env.sh)\"`)");
-    None
+    wharf_test_support::real_python()
 }
 
 /// The peers, with the fixture built (once per test binary).

@@ -98,20 +98,8 @@ fn python_find_without_match_names_what_exists() {
 }
 
 fn base_python() -> Option<PathBuf> {
-    let Some(python) = std::env::var_os("WHARF_TEST_PYTHON") else {
-        assert!(
-            std::env::var_os("WHARF_TEST_REQUIRE_PEERS").is_none(),
-            "WHARF_TEST_PYTHON is unset: run `eval \"$(scripts/test-env.sh)\"`"
-        );
-        eprintln!("skipped: WHARF_TEST_PYTHON is unset");
-        return None;
-    };
-    let out = Command::new(python)
-        .env_clear()
-        .args(["-c", "import sys; print(sys._base_executable)"])
-        .output()
-        .unwrap();
-    Some(PathBuf::from(String::from_utf8(out.stdout).unwrap().trim()))
+    let python = wharf_test_support::real_python()?;
+    Some(wharf_test_support::base_python(&python))
 }
 
 #[test]

@@ -318,18 +318,7 @@ const ENV: &[(&str, &str)] = &[
 ];
 
 fn reference_python() -> Option<String> {
-    if let Ok(python) = std::env::var("WHARF_TEST_PYTHON") {
-        return Some(python);
-    }
-    assert!(
-        std::env::var_os("WHARF_TEST_REQUIRE_PEERS").is_none(),
-        "WHARF_TEST_REQUIRE_PEERS is set but WHARF_TEST_PYTHON is not: run `eval \"$(scripts/test-env.sh)\"`"
-    );
-    #[allow(clippy::print_stderr)]
-    {
-        eprintln!("skipped: WHARF_TEST_PYTHON is not set (eval \"$(scripts/test-env.sh)\")");
-    }
-    None
+    wharf_test_support::real_python().map(|p| p.display().to_string())
 }
 
 /// Run the reference script once over every case, in a clean environment.
