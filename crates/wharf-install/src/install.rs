@@ -16,13 +16,13 @@ use std::sync::{Arc, Mutex};
 use rayon::prelude::*;
 
 use crate::cache::{CachedFile, DistInfo, Entry, Identity, Linker, Lookup, PlaceError, WheelCache};
-use crate::installed::{InstalledDist, InstalledError};
+use crate::installed::{InstalledDist, InstalledError, normalized_name};
 use crate::layout::Layout;
-use crate::metadata::normalize_name;
 use crate::record::{self, RecordEntry};
 use crate::scripts;
 use crate::transaction::{self, RecoveredTransaction, Transaction};
-use crate::wheel::{Wheel, WheelError};
+use crate::wheel::Wheel;
+use wharf_metadata::WheelError;
 
 /// A wheel to install.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -476,14 +476,14 @@ fn run(
     }
     let mut projects: HashMap<String, usize> = HashMap::new();
     for (index, wheel) in staged.iter().enumerate() {
-        if let Some(&first) = projects.get(&normalize_name(&wheel.name)) {
+        if let Some(&first) = projects.get(&normalized_name(&wheel.name)) {
             return Err(InstallError::DuplicateProject {
                 name: wheel.name.clone(),
                 first: plan.install[first].path.clone(),
                 second: plan.install[index].path.clone(),
             });
         }
-        projects.insert(normalize_name(&wheel.name), index);
+        projects.insert(normalized_name(&wheel.name), index);
     }
     if cancelled(options) {
         return Err(InstallError::Cancelled);
@@ -505,7 +505,7 @@ fn run(
     }
     let installing: HashSet<String> = staged
         .iter()
-        .map(|wheel| normalize_name(&wheel.name))
+        .map(|wheel| normalized_name(&wheel.name))
         .collect();
     let mut lib_dirs = vec![layout.purelib.clone()];
     if layout.platlib != layout.purelib {
@@ -578,7 +578,7 @@ fn installed_dist_infos(lib_dir: &Path, names: &HashSet<String>) -> io::Result<V
             continue;
         };
         let project = stem.split_once('-').map_or(stem, |(name, _)| name);
-        if names.contains(&normalize_name(project)) && entry.file_type()?.is_dir() {
+        if names.contains(&normalized_name(project)) && entry.file_type()?.is_dir() {
             found.push(entry.path());
         }
     }

@@ -11,12 +11,20 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+use pep508_rs::PackageName;
 use rayon::prelude::*;
+use wharf_metadata::Headers;
 
 use crate::install::{InstallError, InstallOptions, InstallOutput, Plan, install};
 use crate::layout::Layout;
-use crate::metadata::{Headers, normalize_name};
 use crate::record::{self, RecordEntry};
+
+/// The PEP 503 normalized form of project name `name` ([`PackageName`]), ex) `Foo.Bar__baz`
+/// → `foo-bar-baz`. A name that is not a valid project name (a hand-written `METADATA`) is
+/// not normalized but lowercased, so that it still equals itself.
+pub(crate) fn normalized_name(name: &str) -> String {
+    PackageName::from_str(name).map_or_else(|_| name.to_lowercase(), |name| name.to_string())
+}
 
 /// An error while reading an installed distribution.
 #[derive(Debug, thiserror::Error)]
@@ -98,7 +106,7 @@ impl InstalledDist {
                 .and_then(|name| name.to_str())
                 .and_then(|name| name.strip_suffix(".dist-info"))
                 .map(|stem| stem.split_once('-').map_or(stem, |(name, _)| name))
-                .map(normalize_name)
+                .map(normalized_name)
                 .unwrap_or_default(),
         };
         let version = headers
@@ -123,9 +131,10 @@ impl InstalledDist {
         })
     }
 
-    /// The PEP 503 normalized name, ex) `markupsafe`.
+    /// The PEP 503 normalized name ([`PackageName`]), ex) `markupsafe`; an invalid name
+    /// lowercased.
     pub fn normalized_name(&self) -> String {
-        normalize_name(&self.name)
+        normalized_name(&self.name)
     }
 
     /// The directory that holds the `.dist-info` directory (`RECORD` paths are relative
@@ -236,7 +245,7 @@ impl SitePackages {
 
     /// The distribution of project `name` (compared PEP 503 normalized).
     pub fn get(&self, name: &str) -> Option<&InstalledDist> {
-        let normalized = normalize_name(name);
+        let normalized = normalized_name(name);
         self.dists
             .iter()
             .find(|dist| dist.normalized_name() == normalized)
@@ -294,7 +303,7 @@ pub fn freeze(dists: &[InstalledDist], options: &FreezeOptions) -> Vec<String> {
             }
         }
     }
-    skip.extend(options.exclude.iter().map(|name| normalize_name(name)));
+    skip.extend(options.exclude.iter().map(|name| normalized_name(name)));
     let mut seen: HashSet<String> = HashSet::new();
     let mut kept: Vec<&InstalledDist> = dists
         .iter()

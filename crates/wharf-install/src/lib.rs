@@ -2,7 +2,8 @@
 //!
 //! The installer behind `wharf install / uninstall / list / freeze`. It implements:
 //!
-//! - reading wheels ([`read_metadata`]): PEP 427 binary distribution format, core metadata;
+//! - reading wheels for installation (PEP 427 binary distribution format; their core
+//!   metadata is read by `wharf_metadata`);
 //! - installing them ([`install()`], [`Plan`], [`Layout`]): PEP 427 installation, entry point
 //!   launchers, `RECORD` / `INSTALLER` / `REQUESTED` / `direct_url.json` (recording installed
 //!   projects, PEP 376, 610, 627), optional bytecode compilation, all in one transaction that
@@ -126,7 +127,6 @@ mod cache;
 mod install;
 mod installed;
 mod layout;
-mod metadata;
 mod record;
 mod scripts;
 mod transaction;
@@ -142,7 +142,6 @@ pub use installed::{
     uninstall,
 };
 pub use layout::Layout;
-pub use metadata::normalize_name;
 pub use record::RecordEntry;
 pub use transaction::{RecoveredTransaction, recover};
-pub use wheel::{WheelError, WheelMetadata, read_metadata};
+pub use wharf_metadata::WheelError;

@@ -11,8 +11,9 @@ use common::{WheelBuilder, demo_wheel, paths, snapshot};
 use sha2::Digest;
 use wharf_install::{
     FreezeOptions, InstallError, InstallOptions, Layout, Plan, SitePackages, WheelError,
-    WheelInstall, freeze, install, install_wheels, read_metadata, uninstall,
+    WheelInstall, freeze, install, install_wheels, uninstall,
 };
+use wharf_metadata::read_metadata;
 
 struct Environment {
     _root: tempfile::TempDir,

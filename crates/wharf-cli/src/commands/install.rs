@@ -506,8 +506,11 @@ pub fn uninstall(
         let installed = target.installed_in_env()?;
         let mut remove = Vec::new();
         for name in &args.packages {
-            let normalized = wharf_install::normalize_name(name);
-            match installed.iter().find(|d| d.normalized_name() == normalized) {
+            let normalized = PackageName::from_str(name).map(|name| name.to_string());
+            match installed
+                .iter()
+                .find(|d| normalized.as_ref().is_ok_and(|n| *n == d.normalized_name()))
+            {
                 Some(d) => remove.push(d.clone()),
                 None => printer.warn(format_args!(
                     "skipping {name}: it is not installed in `{}`",
