@@ -15,8 +15,6 @@ use pep508_rs::PackageName;
 use rayon::prelude::*;
 use wharf_metadata::Headers;
 
-use crate::install::{InstallError, InstallOptions, InstallOutput, Plan, install};
-use crate::layout::Layout;
 use crate::record::{self, RecordEntry};
 
 /// The PEP 503 normalized form of project name `name` ([`PackageName`]), ex) `Foo.Bar__baz`
@@ -250,27 +248,6 @@ impl SitePackages {
             .iter()
             .find(|dist| dist.normalized_name() == normalized)
     }
-}
-
-/// Uninstalls `dists` as one transaction: every file in their `RECORD`s (and each `.py`
-/// file's `__pycache__` entries), their `.dist-info` directories, and the directories this
-/// leaves empty (never a scheme directory of `layout` or one of its ancestors). Paths of a
-/// `RECORD` outside the scheme directories are left alone, with a warning.
-///
-/// Errors: as [`crate::install()`]; on error nothing is removed.
-pub fn uninstall(
-    dists: &[InstalledDist],
-    layout: &Layout,
-    options: &InstallOptions,
-) -> Result<InstallOutput, InstallError> {
-    install(
-        &Plan {
-            remove: dists.to_vec(),
-            install: Vec::new(),
-        },
-        layout,
-        options,
-    )
 }
 
 /// Options of [`freeze`], mirroring `pip freeze`'s.

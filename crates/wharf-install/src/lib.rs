@@ -135,11 +135,10 @@ mod wheel;
 pub use cache::WheelCache;
 pub use install::{
     CacheStats, InstallError, InstallOptions, InstallOutput, InstalledWheel, Plan, RemovedDist,
-    WheelInstall, install, install_wheels,
+    WheelInstall, install, install_wheels, uninstall,
 };
 pub use installed::{
     FreezeOptions, InstalledDist, InstalledError, SitePackages, freeze, freeze_requirement,
-    uninstall,
 };
 pub use layout::Layout;
 pub use record::RecordEntry;
