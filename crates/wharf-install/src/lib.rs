@@ -65,8 +65,9 @@
 //! - **Key**: SHA-256 of the wheel file's identity — absolute path, size, modification time —
 //!   so a hit costs one `stat` and never opens the wheel; a wheel changed in place gets a new
 //!   entry (the old one is never used again).
-//! - **Entry**: the wheel's files stored by number (`0`…`255`, then `d1/256`…), members of
-//!   equal content and mode sharing one file, and `manifest.json` (the `.dist-info` facts an
+//! - **Entry**: the wheel's files stored by number (`0`…`255`, then `d1/256`…), one file per
+//!   member (equal members too: a cached file is linked to one path per environment, never
+//!   two), and `manifest.json` (the `.dist-info` facts an
 //!   install needs, and per member: archive path, `RECORD` hash and size computed once while
 //!   unpacking, executable bit, file number). Warm installs neither rehash nor open the zip.
 //! - **Writing**: unpacked in parallel into `.tmp-{pid}-{n}/`, manifest last, then renamed

@@ -514,8 +514,11 @@ fn uninstalling_linked_files_keeps_the_cache_and_other_environments() {
     assert_eq!(output.cache, stats(1, 0, 0));
 }
 
+/// Regression (restructuring issue, cache defect): equal members of one wheel (empty
+/// `__init__.py` files, time zone aliases) were stored once in the cache and hard-linked to
+/// every installed path, so editing one installed file changed its twins.
 #[test]
-fn equal_members_share_one_cached_file() {
+fn equal_members_never_share_an_inode() {
     let setup = setup();
     let big = vec![7u8; 300 * 1024];
     let wheel = WheelBuilder::new("twins-1.0.dist-info", "twins", "1.0", true)
@@ -524,24 +527,78 @@ fn equal_members_share_one_cached_file() {
         .file("twins/zone/Paris", b"CET-1CEST")
         .file("twins/zone/Monaco", b"CET-1CEST")
         .member("twins/run.sh", b"CET-1CEST", 0o755, true)
-        // Bigger than the copy buffer: streamed, never shared.
         .file("twins/big1.bin", &big)
         .file("twins/big2.bin", &big)
         .write(&setup.wheels.join("twins-1.0-py3-none-any.whl"));
     let prefix = setup.root.join("env");
     install_fresh(&prefix, &[&wheel], None);
     let expected = snapshot(&prefix);
-    let (layout, _) = install_fresh(&prefix, &[&wheel], Some(&setup.cache));
-    assert!(expected == snapshot(&prefix));
-    check_record(&layout.purelib, "twins-1.0.dist-info");
+    let entry = setup.cache.entry_directory(&wheel).unwrap();
+    for expected_stats in [stats(0, 1, 0), stats(1, 0, 0)] {
+        let (layout, output) = install_fresh(&prefix, &[&wheel], Some(&setup.cache));
+        assert_eq!(output.cache, expected_stats);
+        assert!(expected == snapshot(&prefix));
+        check_record(&layout.purelib, "twins-1.0.dist-info");
+        let site = &layout.purelib;
+        let inode = |path: &str| std::fs::metadata(site.join(path)).unwrap().ino();
+        for (one, twin) in [
+            ("twins/__init__.py", "twins/a/__init__.py"),
+            ("twins/zone/Paris", "twins/zone/Monaco"),
+            ("twins/zone/Paris", "twins/run.sh"),
+            ("twins/big1.bin", "twins/big2.bin"),
+        ] {
+            assert_ne!(inode(one), inode(twin), "{one} and {twin} share an inode");
+        }
+        // Editing one installed file in place leaves its twin alone.
+        std::fs::write(site.join("twins/__init__.py"), b"edited = True\n").unwrap();
+        assert_eq!(
+            std::fs::read(site.join("twins/a/__init__.py")).unwrap(),
+            b""
+        );
+        std::fs::write(site.join("twins/zone/Paris"), b"edited").unwrap();
+        assert_eq!(
+            std::fs::read(site.join("twins/zone/Monaco")).unwrap(),
+            b"CET-1CEST"
+        );
+        // The in-place edit went through to the cache (the documented trap): restore it.
+        std::fs::write(site.join("twins/__init__.py"), b"").unwrap();
+        std::fs::write(site.join("twins/zone/Paris"), b"CET-1CEST").unwrap();
+    }
+    // 9 members (METADATA, WHEEL and 7 package files) in 9 files, and the manifest.
+    assert_eq!(std::fs::read_dir(&entry).unwrap().count(), 9 + 1);
+}
+
+/// Entries written before the fix store equal members in one file (the manifest gives them
+/// one file number): installing from such an entry copies the second and later members.
+#[test]
+fn entries_with_shared_files_are_installed_without_shared_inodes() {
+    let setup = setup();
+    let wheel = WheelBuilder::new("twins-1.0.dist-info", "twins", "1.0", true)
+        .file("twins/__init__.py", b"")
+        .file("twins/a/__init__.py", b"")
+        .write(&setup.wheels.join("twins-1.0-py3-none-any.whl"));
+    let prefix = setup.root.join("env");
+    install_fresh(&prefix, &[&wheel], Some(&setup.cache));
+    // Rewrite the manifest the way the old writer made it: member 3 in member 2's file.
+    let entry = setup.cache.entry_directory(&wheel).unwrap();
+    let manifest_path = entry.join("manifest.json");
+    let mut manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&manifest_path).unwrap()).unwrap();
+    let files = manifest["files"].as_array_mut().unwrap();
+    let position = |files: &Vec<serde_json::Value>, member: &str| {
+        files.iter().position(|file| file[0] == member).unwrap()
+    };
+    let first = position(files, "twins/__init__.py");
+    let second = position(files, "twins/a/__init__.py");
+    let shared = files[first][4].clone();
+    files[second][4] = shared;
+    std::fs::write(&manifest_path, serde_json::to_vec(&manifest).unwrap()).unwrap();
+
+    let (layout, output) = install_fresh(&prefix, &[&wheel], Some(&setup.cache));
+    assert_eq!(output.cache.hits, 1);
+    assert_eq!(output.cache.copied_files, 1);
     let site = &layout.purelib;
     let inode = |path: &str| std::fs::metadata(site.join(path)).unwrap().ino();
-    assert_eq!(inode("twins/__init__.py"), inode("twins/a/__init__.py"));
-    assert_eq!(inode("twins/zone/Paris"), inode("twins/zone/Monaco"));
-    // Same content, other mode: its own file.
-    assert_ne!(inode("twins/zone/Paris"), inode("twins/run.sh"));
-    assert_ne!(inode("twins/big1.bin"), inode("twins/big2.bin"));
-    // 9 members (METADATA, WHEEL and 7 package files) in 7 files, and the manifest.
-    let entry = setup.cache.entry_directory(&wheel).unwrap();
-    assert_eq!(std::fs::read_dir(&entry).unwrap().count(), 7 + 1);
+    assert_ne!(inode("twins/__init__.py"), inode("twins/a/__init__.py"));
+    check_record(&layout.purelib, "twins-1.0.dist-info");
 }

@@ -1,11 +1,9 @@
 //! Extraction: archive members decompressed into the staging area (no cache) or into a new
 //! wheel cache entry, hashed while written; the small file writers staging shares.
 
-use std::collections::HashMap;
 use std::io::{self, Read, Write};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
-use std::sync::Mutex;
 
 use rayon::prelude::*;
 use wharf_metadata::WheelError;
@@ -71,19 +69,11 @@ pub(super) fn extract(
     wheel_path: &Path,
 ) -> Result<(String, u64), InstallError> {
     if !job.is_script {
-        let unpacked = write_member(
-            archive,
-            buffer,
-            job.index,
-            &job.member,
-            staged,
-            wheel_path,
-            None,
-        )
-        .map_err(|error| match error {
-            MemberError::Read(error) => error,
-            MemberError::Write(error) => error.into(),
-        })?;
+        let unpacked = write_member(archive, buffer, job.index, &job.member, staged, wheel_path)
+            .map_err(|error| match error {
+                MemberError::Read(error) => error,
+                MemberError::Write(error) => error.into(),
+            })?;
         return Ok((unpacked.hash, unpacked.size));
     }
     let mut member = archive
@@ -122,17 +112,10 @@ pub(super) struct WrittenMember {
     pub(super) size: u64,
     /// Whether the member has an execute bit.
     pub(super) executable: bool,
-    /// The file number whose file already holds this content (nothing was written).
-    pub(super) shared_with: Option<usize>,
 }
 
-/// Content already written while unpacking one wheel: (hash, executable) → file number.
-pub(super) type Written = Mutex<HashMap<(String, bool), usize>>;
-
 /// Decompresses archive member `index` into the new file `destination` (mode 0o666, or
-/// 0o777 plus the execute bits for an executable member), hashing it on the way. With
-/// `dedup` = (what was written, this file's number), a member that fits in `buffer` and
-/// whose content and mode were already written is not written again.
+/// 0o777 plus the execute bits for an executable member), hashing it on the way.
 pub(super) fn write_member(
     archive: &mut zip::ZipArchive<SharedFile>,
     buffer: &mut [u8],
@@ -140,7 +123,6 @@ pub(super) fn write_member(
     member_name: &str,
     destination: &Path,
     wheel_path: &Path,
-    dedup: Option<(&Written, usize)>,
 ) -> Result<WrittenMember, MemberError> {
     let mut member = archive.by_index(index).map_err(|source| {
         MemberError::Read(
@@ -160,30 +142,8 @@ pub(super) fn write_member(
         })
     };
     let filled = fill(&mut member, buffer).map_err(read_error)?;
-    let whole = filled < buffer.len();
-    let mut small_hash = None;
-    if whole {
-        let hash = record::hash_bytes(&buffer[..filled]);
-        if let Some((written, number)) = dedup {
-            let mut written = written
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            match written.entry((hash.clone(), executable)) {
-                std::collections::hash_map::Entry::Occupied(first) => {
-                    return Ok(WrittenMember {
-                        hash,
-                        size: filled as u64,
-                        executable,
-                        shared_with: Some(*first.get()),
-                    });
-                }
-                std::collections::hash_map::Entry::Vacant(slot) => {
-                    slot.insert(number);
-                }
-            }
-        }
-        small_hash = Some(hash);
-    }
+    // A member that fits in the buffer is hashed at once and written with one `write`.
+    let small_hash = (filled < buffer.len()).then(|| record::hash_bytes(&buffer[..filled]));
     let write_error =
         |error: &io::Error, action| MemberError::Write(with_path(error, action, destination));
     let file = std::fs::OpenOptions::new()
@@ -217,7 +177,6 @@ pub(super) fn write_member(
         hash,
         size,
         executable,
-        shared_with: None,
     })
 }
 
@@ -339,7 +298,9 @@ pub(super) enum UnpackError {
 }
 
 /// Unpacks every member of `wheel` (but the `RECORD`, `INSTALLER` and `REQUESTED` it may
-/// carry) into a new cache entry, hashing each file once, in parallel; publishes it.
+/// carry) into a new cache entry, hashing each file once, in parallel; publishes it. Each
+/// member gets its own file, equal ones too: a file is hard-linked to one installed path per
+/// environment, never to two paths of one environment (editing one would change the other).
 pub(super) fn unpack_into_cache(
     wheel: &Wheel,
     identity: &Identity,
@@ -359,8 +320,6 @@ pub(super) fn unpack_into_cache(
     pending
         .make_subdirectories(members.len())
         .map_err(UnpackError::Cache)?;
-    // Content already written: (hash, executable) → file number.
-    let written: Mutex<HashMap<(String, bool), usize>> = Mutex::new(HashMap::new());
     let files: Vec<CachedFile> = members
         .par_iter()
         .enumerate()
@@ -378,7 +337,6 @@ pub(super) fn unpack_into_cache(
                     member,
                     &pending.file_path(position),
                     &wheel.path,
-                    Some((&written, position)),
                 )
                 .map_err(|error| match error {
                     MemberError::Read(error) => UnpackError::Install(error),
@@ -389,7 +347,7 @@ pub(super) fn unpack_into_cache(
                     hash: unpacked.hash,
                     size: unpacked.size,
                     executable: unpacked.executable,
-                    file: unpacked.shared_with.unwrap_or(position),
+                    file: position,
                 })
             },
         )

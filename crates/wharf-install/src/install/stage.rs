@@ -2,7 +2,7 @@
 //! from the wheel cache, or extracted from the archive), launchers and per-environment
 //! `.dist-info` files written, `RECORD` last. The environment is not touched.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
@@ -464,13 +464,23 @@ pub(super) fn stage(
             .collect::<Result<_, InstallError>>()?,
         Source::Cache(entry) => {
             let linker = linker.expect("a cache source comes with a linker");
+            // Entries written before wharf stored every member in its own file give equal
+            // members one file number: only the first of them is linked, the others are
+            // copied, so that two installed paths never share an inode.
+            let mut linked: HashSet<usize> = HashSet::new();
+            let copy: Vec<bool> = jobs
+                .iter()
+                .map(|job| !job.is_script && !linked.insert(entry.files[job.index].file))
+                .collect();
             jobs.par_iter()
+                .zip(copy)
                 .with_min_len(16)
-                .map(|job| {
+                .map(|(job, copy)| {
                     if cancelled(options) {
                         return Err(StageError::Install(InstallError::Cancelled));
                     }
-                    let (hash, size) = place_cached(entry, job, &staged_path(job), layout, linker)?;
+                    let (hash, size) =
+                        place_cached(entry, job, &staged_path(job), layout, linker, copy)?;
                     Ok(RecordEntry {
                         path: record_path(job),
                         hash: Some(hash),
@@ -548,20 +558,26 @@ pub(super) fn stage(
     })
 }
 
-/// Puts the cached file of `job` at `staged`: a hard link (or copy), except `.data/scripts`
-/// files, which are read, their `#!python` shebang rewritten, and written. Returns the
-/// `RECORD` hash and size.
+/// Puts the cached file of `job` at `staged`: a hard link (or a copy, always when `copy`),
+/// except `.data/scripts` files, which are read, their `#!python` shebang rewritten, and
+/// written. Returns the `RECORD` hash and size.
 pub(super) fn place_cached(
     entry: &Entry,
     job: &Job,
     staged: &Path,
     layout: &Layout,
     linker: &Linker,
+    copy: bool,
 ) -> Result<(String, u64), StageError> {
     let file = &entry.files[job.index];
     let source = entry.file(job.index);
     if !job.is_script {
-        return match linker.place(&source, staged) {
+        let placed = if copy {
+            linker.copy(&source, staged)
+        } else {
+            linker.place(&source, staged)
+        };
+        return match placed {
             Ok(()) => Ok((file.hash.clone(), file.size)),
             Err(PlaceError::Corrupt(error)) => Err(StageError::CacheCorrupt(error)),
             Err(PlaceError::Io(error)) => Err(error.into()),
