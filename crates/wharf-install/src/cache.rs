@@ -52,6 +52,9 @@
 //!
 //! Deleting the whole `wheels-v1/` directory (or `.tmp-*` remains) is always safe when no
 //! wharf process is running; installed environments keep their files (hard links).
+//! [`WheelCache::clean`] and [`WheelCache::prune`] do it safely while other wharf processes
+//! run: installs hold a shared lock on `{cache root}/wheels.lock`, cleaners the exclusive
+//! one (module `cache_admin`).
 //!
 //! # Linking
 //!
@@ -86,7 +89,7 @@ const BUCKET: &str = "wheels-v1";
 /// The manifest of an entry.
 pub(crate) const MANIFEST: &str = "manifest.json";
 /// Names of entries being written (and of corrupt entries moved aside).
-const TEMPORARY_PREFIX: &str = ".tmp-";
+pub(crate) const TEMPORARY_PREFIX: &str = ".tmp-";
 /// Files `0` to `FILES_PER_DIRECTORY - 1` sit in the entry directory, file `n` beyond them
 /// in subdirectory `d{n / FILES_PER_DIRECTORY}`: the workers that unpack different parts
 /// of a big wheel then create files in different directories and do not queue on one
@@ -129,8 +132,15 @@ pub(crate) fn file_path(directory: &Path, file: usize) -> PathBuf {
 /// Entries are never updated: a changed wheel has another key. An entry with a missing,
 /// unreadable, foreign-format or foreign-identity manifest, or with a file missing when it is
 /// linked, is moved aside and rebuilt. File contents are trusted (not re-read, not
-/// `stat`ed). Old entries are not collected: delete `wheels-v1/` (or single entries, or
-/// `.tmp-*` leftovers) whenever no wharf runs; installed environments keep their files.
+/// `stat`ed). Old entries are not collected by installs: [`WheelCache::prune`] removes the
+/// entries no environment links to, [`WheelCache::clean`] all of them or one project's,
+/// [`WheelCache::size`] counts bytes and inodes (each once). Installed environments keep
+/// their files.
+///
+/// # Lock
+///
+/// An install holds a shared `flock` on `{cache root}/wheels.lock` while it uses the cache;
+/// `clean` and `prune` take it exclusively (waiting, or [`crate::CacheError::Busy`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WheelCache {
     /// `{cache root}/wheels-v1`.

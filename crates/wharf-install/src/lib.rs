@@ -81,7 +81,12 @@
 //!   than the environment is only read: hits are copied, misses are unpacked straight into
 //!   the environment and not cached (filling it would write every byte twice, and a cache in
 //!   a network home directory would cost a round trip per file for a job that builds its
-//!   environment on node-local disk). Uninstalling (pip's too) just unlinks. Trap: an
+//!   environment on node-local disk). Uninstalling (pip's too) just unlinks.
+//! - **Administration** (for `wharf cache`): [`WheelCache::size`] (bytes and inodes, each
+//!   inode once: users have inode quotas), [`WheelCache::clean`] (all entries, or one
+//!   project's), [`WheelCache::prune`] (entries no environment links to, leftovers of dead
+//!   writers). Installs hold a shared lock on `{cache}/wheels.lock`; clean and prune take it
+//!   exclusively and wait or fail with [`CacheError::Busy`]. Trap: an
 //!   installed file edited *in place* changes in the cache and in every environment linked
 //!   to it (as with uv); use `--no-cache` for environments whose files you patch.
 //!
@@ -125,6 +130,7 @@
 #![allow(clippy::case_sensitive_file_extension_comparisons)]
 
 mod cache;
+mod cache_admin;
 mod install;
 mod installed;
 mod layout;
@@ -134,6 +140,7 @@ mod transaction;
 mod wheel;
 
 pub use cache::WheelCache;
+pub use cache_admin::{CacheError, CacheSize, CleanOutput};
 pub use install::{
     CacheStats, InstallError, InstallOptions, InstallOutput, InstalledWheel, Plan, RemovedDist,
     WheelInstall, install, install_wheels, uninstall,

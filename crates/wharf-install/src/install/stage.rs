@@ -138,6 +138,9 @@ pub(super) struct CacheSession<'a> {
     /// Set when the cache could not be written: later misses skip it.
     pub(super) unwritable: AtomicBool,
     pub(super) warnings: Mutex<Vec<String>>,
+    /// The shared lock on the cache (`WheelCache::lock_path`), held while the session
+    /// lives, so that `clean` and `prune` never remove an entry this install uses.
+    _lock: Option<std::fs::File>,
 }
 
 impl<'a> CacheSession<'a> {
@@ -153,6 +156,7 @@ impl<'a> CacheSession<'a> {
             (Some(cache), Some(environment)) => cache == environment,
             _ => true,
         };
+        let lock = cache.lock_shared(fill);
         Self {
             cache,
             fill,
@@ -162,6 +166,7 @@ impl<'a> CacheSession<'a> {
             bypassed: AtomicUsize::new(0),
             unwritable: AtomicBool::new(false),
             warnings: Mutex::new(Vec::new()),
+            _lock: lock,
         }
     }
 
