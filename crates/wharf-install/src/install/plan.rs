@@ -76,7 +76,7 @@ impl Default for InstallOptions {
     }
 }
 
-/// A distribution written by [`install()`].
+/// A distribution written by [`crate::install()`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InstalledWheel {
     /// `Name` from `METADATA`, ex) `MarkupSafe`.
@@ -89,7 +89,7 @@ pub struct InstalledWheel {
     pub files: usize,
 }
 
-/// A distribution removed by [`install()`] or [`crate::uninstall`].
+/// A distribution removed by [`crate::install()`] or [`crate::uninstall`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RemovedDist {
     /// `Name` from `METADATA`.
@@ -102,7 +102,7 @@ pub struct RemovedDist {
     pub paths: usize,
 }
 
-/// What [`install()`] did.
+/// What [`crate::install()`] did.
 #[derive(Debug, Clone, Default)]
 pub struct InstallOutput {
     /// The installed distributions, in plan order.
@@ -132,7 +132,7 @@ pub struct CacheStats {
     pub copied_files: usize,
 }
 
-/// An error of [`install()`] or [`crate::uninstall`]. The environment is unchanged unless
+/// An error of [`crate::install()`] or [`crate::uninstall`]. The environment is unchanged unless
 /// the error is [`InstallError::RollbackFailed`].
 #[derive(Debug, thiserror::Error)]
 pub enum InstallError {
