@@ -15,7 +15,7 @@ fn main() {
         let wheels: Vec<PathBuf> = args.skip(1).map(PathBuf::from).collect();
         let started = Instant::now();
         for wheel in &wheels {
-            if let Err(error) = wharf_install::read_metadata(wheel) {
+            if let Err(error) = wharf_metadata::read_metadata(wheel) {
                 eprintln!("error: {error}");
             }
         }

@@ -21,9 +21,12 @@
 //! `METADATA`, `Root-Is-Purelib` from `WHEEL`, the text of `entry_points.txt`, and for each
 //! member (archive order; directories and the wheel's own `RECORD`, `INSTALLER` and
 //! `REQUESTED` left out) its archive path, its `sha256=` hash and size as computed while it
-//! was unpacked, whether it is executable, and the number of its file. Members with the same
-//! content and mode share one file (a wheel's empty `__init__.py` files, time zone aliases:
-//! about one file in nine of the scientific stack). Files are stored by number, not as the
+//! was unpacked, whether it is executable, and the number of its file. Every member has its
+//! own file, equal members too (a wheel's empty `__init__.py` files, time zone aliases):
+//! a cached file is linked to one path per environment, so editing an installed file never
+//! changes another file of the same environment. (Entries written by earlier versions, whose
+//! equal members share a file number, are still read: the second and later members sharing
+//! a file are copied, not linked.) Files are stored by number, not as the
 //! wheel's tree, so that an entry costs one directory per 256 files instead of one per
 //! directory of the wheel (the tree is built in the environment): inode allocations are
 //! what a cold install pays most for on a local disk, and metadata operations on a
@@ -49,6 +52,9 @@
 //!
 //! Deleting the whole `wheels-v1/` directory (or `.tmp-*` remains) is always safe when no
 //! wharf process is running; installed environments keep their files (hard links).
+//! [`WheelCache::clean`] and [`WheelCache::prune`] do it safely while other wharf processes
+//! run: installs hold a shared lock on `{cache root}/wheels.lock`, cleaners the exclusive
+//! one (module `cache_admin`).
 //!
 //! # Linking
 //!
@@ -62,7 +68,8 @@
 //! never linked: `RECORD`, `INSTALLER`, `REQUESTED`, `direct_url.json`, entry point launchers
 //! and `{dist}.data/scripts/` files (their `#!python` shebang is rewritten).
 //!
-//! Trap: a hard-linked file is shared by the cache and every environment made from it.
+//! Trap: a hard-linked file is shared by the cache and every environment made from it
+//! (never by two paths of one environment).
 //! Editing an installed file *in place* (not replacing it) changes it everywhere; tools that
 //! patch installed files should run on environments made with `--no-cache`.
 
@@ -82,7 +89,7 @@ const BUCKET: &str = "wheels-v1";
 /// The manifest of an entry.
 pub(crate) const MANIFEST: &str = "manifest.json";
 /// Names of entries being written (and of corrupt entries moved aside).
-const TEMPORARY_PREFIX: &str = ".tmp-";
+pub(crate) const TEMPORARY_PREFIX: &str = ".tmp-";
 /// Files `0` to `FILES_PER_DIRECTORY - 1` sit in the entry directory, file `n` beyond them
 /// in subdirectory `d{n / FILES_PER_DIRECTORY}`: the workers that unpack different parts
 /// of a big wheel then create files in different directories and do not queue on one
@@ -117,15 +124,23 @@ pub(crate) fn file_path(directory: &Path, file: usize) -> PathBuf {
 /// holds the `.dist-info` directory name, `Name` and `Version`, `Root-Is-Purelib`, the text of
 /// `entry_points.txt`, and for each member (archive order; directories and the wheel's own
 /// `RECORD`, `INSTALLER` and `REQUESTED` left out) `[archive path, "sha256=…", size,
-/// executable, file number]`.
+/// executable, file number]`. Each member has a file of its own, so that one cached file is
+/// linked to at most one path of each environment (sharing is across environments only).
 ///
 /// # Invalidation
 ///
 /// Entries are never updated: a changed wheel has another key. An entry with a missing,
 /// unreadable, foreign-format or foreign-identity manifest, or with a file missing when it is
 /// linked, is moved aside and rebuilt. File contents are trusted (not re-read, not
-/// `stat`ed). Old entries are not collected: delete `wheels-v1/` (or single entries, or
-/// `.tmp-*` leftovers) whenever no wharf runs; installed environments keep their files.
+/// `stat`ed). Old entries are not collected by installs: [`WheelCache::prune`] removes the
+/// entries no environment links to, [`WheelCache::clean`] all of them or one project's,
+/// [`WheelCache::size`] counts bytes and inodes (each once). Installed environments keep
+/// their files.
+///
+/// # Lock
+///
+/// An install holds a shared `flock` on `{cache root}/wheels.lock` while it uses the cache;
+/// `clean` and `prune` take it exclusively (waiting, or [`crate::CacheError::Busy`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WheelCache {
     /// `{cache root}/wheels-v1`.
@@ -275,7 +290,8 @@ pub(crate) struct CachedFile {
     pub(crate) size: u64,
     /// Whether the member had an execute bit (the cached file has them too).
     pub(crate) executable: bool,
-    /// The number of the file holding the content (shared by members with equal content).
+    /// The number of the file holding the content: the member's own position in entries
+    /// written now; entries of earlier versions gave equal members one number.
     pub(crate) file: usize,
 }
 
@@ -496,6 +512,12 @@ impl Linker {
                 Err(_) => {}
             }
         }
+        self.copy(source, target)
+    }
+
+    /// Copies cached file `source` to `target` (`copy_file_range`: a reflink where the
+    /// filesystem can). Errors as [`Self::place`].
+    pub(crate) fn copy(&self, source: &Path, target: &Path) -> Result<(), PlaceError> {
         match std::fs::copy(source, target) {
             Ok(_) => {
                 self.copied.fetch_add(1, Ordering::Relaxed);

@@ -1,22 +1,86 @@
 //! Installed distributions: listing a site-packages directory, uninstalling, `pip freeze`.
 //!
 //! Implements the reading side of [recording installed projects] (`.dist-info` directories
-//! with `METADATA`, `RECORD`, `INSTALLER`, `REQUESTED`, PEP 610 `direct_url.json`). Legacy
-//! `.egg-info` directories and `.egg-link` editables are not listed.
+//! with `METADATA`, `RECORD`, `INSTALLER`, `REQUESTED`, PEP 610 `direct_url.json`), and lists
+//! legacy [`.egg-info`] distributions as `pip list` and `importlib.metadata` do: a directory
+//! `foo-1.0-py3.11.egg-info/` with `PKG-INFO` (core metadata) and `requires.txt`, or a single
+//! file `foo-1.0-py3.11.egg-info` holding the `PKG-INFO` text (distutils). `.egg-info`
+//! distributions have no `RECORD` (so wharf cannot uninstall them); `.egg-link` editables
+//! are not listed.
+//!
+//! Trap: `requires.txt` has no markers on its lines; its `[extra]`, `[:marker]` and
+//! `[extra:marker]` sections apply to the lines below them. They are converted to PEP 508
+//! strings the way `importlib.metadata` does: `bar>=1; extra == "test"`,
+//! `baz; (python_version < "3.8") and extra == "test"`, a space before the `;` of a URL
+//! requirement. Comment lines are skipped (as pip does).
 //!
 //! [recording installed projects]: https://packaging.python.org/en/latest/specifications/recording-installed-packages/
+//! [`.egg-info`]: https://setuptools.pypa.io/en/latest/deprecated/python_eggs.html
 
 use std::collections::HashSet;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+use pep508_rs::PackageName;
 use rayon::prelude::*;
+use wharf_metadata::Headers;
 
-use crate::install::{InstallError, InstallOptions, InstallOutput, Plan, install};
-use crate::layout::Layout;
-use crate::metadata::{Headers, normalize_name};
 use crate::record::{self, RecordEntry};
+
+/// The PEP 503 normalized form of project name `name` ([`PackageName`]), ex) `Foo.Bar__baz`
+/// → `foo-bar-baz`. A name that is not a valid project name (a hand-written `METADATA`) is
+/// not normalized but lowercased, so that it still equals itself.
+pub(crate) fn normalized_name(name: &str) -> String {
+    PackageName::from_str(name).map_or_else(|_| name.to_lowercase(), |name| name.to_string())
+}
+
+/// The project of a `.dist-info` or `.egg-info` name without its suffix, normalized, ex)
+/// `Foo_Bar-1.0-py3.11` → `foo-bar`.
+fn project_of_stem(stem: &str) -> String {
+    normalized_name(stem.split_once('-').map_or(stem, |(name, _)| name))
+}
+
+/// The dependencies of an `.egg-info` `requires.txt` as PEP 508 strings, converted the way
+/// `importlib.metadata` converts them (`Distribution._convert_egg_info_reqs_to_simple_reqs`):
+/// lines of an `[extra]` section get `; extra == "extra"`, of a `[:marker]` section
+/// `; marker`, of an `[extra:marker]` section `; (marker) and extra == "extra"`; a URL
+/// requirement (with `@`) gets a space before the `;`. Empty and comment lines are skipped.
+pub(crate) fn requires_from_requires_txt(text: &str) -> Vec<String> {
+    let mut requires = Vec::new();
+    let mut section: Option<&str> = None;
+    for line in text.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if line.starts_with('[') && line.ends_with(']') {
+            section = Some(line.trim_matches(|character| character == '[' || character == ']'));
+            continue;
+        }
+        let (extra, markers) = section
+            .unwrap_or("")
+            .split_once(':')
+            .unwrap_or((section.unwrap_or(""), ""));
+        let markers = if !extra.is_empty() && !markers.is_empty() {
+            format!("({markers})")
+        } else {
+            markers.to_string()
+        };
+        let extra = (!extra.is_empty()).then(|| format!("extra == \"{extra}\""));
+        let conditions: Vec<&str> = [Some(markers.as_str()), extra.as_deref()]
+            .into_iter()
+            .flatten()
+            .filter(|condition| !condition.is_empty())
+            .collect();
+        let space = if line.contains('@') { " " } else { "" };
+        if conditions.is_empty() {
+            requires.push(line.to_string());
+        } else {
+            requires.push(format!("{line}{space}; {}", conditions.join(" and ")));
+        }
+    }
+    requires
+}
 
 /// An error while reading an installed distribution.
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +107,14 @@ pub enum InstalledError {
         /// The `.dist-info` directory.
         dist_info: PathBuf,
     },
+    /// An `.egg-info` distribution without `PKG-INFO`, or whose `PKG-INFO` has no `Version`.
+    #[error("`{egg_info}` is not a readable `.egg-info`: {reason}")]
+    InvalidEggInfo {
+        /// The `.egg-info` directory or file.
+        egg_info: PathBuf,
+        /// What is missing, ex) "no `PKG-INFO`".
+        reason: &'static str,
+    },
     /// `RECORD` is not valid CSV.
     #[error("invalid `RECORD` in `{dist_info}`")]
     Record {
@@ -54,21 +126,23 @@ pub enum InstalledError {
     },
 }
 
-/// A distribution installed in a site-packages directory (a `.dist-info` directory).
+/// A distribution installed in a site-packages directory (a `.dist-info` directory, or a
+/// legacy `.egg-info` directory or file).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InstalledDist {
-    /// `Name` from `METADATA`, spelled as there (pip's `raw_name`), ex) `MarkupSafe`; the
-    /// directory name's project part when `METADATA` has none.
+    /// `Name` from `METADATA` (`PKG-INFO` of an `.egg-info`), spelled as there (pip's
+    /// `raw_name`), ex) `MarkupSafe`; the directory name's project part when it has none.
     pub name: String,
     /// `Version` from `METADATA`, as written, ex) `1.26.4+computecanada`.
     pub version: String,
-    /// The `.dist-info` directory.
+    /// The `.dist-info` directory, or the `.egg-info` directory or file.
     pub path: PathBuf,
     /// Whether `REQUESTED` exists (the user asked for it, it is not only a dependency).
     pub requested: bool,
     /// The first line of `INSTALLER`, ex) `pip`, `uv`, `wharf`.
     pub installer: Option<String>,
-    /// Every `Requires-Dist` of `METADATA` (PEP 508 strings, unparsed).
+    /// Every `Requires-Dist` of `METADATA` (PEP 508 strings, unparsed); for an `.egg-info`
+    /// without them, the lines of `requires.txt` converted to such strings.
     pub requires_dist: Vec<String>,
     /// `Requires-Python` of `METADATA`.
     pub requires_python: Option<String>,
@@ -76,11 +150,20 @@ pub struct InstalledDist {
 
 impl InstalledDist {
     /// Reads the `.dist-info` directory `dist_info` (`METADATA` headers, `INSTALLER`, whether
-    /// `REQUESTED` exists).
+    /// `REQUESTED` exists), or an `.egg-info` directory (`PKG-INFO`, `requires.txt`) or file
+    /// (see the module docs).
     ///
-    /// Errors: [`InstalledError::MissingMetadata`], [`InstalledError::MissingVersion`], and
-    /// [`InstalledError::Io`] when a file exists but cannot be read.
+    /// Errors: [`InstalledError::MissingMetadata`], [`InstalledError::MissingVersion`],
+    /// [`InstalledError::InvalidEggInfo`], and [`InstalledError::Io`] when a file exists but
+    /// cannot be read.
     pub fn read(dist_info: &Path) -> Result<Self, InstalledError> {
+        if dist_info
+            .file_name()
+            .and_then(|name| name.to_str())
+            .is_some_and(|name| name.ends_with(".egg-info"))
+        {
+            return Self::read_egg_info(dist_info);
+        }
         let metadata = match std::fs::read(dist_info.join("METADATA")) {
             Ok(bytes) => bytes,
             Err(error) if error.kind() == io::ErrorKind::NotFound => {
@@ -97,8 +180,7 @@ impl InstalledDist {
                 .file_name()
                 .and_then(|name| name.to_str())
                 .and_then(|name| name.strip_suffix(".dist-info"))
-                .map(|stem| stem.split_once('-').map_or(stem, |(name, _)| name))
-                .map(normalize_name)
+                .map(project_of_stem)
                 .unwrap_or_default(),
         };
         let version = headers
@@ -123,9 +205,76 @@ impl InstalledDist {
         })
     }
 
-    /// The PEP 503 normalized name, ex) `markupsafe`.
+    /// Reads an `.egg-info` directory (`PKG-INFO`, `requires.txt`, `INSTALLER`) or file (the
+    /// `PKG-INFO` text itself).
+    fn read_egg_info(egg_info: &Path) -> Result<Self, InstalledError> {
+        let invalid = |reason| InstalledError::InvalidEggInfo {
+            egg_info: egg_info.to_path_buf(),
+            reason,
+        };
+        let is_directory = fs_err::metadata(egg_info)?.is_dir();
+        let pkg_info = if is_directory {
+            egg_info.join("PKG-INFO")
+        } else {
+            egg_info.to_path_buf()
+        };
+        let metadata = match std::fs::read(&pkg_info) {
+            Ok(bytes) => bytes,
+            Err(error) if error.kind() == io::ErrorKind::NotFound => {
+                return Err(invalid("no `PKG-INFO`"));
+            }
+            Err(_) => fs_err::read(&pkg_info)?,
+        };
+        let headers = Headers::parse(&String::from_utf8_lossy(&metadata));
+        let name = match headers.get("Name").filter(|name| !name.is_empty()) {
+            Some(name) => name.to_string(),
+            None => egg_info
+                .file_name()
+                .and_then(|name| name.to_str())
+                .and_then(|name| name.strip_suffix(".egg-info"))
+                .map(project_of_stem)
+                .unwrap_or_default(),
+        };
+        let version = headers
+            .get("Version")
+            .filter(|version| !version.is_empty())
+            .ok_or_else(|| invalid("`PKG-INFO` has no `Version`"))?
+            .to_string();
+        let mut requires_dist = headers.get_all("Requires-Dist");
+        let mut installer = None;
+        if is_directory {
+            if requires_dist.is_empty() {
+                match std::fs::read(egg_info.join("requires.txt")) {
+                    Ok(bytes) => {
+                        requires_dist =
+                            requires_from_requires_txt(&String::from_utf8_lossy(&bytes));
+                    }
+                    Err(error) if error.kind() == io::ErrorKind::NotFound => {}
+                    Err(_) => {
+                        fs_err::read(egg_info.join("requires.txt"))?;
+                    }
+                }
+            }
+            installer = match std::fs::read_to_string(egg_info.join("INSTALLER")) {
+                Ok(text) => text.lines().next().map(|line| line.trim().to_string()),
+                Err(_) => None,
+            };
+        }
+        Ok(Self {
+            name,
+            version,
+            path: egg_info.to_path_buf(),
+            requested: is_directory && egg_info.join("REQUESTED").exists(),
+            installer,
+            requires_dist,
+            requires_python: headers.get("Requires-Python").map(str::to_string),
+        })
+    }
+
+    /// The PEP 503 normalized name ([`PackageName`]), ex) `markupsafe`; an invalid name
+    /// lowercased.
     pub fn normalized_name(&self) -> String {
-        normalize_name(&self.name)
+        normalized_name(&self.name)
     }
 
     /// The directory that holds the `.dist-info` directory (`RECORD` paths are relative
@@ -142,7 +291,13 @@ impl InstalledDist {
         let path = self.path.join("RECORD");
         let bytes = match std::fs::read(&path) {
             Ok(bytes) => bytes,
-            Err(error) if error.kind() == io::ErrorKind::NotFound => {
+            // An `.egg-info` file is no directory: it has no `RECORD` either.
+            Err(error)
+                if matches!(
+                    error.kind(),
+                    io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+                ) =>
+            {
                 return Err(InstalledError::MissingRecord {
                     dist_info: self.path.clone(),
                 });
@@ -171,18 +326,18 @@ impl InstalledDist {
 /// The distributions found in one or more site-packages directories.
 #[derive(Debug, Default)]
 pub struct SitePackages {
-    /// The readable distributions: directories in the order given, `.dist-info` names
-    /// sorted within each; a project found twice is kept only the first time (as
+    /// The readable distributions: directories in the order given, `.dist-info` and
+    /// `.egg-info` names sorted within each; a project found twice is kept only the first time (as
     /// `importlib.metadata` and pip do).
     pub dists: Vec<InstalledDist>,
-    /// The `.dist-info` directories that could not be read (one bad directory does not stop
+    /// The `.dist-info` and `.egg-info` distributions that could not be read (one bad directory does not stop
     /// the listing).
     pub errors: Vec<InstalledError>,
 }
 
 impl SitePackages {
-    /// Scans `directories` (ex) purelib and platlib) for `*.dist-info` directories and reads
-    /// them in parallel (on the current rayon pool). A directory that does not exist is
+    /// Scans `directories` (ex) purelib and platlib) for `*.dist-info` directories and
+    /// `*.egg-info` directories and files (as `pip list` does), and reads them in parallel (on the current rayon pool). A directory that does not exist is
     /// skipped.
     ///
     /// Errors: [`InstalledError::Io`] when a directory exists but cannot be listed.
@@ -204,11 +359,13 @@ impl SitePackages {
             let mut found = Vec::new();
             for entry in entries {
                 let entry = entry?;
-                let is_dist_info = entry
-                    .file_name()
-                    .to_str()
-                    .is_some_and(|name| name.ends_with(".dist-info"));
-                if is_dist_info && entry.file_type()?.is_dir() {
+                let file_name = entry.file_name();
+                let Some(name) = file_name.to_str() else {
+                    continue;
+                };
+                if (name.ends_with(".dist-info") && entry.file_type()?.is_dir())
+                    || name.ends_with(".egg-info")
+                {
                     found.push(entry.path());
                 }
             }
@@ -236,32 +393,11 @@ impl SitePackages {
 
     /// The distribution of project `name` (compared PEP 503 normalized).
     pub fn get(&self, name: &str) -> Option<&InstalledDist> {
-        let normalized = normalize_name(name);
+        let normalized = normalized_name(name);
         self.dists
             .iter()
             .find(|dist| dist.normalized_name() == normalized)
     }
-}
-
-/// Uninstalls `dists` as one transaction: every file in their `RECORD`s (and each `.py`
-/// file's `__pycache__` entries), their `.dist-info` directories, and the directories this
-/// leaves empty (never a scheme directory of `layout` or one of its ancestors). Paths of a
-/// `RECORD` outside the scheme directories are left alone, with a warning.
-///
-/// Errors: as [`crate::install()`]; on error nothing is removed.
-pub fn uninstall(
-    dists: &[InstalledDist],
-    layout: &Layout,
-    options: &InstallOptions,
-) -> Result<InstallOutput, InstallError> {
-    install(
-        &Plan {
-            remove: dists.to_vec(),
-            install: Vec::new(),
-        },
-        layout,
-        options,
-    )
 }
 
 /// Options of [`freeze`], mirroring `pip freeze`'s.
@@ -294,7 +430,7 @@ pub fn freeze(dists: &[InstalledDist], options: &FreezeOptions) -> Vec<String> {
             }
         }
     }
-    skip.extend(options.exclude.iter().map(|name| normalize_name(name)));
+    skip.extend(options.exclude.iter().map(|name| normalized_name(name)));
     let mut seen: HashSet<String> = HashSet::new();
     let mut kept: Vec<&InstalledDist> = dists
         .iter()
@@ -493,5 +629,22 @@ mod tests {
         );
         let invalid = write("d", r#"{"url": "x"}"#);
         assert_eq!(freeze_requirement(&invalid), "d==1.0");
+    }
+
+    #[test]
+    fn requires_txt_sections_become_markers_like_importlib() {
+        let text = "six>=1.0\n\n# a comment\n[test]\npytest (>=7)\n[:python_version < \"3.8\"]\n\
+                    importlib-metadata\n[docs:sys_platform == \"linux\"]\nsphinx\n\
+                    pkg @ https://x/pkg.zip\n";
+        assert_eq!(
+            requires_from_requires_txt(text),
+            [
+                "six>=1.0",
+                "pytest (>=7); extra == \"test\"",
+                "importlib-metadata; python_version < \"3.8\"",
+                "sphinx; (sys_platform == \"linux\") and extra == \"docs\"",
+                "pkg @ https://x/pkg.zip ; (sys_platform == \"linux\") and extra == \"docs\"",
+            ]
+        );
     }
 }

@@ -85,3 +85,47 @@ impl Layout {
         [&self.purelib, &self.platlib, &self.scripts, &self.data]
     }
 }
+
+/// A scheme key of `{dist}.data/` (and of the archive root).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Scheme {
+    Purelib,
+    Platlib,
+    Scripts,
+    Headers,
+    Data,
+}
+
+impl Scheme {
+    pub(crate) const ALL: [Scheme; 5] = [
+        Scheme::Purelib,
+        Scheme::Platlib,
+        Scheme::Scripts,
+        Scheme::Headers,
+        Scheme::Data,
+    ];
+
+    pub(crate) fn key(self) -> &'static str {
+        match self {
+            Scheme::Purelib => "purelib",
+            Scheme::Platlib => "platlib",
+            Scheme::Scripts => "scripts",
+            Scheme::Headers => "headers",
+            Scheme::Data => "data",
+        }
+    }
+
+    pub(crate) fn from_key(key: &str) -> Option<Self> {
+        Scheme::ALL.into_iter().find(|scheme| scheme.key() == key)
+    }
+
+    pub(crate) fn target(self, layout: &Layout, name: &str) -> PathBuf {
+        match self {
+            Scheme::Purelib => layout.purelib.clone(),
+            Scheme::Platlib => layout.platlib.clone(),
+            Scheme::Scripts => layout.scripts.clone(),
+            Scheme::Headers => layout.headers.join(name),
+            Scheme::Data => layout.data.clone(),
+        }
+    }
+}

@@ -2,7 +2,8 @@
 //!
 //! The installer behind `wharf install / uninstall / list / freeze`. It implements:
 //!
-//! - reading wheels ([`read_metadata`]): PEP 427 binary distribution format, core metadata;
+//! - reading wheels for installation (PEP 427 binary distribution format; their core
+//!   metadata is read by `wharf_metadata`);
 //! - installing them ([`install()`], [`Plan`], [`Layout`]): PEP 427 installation, entry point
 //!   launchers, `RECORD` / `INSTALLER` / `REQUESTED` / `direct_url.json` (recording installed
 //!   projects, PEP 376, 610, 627), optional bytecode compilation, all in one transaction that
@@ -64,8 +65,9 @@
 //! - **Key**: SHA-256 of the wheel file's identity — absolute path, size, modification time —
 //!   so a hit costs one `stat` and never opens the wheel; a wheel changed in place gets a new
 //!   entry (the old one is never used again).
-//! - **Entry**: the wheel's files stored by number (`0`…`255`, then `d1/256`…), members of
-//!   equal content and mode sharing one file, and `manifest.json` (the `.dist-info` facts an
+//! - **Entry**: the wheel's files stored by number (`0`…`255`, then `d1/256`…), one file per
+//!   member (equal members too: a cached file is linked to one path per environment, never
+//!   two), and `manifest.json` (the `.dist-info` facts an
 //!   install needs, and per member: archive path, `RECORD` hash and size computed once while
 //!   unpacking, executable bit, file number). Warm installs neither rehash nor open the zip.
 //! - **Writing**: unpacked in parallel into `.tmp-{pid}-{n}/`, manifest last, then renamed
@@ -79,7 +81,12 @@
 //!   than the environment is only read: hits are copied, misses are unpacked straight into
 //!   the environment and not cached (filling it would write every byte twice, and a cache in
 //!   a network home directory would cost a round trip per file for a job that builds its
-//!   environment on node-local disk). Uninstalling (pip's too) just unlinks. Trap: an
+//!   environment on node-local disk). Uninstalling (pip's too) just unlinks.
+//! - **Administration** (for `wharf cache`): [`WheelCache::size`] (bytes and inodes, each
+//!   inode once: users have inode quotas), [`WheelCache::clean`] (all entries, or one
+//!   project's), [`WheelCache::prune`] (entries no environment links to, leftovers of dead
+//!   writers). Installs hold a shared lock on `{cache}/wheels.lock`; clean and prune take it
+//!   exclusively and wait or fail with [`CacheError::Busy`]. Trap: an
 //!   installed file edited *in place* changes in the cache and in every environment linked
 //!   to it (as with uv); use `--no-cache` for environments whose files you patch.
 //!
@@ -123,26 +130,25 @@
 #![allow(clippy::case_sensitive_file_extension_comparisons)]
 
 mod cache;
+mod cache_admin;
 mod install;
 mod installed;
 mod layout;
-mod metadata;
 mod record;
 mod scripts;
 mod transaction;
 mod wheel;
 
 pub use cache::WheelCache;
+pub use cache_admin::{CacheError, CacheSize, CleanOutput};
 pub use install::{
     CacheStats, InstallError, InstallOptions, InstallOutput, InstalledWheel, Plan, RemovedDist,
-    WheelInstall, install, install_wheels,
+    WheelInstall, install, install_wheels, uninstall,
 };
 pub use installed::{
     FreezeOptions, InstalledDist, InstalledError, SitePackages, freeze, freeze_requirement,
-    uninstall,
 };
 pub use layout::Layout;
-pub use metadata::normalize_name;
 pub use record::RecordEntry;
 pub use transaction::{RecoveredTransaction, recover};
-pub use wheel::{WheelError, WheelMetadata, read_metadata};
+pub use wharf_metadata::WheelError;

@@ -14,8 +14,8 @@ use std::sync::{Arc, Barrier};
 use common::{Node, WheelBuilder, demo_wheel, paths, snapshot};
 use sha2::Digest;
 use wharf_install::{
-    CacheStats, InstallError, InstallOptions, Layout, Plan, SitePackages, WheelCache, WheelInstall,
-    install, install_wheels, uninstall,
+    CacheError, CacheSize, CacheStats, CleanOutput, InstallError, InstallOptions, Layout, Plan,
+    SitePackages, WheelCache, WheelInstall, install, install_wheels, uninstall,
 };
 
 struct Setup {
@@ -514,8 +514,11 @@ fn uninstalling_linked_files_keeps_the_cache_and_other_environments() {
     assert_eq!(output.cache, stats(1, 0, 0));
 }
 
+/// Regression (restructuring issue, cache defect): equal members of one wheel (empty
+/// `__init__.py` files, time zone aliases) were stored once in the cache and hard-linked to
+/// every installed path, so editing one installed file changed its twins.
 #[test]
-fn equal_members_share_one_cached_file() {
+fn equal_members_never_share_an_inode() {
     let setup = setup();
     let big = vec![7u8; 300 * 1024];
     let wheel = WheelBuilder::new("twins-1.0.dist-info", "twins", "1.0", true)
@@ -524,24 +527,196 @@ fn equal_members_share_one_cached_file() {
         .file("twins/zone/Paris", b"CET-1CEST")
         .file("twins/zone/Monaco", b"CET-1CEST")
         .member("twins/run.sh", b"CET-1CEST", 0o755, true)
-        // Bigger than the copy buffer: streamed, never shared.
         .file("twins/big1.bin", &big)
         .file("twins/big2.bin", &big)
         .write(&setup.wheels.join("twins-1.0-py3-none-any.whl"));
     let prefix = setup.root.join("env");
     install_fresh(&prefix, &[&wheel], None);
     let expected = snapshot(&prefix);
-    let (layout, _) = install_fresh(&prefix, &[&wheel], Some(&setup.cache));
-    assert!(expected == snapshot(&prefix));
-    check_record(&layout.purelib, "twins-1.0.dist-info");
+    let entry = setup.cache.entry_directory(&wheel).unwrap();
+    for expected_stats in [stats(0, 1, 0), stats(1, 0, 0)] {
+        let (layout, output) = install_fresh(&prefix, &[&wheel], Some(&setup.cache));
+        assert_eq!(output.cache, expected_stats);
+        assert!(expected == snapshot(&prefix));
+        check_record(&layout.purelib, "twins-1.0.dist-info");
+        let site = &layout.purelib;
+        let inode = |path: &str| std::fs::metadata(site.join(path)).unwrap().ino();
+        for (one, twin) in [
+            ("twins/__init__.py", "twins/a/__init__.py"),
+            ("twins/zone/Paris", "twins/zone/Monaco"),
+            ("twins/zone/Paris", "twins/run.sh"),
+            ("twins/big1.bin", "twins/big2.bin"),
+        ] {
+            assert_ne!(inode(one), inode(twin), "{one} and {twin} share an inode");
+        }
+        // Editing one installed file in place leaves its twin alone.
+        std::fs::write(site.join("twins/__init__.py"), b"edited = True\n").unwrap();
+        assert_eq!(
+            std::fs::read(site.join("twins/a/__init__.py")).unwrap(),
+            b""
+        );
+        std::fs::write(site.join("twins/zone/Paris"), b"edited").unwrap();
+        assert_eq!(
+            std::fs::read(site.join("twins/zone/Monaco")).unwrap(),
+            b"CET-1CEST"
+        );
+        // The in-place edit went through to the cache (the documented trap): restore it.
+        std::fs::write(site.join("twins/__init__.py"), b"").unwrap();
+        std::fs::write(site.join("twins/zone/Paris"), b"CET-1CEST").unwrap();
+    }
+    // 9 members (METADATA, WHEEL and 7 package files) in 9 files, and the manifest.
+    assert_eq!(std::fs::read_dir(&entry).unwrap().count(), 9 + 1);
+}
+
+/// Entries written before the fix store equal members in one file (the manifest gives them
+/// one file number): installing from such an entry copies the second and later members.
+#[test]
+fn entries_with_shared_files_are_installed_without_shared_inodes() {
+    let setup = setup();
+    let wheel = WheelBuilder::new("twins-1.0.dist-info", "twins", "1.0", true)
+        .file("twins/__init__.py", b"")
+        .file("twins/a/__init__.py", b"")
+        .write(&setup.wheels.join("twins-1.0-py3-none-any.whl"));
+    let prefix = setup.root.join("env");
+    install_fresh(&prefix, &[&wheel], Some(&setup.cache));
+    // Rewrite the manifest the way the old writer made it: member 3 in member 2's file.
+    let entry = setup.cache.entry_directory(&wheel).unwrap();
+    let manifest_path = entry.join("manifest.json");
+    let mut manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&manifest_path).unwrap()).unwrap();
+    let files = manifest["files"].as_array_mut().unwrap();
+    let position = |files: &Vec<serde_json::Value>, member: &str| {
+        files.iter().position(|file| file[0] == member).unwrap()
+    };
+    let first = position(files, "twins/__init__.py");
+    let second = position(files, "twins/a/__init__.py");
+    let shared = files[first][4].clone();
+    files[second][4] = shared;
+    std::fs::write(&manifest_path, serde_json::to_vec(&manifest).unwrap()).unwrap();
+
+    let (layout, output) = install_fresh(&prefix, &[&wheel], Some(&setup.cache));
+    assert_eq!(output.cache.hits, 1);
+    assert_eq!(output.cache.copied_files, 1);
     let site = &layout.purelib;
     let inode = |path: &str| std::fs::metadata(site.join(path)).unwrap().ino();
-    assert_eq!(inode("twins/__init__.py"), inode("twins/a/__init__.py"));
-    assert_eq!(inode("twins/zone/Paris"), inode("twins/zone/Monaco"));
-    // Same content, other mode: its own file.
-    assert_ne!(inode("twins/zone/Paris"), inode("twins/run.sh"));
-    assert_ne!(inode("twins/big1.bin"), inode("twins/big2.bin"));
-    // 9 members (METADATA, WHEEL and 7 package files) in 7 files, and the manifest.
-    let entry = setup.cache.entry_directory(&wheel).unwrap();
-    assert_eq!(std::fs::read_dir(&entry).unwrap().count(), 7 + 1);
+    assert_ne!(inode("twins/__init__.py"), inode("twins/a/__init__.py"));
+    check_record(&layout.purelib, "twins-1.0.dist-info");
+}
+
+/// A wheel `name` 1.0 with one module, in `directory`.
+fn named_wheel(directory: &Path, name: &str) -> PathBuf {
+    WheelBuilder::new(&format!("{name}-1.0.dist-info"), name, "1.0", true)
+        .file(
+            &format!("{name}/__init__.py"),
+            format!("NAME = '{name}'\n").as_bytes(),
+        )
+        .write(&directory.join(format!("{name}-1.0-py3-none-any.whl")))
+}
+
+fn package(name: &str) -> pep508_rs::PackageName {
+    name.parse().unwrap()
+}
+
+#[test]
+fn size_counts_hard_linked_files_once() {
+    let setup = setup();
+    assert_eq!(setup.cache.size().unwrap(), CacheSize::default());
+    let entry = setup.cache.directory().join("0123");
+    std::fs::create_dir_all(&entry).unwrap();
+    std::fs::write(entry.join("0"), vec![1u8; 10_000]).unwrap();
+    std::fs::hard_link(entry.join("0"), entry.join("1")).unwrap();
+    std::fs::hard_link(entry.join("0"), setup.root.join("cache/outside-link")).unwrap();
+    std::fs::create_dir_all(setup.cache.directory().join(".tmp-1-0")).unwrap();
+    let size = setup.cache.size().unwrap();
+    // wheels-v1, the entry, its file (3 links, 1 inode), the temporary directory.
+    assert_eq!(size.inodes, 4);
+    assert_eq!(size.entries, 1);
+    let block = |path: &Path| std::fs::metadata(path).unwrap().blocks() * 512;
+    let expected = block(setup.cache.directory())
+        + block(&entry)
+        + block(&entry.join("0"))
+        + block(&setup.cache.directory().join(".tmp-1-0"));
+    assert_eq!(size.bytes, expected);
+    assert!(size.bytes >= 10_000);
+}
+
+#[test]
+fn prune_keeps_linked_entries_and_removes_unlinked_ones() {
+    let setup = setup();
+    let kept = named_wheel(&setup.wheels, "kept");
+    let dropped = named_wheel(&setup.wheels, "dropped");
+    install_fresh(&setup.root.join("a"), &[&kept], Some(&setup.cache));
+    install_fresh(&setup.root.join("b"), &[&dropped], Some(&setup.cache));
+    std::fs::remove_dir_all(setup.root.join("b")).unwrap();
+    let leftover = setup.cache.directory().join(".tmp-99999-0");
+    std::fs::create_dir_all(&leftover).unwrap();
+    std::fs::write(leftover.join("0"), b"half written").unwrap();
+    let kept_entry = setup.cache.entry_directory(&kept).unwrap();
+    let dropped_entry = setup.cache.entry_directory(&dropped).unwrap();
+    let before = setup.cache.size().unwrap();
+
+    let output = setup.cache.prune(false).unwrap();
+    assert_eq!((output.entries, output.temporary), (1, 1));
+    assert!(kept_entry.is_dir());
+    assert!(!dropped_entry.exists());
+    assert!(!leftover.exists());
+    let after = setup.cache.size().unwrap();
+    assert_eq!(after.entries, 1);
+    assert_eq!(before.inodes - after.inodes, output.inodes);
+    assert_eq!(before.bytes - after.bytes, output.bytes);
+    // Nothing else to prune; the kept entry still serves installs.
+    assert_eq!(setup.cache.prune(false).unwrap(), CleanOutput::default());
+    let (_, output) = install_fresh(&setup.root.join("c"), &[&kept], Some(&setup.cache));
+    assert_eq!(output.cache, stats(1, 0, 0));
+}
+
+#[test]
+fn clean_of_one_package_leaves_the_others() {
+    let setup = setup();
+    let one = named_wheel(&setup.wheels, "one");
+    let two = named_wheel(&setup.wheels, "two_pkg");
+    let (layout, _) = install_fresh(&setup.root.join("a"), &[&one, &two], Some(&setup.cache));
+    let output = setup.cache.clean(Some(&package("Two.Pkg")), false).unwrap();
+    assert_eq!((output.entries, output.temporary), (1, 0));
+    // The environment links every file but the manifest: only that inode is freed.
+    assert_eq!(output.inodes, 2);
+    assert!(setup.cache.entry_directory(&one).unwrap().is_dir());
+    assert!(!setup.cache.entry_directory(&two).unwrap().exists());
+    // The environment keeps its files.
+    check_record(&layout.purelib, "two_pkg-1.0.dist-info");
+    let output = setup.cache.clean(None, false).unwrap();
+    assert_eq!(output.entries, 1);
+    assert_eq!(setup.cache.size().unwrap().entries, 0);
+}
+
+#[test]
+fn clean_while_an_install_holds_the_lock_is_busy() {
+    let setup = setup();
+    let wheel = named_wheel(&setup.wheels, "one");
+    install_fresh(&setup.root.join("a"), &[&wheel], Some(&setup.cache));
+    // What an install holds while it uses the cache.
+    let lock = std::fs::File::open(setup.cache.lock_path()).unwrap();
+    lock.lock_shared().unwrap();
+    for result in [setup.cache.clean(None, false), setup.cache.prune(false)] {
+        let error = result.unwrap_err();
+        assert!(matches!(&error, CacheError::Busy { lock } if *lock == setup.cache.lock_path()));
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "the wheel cache is in use by another wharf process (it holds `{}`); try again when it is done",
+                setup.cache.lock_path().display()
+            )
+        );
+    }
+    assert!(setup.cache.entry_directory(&wheel).unwrap().is_dir());
+    // Installs share the lock.
+    let (_, output) = install_fresh(&setup.root.join("b"), &[&wheel], Some(&setup.cache));
+    assert_eq!(output.cache, stats(1, 0, 0));
+    // `wait` waits for the install to let go.
+    let releaser = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        drop(lock);
+    });
+    assert_eq!(setup.cache.clean(None, true).unwrap().entries, 1);
+    releaser.join().unwrap();
 }

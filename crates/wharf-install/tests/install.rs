@@ -11,8 +11,9 @@ use common::{WheelBuilder, demo_wheel, paths, snapshot};
 use sha2::Digest;
 use wharf_install::{
     FreezeOptions, InstallError, InstallOptions, Layout, Plan, SitePackages, WheelError,
-    WheelInstall, freeze, install, install_wheels, read_metadata, uninstall,
+    WheelInstall, freeze, install, install_wheels, uninstall,
 };
+use wharf_metadata::read_metadata;
 
 struct Environment {
     _root: tempfile::TempDir,
@@ -449,4 +450,82 @@ fn data_only_wheel() {
     let record =
         std::fs::read_to_string(env.layout.purelib.join("dataonly-1.0.dist-info/RECORD")).unwrap();
     assert!(record.starts_with("../../../share/dataonly/x,"), "{record}");
+}
+
+/// Regression (restructuring issue): distributions installed as `.egg-info` (a directory
+/// with `PKG-INFO` and `requires.txt`, or a single `PKG-INFO` file) are listed like pip
+/// lists them.
+#[test]
+fn scan_lists_egg_info_directories_and_files() {
+    let root = tempfile::tempdir().unwrap();
+    let site = root.path().join("site-packages");
+    let egg_dir = site.join("Foo_Bar-1.0-py3.11.egg-info");
+    std::fs::create_dir_all(&egg_dir).unwrap();
+    std::fs::write(
+        egg_dir.join("PKG-INFO"),
+        "Metadata-Version: 1.2\nName: Foo-Bar\nVersion: 1.0\nRequires-Python: >=3.6\n",
+    )
+    .unwrap();
+    std::fs::write(
+        egg_dir.join("requires.txt"),
+        "six\n[test]\npytest\n[:python_version < \"3.8\"]\nimportlib-metadata\n",
+    )
+    .unwrap();
+    std::fs::write(
+        site.join("legacy-2.0-py3.11.egg-info"),
+        "Metadata-Version: 1.0\nName: legacy\nVersion: 2.0\nSummary: distutils\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(site.join("broken-1.0-py3.11.egg-info")).unwrap();
+    let dist_info = site.join("modern-3.0.dist-info");
+    std::fs::create_dir_all(&dist_info).unwrap();
+    std::fs::write(dist_info.join("METADATA"), "Name: modern\nVersion: 3.0\n").unwrap();
+
+    let scanned = SitePackages::scan([&site]).unwrap();
+    let listed: Vec<(&str, &str)> = scanned
+        .dists
+        .iter()
+        .map(|dist| (dist.name.as_str(), dist.version.as_str()))
+        .collect();
+    assert_eq!(
+        listed,
+        [("Foo-Bar", "1.0"), ("legacy", "2.0"), ("modern", "3.0")]
+    );
+    let foo = scanned.get("foo_bar").unwrap();
+    assert_eq!(foo.path, egg_dir);
+    assert_eq!(
+        foo.requires_dist,
+        [
+            "six",
+            "pytest; extra == \"test\"",
+            "importlib-metadata; python_version < \"3.8\""
+        ]
+    );
+    assert_eq!(foo.requires_python.as_deref(), Some(">=3.6"));
+    assert!(scanned.get("legacy").unwrap().requires_dist.is_empty());
+    // No `PKG-INFO`: reported, the others still listed.
+    assert_eq!(scanned.errors.len(), 1);
+    assert_eq!(
+        scanned.errors[0].to_string(),
+        format!(
+            "`{}` is not a readable `.egg-info`: no `PKG-INFO`",
+            site.join("broken-1.0-py3.11.egg-info").display()
+        )
+    );
+    // Listed by freeze; not uninstallable (no `RECORD`), as pip says for distutils projects.
+    let lines = freeze(
+        &scanned.dists,
+        &FreezeOptions {
+            all: false,
+            python_version: (3, 11),
+            exclude: vec![],
+        },
+    );
+    assert_eq!(lines, ["Foo-Bar==1.0", "legacy==2.0", "modern==3.0"]);
+    for dist in &scanned.dists[..2] {
+        assert!(matches!(
+            dist.record(),
+            Err(wharf_install::InstalledError::MissingRecord { .. })
+        ));
+    }
 }

@@ -400,3 +400,59 @@ fn real_python_imports_and_real_pip_agrees() {
             .collect::<Vec<_>>(),
     );
 }
+
+/// `.egg-info` directories and files are listed with the names, versions and dependencies
+/// `importlib.metadata` (what pip 24 reads on Python 3.11) gives them.
+#[test]
+fn egg_info_listed_like_importlib_metadata() {
+    let Some(python) = test_python() else {
+        return;
+    };
+    let root = tempfile::tempdir().unwrap();
+    let site = root.path().join("site-packages");
+    let egg_dir = site.join("Foo_Bar-1.0-py3.11.egg-info");
+    std::fs::create_dir_all(&egg_dir).unwrap();
+    std::fs::write(
+        egg_dir.join("PKG-INFO"),
+        "Metadata-Version: 1.2\nName: Foo-Bar\nVersion: 1.0.post1\n",
+    )
+    .unwrap();
+    std::fs::write(
+        egg_dir.join("requires.txt"),
+        "six>=1.0\n\n[test]\npytest (>=7)\n[:python_version < \"3.8\"]\nimportlib-metadata\n\
+         [docs:sys_platform == \"linux\"]\nsphinx\npkg @ https://x/pkg.zip\n",
+    )
+    .unwrap();
+    std::fs::write(
+        site.join("legacy-2.0-py3.11.egg-info"),
+        "Metadata-Version: 1.0\nName: legacy\nVersion: 2.0\n",
+    )
+    .unwrap();
+    let with_requires_dist = site.join("both-3.0-py3.11.egg-info");
+    std::fs::create_dir_all(&with_requires_dist).unwrap();
+    std::fs::write(
+        with_requires_dist.join("PKG-INFO"),
+        "Metadata-Version: 2.1\nName: both\nVersion: 3.0\nRequires-Dist: idna\n",
+    )
+    .unwrap();
+    std::fs::write(with_requires_dist.join("requires.txt"), "ignored\n").unwrap();
+
+    let listed = run(command(&python)
+        .arg("-c")
+        .arg(
+            "import importlib.metadata as m, json, sys; \
+         print(json.dumps(sorted([d.metadata['Name'], d.version, d.requires or []] \
+         for d in m.distributions(path=[sys.argv[1]]))))",
+        )
+        .arg(&site));
+    let expected: serde_json::Value = serde_json::from_str(&stdout(&listed)).unwrap();
+    let scanned = wharf_install::SitePackages::scan([&site]).unwrap();
+    assert!(scanned.errors.is_empty(), "{:?}", scanned.errors);
+    let mut ours: Vec<serde_json::Value> = scanned
+        .dists
+        .iter()
+        .map(|dist| serde_json::json!([dist.name, dist.version, dist.requires_dist]))
+        .collect();
+    ours.sort_by_key(ToString::to_string);
+    assert_eq!(serde_json::Value::Array(ours), expected);
+}

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::str::FromStr;
 
 use pep508_rs::PackageName;
 use wharf_site::{Catalogue, ScanWarning};
@@ -99,11 +100,14 @@ impl CandidateSet {
                     .and_then(|n| n.to_str())
                     .unwrap_or_default();
                 for suffix in [".tar.gz", ".zip", ".tar.bz2"] {
+                    // An sdist whose name is no valid project name can never be asked
+                    // for: it is left out of the explanations.
                     if let Some(stem) = file.strip_suffix(suffix)
                         && let Some((name, _version)) = stem.rsplit_once('-')
+                        && let Ok(name) = PackageName::from_str(name)
                     {
                         set.sdists
-                            .entry(wharf_install::normalize_name(name))
+                            .entry(name.to_string())
                             .or_default()
                             .push(path.clone());
                     }

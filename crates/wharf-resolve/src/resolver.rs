@@ -13,7 +13,7 @@ use pubgrub::{
     DefaultStringReporter, Dependencies, DependencyConstraints, DependencyProvider,
     PackageResolutionStatistics, PubGrubError, Ranges, Reporter,
 };
-use wharf_install::WheelMetadata;
+use wharf_metadata::WheelMetadata;
 
 use crate::candidates::{Candidate, CandidateSet};
 
@@ -110,7 +110,7 @@ pub enum ResolveError {
         path: PathBuf,
         /// The cause.
         #[source]
-        source: wharf_install::WheelError,
+        source: wharf_metadata::WheelError,
     },
     /// Internal solver failure.
     #[error("resolver failure: {0}")]
@@ -197,7 +197,7 @@ impl Provider<'_> {
         if let Some(m) = self.metadata.borrow().get(&candidate.path) {
             return Ok(m.clone());
         }
-        let metadata = wharf_install::read_metadata(&candidate.path).map_err(|source| {
+        let metadata = wharf_metadata::read_metadata(&candidate.path).map_err(|source| {
             ResolveError::Metadata {
                 path: candidate.path.clone(),
                 source,

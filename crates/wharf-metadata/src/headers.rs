@@ -10,7 +10,7 @@
 
 /// The headers of an RFC 822 style file, in file order, keys as written.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub(crate) struct Headers {
+pub struct Headers {
     fields: Vec<(String, String)>,
 }
 
@@ -19,7 +19,7 @@ impl Headers {
     ///
     /// Like Python's `email` parser this never fails: a line without a colon that is not a
     /// continuation line is skipped.
-    pub(crate) fn parse(text: &str) -> Self {
+    pub fn parse(text: &str) -> Self {
         let mut fields: Vec<(String, String)> = Vec::new();
         for line in text.split('\n') {
             let line = line.strip_suffix('\r').unwrap_or(line);
@@ -41,7 +41,7 @@ impl Headers {
     }
 
     /// The first value of `key` (ASCII case-insensitive), like `email.message.Message.get`.
-    pub(crate) fn get(&self, key: &str) -> Option<&str> {
+    pub fn get(&self, key: &str) -> Option<&str> {
         self.fields
             .iter()
             .find(|(name, _)| name.eq_ignore_ascii_case(key))
@@ -49,33 +49,13 @@ impl Headers {
     }
 
     /// Every value of `key` (ASCII case-insensitive), in file order, like `get_all`.
-    pub(crate) fn get_all(&self, key: &str) -> Vec<String> {
+    pub fn get_all(&self, key: &str) -> Vec<String> {
         self.fields
             .iter()
             .filter(|(name, _)| name.eq_ignore_ascii_case(key))
             .map(|(_, value)| value.clone())
             .collect()
     }
-}
-
-/// PEP 503 name normalization: lowercase, runs of `-`, `_` and `.` become one `-`.
-///
-/// Ex) `Foo.Bar__baz` → `foo-bar-baz`.
-pub fn normalize_name(name: &str) -> String {
-    let mut normalized = String::with_capacity(name.len());
-    let mut in_separator_run = false;
-    for character in name.chars() {
-        if matches!(character, '-' | '_' | '.') {
-            if !in_separator_run {
-                normalized.push('-');
-                in_separator_run = true;
-            }
-        } else {
-            normalized.push(character.to_ascii_lowercase());
-            in_separator_run = false;
-        }
-    }
-    normalized
 }
 
 #[cfg(test)]
@@ -93,12 +73,5 @@ mod tests {
             vec!["a".to_string(), "b ; extra == 'x'".to_string()]
         );
         assert_eq!(headers.get("Missing"), None);
-    }
-
-    #[test]
-    fn normalize_collapses_separator_runs() {
-        assert_eq!(normalize_name("Foo.Bar__baz"), "foo-bar-baz");
-        assert_eq!(normalize_name("markupsafe"), "markupsafe");
-        assert_eq!(normalize_name("zope-._interface"), "zope-interface");
     }
 }

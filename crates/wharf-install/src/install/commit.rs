@@ -1,0 +1,240 @@
+//! The commit: installed distributions removed (their files moved to the transaction's
+//! backup), staged trees moved into the environment. Every change goes through the
+//! transaction's journal (`crate::transaction`), so it can be undone.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::io;
+use std::path::{Path, PathBuf};
+
+use super::plan::{InstallError, InstallOptions, cancelled, with_path};
+use crate::installed::{InstalledDist, normalized_name};
+use crate::layout::Layout;
+use crate::transaction::Transaction;
+
+/// `.dist-info` directories in `lib_dir` whose project (from the directory name) is in
+/// `names` (normalized).
+pub(super) fn installed_dist_infos(
+    lib_dir: &Path,
+    names: &HashSet<String>,
+) -> io::Result<Vec<PathBuf>> {
+    let mut found = Vec::new();
+    if names.is_empty() {
+        return Ok(found);
+    }
+    let entries = match fs_err::read_dir(lib_dir) {
+        Ok(entries) => entries,
+        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(found),
+        Err(error) => return Err(error),
+    };
+    for entry in entries {
+        let entry = entry?;
+        let file_name = entry.file_name();
+        let Some(stem) = file_name
+            .to_str()
+            .and_then(|name| name.strip_suffix(".dist-info"))
+        else {
+            continue;
+        };
+        let project = stem.split_once('-').map_or(stem, |(name, _)| name);
+        if names.contains(&normalized_name(project)) && entry.file_type()?.is_dir() {
+            found.push(entry.path());
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// Moves the staged tree `source` into `target`: a missing path is moved with one rename, an
+/// existing directory is merged into, an existing file is backed up then replaced.
+pub(super) fn merge(
+    transaction: &mut Transaction,
+    source: &Path,
+    target: &Path,
+    options: &InstallOptions,
+) -> Result<(), InstallError> {
+    let mut entries: Vec<_> = fs_err::read_dir(source)?.collect::<Result<_, _>>()?;
+    entries.sort_by_key(fs_err::DirEntry::file_name);
+    for entry in entries {
+        if cancelled(options) {
+            return Err(InstallError::Cancelled);
+        }
+        let from = entry.path();
+        let to = target.join(entry.file_name());
+        let source_is_directory = entry.file_type()?.is_dir();
+        match std::fs::metadata(&to) {
+            Err(error) if error.kind() == io::ErrorKind::NotFound => {
+                if std::fs::symlink_metadata(&to).is_ok() {
+                    // A dangling symlink is in the way: keep it in the backup.
+                    transaction.back_up(&to)?;
+                }
+                transaction.create(&from, &to)?;
+            }
+            Err(error) => return Err(with_path(&error, "stat", &to).into()),
+            Ok(existing) if existing.is_dir() => {
+                if source_is_directory {
+                    merge(transaction, &from, &to, options)?;
+                } else {
+                    return Err(InstallError::Conflict {
+                        path: to,
+                        reason: "a directory is in the way of a file of the wheel",
+                    });
+                }
+            }
+            Ok(_) => {
+                if source_is_directory {
+                    return Err(InstallError::Conflict {
+                        path: to,
+                        reason: "a file is in the way of a directory of the wheel",
+                    });
+                }
+                transaction.back_up(&to)?;
+                transaction.create(&from, &to)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The paths to remove for one installed distribution, computed before anything moves.
+pub(super) struct Removal {
+    pub(super) name: String,
+    pub(super) version: String,
+    pub(super) dist_info: PathBuf,
+    pub(super) files: Vec<PathBuf>,
+}
+
+impl Removal {
+    /// Reads the `RECORD` of `dist`; adds each `.py` file's `__pycache__/{stem}.*.pyc` (any
+    /// interpreter); skips paths outside the environment's scheme directories (a warning).
+    pub(super) fn plan(
+        dist: &InstalledDist,
+        layout: &Layout,
+        warnings: &mut Vec<String>,
+    ) -> Result<Self, InstallError> {
+        let mut files: Vec<PathBuf> = Vec::new();
+        let mut seen: HashSet<PathBuf> = HashSet::new();
+        let mut caches: HashMap<PathBuf, Vec<String>> = HashMap::new();
+        for path in dist.files()? {
+            if !layout
+                .roots()
+                .iter()
+                .chain([&dist.site_packages()])
+                .any(|root| path.starts_with(root))
+            {
+                warnings.push(format!(
+                    "{}: `{}` is outside the environment; left in place",
+                    dist.name,
+                    path.display()
+                ));
+                continue;
+            }
+            if let (Some(stem), Some(parent)) = (
+                path.file_name()
+                    .and_then(|name| name.to_str())
+                    .and_then(|name| name.strip_suffix(".py")),
+                path.parent(),
+            ) {
+                let cache = parent.join("__pycache__");
+                let names = caches.entry(cache.clone()).or_insert_with(|| {
+                    std::fs::read_dir(&cache)
+                        .map(|entries| {
+                            entries
+                                .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+                                .collect()
+                        })
+                        .unwrap_or_default()
+                });
+                let prefix = format!("{stem}.");
+                for name in names.iter() {
+                    if name.starts_with(&prefix) && name.ends_with(".pyc") {
+                        let pyc = cache.join(name);
+                        if seen.insert(pyc.clone()) {
+                            files.push(pyc);
+                        }
+                    }
+                }
+                let legacy = parent.join(format!("{stem}.pyc"));
+                if seen.insert(legacy.clone()) {
+                    files.push(legacy);
+                }
+            }
+            if seen.insert(path.clone()) {
+                files.push(path);
+            }
+        }
+        Ok(Self {
+            name: dist.name.clone(),
+            version: dist.version.clone(),
+            dist_info: dist.path.clone(),
+            files,
+        })
+    }
+
+    /// Moves the files to the backup, then the `.dist-info` directory, then removes the
+    /// directories left empty (never a scheme directory or one of its ancestors). Returns
+    /// the number of paths removed.
+    pub(super) fn apply(
+        &self,
+        transaction: &mut Transaction,
+        layout: &Layout,
+    ) -> Result<usize, InstallError> {
+        let mut removed = 0;
+        let mut parents: BTreeSet<PathBuf> = BTreeSet::new();
+        for path in &self.files {
+            match std::fs::symlink_metadata(path) {
+                Ok(metadata) if !metadata.is_dir() => {
+                    transaction.back_up(path)?;
+                    removed += 1;
+                    if let Some(parent) = path.parent() {
+                        parents.insert(parent.to_path_buf());
+                    }
+                }
+                _ => {}
+            }
+        }
+        if std::fs::symlink_metadata(&self.dist_info).is_ok() {
+            transaction.back_up(&self.dist_info)?;
+            removed += 1;
+        }
+        let roots = layout.kept_directories();
+        let site_packages = self.dist_info.parent().unwrap_or(&self.dist_info);
+        let protected = |directory: &Path| {
+            roots
+                .iter()
+                .chain([&site_packages])
+                .any(|root| root.starts_with(directory))
+        };
+        let inside = |directory: &Path| {
+            roots
+                .iter()
+                .chain([&site_packages])
+                .any(|root| directory.starts_with(root))
+        };
+        // Deepest first, so that a parent is looked at after its children.
+        let mut pending: BTreeSet<(std::cmp::Reverse<usize>, PathBuf)> = parents
+            .into_iter()
+            .map(|directory| (std::cmp::Reverse(directory.components().count()), directory))
+            .collect();
+        while let Some((_, directory)) = pending.pop_first() {
+            if protected(&directory) || !inside(&directory) {
+                continue;
+            }
+            let empty = match std::fs::read_dir(&directory) {
+                Ok(mut entries) => entries.next().is_none(),
+                Err(_) => false,
+            };
+            if !empty {
+                continue;
+            }
+            transaction.remove_empty_directory(&directory)?;
+            removed += 1;
+            if let Some(parent) = directory.parent() {
+                pending.insert((
+                    std::cmp::Reverse(parent.components().count()),
+                    parent.to_path_buf(),
+                ));
+            }
+        }
+        Ok(removed)
+    }
+}

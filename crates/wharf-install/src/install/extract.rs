@@ -1,0 +1,358 @@
+//! Extraction: archive members decompressed into the staging area (no cache) or into a new
+//! wheel cache entry, hashed while written; the small file writers staging shares.
+
+use std::io::{self, Read, Write};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::Path;
+
+use rayon::prelude::*;
+use wharf_metadata::WheelError;
+
+use super::plan::{InstallError, InstallOptions, cancelled, with_path};
+use crate::cache::{CachedFile, Entry, Identity, WheelCache};
+use crate::layout::{Layout, Scheme};
+use crate::record;
+use crate::scripts;
+use crate::wheel::{SharedFile, Wheel};
+
+/// The copy buffer of each worker.
+pub(super) const COPY_BUFFER: usize = 256 * 1024;
+
+/// One archive member to extract.
+pub(super) struct Job {
+    pub(super) index: usize,
+    pub(super) member: String,
+    pub(super) scheme: Scheme,
+    /// Path below the scheme directory, `/`-separated.
+    pub(super) relative: String,
+    pub(super) is_script: bool,
+}
+
+/// Validates an archive member path: relative, no empty, `.` or `..` components.
+pub(super) fn safe_member(member: &str) -> bool {
+    !member.starts_with('/')
+        && member
+            .split('/')
+            .all(|part| !part.is_empty() && part != "." && part != "..")
+}
+
+/// The non-directory members of `wheel`'s archive as (zip index, archive path).
+pub(super) fn archive_members(
+    wheel: &Wheel,
+    wheel_path: &Path,
+) -> Result<Vec<(usize, String)>, InstallError> {
+    let mut members = Vec::with_capacity(wheel.archive.len());
+    for (index, member) in wheel.archive.file_names().enumerate() {
+        let member = member.map_err(|source| WheelError::Zip {
+            path: wheel_path.to_path_buf(),
+            source,
+        })?;
+        if !member.ends_with('/') {
+            members.push((index, member.into_owned()));
+        }
+    }
+    Ok(members)
+}
+
+/// Whether a zip mode is a regular file with an execute bit (pip `zip_item_is_executable`).
+pub(super) fn is_executable(mode: Option<u32>) -> bool {
+    mode.is_some_and(|mode| mode & 0o170_000 == 0o100_000 && mode & 0o111 != 0)
+}
+
+/// Extracts the member of `job` to `staged` (no cache); returns its `RECORD` hash and size.
+pub(super) fn extract(
+    archive: &mut zip::ZipArchive<SharedFile>,
+    buffer: &mut [u8],
+    job: &Job,
+    staged: &Path,
+    layout: &Layout,
+    wheel_path: &Path,
+) -> Result<(String, u64), InstallError> {
+    if !job.is_script {
+        let unpacked = write_member(archive, buffer, job.index, &job.member, staged, wheel_path)
+            .map_err(|error| match error {
+                MemberError::Read(error) => error,
+                MemberError::Write(error) => error.into(),
+            })?;
+        return Ok((unpacked.hash, unpacked.size));
+    }
+    let mut member = archive
+        .by_index(job.index)
+        .map_err(|source| WheelError::Zip {
+            path: wheel_path.to_path_buf(),
+            source,
+        })?;
+    let executable = is_executable(member.unix_mode());
+    let mut content = Vec::with_capacity(usize::try_from(member.size()).unwrap_or(0));
+    member
+        .read_to_end(&mut content)
+        .map_err(|source| InstallError::Extract {
+            wheel: wheel_path.to_path_buf(),
+            member: job.member.clone(),
+            source,
+        })?;
+    let content = scripts::fix_script_shebang(&content, &layout.python).unwrap_or(content);
+    write_scripts_file(staged, &content, executable)?;
+    Ok((record::hash_bytes(&content), content.len() as u64))
+}
+
+/// Why writing a member failed.
+pub(super) enum MemberError {
+    /// Reading the archive failed (corrupt data, CRC mismatch): the wheel's fault.
+    Read(InstallError),
+    /// Writing the file failed.
+    Write(io::Error),
+}
+
+/// A member written by [`write_member`].
+pub(super) struct WrittenMember {
+    /// `sha256=…` of the content.
+    pub(super) hash: String,
+    /// The size in bytes.
+    pub(super) size: u64,
+    /// Whether the member has an execute bit.
+    pub(super) executable: bool,
+}
+
+/// Decompresses archive member `index` into the new file `destination` (mode 0o666, or
+/// 0o777 plus the execute bits for an executable member), hashing it on the way.
+pub(super) fn write_member(
+    archive: &mut zip::ZipArchive<SharedFile>,
+    buffer: &mut [u8],
+    index: usize,
+    member_name: &str,
+    destination: &Path,
+    wheel_path: &Path,
+) -> Result<WrittenMember, MemberError> {
+    let mut member = archive.by_index(index).map_err(|source| {
+        MemberError::Read(
+            WheelError::Zip {
+                path: wheel_path.to_path_buf(),
+                source,
+            }
+            .into(),
+        )
+    })?;
+    let executable = is_executable(member.unix_mode());
+    let read_error = |source| {
+        MemberError::Read(InstallError::Extract {
+            wheel: wheel_path.to_path_buf(),
+            member: member_name.to_string(),
+            source,
+        })
+    };
+    let filled = fill(&mut member, buffer).map_err(read_error)?;
+    // A member that fits in the buffer is hashed at once and written with one `write`.
+    let small_hash = (filled < buffer.len()).then(|| record::hash_bytes(&buffer[..filled]));
+    let write_error =
+        |error: &io::Error, action| MemberError::Write(with_path(error, action, destination));
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(if executable { 0o777 } else { 0o666 })
+        .open(destination)
+        .map_err(|error| write_error(&error, "create"))?;
+    let (hash, size) = if let Some(hash) = small_hash {
+        (&file)
+            .write_all(&buffer[..filled])
+            .map_err(|error| write_error(&error, "write"))?;
+        (hash, filled as u64)
+    } else {
+        let mut writer = FullWriter { file: &file };
+        let (result, size) = copy_filled(&mut member, &mut writer, buffer, filled);
+        match result {
+            Ok(hash) => (hash, size),
+            Err(CopyError::Read(source)) => return Err(read_error(source)),
+            Err(CopyError::Write(error)) => return Err(write_error(&error, "write")),
+        }
+    };
+    if executable {
+        let chmod = || -> io::Result<()> {
+            let mode = file.metadata()?.permissions().mode();
+            file.set_permissions(std::fs::Permissions::from_mode(mode | 0o111))
+        };
+        chmod().map_err(|error| write_error(&error, "chmod"))?;
+    }
+    Ok(WrittenMember {
+        hash,
+        size,
+        executable,
+    })
+}
+
+/// Reads from `reader` until `buffer` is full or the end; returns the bytes read.
+pub(super) fn fill(reader: &mut impl Read, buffer: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buffer.len() {
+        match reader.read(&mut buffer[filled..]) {
+            Ok(0) => break,
+            Ok(count) => filled += count,
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(filled)
+}
+
+/// Which side of a copy failed.
+pub(super) enum CopyError {
+    Read(io::Error),
+    Write(io::Error),
+}
+
+pub(super) struct FullWriter<'a> {
+    pub(super) file: &'a std::fs::File,
+}
+
+/// Copies `reader` to `writer`, filling `buffer` before each write and hashing; the first
+/// `prefilled` bytes of `buffer` were already read (a full buffer: there may be more).
+/// Returns the `sha256=` hash and the size.
+pub(super) fn copy_filled(
+    reader: &mut impl Read,
+    writer: &mut FullWriter<'_>,
+    buffer: &mut [u8],
+    prefilled: usize,
+) -> (Result<String, CopyError>, u64) {
+    use sha2::Digest;
+    let mut hasher = sha2::Sha256::new();
+    let mut size = 0u64;
+    let mut filled = prefilled;
+    loop {
+        if filled == 0 {
+            break;
+        }
+        hasher.update(&buffer[..filled]);
+        if let Err(error) = writer.file.write_all(&buffer[..filled]) {
+            return (Err(CopyError::Write(error)), size);
+        }
+        size += filled as u64;
+        if filled < buffer.len() {
+            break;
+        }
+        filled = match fill(reader, buffer) {
+            Ok(filled) => filled,
+            Err(error) => return (Err(CopyError::Read(error)), size),
+        };
+    }
+    (Ok(record::format_hash(&hasher.finalize())), size)
+}
+
+/// Writes a generated file with `mode` (before the umask); `scripts` adds `0o555` after, as
+/// distlib's `set_mode` does for launchers.
+pub(super) fn write_generated(
+    path: &Path,
+    content: &[u8],
+    mode: u32,
+    script: bool,
+) -> io::Result<()> {
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(mode)
+        .open(path)
+        .map_err(|error| with_path(&error, "create", path))?;
+    file.write_all(content)
+        .map_err(|error| with_path(&error, "write", path))?;
+    if script {
+        let current = file
+            .metadata()
+            .map_err(|error| with_path(&error, "stat", path))?
+            .permissions()
+            .mode();
+        file.set_permissions(std::fs::Permissions::from_mode((current | 0o555) & 0o7777))
+            .map_err(|error| with_path(&error, "chmod", path))?;
+    }
+    Ok(())
+}
+
+/// Writes a `.data/scripts` file (its shebang already fixed), adding the execute bits.
+pub(super) fn write_scripts_file(
+    staged: &Path,
+    content: &[u8],
+    executable: bool,
+) -> io::Result<()> {
+    write_generated(
+        staged,
+        content,
+        if executable { 0o777 } else { 0o666 },
+        false,
+    )?;
+    if executable {
+        add_execute_bits(staged, 0o111)?;
+    }
+    Ok(())
+}
+
+pub(super) fn add_execute_bits(path: &Path, bits: u32) -> io::Result<()> {
+    let mode = fs_err::metadata(path)?.permissions().mode();
+    fs_err::set_permissions(path, std::fs::Permissions::from_mode(mode | bits))
+}
+
+/// Why unpacking into the cache failed.
+pub(super) enum UnpackError {
+    /// The wheel's fault (corrupt member) or a cancel: the install fails.
+    Install(InstallError),
+    /// Writing the cache failed: install without it.
+    Cache(io::Error),
+}
+
+/// Unpacks every member of `wheel` (but the `RECORD`, `INSTALLER` and `REQUESTED` it may
+/// carry) into a new cache entry, hashing each file once, in parallel; publishes it. Each
+/// member gets its own file, equal ones too: a file is hard-linked to one installed path per
+/// environment, never to two paths of one environment (editing one would change the other).
+pub(super) fn unpack_into_cache(
+    wheel: &Wheel,
+    identity: &Identity,
+    cache: &WheelCache,
+    replace: bool,
+    options: &InstallOptions,
+) -> Result<Option<Entry>, UnpackError> {
+    let dist_info = wheel.dist_info_facts();
+    let skipped: [String; 3] =
+        ["RECORD", "INSTALLER", "REQUESTED"].map(|file| format!("{}/{file}", dist_info.directory));
+    let members: Vec<(usize, String)> = archive_members(wheel, &wheel.path)
+        .map_err(UnpackError::Install)?
+        .into_iter()
+        .filter(|(_, member)| !skipped.contains(member))
+        .collect();
+    let pending = cache.begin().map_err(UnpackError::Cache)?;
+    pending
+        .make_subdirectories(members.len())
+        .map_err(UnpackError::Cache)?;
+    let files: Vec<CachedFile> = members
+        .par_iter()
+        .enumerate()
+        .with_min_len(4)
+        .map_init(
+            || (wheel.archive.clone(), vec![0u8; COPY_BUFFER]),
+            |(archive, buffer), (position, (index, member))| {
+                if cancelled(options) {
+                    return Err(UnpackError::Install(InstallError::Cancelled));
+                }
+                let unpacked = write_member(
+                    archive,
+                    buffer,
+                    *index,
+                    member,
+                    &pending.file_path(position),
+                    &wheel.path,
+                )
+                .map_err(|error| match error {
+                    MemberError::Read(error) => UnpackError::Install(error),
+                    MemberError::Write(error) => UnpackError::Cache(error),
+                })?;
+                Ok(CachedFile {
+                    member: member.clone(),
+                    hash: unpacked.hash,
+                    size: unpacked.size,
+                    executable: unpacked.executable,
+                    file: position,
+                })
+            },
+        )
+        .collect::<Result<_, _>>()?;
+    pending
+        .publish(cache, identity, dist_info, files, replace)
+        .map_err(UnpackError::Cache)
+}

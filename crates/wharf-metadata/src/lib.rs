@@ -1,0 +1,415 @@
+//! Core metadata of wheels: the `METADATA` file of a wheel's `.dist-info` directory.
+//!
+//! Implements the reading side of two standards:
+//!
+//! - the [core metadata specification] (packaging.python.org; PEP 241, 314, 345, 566, 643):
+//!   the RFC 822 style `Key: value` headers of `METADATA` ([`Headers`]) and the fields
+//!   installers and resolvers use ([`WheelMetadata`]: `Name`, `Version`, `Requires-Dist`,
+//!   `Requires-Python`, `Provides-Extra`);
+//! - the [binary distribution format] (PEP 427): the wheel file name
+//!   (`{name}-{version}(-{build})?-{python}-{abi}-{platform}.whl`) and the
+//!   `{name}-{version}.dist-info/` directory inside the zip, read through the central
+//!   directory only, decompressing just `METADATA` ([`read_metadata`]).
+//!
+//! # Traps of the domain
+//!
+//! - `METADATA` is parsed the way pip parses it, with Python's `email` parser: it never fails,
+//!   continuation lines start with a space or a tab, the body (long description) after the
+//!   first empty line is not headers. Multiple-use fields (`Requires-Dist`) keep file order.
+//! - The `.dist-info` directory name need not match the file name exactly (case, `-`/`_`/`.`,
+//!   a local version such as `+computecanada` missing from it): it is matched by PEP 503
+//!   normalized project name ([`pep508_rs::PackageName`]). A file name whose project part is
+//!   not a valid project name is rejected, as `packaging.utils.parse_wheel_filename` does.
+//! - Site wheels are re-tagged after build: `WHEEL` `Tag:` lines and `RECORD` hashes may not
+//!   match the file. Neither is read here; the file name is trusted.
+//!
+//! [core metadata specification]: https://packaging.python.org/en/latest/specifications/core-metadata/
+//! [binary distribution format]: https://packaging.python.org/en/latest/specifications/binary-distribution-format/
+#![deny(missing_docs)]
+
+mod headers;
+
+use std::io::{self, Read, Seek};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use pep508_rs::PackageName;
+use zip::ZipArchive;
+use zip::result::ZipError;
+
+pub use headers::Headers;
+
+/// An error while reading a wheel file.
+#[derive(Debug, thiserror::Error)]
+pub enum WheelError {
+    /// The wheel file could not be opened or read.
+    #[error("failed to read wheel `{path}`")]
+    Io {
+        /// The wheel file.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: io::Error,
+    },
+    /// The file is not a readable zip archive (truncated, corrupt, unsupported compression).
+    #[error("wheel `{path}` is not a valid zip archive")]
+    Zip {
+        /// The wheel file.
+        path: PathBuf,
+        /// The zip error.
+        #[source]
+        source: ZipError,
+    },
+    /// The file name is not `{name}-{version}(-{build})?-{python}-{abi}-{platform}.whl`.
+    #[error("`{path}` is not a wheel file name: {reason}")]
+    InvalidFilename {
+        /// The wheel file.
+        path: PathBuf,
+        /// What is wrong with the name.
+        reason: &'static str,
+    },
+    /// No `.dist-info` directory matches the project name of the file name.
+    #[error(
+        "wheel `{path}` has no `.dist-info` directory for `{name}` (found: {})",
+        if found.is_empty() { "none".to_string() } else { found.join(", ") }
+    )]
+    DistInfoNotFound {
+        /// The wheel file.
+        path: PathBuf,
+        /// The project name from the file name.
+        name: String,
+        /// The top-level `.dist-info` directories that do exist.
+        found: Vec<String>,
+    },
+    /// More than one `.dist-info` directory matches the project name.
+    #[error("wheel `{path}` has several `.dist-info` directories for its project: {}", found.join(", "))]
+    MultipleDistInfo {
+        /// The wheel file.
+        path: PathBuf,
+        /// The matching directories.
+        found: Vec<String>,
+    },
+    /// A required member (`METADATA` or `WHEEL`) is missing from the `.dist-info` directory.
+    #[error("wheel `{path}` has no `{member}`")]
+    MissingMember {
+        /// The wheel file.
+        path: PathBuf,
+        /// The archive path of the missing member, ex) `six-1.16.0.dist-info/METADATA`.
+        member: String,
+    },
+    /// A `.dist-info` file lacks a required field or has an invalid one.
+    #[error("invalid `{member}` in wheel `{path}`: {reason}")]
+    InvalidMetadata {
+        /// The wheel file.
+        path: PathBuf,
+        /// The archive path of the member.
+        member: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The `WHEEL` file declares a `Wheel-Version` whose major version is not 1.
+    #[error("wheel `{path}` has `Wheel-Version: {version}`, only major version 1 is supported")]
+    UnsupportedWheelVersion {
+        /// The wheel file.
+        path: PathBuf,
+        /// The declared version, ex) `2.0`.
+        version: String,
+    },
+}
+
+/// The core metadata of a wheel: the fields of its `METADATA` file that installers and
+/// resolvers use (core metadata specification; PEP 566 multiple-use fields).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct WheelMetadata {
+    /// `Metadata-Version`, ex) `2.1`.
+    pub metadata_version: Option<String>,
+    /// `Name`, spelled as in the file, ex) `MarkupSafe`.
+    pub name: String,
+    /// `Version`, as written (local version kept), ex) `1.26.4+computecanada`.
+    pub version: String,
+    /// Every `Requires-Dist` value (PEP 508 strings, unparsed), in file order.
+    pub requires_dist: Vec<String>,
+    /// `Requires-Python` (a PEP 440 specifier set, unparsed), ex) `>=3.9`.
+    pub requires_python: Option<String>,
+    /// Every `Provides-Extra` value, in file order.
+    pub provides_extra: Vec<String>,
+}
+
+impl WheelMetadata {
+    /// Builds the metadata from parsed `METADATA` headers; `path` (the wheel) and `member`
+    /// (ex) `six-1.16.0.dist-info/METADATA`) are for the error.
+    ///
+    /// Errors: [`WheelError::InvalidMetadata`] when `Name` or `Version` is missing or empty.
+    pub fn from_headers(headers: &Headers, path: &Path, member: &str) -> Result<Self, WheelError> {
+        let field = |key: &str| {
+            headers
+                .get(key)
+                .filter(|value| !value.is_empty())
+                .map(str::to_string)
+                .ok_or_else(|| WheelError::InvalidMetadata {
+                    path: path.to_path_buf(),
+                    member: member.to_string(),
+                    reason: format!("missing `{key}`"),
+                })
+        };
+        Ok(Self {
+            metadata_version: headers.get("Metadata-Version").map(str::to_string),
+            name: field("Name")?,
+            version: field("Version")?,
+            requires_dist: headers.get_all("Requires-Dist"),
+            requires_python: headers.get("Requires-Python").map(str::to_string),
+            provides_extra: headers.get_all("Provides-Extra"),
+        })
+    }
+}
+
+/// Reads the core metadata of the wheel at `path`, decompressing only its `METADATA` member.
+///
+/// The project name is taken from the file name (`{name}-{version}-…whl`) and the
+/// `.dist-info` directory is matched by its PEP 503 normalized name, so `MarkupSafe`,
+/// `markupsafe` and `Markup_Safe` all match; the version part of the directory name is not
+/// compared (local versions such as `+computecanada` may be absent from it). `WHEEL` and
+/// `RECORD` are not read (see the crate docs on re-tagged site wheels).
+///
+/// Errors: [`WheelError::Io`] when the file cannot be read, [`WheelError::Zip`] for a corrupt
+/// archive, [`WheelError::InvalidFilename`], [`WheelError::DistInfoNotFound`],
+/// [`WheelError::MultipleDistInfo`], [`WheelError::MissingMember`] and
+/// [`WheelError::InvalidMetadata`] (no `Name` or `Version`).
+pub fn read_metadata(path: &Path) -> Result<WheelMetadata, WheelError> {
+    let file = fs_err::File::open(path).map_err(|source| WheelError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let reader = io::BufReader::with_capacity(64 * 1024, file.into_file());
+    let mut archive = ZipArchive::new(reader).map_err(|source| WheelError::Zip {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let (name, _version) = parse_filename(path)?;
+    let dist_info = find_dist_info(&archive, path, &name)?;
+    let member = format!("{dist_info}/METADATA");
+    let text = read_member(&mut archive, path, &member)?;
+    WheelMetadata::from_headers(&Headers::parse(&text), path, &member)
+}
+
+/// The project name and version of a wheel file name (PEP 427 "File name convention").
+///
+/// Only the first two `-`-separated fields are taken; tags are the business of the
+/// compatibility layer, never checked here. The name must be a valid project name
+/// (`packaging.utils.parse_wheel_filename` rejects others too); it is returned as spelled.
+///
+/// Errors: [`WheelError::InvalidFilename`].
+pub fn parse_filename(path: &Path) -> Result<(String, String), WheelError> {
+    let invalid = |reason| WheelError::InvalidFilename {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let file_name = path
+        .file_name()
+        .and_then(|name| name.to_str())
+        .ok_or_else(|| invalid("not a UTF-8 file name"))?;
+    let stem = file_name
+        .strip_suffix(".whl")
+        .ok_or_else(|| invalid("it does not end with `.whl`"))?;
+    let parts: Vec<&str> = stem.split('-').collect();
+    if !(5..=6).contains(&parts.len()) {
+        return Err(invalid(
+            "expected `{name}-{version}(-{build})?-{python}-{abi}-{platform}.whl`",
+        ));
+    }
+    if parts[0].is_empty() || parts[1].is_empty() {
+        return Err(invalid("empty name or version"));
+    }
+    if PackageName::from_str(parts[0]).is_err() {
+        return Err(invalid("its project name is not a valid name (PEP 508)"));
+    }
+    Ok((parts[0].to_string(), parts[1].to_string()))
+}
+
+/// Finds the top-level `.dist-info` directory (without trailing `/`) of project `name`.
+///
+/// Rule (pip's, made tolerant): the directory stem, or a part of it that ends before a `-`,
+/// `_` or `.`, must be the project name once both are PEP 503 normalized. When several
+/// match, the error lists them.
+///
+/// Errors: [`WheelError::InvalidFilename`] when `name` is not a valid project name,
+/// [`WheelError::DistInfoNotFound`], [`WheelError::MultipleDistInfo`].
+pub fn find_dist_info<R: Read + Seek>(
+    archive: &ZipArchive<R>,
+    path: &Path,
+    name: &str,
+) -> Result<String, WheelError> {
+    let mut found: Vec<String> = Vec::new();
+    for raw in archive.file_names_raw() {
+        let Ok(entry) = std::str::from_utf8(raw) else {
+            continue;
+        };
+        let Some((top, _)) = entry.split_once('/') else {
+            continue;
+        };
+        if top.ends_with(".dist-info") && !found.iter().any(|known| known == top) {
+            found.push(top.to_string());
+        }
+    }
+    let Ok(normalized) = PackageName::from_str(name) else {
+        return Err(WheelError::InvalidFilename {
+            path: path.to_path_buf(),
+            reason: "its project name is not a valid name (PEP 508)",
+        });
+    };
+    let matching: Vec<&String> = found
+        .iter()
+        .filter(|directory| stem_is_project(directory.trim_end_matches(".dist-info"), &normalized))
+        .collect();
+    match matching.as_slice() {
+        [one] => Ok((*one).clone()),
+        [] => Err(WheelError::DistInfoNotFound {
+            path: path.to_path_buf(),
+            name: name.to_string(),
+            found,
+        }),
+        many => Err(WheelError::MultipleDistInfo {
+            path: path.to_path_buf(),
+            found: many.iter().map(|directory| (*directory).clone()).collect(),
+        }),
+    }
+}
+
+/// Whether `stem` (a `.dist-info` directory name without the suffix, ex) `Markup_Safe-2.1.5`)
+/// is `name` or starts with it followed by a separator, comparing normalized names.
+fn stem_is_project(stem: &str, name: &PackageName) -> bool {
+    stem.char_indices()
+        .filter(|&(_, character)| matches!(character, '-' | '_' | '.'))
+        .map(|(index, _)| &stem[..index])
+        .chain([stem])
+        .any(|prefix| PackageName::from_str(prefix).is_ok_and(|prefix| &prefix == name))
+}
+
+/// Reads one member of the archive as text (lossy UTF-8).
+pub fn read_member<R: Read + Seek>(
+    archive: &mut ZipArchive<R>,
+    path: &Path,
+    member: &str,
+) -> Result<String, WheelError> {
+    match read_member_optional(archive, path, member)? {
+        Some(text) => Ok(text),
+        None => Err(WheelError::MissingMember {
+            path: path.to_path_buf(),
+            member: member.to_string(),
+        }),
+    }
+}
+
+/// Reads one member of the archive as text (lossy UTF-8), `None` when it is absent.
+pub fn read_member_optional<R: Read + Seek>(
+    archive: &mut ZipArchive<R>,
+    path: &Path,
+    member: &str,
+) -> Result<Option<String>, WheelError> {
+    let zip_error = |source| WheelError::Zip {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut file = match archive.by_name(member) {
+        Ok(file) => file,
+        Err(ZipError::FileNotFound) => return Ok(None),
+        Err(source) => return Err(zip_error(source)),
+    };
+    let mut bytes = Vec::with_capacity(usize::try_from(file.size()).unwrap_or(0));
+    file.read_to_end(&mut bytes)
+        .map_err(|source| zip_error(ZipError::Io(source)))?;
+    Ok(Some(match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(error) => String::from_utf8_lossy(error.as_bytes()).into_owned(),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filename_name_and_version() {
+        let (name, version) = parse_filename(Path::new(
+            "/w/numpy-1.26.4+computecanada-cp311-cp311-linux_x86_64.whl",
+        ))
+        .unwrap();
+        assert_eq!(
+            (name.as_str(), version.as_str()),
+            ("numpy", "1.26.4+computecanada")
+        );
+        let (name, _) = parse_filename(Path::new("Foo_Bar-1.0-1-py3-none-any.whl")).unwrap();
+        assert_eq!(name, "Foo_Bar");
+    }
+
+    #[test]
+    fn err_filename_not_a_wheel() {
+        let error = parse_filename(Path::new("six-1.16.0.tar.gz")).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "`six-1.16.0.tar.gz` is not a wheel file name: it does not end with `.whl`"
+        );
+        let error = parse_filename(Path::new("six-1.16.0-py3.whl")).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "`six-1.16.0-py3.whl` is not a wheel file name: expected `{name}-{version}(-{build})?-{python}-{abi}-{platform}.whl`"
+        );
+    }
+
+    fn archive(members: &[&str]) -> ZipArchive<io::Cursor<Vec<u8>>> {
+        let mut writer = zip::ZipWriter::new(io::Cursor::new(Vec::new()));
+        for member in members {
+            writer
+                .start_file(*member, zip::write::SimpleFileOptions::default())
+                .unwrap();
+        }
+        ZipArchive::new(writer.finish().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn dist_info_matched_by_normalized_name() {
+        let path = Path::new("w.whl");
+        let zip = archive(&[
+            "foo_bar/__init__.py",
+            "Foo.Bar-1.0+cc.dist-info/METADATA",
+            "foobarbaz-1.0.dist-info/METADATA",
+        ]);
+        assert_eq!(
+            find_dist_info(&zip, path, "foo_bar").unwrap(),
+            "Foo.Bar-1.0+cc.dist-info"
+        );
+        assert_eq!(
+            find_dist_info(&zip, path, "FooBarBaz").unwrap(),
+            "foobarbaz-1.0.dist-info"
+        );
+        let zip = archive(&["foo-1.0.dist-info/METADATA", "foo-2.0.dist-info/METADATA"]);
+        assert!(matches!(
+            find_dist_info(&zip, path, "foo"),
+            Err(WheelError::MultipleDistInfo { .. })
+        ));
+    }
+
+    #[test]
+    fn err_dist_info_not_found() {
+        let zip = archive(&["foobar-1.0.dist-info/METADATA"]);
+        let error = find_dist_info(&zip, Path::new("foo-1.0-py3-none-any.whl"), "foo").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "wheel `foo-1.0-py3-none-any.whl` has no `.dist-info` directory for `foo` (found: foobar-1.0.dist-info)"
+        );
+    }
+
+    #[test]
+    fn err_filename_invalid_project_name() {
+        let error = parse_filename(Path::new("foo_-1.0-py3-none-any.whl")).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "`foo_-1.0-py3-none-any.whl` is not a wheel file name: its project name is not a valid name (PEP 508)"
+        );
+        let zip = archive(&["foo-1.0.dist-info/METADATA"]);
+        assert!(matches!(
+            find_dist_info(&zip, Path::new("w.whl"), "foo+"),
+            Err(WheelError::InvalidFilename { .. })
+        ));
+    }
+}
