@@ -91,6 +91,9 @@ pub enum Command {
     Freeze(commands::list::EnvArgs),
     /// Verify installed packages have compatible dependencies (like `pip check`)
     Check(commands::list::EnvArgs),
+    /// Show or shrink wharf's cache (unpacked wheels, catalogue index, interpreter probes)
+    #[command(subcommand)]
+    Cache(commands::cache::CacheCommand),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions {
         /// The shell. Ex) bash
@@ -104,6 +107,7 @@ impl Command {
         match self {
             Self::Avail(_) | Self::Completions { .. } => None,
             Self::Python(command) => Some(command.global()),
+            Self::Cache(command) => Some(command.global()),
             Self::Venv(args) => Some(&args.global),
             Self::Install(args) => Some(&args.global),
             Self::Uninstall(args) => Some(&args.global),
@@ -167,6 +171,7 @@ pub fn run(args: Vec<OsString>, env: &Env) -> ExitStatus {
             &python_env,
         ),
         Command::Check(args) => commands::list::check(&args, &site, &python_env),
+        Command::Cache(command) => commands::cache::cache(&command, &site, printer),
         Command::Completions { shell } => {
             let mut command = Cli::command();
             let mut out = Vec::new();

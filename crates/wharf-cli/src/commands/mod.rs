@@ -5,6 +5,7 @@ use std::io::Write;
 use crate::ExitStatus;
 
 pub mod avail;
+pub mod cache;
 pub mod install;
 pub mod list;
 pub mod python;
