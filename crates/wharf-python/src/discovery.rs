@@ -516,7 +516,11 @@ fn error_chain(error: &dyn std::error::Error) -> String {
         text.push_str(&cause.to_string());
         source = cause.source();
     }
-    text.replace('\n', " ")
+    text.lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// [`find`], with the probe supplied by the caller: it returns the interpreter's version, or
@@ -1172,4 +1176,224 @@ mod tests {
         assert!(PythonRequest::parse("3.x").is_err());
     }
 
+
+    #[test]
+    fn default_order_skips_what_does_not_run() {
+        let site = Site::new();
+        let env = site.env();
+        let order = site.describe(&default_candidates(&env));
+        // Loaded module, the venv (its cfg's `home` does not exist: its own python), python3
+        // on PATH, then python3.X on PATH, then the module trees.
+        insta::assert_snapshot!(order, @"
+        loaded module 3.11.4 2023/Core/python/3.11.4/bin/python3
+        venv 3.12.4 env/bin/python
+        PATH 3 usr/bin/python3
+        PATH 3.13 usr/bin/python3.13
+        module 3.8.10 2020/Core/python/3.8.10/bin/python3.8
+        module 3.12.4 2023/Core/python/3.12.4/bin/python3.12
+        module 3.11.5 2023/Core/python/3.11.5/bin/python3.11
+        module 3.10.13 2023/Core/python/3.10.13/bin/python3.10
+        ");
+        let broken = [
+            "2023/Core/python/3.11.4/bin/python3",
+            "env/bin/python",
+            "usr/bin/python3",
+        ];
+        let found = super::find_with(&PythonRequest::Any, &env, |path| {
+            if broken.iter().any(|broken| path == site.path(broken)) {
+                Err("exit status: 127".to_owned())
+            } else {
+                Ok(PartialVersion::new(3, 13, 1))
+            }
+        })
+        .unwrap();
+        assert_eq!(
+            found.installation.executable,
+            site.path("usr/bin/python3.13")
+        );
+        assert_eq!(
+            found.installation.version,
+            Some(PartialVersion::new(3, 13, 1))
+        );
+        let skipped: Vec<PathBuf> = found.skipped.iter().map(|s| s.executable.clone()).collect();
+        assert_eq!(
+            skipped,
+            broken.iter().map(|b| site.path(b)).collect::<Vec<_>>()
+        );
+        assert_eq!(found.skipped[1].source, Source::ActiveVenv);
+    }
+
+    #[test]
+    fn default_prefers_the_venv_base_from_pyvenv_cfg() {
+        let site = Site::new();
+        let base = site.path("2023/Core/python/3.12.4/bin");
+        fs_err::write(
+            site.path("env/pyvenv.cfg"),
+            format!("home = {}\nversion = 3.12.4\n", base.display()),
+        )
+        .unwrap();
+        let env = PythonEnv {
+            ebrootpython: None,
+            ..site.env()
+        };
+        let found = super::find_with(&PythonRequest::Any, &env, |_| {
+            Ok(PartialVersion::new(3, 12, 4))
+        })
+        .unwrap();
+        assert_eq!(found.installation.executable, base.join("python3.12"));
+        assert_eq!(found.installation.source, Source::ActiveVenv);
+    }
+
+    /// An executable shell script.
+    fn script(path: &Path, text: &str) {
+        fs_err::create_dir_all(path.parent().unwrap()).unwrap();
+        fs_err::write(path, text).unwrap();
+        fs_err::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+
+    #[test]
+    fn default_skips_a_pyenv_shim_and_a_hanging_interpreter() {
+        let root = tempfile::tempdir().unwrap();
+        let r = root.path();
+        let answer = r.join("answer.json");
+        fs_err::write(
+            &answer,
+            include_str!("fixtures/probe-cpython-3.11-venv-manylinux-refused.json"),
+        )
+        .unwrap();
+        script(
+            &r.join("shims/python3"),
+            "#!/bin/sh\necho 'pyenv: python3.13: command not found' >&2\nexit 127\n",
+        );
+        script(&r.join("hang/python3"), "#!/bin/sh\n/bin/sleep 60\n");
+        script(
+            &r.join("good/python3.11"),
+            &format!("#!/bin/sh\n/bin/cat '{}'\n", answer.display()),
+        );
+        let env = PythonEnv {
+            path: Some(
+                std::env::join_paths([r.join("shims"), r.join("hang"), r.join("good")]).unwrap(),
+            ),
+            python_dirs: Some(String::new()),
+            no_cache: true,
+            probe_timeout: Some(std::time::Duration::from_millis(300)),
+            ..PythonEnv::default()
+        };
+        let found = find_reporting(&PythonRequest::Any, &env).unwrap();
+        assert_eq!(found.installation.executable, r.join("good/python3.11"));
+        let skipped: Vec<String> = found
+            .skipped
+            .iter()
+            .map(|s| s.to_string().replace(&r.display().to_string(), "[TEMP]"))
+            .collect();
+        insta::assert_snapshot!(skipped.join("\n"), @"
+        [TEMP]/shims/python3 (PATH): `[TEMP]/shims/python3` failed while probing it (exit status: 127): pyenv: python3.13: command not found
+        [TEMP]/hang/python3 (PATH): `[TEMP]/hang/python3` did not answer the probe within 0.3 s and was killed
+        ");
+        // Nothing works: the error says what was skipped.
+        let env = PythonEnv {
+            path: Some(std::env::join_paths([r.join("shims")]).unwrap()),
+            ..env
+        };
+        let error = find_reporting(&PythonRequest::Any, &env).unwrap_err();
+        let message = error.to_string().replace(&r.display().to_string(), "[TEMP]");
+        insta::assert_snapshot!(message, @"no interpreter matches `python`; found 3 (PATH); skipped (failed to run): [TEMP]/shims/python3 (PATH)");
+    }
+
+    #[test]
+    fn list_separates_working_from_broken() {
+        let site = Site::new();
+        let env = site.env();
+        let list = list_with(&env, |path| {
+            if path == site.path("usr/bin/python3.13") {
+                Err(ProbeError::Timeout {
+                    executable: path.to_owned(),
+                    timeout: std::time::Duration::from_secs(10),
+                })
+            } else {
+                Ok(InterpreterInfo::from_json(
+                    include_bytes!("fixtures/probe-cpython-3.11-venv-manylinux-refused.json"),
+                )
+                .unwrap())
+            }
+        });
+        assert_eq!(list.working.len(), 7);
+        assert!(
+            list.working
+                .iter()
+                .all(|(found, _)| found.version == Some(PartialVersion::new(3, 11, 7)))
+        );
+        assert_eq!(list.broken.len(), 1);
+        assert_eq!(list.broken[0].0.executable, site.path("usr/bin/python3.13"));
+    }
+
+    #[test]
+    fn pin_then_default() {
+        let site = Site::new();
+        let env = PythonEnv {
+            virtual_env: None,
+            ..site.env()
+        };
+        let project = site.path("project/src");
+        fs_err::create_dir_all(&project).unwrap();
+        let probe = |_: &Path| Ok(PartialVersion::new(3, 11, 4));
+        // No pin: the default (the loaded module).
+        let found = find_python_with(None, &project, &env, probe).unwrap();
+        assert_eq!(found.installation.source, Source::LoadedModule);
+        assert_eq!(found.pin, None);
+        // A pin a module provides.
+        let pin = crate::pin::write_pin(
+            &site.path("project"),
+            &PythonRequest::parse("3.10").unwrap(),
+        )
+        .unwrap();
+        let found = find_python_with(None, &project, &env, probe).unwrap();
+        assert_eq!(
+            found.installation.executable,
+            site.path("2023/Core/python/3.10.13/bin/python3.10")
+        );
+        assert_eq!(found.pin, Some(pin.clone()));
+        // An explicit request wins over the pin.
+        let explicit = PythonRequest::parse("3.12").unwrap();
+        let found = find_python_with(Some(&explicit), &project, &env, probe).unwrap();
+        assert_eq!(found.installation.version, Some(PartialVersion::new(3, 12, 4)));
+        assert_eq!(found.pin, None);
+    }
+
+    #[test]
+    fn err_pin_no_module_provides() {
+        let site = Site::new();
+        let env = PythonEnv {
+            virtual_env: None,
+            ..site.env()
+        };
+        let probe = |path: &Path| {
+            Ok(if path.ends_with("python3.13") {
+                PartialVersion::new(3, 13, 0)
+            } else {
+                PartialVersion::new(3, 12, 4)
+            })
+        };
+        // 3.13 is on PATH only: not silently used on a module site.
+        crate::pin::write_pin(site.root.path(), &PythonRequest::parse("3.13").unwrap())
+            .unwrap();
+        let error = find_python_with(None, site.root.path(), &env, probe).unwrap_err();
+        let r = site.root.path().display().to_string();
+        insta::assert_snapshot!(error.to_string().replace(&r, "[TEMP]"), @"`[TEMP]/.python-version` pins Python `3.13`, which no python module provides (modules: 3.8, 3.10, 3.11, 3.12)");
+        insta::assert_snapshot!(error.hint().unwrap().replace(&r, "[TEMP]"), @"`module load python/3.12` (the closest available), and pin it: `echo 3.12 > [TEMP]/.python-version`");
+        // Nothing at all provides 3.9: the closest module is named.
+        crate::pin::write_pin(site.root.path(), &PythonRequest::parse("3.9").unwrap()).unwrap();
+        let error = find_python_with(None, site.root.path(), &env, probe).unwrap_err();
+        assert!(error.hint().unwrap().starts_with("`module load python/3.10`"));
+        // Without modules, a pin may be met from PATH.
+        let env = PythonEnv {
+            ebrootpython: None,
+            python_dirs: Some(String::new()),
+            ..env
+        };
+        crate::pin::write_pin(site.root.path(), &PythonRequest::parse("3.13").unwrap())
+            .unwrap();
+        let found = find_python_with(None, site.root.path(), &env, probe).unwrap();
+        assert_eq!(found.installation.executable, site.path("usr/bin/python3.13"));
+    }
 }
