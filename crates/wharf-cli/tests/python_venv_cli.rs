@@ -91,7 +91,10 @@ fn python_list_hides_interpreters_that_fail_to_run() {
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("no working Python interpreter; 1 found fail to run (see `--all`)"), "{stderr}");
+    assert!(
+        stderr.contains("no working Python interpreter; 1 found fail to run (see `--all`)"),
+        "{stderr}"
+    );
     let out = wharf(root.path())
         .env("PYTHON_DIRS", &tree)
         .env("PATH", root.path().join("empty"))
@@ -100,7 +103,10 @@ fn python_list_hides_interpreters_that_fail_to_run() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("3.11.5  module") && stdout.contains("(broken: "), "{stdout}");
+    assert!(
+        stdout.contains("3.11.5  module") && stdout.contains("(broken: "),
+        "{stdout}"
+    );
 }
 
 #[test]

@@ -191,7 +191,11 @@ pub enum FindError {
         path: PathBuf,
     },
     /// No discovered interpreter has the requested version.
-    #[error("no interpreter matches `{request}`; {}{}", found_list(found), skipped_note(skipped))]
+    #[error(
+        "no interpreter matches `{request}`; {}{}",
+        found_list(found),
+        skipped_note(skipped)
+    )]
     NoMatch {
         /// The request as given.
         request: PythonRequest,
@@ -262,9 +266,7 @@ fn module_list(modules: &[PythonVersion]) -> String {
 /// newer on a tie.
 fn closest_module(wanted: PartialVersion, modules: &[PythonVersion]) -> Option<PythonVersion> {
     modules.iter().copied().min_by_key(|module| {
-        let minor_distance = wanted
-            .minor
-            .map_or(0, |minor| module.minor.abs_diff(minor));
+        let minor_distance = wanted.minor.map_or(0, |minor| module.minor.abs_diff(minor));
         (
             module.major != wanted.major,
             minor_distance,
@@ -443,12 +445,13 @@ pub fn find_python_with(
     }
     let pin = match crate::pin::try_read_pin(cwd) {
         Ok(Some(pin)) => pin,
-        Ok(None) => return find_with(&PythonRequest::Any, env, probe),
         Err(crate::pin::PinError::Invalid { path, text }) => {
             return Err(FindError::InvalidPin { pin: path, text });
         }
-        // An unreadable `.python-version` is not a pin.
-        Err(crate::pin::PinError::Io { .. }) => return find_with(&PythonRequest::Any, env, probe),
+        // No pin, or an unreadable `.python-version`, which is not a pin.
+        Ok(None) | Err(crate::pin::PinError::Io { .. }) => {
+            return find_with(&PythonRequest::Any, env, probe);
+        }
     };
     let (pin_path, request) = pin;
     let modules = module_versions(env);
@@ -483,13 +486,12 @@ pub fn find_python_with(
 
 /// The `major.minor` of every module: loaded (`EBROOTPYTHON`) and in the module trees.
 fn module_versions(env: &PythonEnv) -> Vec<PythonVersion> {
-    let mut versions: Vec<PythonVersion> = wharf_site::scan_module_trees(
-        env.module_tree_globs().iter().map(String::as_str),
-    )
-    .into_iter()
-    .filter(|python| is_executable(&python.executable()))
-    .map(|python| python.version)
-    .collect();
+    let mut versions: Vec<PythonVersion> =
+        wharf_site::scan_module_trees(env.module_tree_globs().iter().map(String::as_str))
+            .into_iter()
+            .filter(|python| is_executable(&python.executable()))
+            .map(|python| python.version)
+            .collect();
     if let Some((_, Some(version))) = loaded_module(env)
         && let Some(version) = version.major_minor()
     {
@@ -1176,7 +1178,6 @@ mod tests {
         assert!(PythonRequest::parse("3.x").is_err());
     }
 
-
     #[test]
     fn default_order_skips_what_does_not_run() {
         let site = Site::new();
@@ -1296,7 +1297,9 @@ mod tests {
             ..env
         };
         let error = find_reporting(&PythonRequest::Any, &env).unwrap_err();
-        let message = error.to_string().replace(&r.display().to_string(), "[TEMP]");
+        let message = error
+            .to_string()
+            .replace(&r.display().to_string(), "[TEMP]");
         insta::assert_snapshot!(message, @"no interpreter matches `python`; found 3 (PATH); skipped (failed to run): [TEMP]/shims/python3 (PATH)");
     }
 
@@ -1311,9 +1314,9 @@ mod tests {
                     timeout: std::time::Duration::from_secs(10),
                 })
             } else {
-                Ok(InterpreterInfo::from_json(
-                    include_bytes!("fixtures/probe-cpython-3.11-venv-manylinux-refused.json"),
-                )
+                Ok(InterpreterInfo::from_json(include_bytes!(
+                    "fixtures/probe-cpython-3.11-venv-manylinux-refused.json"
+                ))
                 .unwrap())
             }
         });
@@ -1356,7 +1359,10 @@ mod tests {
         // An explicit request wins over the pin.
         let explicit = PythonRequest::parse("3.12").unwrap();
         let found = find_python_with(Some(&explicit), &project, &env, probe).unwrap();
-        assert_eq!(found.installation.version, Some(PartialVersion::new(3, 12, 4)));
+        assert_eq!(
+            found.installation.version,
+            Some(PartialVersion::new(3, 12, 4))
+        );
         assert_eq!(found.pin, None);
     }
 
@@ -1375,8 +1381,7 @@ mod tests {
             })
         };
         // 3.13 is on PATH only: not silently used on a module site.
-        crate::pin::write_pin(site.root.path(), &PythonRequest::parse("3.13").unwrap())
-            .unwrap();
+        crate::pin::write_pin(site.root.path(), &PythonRequest::parse("3.13").unwrap()).unwrap();
         let error = find_python_with(None, site.root.path(), &env, probe).unwrap_err();
         let r = site.root.path().display().to_string();
         insta::assert_snapshot!(error.to_string().replace(&r, "[TEMP]"), @"`[TEMP]/.python-version` pins Python `3.13`, which no python module provides (modules: 3.8, 3.10, 3.11, 3.12)");
@@ -1384,16 +1389,23 @@ mod tests {
         // Nothing at all provides 3.9: the closest module is named.
         crate::pin::write_pin(site.root.path(), &PythonRequest::parse("3.9").unwrap()).unwrap();
         let error = find_python_with(None, site.root.path(), &env, probe).unwrap_err();
-        assert!(error.hint().unwrap().starts_with("`module load python/3.10`"));
+        assert!(
+            error
+                .hint()
+                .unwrap()
+                .starts_with("`module load python/3.10`")
+        );
         // Without modules, a pin may be met from PATH.
         let env = PythonEnv {
             ebrootpython: None,
             python_dirs: Some(String::new()),
             ..env
         };
-        crate::pin::write_pin(site.root.path(), &PythonRequest::parse("3.13").unwrap())
-            .unwrap();
+        crate::pin::write_pin(site.root.path(), &PythonRequest::parse("3.13").unwrap()).unwrap();
         let found = find_python_with(None, site.root.path(), &env, probe).unwrap();
-        assert_eq!(found.installation.executable, site.path("usr/bin/python3.13"));
+        assert_eq!(
+            found.installation.executable,
+            site.path("usr/bin/python3.13")
+        );
     }
 }

@@ -209,7 +209,10 @@ mod tests {
             no_cache: false,
             ..env
         };
-        assert_eq!(env.probe_cache_dir(), Some(PathBuf::from("/w/interpreters")));
+        assert_eq!(
+            env.probe_cache_dir(),
+            Some(PathBuf::from("/w/interpreters"))
+        );
     }
 
     #[test]

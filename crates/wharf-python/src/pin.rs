@@ -135,10 +135,7 @@ mod tests {
     #[test]
     fn uv_and_pyenv_spellings() {
         let dir = Path::new("/p");
-        assert_eq!(
-            parse_pin("cpython@3.12", dir).unwrap().to_string(),
-            "3.12"
-        );
+        assert_eq!(parse_pin("cpython@3.12", dir).unwrap().to_string(), "3.12");
         assert_eq!(parse_pin("cpython-3.12", dir).unwrap().to_string(), "3.12");
         assert_eq!(parse_pin("system", dir), Some(PythonRequest::Any));
         assert_eq!(

@@ -1095,7 +1095,10 @@ mod tests {
         let tags: Vec<String> = tags.iter().map(ToString::to_string).collect();
         assert_eq!(tags[0], "cp313-cp313t-manylinux_2_36_x86_64");
         assert!(tags.contains(&"cp313-cp313t-linux_x86_64".to_owned()));
-        assert!(!tags.iter().any(|tag| tag.starts_with("cp313-cp313-")), "{tags:?}");
+        assert!(
+            !tags.iter().any(|tag| tag.starts_with("cp313-cp313-")),
+            "{tags:?}"
+        );
         assert!(!tags.iter().any(|tag| tag.contains("abi3")), "{tags:?}");
         assert!(tags.contains(&"py3-none-any".to_owned()));
     }

@@ -105,18 +105,12 @@ impl PyvenvCfg {
                 }
             };
             match key {
-                "home" => {
-                    if cfg.home.is_none() {
-                        cfg.home = Some(PathBuf::from(value));
-                    }
-                }
+                "home" if cfg.home.is_none() => cfg.home = Some(PathBuf::from(value)),
                 "version" => first(&mut cfg.version),
                 "version_info" => first(&mut cfg.version_info),
                 "prompt" => first(&mut cfg.prompt),
-                "executable" => {
-                    if cfg.executable.is_none() {
-                        cfg.executable = Some(PathBuf::from(value));
-                    }
+                "executable" if cfg.executable.is_none() => {
+                    cfg.executable = Some(PathBuf::from(value));
                 }
                 "include-system-site-packages" => {
                     cfg.include_system_site_packages = value.eq_ignore_ascii_case("true");

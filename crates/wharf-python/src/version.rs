@@ -102,18 +102,6 @@ impl FromStr for PartialVersion {
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let error = || PartialVersionParseError(text.to_owned());
         let mut parts = text.split('.');
-        fn digits<'a>(
-            part: Option<&'a str>,
-            error: impl Fn() -> PartialVersionParseError,
-        ) -> Result<Option<&'a str>, PartialVersionParseError> {
-            match part {
-                None => Ok(None),
-                Some(part) if !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()) => {
-                    Ok(Some(part))
-                }
-                Some(_) => Err(error()),
-            }
-        }
         let major = digits(parts.next(), error)?
             .ok_or_else(error)?
             .parse()
@@ -134,6 +122,20 @@ impl FromStr for PartialVersion {
             minor,
             patch,
         })
+    }
+}
+
+/// `Some(part)` when it is all ASCII digits, `None` when absent, else the error.
+fn digits(
+    part: Option<&str>,
+    error: impl Fn() -> PartialVersionParseError,
+) -> Result<Option<&str>, PartialVersionParseError> {
+    match part {
+        None => Ok(None),
+        Some(part) if !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()) => {
+            Ok(Some(part))
+        }
+        Some(_) => Err(error()),
     }
 }
 

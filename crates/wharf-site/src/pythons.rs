@@ -187,10 +187,7 @@ mod tests {
                     "{} {:?} {}",
                     p.version,
                     p.patch,
-                    p.executable()
-                        .strip_prefix(root.path())
-                        .unwrap()
-                        .display()
+                    p.executable().strip_prefix(root.path()).unwrap().display()
                 )
             })
             .collect();

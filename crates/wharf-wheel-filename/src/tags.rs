@@ -227,8 +227,7 @@ impl Tags {
         let interpreter = LanguageTag::new_unchecked(format!("cp{major}{minor}"));
         let none = AbiTag::new_unchecked("none");
         let abi3 = AbiTag::new_unchecked("abi3");
-        let abi3_applies =
-            python_version >= (3, 2) && !abis.iter().any(AbiTag::is_free_threaded);
+        let abi3_applies = python_version >= (3, 2) && !abis.iter().any(AbiTag::is_free_threaded);
         let mut tags = Tags::default();
         for abi in abis
             .iter()

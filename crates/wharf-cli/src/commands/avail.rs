@@ -185,7 +185,8 @@ fn current_python(env: &SiteEnv, printer: Printer) -> Option<PythonVersion> {
             Err(e) => printer.warn(format_args!(
                 "cannot read `{}` ({}); ignoring VIRTUAL_ENV",
                 cfg.display(),
-                e.io_error().map_or_else(|| e.to_string(), ToString::to_string)
+                e.io_error()
+                    .map_or_else(|| e.to_string(), ToString::to_string)
             )),
         }
     }

@@ -49,7 +49,9 @@ pub fn python(command: &PythonCommand, python_env: &PythonEnv, printer: Printer)
                             printer.warn(format_args!("skipped {skipped}"));
                         }
                     }
-                    write_stdout(format!("{}\n", found.installation.executable.display()).as_bytes())
+                    write_stdout(
+                        format!("{}\n", found.installation.executable.display()).as_bytes(),
+                    )
                 }
                 Err(e) => {
                     CommandError::from_error(&e, e.hint(), ExitStatus::Failure).report(printer)
