@@ -35,7 +35,7 @@ fn python_list_shows_module_interpreters() {
     let out = wharf(root.path())
         .env("PYTHON_DIRS", &tree)
         .env("PATH", root.path().join("empty"))
-        .args(["python", "list", "--json"])
+        .args(["python", "list", "--json", "--all"])
         .output()
         .unwrap();
     assert_eq!(
@@ -74,6 +74,38 @@ fn python_list_shows_module_interpreters() {
         String::from_utf8_lossy(&out.stdout)
             .trim_end()
             .ends_with("3.12.4/bin/python3.12")
+    );
+}
+
+/// The fake interpreters exit 1: without `--all` they are not listed (they do not run).
+#[test]
+fn python_list_hides_interpreters_that_fail_to_run() {
+    let root = tempfile::tempdir().unwrap();
+    let tree = module_tree(root.path(), &["3.11.5"]);
+    let out = wharf(root.path())
+        .env("PYTHON_DIRS", &tree)
+        .env("PATH", root.path().join("empty"))
+        .args(["python", "list"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("no working Python interpreter; 1 found fail to run (see `--all`)"),
+        "{stderr}"
+    );
+    let out = wharf(root.path())
+        .env("PYTHON_DIRS", &tree)
+        .env("PATH", root.path().join("empty"))
+        .args(["python", "list", "--all"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("3.11.5  module") && stdout.contains("(broken: "),
+        "{stdout}"
     );
 }
 

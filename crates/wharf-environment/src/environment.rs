@@ -8,7 +8,7 @@ use pep508_rs::{MarkerEnvironment, PackageName};
 use wharf_install::{InstalledDist, Layout, SitePackages};
 use wharf_python::{InterpreterInfo, PythonEnv};
 use wharf_resolve::Installed;
-use wharf_wheel_filename::{PlatformTag, Tags};
+use wharf_wheel_filename::Tags;
 
 use crate::error::EnvironmentError;
 
@@ -112,30 +112,8 @@ impl PythonEnvironment {
     /// when the policy removed manylinux tags (`_manylinux` answers False and
     /// `allow_manylinux` is off), the full set too (to explain refusals).
     pub fn tags(&self, allow_manylinux: bool) -> (Tags, Option<Tags>) {
-        let version = self.python_version();
-        let machine = self.info.markers.platform_machine.clone();
-        let glibc = self
-            .info
-            .glibc()
-            .and_then(|(a, b)| Some((u16::try_from(a).ok()?, u16::try_from(b).ok()?)));
-        let abis = Tags::cpython_default_abis(version);
-        let full = Tags::cpython(
-            version,
-            &abis,
-            &PlatformTag::linux_platforms(&machine, glibc),
-            true,
-        );
-        if self.info.manylinux_refused_by_policy() && !allow_manylinux {
-            let site = Tags::cpython(
-                version,
-                &abis,
-                &PlatformTag::linux_platforms(&machine, None),
-                true,
-            );
-            (site, Some(full))
-        } else {
-            (full, None)
-        }
+        // From the probe: version, ABI flags (`cp313t`, `d`), machine, glibc, `_manylinux`.
+        self.info.tags(allow_manylinux)
     }
 
     /// Distributions installed in the environment itself (purelib and platlib).

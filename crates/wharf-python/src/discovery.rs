@@ -1,122 +1,47 @@
 //! Interpreter discovery: where a site's Pythons live, and which one a request means.
 //!
-//! Sources, in priority order ([`Source`]):
+//! Sources ([`Source`]), in the order [`discover`] lists them and version requests rank them:
 //! 1. the active virtual environment (`$VIRTUAL_ENV/bin/python`);
 //! 2. the loaded module (`$EBROOTPYTHON/bin/python3`);
 //! 3. module trees: each glob of `PYTHON_DIRS` (else the site defaults) names directories whose
-//!    children are named like `3.11.5`, each holding `bin/python3.11`;
+//!    children are named like `3.11.5`, each holding `bin/python3.11` (scanned by
+//!    [`wharf_site::scan_module_trees`], the scanner `avail` uses too);
 //! 4. `python3.X` and `python3` executables on `PATH`, in `PATH` order.
+//!
+//! The default interpreter (a request for any Python) is chosen in another order, and must
+//! *work*: the loaded module, the active venv's base interpreter, `python3` on `PATH`, other
+//! `python3.X` on `PATH`, then the module trees; each is probed and the first that answers
+//! wins. A pyenv shim that exits 127 or an interpreter that hangs is skipped, and the reason
+//! recorded ([`FoundPython::skipped`]).
 //!
 //! Results are deduplicated by canonical path, keeping the first (highest-priority) find.
 //! A venv's `bin/python` resolves to its base interpreter's file but is another environment,
 //! so every python of one venv is keyed by the venv directory instead.
 //!
 //! Versions come from names (`3.11.5` directory, `python3.11`, `pyvenv.cfg`); nothing is run
-//! during discovery. [`find`] probes (cached) only candidates whose name does not tell enough.
+//! to list candidates. [`find`] probes (cached) candidates whose name does not tell enough,
+//! and every candidate of a default request.
+//!
+//! What to look for: an explicit request, else the `.python-version` pin found from the
+//! working directory upwards ([`crate::pin`]), else the default ([`find_python`]).
 
 use std::cmp::Reverse;
 use std::collections::HashSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
+
+use wharf_site::PythonVersion;
 
 use crate::env::PythonEnv;
-
-/// A Python version as far as it is known: `3`, `3.11` or `3.11.5`.
-///
-/// Ordering is numeric, and an unknown component sorts below any known one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct PythonVersion {
-    /// Ex) `3`
-    pub major: u64,
-    /// Ex) `11` in `3.11`
-    pub minor: Option<u64>,
-    /// Ex) `5` in `3.11.5`
-    pub patch: Option<u64>,
-}
-
-impl PythonVersion {
-    /// A full `major.minor.patch` version.
-    pub fn new(major: u64, minor: u64, patch: u64) -> Self {
-        Self {
-            major,
-            minor: Some(minor),
-            patch: Some(patch),
-        }
-    }
-
-    /// Whether `self`, taken as a request, is met by `candidate`: `Some(true|false)` when the
-    /// candidate's known components decide it, `None` when the candidate is too vague (a request
-    /// for `3.11.5` and a `python3.11` on `PATH`).
-    pub fn matched_by(&self, candidate: &PythonVersion) -> Option<bool> {
-        if self.major != candidate.major {
-            return Some(false);
-        }
-        let pairs = [(self.minor, candidate.minor), (self.patch, candidate.patch)];
-        for (wanted, have) in pairs {
-            match (wanted, have) {
-                (None, _) => return Some(true),
-                (Some(_), None) => return None,
-                (Some(wanted), Some(have)) if wanted != have => return Some(false),
-                _ => {}
-            }
-        }
-        Some(true)
-    }
-}
-
-impl fmt::Display for PythonVersion {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.major)?;
-        if let Some(minor) = self.minor {
-            write!(f, ".{minor}")?;
-            if let Some(patch) = self.patch {
-                write!(f, ".{patch}")?;
-            }
-        }
-        Ok(())
-    }
-}
-
-/// The error for a string that is not `3`, `3.11` or `3.11.5`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{0}` is not a Python version like `3.11` or `3.11.5`")]
-pub struct PythonVersionParseError(String);
-
-impl FromStr for PythonVersion {
-    type Err = PythonVersionParseError;
-
-    /// Parses `3`, `3.11`, `3.11.5` (digits only; no pre-release suffix).
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let error = || PythonVersionParseError(text.to_owned());
-        let mut parts = text.split('.');
-        let number = |part: Option<&str>| -> Result<Option<u64>, PythonVersionParseError> {
-            match part {
-                None => Ok(None),
-                Some(part) if !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()) => {
-                    part.parse().map(Some).map_err(|_| error())
-                }
-                Some(_) => Err(error()),
-            }
-        };
-        let major = number(parts.next())?.ok_or_else(error)?;
-        let minor = number(parts.next())?;
-        let patch = number(parts.next())?;
-        if parts.next().is_some() {
-            return Err(error());
-        }
-        Ok(Self {
-            major,
-            minor,
-            patch,
-        })
-    }
-}
+use crate::probe::{InterpreterInfo, ProbeError};
+use crate::pyvenv::PyvenvCfg;
+use crate::version::PartialVersion;
 
 /// Where a found interpreter came from; also its rank in [`find`] (earlier wins).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Source {
-    /// The active virtual environment. Ex) `$VIRTUAL_ENV/bin/python`
+    /// The active virtual environment. Ex) `$VIRTUAL_ENV/bin/python`, or for a default request
+    /// its base interpreter (`pyvenv.cfg`'s `executable`, or `home`)
     ActiveVenv,
     /// The loaded environment module. Ex) `$EBROOTPYTHON/bin/python3`
     LoadedModule,
@@ -145,8 +70,8 @@ impl fmt::Display for Source {
 pub struct Installation {
     /// The executable to run, as found (not resolved: a venv's `bin/python` stays that).
     pub executable: PathBuf,
-    /// The version its name or `pyvenv.cfg` tells, if any.
-    pub version: Option<PythonVersion>,
+    /// The version its name or `pyvenv.cfg` tells (or its probe, once run), if any.
+    pub version: Option<PartialVersion>,
     /// Where it was found.
     pub source: Source,
 }
@@ -160,13 +85,48 @@ impl fmt::Display for Installation {
     }
 }
 
+/// A candidate [`find`] passed over because it failed to run, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    /// The executable as found.
+    pub executable: PathBuf,
+    /// Where it was found.
+    pub source: Source,
+    /// The probe's error, with its causes. Ex) `` `…/shims/python3.13` failed while probing it (exit status: 127): … ``
+    pub reason: String,
+}
+
+impl fmt::Display for Skipped {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} ({}): {}",
+            self.executable.display(),
+            self.source,
+            self.reason
+        )
+    }
+}
+
+/// The answer of [`find_reporting`] and [`find_python`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundPython {
+    /// The interpreter.
+    pub installation: Installation,
+    /// Candidates passed over because their probe failed, in the order tried (print them
+    /// under `-v`).
+    pub skipped: Vec<Skipped>,
+    /// The `.python-version` file the request came from, when it came from a pin.
+    pub pin: Option<PathBuf>,
+}
+
 /// What the user asked for: a version, or a path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PythonRequest {
-    /// Any interpreter. Ex) `python`
+    /// Any interpreter: the default. Ex) `python`
     Any,
     /// A version, possibly partial. Ex) `3.11`, `3.11.5`, `python3.12`, `python3`
-    Version(PythonVersion),
+    Version(PartialVersion),
     /// An executable, a venv directory, or an install prefix holding `bin/python3`.
     /// Ex) `./env`, `/usr/bin/python3.11`
     Path(PathBuf),
@@ -184,7 +144,7 @@ impl PythonRequest {
             return Ok(Self::Any);
         }
         let version = text.strip_prefix("python").unwrap_or(text);
-        if let Ok(version) = version.parse::<PythonVersion>() {
+        if let Ok(version) = version.parse::<PartialVersion>() {
             return Ok(Self::Version(version));
         }
         if !text.is_empty() && Path::new(text).exists() {
@@ -231,12 +191,41 @@ pub enum FindError {
         path: PathBuf,
     },
     /// No discovered interpreter has the requested version.
-    #[error("no interpreter matches `{request}`; {}", found_list(found))]
+    #[error(
+        "no interpreter matches `{request}`; {}{}",
+        found_list(found),
+        skipped_note(skipped)
+    )]
     NoMatch {
         /// The request as given.
         request: PythonRequest,
         /// Everything discovery found, in priority order.
         found: Vec<Installation>,
+        /// Candidates whose probe failed.
+        skipped: Vec<Skipped>,
+    },
+    /// A `.python-version` pin asks for a version that no loaded or available module provides.
+    /// Ex) `3.10` pinned, modules `3.11`, `3.12`
+    #[error(
+        "`{}` pins Python `{request}`, which no python module provides (modules: {})",
+        pin.display(),
+        module_list(modules)
+    )]
+    PinNotAvailable {
+        /// The `.python-version` file.
+        pin: PathBuf,
+        /// Its request.
+        request: PythonRequest,
+        /// The module versions that exist (loaded and in `PYTHON_DIRS`), sorted.
+        modules: Vec<PythonVersion>,
+    },
+    /// A `.python-version` file holds something that is not a request. Ex) `pyhton3.11`
+    #[error("`{}` holds `{text}`, which is neither a Python version nor a path", pin.display())]
+    InvalidPin {
+        /// The `.python-version` file.
+        pin: PathBuf,
+        /// Its first non-comment line.
+        text: String,
     },
 }
 
@@ -249,6 +238,41 @@ fn found_list(found: &[Installation]) -> String {
         shown.push(format!("and {} more", found.len() - shown.len()));
     }
     format!("found {}", shown.join(", "))
+}
+
+fn skipped_note(skipped: &[Skipped]) -> String {
+    if skipped.is_empty() {
+        return String::new();
+    }
+    let shown: Vec<String> = skipped
+        .iter()
+        .map(|skipped| format!("{} ({})", skipped.executable.display(), skipped.source))
+        .collect();
+    format!("; skipped (failed to run): {}", shown.join(", "))
+}
+
+fn module_list(modules: &[PythonVersion]) -> String {
+    if modules.is_empty() {
+        return "none".to_owned();
+    }
+    modules
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The module version closest to `wanted`: the same major, the smallest minor distance, the
+/// newer on a tie.
+fn closest_module(wanted: PartialVersion, modules: &[PythonVersion]) -> Option<PythonVersion> {
+    modules.iter().copied().min_by_key(|module| {
+        let minor_distance = wanted.minor.map_or(0, |minor| module.minor.abs_diff(minor));
+        (
+            module.major != wanted.major,
+            minor_distance,
+            Reverse(*module),
+        )
+    })
 }
 
 impl FindError {
@@ -283,6 +307,30 @@ impl FindError {
                     None => "load a python module (`module load python/3.11`), set `PYTHON_DIRS` to the trees that hold your interpreters, or put `python3.X` on `PATH`".to_owned(),
                 })
             }
+            Self::PinNotAvailable {
+                pin,
+                request,
+                modules,
+            } => {
+                let closest = match request {
+                    PythonRequest::Version(wanted) => closest_module(*wanted, modules),
+                    _ => modules.last().copied(),
+                };
+                Some(match closest {
+                    Some(module) => format!(
+                        "`module load python/{module}` (the closest available), and pin it: `echo {module} > {}`",
+                        pin.display()
+                    ),
+                    None => format!(
+                        "set `PYTHON_DIRS` to the module trees, or edit `{}`",
+                        pin.display()
+                    ),
+                })
+            }
+            Self::InvalidPin { pin, .. } => Some(format!(
+                "write a version such as `3.11` on the first line of `{}`",
+                pin.display()
+            )),
         }
     }
 }
@@ -301,34 +349,14 @@ pub fn discover(env: &PythonEnv) -> Vec<Installation> {
         }
     }
 
-    if let Some(root) = &env.ebrootpython {
-        let executable = root.join("bin").join("python3");
-        if is_executable(&executable) {
-            let version = root
-                .file_name()
-                .and_then(|name| name.to_str())
-                .and_then(|name| name.parse().ok());
-            found.push(executable, version, Source::LoadedModule);
-        }
+    if let Some((executable, version)) = loaded_module(env) {
+        found.push(executable, version, Source::LoadedModule);
     }
 
-    for pattern in env.module_tree_globs() {
-        let Ok(paths) = glob::glob(&pattern) else {
-            continue;
-        };
-        for tree in paths.flatten() {
-            for (executable, version) in module_tree(&tree) {
-                found.push(executable, Some(version), Source::ModuleTree);
-            }
-        }
-    }
+    module_trees(env, &mut found);
 
     if let Some(path) = &env.path {
-        for dir in std::env::split_paths(path) {
-            // An empty entry means the current directory: not a place to find interpreters.
-            if dir.as_os_str().is_empty() {
-                continue;
-            }
+        for dir in path_dirs(path) {
             for (executable, version) in path_dir(&dir) {
                 found.push(executable, Some(version), Source::SearchPath);
             }
@@ -338,38 +366,213 @@ pub fn discover(env: &PythonEnv) -> Vec<Installation> {
     found.list
 }
 
+/// The candidates of a default request, in the order they are tried (see the module docs).
+pub fn default_candidates(env: &PythonEnv) -> Vec<Installation> {
+    let mut found = Found::default();
+    if let Some((executable, version)) = loaded_module(env) {
+        found.push(executable, version, Source::LoadedModule);
+    }
+    if let Some(venv) = &env.virtual_env
+        && let Some((executable, version)) = venv_base(venv)
+    {
+        found.push(executable, version, Source::ActiveVenv);
+    }
+    if let Some(path) = &env.path {
+        let dirs: Vec<PathBuf> = path_dirs(path).collect();
+        for dir in &dirs {
+            let executable = dir.join("python3");
+            if is_executable(&executable) {
+                found.push(
+                    executable,
+                    Some(PartialVersion {
+                        major: 3,
+                        minor: None,
+                        patch: None,
+                    }),
+                    Source::SearchPath,
+                );
+            }
+        }
+        for dir in &dirs {
+            for (executable, version) in path_dir(dir) {
+                found.push(executable, Some(version), Source::SearchPath);
+            }
+        }
+    }
+    module_trees(env, &mut found);
+    found.list
+}
+
 /// The interpreter a request means: a path as given, or the best discovered match.
 ///
 /// Best match: by [`Source`] rank (venv, loaded module, module trees, then `PATH`), then the
 /// newest version within that rank (newest patch first), then discovery order. Candidates whose
-/// name does not tell enough (`python3` for a `3.11` request) are probed, with the cache.
+/// name does not tell enough (`python3` for a `3.11` request) are probed, with the cache. A
+/// request for any Python returns the first default candidate that probes OK.
 pub fn find(request: &PythonRequest, env: &PythonEnv) -> Result<Installation, FindError> {
-    find_with(request, env, |executable| {
-        crate::probe::probe(executable, env)
-            .ok()
-            .and_then(|info| info.python_version())
+    find_reporting(request, env).map(|found| found.installation)
+}
+
+/// [`find`], also telling which candidates were skipped because they failed to run.
+pub fn find_reporting(request: &PythonRequest, env: &PythonEnv) -> Result<FoundPython, FindError> {
+    find_with(request, env, |executable| probe_version(executable, env))
+}
+
+/// Explicit request ▸ `.python-version` pin (from `cwd` upwards) ▸ the default.
+///
+/// On a site with modules (one is loaded, or `PYTHON_DIRS` has some), a pinned version that
+/// neither a module nor the active venv provides is an error whose hint names the closest
+/// `module load python/X.Y`, rather than a silent fall back to some `python3.X` on `PATH`.
+pub fn find_python(
+    explicit: Option<&PythonRequest>,
+    cwd: &Path,
+    env: &PythonEnv,
+) -> Result<FoundPython, FindError> {
+    find_python_with(explicit, cwd, env, |executable| {
+        probe_version(executable, env)
     })
 }
 
-/// [`find`], with the way to learn an unknown version supplied by the caller.
+/// [`find_python`], with the probe supplied by the caller (see [`find_with`]).
+pub fn find_python_with(
+    explicit: Option<&PythonRequest>,
+    cwd: &Path,
+    env: &PythonEnv,
+    probe: impl FnMut(&Path) -> Result<PartialVersion, String>,
+) -> Result<FoundPython, FindError> {
+    if let Some(request) = explicit {
+        return find_with(request, env, probe);
+    }
+    let pin = match crate::pin::try_read_pin(cwd) {
+        Ok(Some(pin)) => pin,
+        Err(crate::pin::PinError::Invalid { path, text }) => {
+            return Err(FindError::InvalidPin { pin: path, text });
+        }
+        // No pin, or an unreadable `.python-version`, which is not a pin.
+        Ok(None) | Err(crate::pin::PinError::Io { .. }) => {
+            return find_with(&PythonRequest::Any, env, probe);
+        }
+    };
+    let (pin_path, request) = pin;
+    let modules = module_versions(env);
+    let result = find_with(&request, env, probe);
+    let from_module_or_venv = |found: &FoundPython| {
+        matches!(
+            found.installation.source,
+            Source::ActiveVenv | Source::LoadedModule | Source::ModuleTree
+        )
+    };
+    match (result, &request) {
+        (Ok(found), _) if from_module_or_venv(&found) => Ok(FoundPython {
+            pin: Some(pin_path),
+            ..found
+        }),
+        (Ok(_) | Err(FindError::NoMatch { .. }), PythonRequest::Version(_))
+            if !modules.is_empty() =>
+        {
+            Err(FindError::PinNotAvailable {
+                pin: pin_path,
+                request,
+                modules,
+            })
+        }
+        (Ok(found), _) => Ok(FoundPython {
+            pin: Some(pin_path),
+            ..found
+        }),
+        (Err(error), _) => Err(error),
+    }
+}
+
+/// The `major.minor` of every module: loaded (`EBROOTPYTHON`) and in the module trees.
+fn module_versions(env: &PythonEnv) -> Vec<PythonVersion> {
+    let mut versions: Vec<PythonVersion> =
+        wharf_site::scan_module_trees(env.module_tree_globs().iter().map(String::as_str))
+            .into_iter()
+            .filter(|python| is_executable(&python.executable()))
+            .map(|python| python.version)
+            .collect();
+    if let Some((_, Some(version))) = loaded_module(env)
+        && let Some(version) = version.major_minor()
+    {
+        versions.push(version);
+    }
+    versions.sort();
+    versions.dedup();
+    versions
+}
+
+/// The probe, reduced to what discovery needs: the version, or the error and its causes.
+fn probe_version(executable: &Path, env: &PythonEnv) -> Result<PartialVersion, String> {
+    let info = crate::probe::probe(executable, env).map_err(|error| error_chain(&error))?;
+    info.python_version()
+        .ok_or_else(|| format!("reports an unsupported version {}", info.version()))
+}
+
+/// An error and its `#[source]` chain on one line.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text.lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// [`find`], with the probe supplied by the caller: it returns the interpreter's version, or
+/// why it could not run (tests pass a closure; [`find_reporting`] the cached probe).
 pub fn find_with(
     request: &PythonRequest,
     env: &PythonEnv,
-    mut version_of: impl FnMut(&Path) -> Option<PythonVersion>,
-) -> Result<Installation, FindError> {
+    mut probe: impl FnMut(&Path) -> Result<PartialVersion, String>,
+) -> Result<FoundPython, FindError> {
+    let mut skipped = Vec::new();
     let wanted = match request {
-        PythonRequest::Path(path) => return installation_at(path),
+        PythonRequest::Path(path) => {
+            return installation_at(path).map(|installation| FoundPython {
+                installation,
+                skipped,
+                pin: None,
+            });
+        }
         PythonRequest::Any => None,
         PythonRequest::Version(version) => Some(*version),
     };
-    let mut candidates = discover(env);
     let Some(wanted) = wanted else {
-        return candidates.into_iter().next().ok_or(FindError::NoMatch {
+        let candidates = default_candidates(env);
+        for candidate in &candidates {
+            match probe(&candidate.executable) {
+                Ok(version) => {
+                    return Ok(FoundPython {
+                        installation: Installation {
+                            version: Some(version),
+                            ..candidate.clone()
+                        },
+                        skipped,
+                        pin: None,
+                    });
+                }
+                Err(reason) => skipped.push(Skipped {
+                    executable: candidate.executable.clone(),
+                    source: candidate.source,
+                    reason,
+                }),
+            }
+        }
+        return Err(FindError::NoMatch {
             request: request.clone(),
-            found: Vec::new(),
+            found: candidates,
+            skipped,
         });
     };
 
+    let mut candidates = discover(env);
     let mut rank_start = 0;
     while rank_start < candidates.len() {
         let rank = candidates[rank_start].source;
@@ -382,12 +585,19 @@ pub fn find_with(
             let matched = match candidate.version.map(|have| wanted.matched_by(&have)) {
                 Some(Some(matched)) => matched,
                 // The name says too little: ask the interpreter itself.
-                Some(None) | None => match version_of(&candidate.executable) {
-                    Some(version) => {
+                Some(None) | None => match probe(&candidate.executable) {
+                    Ok(version) => {
                         candidate.version = Some(version);
                         wanted.matched_by(&version) == Some(true)
                     }
-                    None => false,
+                    Err(reason) => {
+                        skipped.push(Skipped {
+                            executable: candidate.executable.clone(),
+                            source: candidate.source,
+                            reason,
+                        });
+                        false
+                    }
                 },
             };
             if matched && best.is_none_or(|best| Reverse(candidate.version) < Reverse(best.version))
@@ -396,14 +606,129 @@ pub fn find_with(
             }
         }
         if let Some(best) = best {
-            return Ok(best.clone());
+            return Ok(FoundPython {
+                installation: best.clone(),
+                skipped,
+                pin: None,
+            });
         }
         rank_start = rank_end;
     }
     Err(FindError::NoMatch {
         request: request.clone(),
         found: candidates,
+        skipped,
     })
+}
+
+/// The interpreters of `wharf python list`: those that probe OK (with their probe), and the
+/// broken ones with their error (shown by `--all`).
+#[derive(Debug, Default)]
+pub struct PythonList {
+    /// Interpreters that answered the probe, in discovery order; `version` is the probe's.
+    pub working: Vec<(Installation, InterpreterInfo)>,
+    /// Interpreters whose probe failed (a shim, a hang, a broken install), in discovery order.
+    pub broken: Vec<(Installation, ProbeError)>,
+}
+
+/// Discovers every interpreter ([`discover`]) and probes each (cached, in parallel).
+pub fn list(env: &PythonEnv) -> PythonList {
+    list_with(env, |executable| crate::probe::probe(executable, env))
+}
+
+/// [`list`], with the probe supplied by the caller.
+pub fn list_with(
+    env: &PythonEnv,
+    probe: impl Fn(&Path) -> Result<InterpreterInfo, ProbeError> + Sync,
+) -> PythonList {
+    let found = discover(env);
+    let probe = &probe;
+    let results: Vec<Result<InterpreterInfo, ProbeError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = found
+            .iter()
+            .map(|installation| scope.spawn(move || probe(&installation.executable)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| handle.join().expect("a probe thread panicked"))
+            .collect()
+    });
+    let mut list = PythonList::default();
+    for (mut installation, result) in found.into_iter().zip(results) {
+        match result {
+            Ok(info) => {
+                installation.version = info.python_version();
+                list.working.push((installation, info));
+            }
+            Err(error) => list.broken.push((installation, error)),
+        }
+    }
+    list
+}
+
+/// `$EBROOTPYTHON/bin/python3`, with the version its directory name tells.
+fn loaded_module(env: &PythonEnv) -> Option<(PathBuf, Option<PartialVersion>)> {
+    let root = env.ebrootpython.as_ref()?;
+    let executable = root.join("bin").join("python3");
+    if !is_executable(&executable) {
+        return None;
+    }
+    let version = root
+        .file_name()
+        .and_then(|name| name.to_str())
+        .and_then(|name| name.parse().ok());
+    Some((executable, version))
+}
+
+/// The base interpreter of a venv, from its `pyvenv.cfg` (`executable`, else `python3.X`,
+/// `python3` or `python` in `home`), else the venv's own `bin/python`.
+fn venv_base(venv: &Path) -> Option<(PathBuf, Option<PartialVersion>)> {
+    let cfg = PyvenvCfg::read_venv(venv).ok();
+    let version = cfg.as_ref().and_then(PyvenvCfg::python_version);
+    if let Some(cfg) = &cfg {
+        let mut names = Vec::new();
+        if let Some(minor) = version.and_then(|version| version.major_minor()) {
+            names.push(format!("python{minor}"));
+        }
+        names.extend(["python3".to_owned(), "python".to_owned()]);
+        let in_home = cfg
+            .home
+            .iter()
+            .flat_map(|home| names.iter().map(move |name| home.join(name)));
+        if let Some(executable) = cfg
+            .executable
+            .iter()
+            .cloned()
+            .chain(in_home)
+            .find(|path| is_executable(path))
+        {
+            return Some((executable, version));
+        }
+    }
+    let own = venv.join("bin").join("python");
+    is_executable(&own).then_some((own, version))
+}
+
+/// The executables of the module trees, through the shared scanner.
+fn module_trees(env: &PythonEnv, found: &mut Found) {
+    let globs = env.module_tree_globs();
+    for python in wharf_site::scan_module_trees(globs.iter().map(String::as_str)) {
+        let executable = python.executable();
+        if is_executable(&executable) {
+            let version = PartialVersion {
+                major: python.version.major,
+                minor: Some(python.version.minor),
+                patch: python.patch,
+            };
+            found.push(executable, Some(version), Source::ModuleTree);
+        }
+    }
+}
+
+/// The directories of `PATH`; an empty entry means the current directory, not a place to find
+/// interpreters.
+fn path_dirs(path: &std::ffi::OsStr) -> impl Iterator<Item = PathBuf> {
+    std::env::split_paths(path).filter(|dir| !dir.as_os_str().is_empty())
 }
 
 /// Resolves a path request: an executable, a venv directory (`bin/python`), or an install
@@ -455,7 +780,7 @@ struct Found {
 }
 
 impl Found {
-    fn push(&mut self, executable: PathBuf, version: Option<PythonVersion>, source: Source) {
+    fn push(&mut self, executable: PathBuf, version: Option<PartialVersion>, source: Source) {
         if self.seen.insert(dedup_key(&executable)) {
             self.list.push(Installation {
                 executable,
@@ -480,53 +805,22 @@ fn dedup_key(executable: &Path) -> PathBuf {
     fs_err::canonicalize(executable).unwrap_or_else(|_| executable.to_owned())
 }
 
-/// The `version` (python -m venv, uv) or `version_info` (virtualenv) of a venv's `pyvenv.cfg`.
-fn pyvenv_version(venv: &Path) -> Option<PythonVersion> {
-    let text = fs_err::read_to_string(venv.join("pyvenv.cfg")).ok()?;
-    text.lines().find_map(|line| {
-        let (key, value) = line.split_once('=')?;
-        if !matches!(key.trim(), "version" | "version_info") {
-            return None;
-        }
-        // `3.11.7` or `3.11.7.final.0`: keep the numeric head.
-        let head: Vec<&str> = value.trim().split('.').take(3).collect();
-        head.join(".").parse().ok()
-    })
-}
-
-/// The interpreters of one module tree: children named like `3.11.5` holding
-/// `bin/python3.11`, newest first.
-fn module_tree(tree: &Path) -> Vec<(PathBuf, PythonVersion)> {
-    let Ok(entries) = fs_err::read_dir(tree) else {
-        return Vec::new();
-    };
-    let mut found: Vec<(PathBuf, PythonVersion)> = entries
-        .flatten()
-        .filter_map(|entry| {
-            let version: PythonVersion = entry.file_name().to_str()?.parse().ok()?;
-            let minor = version.minor?;
-            let executable = entry
-                .path()
-                .join("bin")
-                .join(format!("python{}.{minor}", version.major));
-            is_executable(&executable).then_some((executable, version))
-        })
-        .collect();
-    found.sort_by_key(|(_, version)| Reverse(*version));
-    found
+/// The version a venv's `pyvenv.cfg` tells.
+fn pyvenv_version(venv: &Path) -> Option<PartialVersion> {
+    PyvenvCfg::read_venv(venv).ok()?.python_version()
 }
 
 /// The `python3.X` (newest first) and then `python3` executables in one `PATH` directory.
-fn path_dir(dir: &Path) -> Vec<(PathBuf, PythonVersion)> {
+fn path_dir(dir: &Path) -> Vec<(PathBuf, PartialVersion)> {
     let Ok(entries) = fs_err::read_dir(dir) else {
         return Vec::new();
     };
-    let mut found: Vec<(PathBuf, PythonVersion)> = entries
+    let mut found: Vec<(PathBuf, PartialVersion)> = entries
         .flatten()
         .filter_map(|entry| {
             let name = entry.file_name();
             let version = name.to_str()?.strip_prefix("python")?;
-            let version: PythonVersion = version.parse().ok()?;
+            let version: PartialVersion = version.parse().ok()?;
             // `python3` or `python3.11`; not `python3.11.5`, not `python2`.
             if version.major != 3 || version.patch.is_some() {
                 return None;
@@ -551,6 +845,19 @@ fn is_executable(path: &Path) -> bool {
 mod tests {
     use super::*;
     use std::os::unix::fs::{PermissionsExt, symlink};
+
+    /// [`super::find_with`] with an `Option` probe (`None`: the interpreter failed to run),
+    /// returning the installation only.
+    fn find_with(
+        request: &PythonRequest,
+        env: &PythonEnv,
+        mut probe: impl FnMut(&Path) -> Option<PartialVersion>,
+    ) -> Result<Installation, FindError> {
+        super::find_with(request, env, |path| {
+            probe(path).ok_or_else(|| "failed".to_owned())
+        })
+        .map(|found| found.installation)
+    }
 
     fn fake_python(path: &Path) {
         fs_err::create_dir_all(path.parent().unwrap()).unwrap();
@@ -720,14 +1027,14 @@ mod tests {
         let found = find_with(&request, &env, |path| {
             asked.push(path.to_owned());
             if path.ends_with("usr/bin/python3.11") {
-                Some(PythonVersion::new(3, 11, 2))
+                Some(PartialVersion::new(3, 11, 2))
             } else {
-                Some(PythonVersion::new(3, 12, 4))
+                Some(PartialVersion::new(3, 12, 4))
             }
         })
         .unwrap();
         assert_eq!(found.executable, site.path("usr/bin/python3.11"));
-        assert_eq!(found.version, Some(PythonVersion::new(3, 11, 2)));
+        assert_eq!(found.version, Some(PartialVersion::new(3, 11, 2)));
         // The venv's `python3` (PATH) says no version, so it is asked; python3.13 is ruled out
         // by its name and never run; /usr/bin/python3 is the same file as python3.11.
         assert_eq!(
@@ -759,7 +1066,7 @@ mod tests {
         let venv = PythonRequest::Path(site.path("env"));
         let found = find_with(&venv, &site.env(), |_| None).unwrap();
         assert_eq!(found.executable, site.path("env/bin/python"));
-        assert_eq!(found.version, Some(PythonVersion::new(3, 12, 4)));
+        assert_eq!(found.version, Some(PartialVersion::new(3, 12, 4)));
         assert_eq!(found.source, Source::Given);
 
         let prefix = PythonRequest::Path(site.path("2023/Core/python/3.11.4"));
@@ -773,7 +1080,7 @@ mod tests {
         let found = find_with(&file, &site.env(), |_| None).unwrap();
         assert_eq!(
             found.version,
-            Some(PythonVersion {
+            Some(PartialVersion {
                 major: 3,
                 minor: Some(13),
                 patch: None
@@ -836,7 +1143,7 @@ mod tests {
     #[test]
     fn request_parsing() {
         let version = |major, minor, patch| {
-            PythonRequest::Version(PythonVersion {
+            PythonRequest::Version(PartialVersion {
                 major,
                 minor,
                 patch,
@@ -872,16 +1179,233 @@ mod tests {
     }
 
     #[test]
-    fn version_matching() {
-        let v = |text: &str| text.parse::<PythonVersion>().unwrap();
-        assert_eq!(v("3.11").matched_by(&v("3.11.5")), Some(true));
-        assert_eq!(v("3.11").matched_by(&v("3.12.1")), Some(false));
-        assert_eq!(v("3.11.5").matched_by(&v("3.11")), None);
-        assert_eq!(v("3.11.5").matched_by(&v("3.11.4")), Some(false));
-        assert_eq!(v("3.11").matched_by(&v("3")), None);
-        assert_eq!(v("3").matched_by(&v("2.7.18")), Some(false));
-        assert!(v("3.11.10") > v("3.11.9"));
-        assert!(v("3.11.0") > v("3.11"));
-        assert_eq!(v("3.11.5").to_string(), "3.11.5");
+    fn default_order_skips_what_does_not_run() {
+        let site = Site::new();
+        let env = site.env();
+        let order = site.describe(&default_candidates(&env));
+        // Loaded module, the venv (its cfg's `home` does not exist: its own python), python3
+        // on PATH, then python3.X on PATH, then the module trees.
+        insta::assert_snapshot!(order, @"
+        loaded module 3.11.4 2023/Core/python/3.11.4/bin/python3
+        venv 3.12.4 env/bin/python
+        PATH 3 usr/bin/python3
+        PATH 3.13 usr/bin/python3.13
+        module 3.8.10 2020/Core/python/3.8.10/bin/python3.8
+        module 3.12.4 2023/Core/python/3.12.4/bin/python3.12
+        module 3.11.5 2023/Core/python/3.11.5/bin/python3.11
+        module 3.10.13 2023/Core/python/3.10.13/bin/python3.10
+        ");
+        let broken = [
+            "2023/Core/python/3.11.4/bin/python3",
+            "env/bin/python",
+            "usr/bin/python3",
+        ];
+        let found = super::find_with(&PythonRequest::Any, &env, |path| {
+            if broken.iter().any(|broken| path == site.path(broken)) {
+                Err("exit status: 127".to_owned())
+            } else {
+                Ok(PartialVersion::new(3, 13, 1))
+            }
+        })
+        .unwrap();
+        assert_eq!(
+            found.installation.executable,
+            site.path("usr/bin/python3.13")
+        );
+        assert_eq!(
+            found.installation.version,
+            Some(PartialVersion::new(3, 13, 1))
+        );
+        let skipped: Vec<PathBuf> = found.skipped.iter().map(|s| s.executable.clone()).collect();
+        assert_eq!(
+            skipped,
+            broken.iter().map(|b| site.path(b)).collect::<Vec<_>>()
+        );
+        assert_eq!(found.skipped[1].source, Source::ActiveVenv);
+    }
+
+    #[test]
+    fn default_prefers_the_venv_base_from_pyvenv_cfg() {
+        let site = Site::new();
+        let base = site.path("2023/Core/python/3.12.4/bin");
+        fs_err::write(
+            site.path("env/pyvenv.cfg"),
+            format!("home = {}\nversion = 3.12.4\n", base.display()),
+        )
+        .unwrap();
+        let env = PythonEnv {
+            ebrootpython: None,
+            ..site.env()
+        };
+        let found = super::find_with(&PythonRequest::Any, &env, |_| {
+            Ok(PartialVersion::new(3, 12, 4))
+        })
+        .unwrap();
+        assert_eq!(found.installation.executable, base.join("python3.12"));
+        assert_eq!(found.installation.source, Source::ActiveVenv);
+    }
+
+    /// An executable shell script.
+    fn script(path: &Path, text: &str) {
+        fs_err::create_dir_all(path.parent().unwrap()).unwrap();
+        fs_err::write(path, text).unwrap();
+        fs_err::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+
+    #[test]
+    fn default_skips_a_pyenv_shim_and_a_hanging_interpreter() {
+        let root = tempfile::tempdir().unwrap();
+        let r = root.path();
+        let answer = r.join("answer.json");
+        fs_err::write(
+            &answer,
+            include_str!("fixtures/probe-cpython-3.11-venv-manylinux-refused.json"),
+        )
+        .unwrap();
+        script(
+            &r.join("shims/python3"),
+            "#!/bin/sh\necho 'pyenv: python3.13: command not found' >&2\nexit 127\n",
+        );
+        script(&r.join("hang/python3"), "#!/bin/sh\n/bin/sleep 60\n");
+        script(
+            &r.join("good/python3.11"),
+            &format!("#!/bin/sh\n/bin/cat '{}'\n", answer.display()),
+        );
+        let env = PythonEnv {
+            path: Some(
+                std::env::join_paths([r.join("shims"), r.join("hang"), r.join("good")]).unwrap(),
+            ),
+            python_dirs: Some(String::new()),
+            no_cache: true,
+            probe_timeout: Some(std::time::Duration::from_millis(300)),
+            ..PythonEnv::default()
+        };
+        let found = find_reporting(&PythonRequest::Any, &env).unwrap();
+        assert_eq!(found.installation.executable, r.join("good/python3.11"));
+        let skipped: Vec<String> = found
+            .skipped
+            .iter()
+            .map(|s| s.to_string().replace(&r.display().to_string(), "[TEMP]"))
+            .collect();
+        insta::assert_snapshot!(skipped.join("\n"), @"
+        [TEMP]/shims/python3 (PATH): `[TEMP]/shims/python3` failed while probing it (exit status: 127): pyenv: python3.13: command not found
+        [TEMP]/hang/python3 (PATH): `[TEMP]/hang/python3` did not answer the probe within 0.3 s and was killed
+        ");
+        // Nothing works: the error says what was skipped.
+        let env = PythonEnv {
+            path: Some(std::env::join_paths([r.join("shims")]).unwrap()),
+            ..env
+        };
+        let error = find_reporting(&PythonRequest::Any, &env).unwrap_err();
+        let message = error
+            .to_string()
+            .replace(&r.display().to_string(), "[TEMP]");
+        insta::assert_snapshot!(message, @"no interpreter matches `python`; found 3 (PATH); skipped (failed to run): [TEMP]/shims/python3 (PATH)");
+    }
+
+    #[test]
+    fn list_separates_working_from_broken() {
+        let site = Site::new();
+        let env = site.env();
+        let list = list_with(&env, |path| {
+            if path == site.path("usr/bin/python3.13") {
+                Err(ProbeError::Timeout {
+                    executable: path.to_owned(),
+                    timeout: std::time::Duration::from_secs(10),
+                })
+            } else {
+                Ok(InterpreterInfo::from_json(include_bytes!(
+                    "fixtures/probe-cpython-3.11-venv-manylinux-refused.json"
+                ))
+                .unwrap())
+            }
+        });
+        assert_eq!(list.working.len(), 7);
+        assert!(
+            list.working
+                .iter()
+                .all(|(found, _)| found.version == Some(PartialVersion::new(3, 11, 7)))
+        );
+        assert_eq!(list.broken.len(), 1);
+        assert_eq!(list.broken[0].0.executable, site.path("usr/bin/python3.13"));
+    }
+
+    #[test]
+    fn pin_then_default() {
+        let site = Site::new();
+        let env = PythonEnv {
+            virtual_env: None,
+            ..site.env()
+        };
+        let project = site.path("project/src");
+        fs_err::create_dir_all(&project).unwrap();
+        let probe = |_: &Path| Ok(PartialVersion::new(3, 11, 4));
+        // No pin: the default (the loaded module).
+        let found = find_python_with(None, &project, &env, probe).unwrap();
+        assert_eq!(found.installation.source, Source::LoadedModule);
+        assert_eq!(found.pin, None);
+        // A pin a module provides.
+        let pin = crate::pin::write_pin(
+            &site.path("project"),
+            &PythonRequest::parse("3.10").unwrap(),
+        )
+        .unwrap();
+        let found = find_python_with(None, &project, &env, probe).unwrap();
+        assert_eq!(
+            found.installation.executable,
+            site.path("2023/Core/python/3.10.13/bin/python3.10")
+        );
+        assert_eq!(found.pin, Some(pin.clone()));
+        // An explicit request wins over the pin.
+        let explicit = PythonRequest::parse("3.12").unwrap();
+        let found = find_python_with(Some(&explicit), &project, &env, probe).unwrap();
+        assert_eq!(
+            found.installation.version,
+            Some(PartialVersion::new(3, 12, 4))
+        );
+        assert_eq!(found.pin, None);
+    }
+
+    #[test]
+    fn err_pin_no_module_provides() {
+        let site = Site::new();
+        let env = PythonEnv {
+            virtual_env: None,
+            ..site.env()
+        };
+        let probe = |path: &Path| {
+            Ok(if path.ends_with("python3.13") {
+                PartialVersion::new(3, 13, 0)
+            } else {
+                PartialVersion::new(3, 12, 4)
+            })
+        };
+        // 3.13 is on PATH only: not silently used on a module site.
+        crate::pin::write_pin(site.root.path(), &PythonRequest::parse("3.13").unwrap()).unwrap();
+        let error = find_python_with(None, site.root.path(), &env, probe).unwrap_err();
+        let r = site.root.path().display().to_string();
+        insta::assert_snapshot!(error.to_string().replace(&r, "[TEMP]"), @"`[TEMP]/.python-version` pins Python `3.13`, which no python module provides (modules: 3.8, 3.10, 3.11, 3.12)");
+        insta::assert_snapshot!(error.hint().unwrap().replace(&r, "[TEMP]"), @"`module load python/3.12` (the closest available), and pin it: `echo 3.12 > [TEMP]/.python-version`");
+        // Nothing at all provides 3.9: the closest module is named.
+        crate::pin::write_pin(site.root.path(), &PythonRequest::parse("3.9").unwrap()).unwrap();
+        let error = find_python_with(None, site.root.path(), &env, probe).unwrap_err();
+        assert!(
+            error
+                .hint()
+                .unwrap()
+                .starts_with("`module load python/3.10`")
+        );
+        // Without modules, a pin may be met from PATH.
+        let env = PythonEnv {
+            ebrootpython: None,
+            python_dirs: Some(String::new()),
+            ..env
+        };
+        crate::pin::write_pin(site.root.path(), &PythonRequest::parse("3.13").unwrap()).unwrap();
+        let found = find_python_with(None, site.root.path(), &env, probe).unwrap();
+        assert_eq!(
+            found.installation.executable,
+            site.path("usr/bin/python3.13")
+        );
     }
 }

@@ -6,6 +6,7 @@
 
 use std::ffi::{OsStr, OsString};
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// `VIRTUAL_ENV`: the active virtual environment; its `bin/python` is found first.
 pub const VIRTUAL_ENV: &str = "VIRTUAL_ENV";
@@ -25,6 +26,11 @@ pub const HOME: &str = "HOME";
 pub const WHARF_CACHE_DIR: &str = "WHARF_CACHE_DIR";
 /// `XDG_CACHE_HOME`: the cache root is `$XDG_CACHE_HOME/wharf` when `WHARF_CACHE_DIR` is unset.
 pub const XDG_CACHE_HOME: &str = "XDG_CACHE_HOME";
+/// `WHARF_NO_CACHE`: set (to anything non-empty), the probe cache is neither read nor written.
+pub const WHARF_NO_CACHE: &str = "WHARF_NO_CACHE";
+
+/// How long an interpreter probe may run before the interpreter is killed: 10 s.
+pub const DEFAULT_PROBE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The default module trees of the Alliance (Compute Canada) software stack, used when
 /// `PYTHON_DIRS` is unset. Each glob names directories whose children are `3.11.5`-like.
@@ -58,6 +64,13 @@ pub struct PythonEnv {
     pub wharf_cache_dir: Option<PathBuf>,
     /// `XDG_CACHE_HOME`.
     pub xdg_cache_home: Option<PathBuf>,
+    /// `WHARF_NO_CACHE` is set: probes run every time, the probe cache is neither read nor
+    /// written. Default: false.
+    pub no_cache: bool,
+    /// How long one probe may run before the interpreter (and its process group) is killed
+    /// and [`ProbeError::Timeout`](crate::ProbeError::Timeout) returned. `None` means
+    /// [`DEFAULT_PROBE_TIMEOUT`] (10 s). Not read from the environment.
+    pub probe_timeout: Option<Duration>,
 }
 
 impl PythonEnv {
@@ -79,6 +92,8 @@ impl PythonEnv {
             home: get(HOME).map(PathBuf::from),
             wharf_cache_dir: get(WHARF_CACHE_DIR).map(PathBuf::from),
             xdg_cache_home: get(XDG_CACHE_HOME).map(PathBuf::from),
+            no_cache: get(WHARF_NO_CACHE).is_some(),
+            probe_timeout: None,
         }
     }
 
@@ -98,8 +113,14 @@ impl PythonEnv {
         }
     }
 
+    /// The probe timeout in effect: [`Self::probe_timeout`], else [`DEFAULT_PROBE_TIMEOUT`].
+    pub fn probe_timeout(&self) -> Duration {
+        self.probe_timeout.unwrap_or(DEFAULT_PROBE_TIMEOUT)
+    }
+
     /// wharf's cache root: `$WHARF_CACHE_DIR`, else `$XDG_CACHE_HOME/wharf`, else
-    /// `$HOME/.cache/wharf`; `None` when none of them is set.
+    /// `$HOME/.cache/wharf`; `None` when none of them is set. It is returned even under
+    /// `WHARF_NO_CACHE` (it names the directory); [`Self::probe_cache_dir`] honours that.
     pub fn cache_dir(&self) -> Option<PathBuf> {
         if let Some(dir) = &self.wharf_cache_dir {
             return Some(dir.clone());
@@ -110,6 +131,15 @@ impl PythonEnv {
         self.home
             .as_ref()
             .map(|home| home.join(".cache").join("wharf"))
+    }
+
+    /// Where probe answers are cached: `<cache dir>/interpreters`; `None` under
+    /// `WHARF_NO_CACHE` or when no cache root is set.
+    pub fn probe_cache_dir(&self) -> Option<PathBuf> {
+        if self.no_cache {
+            return None;
+        }
+        self.cache_dir().map(|dir| dir.join("interpreters"))
     }
 
     /// The explicit environment a Python subprocess gets: `PATH`, `HOME`, `PYTHONPATH` and
@@ -164,6 +194,25 @@ mod tests {
         env.wharf_cache_dir = Some("/w".into());
         assert_eq!(env.cache_dir(), Some(PathBuf::from("/w")));
         assert_eq!(PythonEnv::default().cache_dir(), None);
+    }
+
+    #[test]
+    fn no_cache_disables_the_probe_cache() {
+        let env = PythonEnv::from_lookup(|name| match name {
+            "WHARF_CACHE_DIR" => Some("/w".into()),
+            "WHARF_NO_CACHE" => Some("1".into()),
+            _ => None,
+        });
+        assert!(env.no_cache);
+        assert_eq!(env.probe_cache_dir(), None);
+        let env = PythonEnv {
+            no_cache: false,
+            ..env
+        };
+        assert_eq!(
+            env.probe_cache_dir(),
+            Some(PathBuf::from("/w/interpreters"))
+        );
     }
 
     #[test]

@@ -109,6 +109,7 @@ def main():
         "soabi": sysconfig.get_config_var("SOABI"),
         "abiflags": getattr(sys, "abiflags", ""),
         "py_debug": bool(py_debug),
+        "py_gil_disabled": bool(sysconfig.get_config_var("Py_GIL_DISABLED")),
         "platform": sysconfig.get_platform(),
         "pointer_size": 64 if sys.maxsize > 2 ** 32 else 32,
         "prefix": sys.prefix,

@@ -9,11 +9,17 @@
 //! The subprocess gets an explicit environment: `PATH`, `HOME`, `PYTHONPATH`,
 //! `LD_LIBRARY_PATH` from [`PythonEnv`], nothing else.
 //!
+//! Every run has a timeout ([`PythonEnv::probe_timeout`], 10 s by default): the interpreter
+//! runs in its own process group, and a probe that hangs (an interpreter waiting on a dead
+//! NFS mount, a wrapper script that never returns) has the whole group killed and is a
+//! [`ProbeError::Timeout`].
+//!
 //! Answers are cached as JSON in `<cache dir>/interpreters/` (see [`PythonEnv::cache_dir`]),
 //! one file per executable path, valid while the executable's canonical path, mtime and size,
 //! its venv's `pyvenv.cfg` mtime, `PYTHONPATH`, `HOME` and the probe script itself are
 //! unchanged. A stale, unreadable or corrupt entry is re-probed; a cache that cannot be written
-//! is skipped. Neither is ever an error.
+//! is skipped. Neither is ever an error. Under `WHARF_NO_CACHE` ([`PythonEnv::no_cache`]) the
+//! cache is neither read nor written.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -21,13 +27,16 @@ use std::io::Write as _;
 use std::os::unix::fs::MetadataExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use pep508_rs::{MarkerEnvironment, MarkerEnvironmentBuilder};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
-use crate::discovery::PythonVersion;
+use wharf_wheel_filename::{PlatformTag, Tags};
+
 use crate::env::PythonEnv;
+use crate::version::PartialVersion;
 
 /// The embedded probe script (`probe.py`).
 pub const PROBE_SCRIPT: &str = include_str!("probe.py");
@@ -141,6 +150,10 @@ pub struct InterpreterInfo {
     pub abiflags: String,
     /// Whether the interpreter is a debug build (`Py_DEBUG`).
     pub py_debug: bool,
+    /// Whether the interpreter is free-threaded (`sysconfig`'s `Py_GIL_DISABLED`, PEP 703).
+    /// Absent in answers of older probe scripts: false.
+    #[serde(default)]
+    pub py_gil_disabled: bool,
     /// `sysconfig.get_platform()`. Ex) `linux-x86_64`
     pub platform: String,
     /// Pointer width in bits: `64` or `32`.
@@ -185,13 +198,70 @@ impl InterpreterInfo {
         (self.version_info.0, self.version_info.1)
     }
 
-    /// The version as discovery compares it. Ex) `3.11.7`
-    pub fn python_version(&self) -> Option<PythonVersion> {
-        Some(PythonVersion::new(
-            self.version_info.0,
-            self.version_info.1,
-            self.version_info.2,
+    /// The version as discovery compares it. Ex) `3.11.7`; `None` when a component is out of
+    /// range (a major or minor above 255, a micro above 65535).
+    pub fn python_version(&self) -> Option<PartialVersion> {
+        Some(PartialVersion::new(
+            u8::try_from(self.version_info.0).ok()?,
+            u8::try_from(self.version_info.1).ok()?,
+            u16::try_from(self.version_info.2).ok()?,
         ))
+    }
+
+    /// Whether this is a free-threaded build (PEP 703): `Py_GIL_DISABLED`, or a `t` in
+    /// `sys.abiflags` (3.13+).
+    pub fn is_free_threaded(&self) -> bool {
+        self.py_gil_disabled || self.abiflags.contains('t')
+    }
+
+    /// The interpreter's ABI tags, best first, as `packaging.tags` derives them from the
+    /// build (see [`Tags::cpython_abis`]). Ex) `["cp313t"]` for a free-threaded 3.13
+    pub fn abi_tags(&self) -> Vec<wharf_wheel_filename::AbiTag> {
+        let (major, minor) = self.major_minor_u8();
+        let debug = self.py_debug || self.abiflags.contains('d');
+        Tags::cpython_abis((major, minor), debug, self.is_free_threaded())
+    }
+
+    fn major_minor_u8(&self) -> (u8, u8) {
+        let (major, minor) = self.major_minor();
+        (
+            u8::try_from(major).unwrap_or(u8::MAX),
+            u8::try_from(minor).unwrap_or(u8::MAX),
+        )
+    }
+
+    /// The interpreter's ordered compatible tags, as pip's `sys_tags()` yields them: its
+    /// version and ABI flags ([`Self::abi_tags`]), `platform_machine`, and its glibc for the
+    /// manylinux tags, with the `_manylinux` policy applied.
+    ///
+    /// Returns `(tags to use, full set)`: the full set (manylinux included) is `Some` only when
+    /// the policy removed manylinux tags (the site refuses them and `allow_manylinux` is
+    /// false); it serves to explain a refusal ("this wheel is manylinux, refused by the
+    /// site"). With `allow_manylinux`, the policy is overridden and the full set is used.
+    pub fn tags(&self, allow_manylinux: bool) -> (Tags, Option<Tags>) {
+        let version = self.major_minor_u8();
+        let abis = self.abi_tags();
+        let machine = &self.markers.platform_machine;
+        let glibc = self
+            .glibc()
+            .and_then(|(a, b)| Some((u16::try_from(a).ok()?, u16::try_from(b).ok()?)));
+        let full = Tags::cpython(
+            version,
+            &abis,
+            &PlatformTag::linux_platforms(machine, glibc),
+            true,
+        );
+        if self.manylinux_refused_by_policy() && !allow_manylinux {
+            let site = Tags::cpython(
+                version,
+                &abis,
+                &PlatformTag::linux_platforms(machine, None),
+                true,
+            );
+            (site, Some(full))
+        } else {
+            (full, None)
+        }
     }
 
     /// Whether this interpreter runs inside a virtual environment (`sys.prefix != sys.base_prefix`).
@@ -306,10 +376,14 @@ impl InterpreterInfo {
             };
         }
         let (major, minor) = self.major_minor();
+        // CPython's `{py_version_short}{abi_thread}`: `python3.13t` for a free-threaded build;
+        // the debug flag `d` is not part of the directory.
         let name = if self.implementation_name == "pypy" {
             format!("pypy{major}.{minor}")
+        } else if self.is_free_threaded() {
+            format!("python{major}.{minor}t")
         } else {
-            format!("python{major}.{minor}{}", self.abiflags)
+            format!("python{major}.{minor}")
         };
         let site_packages = root.join("lib").join(&name).join("site-packages");
         SchemePaths {
@@ -370,6 +444,15 @@ pub enum ProbeError {
         #[source]
         source: serde_json::Error,
     },
+    /// The interpreter did not answer within the timeout and was killed. Ex) a wrapper that
+    /// waits on a dead mount
+    #[error("`{}` did not answer the probe within {} s and was killed", executable.display(), timeout.as_secs_f64())]
+    Timeout {
+        /// The executable as given.
+        executable: PathBuf,
+        /// The timeout that ran out.
+        timeout: Duration,
+    },
     /// The reported marker values do not parse as PEP 440 versions.
     #[error("`{}` reports marker values that are not PEP 440 versions", executable.display())]
     Markers {
@@ -406,6 +489,10 @@ impl ProbeError {
             ),
             Self::Failed { .. } => Some(
                 "a `PYTHONPATH` or `PYTHONHOME` set by hand can break the interpreter; try `module purge` then `module load python`"
+                    .to_owned(),
+            ),
+            Self::Timeout { .. } => Some(
+                "the interpreter hangs at startup (a slow or dead file system, a wrapper waiting for input); choose another with `--python`"
                     .to_owned(),
             ),
             Self::Markers { .. } => None,
@@ -450,12 +537,10 @@ pub fn probe_with_cache_status(
 ) -> Result<(InterpreterInfo, CacheStatus), ProbeError> {
     let executable = std::path::absolute(executable).unwrap_or_else(|_| executable.to_owned());
     let key = CacheKey::new(&executable, env)?;
-    let Some(cache_dir) = env.cache_dir() else {
+    let Some(cache_dir) = env.probe_cache_dir() else {
         return probe_uncached(&executable, env).map(|info| (info, CacheStatus::Miss));
     };
-    let entry_path = cache_dir
-        .join("interpreters")
-        .join(format!("{}.json", key.file_stem()));
+    let entry_path = cache_dir.join(format!("{}.json", key.file_stem()));
     let status = match std::fs::read(&entry_path) {
         Err(_) => CacheStatus::Miss,
         Ok(bytes) => match serde_json::from_slice::<CacheEntry>(&bytes) {
@@ -476,30 +561,86 @@ pub fn probe_with_cache_status(
     Ok((info, status))
 }
 
-/// Runs the probe script, without the cache.
+/// Runs the probe script, without the cache, killing the interpreter (and its process group)
+/// after [`PythonEnv::probe_timeout`].
 pub fn probe_uncached(executable: &Path, env: &PythonEnv) -> Result<InterpreterInfo, ProbeError> {
-    let output = Command::new(executable)
+    use std::os::unix::process::CommandExt as _;
+    let timeout = env.probe_timeout();
+    let mut child = Command::new(executable)
         .arg("-c")
         .arg(PROBE_SCRIPT)
         .env_clear()
         .envs(env.subprocess_env())
         .stdin(Stdio::null())
-        .output()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        // Its own process group, so a timeout kills what a wrapper script started too.
+        .process_group(0)
+        .spawn()
         .map_err(|source| ProbeError::Spawn {
             executable: executable.to_owned(),
             source,
         })?;
-    if !output.status.success() {
+    let stdout = read_in_thread(child.stdout.take());
+    let stderr = read_in_thread(child.stderr.take());
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break Ok(status),
+            Ok(None) if Instant::now() >= deadline => break Err(()),
+            Ok(None) => std::thread::sleep(Duration::from_millis(5)),
+            Err(source) => {
+                kill_group(&mut child);
+                return Err(ProbeError::Spawn {
+                    executable: executable.to_owned(),
+                    source,
+                });
+            }
+        }
+    };
+    let Ok(status) = status else {
+        kill_group(&mut child);
+        return Err(ProbeError::Timeout {
+            executable: executable.to_owned(),
+            timeout,
+        });
+    };
+    let stdout = stdout.join().unwrap_or_default();
+    let stderr = stderr.join().unwrap_or_default();
+    if !status.success() {
         return Err(ProbeError::Failed {
             executable: executable.to_owned(),
-            status: output.status,
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            status,
+            stderr: String::from_utf8_lossy(&stderr).into_owned(),
         });
     }
-    InterpreterInfo::from_json(&output.stdout).map_err(|source| ProbeError::InvalidOutput {
+    InterpreterInfo::from_json(&stdout).map_err(|source| ProbeError::InvalidOutput {
         executable: executable.to_owned(),
         source,
     })
+}
+
+/// Reads a child's pipe to the end on a thread (so neither pipe can fill and block the child).
+fn read_in_thread(
+    pipe: Option<impl std::io::Read + Send + 'static>,
+) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        if let Some(mut pipe) = pipe {
+            let _ = pipe.read_to_end(&mut bytes);
+        }
+        bytes
+    })
+}
+
+/// Kills the child's process group (the child leads it), then reaps the child.
+fn kill_group(child: &mut std::process::Child) {
+    let _ = rustix::process::kill_process_group(
+        rustix::process::Pid::from_child(child),
+        rustix::process::Signal::KILL,
+    );
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 /// What a cached answer depends on.
@@ -611,7 +752,7 @@ mod tests {
         assert!(info.is_venv());
         assert_eq!(info.base_interpreter(), Path::new("/opt/py/bin/python3.11"));
         assert_eq!(info.glibc(), Some((2, 36)));
-        assert_eq!(info.python_version(), Some(PythonVersion::new(3, 11, 7)));
+        assert_eq!(info.python_version(), Some(PartialVersion::new(3, 11, 7)));
     }
 
     #[test]
@@ -863,5 +1004,145 @@ mod tests {
           ImportError: bad _manylinux
         ");
         assert!(error.hint().unwrap().contains("_manylinux.py"));
+    }
+
+    #[test]
+    fn err_hanging_interpreter_times_out() {
+        // A `python3.13` that never answers, and leaves a child holding the pipes.
+        let dir = tempfile::tempdir().unwrap();
+        let executable = dir.path().join("python3.13");
+        fs_err::write(&executable, "#!/bin/sh\nsleep 60\n").unwrap();
+        fs_err::set_permissions(&executable, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let env = PythonEnv {
+            probe_timeout: Some(Duration::from_millis(300)),
+            no_cache: true,
+            path: Some("/usr/bin:/bin".into()),
+            ..PythonEnv::default()
+        };
+        let start = std::time::Instant::now();
+        let error = probe(&executable, &env).unwrap_err();
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "took {:?}",
+            start.elapsed()
+        );
+        assert!(matches!(error, ProbeError::Timeout { .. }), "{error}");
+        let message = error
+            .to_string()
+            .replace(&dir.path().display().to_string(), "[TEMP]");
+        insta::assert_snapshot!(message, @"`[TEMP]/python3.13` did not answer the probe within 0.3 s and was killed");
+        assert!(error.hint().unwrap().contains("--python"));
+    }
+
+    #[test]
+    fn default_probe_timeout_is_ten_seconds() {
+        assert_eq!(
+            PythonEnv::default().probe_timeout(),
+            Duration::from_secs(10)
+        );
+    }
+
+    #[test]
+    fn no_cache_neither_reads_nor_writes() {
+        let fake = FakePython::new();
+        let env = fake.env();
+        // A valid entry exists...
+        probe(&fake.executable(), &env).unwrap();
+        assert_eq!(fake.runs(), 1);
+        let no_cache = PythonEnv {
+            no_cache: true,
+            ..env.clone()
+        };
+        // ...and is not read: the interpreter runs every time.
+        let (_, status) = probe_with_cache_status(&fake.executable(), &no_cache).unwrap();
+        assert_eq!((status, fake.runs()), (CacheStatus::Miss, 2));
+        let (_, status) = probe_with_cache_status(&fake.executable(), &no_cache).unwrap();
+        assert_eq!((status, fake.runs()), (CacheStatus::Miss, 3));
+        // Nothing is written: with the entries gone, no new one appears.
+        for entry in fake.cache_entries() {
+            fs_err::remove_file(entry).unwrap();
+        }
+        probe(&fake.executable(), &no_cache).unwrap();
+        assert!(fake.cache_entries().is_empty());
+    }
+
+    /// A free-threaded CPython 3.13.1 (`python3.13t`), from the 3.11 sample.
+    fn free_threaded() -> InterpreterInfo {
+        let json = SAMPLE
+            .replace("3.11.7", "3.13.1")
+            .replace("python3.11", "python3.13t")
+            .replace("cpython-311", "cpython-313t")
+            .replace("\"3.11\"", "\"3.13\"")
+            .replace("\"abiflags\": \"\"", "\"abiflags\": \"t\"")
+            .replace(
+                "\"py_debug\": false",
+                "\"py_debug\": false, \"py_gil_disabled\": true",
+            )
+            .replacen("3,\n    11,\n    7", "3,\n    13,\n    1", 1);
+        let info = InterpreterInfo::from_json(json.as_bytes()).unwrap();
+        assert_eq!(info.major_minor(), (3, 13));
+        info
+    }
+
+    #[test]
+    fn tags_of_a_free_threaded_interpreter() {
+        let mut info = free_threaded();
+        assert!(info.is_free_threaded());
+        // No `_manylinux`: every tag of glibc 2.36 is allowed, nothing was removed.
+        info.manylinux.module = None;
+        let (tags, full) = info.tags(false);
+        assert!(full.is_none());
+        let tags: Vec<String> = tags.iter().map(ToString::to_string).collect();
+        assert_eq!(tags[0], "cp313-cp313t-manylinux_2_36_x86_64");
+        assert!(tags.contains(&"cp313-cp313t-linux_x86_64".to_owned()));
+        assert!(
+            !tags.iter().any(|tag| tag.starts_with("cp313-cp313-")),
+            "{tags:?}"
+        );
+        assert!(!tags.iter().any(|tag| tag.contains("abi3")), "{tags:?}");
+        assert!(tags.contains(&"py3-none-any".to_owned()));
+    }
+
+    #[test]
+    fn tags_apply_the_site_policy() {
+        // The sample's `_manylinux` refuses manylinux: linux_x86_64 only, the full set kept.
+        let info = sample();
+        let (tags, full) = info.tags(false);
+        let first: Vec<String> = tags.iter().take(2).map(ToString::to_string).collect();
+        assert_eq!(
+            first,
+            ["cp311-cp311-linux_x86_64", "cp311-abi3-linux_x86_64"]
+        );
+        assert!(!tags.iter().any(|tag| tag.platform.is_manylinux()));
+        let full = full.unwrap();
+        assert_eq!(
+            full.priority("cp311", "cp311", "manylinux_2_17_x86_64"),
+            Some(19)
+        );
+        // Overridden: the full set, nothing to explain.
+        let (tags, full) = info.tags(true);
+        assert!(full.is_none());
+        assert!(tags.iter().any(|tag| tag.platform.is_manylinux()));
+
+        let mut debug = free_threaded();
+        debug.py_debug = true;
+        let abis: Vec<String> = debug.abi_tags().iter().map(ToString::to_string).collect();
+        assert_eq!(abis, ["cp313td", "cp313t"]);
+    }
+
+    #[test]
+    fn venv_paths_of_a_free_threaded_interpreter() {
+        let mut info = free_threaded();
+        let paths = info.venv_paths(Path::new("/new"));
+        assert_eq!(
+            paths.purelib,
+            Path::new("/new/lib/python3.13t/site-packages")
+        );
+        assert_eq!(paths.include, Path::new("/new/include/python3.13t"));
+        // Without the probe's scheme, the fallback knows `t` too (and not `d`).
+        info.venv_scheme = None;
+        info.py_debug = true;
+        info.abiflags = "td".to_owned();
+        assert_eq!(info.venv_paths(Path::new("/new")), paths);
     }
 }

@@ -26,4 +26,4 @@ pub use catalogue::{Catalogue, CatalogueEntry, ScanWarning};
 pub use env_vars::SiteEnv;
 pub use find_links::{FindLink, FindLinks};
 pub use pip_config::{PipConfig, PipConfigError};
-pub use pythons::{PythonVersion, available_pythons};
+pub use pythons::{ModulePython, PythonVersion, available_pythons, scan_module_trees};

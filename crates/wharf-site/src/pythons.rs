@@ -1,10 +1,16 @@
-//! Python versions installed as modules, found from `PYTHON_DIRS`.
+//! Python versions installed as modules, found from `PYTHON_DIRS`: the one module-tree scanner
+//! of wharf (`avail` lists its versions, `wharf-python` discovery its interpreters).
 
+use std::cmp::Reverse;
 use std::fmt;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 /// A `major.minor` Python version. Ex) `3.11`. Parses `3.11` and `3.11.5` (the patch is
 /// dropped); orders numerically (`3.9` < `3.10`).
+///
+/// The one `major.minor` type of wharf: module names (`python/3.11`), `cp311` tags and
+/// `wharf-python`'s partial versions convert to and from it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct PythonVersion {
     /// Major version. Ex) `3`
@@ -41,30 +47,87 @@ impl PythonVersion {
     }
 }
 
-/// The Python versions installed under the module trees: for each colon-separated glob
-/// in `python_dirs`, every matching directory's children named like `3.11.5` (or `3.11`)
-/// give a `major.minor`. Sorted, deduplicated. Unreadable directories are skipped.
-pub fn available_pythons(python_dirs: &str) -> Vec<PythonVersion> {
-    let mut versions = Vec::new();
-    for pattern in python_dirs.split(':').filter(|p| !p.is_empty()) {
+/// One interpreter installation in a module tree: a child named like `3.11.5` of a directory
+/// matched by a `PYTHON_DIRS` glob.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ModulePython {
+    /// The installation prefix. Ex) `/cvmfs/…/Core/python/3.11.5`
+    pub prefix: PathBuf,
+    /// `major.minor` from the directory name. Ex) `3.11`
+    pub version: PythonVersion,
+    /// The patch from the directory name, when that part is all digits. Ex) `5` in `3.11.5`;
+    /// `None` for `3.11` or `3.11.5-debug`.
+    pub patch: Option<u16>,
+}
+
+impl ModulePython {
+    /// The interpreter the module installs. Ex) `…/3.11.5/bin/python3.11` (it may be missing:
+    /// the scanner reads directory names only).
+    pub fn executable(&self) -> PathBuf {
+        self.prefix.join("bin").join(format!(
+            "python{}.{}",
+            self.version.major, self.version.minor
+        ))
+    }
+}
+
+/// Every installation under the module trees: for each glob (in the order given), each
+/// matching directory (in `glob` order), its children named like `3.11.5` (or `3.11`), newest
+/// first within a directory. Bad globs and unreadable directories are skipped; nothing is run
+/// and executables are not checked.
+pub fn scan_module_trees<'a>(globs: impl IntoIterator<Item = &'a str>) -> Vec<ModulePython> {
+    let mut found = Vec::new();
+    for pattern in globs.into_iter().filter(|p| !p.is_empty()) {
         let Ok(paths) = glob::glob(pattern) else {
             continue;
         };
         for dir in paths.filter_map(Result::ok) {
-            let Ok(listing) = std::fs::read_dir(&dir) else {
-                continue;
-            };
-            for entry in listing.filter_map(Result::ok) {
-                let name = entry.file_name();
-                let name = name.to_string_lossy();
-                if is_version_dir(&name)
-                    && let Ok(version) = name.parse::<PythonVersion>()
-                {
-                    versions.push(version);
-                }
-            }
+            found.extend(scan_module_tree(&dir));
         }
     }
+    found
+}
+
+/// The installations directly under one module tree directory, newest first.
+fn scan_module_tree(dir: &Path) -> Vec<ModulePython> {
+    let Ok(listing) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut found: Vec<(String, ModulePython)> = listing
+        .filter_map(Result::ok)
+        .filter_map(|entry| {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !is_version_dir(&name) {
+                return None;
+            }
+            let version = name.parse::<PythonVersion>().ok()?;
+            let patch = name
+                .splitn(3, '.')
+                .nth(2)
+                .filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+                .and_then(|p| p.parse().ok());
+            let python = ModulePython {
+                prefix: entry.path(),
+                version,
+                patch,
+            };
+            Some((name, python))
+        })
+        .collect();
+    found.sort_by(|(a_name, a), (b_name, b)| {
+        (Reverse((a.version, a.patch)), a_name).cmp(&(Reverse((b.version, b.patch)), b_name))
+    });
+    found.into_iter().map(|(_, python)| python).collect()
+}
+
+/// The Python versions installed under the module trees: for each colon-separated glob
+/// in `python_dirs`, every matching directory's children named like `3.11.5` (or `3.11`)
+/// give a `major.minor`. Sorted, deduplicated. Unreadable directories are skipped.
+pub fn available_pythons(python_dirs: &str) -> Vec<PythonVersion> {
+    let mut versions: Vec<PythonVersion> = scan_module_trees(python_dirs.split(':'))
+        .into_iter()
+        .map(|python| python.version)
+        .collect();
     versions.sort();
     versions.dedup();
     versions
@@ -100,6 +163,44 @@ mod tests {
             .map(ToString::to_string)
             .collect();
         assert_eq!(found, ["3.9", "3.10", "3.11"]);
+    }
+
+    #[test]
+    fn scans_installations_newest_first_per_tree() {
+        let root = tempfile::tempdir().unwrap();
+        for d in [
+            "a/python/3.10.13",
+            "a/python/3.9.6",
+            "b/python/3.11.4",
+            "b/python/3.11.5",
+            "b/python/3.11.5-debug",
+            "b/python/notes",
+        ] {
+            std::fs::create_dir_all(root.path().join(d)).unwrap();
+        }
+        let a = format!("{}/a/python", root.path().display());
+        let b = format!("{}/b/python", root.path().display());
+        let found: Vec<String> = scan_module_trees([b.as_str(), "", a.as_str()])
+            .iter()
+            .map(|p| {
+                format!(
+                    "{} {:?} {}",
+                    p.version,
+                    p.patch,
+                    p.executable().strip_prefix(root.path()).unwrap().display()
+                )
+            })
+            .collect();
+        assert_eq!(
+            found,
+            [
+                "3.11 Some(5) b/python/3.11.5/bin/python3.11",
+                "3.11 Some(4) b/python/3.11.4/bin/python3.11",
+                "3.11 None b/python/3.11.5-debug/bin/python3.11",
+                "3.10 Some(13) a/python/3.10.13/bin/python3.10",
+                "3.9 Some(6) a/python/3.9.6/bin/python3.9",
+            ]
+        );
     }
 
     #[test]

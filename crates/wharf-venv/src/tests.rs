@@ -335,3 +335,55 @@ fn python_repr_matches_python() {
     assert_eq!(python_repr("a'b\"c"), r#"'a\'b"c'"#);
     assert_eq!(python_repr("tab\there\\"), r"'tab\there\\'");
 }
+
+/// The base probe turned into a free-threaded CPython 3.13.1 at `prefix` (`python3.13t`).
+fn free_threaded_info(prefix: &Path) -> InterpreterInfo {
+    let json = BASE_PROBE
+        .replace("/opt/py", &prefix.display().to_string())
+        .replace("3.11.7", "3.13.1")
+        .replace("python3.11", "python3.13t")
+        .replace("python311", "python313t")
+        .replace("cpython-311", "cpython-313t")
+        .replace("\"3.11\"", "\"3.13\"")
+        .replace("\"abiflags\": \"\"", "\"abiflags\": \"t\"")
+        .replace(
+            "\"py_debug\": false",
+            "\"py_debug\": false, \"py_gil_disabled\": true",
+        )
+        .replacen("3,\n    11,\n    7", "3,\n    13,\n    1", 1);
+    serde_json::from_str(&json).unwrap()
+}
+
+#[test]
+fn free_threaded_venv_gets_lib_python3_13t() {
+    let dir = tempfile::tempdir().unwrap();
+    let prefix = dir.path().join("opt/py");
+    let executable = prefix.join("bin/python3.13t");
+    fs_err::create_dir_all(executable.parent().unwrap()).unwrap();
+    fs_err::write(&executable, "#!/bin/sh\necho fake python\n").unwrap();
+    fs_err::set_permissions(&executable, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut info = free_threaded_info(&prefix);
+    assert_eq!(info.major_minor(), (3, 13));
+
+    let root = dir.path().join("env");
+    let layout = create_venv(&root, &info, &VenvOptions::default()).unwrap();
+    assert_eq!(layout.purelib, root.join("lib/python3.13t/site-packages"));
+    assert_eq!(layout.include, root.join("include/python3.13t"));
+    assert!(layout.purelib.is_dir());
+    assert!(!root.join("lib/python3.13").exists());
+    for name in ["python", "python3", "python3.13", "python3.13t"] {
+        assert_eq!(
+            fs_err::canonicalize(root.join("bin").join(name)).unwrap(),
+            fs_err::canonicalize(&executable).unwrap(),
+            "{name}"
+        );
+    }
+    let cfg = wharf_python::PyvenvCfg::read_venv(&root).unwrap();
+    assert_eq!(cfg.version.as_deref(), Some("3.13.1"));
+
+    // An older probe without the `venv` scheme: the layout still follows the build.
+    info.venv_scheme = None;
+    let other = dir.path().join("env2");
+    let layout = create_venv(&other, &info, &VenvOptions::default()).unwrap();
+    assert_eq!(layout.purelib, other.join("lib/python3.13t/site-packages"));
+}

@@ -174,12 +174,7 @@ fn system_site_packages_are_seen_when_asked() {
 
 /// `key = value` lines of a `pyvenv.cfg`, in order.
 fn cfg_lines(path: &Path) -> Vec<(String, String)> {
-    fs_err::read_to_string(path)
-        .unwrap()
-        .lines()
-        .filter_map(|line| line.split_once(" = "))
-        .map(|(key, value)| (key.to_owned(), value.to_owned()))
-        .collect()
+    wharf_python::PyvenvCfg::read(path).unwrap().values
 }
 
 /// Every entry under `root`, with link targets (the root replaced by `ROOT`).

@@ -120,6 +120,15 @@ impl AbiTag {
     fn new_unchecked(s: &str) -> Self {
         Self(s.into())
     }
+
+    /// Whether this is the ABI of a free-threaded CPython (PEP 703): a `cpXY` tag whose flags
+    /// hold `t`. Ex) `cp313t`, `cp313td`
+    pub fn is_free_threaded(&self) -> bool {
+        self.0
+            .strip_prefix("cp")
+            .map(|rest| rest.trim_start_matches(|c: char| c.is_ascii_digit()))
+            .is_some_and(|flags| flags.contains('t'))
+    }
 }
 
 impl PlatformTag {
@@ -203,6 +212,9 @@ impl Tags {
     /// `compatible_tags` (`pyXY-none-PLATFORM`…, `cpXY-none-any` when
     /// `interpreter_any` is true, then `pyXY-none-any`…).
     ///
+    /// `abi3` applies from 3.2 on, except to a free-threaded ABI (`cp313t`), as in
+    /// `packaging.tags._abi3_applies`.
+    ///
     /// pip's `sys_tags()` passes `interpreter_any = true`; the Alliance's `avail_wheels`
     /// calls `compatible_tags` without an interpreter, i.e. `interpreter_any = false`.
     pub fn cpython(
@@ -215,7 +227,7 @@ impl Tags {
         let interpreter = LanguageTag::new_unchecked(format!("cp{major}{minor}"));
         let none = AbiTag::new_unchecked("none");
         let abi3 = AbiTag::new_unchecked("abi3");
-        let abi3_applies = python_version >= (3, 2);
+        let abi3_applies = python_version >= (3, 2) && !abis.iter().any(AbiTag::is_free_threaded);
         let mut tags = Tags::default();
         for abi in abis
             .iter()
@@ -275,6 +287,37 @@ impl Tags {
             "mu"
         };
         vec![AbiTag(format!("cp{major}{minor}{suffix}").into())]
+    }
+
+    /// The ABI list `packaging` (`tags._cpython_abis`) derives for a CPython build, best
+    /// first: `cpXY` plus `t` for a free-threaded build (`Py_GIL_DISABLED`, 3.13+), `d` for a
+    /// debug build (`Py_DEBUG`), and before 3.8 `m` (pymalloc) and before 3.3 `u` (UCS-4). A
+    /// debug build 3.8+ also loads the non-debug ABI, listed second.
+    ///
+    /// Ex) 3.13 free-threaded → `["cp313t"]`; 3.12 debug → `["cp312d", "cp312"]`
+    pub fn cpython_abis(python_version: (u8, u8), debug: bool, free_threaded: bool) -> Vec<AbiTag> {
+        let (major, minor) = python_version;
+        let version = format!("cp{major}{minor}");
+        let threading = if free_threaded && python_version >= (3, 13) {
+            "t"
+        } else {
+            ""
+        };
+        let debug_flag = if debug { "d" } else { "" };
+        let (pymalloc, ucs4) = if python_version >= (3, 8) {
+            ("", "")
+        } else if python_version >= (3, 3) {
+            ("m", "")
+        } else {
+            ("m", "u")
+        };
+        let mut abis = vec![AbiTag(
+            format!("{version}{threading}{debug_flag}{pymalloc}{ucs4}").into(),
+        )];
+        if debug && python_version >= (3, 8) {
+            abis.push(AbiTag(format!("{version}{threading}").into()));
+        }
+        abis
     }
 
     fn push(&mut self, python: &LanguageTag, abi: &AbiTag, platform: &PlatformTag) {
@@ -445,5 +488,46 @@ mod tests {
     #[test]
     fn tags_are_lowercased() {
         assert_eq!("CP311".parse::<LanguageTag>().unwrap().as_str(), "cp311");
+    }
+
+    #[test]
+    fn cpython_abis_follow_build_flags() {
+        let abis = |version, debug, free_threaded| -> Vec<String> {
+            Tags::cpython_abis(version, debug, free_threaded)
+                .iter()
+                .map(ToString::to_string)
+                .collect()
+        };
+        assert_eq!(abis((3, 13), false, true), ["cp313t"]);
+        assert_eq!(abis((3, 13), true, true), ["cp313td", "cp313t"]);
+        assert_eq!(abis((3, 12), true, false), ["cp312d", "cp312"]);
+        assert_eq!(abis((3, 7), false, false), ["cp37m"]);
+        // `Py_GIL_DISABLED` means nothing before 3.13.
+        assert_eq!(abis((3, 12), false, true), ["cp312"]);
+        for version in [(3, 6), (3, 11), (3, 13)] {
+            assert_eq!(
+                Tags::cpython_abis(version, false, false),
+                Tags::cpython_default_abis(version)
+            );
+        }
+    }
+
+    #[test]
+    fn free_threaded_tags_have_no_abi3() {
+        let abis = Tags::cpython_abis((3, 13), false, true);
+        assert!(abis[0].is_free_threaded());
+        assert!(!"cp313".parse::<AbiTag>().unwrap().is_free_threaded());
+        assert!(!"abi3".parse::<AbiTag>().unwrap().is_free_threaded());
+        let tags = Tags::cpython(
+            (3, 13),
+            &abis,
+            &PlatformTag::linux_platforms("x86_64", None),
+            true,
+        );
+        let tags = strings(&tags);
+        assert_eq!(tags[0], "cp313-cp313t-linux_x86_64");
+        assert!(!tags.iter().any(|tag| tag.contains("abi3")), "{tags:?}");
+        assert!(!tags.iter().any(|tag| tag.contains("-cp313-")), "{tags:?}");
+        assert!(tags.contains(&"cp313-none-linux_x86_64".to_owned()));
     }
 }

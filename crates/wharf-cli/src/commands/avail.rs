@@ -172,14 +172,9 @@ fn usage_error(printer: Printer, message: &str, hint: Option<&str>) -> ExitStatu
 fn current_python(env: &SiteEnv, printer: Printer) -> Option<PythonVersion> {
     if let Some(venv) = &env.virtual_env {
         let cfg = venv.join("pyvenv.cfg");
-        match std::fs::read_to_string(&cfg) {
-            Ok(text) => {
-                let version = text.lines().find_map(|line| {
-                    let (key, value) = line.split_once('=')?;
-                    matches!(key.trim(), "version" | "version_info")
-                        .then(|| value.trim().to_string())
-                });
-                if let Some(v) = version.and_then(|v| v.parse().ok()) {
+        match wharf_python::PyvenvCfg::read(&cfg) {
+            Ok(parsed) => {
+                if let Some(v) = parsed.version_text().and_then(|v| v.parse().ok()) {
                     return Some(v);
                 }
                 printer.warn(format_args!(
@@ -188,8 +183,10 @@ fn current_python(env: &SiteEnv, printer: Printer) -> Option<PythonVersion> {
                 ));
             }
             Err(e) => printer.warn(format_args!(
-                "cannot read `{}` ({e}); ignoring VIRTUAL_ENV",
-                cfg.display()
+                "cannot read `{}` ({}); ignoring VIRTUAL_ENV",
+                cfg.display(),
+                e.io_error()
+                    .map_or_else(|| e.to_string(), ToString::to_string)
             )),
         }
     }

@@ -56,8 +56,10 @@ impl CacheCommand {
     /// The command's global options.
     pub fn global(&self) -> &GlobalArgs {
         match self {
-            Self::Dir(args) | Self::Prune(args) => &args.global,
-            Self::Size { args, .. } | Self::Clean { args, .. } => &args.global,
+            Self::Dir(args)
+            | Self::Prune(args)
+            | Self::Size { args, .. }
+            | Self::Clean { args, .. } => &args.global,
         }
     }
 }

@@ -124,6 +124,7 @@ pub fn install_with(
         settings.virtual_env.as_deref(),
         python_env,
     )?;
+    warn_on_pin_mismatch(&environment, printer);
     let wheel_sources = settings.sources()?;
     let requirements = operations::read_requirements(sources, &|name| site.lookup(name))?;
     if requirements.requirements.is_empty() {
@@ -213,6 +214,27 @@ pub fn install_with(
         printer.warn(warning);
     }
     Ok(ExitStatus::Success)
+}
+
+/// A `.python-version` pin (here or in a parent) that the environment's Python does not
+/// satisfy is worth a warning: the environment was made before the pin, or with `--python`.
+fn warn_on_pin_mismatch(environment: &PythonEnvironment, printer: Printer) {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let Some((pin, wharf_python::PythonRequest::Version(wanted))) = wharf_python::read_pin(&cwd)
+    else {
+        return;
+    };
+    let Some(actual) = environment.info.python_version() else {
+        return;
+    };
+    if wanted.matched_by(&actual) == Some(false) {
+        printer.warn(format_args!(
+            "`{}` pins Python {wanted}, but the environment `{}` has Python {}",
+            pin.display(),
+            environment.root.display(),
+            environment.info.version()
+        ));
+    }
 }
 
 /// ` - old==1`, ` + new==2` (and `     from PATH` with `-v`) lines, each ending in a newline.

@@ -43,11 +43,22 @@ pub fn venv(
     python_env: &PythonEnv,
     printer: Printer,
 ) -> Result<ExitStatus, Error> {
-    let request = match &args.python {
-        Some(text) => PythonRequest::parse(text)?,
-        None => PythonRequest::Any,
-    };
-    let found = wharf_python::find(&request, python_env)?;
+    let request = args
+        .python
+        .as_deref()
+        .map(PythonRequest::parse)
+        .transpose()?;
+    // `--python`, else the `.python-version` pin, else the default order (loaded module,
+    // the active venv's base, `python3`); candidates that fail to run are skipped.
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let found = wharf_python::find_python(request.as_ref(), &cwd, python_env)?;
+    for skipped in &found.skipped {
+        printer.verbose(format_args!("skipped {skipped}"));
+    }
+    if let Some(pin) = &found.pin {
+        printer.verbose(format_args!("Python pinned by `{}`", pin.display()));
+    }
+    let found = found.installation;
     let info = wharf_python::probe(&found.executable, python_env)?;
     let options = VenvOptions {
         prompt: args.prompt.clone(),
