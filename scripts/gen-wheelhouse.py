@@ -21,7 +21,7 @@ Writes, under DIR (made absolute):
 Kinds:
   demo   the real wheel names of crates/wharf-cli/tests/data/real_wheel_names.tsv (column 1: layer
          dir relative to the wheelhouse, "unknown…" mapped to a plausible layer; column 2: file
-         name) plus junk files the site really has (an sdist .tar.gz, a .log, misnamed .whl).
+         name), wheels only: no junk files, so a demo listing prints no warnings.
   bench  --files wheels for --names projects, deterministic for a given --seed: project names
          from wheelhouse_package_names.tsv (--names-file) plus synthetic ones up to the count,
          always numpy (exactly 40 files); several versions each with +computecanada local
@@ -128,19 +128,17 @@ def env_sh(out: Path) -> str:
 
 
 def demo_files() -> list[tuple[str, str]]:
+    """The TSV's wheels only: its `non_wheel_file` rows (a build log, an sdist) are junk the
+    real site has, which `wharf avail` rightly warns about; a demo shows none (the warnings are
+    tested in crates/wharf-cli/tests/avail_cli.rs, the benchmark's kind keeps its junk)."""
     files = []
     with open(REAL_NAMES_TSV, newline="") as f:
         for row in csv.reader(f, delimiter="\t"):
-            if len(row) < 2 or not row[1]:
+            if len(row) < 2 or not row[1].endswith(".whl"):
+                continue
+            if len(row) > 2 and row[2] == "non_wheel_file":
                 continue
             files.append((demo_dir(row[0]), row[1]))
-    # Junk the real wheelhouse has next to the wheels.
-    files += [
-        ("gentoo2023/generic", "mpi4py-4.0.1+computecanada.tar.gz"),  # an sdist
-        ("gentoo2023/x86-64-v3", "jaxlib-0.4.28-build-8812.log"),  # a build log
-        ("generic", "torchvision-0.20.1+computecanada-linux_x86_64.whl"),  # misnamed: no tags
-        ("gentoo2023/x86-64-v3", "scipy-1.14.1+computecanada.whl"),  # misnamed: no tags
-    ]
     return files
 
 
