@@ -580,34 +580,44 @@ pub fn find_with(
             .iter()
             .position(|candidate| candidate.source != rank)
             .map_or(candidates.len(), |offset| rank_start + offset);
-        let mut best: Option<&Installation> = None;
-        for candidate in &mut candidates[rank_start..rank_end] {
-            let matched = match candidate.version.map(|have| wanted.matched_by(&have)) {
-                Some(Some(matched)) => matched,
+        // Candidates of this rank that match, newest first; each must also run (a pyenv shim
+        // named `python3.13` with no interpreter behind it is skipped, not chosen).
+        let mut matching: Vec<(usize, bool)> = Vec::new();
+        for index in rank_start..rank_end {
+            let candidate = &mut candidates[index];
+            match candidate.version.map(|have| wanted.matched_by(&have)) {
+                Some(Some(true)) => matching.push((index, false)),
+                Some(Some(false)) => {}
                 // The name says too little: ask the interpreter itself.
                 Some(None) | None => match probe(&candidate.executable) {
                     Ok(version) => {
                         candidate.version = Some(version);
-                        wanted.matched_by(&version) == Some(true)
+                        if wanted.matched_by(&version) == Some(true) {
+                            matching.push((index, true));
+                        }
                     }
-                    Err(reason) => {
-                        skipped.push(Skipped {
-                            executable: candidate.executable.clone(),
-                            source: candidate.source,
-                            reason,
-                        });
-                        false
-                    }
+                    Err(reason) => skipped.push(Skipped {
+                        executable: candidate.executable.clone(),
+                        source: candidate.source,
+                        reason,
+                    }),
                 },
-            };
-            if matched && best.is_none_or(|best| Reverse(candidate.version) < Reverse(best.version))
-            {
-                best = Some(candidate);
             }
         }
-        if let Some(best) = best {
+        // Stable: among equal versions the discovery order wins.
+        matching.sort_by_key(|&(index, _)| Reverse(candidates[index].version));
+        for (index, probed) in matching {
+            let candidate = &candidates[index];
+            if !probed && let Err(reason) = probe(&candidate.executable) {
+                skipped.push(Skipped {
+                    executable: candidate.executable.clone(),
+                    source: candidate.source,
+                    reason,
+                });
+                continue;
+            }
             return Ok(FoundPython {
-                installation: best.clone(),
+                installation: candidate.clone(),
                 skipped,
                 pin: None,
             });
@@ -1301,6 +1311,38 @@ mod tests {
             .to_string()
             .replace(&r.display().to_string(), "[TEMP]");
         insta::assert_snapshot!(message, @"no interpreter matches `python`; found 3 (PATH); skipped (failed to run): [TEMP]/shims/python3 (PATH)");
+    }
+
+    /// Regression: a version request (`python3`, `3`) picked the newest name on `PATH`, a
+    /// pyenv shim `python3.13` with no interpreter behind it, without running it.
+    #[test]
+    fn version_request_skips_a_newer_shim_that_does_not_run() {
+        let root = tempfile::tempdir().unwrap();
+        let r = root.path();
+        let answer = r.join("answer.json");
+        fs_err::write(
+            &answer,
+            include_str!("fixtures/probe-cpython-3.11-venv-manylinux-refused.json"),
+        )
+        .unwrap();
+        script(
+            &r.join("bin/python3.13"),
+            "#!/bin/sh\necho 'pyenv: python3.13: command not found' >&2\nexit 127\n",
+        );
+        script(
+            &r.join("bin/python3.11"),
+            &format!("#!/bin/sh\n/bin/cat '{}'\n", answer.display()),
+        );
+        let env = PythonEnv {
+            path: Some(std::env::join_paths([r.join("bin")]).unwrap()),
+            python_dirs: Some(String::new()),
+            no_cache: true,
+            ..PythonEnv::default()
+        };
+        let found = find_reporting(&PythonRequest::parse("python3").unwrap(), &env).unwrap();
+        assert_eq!(found.installation.executable, r.join("bin/python3.11"));
+        assert_eq!(found.skipped.len(), 1);
+        assert_eq!(found.skipped[0].executable, r.join("bin/python3.13"));
     }
 
     #[test]
