@@ -583,8 +583,12 @@ pub fn find_with(
         // Candidates of this rank that match, newest first; each must also run (a pyenv shim
         // named `python3.13` with no interpreter behind it is skipped, not chosen).
         let mut matching: Vec<(usize, bool)> = Vec::new();
-        for index in rank_start..rank_end {
-            let candidate = &mut candidates[index];
+        for (index, candidate) in candidates
+            .iter_mut()
+            .enumerate()
+            .take(rank_end)
+            .skip(rank_start)
+        {
             match candidate.version.map(|have| wanted.matched_by(&have)) {
                 Some(Some(true)) => matching.push((index, false)),
                 Some(Some(false)) => {}
