@@ -19,3 +19,42 @@ pub fn spinner(message: String, quiet: bool) -> ProgressBar {
     bar.enable_steady_tick(Duration::from_millis(100));
     bar
 }
+
+/// The install progress bar: wheels staged out of all, with their bytes, then the
+/// compile and commit steps; hidden when stderr is not a terminal or `quiet` is set.
+pub fn install_bar(quiet: bool) -> (ProgressBar, wharf_install::ProgressSink) {
+    use wharf_install::InstallEvent;
+    let bar = if quiet || !std::io::stderr().is_terminal() {
+        ProgressBar::hidden()
+    } else {
+        let bar = ProgressBar::new(0);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} {msg:12} [{bar:30}] {binary_bytes}/{binary_total_bytes} {elapsed}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        bar.enable_steady_tick(Duration::from_millis(100));
+        bar
+    };
+    let staged = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let total = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let sink_bar = bar.clone();
+    let sink = wharf_install::ProgressSink(std::sync::Arc::new(move |event| match event {
+        InstallEvent::Started { wheels, bytes } => {
+            total.store(wheels, std::sync::atomic::Ordering::Relaxed);
+            sink_bar.set_length(bytes);
+            sink_bar.set_message(format!("0/{wheels} wheels"));
+        }
+        InstallEvent::WheelStaged { bytes } => {
+            let done = staged.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            let wheels = total.load(std::sync::atomic::Ordering::Relaxed);
+            sink_bar.inc(bytes);
+            sink_bar.set_message(format!("{done}/{wheels} wheels"));
+        }
+        InstallEvent::Compiling => sink_bar.set_message("compiling"),
+        InstallEvent::Committing => sink_bar.set_message("committing"),
+    }));
+    (bar, sink)
+}

@@ -352,6 +352,8 @@ pub struct ExecuteOptions {
     pub compile: bool,
     /// The wheel cache root (`None`: unpack straight into the environment).
     pub cache_dir: Option<PathBuf>,
+    /// Progress callback (a progress bar), from the installer's worker threads.
+    pub progress: Option<wharf_install::ProgressSink>,
 }
 
 /// Runs `plan` in `environment` as one transaction (all or nothing).
@@ -370,6 +372,7 @@ pub fn execute(
             compile: options.compile,
             cancel: None,
             cache: options.cache_dir.clone().map(WheelCache::new),
+            progress: options.progress.clone(),
         },
     )?)
 }

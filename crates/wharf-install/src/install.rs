@@ -23,8 +23,8 @@ use rayon::prelude::*;
 use self::commit::{Removal, installed_dist_infos, merge};
 use self::plan::cancelled;
 pub use self::plan::{
-    CacheStats, InstallError, InstallOptions, InstallOutput, InstalledWheel, Plan, RemovedDist,
-    WheelInstall,
+    CacheStats, InstallError, InstallEvent, InstallOptions, InstallOutput, InstalledWheel, Plan,
+    ProgressSink, RemovedDist, WheelInstall,
 };
 use self::stage::{CacheSession, StageRoot, StagedWheel, stage_wheel, write_record};
 use crate::installed::{InstalledDist, normalized_name};
@@ -125,17 +125,28 @@ fn run(
         })
         .collect();
     order.sort_by_key(|&(index, size)| (std::cmp::Reverse(size), index));
+    let emit = |event| {
+        if let Some(progress) = &options.progress {
+            progress.emit(event);
+        }
+    };
+    emit(InstallEvent::Started {
+        wheels: order.len(),
+        bytes: order.iter().map(|&(_, size)| size).sum(),
+    });
     let staged_in_order: Vec<(usize, StagedWheel)> = order
         .par_iter()
         .with_max_len(1)
-        .map(|&(index, _)| {
+        .map(|&(index, size)| {
             let wheel = &plan.install[index];
             let root = StageRoot {
                 stage: stage.clone(),
                 index,
             };
-            stage_wheel(wheel, root, layout, options, session.as_ref())
-                .map(|staged| (index, staged))
+            let staged = stage_wheel(wheel, root, layout, options, session.as_ref())
+                .map(|staged| (index, staged));
+            emit(InstallEvent::WheelStaged { bytes: size });
+            staged
         })
         .collect::<Result<_, _>>()?;
     let mut staged: Vec<Option<StagedWheel>> = (0..plan.install.len()).map(|_| None).collect();
@@ -168,6 +179,7 @@ fn run(
         return Err(InstallError::Cancelled);
     }
     if options.compile {
+        emit(InstallEvent::Compiling);
         compile::compile(&mut staged, layout, options)?;
     }
     for wheel in &mut staged {
@@ -200,6 +212,7 @@ fn run(
     }
 
     // 3. Commit: remove, then move the staged trees into place.
+    emit(InstallEvent::Committing);
     for removal in &removals {
         if cancelled(options) {
             return Err(InstallError::Cancelled);

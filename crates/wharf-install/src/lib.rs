@@ -142,8 +142,8 @@ mod wheel;
 pub use cache::WheelCache;
 pub use cache_admin::{CacheError, CacheSize, CleanOutput};
 pub use install::{
-    CacheStats, InstallError, InstallOptions, InstallOutput, InstalledWheel, Plan, RemovedDist,
-    WheelInstall, install, install_wheels, uninstall,
+    CacheStats, InstallError, InstallEvent, InstallOptions, InstallOutput, InstalledWheel, Plan,
+    ProgressSink, RemovedDist, WheelInstall, install, install_wheels, uninstall,
 };
 pub use installed::{
     FreezeOptions, InstalledDist, InstalledError, SitePackages, freeze, freeze_requirement,

@@ -172,10 +172,7 @@ pub fn install_with(
         ));
         return Ok(ExitStatus::Success);
     }
-    let progress = crate::progress::spinner(
-        format!("Installing {} packages", plan.plan.install.len()),
-        printer.is_quiet(),
-    );
+    let (progress, sink) = crate::progress::install_bar(printer.is_quiet());
     let install_start = Instant::now();
     let result = operations::execute(
         &plan,
@@ -184,6 +181,7 @@ pub fn install_with(
             threads: settings.threads,
             compile: settings.compile,
             cache_dir: settings.cache_dir.clone(),
+            progress: Some(sink),
         },
     );
     progress.finish_and_clear();

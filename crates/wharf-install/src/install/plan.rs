@@ -63,6 +63,47 @@ pub struct InstallOptions {
     /// The wheel cache to install from (unpacking missing wheels into it first), or `None`
     /// to unpack every wheel straight into the environment. Default: `None`.
     pub cache: Option<WheelCache>,
+    /// Called (from worker threads) as the transaction advances, for a progress bar.
+    /// Default: `None`.
+    pub progress: Option<ProgressSink>,
+}
+
+/// A step of [`crate::install()`], reported to [`InstallOptions::progress`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InstallEvent {
+    /// Staging starts: `wheels` wheel files of `bytes` bytes in all (compressed sizes).
+    Started {
+        /// Wheels to stage.
+        wheels: usize,
+        /// Their total size in bytes.
+        bytes: u64,
+    },
+    /// One wheel is staged (unpacked or linked from the cache); `bytes` is its file size.
+    WheelStaged {
+        /// Its size in bytes.
+        bytes: u64,
+    },
+    /// Byte-compiling starts (`--compile`).
+    Compiling,
+    /// The commit starts (renames into place).
+    Committing,
+}
+
+/// A progress callback, shared by the worker threads.
+#[derive(Clone)]
+pub struct ProgressSink(pub std::sync::Arc<dyn Fn(InstallEvent) + Send + Sync>);
+
+impl std::fmt::Debug for ProgressSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ProgressSink")
+    }
+}
+
+impl ProgressSink {
+    /// Reports `event`.
+    pub fn emit(&self, event: InstallEvent) {
+        (self.0)(event);
+    }
 }
 
 impl Default for InstallOptions {
@@ -72,6 +113,7 @@ impl Default for InstallOptions {
             compile: false,
             cancel: None,
             cache: None,
+            progress: None,
         }
     }
 }
