@@ -43,15 +43,7 @@ const WHEELS: [(&str, &str, &str); 4] = [
 ];
 
 fn test_python() -> Option<PathBuf> {
-    if let Some(python) = std::env::var_os("WHARF_TEST_PYTHON") {
-        return Some(PathBuf::from(python));
-    }
-    assert!(
-        std::env::var_os("WHARF_TEST_REQUIRE_PEERS").is_none(),
-        "WHARF_TEST_REQUIRE_PEERS is set but WHARF_TEST_PYTHON is not: run `eval \"$(scripts/test-env.sh)\"`"
-    );
-    eprintln!("skipped: WHARF_TEST_PYTHON is not set (run `eval \"$(scripts/test-env.sh)\"`)");
-    None
+    wharf_test_support::real_python()
 }
 
 /// A command with an explicit environment: only PATH and HOME of ours are passed on (the

@@ -14,19 +14,7 @@ use wharf_python::{
 };
 
 fn test_python() -> Option<PathBuf> {
-    match std::env::var_os("WHARF_TEST_PYTHON") {
-        Some(python) if !python.is_empty() => Some(PathBuf::from(python)),
-        _ => {
-            assert!(
-                std::env::var_os("WHARF_TEST_REQUIRE_PEERS").is_none(),
-                "WHARF_TEST_PYTHON is unset but WHARF_TEST_REQUIRE_PEERS is set: run `eval \"$(scripts/test-env.sh)\"`"
-            );
-            eprintln!(
-                "skipped: WHARF_TEST_PYTHON is unset (run `eval \"$(scripts/test-env.sh)\"`)"
-            );
-            None
-        }
-    }
+    wharf_test_support::real_python()
 }
 
 /// A clean environment: system PATH, a temp HOME and cache, and an optional PYTHONPATH.

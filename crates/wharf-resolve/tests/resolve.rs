@@ -1,6 +1,5 @@
 //! Resolution policy on synthetic wheels (real zips with METADATA) in a layered wheelhouse.
 
-use std::io::Write;
 use std::path::Path;
 use std::str::FromStr;
 
@@ -17,24 +16,11 @@ fn wheel(dir: &Path, filename: &str, requires: &[&str], requires_python: Option<
     std::fs::create_dir_all(dir).unwrap();
     let parts: Vec<&str> = filename.trim_end_matches(".whl").split('-').collect();
     let (name, version) = (parts[0], parts[1]);
-    let file = std::fs::File::create(dir.join(filename)).unwrap();
-    let mut zip = zip::ZipWriter::new(file);
-    let mut metadata = format!("Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n");
-    if let Some(rp) = requires_python {
-        metadata.push_str(&format!("Requires-Python: {rp}\n"));
+    let mut builder = wharf_test_support::WheelBuilder::new(name, version, true, requires);
+    if let Some(requires_python) = requires_python {
+        builder = builder.metadata_line(&format!("Requires-Python: {requires_python}"));
     }
-    for r in requires {
-        metadata.push_str(&format!("Requires-Dist: {r}\n"));
-    }
-    let options = zip::write::SimpleFileOptions::default();
-    zip.start_file(format!("{name}-{version}.dist-info/METADATA"), options)
-        .unwrap();
-    zip.write_all(metadata.as_bytes()).unwrap();
-    zip.start_file(format!("{name}-{version}.dist-info/WHEEL"), options)
-        .unwrap();
-    zip.write_all(b"Wheel-Version: 1.0\nRoot-Is-Purelib: true\n")
-        .unwrap();
-    zip.finish().unwrap();
+    builder.write(&dir.join(filename));
 }
 
 fn env() -> ResolverEnv {

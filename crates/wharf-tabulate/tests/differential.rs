@@ -291,16 +291,7 @@ fn fixed_tables() -> Vec<Table> {
 }
 
 fn reference_python() -> Option<String> {
-    if let Ok(python) = std::env::var("WHARF_TEST_PYTHON") {
-        return Some(python);
-    }
-    assert!(
-        std::env::var_os("WHARF_TEST_REQUIRE_PEERS").is_none(),
-        "WHARF_TEST_PYTHON is not set but WHARF_TEST_REQUIRE_PEERS is: run \
-         `eval \"$(scripts/test-env.sh)\"` from the workspace root first"
-    );
-    eprintln!("skipped: WHARF_TEST_PYTHON is not set (run `eval \"$(scripts/test-env.sh)\"`)");
-    None
+    wharf_test_support::real_python().map(|p| p.display().to_string())
 }
 
 /// What `tests/reference/tabulate_batch.py` prints.

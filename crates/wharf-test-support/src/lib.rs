@@ -148,6 +148,33 @@ impl WheelBuilder {
             )
     }
 
+    /// A wheel with no member at all and no `RECORD` (the caller adds every member itself,
+    /// `METADATA` and `WHEEL` included, and may switch [`RecordMode::Correct`] on with
+    /// [`WheelBuilder::record`]); `dist_info` names the `.dist-info` directory for `RECORD`.
+    pub fn bare(dist_info: &str) -> Self {
+        Self {
+            dist_info: dist_info.to_string(),
+            members: Vec::new(),
+            record: RecordMode::Missing,
+        }
+    }
+
+    /// Appends a header line to `METADATA` (ex) `Requires-Python: >=3.10`).
+    ///
+    /// # Panics
+    /// When the wheel has no `METADATA` member yet.
+    pub fn metadata_line(mut self, line: &str) -> Self {
+        let name = format!("{}/METADATA", self.dist_info);
+        let member = self
+            .members
+            .iter_mut()
+            .find(|m| m.name == name)
+            .expect("METADATA member");
+        member.content.extend_from_slice(line.as_bytes());
+        member.content.push(b'\n');
+        self
+    }
+
     /// The `.dist-info` directory name.
     pub fn dist_info(&self) -> &str {
         &self.dist_info

@@ -2,39 +2,35 @@
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use zip::write::SimpleFileOptions;
-
-/// Builds a wheel file member by member.
-pub struct WheelBuilder {
-    members: Vec<(String, Vec<u8>, u32, bool)>,
-}
+/// A wheel file built member by member on the shared builder (`wharf-test-support`), with
+/// this crate's fixture `METADATA` (a `Requires-Dist`, an extra, a body with a decoy header)
+/// and a manylinux `WHEEL` tag; no `RECORD` unless the test adds one (the installer writes
+/// its own).
+pub struct WheelBuilder(wharf_test_support::WheelBuilder);
 
 impl WheelBuilder {
     /// A wheel with `METADATA` and `WHEEL` for `name` `version` in `{dist_info}`.
     pub fn new(dist_info: &str, name: &str, version: &str, purelib: bool) -> Self {
-        let mut builder = Self {
-            members: Vec::new(),
-        };
-        builder = builder.file(
-            &format!("{dist_info}/METADATA"),
-            format!(
-                "Metadata-Version: 2.1\nName: {name}\nVersion: {version}\nRequires-Python: >=3.8\n\
-                 Requires-Dist: six (>=1.0)\nProvides-Extra: test\n\nLong description\nName: not-this\n"
+        Self(wharf_test_support::WheelBuilder::bare(dist_info))
+            .file(
+                &format!("{dist_info}/METADATA"),
+                format!(
+                    "Metadata-Version: 2.1\nName: {name}\nVersion: {version}\nRequires-Python: >=3.8\n\
+                     Requires-Dist: six (>=1.0)\nProvides-Extra: test\n\nLong description\nName: not-this\n"
+                )
+                .as_bytes(),
             )
-            .as_bytes(),
-        );
-        builder.file(
-            &format!("{dist_info}/WHEEL"),
-            format!(
-                "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: {purelib}\n\
-                 Tag: cp39-cp39-manylinux_2_17_x86_64\n"
+            .file(
+                &format!("{dist_info}/WHEEL"),
+                format!(
+                    "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: {purelib}\n\
+                     Tag: cp39-cp39-manylinux_2_17_x86_64\n"
+                )
+                .as_bytes(),
             )
-            .as_bytes(),
-        )
     }
 
     /// Adds a regular file (mode 0o644, deflated).
@@ -43,29 +39,13 @@ impl WheelBuilder {
     }
 
     /// Adds a member with a mode; `deflate: false` stores it uncompressed.
-    pub fn member(mut self, name: &str, content: &[u8], mode: u32, deflate: bool) -> Self {
-        self.members
-            .push((name.to_string(), content.to_vec(), mode, deflate));
-        self
+    pub fn member(self, name: &str, content: &[u8], mode: u32, deflate: bool) -> Self {
+        Self(self.0.member(name, content, mode, deflate))
     }
 
     /// Writes the wheel to `path`.
     pub fn write(&self, path: &Path) -> PathBuf {
-        let file = std::fs::File::create(path).unwrap();
-        let mut writer = zip::ZipWriter::new(file);
-        for (name, content, mode, deflate) in &self.members {
-            let options = SimpleFileOptions::default()
-                .compression_method(if *deflate {
-                    zip::CompressionMethod::Deflated
-                } else {
-                    zip::CompressionMethod::Stored
-                })
-                .unix_permissions(*mode);
-            writer.start_file(name.as_str(), options).unwrap();
-            writer.write_all(content).unwrap();
-        }
-        writer.finish().unwrap();
-        path.to_path_buf()
+        self.0.write(path)
     }
 }
 
