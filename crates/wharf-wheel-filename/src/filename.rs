@@ -274,7 +274,7 @@ fn parse(
     })
     .map_err(tag_error)?;
     let platform_tags = memoized(
-        memo.as_deref_mut().map(|m| &mut m.platform_tags),
+        memo.map(|m| &mut m.platform_tags),
         platform,
         || parse_tag_set(platform),
     )
