@@ -273,11 +273,9 @@ fn parse(
         parse_tag_set(abi)
     })
     .map_err(tag_error)?;
-    let platform_tags = memoized(
-        memo.map(|m| &mut m.platform_tags),
-        platform,
-        || parse_tag_set(platform),
-    )
+    let platform_tags = memoized(memo.map(|m| &mut m.platform_tags), platform, || {
+        parse_tag_set(platform)
+    })
     .map_err(tag_error)?;
     Ok(WheelFilename {
         distribution: distribution.into(),
