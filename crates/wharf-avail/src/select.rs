@@ -1,6 +1,5 @@
 //! Selecting, grouping and ordering catalogue wheels as `avail_wheels` does.
 
-use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
 use std::borrow::Cow;
 use std::fmt;
@@ -106,11 +105,11 @@ pub fn select<'a>(
     let per_python: Vec<Tags> = query.pythons.iter().map(|p| avail_tags(*p)).collect();
     let tags = Tags::union(&per_python);
     let filter = query.file_name_filter();
-    // Filtering is independent per wheel: done in parallel (in the caller's pool), order kept.
+    // One thread: for a 30 000-wheel listing the whole selection takes a few milliseconds,
+    // less than waking pool threads after an idle moment costs (see BENCHMARKS.md).
     let selected: Vec<&CatalogueEntry> = catalogue
         .entries
-        .par_iter()
-        .with_min_len(2048)
+        .iter()
         .filter(|entry| {
             let filename = &entry.filename;
             if !filter(&filename.distribution) {
@@ -164,14 +163,14 @@ pub fn select<'a>(
                     .or_insert_with_key(|p| LooseVersion::parse(p));
             }
         }
-        lists.par_iter_mut().with_min_len(64).for_each(|wheels| {
+        for wheels in &mut lists {
             if query.latest
                 && let Some(max) = wheels.iter().map(|w| &w.filename.version).max().cloned()
             {
                 wheels.retain(|w| w.filename.version == max);
             }
             sort_wheels(wheels, catalogue, &python_keys);
-        });
+        }
         groups.extend(lists.into_iter().map(Group::Wheels));
     }
     if not_available != NotAvailable::Hide
@@ -191,16 +190,32 @@ pub fn select<'a>(
 /// already spells it canonically (plain dot-separated numbers without leading zeros, the
 /// common case), else formatted. Ex) `1.26.4`
 fn public_cell(entry: &CatalogueEntry) -> Cow<'_, str> {
-    let raw = entry.file_name().split('-').nth(1).unwrap_or_default();
-    let public = raw.split('+').next().unwrap_or_default();
-    let canonical = !public.is_empty()
-        && public.split('.').all(|part| {
-            !part.is_empty()
-                && part.bytes().all(|b| b.is_ascii_digit())
-                && (part == "0" || !part.starts_with('0'))
-        });
-    if canonical {
-        Cow::Borrowed(public)
+    let name = entry.file_name();
+    let bytes = name.as_bytes();
+    // The version part: after the first `-`, up to the next `-` or the local part's `+`
+    // (positions of ASCII bytes, so slicing the text there is sound).
+    let start = bytes
+        .iter()
+        .position(|&b| b == b'-')
+        .map_or(bytes.len(), |i| i + 1);
+    let end = bytes[start..]
+        .iter()
+        .position(|&b| b == b'-' || b == b'+')
+        .map_or(bytes.len(), |i| start + i);
+    let public = &bytes[start..end];
+    let mut canonical = !public.is_empty();
+    let mut part_start = true;
+    for (i, &b) in public.iter().enumerate() {
+        canonical &= match b {
+            b'.' => !part_start,
+            b'0' if part_start => public.get(i + 1).is_none_or(|&next| next == b'.'),
+            b'0'..=b'9' => true,
+            _ => false,
+        };
+        part_start = b == b'.';
+    }
+    if canonical && !part_start {
+        Cow::Borrowed(&name[start..end])
     } else {
         Cow::Owned(public_version(&entry.filename.version))
     }
@@ -394,21 +409,9 @@ pub fn rows<'c>(
         Group::Wheels(w) if !condense => w.len(),
         _ => 1,
     };
-    // Chunks of projects are formatted in parallel (in the caller's pool), then joined.
-    let chunks: Vec<Vec<Option<Cow<'c, str>>>> = groups
-        .par_chunks(256)
-        .map(|chunk| {
-            let mut out =
-                Vec::with_capacity(chunk.iter().map(rows_of).sum::<usize>() * columns.len());
-            for group in chunk {
-                group_cells(group, &mut out);
-            }
-            out
-        })
-        .collect();
-    let mut out = Vec::with_capacity(chunks.iter().map(Vec::len).sum());
-    for chunk in chunks {
-        out.extend(chunk);
+    let mut out = Vec::with_capacity(groups.iter().map(rows_of).sum::<usize>() * columns.len());
+    for group in groups {
+        group_cells(group, &mut out);
     }
     out
 }

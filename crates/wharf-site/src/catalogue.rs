@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
-use wharf_wheel_filename::{WheelFilename, WheelFilenameError};
+use wharf_wheel_filename::{WheelFilename, WheelFilenameError, WheelFilenameParser};
 
 use crate::find_links::FindLinks;
 
@@ -56,10 +56,11 @@ pub struct CatalogueEntry {
 impl CatalogueEntry {
     /// The file name as on disk. Ex) `numpy-1.26.4+computecanada-cp311-cp311-linux_x86_64.whl`
     pub fn file_name(&self) -> &str {
-        // The path was built as `dir.join(name)` from a UTF-8 name: the text after the last
+        // The path was built from a directory and a UTF-8 name: the bytes after the last
         // `/` (cheaper than `Path::file_name`'s component parsing, on a hot path).
-        let text = self.path.to_str().unwrap_or_default();
-        text.rsplit_once('/').map_or(text, |(_, name)| name)
+        let bytes = self.path.as_os_str().as_encoded_bytes();
+        let start = bytes.iter().rposition(|&b| b == b'/').map_or(0, |i| i + 1);
+        std::str::from_utf8(&bytes[start..]).unwrap_or_default()
     }
 }
 
@@ -101,18 +102,25 @@ impl Catalogue {
     where
         F: Fn(&str) -> bool + Sync,
     {
-        // Every parallel step runs in a pool of `threads` threads (the caller's, when it
-        // already runs in one), so no more than that many threads work.
-        let in_pool = rayon::current_thread_index().is_some()
-            && rayon::current_num_threads() <= threads.max(1);
-        let pool = if in_pool {
+        // One thread: everything on the calling thread, no pool (starting and waking pool
+        // threads costs more than a 30 000-file listing takes on one). Otherwise every
+        // parallel step runs in a pool of `threads` threads (the caller's, when it already
+        // runs in one), so no more than that many threads work.
+        let threads = threads.max(1);
+        let in_pool =
+            rayon::current_thread_index().is_some() && rayon::current_num_threads() <= threads;
+        let pool = if threads == 1 && !in_pool {
             Err(None)
+        } else if in_pool {
+            Ok(None)
         } else {
             rayon::ThreadPoolBuilder::new()
-                .num_threads(threads.max(1))
+                .num_threads(threads)
                 .build()
+                .map(Some)
                 .map_err(Some)
         };
+        let parallel = threads > 1 && (in_pool || matches!(pool, Ok(Some(_))));
         let scan_one = |(index, link): (usize, &crate::FindLink)| {
             let cached = index_dir.and_then(|d| crate::index::load(d, &link.path, &keep));
             let listing = cached.unwrap_or_else(|| {
@@ -122,14 +130,14 @@ impl Catalogue {
                 }
                 listing
             });
-            listing.parse(index, &keep)
+            listing.parse(index, &keep, parallel)
         };
         let results: Vec<(Vec<CatalogueEntry>, Vec<ScanWarning>)> = match pool {
-            Ok(pool) => {
+            Ok(Some(pool)) => {
                 pool.install(|| find_links.0.par_iter().enumerate().map(scan_one).collect())
             }
-            Err(None) => find_links.0.par_iter().enumerate().map(scan_one).collect(),
-            Err(Some(_)) => find_links.0.iter().enumerate().map(scan_one).collect(),
+            Ok(None) if parallel => find_links.0.par_iter().enumerate().map(scan_one).collect(),
+            Ok(None) | Err(_) => find_links.0.iter().enumerate().map(scan_one).collect(),
         };
         let mut catalogue = Catalogue {
             find_links,
@@ -224,44 +232,73 @@ impl Listing {
         }
     }
 
-    /// Parses the names `keep` accepts, in parallel chunks, directory order kept (as
-    /// `os.walk` gives it to avail_wheels, whose stable sorts keep it for ties).
-    fn parse<F>(self, find_link: usize, keep: &F) -> (Vec<CatalogueEntry>, Vec<ScanWarning>)
+    /// Parses the names `keep` accepts (in parallel chunks when `parallel`, in the current
+    /// pool), directory order kept (as `os.walk` gives it to avail_wheels, whose stable
+    /// sorts keep it for ties). Repeated names, versions and tag sets are parsed once.
+    fn parse<F>(
+        self,
+        find_link: usize,
+        keep: &F,
+        parallel: bool,
+    ) -> (Vec<CatalogueEntry>, Vec<ScanWarning>)
     where
         F: Fn(&str) -> bool + Sync,
     {
-        let dir_paths: Vec<PathBuf> = self
+        let dir_paths: Vec<&str> = self
             .dirs
             .iter()
-            .map(|(relative, _)| {
-                if relative.is_empty() {
-                    self.root.clone()
-                } else {
-                    self.root.join(relative)
-                }
-            })
+            .map(|(relative, _)| relative.as_str())
             .collect();
+        let root = self.root.to_str();
+        // `root/relative/name`, as `Path::join` builds it, without its component parsing
+        // (names from a directory listing hold no `/`). A root that is not UTF-8 (its
+        // names are, see `walk_dir`) takes `Path::join`.
+        let path_of = |dir: u32, name: &str| -> PathBuf {
+            let relative = dir_paths[dir as usize];
+            let Some(root) = root else {
+                return self.root.join(relative).join(name);
+            };
+            let mut path = String::with_capacity(root.len() + relative.len() + name.len() + 2);
+            path.push_str(root);
+            for part in [relative, name] {
+                if part.is_empty() {
+                    continue;
+                }
+                if !path.is_empty() && !path.ends_with('/') {
+                    path.push('/');
+                }
+                path.push_str(part);
+            }
+            PathBuf::from(path)
+        };
+        let parse_one = |parser: &mut WheelFilenameParser, (dir, name): &&(u32, String)| {
+            let path = path_of(*dir, name);
+            if !name.ends_with(".whl") {
+                return Err(ScanWarning::NotAWheel { path });
+            }
+            match parser.parse(name) {
+                Ok(filename) => Ok(CatalogueEntry {
+                    filename,
+                    find_link,
+                    path,
+                }),
+                Err(source) => Err(ScanWarning::InvalidWheelFilename { path, source }),
+            }
+        };
         // Filtering first keeps the parallel step indexed, so its output is allocated once at
         // its final size (growing large vectors costs fresh, kernel-zeroed pages each time).
         let kept: Vec<&(u32, String)> = self.files.iter().filter(|(_, name)| keep(name)).collect();
-        let parsed: Vec<Result<CatalogueEntry, ScanWarning>> = kept
-            .par_iter()
-            .with_min_len(1024)
-            .map(|(dir, name)| {
-                let path = dir_paths[*dir as usize].join(name);
-                if !name.ends_with(".whl") {
-                    return Err(ScanWarning::NotAWheel { path });
-                }
-                match name.parse::<WheelFilename>() {
-                    Ok(filename) => Ok(CatalogueEntry {
-                        filename,
-                        find_link,
-                        path,
-                    }),
-                    Err(source) => Err(ScanWarning::InvalidWheelFilename { path, source }),
-                }
-            })
-            .collect();
+        let parsed: Vec<Result<CatalogueEntry, ScanWarning>> = if parallel {
+            kept.par_iter()
+                .with_min_len(1024)
+                .map_init(WheelFilenameParser::default, parse_one)
+                .collect()
+        } else {
+            let mut parser = WheelFilenameParser::default();
+            kept.iter()
+                .map(|file| parse_one(&mut parser, file))
+                .collect()
+        };
         let mut entries = Vec::with_capacity(parsed.len());
         let mut warnings = Vec::new();
         for result in parsed {

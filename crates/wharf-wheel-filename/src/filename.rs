@@ -8,6 +8,7 @@ use std::str::FromStr;
 
 use pep440_rs::Version;
 use pep508_rs::PackageName;
+use rustc_hash::FxHashMap;
 
 use crate::tags::{AbiTag, LanguageTag, PlatformTag, TagError, Tags};
 
@@ -144,72 +145,147 @@ impl FromStr for WheelFilename {
     type Err = WheelFilenameError;
 
     fn from_str(filename: &str) -> Result<Self, Self::Err> {
-        let Some(stem) = filename.strip_suffix(".whl") else {
-            return Err(WheelFilenameError::NotAWheel {
+        parse(filename, None)
+    }
+}
+
+/// Parses many wheel filenames, parsing each distinct distribution name, version and tag
+/// set once: a wheelhouse repeats them (30 000 site wheels have ~3 000 names, ~8 000
+/// versions and ~20 tag sets). The result is exactly what [`WheelFilename::from_str`] gives.
+#[derive(Debug, Default)]
+pub struct WheelFilenameParser {
+    names: FxHashMap<Box<str>, PackageName>,
+    versions: FxHashMap<Box<str>, Version>,
+    python_tags: FxHashMap<Box<str>, Vec<LanguageTag>>,
+    abi_tags: FxHashMap<Box<str>, Vec<AbiTag>>,
+    platform_tags: FxHashMap<Box<str>, Vec<PlatformTag>>,
+}
+
+impl WheelFilenameParser {
+    /// Parses `filename` as [`WheelFilename::from_str`] does (same value, same error).
+    pub fn parse(&mut self, filename: &str) -> Result<WheelFilename, WheelFilenameError> {
+        parse(filename, Some(self))
+    }
+}
+
+/// `compute()`, or its earlier value for `key` in `memo` (errors are not remembered).
+fn memoized<T: Clone, E>(
+    memo: Option<&mut FxHashMap<Box<str>, T>>,
+    key: &str,
+    compute: impl FnOnce() -> Result<T, E>,
+) -> Result<T, E> {
+    let Some(memo) = memo else {
+        return compute();
+    };
+    if let Some(value) = memo.get(key) {
+        return Ok(value.clone());
+    }
+    let value = compute()?;
+    memo.insert(key.into(), value.clone());
+    Ok(value)
+}
+
+fn parse(
+    filename: &str,
+    mut memo: Option<&mut WheelFilenameParser>,
+) -> Result<WheelFilename, WheelFilenameError> {
+    let Some(stem) = filename.strip_suffix(".whl") else {
+        return Err(WheelFilenameError::NotAWheel {
+            filename: filename.to_string(),
+        });
+    };
+    let mut parts = [""; 6];
+    let mut count = 0;
+    for part in stem.split('-') {
+        if let Some(slot) = parts.get_mut(count) {
+            *slot = part;
+        }
+        count += 1;
+    }
+    let (distribution, version, build, python, abi, platform) = match (count, parts) {
+        (5, [name, version, python, abi, platform, _]) => {
+            (name, version, None, python, abi, platform)
+        }
+        (6, [name, version, build, python, abi, platform]) => {
+            (name, version, Some(build), python, abi, platform)
+        }
+        _ => {
+            return Err(WheelFilenameError::WrongPartCount {
                 filename: filename.to_string(),
-            });
-        };
-        let parts: Vec<&str> = stem.split('-').collect();
-        let (distribution, version, build, python, abi, platform) = match parts[..] {
-            [name, version, python, abi, platform] => (name, version, None, python, abi, platform),
-            [name, version, build, python, abi, platform] => {
-                (name, version, Some(build), python, abi, platform)
-            }
-            _ => {
-                return Err(WheelFilenameError::WrongPartCount {
-                    filename: filename.to_string(),
-                    parts: parts.len(),
-                });
-            }
-        };
-        if !valid_distribution(distribution) {
-            return Err(WheelFilenameError::InvalidName {
-                filename: filename.to_string(),
-                name: distribution.to_string(),
+                parts: count,
             });
         }
-        let name =
-            PackageName::from_str(distribution).map_err(|_| WheelFilenameError::InvalidName {
-                filename: filename.to_string(),
-                name: distribution.to_string(),
-            })?;
-        let parsed_version =
-            Version::from_str(version).map_err(|source| WheelFilenameError::InvalidVersion {
-                filename: filename.to_string(),
-                version: version.to_string(),
-                source,
-            })?;
-        let build_tag = match build {
-            None => None,
-            Some(raw) => {
-                let digits = raw.bytes().take_while(u8::is_ascii_digit).count();
-                let number = raw[..digits].parse::<u64>().map_err(|_| {
-                    WheelFilenameError::InvalidBuildTag {
+    };
+    let name = memoized(
+        memo.as_deref_mut().map(|m| &mut m.names),
+        distribution,
+        || {
+            if valid_distribution(distribution) {
+                PackageName::from_str(distribution).map_err(|_| ())
+            } else {
+                Err(())
+            }
+        },
+    )
+    .map_err(|()| WheelFilenameError::InvalidName {
+        filename: filename.to_string(),
+        name: distribution.to_string(),
+    })?;
+    let parsed_version = memoized(
+        memo.as_deref_mut().map(|m| &mut m.versions),
+        version,
+        || Version::from_str(version),
+    )
+    .map_err(|source| WheelFilenameError::InvalidVersion {
+        filename: filename.to_string(),
+        version: version.to_string(),
+        source,
+    })?;
+    let build_tag = match build {
+        None => None,
+        Some(raw) => {
+            let digits = raw.bytes().take_while(u8::is_ascii_digit).count();
+            let number =
+                raw[..digits]
+                    .parse::<u64>()
+                    .map_err(|_| WheelFilenameError::InvalidBuildTag {
                         filename: filename.to_string(),
                         build: raw.to_string(),
-                    }
-                })?;
-                Some(BuildTag {
-                    number,
-                    rest: raw[digits..].into(),
-                    raw: raw.into(),
-                })
-            }
-        };
-        let tag_error = |source| WheelFilenameError::InvalidTag {
-            filename: filename.to_string(),
-            source,
-        };
-        Ok(Self {
-            distribution: distribution.into(),
-            name,
-            version: parsed_version,
-            build_tag,
-            python_tags: parse_tag_set(python).map_err(tag_error)?,
-            abi_tags: parse_tag_set(abi).map_err(tag_error)?,
-            platform_tags: parse_tag_set(platform).map_err(tag_error)?,
-        })
-    }
+                    })?;
+            Some(BuildTag {
+                number,
+                rest: raw[digits..].into(),
+                raw: raw.into(),
+            })
+        }
+    };
+    let tag_error = |source| WheelFilenameError::InvalidTag {
+        filename: filename.to_string(),
+        source,
+    };
+    let python_tags = memoized(
+        memo.as_deref_mut().map(|m| &mut m.python_tags),
+        python,
+        || parse_tag_set(python),
+    )
+    .map_err(tag_error)?;
+    let abi_tags = memoized(memo.as_deref_mut().map(|m| &mut m.abi_tags), abi, || {
+        parse_tag_set(abi)
+    })
+    .map_err(tag_error)?;
+    let platform_tags = memoized(memo.map(|m| &mut m.platform_tags), platform, || {
+        parse_tag_set(platform)
+    })
+    .map_err(tag_error)?;
+    Ok(WheelFilename {
+        distribution: distribution.into(),
+        name,
+        version: parsed_version,
+        build_tag,
+        python_tags,
+        abi_tags,
+        platform_tags,
+    })
 }
 
 impl fmt::Display for WheelFilename {

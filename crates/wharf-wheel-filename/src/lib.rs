@@ -17,7 +17,7 @@
 mod filename;
 mod tags;
 
-pub use filename::{BuildTag, WheelFilename, WheelFilenameError};
+pub use filename::{BuildTag, WheelFilename, WheelFilenameError, WheelFilenameParser};
 pub use pep440_rs::Version;
 pub use pep508_rs::PackageName;
 pub use tags::{AbiTag, LanguageTag, PlatformTag, Tag, TagError, Tags};

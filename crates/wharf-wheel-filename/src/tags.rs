@@ -4,9 +4,10 @@
 //! and the reference implementation `packaging.tags` (`cpython_tags`, `compatible_tags`,
 //! `_manylinux.platform_tags`), whose orders are reproduced here.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
+
+use rustc_hash::FxHashMap as HashMap;
 
 /// An invalid tag component.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

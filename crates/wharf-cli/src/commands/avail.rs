@@ -327,26 +327,14 @@ fn json_output(groups: &[Group<'_>], catalogue: &Catalogue) -> Vec<u8> {
     out
 }
 
-/// Runs `wharf avail` / `avail_wheels`, its parallel steps on at most `env.threads()`
-/// threads (`SLURM_CPUS_PER_TASK`).
+/// Runs `wharf avail` / `avail_wheels` on the calling thread: a 30 000-wheel listing takes
+/// ~30 ms on one, and pool threads woken after an idle moment cost more than they save
+/// (BENCHMARKS.md, "one thread").
 pub fn avail(args: AvailArgs, env: &SiteEnv, printer: Printer) -> ExitStatus {
-    // A name query touches a handful of wheels: the calling thread alone does it (a pool of
-    // one that spawns nothing); listing everything uses every granted CPU.
-    let lists_everything =
-        args.wheel.is_empty() && args.name.is_empty() && args.requirements.is_empty()
-            || args.explain.is_some();
-    let threads = if lists_everything { env.threads() } else { 1 };
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .use_current_thread()
-        .build();
-    match pool {
-        Ok(pool) => pool.install(|| avail_in_pool(args, env, printer)),
-        Err(_) => avail_in_pool(args, env, printer),
-    }
+    list(args, env, printer)
 }
 
-fn avail_in_pool(mut args: AvailArgs, env: &SiteEnv, printer: Printer) -> ExitStatus {
+fn list(mut args: AvailArgs, env: &SiteEnv, printer: Printer) -> ExitStatus {
     if args.all {
         if !args.arch.is_empty() || args.specifier.is_some() || !args.python.is_empty() {
             printer.warn("ignoring --arch, --version and --python since --all is set");
@@ -496,7 +484,7 @@ fn avail_in_pool(mut args: AvailArgs, env: &SiteEnv, printer: Printer) -> ExitSt
     };
     let catalogue = Catalogue::scan_with_index(
         links,
-        rayon::current_num_threads(),
+        1,
         query.file_name_filter(),
         env.catalogue_index_dir().as_deref(),
     );
@@ -579,7 +567,7 @@ fn explain(
         let distribution = file.split('-').next().unwrap_or_default();
         requirement.matches_name(&wharf_avail::normalize_pattern(distribution))
     };
-    let threads = env.threads();
+    let threads = 1;
     let index = env.catalogue_index_dir();
     let searched = Catalogue::scan_with_index(links, threads, filter, index.as_deref());
     let mut warnings = Vec::new();
