@@ -16,6 +16,7 @@
 
 pub mod environment;
 pub mod error;
+pub mod lock;
 pub mod operations;
 
 pub use environment::PythonEnvironment;

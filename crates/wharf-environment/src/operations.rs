@@ -163,25 +163,75 @@ pub struct Resolution {
     pub installed: Vec<InstalledDist>,
 }
 
-/// Resolves `requirements` against the `catalogue` for `environment` under the site's
-/// policy, counting what the environment (and `sys.path` outside it) already has.
+/// What a resolution is computed for: an interpreter's tags under the site's policy, its
+/// markers and version (`wharf lock` resolves for an interpreter, `install` for a venv's).
+#[derive(Debug, Clone)]
+pub struct ResolveTarget {
+    /// Compatible tags, the site's policy applied.
+    pub tags: wharf_wheel_filename::Tags,
+    /// The full set when the policy removed manylinux tags (to explain refusals).
+    pub manylinux_tags: Option<wharf_wheel_filename::Tags>,
+    /// PEP 508 marker values.
+    pub markers: MarkerEnvironment,
+    /// `3.11.7` as a PEP 440 version.
+    pub python_full_version: Version,
+    /// `(3, 11)`.
+    pub python_version: (u8, u8),
+}
+
+impl ResolveTarget {
+    /// The target of an interpreter's probe.
+    ///
+    /// Errors: [`OperationError::Environment`] when the probe's markers are invalid.
+    pub fn from_info(
+        info: &wharf_python::InterpreterInfo,
+        allow_manylinux: bool,
+    ) -> Result<Self, OperationError> {
+        let (tags, manylinux_tags) = info.tags(allow_manylinux);
+        let (major, minor) = info.major_minor();
+        Ok(Self {
+            tags,
+            manylinux_tags,
+            markers: info
+                .marker_environment()
+                .map_err(|e| OperationError::Environment(e.into()))?,
+            python_full_version: Version::from_str(info.version())
+                .unwrap_or_else(|_| Version::new([3])),
+            python_version: (
+                u8::try_from(major).unwrap_or(3),
+                u8::try_from(minor).unwrap_or(0),
+            ),
+        })
+    }
+}
+
+/// A resolution for a target, with the candidates it chose from (to find the wheel of a
+/// version kept from an earlier lock or installation).
+#[derive(Debug)]
+pub struct TargetResolution {
+    /// The packages, in name order.
+    pub packages: Vec<ResolvedPackage>,
+    /// The acceptable wheels of every project.
+    pub candidates: CandidateSet,
+}
+
+/// Resolves `requirements` against the `catalogue` for `target`, counting `installed`
+/// distributions (kept unless `--upgrade`; `in_target: false` ones are provided on
+/// `sys.path` by modules).
 ///
 /// Errors: [`OperationError::NoSolution`] with the derivation and, for each package without
-/// an acceptable wheel, what exists instead and the fix; [`OperationError::Resolve`];
-/// [`OperationError::Environment`].
-pub fn resolve(
+/// an acceptable wheel, what exists instead and the fix; [`OperationError::Resolve`].
+pub fn resolve_for(
     requirements: &Requirements,
-    environment: &PythonEnvironment,
+    target: &ResolveTarget,
+    installed: &[wharf_resolve::Installed],
     catalogue: &Catalogue,
     policy: &ResolvePolicy,
-) -> Result<Resolution, OperationError> {
-    let (tags, manylinux_tags) = environment.tags(policy.allow_manylinux);
-    let candidates = CandidateSet::new(catalogue, &tags, manylinux_tags.as_ref());
-    let in_env = environment.installed()?;
-    let installed = environment.installed_for_resolver(&in_env)?;
+) -> Result<TargetResolution, OperationError> {
+    let candidates = CandidateSet::new(catalogue, &target.tags, target.manylinux_tags.as_ref());
     let env = ResolverEnv {
-        python_full_version: environment.python_full_version(),
-        markers: environment.marker_environment()?,
+        python_full_version: target.python_full_version.clone(),
+        markers: target.markers.clone(),
     };
     let options = ResolveOptions {
         upgrade: policy.upgrade,
@@ -193,13 +243,13 @@ pub fn resolve(
         &requirements.requirements,
         &requirements.constraints,
         &candidates,
-        &installed,
+        installed,
         &env,
         &options,
     ) {
-        Ok(packages) => Ok(Resolution {
+        Ok(packages) => Ok(TargetResolution {
             packages,
-            installed: in_env,
+            candidates,
         }),
         Err(ResolveError::NoSolution {
             report,
@@ -208,11 +258,9 @@ pub fn resolve(
         }) => {
             let mut diagnostics = Vec::new();
             for name in &unavailable {
-                for line in wharf_resolve::explain_unavailable(
-                    name,
-                    &candidates,
-                    environment.python_version(),
-                ) {
+                for line in
+                    wharf_resolve::explain_unavailable(name, &candidates, target.python_version)
+                {
                     diagnostics.push(match line.strip_prefix("hint: ") {
                         Some(hint) => Diagnostic::Hint(hint.to_string()),
                         None => Diagnostic::Detail(line),
@@ -222,7 +270,7 @@ pub fn resolve(
             for (name, version, requires) in &requires_python {
                 diagnostics.push(Diagnostic::Detail(format!(
                     "{name} {version} requires Python {requires}; the environment has Python {}",
-                    environment.info.version()
+                    target.python_full_version
                 )));
             }
             if !requires_python.is_empty() {
@@ -237,6 +285,26 @@ pub fn resolve(
         }
         Err(e) => Err(OperationError::Resolve(e)),
     }
+}
+
+/// Resolves `requirements` against the `catalogue` for `environment` under the site's
+/// policy, counting what the environment (and `sys.path` outside it) already has.
+///
+/// Errors: as [`resolve_for`], and [`OperationError::Environment`].
+pub fn resolve(
+    requirements: &Requirements,
+    environment: &PythonEnvironment,
+    catalogue: &Catalogue,
+    policy: &ResolvePolicy,
+) -> Result<Resolution, OperationError> {
+    let target = ResolveTarget::from_info(&environment.info, policy.allow_manylinux)?;
+    let in_env = environment.installed()?;
+    let installed = environment.installed_for_resolver(&in_env)?;
+    let resolution = resolve_for(requirements, &target, &installed, catalogue, policy)?;
+    Ok(Resolution {
+        packages: resolution.packages,
+        installed: in_env,
+    })
 }
 
 /// One change of a plan, for the summary (` - old==1`, ` + new==2`).

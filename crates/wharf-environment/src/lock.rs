@@ -1,0 +1,565 @@
+//! Locks: PEP 751 `pylock.toml` (and pip's hashed requirements format), written from a
+//! resolution and read back for `sync`.
+//!
+//! What wharf writes (PEP 751, "lock file" specification, `lock-version = "1.0"`):
+//!
+//! ```toml
+//! lock-version = "1.0"
+//! environments = ["python_full_version == '3.11.7' and platform_machine == 'x86_64' and sys_platform == 'linux'"]
+//! requires-python = "==3.11.*"
+//! created-by = "wharf"
+//!
+//! [[packages]]
+//! name = "numpy"
+//! version = "1.26.4+computecanada"
+//!
+//! [[packages.wheels]]
+//! name = "numpy-1.26.4+computecanada-cp311-cp311-linux_x86_64.whl"
+//! path = "/cvmfs/…/gentoo2023/x86-64-v3/numpy-1.26.4+computecanada-cp311-cp311-linux_x86_64.whl"
+//! size = 18330124
+//!
+//! [packages.wheels.hashes]
+//! sha256 = "…"
+//! ```
+//!
+//! One wheel per package: the one the site's rules chose (most specific arch directory, best
+//! tag). Packages in name order, so the same resolution gives byte-identical files. Traps:
+//! the local label is part of the version (`+computecanada`), and `path` is the wheelhouse
+//! file as found (absolute), since a lock is rebuilt on every node from the same CVMFS tree.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use pep440_rs::Version;
+use pep508_rs::PackageName;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use sha2::Digest;
+
+/// The `lock-version` wharf writes; it reads every `1.x`.
+pub const LOCK_VERSION: &str = "1.0";
+
+/// A lock: what to install, exactly, for one interpreter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lock {
+    /// PEP 508 marker expressions the lock is valid for (the interpreter's Python version and
+    /// platform), ex) `python_full_version == '3.11.7' and …`.
+    pub environments: Vec<String>,
+    /// `requires-python`, ex) `==3.11.*`.
+    pub requires_python: Option<String>,
+    /// The packages, in name order.
+    pub packages: Vec<LockedPackage>,
+}
+
+/// One package of a [`Lock`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockedPackage {
+    /// Its name (PEP 503 normalized).
+    pub name: PackageName,
+    /// Its version, local label kept, ex) `2.4.6+computecanada`.
+    pub version: Version,
+    /// The wheel to install.
+    pub wheel: LockedWheel,
+}
+
+/// The wheel of a [`LockedPackage`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockedWheel {
+    /// The file name, ex) `six-1.16.0+computecanada-py2.py3-none-any.whl`.
+    pub filename: String,
+    /// Where it is: absolute, or relative to the lock file's directory when read.
+    pub path: PathBuf,
+    /// Size in bytes.
+    pub size: u64,
+    /// SHA-256, lowercase hex.
+    pub sha256: String,
+}
+
+/// Why a lock cannot be read or used.
+#[derive(Debug, thiserror::Error)]
+pub enum LockError {
+    /// The file could not be read.
+    #[error("cannot read the lock `{}`", path.display())]
+    Io {
+        /// The lock.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Larger than any lock should be (16 MiB) or not UTF-8 text.
+    #[error("`{}` is not a lock file: {reason}", path.display())]
+    NotText {
+        /// The file.
+        path: PathBuf,
+        /// Too big, or not UTF-8.
+        reason: String,
+    },
+    /// Not TOML, or not the PEP 751 shape (the message names line and field).
+    #[error("`{}` is not a valid PEP 751 lock: {message}", path.display())]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// The TOML parser's message (line, column, field).
+        message: String,
+    },
+    /// A `lock-version` this wharf does not read.
+    #[error("`{}` has lock-version {version}; wharf reads lock-version 1.x", path.display())]
+    UnsupportedVersion {
+        /// The file.
+        path: PathBuf,
+        /// Its version.
+        version: String,
+    },
+    /// A package entry wharf cannot install (no wheel, a URL, a bad name or version).
+    #[error("`{}`: package `{package}`: {reason}", path.display())]
+    Package {
+        /// The file.
+        path: PathBuf,
+        /// The package name as written.
+        package: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A locked wheel is missing or is not the file that was locked.
+    #[error("the locked wheel of {name} {version} {problem}: `{}`", path.display())]
+    WheelChanged {
+        /// The package.
+        name: PackageName,
+        /// Its version.
+        version: Version,
+        /// The wheel file.
+        path: PathBuf,
+        /// `is gone`, `changed size (…)`, `changed content (sha256 …)`.
+        problem: String,
+    },
+}
+
+impl LockError {
+    /// How to fix it.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Self::WheelChanged { name, .. } => Some(format!(
+                "the wheelhouse changed since the lock was made: re-lock with `wharf lock --upgrade-package {name}` (or `wharf lock` again) on a login node and commit the new lock"
+            )),
+            Self::UnsupportedVersion { .. } => {
+                Some("re-create the lock with this wharf: `wharf lock`".to_string())
+            }
+            Self::Invalid { .. } | Self::NotText { .. } => Some(
+                "pass a `pylock.toml` written by `wharf lock` or `uv pip compile --format pylock.toml`, or a requirements file with `--hash` on every line".to_string(),
+            ),
+            Self::Package { .. } | Self::Io { .. } => None,
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+struct PyLockToml {
+    lock_version: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    environments: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    requires_python: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    created_by: Option<String>,
+    #[serde(default)]
+    packages: Vec<PyLockPackage>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+struct PyLockPackage {
+    name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    marker: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    wheels: Vec<PyLockWheel>,
+    // Other PEP 751 fields (sdist, vcs, directory, archive, index, dependencies…) are read
+    // leniently: a package without a usable wheel is reported by name.
+    #[serde(default, skip_serializing)]
+    sdist: Option<toml::Value>,
+    #[serde(default, skip_serializing)]
+    vcs: Option<toml::Value>,
+    #[serde(default, skip_serializing)]
+    directory: Option<toml::Value>,
+    #[serde(default, skip_serializing)]
+    archive: Option<toml::Value>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+struct PyLockWheel {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    path: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    size: Option<u64>,
+    #[serde(default)]
+    hashes: BTreeMap<String, String>,
+}
+
+/// The largest lock read (16 MiB): anything bigger is not a lock.
+const MAX_LOCK_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Reads `path` as text, at most [`MAX_LOCK_BYTES`].
+fn read_text(path: &Path) -> Result<String, LockError> {
+    let io = |source| LockError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = fs_err::File::open(path).map_err(io)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_LOCK_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > MAX_LOCK_BYTES {
+        return Err(LockError::NotText {
+            path: path.to_path_buf(),
+            reason: "larger than 16 MiB".to_string(),
+        });
+    }
+    String::from_utf8(bytes).map_err(|_| LockError::NotText {
+        path: path.to_path_buf(),
+        reason: "not UTF-8 text".to_string(),
+    })
+}
+
+/// SHA-256 of a file, lowercase hex, and its size.
+///
+/// Errors: the file cannot be read.
+pub fn sha256_file(path: &Path) -> std::io::Result<(String, u64)> {
+    let mut file = fs_err::File::open(path)?;
+    let mut hasher = sha2::Sha256::new();
+    let mut buffer = vec![0; 1 << 16];
+    let mut size = 0u64;
+    loop {
+        let n = file.read(&mut buffer)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buffer[..n]);
+        size += n as u64;
+    }
+    Ok((data_encoding::HEXLOWER.encode(&hasher.finalize()), size))
+}
+
+impl Lock {
+    /// The lock of `packages` (name, version, wheel file), hashing every wheel in parallel.
+    ///
+    /// Errors: a wheel cannot be read.
+    pub fn from_wheels(
+        packages: Vec<(PackageName, Version, PathBuf)>,
+        environments: Vec<String>,
+        requires_python: Option<String>,
+    ) -> std::io::Result<Self> {
+        let mut locked: Vec<LockedPackage> = packages
+            .into_par_iter()
+            .map(|(name, version, path)| {
+                let (sha256, size) = sha256_file(&path)?;
+                let filename = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                Ok(LockedPackage {
+                    name,
+                    version,
+                    wheel: LockedWheel {
+                        filename,
+                        path,
+                        size,
+                        sha256,
+                    },
+                })
+            })
+            .collect::<std::io::Result<_>>()?;
+        locked.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(Self {
+            environments,
+            requires_python,
+            packages: locked,
+        })
+    }
+
+    /// The `pylock.toml` text: deterministic (name order, no timestamps).
+    pub fn to_toml(&self) -> String {
+        let document = PyLockToml {
+            lock_version: LOCK_VERSION.to_string(),
+            environments: self.environments.clone(),
+            requires_python: self.requires_python.clone(),
+            created_by: Some("wharf".to_string()),
+            packages: self
+                .packages
+                .iter()
+                .map(|p| PyLockPackage {
+                    name: p.name.to_string(),
+                    version: Some(p.version.to_string()),
+                    marker: None,
+                    wheels: vec![PyLockWheel {
+                        name: Some(p.wheel.filename.clone()),
+                        url: None,
+                        path: Some(p.wheel.path.display().to_string()),
+                        size: Some(p.wheel.size),
+                        hashes: BTreeMap::from([("sha256".to_string(), p.wheel.sha256.clone())]),
+                    }],
+                    sdist: None,
+                    vcs: None,
+                    directory: None,
+                    archive: None,
+                })
+                .collect(),
+        };
+        toml::to_string(&document).unwrap_or_default()
+    }
+
+    /// pip's hashed requirements format: `name==version --hash=sha256:…` per package, which
+    /// `pip install --no-index --require-hashes -f WHEELHOUSE -r` accepts.
+    pub fn to_requirements_txt(&self) -> String {
+        let mut out = String::from("# Generated by wharf lock: every package pinned with its wheel's hash.\n");
+        for p in &self.packages {
+            out.push_str(&format!(
+                "{}=={} \\\n    --hash=sha256:{}\n",
+                p.name, p.version, p.wheel.sha256
+            ));
+        }
+        out
+    }
+
+    /// Reads a `pylock.toml`. Relative wheel paths are relative to the lock's directory.
+    ///
+    /// Errors: [`LockError`] naming the file and, for TOML errors, line and field.
+    pub fn read(path: &Path) -> Result<Self, LockError> {
+        let text = read_text(path)?;
+        Self::parse(path, &text)
+    }
+
+    /// Parses `pylock.toml` text read from `path`.
+    ///
+    /// Errors: as [`Lock::read`].
+    pub fn parse(path: &Path, text: &str) -> Result<Self, LockError> {
+        let document: PyLockToml = toml::from_str(text).map_err(|e| LockError::Invalid {
+            path: path.to_path_buf(),
+            message: e.to_string().trim_end().replace('\n', "\n  "),
+        })?;
+        if document.lock_version.split('.').next() != Some("1") {
+            return Err(LockError::UnsupportedVersion {
+                path: path.to_path_buf(),
+                version: document.lock_version,
+            });
+        }
+        let base = path.parent().unwrap_or(Path::new("."));
+        let mut packages = Vec::new();
+        for package in document.packages {
+            let bad = |reason: String| LockError::Package {
+                path: path.to_path_buf(),
+                package: package.name.clone(),
+                reason,
+            };
+            let name = PackageName::from_str(&package.name)
+                .map_err(|e| bad(format!("invalid name: {e}")))?;
+            let Some(version_text) = &package.version else {
+                return Err(bad("no `version`".to_string()));
+            };
+            let version = Version::from_str(version_text)
+                .map_err(|e| bad(format!("invalid version `{version_text}`: {e}")))?;
+            if package.wheels.is_empty() {
+                let kind = if package.sdist.is_some() {
+                    "only an sdist"
+                } else if package.vcs.is_some() {
+                    "a VCS source"
+                } else if package.directory.is_some() {
+                    "a local directory"
+                } else if package.archive.is_some() {
+                    "an archive"
+                } else {
+                    "no wheel"
+                };
+                return Err(bad(format!("has {kind}; wharf syncs wheels only")));
+            }
+            if package.wheels.len() > 1 {
+                // Several wheels (a lock for many platforms, as uv writes for universal
+                // locks): the caller picks the compatible one by tags; keep them all in order.
+            }
+            let wheel = &package.wheels[0];
+            let Some(wheel_path) = &wheel.path else {
+                return Err(bad(match &wheel.url {
+                    Some(url) => format!("its wheel is a URL (`{url}`); wharf syncs from the wheelhouse by path"),
+                    None => "its wheel has no `path`".to_string(),
+                }));
+            };
+            let Some(sha256) = wheel.hashes.get("sha256") else {
+                return Err(bad("its wheel has no sha256 hash".to_string()));
+            };
+            let full_path = base.join(wheel_path);
+            let filename = wheel.name.clone().unwrap_or_else(|| {
+                full_path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            });
+            packages.push(LockedPackage {
+                name,
+                version,
+                wheel: LockedWheel {
+                    filename,
+                    path: full_path,
+                    size: wheel.size.unwrap_or(0),
+                    sha256: sha256.to_ascii_lowercase(),
+                },
+            });
+        }
+        packages.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(Self {
+            environments: document.environments,
+            requires_python: document.requires_python,
+            packages,
+        })
+    }
+
+    /// Checks every locked wheel against the file on disk (size, then sha256), in parallel,
+    /// before anything changes.
+    ///
+    /// Errors: [`LockError::WheelChanged`] for the first package (in name order) whose wheel is
+    /// gone or differs.
+    pub fn verify(&self) -> Result<(), LockError> {
+        let problems: Vec<Option<LockError>> = self
+            .packages
+            .par_iter()
+            .map(|p| {
+                let changed = |problem: String| {
+                    Some(LockError::WheelChanged {
+                        name: p.name.clone(),
+                        version: p.version.clone(),
+                        path: p.wheel.path.clone(),
+                        problem,
+                    })
+                };
+                let size = match std::fs::metadata(&p.wheel.path) {
+                    Ok(m) => m.len(),
+                    Err(_) => return changed("is gone".to_string()),
+                };
+                if p.wheel.size != 0 && size != p.wheel.size {
+                    return changed(format!(
+                        "changed size ({size} bytes, locked {})",
+                        p.wheel.size
+                    ));
+                }
+                match sha256_file(&p.wheel.path) {
+                    Ok((sha256, _)) if sha256 == p.wheel.sha256 => None,
+                    Ok((sha256, _)) => changed(format!(
+                        "changed content (sha256 {sha256}, locked {})",
+                        p.wheel.sha256
+                    )),
+                    Err(e) => changed(format!("cannot be read ({e})")),
+                }
+            })
+            .collect();
+        match problems.into_iter().flatten().next() {
+            Some(problem) => Err(problem),
+            None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lock(dir: &Path) -> Lock {
+        let a = dir.join("six-1.16.0+computecanada-py2.py3-none-any.whl");
+        let b = dir.join("abc-2.0-py3-none-any.whl");
+        std::fs::write(&a, b"six").unwrap();
+        std::fs::write(&b, b"abc").unwrap();
+        Lock::from_wheels(
+            vec![
+                (
+                    PackageName::from_str("six").unwrap(),
+                    Version::from_str("1.16.0+computecanada").unwrap(),
+                    a,
+                ),
+                (
+                    PackageName::from_str("abc").unwrap(),
+                    Version::from_str("2.0").unwrap(),
+                    b,
+                ),
+            ],
+            vec!["python_full_version == '3.11.7'".to_string()],
+            Some("==3.11.*".to_string()),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn round_trip_and_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let lock = lock(dir.path());
+        let text = lock.to_toml();
+        let root = dir.path().display().to_string();
+        insta::assert_snapshot!(text.replace(&root, "[DIR]"), @r#"
+        lock-version = "1.0"
+        environments = ["python_full_version == '3.11.7'"]
+        requires-python = "==3.11.*"
+        created-by = "wharf"
+
+        [[packages]]
+        name = "abc"
+        version = "2.0"
+
+        [[packages.wheels]]
+        name = "abc-2.0-py3-none-any.whl"
+        path = "[DIR]/abc-2.0-py3-none-any.whl"
+        size = 3
+
+        [packages.wheels.hashes]
+        sha256 = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+
+        [[packages]]
+        name = "six"
+        version = "1.16.0+computecanada"
+
+        [[packages.wheels]]
+        name = "six-1.16.0+computecanada-py2.py3-none-any.whl"
+        path = "[DIR]/six-1.16.0+computecanada-py2.py3-none-any.whl"
+        size = 3
+
+        [packages.wheels.hashes]
+        sha256 = "44778d82365e4af681c40d5f0eef5cf6f5899d3f0ac335050a7ed6779cf3f674"
+        "#);
+        let read = Lock::parse(&dir.path().join("pylock.toml"), &text).unwrap();
+        assert_eq!(read, lock);
+        assert!(read.verify().is_ok());
+    }
+
+    #[test]
+    fn err_changed_wheel_names_package_and_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let lock = lock(dir.path());
+        std::fs::write(dir.path().join("six-1.16.0+computecanada-py2.py3-none-any.whl"), b"SIX").unwrap();
+        let err = lock.verify().unwrap_err();
+        assert!(err.to_string().starts_with("the locked wheel of six 1.16.0+computecanada changed content"), "{err}");
+        assert!(err.hint().unwrap().contains("--upgrade-package six"));
+        std::fs::remove_file(dir.path().join("abc-2.0-py3-none-any.whl")).unwrap();
+        let err = lock.verify().unwrap_err();
+        assert!(err.to_string().starts_with("the locked wheel of abc 2.0 is gone"), "{err}");
+    }
+
+    #[test]
+    fn err_bad_documents() {
+        let path = Path::new("/x/pylock.toml");
+        let err = Lock::parse(path, "lock-version = \"2.0\"\n").unwrap_err();
+        assert_eq!(err.to_string(), "`/x/pylock.toml` has lock-version 2.0; wharf reads lock-version 1.x");
+        let err = Lock::parse(path, "lock-version = \"1.0\"\n[[packages]]\nname = \"a\"\nversion = \"1\"\n[packages.sdist]\nname = \"a-1.tar.gz\"\n").unwrap_err();
+        assert_eq!(err.to_string(), "`/x/pylock.toml`: package `a`: has only an sdist; wharf syncs wheels only");
+        let err = Lock::parse(path, "lock-version = \"1.0\"\n[[packages]\n").unwrap_err();
+        assert!(err.to_string().contains("line 2"), "{err}");
+        let err = Lock::parse(path, "[[packages]]\nname = \"a\"\n").unwrap_err();
+        assert!(err.to_string().contains("lock-version"), "{err}");
+    }
+}
