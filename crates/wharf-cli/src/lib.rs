@@ -77,6 +77,10 @@ pub enum Command {
     Venv(commands::venv::VenvArgs),
     /// Install packages from the wheelhouse into a virtual environment (like `pip install --no-index`)
     Install(Box<commands::install::InstallArgs>),
+    /// Resolve requirements for an interpreter and write a PEP 751 lock (pylock.toml), exact and hashed
+    Lock(Box<commands::lock::LockArgs>),
+    /// Make an environment exactly a lock (pylock.toml or hashed requirements), every wheel verified
+    Sync(commands::sync::SyncArgs),
     /// Remove packages from a virtual environment
     Uninstall(commands::uninstall::UninstallArgs),
     /// List the installed packages
@@ -110,6 +114,8 @@ impl Command {
             Self::Cache(command) => Some(command.global()),
             Self::Venv(args) => Some(&args.global),
             Self::Install(args) => Some(&args.global),
+            Self::Lock(args) => Some(&args.global),
+            Self::Sync(args) => Some(&args.global),
             Self::Uninstall(args) => Some(&args.global),
             Self::List { env, .. } => Some(&env.global),
             Self::Freeze(args) | Self::Check(args) => Some(&args.global),
@@ -158,6 +164,8 @@ pub fn run(args: Vec<OsString>, env: &Env) -> ExitStatus {
         Command::Python(command) => commands::python::python(&command, &python_env, printer),
         Command::Venv(args) => commands::venv::venv(&args, &site, &python_env, printer),
         Command::Install(args) => commands::install::install(&args, &site, &python_env, printer),
+        Command::Lock(args) => commands::lock::lock(&args, &site, &python_env, printer),
+        Command::Sync(args) => commands::sync::sync(&args, &site, &python_env, printer),
         Command::Uninstall(args) => {
             commands::uninstall::uninstall(&args, &site, &python_env, printer)
         }

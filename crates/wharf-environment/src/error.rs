@@ -107,6 +107,9 @@ pub enum OperationError {
     /// Uninstalling failed; nothing was removed.
     #[error(transparent)]
     Uninstall(wharf_install::InstallError),
+    /// A lock cannot be made, read or synced.
+    #[error(transparent)]
+    Sync(#[from] crate::sync::SyncError),
     /// A package to uninstall is not installed (not fatal: reported by the caller).
     #[error("{name} is not installed")]
     NotInstalled {
@@ -128,14 +131,19 @@ impl OperationError {
             Self::Editable { .. } => Some("wharf installs wheels from the wheelhouse; build a wheel and pass its directory with `-f`".to_string()),
             Self::NothingToInstall => Some("name packages (`wharf install numpy`) or pass `-r requirements.txt`".to_string()),
             Self::NoSolution { .. } | Self::Resolve(_) | Self::NotInstalled { .. } => None,
+            Self::Sync(error) => error.hint(),
             Self::Install(_) => Some("nothing was changed: the environment is as it was before this command".to_string()),
             Self::Uninstall(_) => Some("nothing was removed".to_string()),
         }
     }
 
     /// Whether the request cannot be satisfied (exit 1) rather than being bad usage or an
-    /// internal error (exit 2).
+    /// internal error (exit 2): a malformed lock is bad input (2), a changed wheel or a lock
+    /// for another Python cannot be satisfied (1).
     pub fn is_unsatisfiable(&self) -> bool {
+        if let Self::Sync(crate::sync::SyncError::Lock(error)) = self {
+            return matches!(error, crate::lock::LockError::WheelChanged { .. });
+        }
         matches!(
             self,
             Self::NoSolution { .. }
@@ -143,6 +151,7 @@ impl OperationError {
                 | Self::Install(_)
                 | Self::Uninstall(_)
                 | Self::NotInstalled { .. }
+                | Self::Sync(_)
         )
     }
 }

@@ -18,6 +18,7 @@ pub mod environment;
 pub mod error;
 pub mod lock;
 pub mod operations;
+pub mod sync;
 
 pub use environment::PythonEnvironment;
 pub use error::{Diagnostic, EnvironmentError, OperationError};

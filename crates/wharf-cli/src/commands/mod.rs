@@ -8,7 +8,9 @@ pub mod avail;
 pub mod cache;
 pub mod install;
 pub mod list;
+pub mod lock;
 pub mod python;
+pub mod sync;
 pub mod uninstall;
 pub mod venv;
 

@@ -17,9 +17,23 @@ pub struct VenvArgs {
     /// Where to create the environment
     #[arg(default_value = ".venv")]
     pub path: PathBuf,
-    /// The interpreter: a version (3.11, 3.11.5) or a path [default: the active venv's base, the loaded module, then PATH]
+    /// The interpreter: a version (3.11, 3.11.5) or a path [default: with --from, the lock's Python; else .python-version, the loaded module, the active venv's base, then PATH]
     #[arg(short = 'p', long)]
     pub python: Option<String>,
+    /// Then make the environment exactly LOCK (pylock.toml or hashed requirements), every wheel verified; the environment is removed again if that fails
+    #[arg(long, value_name = "LOCK")]
+    pub from: Option<PathBuf>,
+    /// Look for the wheels of a hashed requirements LOCK in DIR (repeatable) [default: PIP_FIND_LINKS, else find-links of $PIP_CONFIG_FILE]
+    #[arg(
+        short = 'f',
+        long = "find-links",
+        value_name = "DIR",
+        requires = "from"
+    )]
+    pub find_links: Vec<PathBuf>,
+    /// With --from: do not use the wheel cache [default in a Slurm job for an environment under $SLURM_TMPDIR: no cache unless WHARF_CACHE_DIR is set]
+    #[arg(long, requires = "from")]
+    pub no_cache: bool,
     /// Install pip (and setuptools, wheel when the wheelhouse has them) from the wheelhouse
     #[arg(long)]
     pub seed: bool,
@@ -43,13 +57,19 @@ pub fn venv(
     python_env: &PythonEnv,
     printer: Printer,
 ) -> Result<ExitStatus, Error> {
+    let lock_python = match (&args.python, &args.from) {
+        (None, Some(lock)) => lock_python_request(lock),
+        _ => None,
+    };
     let request = args
         .python
         .as_deref()
         .map(PythonRequest::parse)
-        .transpose()?;
-    // `--python`, else the `.python-version` pin, else the default order (loaded module,
-    // the active venv's base, `python3`); candidates that fail to run are skipped.
+        .transpose()?
+        .or(lock_python);
+    // `--python`, else the lock's Python, else the `.python-version` pin, else the default
+    // order (loaded module, the active venv's base, `python3`); candidates that fail to run
+    // are skipped.
     let cwd = std::env::current_dir().unwrap_or_default();
     let found = wharf_python::find_python(request.as_ref(), &cwd, python_env)?;
     for skipped in &found.skipped {
@@ -66,6 +86,7 @@ pub fn venv(
         clear: args.clear,
         ..VenvOptions::default()
     };
+    let existed = args.path.exists();
     let layout = wharf_venv::create_venv(&args.path, &info, &options)?;
     printer.info(format_args!(
         "Using CPython {} at {}",
@@ -76,6 +97,16 @@ pub fn venv(
         "Created virtual environment at: {}",
         layout.root.display()
     ));
+    if let Some(lock) = &args.from {
+        let result = sync_new_environment(args, lock, &layout.root, site, python_env, printer);
+        if let Err(error) = result {
+            // No environment left half-made: remove what this command created.
+            if !existed {
+                let _ = fs_err::remove_dir_all(&layout.root);
+            }
+            return Err(error);
+        }
+    }
     if args.seed {
         let status = crate::commands::install::seed(
             &layout.root,
@@ -93,4 +124,48 @@ pub fn venv(
         layout.root.display()
     ));
     Ok(ExitStatus::Success)
+}
+
+/// The Python a lock was made for, from its `requires-python` (`==3.11.*` ▸ `3.11`).
+fn lock_python_request(lock: &std::path::Path) -> Option<PythonRequest> {
+    let parsed = wharf_environment::lock::Lock::read(lock).ok()?;
+    let text = parsed.requires_python?;
+    let version = text.trim().strip_prefix("==")?.trim_end_matches(".*");
+    PythonRequest::parse(version).ok()
+}
+
+/// `--from LOCK`: sync the environment just created at `root`.
+fn sync_new_environment(
+    args: &VenvArgs,
+    lock: &std::path::Path,
+    root: &std::path::Path,
+    site: &SiteEnv,
+    python_env: &PythonEnv,
+    printer: Printer,
+) -> Result<crate::commands::sync::SyncOutput, Error> {
+    let config = crate::settings::pip_config(site, printer);
+    let flags = crate::settings::InstallFlags {
+        python: Some(root.to_path_buf()),
+        find_links: args.find_links.clone(),
+        no_cache: args.no_cache || job_local(root, site),
+        ..crate::settings::InstallFlags::default()
+    };
+    let settings = crate::settings::InstallSettings::resolve(&flags, site, config.as_ref())?;
+    let environment = wharf_environment::PythonEnvironment::find(Some(root), None, python_env)?;
+    crate::commands::sync::sync_environment(lock, &environment, &settings, site, printer)
+}
+
+/// Whether `root` is a job's node-local environment (under `$SLURM_TMPDIR`) with no cache
+/// chosen by the user: there the wheel cache would be empty at every job start and on
+/// another filesystem than the environment, so wheels are unpacked straight from the
+/// wheelhouse into the environment, in parallel (the fastest exact way: no byte written twice).
+fn job_local(root: &std::path::Path, site: &SiteEnv) -> bool {
+    let Some(tmpdir) = &site.slurm_tmpdir else {
+        return false;
+    };
+    if site.vars.is_set(wharf_env::EnvVars::WHARF_CACHE_DIR) {
+        return false;
+    }
+    let absolute = |p: &std::path::Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    absolute(root).starts_with(absolute(tmpdir))
 }

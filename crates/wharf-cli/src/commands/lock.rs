@@ -1,0 +1,265 @@
+//! `wharf lock`: resolve for an interpreter under the site's rules and write a PEP 751
+//! `pylock.toml` (or pip's hashed requirements format); `--from-env` locks what an
+//! environment holds (the site's `pip freeze --local` step, with hashes).
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Instant;
+
+use clap::Args;
+use pep440_rs::Version;
+use pep508_rs::PackageName;
+use wharf_environment::PythonEnvironment;
+use wharf_environment::lock::Lock;
+use wharf_environment::operations::{self, RequirementSources, ResolvePolicy, ResolveTarget};
+use wharf_environment::sync::{self as lock_ops, SyncError};
+use wharf_python::{PythonEnv, PythonRequest};
+use wharf_site::SiteEnv;
+
+use crate::commands::write_stdout;
+use crate::error::Error;
+use crate::settings::{GlobalArgs, InstallFlags, InstallSettings, pip_config};
+use crate::{ExitStatus, Printer};
+
+/// Output formats of `wharf lock`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LockFormat {
+    /// PEP 751 `pylock.toml` (uv reads it: `uv pip sync pylock.toml`)
+    #[value(name = "pylock.toml")]
+    PylockToml,
+    /// `name==version --hash=sha256:…` lines (`pip install --no-index --require-hashes -r`)
+    #[value(name = "requirements.txt")]
+    RequirementsTxt,
+}
+
+/// `wharf lock` arguments.
+#[derive(Debug, Args)]
+pub struct LockArgs {
+    /// Packages to lock (PEP 508 requirements)
+    #[arg(value_name = "PACKAGE")]
+    pub packages: Vec<String>,
+    /// Lock the requirements of FILE (pip format, or pyproject.toml); repeatable
+    #[arg(short = 'r', long = "requirement", value_name = "FILE")]
+    pub requirements: Vec<PathBuf>,
+    /// Constrain versions with FILE; repeatable [env: PIP_CONSTRAINT]
+    #[arg(short = 'c', long = "constraint", value_name = "FILE")]
+    pub constraints: Vec<PathBuf>,
+    /// Lock what the environment ENV holds instead (its packages, not those on PYTHONPATH)
+    #[arg(long, value_name = "ENV", conflicts_with_all = ["packages", "requirements"])]
+    pub from_env: Option<PathBuf>,
+    /// The interpreter to lock for: a version (3.11) or a path [default: .python-version, the loaded module, the active venv's base, python3]
+    #[arg(long, value_name = "PYTHON")]
+    pub python: Option<String>,
+    /// Where to write the lock (`-` for stdout) [default: pylock.toml, or requirements.txt with --format requirements.txt]
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// The lock's format
+    #[arg(long, value_enum, default_value = "pylock.toml")]
+    pub format: LockFormat,
+    /// Re-lock PACKAGE to its newest version, keep every other version of the existing lock; repeatable
+    #[arg(short = 'P', long, value_name = "PACKAGE")]
+    pub upgrade_package: Vec<String>,
+    /// Look for wheels in DIR (repeatable; order is priority) [default: PIP_FIND_LINKS, else find-links of $PIP_CONFIG_FILE]
+    #[arg(short = 'f', long = "find-links", value_name = "DIR")]
+    pub find_links: Vec<PathBuf>,
+    /// Include pre-release versions [env: PIP_PRE]
+    #[arg(long)]
+    pub pre: bool,
+    /// Accept manylinux wheels even though the site's `_manylinux` policy refuses them
+    #[arg(long)]
+    pub allow_manylinux: bool,
+    #[command(flatten)]
+    pub global: GlobalArgs,
+}
+
+/// Runs `wharf lock`.
+pub fn lock(
+    args: &LockArgs,
+    site: &SiteEnv,
+    python_env: &PythonEnv,
+    printer: Printer,
+) -> Result<ExitStatus, Error> {
+    let start = Instant::now();
+    let config = pip_config(site, printer);
+    let flags = InstallFlags {
+        find_links: args.find_links.clone(),
+        constraints: args.constraints.clone(),
+        pre: args.pre,
+        allow_manylinux: args.allow_manylinux,
+        ..InstallFlags::default()
+    };
+    let settings = InstallSettings::resolve(&flags, site, config.as_ref())?;
+    let output = args.output.clone().unwrap_or_else(|| {
+        PathBuf::from(match args.format {
+            LockFormat::PylockToml => "pylock.toml",
+            LockFormat::RequirementsTxt => "requirements.txt",
+        })
+    });
+    let lock = match &args.from_env {
+        Some(env) => lock_environment(env, &settings, python_env)?,
+        None => lock_requirements(args, &settings, &output, site, python_env, printer)?,
+    };
+    let text = match args.format {
+        LockFormat::PylockToml => lock.to_toml(),
+        LockFormat::RequirementsTxt => lock.to_requirements_txt(),
+    };
+    if output.as_os_str() == "-" {
+        return Ok(write_stdout(text.as_bytes()));
+    }
+    write_atomically(&output, &text)?;
+    printer.info(format_args!(
+        "Locked {} packages in {} ms to {}",
+        lock.packages.len(),
+        start.elapsed().as_millis(),
+        output.display()
+    ));
+    Ok(ExitStatus::Success)
+}
+
+/// Writes `text` to `path` through a temporary file in the same directory and a rename, so
+/// a reader never sees half a lock.
+fn write_atomically(path: &Path, text: &str) -> Result<(), Error> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let temporary = dir.join(format!(
+        ".{}.wharf-{}",
+        path.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        std::process::id()
+    ));
+    let io = |e| Error::new(e, None, ExitStatus::Error);
+    fs_err::write(&temporary, text).map_err(io)?;
+    fs_err::rename(&temporary, path).map_err(io)
+}
+
+fn lock_requirements(
+    args: &LockArgs,
+    settings: &InstallSettings,
+    output: &Path,
+    site: &SiteEnv,
+    python_env: &PythonEnv,
+    printer: Printer,
+) -> Result<Lock, Error> {
+    let request = args
+        .python
+        .as_deref()
+        .map(PythonRequest::parse)
+        .transpose()?;
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let found = wharf_python::find_python(request.as_ref(), &cwd, python_env)?;
+    for skipped in &found.skipped {
+        printer.verbose(format_args!("skipped {skipped}"));
+    }
+    // A venv's interpreter locks for its base: the lock is for the Python, not the venv.
+    let info = wharf_python::probe(&found.installation.executable, python_env)?;
+    printer.verbose(format_args!(
+        "Locking for Python {} at {}",
+        info.version(),
+        info.base_interpreter().display()
+    ));
+    let requirements = operations::read_requirements(
+        RequirementSources {
+            packages: &args.packages,
+            requirement_files: &args.requirements,
+            constraint_files: &settings.constraint_files,
+        },
+        &|name| site.lookup(name),
+    )?;
+    if requirements.requirements.is_empty() {
+        return Err(Error::usage(
+            "nothing to lock",
+            Some("name packages (`wharf lock numpy`), pass `-r requirements.in`, or `--from-env ENV`".to_string()),
+        ));
+    }
+    // --upgrade-package: every other version of the existing lock is kept (a preference,
+    // as an installed version is); the named ones are resolved anew.
+    let mut preferences = Vec::new();
+    if !args.upgrade_package.is_empty() {
+        let upgrade: Vec<PackageName> = args
+            .upgrade_package
+            .iter()
+            .map(|p| {
+                PackageName::from_str(p)
+                    .map_err(|e| Error::usage(format!("invalid package name `{p}`: {e}"), None))
+            })
+            .collect::<Result<_, _>>()?;
+        match args.format {
+            LockFormat::PylockToml if output.exists() => {
+                let existing = Lock::read(output).map_err(|e| {
+                    Error::from(wharf_environment::OperationError::Sync(SyncError::Lock(e)))
+                })?;
+                preferences = lock_ops::preferences_from_lock(&existing, &upgrade)
+                    .map_err(wharf_environment::OperationError::Sync)?;
+            }
+            _ => printer.warn(format_args!(
+                "--upgrade-package: no existing `{}` to keep versions from; locking everything anew",
+                output.display()
+            )),
+        }
+    }
+    let catalogue = settings
+        .sources()?
+        .with_extra(&requirements.find_links)
+        .catalogue();
+    let target = ResolveTarget::from_info(&info, settings.allow_manylinux)?;
+    let policy = ResolvePolicy {
+        prerelease: settings.pre,
+        allow_manylinux: settings.allow_manylinux,
+        ..ResolvePolicy::default()
+    };
+    let resolution =
+        operations::resolve_for(&requirements, &target, &preferences, &catalogue, &policy)?;
+    Ok(lock_ops::lock_from_resolution(&resolution, &info)
+        .map_err(wharf_environment::OperationError::Sync)?)
+}
+
+/// `--from-env`: each distribution installed in the environment (pip, and setuptools and
+/// wheel below Python 3.12, aside, as `pip freeze` leaves them out) at its version, with the
+/// wheelhouse's wheel of that version that the site's rules prefer.
+fn lock_environment(
+    env: &Path,
+    settings: &InstallSettings,
+    python_env: &PythonEnv,
+) -> Result<Lock, Error> {
+    let environment = PythonEnvironment::find(Some(env), None, python_env)?;
+    let dists = environment.installed()?;
+    let skip: &[&str] = if environment.python_version() < (3, 12) {
+        &["pip", "setuptools", "wheel", "distribute"]
+    } else {
+        &["pip"]
+    };
+    let mut requirements = operations::Requirements::default();
+    for dist in &dists {
+        let (Ok(name), Ok(version)) = (
+            PackageName::from_str(&dist.name),
+            Version::from_str(&dist.version),
+        ) else {
+            continue;
+        };
+        if skip.contains(&name.as_ref()) {
+            continue;
+        }
+        requirements
+            .requirements
+            .push(operations::parse_requirement(
+                &format!("{name}==={version}"),
+                &dist.path.display().to_string(),
+            )?);
+    }
+    let catalogue = settings.sources()?.catalogue();
+    let target = ResolveTarget::from_info(&environment.info, settings.allow_manylinux)?;
+    let policy = ResolvePolicy {
+        no_deps: true,
+        prerelease: true,
+        allow_manylinux: settings.allow_manylinux,
+        ..ResolvePolicy::default()
+    };
+    let resolution = operations::resolve_for(&requirements, &target, &[], &catalogue, &policy)?;
+    Ok(
+        lock_ops::lock_from_resolution(&resolution, &environment.info)
+            .map_err(wharf_environment::OperationError::Sync)?,
+    )
+}

@@ -1,0 +1,203 @@
+//! `wharf sync LOCK`: make an environment exactly a lock (`pylock.toml` or a hashed
+//! requirements file), every wheel verified first, all or nothing.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use clap::Args;
+use wharf_environment::OperationError;
+use wharf_environment::PythonEnvironment;
+use wharf_environment::lock::Lock;
+use wharf_environment::operations::{self, Change, ExecuteOptions, InstallPlan, PlanOptions};
+use wharf_environment::sync::{self as lock_ops, SyncError};
+use wharf_python::PythonEnv;
+use wharf_site::SiteEnv;
+
+use crate::commands::write_stdout;
+use crate::error::Error;
+use crate::settings::{GlobalArgs, InstallFlags, InstallSettings, pip_config};
+use crate::{ExitStatus, Printer};
+
+/// `wharf sync` arguments.
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// The lock: a `pylock.toml` (PEP 751), or a requirements file with `--hash` on every line
+    #[arg(value_name = "LOCK")]
+    pub lock: PathBuf,
+    /// The environment: a venv directory or its python [default: $VIRTUAL_ENV]
+    #[arg(long, value_name = "PATH")]
+    pub python: Option<PathBuf>,
+    /// Look for the wheels of a hashed requirements file in DIR (repeatable) [default: PIP_FIND_LINKS, else find-links of $PIP_CONFIG_FILE]
+    #[arg(short = 'f', long = "find-links", value_name = "DIR")]
+    pub find_links: Vec<PathBuf>,
+    /// Print what would change, change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Accept manylinux wheels even though the site's `_manylinux` policy refuses them
+    #[arg(long)]
+    pub allow_manylinux: bool,
+    /// Byte-compile installed Python files (.pyc)
+    #[arg(long)]
+    pub compile: bool,
+    /// Do not use the wheel cache: unpack every wheel straight into the environment
+    #[arg(long, alias = "no-cache-dir")]
+    pub no_cache: bool,
+    #[command(flatten)]
+    pub global: GlobalArgs,
+}
+
+/// What a sync did.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SyncOutput {
+    /// Packages the lock lists.
+    pub locked: usize,
+    /// Wheels installed.
+    pub installed: usize,
+    /// Distributions removed.
+    pub removed: usize,
+}
+
+/// Runs `wharf sync`.
+pub fn sync(
+    args: &SyncArgs,
+    site: &SiteEnv,
+    python_env: &PythonEnv,
+    printer: Printer,
+) -> Result<ExitStatus, Error> {
+    let config = pip_config(site, printer);
+    let flags = InstallFlags {
+        python: args.python.clone(),
+        find_links: args.find_links.clone(),
+        compile: args.compile,
+        dry_run: args.dry_run,
+        allow_manylinux: args.allow_manylinux,
+        no_cache: args.no_cache,
+        ..InstallFlags::default()
+    };
+    let settings = InstallSettings::resolve(&flags, site, config.as_ref())?;
+    let environment = PythonEnvironment::find(
+        settings.python.as_deref(),
+        settings.virtual_env.as_deref(),
+        python_env,
+    )?;
+    sync_environment(&args.lock, &environment, &settings, site, printer)?;
+    Ok(ExitStatus::Success)
+}
+
+/// Reads `lock_path` (a `pylock.toml`, else a hashed requirements file).
+pub fn read_lock(
+    lock_path: &Path,
+    settings: &InstallSettings,
+    site: &SiteEnv,
+) -> Result<Lock, Error> {
+    let is_toml = lock_path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("toml"));
+    if is_toml {
+        return Lock::read(lock_path).map_err(|e| OperationError::Sync(SyncError::Lock(e)).into());
+    }
+    let catalogue = settings.sources()?.catalogue();
+    Ok(lock_ops::lock_from_hashed_requirements(
+        lock_path,
+        &catalogue,
+        &|name| site.lookup(name),
+    )?)
+}
+
+/// Makes `environment` exactly the lock at `lock_path`: verify every wheel, plan (install
+/// missing and different, remove unlisted), execute as one transaction.
+pub fn sync_environment(
+    lock_path: &Path,
+    environment: &PythonEnvironment,
+    settings: &InstallSettings,
+    site: &SiteEnv,
+    printer: Printer,
+) -> Result<SyncOutput, Error> {
+    let start = Instant::now();
+    let lock = read_lock(lock_path, settings, site)?;
+    lock.verify()
+        .map_err(|e| Error::from(OperationError::Sync(SyncError::Lock(e))))?;
+    let resolution =
+        lock_ops::resolution_from_lock(&lock, lock_path, environment, settings.allow_manylinux)?;
+    let plan = InstallPlan::from_resolution(
+        &resolution,
+        PlanOptions {
+            reinstall: false,
+            exact: true,
+        },
+    );
+    let mut summary = String::new();
+    let mut removed = 0;
+    for change in &plan.changes {
+        match change {
+            Change::Remove { name, version } => {
+                removed += 1;
+                summary.push_str(&format!(" - {name}=={version}\n"));
+            }
+            Change::Install { name, version, .. } => {
+                summary.push_str(&format!(" + {name}=={version}\n"));
+            }
+        }
+    }
+    let verified_in = start.elapsed();
+    if settings.dry_run {
+        printer.info(format_args!(
+            "Verified {} locked wheels in {} ms (dry run: nothing changed)",
+            lock.packages.len(),
+            verified_in.as_millis()
+        ));
+        write_stdout(summary.as_bytes());
+        return Ok(SyncOutput {
+            locked: lock.packages.len(),
+            ..SyncOutput::default()
+        });
+    }
+    if plan.is_empty() {
+        printer.info(format_args!(
+            "Verified {} locked wheels in {} ms; the environment is already the lock",
+            lock.packages.len(),
+            verified_in.as_millis()
+        ));
+        return Ok(SyncOutput {
+            locked: lock.packages.len(),
+            ..SyncOutput::default()
+        });
+    }
+    let (progress, sink) = crate::progress::install_bar(printer.is_quiet());
+    let install_start = Instant::now();
+    let result = operations::execute(
+        &plan,
+        environment,
+        &ExecuteOptions {
+            threads: settings.threads,
+            compile: settings.compile,
+            cache_dir: settings.cache_dir.clone(),
+            progress: Some(sink),
+        },
+    );
+    progress.finish_and_clear();
+    let output = result?;
+    printer.info(format_args!(
+        "Verified {} locked wheels in {} ms",
+        lock.packages.len(),
+        verified_in.as_millis()
+    ));
+    printer.info(format_args!(
+        "Synced {} in {} ms: {} installed, {} removed",
+        environment.root.display(),
+        install_start.elapsed().as_millis(),
+        output.installed.len(),
+        removed
+    ));
+    for line in summary.lines() {
+        printer.info(line);
+    }
+    for warning in &output.warnings {
+        printer.warn(warning);
+    }
+    Ok(SyncOutput {
+        locked: lock.packages.len(),
+        installed: output.installed.len(),
+        removed,
+    })
+}

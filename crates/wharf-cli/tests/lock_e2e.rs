@@ -1,0 +1,403 @@
+//! `wharf lock`, `wharf sync`, `wharf venv --from` end to end on real wheels (the pinned
+//! scientific set re-tagged as the site does), a real CPython, and the peers that must agree:
+//! `uv pip sync pylock.toml` installs exactly what `wharf lock` wrote, and pip accepts the
+//! hashed requirements format with `--require-hashes`.
+//!
+//! Needs `WHARF_TEST_PYTHON` (`eval "$(scripts/test-env.sh)"`), like `install_e2e.rs`.
+
+#[path = "support/sci.rs"]
+mod sci;
+
+use std::path::{Path, PathBuf};
+
+use sci::{Peers, command, peers, run};
+
+/// `wharf lock ARGS --python BASE -o OUT`, checked.
+fn lock(peers: &Peers, out: &Path, args: &[&str]) -> String {
+    run(peers
+        .wharf()
+        .arg("lock")
+        .args(args)
+        .arg("--python")
+        .arg(&peers.base_python)
+        .arg("-o")
+        .arg(out))
+    .success();
+    std::fs::read_to_string(out).unwrap()
+}
+
+/// `name==version` of every distribution in the venv, sorted (via the real interpreter).
+fn installed(venv: &Path) -> Vec<String> {
+    let out = run(command(venv.join("bin/python")).args([
+        "-c",
+        "import importlib.metadata as m; print('\\n'.join(sorted(f\"{d.metadata['Name'].lower()}=={d.version}\" for d in m.distributions())))",
+    ]))
+    .success();
+    out.stdout().lines().map(str::to_string).collect()
+}
+
+fn locked_names(lock_text: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut name = None;
+    for line in lock_text.lines() {
+        if let Some(v) = line
+            .strip_prefix("name = \"")
+            .and_then(|v| v.strip_suffix('"'))
+            && !v.ends_with(".whl")
+        {
+            name = Some(v.to_string());
+        }
+        if let (Some(n), Some(v)) = (
+            name.as_ref(),
+            line.strip_prefix("version = \"")
+                .and_then(|v| v.strip_suffix('"')),
+        ) {
+            names.push(format!("{n}=={v}"));
+            name = None;
+        }
+    }
+    names.sort();
+    names
+}
+
+#[test]
+fn lock_is_deterministic_and_venv_from_it_imports() {
+    let Some(peers) = peers() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let first = lock(peers, &dir.path().join("a.toml"), &["pandas", "scipy"]);
+    let second = lock(peers, &dir.path().join("b.toml"), &["pandas", "scipy"]);
+    assert_eq!(
+        first, second,
+        "the same inputs must give byte-identical locks"
+    );
+    assert!(first.starts_with("lock-version = \"1.0\"\n"), "{first}");
+    assert!(
+        first.contains("version = \"2.2.2+computecanada\""),
+        "{first}"
+    );
+    assert!(first.contains("requires-python = \"==3.11.*\""), "{first}");
+    // numpy comes from the most specific arch directory, as the pip config orders them.
+    assert!(
+        first.contains("/wh/gentoo2023/x86-64-v3/numpy-1.26.4+computecanada"),
+        "{first}"
+    );
+
+    let venv = dir.path().join("env");
+    let created = run(peers
+        .wharf()
+        .arg("venv")
+        .arg(&venv)
+        .arg("--from")
+        .arg(dir.path().join("a.toml")))
+    .success();
+    assert!(
+        created.stderr().contains("Synced"),
+        "{}",
+        created.transcript()
+    );
+    run(command(venv.join("bin/python")).args([
+        "-c",
+        "import pandas, scipy.linalg; print(pandas.__version__)",
+    ]))
+    .success();
+    assert_eq!(installed(&venv), locked_names(&first));
+
+    // In sync already: nothing changes. An extra package is removed by the next sync.
+    let again = run(peers
+        .wharf()
+        .args(["sync", "--python"])
+        .arg(&venv)
+        .arg(dir.path().join("a.toml")))
+    .success();
+    assert!(
+        again.stderr().contains("already the lock"),
+        "{}",
+        again.transcript()
+    );
+    run(peers
+        .wharf()
+        .args(["install", "--python"])
+        .arg(&venv)
+        .arg("certifi"))
+    .success();
+    assert!(installed(&venv).iter().any(|d| d.starts_with("certifi==")));
+    let synced = run(peers
+        .wharf()
+        .args(["sync", "--python"])
+        .arg(&venv)
+        .arg(dir.path().join("a.toml")))
+    .success();
+    assert!(
+        synced.stderr().contains(" - certifi=="),
+        "{}",
+        synced.transcript()
+    );
+    assert_eq!(installed(&venv), locked_names(&first));
+}
+
+#[test]
+fn uv_pip_sync_installs_exactly_the_lock() {
+    let Some(peers) = peers() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let text = lock(
+        peers,
+        &dir.path().join("pylock.toml"),
+        &["pandas", "netCDF4"],
+    );
+    let uv = peers.test_python.parent().unwrap().join("uv");
+    let venv = dir.path().join("uv-env");
+    run(command(&uv)
+        .args(["venv", "-q"])
+        .arg(&venv)
+        .arg("--python")
+        .arg(&peers.base_python)
+        .env("UV_CACHE_DIR", dir.path().join("uv-cache")))
+    .success();
+    run(command(&uv)
+        .args(["pip", "sync", "--preview"])
+        .arg(dir.path().join("pylock.toml"))
+        .env("VIRTUAL_ENV", &venv)
+        .env("UV_CACHE_DIR", dir.path().join("uv-cache")))
+    .success();
+    assert_eq!(installed(&venv), locked_names(&text));
+    run(command(venv.join("bin/python")).args(["-c", "import pandas, netCDF4"])).success();
+}
+
+#[test]
+fn pip_accepts_the_hashed_requirements_and_wharf_syncs_them() {
+    let Some(peers) = peers() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("requirements.txt");
+    run(peers
+        .wharf()
+        .args(["lock", "pandas", "--format", "requirements.txt", "--python"])
+        .arg(&peers.base_python)
+        .arg("-o")
+        .arg(&out))
+    .success();
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        text.contains("pandas==2.2.2+computecanada \\\n    --hash=sha256:"),
+        "{text}"
+    );
+    // Real pip, offline, every hash required; find-links in the site's order.
+    let venv = peers.new_venv(dir.path());
+    let mut pip = peers.pip(&venv);
+    pip.args(["install", "--no-index", "--require-hashes", "-r"])
+        .arg(&out);
+    for layer in sci::LAYERS {
+        pip.arg("-f").arg(peers.layer(layer));
+    }
+    run(&mut pip).success();
+    let by_pip = installed(&venv);
+    // wharf syncs the same file into another environment, to the same set.
+    let other = dir.path().join("other");
+    run(peers
+        .wharf()
+        .arg("venv")
+        .arg(&other)
+        .arg("--python")
+        .arg(&peers.base_python))
+    .success();
+    run(peers
+        .wharf()
+        .args(["sync", "--python"])
+        .arg(&other)
+        .arg(&out))
+    .success();
+    let mut by_wharf = installed(&other);
+    by_wharf.retain(|d| !d.starts_with("pip=="));
+    let mut by_pip = by_pip;
+    by_pip.retain(|d| !d.starts_with("pip=="));
+    assert_eq!(by_wharf, by_pip);
+}
+
+#[test]
+fn lock_from_env_locks_what_the_environment_holds() {
+    let Some(peers) = peers() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let venv = peers.new_venv(dir.path());
+    run(peers
+        .wharf()
+        .args(["install", "--python"])
+        .arg(&venv)
+        .args(["pandas", "six"]))
+    .success();
+    let from_env = dir.path().join("from-env.toml");
+    run(peers
+        .wharf()
+        .args(["lock", "--from-env"])
+        .arg(&venv)
+        .arg("-o")
+        .arg(&from_env))
+    .success();
+    let text = std::fs::read_to_string(&from_env).unwrap();
+    assert_eq!(locked_names(&text), installed(&venv));
+    // The same as locking the requirements directly.
+    let direct = lock(peers, &dir.path().join("direct.toml"), &["pandas", "six"]);
+    assert_eq!(text, direct);
+}
+
+#[test]
+fn upgrade_package_keeps_the_other_versions() {
+    let Some(peers) = peers() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("pylock.toml");
+    let numpy = |text: &str| -> Vec<String> {
+        locked_names(text)
+            .into_iter()
+            .filter(|n| n.starts_with("numpy=="))
+            .collect()
+    };
+    // numpy 1.26.4 (the site's build) locked under a constraint; the wheelhouse also has a
+    // manylinux numpy 2.0.2, acceptable with --allow-manylinux.
+    let constraints = dir.path().join("c.txt");
+    std::fs::write(&constraints, "numpy<2\n").unwrap();
+    let first = lock(
+        peers,
+        &out,
+        &["pandas", "-c", constraints.to_str().unwrap()],
+    );
+    assert_eq!(numpy(&first), ["numpy==1.26.4+computecanada"]);
+    // Re-locking pandas only keeps numpy, although a fresh lock would take 2.0.2.
+    let kept = lock(
+        peers,
+        &out,
+        &["pandas", "--allow-manylinux", "--upgrade-package", "pandas"],
+    );
+    assert_eq!(numpy(&kept), ["numpy==1.26.4+computecanada"]);
+    let fresh = lock(
+        peers,
+        &dir.path().join("fresh.toml"),
+        &["pandas", "--allow-manylinux"],
+    );
+    assert_eq!(numpy(&fresh), ["numpy==2.0.2"]);
+    // Naming numpy re-locks it.
+    let upgraded = lock(
+        peers,
+        &out,
+        &["pandas", "--allow-manylinux", "--upgrade-package", "numpy"],
+    );
+    assert_eq!(numpy(&upgraded), ["numpy==2.0.2"]);
+}
+
+/// The wheelhouse changed under the lock: sync stops before changing anything, names the
+/// package and the file, and gives the fix; a malformed lock is a usage error (exit 2).
+#[test]
+fn sync_refuses_a_changed_wheel_and_a_bad_lock() {
+    let Some(peers) = peers() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    // A private copy of the wheelhouse's six, so that it can be changed.
+    let private = dir.path().join("wh");
+    std::fs::create_dir_all(&private).unwrap();
+    let six = peers.wheel("six-1.16.0+");
+    let copy = private.join(six.file_name().unwrap());
+    std::fs::copy(&six, &copy).unwrap();
+    let out = dir.path().join("pylock.toml");
+    run(peers
+        .wharf()
+        .args(["lock", "six", "-f"])
+        .arg(&private)
+        .arg("--python")
+        .arg(&peers.base_python)
+        .arg("-o")
+        .arg(&out))
+    .success();
+    let venv = peers.new_venv(dir.path());
+    let before = installed(&venv);
+    let mut bytes = std::fs::read(&copy).unwrap();
+    bytes.push(0);
+    std::fs::write(&copy, bytes).unwrap();
+    let refused = run(peers
+        .wharf()
+        .args(["sync", "--python"])
+        .arg(&venv)
+        .arg(&out))
+    .exit_code(1);
+    let stderr = refused.stderr();
+    assert!(
+        stderr.contains("the locked wheel of six 1.16.0+computecanada changed size"),
+        "{stderr}"
+    );
+    assert!(stderr.contains(&copy.display().to_string()), "{stderr}");
+    assert!(
+        stderr.contains("hint: the wheelhouse changed since the lock was made"),
+        "{stderr}"
+    );
+    assert_eq!(installed(&venv), before);
+    // Gone altogether.
+    std::fs::remove_file(&copy).unwrap();
+    let gone = run(peers
+        .wharf()
+        .args(["sync", "--python"])
+        .arg(&venv)
+        .arg(&out))
+    .exit_code(1);
+    assert!(gone.stderr().contains("is gone"), "{}", gone.transcript());
+    // Truncated TOML: line and field, exit 2.
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "lock-version = \"1.0\"\n[[packages]]\nname = \"six\"\nversion = \n",
+    )
+    .unwrap();
+    let invalid = run(peers
+        .wharf()
+        .args(["sync", "--python"])
+        .arg(&venv)
+        .arg(&bad))
+    .exit_code(2);
+    assert!(
+        invalid.stderr().contains("is not a valid PEP 751 lock"),
+        "{}",
+        invalid.transcript()
+    );
+    assert!(
+        invalid.stderr().contains("line 4"),
+        "{}",
+        invalid.transcript()
+    );
+    // A lock for another Python: which, and what to do.
+    let other = dir.path().join("other.toml");
+    let text = std::fs::read_to_string(&out).unwrap().replace(
+        "python_full_version == '3.11",
+        "python_full_version == '3.12",
+    );
+    std::fs::write(&other, text).unwrap();
+    std::fs::copy(&six, &copy).unwrap();
+    let mismatch = run(peers
+        .wharf()
+        .args(["sync", "--python"])
+        .arg(&venv)
+        .arg(&other))
+    .exit_code(1);
+    assert!(
+        mismatch
+            .stderr()
+            .contains("is for python_full_version == '3.12"),
+        "{}",
+        mismatch.transcript()
+    );
+    assert!(
+        mismatch.stderr().contains("hint:"),
+        "{}",
+        mismatch.transcript()
+    );
+    assert_eq!(installed(&venv), before);
+}
+
+/// `venv --from` that fails leaves no environment behind.
+#[test]
+fn venv_from_a_bad_lock_leaves_nothing() {
+    let Some(peers) = peers() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("pylock.toml");
+    std::fs::write(&bad, "lock-version = \"1.0\"\nrequires-python = \"==3.11.*\"\n[[packages]]\nname = \"six\"\nversion = \"1.16.0\"\n[[packages.wheels]]\npath = \"/nonexistent/six-1.16.0-py2.py3-none-any.whl\"\nsize = 1\nhashes = { sha256 = \"00\" }\n").unwrap();
+    let venv: PathBuf = dir.path().join("env");
+    run(peers.wharf().arg("venv").arg(&venv).arg("--from").arg(&bad)).exit_code(1);
+    assert!(
+        !venv.exists(),
+        "a failed `venv --from` must not leave {}",
+        venv.display()
+    );
+}

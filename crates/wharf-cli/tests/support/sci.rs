@@ -1,0 +1,251 @@
+//! The real-wheel fixture shared by the end-to-end tests: the pinned scientific wheels of
+//! `data/sci-wheels.lock`, re-tagged as the site does, built once by
+//! `scripts/build-sci-wheelhouse.py` into `.cache/sci-wheelhouse` (PyPI the first time); the
+//! test interpreter (`WHARF_TEST_PYTHON`) and its base CPython; commands with an explicit
+//! environment (the machine's `PIP_*` never leak in) and transcripts on failure.
+#![allow(dead_code)]
+
+use std::ffi::{OsStr, OsString};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+use wharf_test_support::NETWORK_VARIABLES;
+
+/// The layers of the fixture's wheelhouse, in the pip config's priority order.
+pub const LAYERS: [&str; 3] = ["gentoo2023/x86-64-v3", "gentoo2023/generic", "generic"];
+
+/// The interpreters and the fixture every test uses.
+pub struct Peers {
+    /// The test interpreter: a venv with pip 24.2, uv and virtualenv.
+    pub test_python: PathBuf,
+    /// The real CPython behind it: the base of every venv made here.
+    pub base_python: PathBuf,
+    /// The built fixture (OUT_DIR of `scripts/build-sci-wheelhouse.py`).
+    pub fixture: PathBuf,
+}
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+pub fn test_python() -> Option<PathBuf> {
+    wharf_test_support::real_python()
+}
+
+/// The peers, with the fixture built (once per test binary).
+pub fn peers() -> Option<&'static Peers> {
+    static PEERS: OnceLock<Peers> = OnceLock::new();
+    let test_python = test_python()?;
+    Some(PEERS.get_or_init(|| {
+        let base = run(command(&test_python).args([
+            "-c",
+            "import sys; print(getattr(sys, '_base_executable', '') or sys.executable)",
+        ]))
+        .success();
+        let base_python = PathBuf::from(base.stdout().trim());
+        assert!(
+            base_python.is_file(),
+            "no base interpreter:\n{}",
+            base.transcript()
+        );
+
+        let repo = repo_root();
+        let fixture = repo.join(".cache/sci-wheelhouse");
+        let mut build = command(&test_python);
+        build
+            .arg(repo.join("scripts/build-sci-wheelhouse.py"))
+            .arg(&fixture);
+        for variable in NETWORK_VARIABLES {
+            if let Some(value) = std::env::var_os(variable) {
+                build.env(variable, value);
+            }
+        }
+        run(&mut build).success();
+        Peers {
+            test_python,
+            base_python,
+            fixture,
+        }
+    }))
+}
+
+/// A command with an explicit environment: PATH and HOME only; callers add what they mean.
+pub fn command(program: impl AsRef<OsStr>) -> Command {
+    let mut command = Command::new(program);
+    command
+        .env_clear()
+        .env(
+            "PATH",
+            std::env::var_os("PATH").unwrap_or_else(|| OsString::from("/usr/bin:/bin")),
+        )
+        .env(
+            "HOME",
+            std::env::var_os("HOME").unwrap_or_else(|| OsString::from("/")),
+        );
+    command
+}
+
+/// One finished command, kept with how it was run for the transcript.
+pub struct Run {
+    pub shown: String,
+    pub output: Output,
+}
+
+pub fn run(command: &mut Command) -> Run {
+    let shown = format!("{command:?}");
+    let output = command
+        .output()
+        .unwrap_or_else(|error| panic!("cannot run {shown}: {error}"));
+    Run { shown, output }
+}
+
+impl Run {
+    pub fn code(&self) -> Option<i32> {
+        self.output.status.code()
+    }
+
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.output.stdout).into_owned()
+    }
+
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.output.stderr).into_owned()
+    }
+
+    pub fn transcript(&self) -> String {
+        format!(
+            "$ {}\n{}\n--- stdout\n{}--- stderr\n{}---",
+            self.shown,
+            self.output.status,
+            self.stdout(),
+            self.stderr()
+        )
+    }
+
+    #[track_caller]
+    pub fn success(self) -> Self {
+        assert!(
+            self.output.status.success(),
+            "expected success:\n{}",
+            self.transcript()
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn exit_code(self, code: i32) -> Self {
+        assert_eq!(
+            self.code(),
+            Some(code),
+            "expected exit {code}:\n{}",
+            self.transcript()
+        );
+        self
+    }
+}
+
+impl Peers {
+    pub fn layer(&self, layer: &str) -> PathBuf {
+        self.fixture.join("wh").join(layer)
+    }
+
+    pub fn site_python(&self) -> PathBuf {
+        self.fixture.join("site-python")
+    }
+
+    pub fn modules_pythonpath(&self) -> PathBuf {
+        self.fixture.join("modules-pythonpath")
+    }
+
+    /// PYTHONPATH with the site's policy module first, then `extra`.
+    pub fn pythonpath(&self, extra: &[PathBuf]) -> OsString {
+        let mut paths = vec![self.site_python()];
+        paths.extend_from_slice(extra);
+        std::env::join_paths(paths).unwrap()
+    }
+
+    /// A program with the site's environment: `PIP_CONFIG_FILE` names the fixture's pip
+    /// config and the policy module `_manylinux.py` is on PYTHONPATH.
+    pub fn on_site(&self, program: impl AsRef<OsStr>) -> Command {
+        let mut command = command(program);
+        command
+            .env("PIP_CONFIG_FILE", self.fixture.join("pip.conf"))
+            .env("PYTHONPATH", self.pythonpath(&[]));
+        command
+    }
+
+    /// wharf with the site's environment and the tests' shared cache (wheel cache, probe
+    /// cache) in the target directory, never the user's `~/.cache/wharf`. The fixture's
+    /// wheels keep their paths, so their cache entries are reused from run to run.
+    pub fn wharf(&self) -> Command {
+        self.wharf_with_cache(&Path::new(env!("CARGO_TARGET_TMPDIR")).join("install-e2e-cache"))
+    }
+
+    /// wharf with the site's environment and its cache in `cache_dir` (`WHARF_CACHE_DIR`).
+    pub fn wharf_with_cache(&self, cache_dir: &Path) -> Command {
+        let mut command = self.on_site(env!("CARGO_BIN_EXE_wharf"));
+        command
+            .env("NO_COLOR", "1")
+            .env("WHARF_CACHE_DIR", cache_dir);
+        command
+    }
+
+    /// pip 24.2 (from the test interpreter) acting on `venv` through `--python`, with a
+    /// clean environment: no site variables unless the caller adds them.
+    pub fn pip(&self, venv: &Path) -> Command {
+        let mut command = command(&self.test_python);
+        command
+            .args(["-m", "pip", "--python"])
+            .arg(venv.join("bin/python"))
+            .env("PIP_DISABLE_PIP_VERSION_CHECK", "1")
+            .env("PIP_NO_INPUT", "1");
+        command
+    }
+
+    /// `wharf venv DIR/env --python BASE`, checked.
+    pub fn new_venv(&self, dir: &Path) -> PathBuf {
+        let venv = dir.join("env");
+        let created = run(self
+            .wharf()
+            .arg("venv")
+            .arg(&venv)
+            .arg("--python")
+            .arg(&self.base_python))
+        .success();
+        assert!(
+            venv.join("pyvenv.cfg").is_file() && venv.join("bin/python").exists(),
+            "no venv at {}:\n{}",
+            venv.display(),
+            created.transcript()
+        );
+        venv
+    }
+
+    /// The copy of a fixture wheel, found by its file name's start (`pandas-2.2.2+`).
+    pub fn wheel(&self, prefix: &str) -> PathBuf {
+        LAYERS
+            .iter()
+            .filter_map(|layer| std::fs::read_dir(self.layer(layer)).ok())
+            .flatten()
+            .map(|entry| entry.unwrap().path())
+            .find(|path| {
+                let name = path.file_name().unwrap().to_string_lossy();
+                name.starts_with(prefix) && name.ends_with(".whl")
+            })
+            .unwrap_or_else(|| panic!("no wheel {prefix}* in {}", self.fixture.display()))
+    }
+}
+
+/// The venv's `purelib` directory, as its interpreter reports it.
+pub fn site_packages(venv: &Path) -> PathBuf {
+    let output = run(command(venv.join("bin/python")).args([
+        "-c",
+        "import sysconfig; print(sysconfig.get_path('purelib'))",
+    ]))
+    .success();
+    PathBuf::from(output.stdout().trim())
+}

@@ -1,0 +1,313 @@
+//! `lock` and `sync` over the pipeline: a resolution becomes a [`Lock`]; a lock becomes the
+//! [`Resolution`] that [`crate::operations::InstallPlan::from_resolution`] plans exactly.
+
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use pep440_rs::Version;
+use pep508_rs::{MarkerTree, PackageName};
+use wharf_python::InterpreterInfo;
+use wharf_resolve::{Candidate, ResolvedPackage, ResolvedSource};
+use wharf_wheel_filename::WheelFilename;
+
+use crate::environment::PythonEnvironment;
+use crate::lock::{Lock, LockError};
+use crate::operations::{Resolution, TargetResolution};
+
+/// Why a lock cannot be made or synced.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    /// The lock itself.
+    #[error(transparent)]
+    Lock(#[from] LockError),
+    /// The lock was made for another interpreter or platform.
+    #[error("the lock `{}` is for {expected}, but the environment has Python {actual} on {platform}", lock.display())]
+    OtherEnvironment {
+        /// The lock file.
+        lock: PathBuf,
+        /// Its `environments` markers.
+        expected: String,
+        /// The environment's Python version.
+        actual: String,
+        /// The environment's platform (`linux x86_64`).
+        platform: String,
+    },
+    /// A locked wheel does not fit the environment's interpreter (its tags).
+    #[error(
+        "the locked wheel of {name} (`{filename}`) is not compatible with the environment's Python {python}"
+    )]
+    IncompatibleWheel {
+        /// The package.
+        name: PackageName,
+        /// The wheel's file name.
+        filename: String,
+        /// The environment's Python version.
+        python: String,
+    },
+    /// A wheel of the wheelhouse could not be hashed while locking (the cause names it).
+    #[error("cannot hash a wheel of the wheelhouse")]
+    Hash(#[source] std::io::Error),
+    /// A resolved version has no wheel among the candidates (an installed version that the
+    /// wheelhouse no longer has, with `--from-env`).
+    #[error("{name} {version} is installed but the wheelhouse has no compatible wheel of it")]
+    NoWheel {
+        /// The package.
+        name: PackageName,
+        /// The version.
+        version: Version,
+    },
+}
+
+impl SyncError {
+    /// How to fix it.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Self::Lock(error) => error.hint(),
+            Self::OtherEnvironment { .. } => Some("create the environment with the Python the lock was made for (`wharf venv DIR --python X.Y --from LOCK`; on the cluster `module load python/X.Y`), or re-lock for this one with `wharf lock --python ENV`".to_string()),
+            Self::IncompatibleWheel { .. } => Some("re-lock for this interpreter: `wharf lock --python ENV`".to_string()),
+            Self::Hash(_) => None,
+            Self::NoWheel { name, .. } => Some(format!("`wharf install --upgrade {name}` to move to a version the wheelhouse has, then lock again")),
+        }
+    }
+}
+
+/// The `environments` markers of a lock for `info`: its full Python version and platform.
+pub fn lock_environments(info: &InterpreterInfo) -> Vec<String> {
+    vec![format!(
+        "python_full_version == '{}' and platform_machine == '{}' and sys_platform == '{}'",
+        info.markers.python_full_version, info.markers.platform_machine, info.markers.sys_platform
+    )]
+}
+
+/// The `requires-python` of a lock for `info`, ex) `==3.11.*`.
+pub fn lock_requires_python(info: &InterpreterInfo) -> String {
+    let (major, minor) = info.major_minor();
+    format!("=={major}.{minor}.*")
+}
+
+/// The best candidate (first find-links directory, best tag) of `name` at `version`.
+fn wheel_of<'a>(
+    resolution: &'a TargetResolution,
+    name: &PackageName,
+    version: &Version,
+) -> Option<&'a Candidate> {
+    resolution
+        .candidates
+        .get(name)
+        .iter()
+        .find(|c| &c.filename.version == version)
+}
+
+/// The lock of a resolution for `info`: every package with its wheel (packages kept from an
+/// earlier lock or installation are mapped back to their wheel), hashed in parallel.
+///
+/// Errors: [`SyncError::NoWheel`], [`SyncError::Hash`].
+pub fn lock_from_resolution(
+    resolution: &TargetResolution,
+    info: &InterpreterInfo,
+) -> Result<Lock, SyncError> {
+    let mut wheels = Vec::new();
+    for package in &resolution.packages {
+        let path = match &package.source {
+            ResolvedSource::Wheel(candidate) => candidate.path.clone(),
+            ResolvedSource::Installed { .. } => {
+                wheel_of(resolution, &package.name, &package.version)
+                    .map(|c| c.path.clone())
+                    .ok_or_else(|| SyncError::NoWheel {
+                        name: package.name.clone(),
+                        version: package.version.clone(),
+                    })?
+            }
+        };
+        wheels.push((package.name.clone(), package.version.clone(), path));
+    }
+    Lock::from_wheels(
+        wheels,
+        lock_environments(info),
+        Some(lock_requires_python(info)),
+    )
+    .map_err(SyncError::Hash)
+}
+
+/// The resolution a lock asks for in `environment`: every locked wheel (checked against the
+/// lock's `environments` and the interpreter's tags), except packages that a module provides
+/// on `sys.path` outside the environment at the locked version (present, as pip sees them).
+/// `lock_path` is named in errors.
+///
+/// Errors: [`SyncError::OtherEnvironment`], [`SyncError::IncompatibleWheel`].
+pub fn resolution_from_lock(
+    lock: &Lock,
+    lock_path: &std::path::Path,
+    environment: &PythonEnvironment,
+    allow_manylinux: bool,
+) -> Result<Resolution, crate::OperationError> {
+    let markers = environment.marker_environment()?;
+    if !lock.environments.is_empty() {
+        let fits = lock.environments.iter().any(|text| {
+            MarkerTree::from_str(text).map_or(true, |tree| tree.evaluate(&markers, &[]))
+        });
+        if !fits {
+            return Err(crate::OperationError::Sync(SyncError::OtherEnvironment {
+                lock: lock_path.to_path_buf(),
+                expected: lock.environments.join(" or "),
+                actual: environment.info.version().to_string(),
+                platform: format!(
+                    "{} {}",
+                    environment.info.markers.sys_platform,
+                    environment.info.markers.platform_machine
+                ),
+            }));
+        }
+    }
+    let (tags, _) = environment.tags(allow_manylinux);
+    let outside = environment.installed_outside()?;
+    let in_env = environment.installed()?;
+    let mut packages = Vec::new();
+    for locked in &lock.packages {
+        let provided = outside.iter().any(|d| {
+            PackageName::from_str(&d.name).ok().as_ref() == Some(&locked.name)
+                && Version::from_str(&d.version).ok().as_ref() == Some(&locked.version)
+        });
+        if provided {
+            packages.push(ResolvedPackage {
+                name: locked.name.clone(),
+                version: locked.version.clone(),
+                source: ResolvedSource::Installed { in_target: false },
+                requested: true,
+            });
+            continue;
+        }
+        let incompatible = || {
+            crate::OperationError::Sync(SyncError::IncompatibleWheel {
+                name: locked.name.clone(),
+                filename: locked.wheel.filename.clone(),
+                python: environment.info.version().to_string(),
+            })
+        };
+        let filename =
+            WheelFilename::from_str(&locked.wheel.filename).map_err(|_| incompatible())?;
+        let tag_priority = filename.compatibility(&tags).ok_or_else(incompatible)?;
+        packages.push(ResolvedPackage {
+            name: locked.name.clone(),
+            version: locked.version.clone(),
+            source: ResolvedSource::Wheel(Candidate {
+                filename,
+                path: locked.wheel.path.clone(),
+                find_link: 0,
+                tag_priority,
+            }),
+            requested: true,
+        });
+    }
+    Ok(Resolution {
+        packages,
+        installed: in_env,
+    })
+}
+
+/// The lock that a hashed requirements file (`name==version --hash=sha256:…` on every line,
+/// as `wharf lock --format requirements.txt` and `pip-compile --generate-hashes` write)
+/// stands for: each line's wheel is the file of the `catalogue` with that name and version
+/// whose sha256 is one of the line's hashes.
+///
+/// Errors: [`crate::OperationError::RequirementsFile`], [`crate::OperationError::Sync`] with
+/// [`LockError::Package`] for a line that is not pinned, has no sha256 hash, or whose hash
+/// no wheel of the wheelhouse has.
+pub fn lock_from_hashed_requirements(
+    path: &std::path::Path,
+    catalogue: &wharf_site::Catalogue,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<Lock, crate::OperationError> {
+    let file = wharf_requirements_txt::RequirementsTxt::parse_file(path, lookup)?;
+    let mut wheels = Vec::new();
+    for entry in &file.requirements {
+        let bad = |reason: String| {
+            crate::OperationError::Sync(SyncError::Lock(LockError::Package {
+                path: path.to_path_buf(),
+                package: entry.text.clone(),
+                reason,
+            }))
+        };
+        let requirement =
+            crate::operations::parse_requirement(&entry.text, &entry.origin.to_string())?;
+        let version = match &requirement.version_or_url {
+            Some(pep508_rs::VersionOrUrl::VersionSpecifier(specifiers))
+                if specifiers.len() == 1
+                    && matches!(
+                        specifiers
+                            .iter()
+                            .next()
+                            .map(pep440_rs::VersionSpecifier::operator),
+                        Some(pep440_rs::Operator::Equal | pep440_rs::Operator::ExactEqual)
+                    ) =>
+            {
+                specifiers.iter().next().map(|s| s.version().clone())
+            }
+            _ => None,
+        }
+        .ok_or_else(|| bad("not pinned with `==`; a lock pins every package".to_string()))?;
+        let hashes: Vec<String> = entry
+            .hashes
+            .iter()
+            .filter_map(|h| h.strip_prefix("sha256:").map(str::to_ascii_lowercase))
+            .collect();
+        if hashes.is_empty() {
+            return Err(bad("has no `--hash=sha256:…`".to_string()));
+        }
+        let mut found = None;
+        for candidate in catalogue
+            .entries
+            .iter()
+            .filter(|e| e.filename.name == requirement.name && e.filename.version == version)
+        {
+            let (sha256, _) = crate::lock::sha256_file(&candidate.path)
+                .map_err(|e| crate::OperationError::Sync(SyncError::Hash(e)))?;
+            if hashes.contains(&sha256) {
+                found = Some(candidate.path.clone());
+                break;
+            }
+        }
+        let wheel = found.ok_or_else(|| {
+            bad(format!(
+                "no wheel of {} {version} in the wheelhouse has the locked hash",
+                requirement.name
+            ))
+        })?;
+        wheels.push((requirement.name.clone(), version, wheel));
+    }
+    Lock::from_wheels(wheels, Vec::new(), None)
+        .map_err(|e| crate::OperationError::Sync(SyncError::Hash(e)))
+}
+
+/// The versions of an existing lock to keep when re-locking (`--upgrade-package`): every
+/// package but those in `upgrade`, as preferences the resolver keeps unless a requirement
+/// forbids them, each with its `Requires-Dist` read from the locked wheel (so that its
+/// dependencies stay in the lock).
+///
+/// Errors: [`SyncError::Lock`] when a locked wheel's metadata cannot be read (gone: the fix
+/// is a fresh lock).
+pub fn preferences_from_lock(
+    lock: &Lock,
+    upgrade: &[PackageName],
+) -> Result<Vec<wharf_resolve::Installed>, SyncError> {
+    lock.packages
+        .iter()
+        .filter(|p| !upgrade.contains(&p.name))
+        .map(|p| {
+            let metadata = wharf_metadata::read_metadata(&p.wheel.path).map_err(|e| {
+                SyncError::Lock(LockError::WheelChanged {
+                    name: p.name.clone(),
+                    version: p.version.clone(),
+                    path: p.wheel.path.clone(),
+                    problem: format!("cannot be read ({e})"),
+                })
+            })?;
+            Ok(wharf_resolve::Installed {
+                name: p.name.clone(),
+                version: p.version.clone(),
+                requires_dist: metadata.requires_dist,
+                in_target: true,
+            })
+        })
+        .collect()
+}
