@@ -401,3 +401,39 @@ fn venv_from_a_bad_lock_leaves_nothing() {
         venv.display()
     );
 }
+
+/// Differential: `uv pip compile --format pylock.toml` on the same wheelhouse picks the same
+/// versions as `wharf lock` where the site's policy does not separate them (uv ignores the
+/// `_manylinux` policy, so wharf locks with `--allow-manylinux` here), and the full set of
+/// the scientific stack's requirements.
+#[test]
+fn uv_pip_compile_agrees_on_the_resolution() {
+    let Some(peers) = peers() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let requirements = peers.fixture.join("requirements.txt");
+    let ours = lock(
+        peers,
+        &dir.path().join("wharf.toml"),
+        &["-r", requirements.to_str().unwrap(), "--allow-manylinux"],
+    );
+    let uv = peers.test_python.parent().unwrap().join("uv");
+    let mut compile = command(&uv);
+    compile
+        .args(["pip", "compile", "--format", "pylock.toml", "--no-index"])
+        .args([
+            "--python-version",
+            "3.11",
+            "--python-platform",
+            "x86_64-manylinux_2_36",
+        ])
+        .arg(&requirements)
+        .arg("-o")
+        .arg(dir.path().join("pylock.uv.toml"))
+        .env("UV_CACHE_DIR", dir.path().join("uv-cache"));
+    for layer in sci::LAYERS {
+        compile.arg("-f").arg(peers.layer(layer));
+    }
+    run(&mut compile).success();
+    let theirs = std::fs::read_to_string(dir.path().join("pylock.uv.toml")).unwrap();
+    assert_eq!(locked_names(&ours), locked_names(&theirs));
+}
