@@ -95,6 +95,9 @@ pub enum Command {
     Freeze(commands::list::EnvArgs),
     /// Verify installed packages have compatible dependencies (like `pip check`)
     Check(commands::list::EnvArgs),
+    /// Install and run command-line tools from the wheelhouse, each in its own environment (like `uv tool`, pipx)
+    #[command(subcommand)]
+    Tool(commands::tool::ToolCommand),
     /// Show or shrink wharf's cache (unpacked wheels, catalogue index, interpreter probes)
     #[command(subcommand)]
     Cache(commands::cache::CacheCommand),
@@ -112,6 +115,7 @@ impl Command {
             Self::Avail(_) | Self::Completions { .. } => None,
             Self::Python(command) => Some(command.global()),
             Self::Cache(command) => Some(command.global()),
+            Self::Tool(command) => Some(command.global()),
             Self::Venv(args) => Some(&args.global),
             Self::Install(args) => Some(&args.global),
             Self::Lock(args) => Some(&args.global),
@@ -180,6 +184,7 @@ pub fn run(args: Vec<OsString>, env: &Env) -> ExitStatus {
         ),
         Command::Check(args) => commands::list::check(&args, &site, &python_env),
         Command::Cache(command) => commands::cache::cache(&command, &site, printer),
+        Command::Tool(command) => commands::tool::tool(&command, &site, &python_env, printer),
         Command::Completions { shell } => {
             let mut command = Cli::command();
             let mut out = Vec::new();

@@ -94,6 +94,13 @@ impl EnvVars {
     /// Set (to anything non-empty): read and write no cache at all (catalogue index,
     /// interpreter probes, wheel cache).
     pub const WHARF_NO_CACHE: &'static str = "WHARF_NO_CACHE";
+    /// Where `wharf tool install` keeps each tool's environment. Default:
+    /// `$XDG_DATA_HOME/wharf/tools`, else `~/.local/share/wharf/tools`.
+    pub const WHARF_TOOL_DIR: &'static str = "WHARF_TOOL_DIR";
+    /// Where `wharf tool install` links tools' executables. Default: `~/.local/bin`.
+    pub const WHARF_TOOL_BIN_DIR: &'static str = "WHARF_TOOL_BIN_DIR";
+    /// The XDG data root, for the default [`EnvVars::WHARF_TOOL_DIR`].
+    pub const XDG_DATA_HOME: &'static str = "XDG_DATA_HOME";
     /// The XDG cache root, used when `WHARF_CACHE_DIR` is unset.
     pub const XDG_CACHE_HOME: &'static str = "XDG_CACHE_HOME";
     /// Any value disables colours (<https://no-color.org>).
@@ -127,6 +134,9 @@ impl EnvVars {
         Self::SLURM_TMPDIR,
         Self::WHARF_CACHE_DIR,
         Self::WHARF_NO_CACHE,
+        Self::WHARF_TOOL_DIR,
+        Self::WHARF_TOOL_BIN_DIR,
+        Self::XDG_DATA_HOME,
         Self::XDG_CACHE_HOME,
         Self::NO_COLOR,
     ];
@@ -239,6 +249,24 @@ impl Env {
                 self.path(EnvVars::HOME)
                     .map(|h| h.join(".cache").join("wharf"))
             })
+    }
+
+    /// Where tools' environments live: [`EnvVars::WHARF_TOOL_DIR`], else
+    /// `$XDG_DATA_HOME/wharf/tools`, else `$HOME/.local/share/wharf/tools`.
+    pub fn tool_dir(&self) -> Option<PathBuf> {
+        self.path(EnvVars::WHARF_TOOL_DIR)
+            .or_else(|| self.path(EnvVars::XDG_DATA_HOME).map(|d| d.join("wharf").join("tools")))
+            .or_else(|| {
+                self.path(EnvVars::HOME)
+                    .map(|h| h.join(".local").join("share").join("wharf").join("tools"))
+            })
+    }
+
+    /// Where tools' executables are linked: [`EnvVars::WHARF_TOOL_BIN_DIR`], else
+    /// `$HOME/.local/bin`.
+    pub fn tool_bin_dir(&self) -> Option<PathBuf> {
+        self.path(EnvVars::WHARF_TOOL_BIN_DIR)
+            .or_else(|| self.path(EnvVars::HOME).map(|h| h.join(".local").join("bin")))
     }
 
     /// Worker threads: [`EnvVars::SLURM_CPUS_PER_TASK`] when it is a positive integer, capped

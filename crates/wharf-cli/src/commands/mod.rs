@@ -11,6 +11,7 @@ pub mod list;
 pub mod lock;
 pub mod python;
 pub mod sync;
+pub mod tool;
 pub mod uninstall;
 pub mod venv;
 
