@@ -134,6 +134,7 @@ mod cache_admin;
 mod install;
 mod installed;
 mod layout;
+mod lock;
 mod record;
 mod scripts;
 mod transaction;
@@ -150,5 +151,6 @@ pub use installed::{
 };
 pub use layout::Layout;
 pub use record::RecordEntry;
-pub use transaction::{RecoveredTransaction, recover};
+pub use lock::{LockEvent, LockHolder};
+pub use transaction::{RecoveredTransaction, recover, recover_with};
 pub use wharf_metadata::WheelError;
