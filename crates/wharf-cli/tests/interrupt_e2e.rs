@@ -256,9 +256,13 @@ fn sigkill_during_reinstall_is_recovered_by_the_next_command() {
     let mut random = Random(seed);
     let (mut found_before, mut found_after) = (0, 0);
     for trial in 0..trials {
-        let delay = Duration::from_micros(
-            random.next() % (duration.as_micros() as u64 * 11 / 10).max(1),
-        );
+        // Half the delays anywhere in the run, half in its second half (the commit).
+        let span = duration.as_micros() as u64;
+        let delay = Duration::from_micros(if trial % 4 < 2 {
+            random.next() % (span * 11 / 10).max(1)
+        } else {
+            span / 2 + random.next() % (span / 2).max(1)
+        });
         let mut child = peers.install(&venv, &reinstall_args).spawn().unwrap();
         std::thread::sleep(delay);
         child.kill().unwrap();
@@ -289,7 +293,7 @@ fn sigkill_during_reinstall_is_recovered_by_the_next_command() {
         };
         eprintln!(
             "trial {trial}: killed after {delay:?} ({status}), left {left:?} → {state}: {}",
-            String::from_utf8_lossy(&next.stderr).lines().next().unwrap_or("")
+            String::from_utf8_lossy(&next.stderr).lines().collect::<Vec<_>>().join(" | ")
         );
         assert_eq!(leftovers(&site), Vec::<String>::new(), "trial {trial}");
         let import = peers.imports_numpy(&venv);
