@@ -305,3 +305,67 @@ fn sigkill_during_reinstall_is_recovered_by_the_next_command() {
     }
     eprintln!("{trials} trials: {found_before} rolled back or untouched, {found_after} completed");
 }
+
+/// SIGINT (Ctrl-C) and SIGTERM (a batch system's `scancel`) during a real reinstall: the
+/// transaction rolls back, says so, and wharf exits 130 / 143; the environment is exactly
+/// as before and nothing is left in site-packages.
+#[test]
+fn sigint_and_sigterm_roll_back_and_exit_128_plus_signal() {
+    let Some(peers) = peers() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let venv = peers.new_venv(dir.path());
+    let site = site_packages(&venv);
+    success(&mut peers.install(&venv, &BEFORE));
+    let before = snapshot(&venv);
+    let mut reinstall_args = vec!["--reinstall"];
+    reinstall_args.extend(ASKED);
+    for (signal, code) in [("INT", 130), ("TERM", 143)] {
+        let mut child = peers
+            .install(&venv, &reinstall_args)
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The transaction has begun (its directory exists): the handlers are armed.
+        let started = Instant::now();
+        while leftovers(&site).iter().all(|name| !name.starts_with(".wharf-txn-")) {
+            assert!(child.try_wait().unwrap().is_none(), "finished before the signal");
+            assert!(started.elapsed() < Duration::from_secs(60));
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        success(Command::new("kill").arg(format!("-{signal}")).arg(child.id().to_string()));
+        let output = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(code), "SIG{signal}: {}", transcript(&output));
+        assert!(
+            stderr.contains(&format!(
+                "interrupted by SIG{signal}: nothing was changed, the environment is as it was"
+            )),
+            "{stderr}"
+        );
+        assert_eq!(leftovers(&site), Vec::<String>::new());
+        let now = snapshot(&venv);
+        assert!(before == now, "SIG{signal}: {}", diff(&before, &now));
+    }
+}
+
+/// Outside a transaction (here: while the interpreter is probed and requirements
+/// resolved, before anything is staged) SIGINT keeps its default action.
+#[test]
+fn sigint_outside_a_transaction_ends_wharf_at_once() {
+    let Some(peers) = peers() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let venv = peers.new_venv(dir.path());
+    let mut child = peers
+        .wharf()
+        .args(["list", "--python"])
+        .arg(&venv)
+        .spawn()
+        .unwrap();
+    success(Command::new("kill").arg("-INT").arg(child.id().to_string()));
+    let status = child.wait().unwrap();
+    use std::os::unix::process::ExitStatusExt;
+    assert!(
+        status.signal() == Some(2) || status.success(),
+        "SIGINT outside a transaction: {status}"
+    );
+}

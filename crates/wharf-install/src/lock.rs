@@ -11,6 +11,8 @@
 //!
 //! - held on *this* host by a process that is gone (no `/proc/{pid}`, or a different start
 //!   time: the pid was reused) — at once;
+//! - empty (its creator died before writing its line): when it stays empty for
+//!   [`EMPTY_STALE_AFTER`];
 //! - held on *another* host (or unreadable): when neither its content nor its modification
 //!   time has changed for [`FOREIGN_STALE_AFTER`] as measured by the waiter's own clock (no
 //!   clock comparison across nodes), i.e. its heartbeat stopped: the node died. The caller
@@ -33,6 +35,9 @@ pub(crate) const LOCK_NAME: &str = ".wharf-lock";
 pub(crate) const HEARTBEAT: Duration = Duration::from_secs(10);
 /// How long a lock of another host must stay unchanged to be judged stale.
 pub(crate) const FOREIGN_STALE_AFTER: Duration = Duration::from_mins(10);
+/// How long an *empty* lock file must stay empty to be judged stale: its creator writes its
+/// line right after creating it, so it died in between.
+pub(crate) const EMPTY_STALE_AFTER: Duration = Duration::from_secs(5);
 
 /// Who holds (or held) a lock, as written in the lock file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -193,6 +198,7 @@ impl EnvironmentLock {
             };
             let stale = dead_here(&current, &host)
                 || (holder.host != host && unchanged_since.elapsed() >= FOREIGN_STALE_AFTER)
+                || (current.is_empty() && unchanged_since.elapsed() >= EMPTY_STALE_AFTER)
                 || (parse(&current).is_none()
                     && unchanged_since.elapsed() >= FOREIGN_STALE_AFTER);
             if stale {

@@ -604,7 +604,7 @@ fn parse_journal(bytes: &[u8]) -> Option<Vec<Operation>> {
 ///
 /// Takes the environment lock without waiting: a transaction whose process is alive (it
 /// holds the lock) is not interrupted and is left alone (the result is then empty). Reads
-/// only (no lock file is created) when there is nothing to recover.
+/// only (no lock file is created) when there is no transaction directory nor lock file.
 ///
 /// Errors: the lock or a directory listing failing, a damaged journal, or an undo step
 /// failing (the transaction directory is then kept for a later retry).
@@ -618,9 +618,13 @@ pub fn recover_with(
     report: &dyn Fn(LockEvent),
 ) -> io::Result<Vec<RecoveredTransaction>> {
     let purelib = &layout.purelib;
-    if transaction_directories(purelib)?.is_empty() {
+    if transaction_directories(purelib)?.is_empty()
+        && !purelib.join(crate::lock::LOCK_NAME).exists()
+    {
         return Ok(Vec::new());
     }
+    // A lock file alone (its holder died before creating its transaction directory) is
+    // broken here too when stale.
     match EnvironmentLock::acquire(purelib, false, None, report)? {
         Some(_lock) => recover_locked(purelib),
         None => Ok(Vec::new()),
