@@ -43,7 +43,8 @@ pub fn install_bar(printer: crate::Printer) -> (ProgressBar, wharf_install::Prog
     let staged = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let total = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let sink_bar = bar.clone();
-    let sink = wharf_install::ProgressSink(std::sync::Arc::new(move |event| match event {
+    let sink = wharf_install::ProgressSink(std::sync::Arc::new(move |event| {
+        match event {
         InstallEvent::Started { wheels, bytes } => {
             total.store(wheels, std::sync::atomic::Ordering::Relaxed);
             sink_bar.set_length(bytes);
@@ -67,6 +68,7 @@ pub fn install_bar(printer: crate::Printer) -> (ProgressBar, wharf_install::Prog
                 "removed the stale environment lock of {holder} (it died or stopped responding)"
             ));
         }),
+    }
     }));
     (bar, sink)
 }

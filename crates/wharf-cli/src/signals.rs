@@ -32,7 +32,11 @@ fn flags() -> &'static Flags {
         for signal in [SIGINT, SIGTERM] {
             // Registration only fails for forbidden signals (SIGKILL, …): not these.
             let _ = signal_hook::flag::register_conditional_default(signal, flags.outside.clone());
-            let _ = signal_hook::flag::register_usize(signal, flags.signal.clone(), signal as usize);
+            let _ = signal_hook::flag::register_usize(
+                signal,
+                flags.signal.clone(),
+                usize::try_from(signal).unwrap_or(0),
+            );
             let _ = signal_hook::flag::register(signal, flags.cancel.clone());
         }
         flags

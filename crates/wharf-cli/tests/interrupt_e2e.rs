@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};
 use std::hash::{Hash, Hasher};
 use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
@@ -131,10 +132,13 @@ impl Peers {
         command
     }
 
-    fn imports_numpy(&self, venv: &Path) -> Output {
+    fn imports_numpy(venv: &Path) -> Output {
         clean(venv.join("bin/python"))
             .env("PYTHONDONTWRITEBYTECODE", "1")
-            .args(["-c", "import numpy, six, pytz, dateutil; numpy.ones(3).sum()"])
+            .args([
+                "-c",
+                "import numpy, six, pytz, dateutil; numpy.ones(3).sum()",
+            ])
             .output()
             .unwrap()
     }
@@ -166,7 +170,10 @@ fn snapshot(root: &Path) -> BTreeMap<PathBuf, (char, u32, u64)> {
     out
 }
 
-fn diff(a: &BTreeMap<PathBuf, (char, u32, u64)>, b: &BTreeMap<PathBuf, (char, u32, u64)>) -> String {
+fn diff(
+    a: &BTreeMap<PathBuf, (char, u32, u64)>,
+    b: &BTreeMap<PathBuf, (char, u32, u64)>,
+) -> String {
     let mut lines: Vec<String> = Vec::new();
     for (path, entry) in a {
         match b.get(path) {
@@ -197,7 +204,12 @@ fn site_packages(venv: &Path) -> PathBuf {
     let python = std::fs::read_dir(&lib)
         .unwrap()
         .map(|entry| entry.unwrap().path())
-        .find(|path| path.file_name().unwrap().to_string_lossy().starts_with("python"))
+        .find(|path| {
+            path.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("python")
+        })
         .unwrap();
     python.join("site-packages")
 }
@@ -233,8 +245,18 @@ fn sigkill_during_reinstall_is_recovered_by_the_next_command() {
     let duration = started.elapsed();
     let after = snapshot(&venv);
     assert_ne!(before, after);
-    success(&mut peers.wharf().args(["uninstall", "--python"]).arg(&venv).args(["packaging", "pyparsing"]));
-    assert!(before == snapshot(&venv), "{}", diff(&before, &snapshot(&venv)));
+    success(
+        peers
+            .wharf()
+            .args(["uninstall", "--python"])
+            .arg(&venv)
+            .args(["packaging", "pyparsing"]),
+    );
+    assert!(
+        before == snapshot(&venv),
+        "{}",
+        diff(&before, &snapshot(&venv))
+    );
 
     let seed = std::env::var("WHARF_KILL_SEED")
         .ok()
@@ -243,7 +265,8 @@ fn sigkill_during_reinstall_is_recovered_by_the_next_command() {
             std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .unwrap()
-                .as_nanos() as u64
+                .subsec_nanos()
+                .into()
         });
     let trials: usize = std::env::var("WHARF_KILL_TRIALS")
         .ok()
@@ -257,7 +280,7 @@ fn sigkill_during_reinstall_is_recovered_by_the_next_command() {
     let (mut found_before, mut found_after) = (0, 0);
     for trial in 0..trials {
         // Half the delays anywhere in the run, half in its second half (the commit).
-        let span = duration.as_micros() as u64;
+        let span = u64::try_from(duration.as_micros()).unwrap_or(u64::MAX / 2);
         let delay = Duration::from_micros(if trial % 4 < 2 {
             random.next() % (span * 11 / 10).max(1)
         } else {
@@ -293,14 +316,30 @@ fn sigkill_during_reinstall_is_recovered_by_the_next_command() {
         };
         eprintln!(
             "trial {trial}: killed after {delay:?} ({status}), left {left:?} → {state}: {}",
-            String::from_utf8_lossy(&next.stderr).lines().collect::<Vec<_>>().join(" | ")
+            String::from_utf8_lossy(&next.stderr)
+                .lines()
+                .collect::<Vec<_>>()
+                .join(" | ")
         );
         assert_eq!(leftovers(&site), Vec::<String>::new(), "trial {trial}");
-        let import = peers.imports_numpy(&venv);
-        assert!(import.status.success(), "trial {trial}: {}", transcript(&import));
+        let import = Peers::imports_numpy(&venv);
+        assert!(
+            import.status.success(),
+            "trial {trial}: {}",
+            transcript(&import)
+        );
         if state == "after" {
-            success(&mut peers.wharf().args(["uninstall", "--python"]).arg(&venv).args(["packaging", "pyparsing"]));
-            assert!(before == snapshot(&venv), "trial {trial}: uninstall did not restore");
+            success(
+                peers
+                    .wharf()
+                    .args(["uninstall", "--python"])
+                    .arg(&venv)
+                    .args(["packaging", "pyparsing"]),
+            );
+            assert!(
+                before == snapshot(&venv),
+                "trial {trial}: uninstall did not restore"
+            );
         }
     }
     eprintln!("{trials} trials: {found_before} rolled back or untouched, {found_after} completed");
@@ -327,15 +366,30 @@ fn sigint_and_sigterm_roll_back_and_exit_128_plus_signal() {
             .unwrap();
         // The transaction has begun (its directory exists): the handlers are armed.
         let started = Instant::now();
-        while leftovers(&site).iter().all(|name| !name.starts_with(".wharf-txn-")) {
-            assert!(child.try_wait().unwrap().is_none(), "finished before the signal");
-            assert!(started.elapsed() < Duration::from_secs(60));
+        while leftovers(&site)
+            .iter()
+            .all(|name| !name.starts_with(".wharf-txn-"))
+        {
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "finished before the signal"
+            );
+            assert!(started.elapsed() < Duration::from_mins(1));
             std::thread::sleep(Duration::from_millis(2));
         }
-        success(Command::new("kill").arg(format!("-{signal}")).arg(child.id().to_string()));
+        success(
+            Command::new("kill")
+                .arg(format!("-{signal}"))
+                .arg(child.id().to_string()),
+        );
         let output = child.wait_with_output().unwrap();
         let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(output.status.code(), Some(code), "SIG{signal}: {}", transcript(&output));
+        assert_eq!(
+            output.status.code(),
+            Some(code),
+            "SIG{signal}: {}",
+            transcript(&output)
+        );
         assert!(
             stderr.contains(&format!(
                 "interrupted by SIG{signal}: nothing was changed, the environment is as it was"
@@ -363,7 +417,6 @@ fn sigint_outside_a_transaction_ends_wharf_at_once() {
         .unwrap();
     success(Command::new("kill").arg("-INT").arg(child.id().to_string()));
     let status = child.wait().unwrap();
-    use std::os::unix::process::ExitStatusExt;
     assert!(
         status.signal() == Some(2) || status.success(),
         "SIGINT outside a transaction: {status}"

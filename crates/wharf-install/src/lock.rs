@@ -122,7 +122,9 @@ fn read(path: &Path) -> io::Result<Option<(String, Option<SystemTime>)>> {
     };
     let mut content = String::new();
     // A lock file is one short line; more is not ours.
-    Read::by_ref(&mut file).take(4096).read_to_string(&mut content)?;
+    Read::by_ref(&mut file)
+        .take(4096)
+        .read_to_string(&mut content)?;
     let modified = file.metadata().and_then(|m| m.modified()).ok();
     Ok(Some((content, modified)))
 }
@@ -144,10 +146,7 @@ impl EnvironmentLock {
         let nonce = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
             .map_or(0, |elapsed| elapsed.as_nanos());
-        let content = format!(
-            "{host} {pid} {} {nonce}\n",
-            start_time(pid).unwrap_or(0)
-        );
+        let content = format!("{host} {pid} {} {nonce}\n", start_time(pid).unwrap_or(0));
         let mut delay = Duration::from_millis(10);
         let mut reported = false;
         // The content and mtime last seen, and since when (our clock) they have not changed.
@@ -172,7 +171,10 @@ impl EnvironmentLock {
                 Err(error) => {
                     return Err(io::Error::new(
                         error.kind(),
-                        format!("failed to create the lock file `{}`: {error}", path.display()),
+                        format!(
+                            "failed to create the lock file `{}`: {error}",
+                            path.display()
+                        ),
                     ));
                 }
             }
@@ -187,9 +189,7 @@ impl EnvironmentLock {
                 |(holder, _)| holder,
             );
             let unchanged_since = match &seen {
-                Some((content, time, since)) if *content == current && *time == modified => {
-                    *since
-                }
+                Some((content, time, since)) if *content == current && *time == modified => *since,
                 _ => {
                     let now = Instant::now();
                     seen = Some((current.clone(), modified, now));
@@ -199,8 +199,7 @@ impl EnvironmentLock {
             let stale = dead_here(&current, &host)
                 || (holder.host != host && unchanged_since.elapsed() >= FOREIGN_STALE_AFTER)
                 || (current.is_empty() && unchanged_since.elapsed() >= EMPTY_STALE_AFTER)
-                || (parse(&current).is_none()
-                    && unchanged_since.elapsed() >= FOREIGN_STALE_AFTER);
+                || (parse(&current).is_none() && unchanged_since.elapsed() >= FOREIGN_STALE_AFTER);
             if stale {
                 if break_stale(&path, &current)? {
                     report(LockEvent::Broken(holder));
@@ -316,7 +315,9 @@ mod tests {
         drop(first);
         let (acquired, events) = waiter.join().unwrap();
         assert!(acquired);
-        assert!(matches!(events.as_slice(), [LockEvent::Waiting(holder)] if holder.pid == std::process::id()));
+        assert!(
+            matches!(events.as_slice(), [LockEvent::Waiting(holder)] if holder.pid == std::process::id())
+        );
         assert!(!root.path().join(LOCK_NAME).exists());
     }
 
@@ -344,11 +345,7 @@ mod tests {
     #[test]
     fn a_live_lock_of_another_host_is_waited_for() {
         let root = tempfile::tempdir().unwrap();
-        std::fs::write(
-            root.path().join(LOCK_NAME),
-            "some-other-node 1 1 1\n",
-        )
-        .unwrap();
+        std::fs::write(root.path().join(LOCK_NAME), "some-other-node 1 1 1\n").unwrap();
         let cancel = AtomicBool::new(false);
         assert!(
             EnvironmentLock::acquire(root.path(), false, Some(&cancel), &|_| {})
@@ -356,8 +353,8 @@ mod tests {
                 .is_none()
         );
         cancel.store(true, Ordering::Relaxed);
-        let error = EnvironmentLock::acquire(root.path(), true, Some(&cancel), &|_| {})
-            .unwrap_err();
+        let error =
+            EnvironmentLock::acquire(root.path(), true, Some(&cancel), &|_| {}).unwrap_err();
         assert_eq!(error.kind(), io::ErrorKind::Interrupted);
         assert!(root.path().join(LOCK_NAME).exists());
     }

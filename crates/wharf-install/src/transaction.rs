@@ -187,9 +187,9 @@ impl Transaction {
         let mut ancestor = Some(path);
         while let Some(current) = ancestor {
             match self.overlay.get(current) {
-                Some(Overlay::Removed) => return Planned::Absent,
                 Some(Overlay::Made) if current == path => return Planned::MadeDirectory,
-                Some(Overlay::Made) => return Planned::Absent,
+                // Removed, or below a made (so far empty) directory.
+                Some(Overlay::Removed | Overlay::Made) => return Planned::Absent,
                 Some(Overlay::Created(source)) => {
                     let rest = path.strip_prefix(current).unwrap_or(Path::new(""));
                     return if rest.as_os_str().is_empty() {
@@ -342,10 +342,7 @@ impl Transaction {
         if !self.journaled {
             self.write_journal()?;
         }
-        fs_err::rename(
-            self.directory.join(JOURNAL),
-            self.directory.join(COMMITTED),
-        )?;
+        fs_err::rename(self.directory.join(JOURNAL), self.directory.join(COMMITTED))?;
         sync_directory(&self.directory);
         self.finished = true;
         failpoint!("transaction::after-commit");
@@ -534,7 +531,6 @@ fn unescape(text: &[u8]) -> Option<Vec<u8>> {
     }
     Some(out)
 }
-
 
 fn journal_line(operation: &Operation, line: &mut Vec<u8>) {
     match operation {

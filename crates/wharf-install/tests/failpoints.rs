@@ -34,7 +34,10 @@ fn options() -> InstallOptions {
 fn simple_wheel(directory: &Path, name: &str, version: &str) -> PathBuf {
     WheelBuilder::new(&format!("{name}-{version}.dist-info"), name, version, true)
         .file(&format!("{name}/__init__.py"), version.as_bytes())
-        .file(&format!("{name}/sub/deep_{}.py", version.replace('.', "_")), b"x = 1\n")
+        .file(
+            &format!("{name}/sub/deep_{}.py", version.replace('.', "_")),
+            b"x = 1\n",
+        )
         .member(&format!("{name}/tool.sh"), b"#!/bin/sh\n", 0o755, true)
         .write(&directory.join(format!("{name}-{version}-py3-none-any.whl")))
 }
@@ -115,7 +118,12 @@ fn failpoint_child() {
 fn die_at(root: &Path, failpoints: &str, extra: &[(&str, &str)]) {
     let mut command = Command::new(std::env::current_exe().unwrap());
     command
-        .args(["--exact", "failpoint_child", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "failpoint_child",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env_clear()
         .env(CHILD, root)
         .env("FAILPOINTS", failpoints);
@@ -160,10 +168,16 @@ fn case(failpoints: &str, expected: Expected, extra: &[(&str, &str)]) {
         .unwrap()
         .filter(|entry| {
             let entry = entry.as_ref().unwrap();
-            entry.file_name().to_string_lossy().starts_with(".wharf-txn-")
+            entry
+                .file_name()
+                .to_string_lossy()
+                .starts_with(".wharf-txn-")
         })
         .count();
-    assert_eq!(leftovers, 1, "`{failpoints}`: no transaction left by the death");
+    assert_eq!(
+        leftovers, 1,
+        "`{failpoints}`: no transaction left by the death"
+    );
     let recovered = recover(&layout).unwrap();
     assert_eq!(recovered.len(), 1, "`{failpoints}`");
     assert_eq!(
@@ -178,7 +192,10 @@ fn case(failpoints: &str, expected: Expected, extra: &[(&str, &str)]) {
     };
     assert_eq!(paths(wanted), paths(&now), "`{failpoints}`: paths differ");
     assert!(*wanted == now, "`{failpoints}`: contents or modes differ");
-    assert!(recover(&layout).unwrap().is_empty(), "recovery is not final");
+    assert!(
+        recover(&layout).unwrap().is_empty(),
+        "recovery is not final"
+    );
 }
 
 #[test]
@@ -198,7 +215,11 @@ fn death_after_the_first_removal_is_rolled_back() {
 
 #[test]
 fn death_after_some_removals_is_rolled_back() {
-    case("transaction::after-remove=12*off->panic", Expected::Before, &[]);
+    case(
+        "transaction::after-remove=12*off->panic",
+        Expected::Before,
+        &[],
+    );
 }
 
 #[test]
@@ -208,7 +229,11 @@ fn death_after_the_first_move_is_rolled_back() {
 
 #[test]
 fn death_after_some_moves_is_rolled_back() {
-    case("transaction::after-move=9*off->panic", Expected::Before, &[]);
+    case(
+        "transaction::after-move=9*off->panic",
+        Expected::Before,
+        &[],
+    );
 }
 
 #[test]
@@ -252,7 +277,11 @@ fn death_during_recovery_is_rolled_back_by_the_next_one() {
         "transaction::during-rollback=4*off->panic",
         &[("WHARF_FAILPOINT_RECOVER", "1")],
     );
-    assert_ne!(paths(&before), paths(&snapshot(&prefix)), "nothing was undone yet");
+    assert_ne!(
+        paths(&before),
+        paths(&snapshot(&prefix)),
+        "nothing was undone yet"
+    );
     let recovered = recover(&layout).unwrap();
     assert_eq!(recovered.len(), 1);
     assert!(!recovered[0].committed);

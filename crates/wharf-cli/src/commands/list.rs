@@ -9,9 +9,9 @@ use wharf_python::PythonEnv;
 use wharf_site::SiteEnv;
 
 use crate::commands::{report_recovery, write_stdout};
-use crate::{ExitStatus, Printer};
 use crate::error::Error;
 use crate::settings::GlobalArgs;
+use crate::{ExitStatus, Printer};
 
 /// `wharf list` output formats.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]

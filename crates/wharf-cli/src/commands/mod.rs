@@ -24,7 +24,10 @@ pub fn write_stdout(bytes: &[u8]) -> ExitStatus {
 
 /// One line per interrupted transaction that opening the environment finished, and per
 /// stale lock it broke.
-pub fn report_recovery(environment: &wharf_environment::PythonEnvironment, printer: crate::Printer) {
+pub fn report_recovery(
+    environment: &wharf_environment::PythonEnvironment,
+    printer: crate::Printer,
+) {
     for holder in &environment.broken_locks {
         printer.warn(format_args!(
             "removed the stale lock of {holder} on `{}`",
