@@ -321,6 +321,16 @@ fn sigkill_during_reinstall_is_recovered_by_the_next_command() {
                 .collect::<Vec<_>>()
                 .join(" | ")
         );
+        if left.iter().any(|name| name.starts_with(".wharf-txn-")) {
+            let said = String::from_utf8_lossy(&next.stderr);
+            assert!(
+                said.contains(&format!(
+                    "Recovered an interrupted install in {}: ",
+                    venv.display()
+                )),
+                "trial {trial}: the recovery was not reported:\n{said}"
+            );
+        }
         assert_eq!(leftovers(&site), Vec::<String>::new(), "trial {trial}");
         let import = Peers::imports_numpy(&venv);
         assert!(
