@@ -2,7 +2,8 @@
 //! merges CLI ▸ environment ▸ pip config ▸ defaults, and one function per command.
 //!
 //! Exit status is a contract: 0 ok, 1 the request cannot be satisfied, 2 usage or
-//! internal error; a broken pipe on stdout ends the program quietly.
+//! internal error, 130 / 143 a change interrupted by SIGINT / SIGTERM and rolled back; a
+//! broken pipe on stdout ends the program quietly.
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -14,6 +15,7 @@ pub mod error;
 pub mod printer;
 pub mod progress;
 pub mod settings;
+pub mod signals;
 
 pub use error::Error;
 pub use printer::Printer;
@@ -31,6 +33,9 @@ pub enum ExitStatus {
     Failure,
     /// 2: bad usage or an internal error.
     Error,
+    /// 128 + the signal: a change was interrupted by SIGINT (130) or SIGTERM (143) and
+    /// rolled back.
+    Interrupted(u8),
 }
 
 impl From<ExitStatus> for ExitCode {
@@ -39,6 +44,7 @@ impl From<ExitStatus> for ExitCode {
             ExitStatus::Success => ExitCode::SUCCESS,
             ExitStatus::Failure => ExitCode::from(1),
             ExitStatus::Error => ExitCode::from(2),
+            ExitStatus::Interrupted(signal) => ExitCode::from(128_u8.saturating_add(signal)),
         }
     }
 }
@@ -174,15 +180,16 @@ pub fn run(args: Vec<OsString>, env: &Env) -> ExitStatus {
             commands::uninstall::uninstall(&args, &site, &python_env, printer)
         }
         Command::List { format, env: args } => {
-            commands::list::list(&args, format, &site, &python_env)
+            commands::list::list(&args, format, &site, &python_env, printer)
         }
         Command::Freeze(args) => commands::list::list(
             &args,
             commands::list::ListFormat::Freeze,
             &site,
             &python_env,
+            printer,
         ),
-        Command::Check(args) => commands::list::check(&args, &site, &python_env),
+        Command::Check(args) => commands::list::check(&args, &site, &python_env, printer),
         Command::Cache(command) => commands::cache::cache(&command, &site, printer),
         Command::Tool(command) => commands::tool::tool(&command, &site, &python_env, printer),
         Command::Completions { shell } => {

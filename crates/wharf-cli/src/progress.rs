@@ -21,9 +21,11 @@ pub fn spinner(message: String, quiet: bool) -> ProgressBar {
 }
 
 /// The install progress bar: wheels staged out of all, with their bytes, then the
-/// compile and commit steps; hidden when stderr is not a terminal or `quiet` is set.
-pub fn install_bar(quiet: bool) -> (ProgressBar, wharf_install::ProgressSink) {
-    use wharf_install::InstallEvent;
+/// compile and commit steps; hidden when stderr is not a terminal or `-q` is given. Waiting
+/// for the environment lock, or breaking a stale one, is said on a line of its own.
+pub fn install_bar(printer: crate::Printer) -> (ProgressBar, wharf_install::ProgressSink) {
+    use wharf_install::{InstallEvent, LockEvent};
+    let quiet = printer.is_quiet();
     let bar = if quiet || !std::io::stderr().is_terminal() {
         ProgressBar::hidden()
     } else {
@@ -41,7 +43,8 @@ pub fn install_bar(quiet: bool) -> (ProgressBar, wharf_install::ProgressSink) {
     let staged = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let total = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let sink_bar = bar.clone();
-    let sink = wharf_install::ProgressSink(std::sync::Arc::new(move |event| match event {
+    let sink = wharf_install::ProgressSink(std::sync::Arc::new(move |event| {
+        match event {
         InstallEvent::Started { wheels, bytes } => {
             total.store(wheels, std::sync::atomic::Ordering::Relaxed);
             sink_bar.set_length(bytes);
@@ -55,6 +58,17 @@ pub fn install_bar(quiet: bool) -> (ProgressBar, wharf_install::ProgressSink) {
         }
         InstallEvent::Compiling => sink_bar.set_message("compiling"),
         InstallEvent::Committing => sink_bar.set_message("committing"),
+        InstallEvent::Lock(LockEvent::Waiting(holder)) => sink_bar.suspend(|| {
+            printer.info(format_args!(
+                "Waiting for the environment lock held by {holder} (another wharf install or uninstall)"
+            ));
+        }),
+        InstallEvent::Lock(LockEvent::Broken(holder)) => sink_bar.suspend(|| {
+            printer.warn(format_args!(
+                "removed the stale environment lock of {holder} (it died or stopped responding)"
+            ));
+        }),
+    }
     }));
     (bar, sink)
 }

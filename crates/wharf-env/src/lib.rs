@@ -255,7 +255,10 @@ impl Env {
     /// `$XDG_DATA_HOME/wharf/tools`, else `$HOME/.local/share/wharf/tools`.
     pub fn tool_dir(&self) -> Option<PathBuf> {
         self.path(EnvVars::WHARF_TOOL_DIR)
-            .or_else(|| self.path(EnvVars::XDG_DATA_HOME).map(|d| d.join("wharf").join("tools")))
+            .or_else(|| {
+                self.path(EnvVars::XDG_DATA_HOME)
+                    .map(|d| d.join("wharf").join("tools"))
+            })
             .or_else(|| {
                 self.path(EnvVars::HOME)
                     .map(|h| h.join(".local").join("share").join("wharf").join("tools"))
@@ -265,8 +268,10 @@ impl Env {
     /// Where tools' executables are linked: [`EnvVars::WHARF_TOOL_BIN_DIR`], else
     /// `$HOME/.local/bin`.
     pub fn tool_bin_dir(&self) -> Option<PathBuf> {
-        self.path(EnvVars::WHARF_TOOL_BIN_DIR)
-            .or_else(|| self.path(EnvVars::HOME).map(|h| h.join(".local").join("bin")))
+        self.path(EnvVars::WHARF_TOOL_BIN_DIR).or_else(|| {
+            self.path(EnvVars::HOME)
+                .map(|h| h.join(".local").join("bin"))
+        })
     }
 
     /// Worker threads: [`EnvVars::SLURM_CPUS_PER_TASK`] when it is a positive integer, capped

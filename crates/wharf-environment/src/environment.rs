@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use pep440_rs::Version;
 use pep508_rs::{MarkerEnvironment, PackageName};
-use wharf_install::{InstalledDist, Layout, SitePackages};
+use wharf_install::{InstalledDist, Layout, LockEvent, RecoveredTransaction, SitePackages};
 use wharf_python::{InterpreterInfo, PythonEnv};
 use wharf_resolve::Installed;
 use wharf_wheel_filename::Tags;
@@ -18,6 +18,10 @@ use crate::error::EnvironmentError;
 /// [`PythonEnvironment::from_root`]; the interpreter is probed once (cached by
 /// `wharf-python`). The install [`Layout`] comes from the probe's `sysconfig` venv scheme,
 /// so a free-threaded `3.13t` environment installs into `lib/python3.13t/site-packages`.
+///
+/// Opening an environment first finishes any interrupted install or uninstall in it
+/// ([`wharf_install::recover`]: rolled back before its commit point, forward after); what
+/// was done is in [`PythonEnvironment::recovered`] for the caller to report.
 #[derive(Debug, Clone)]
 pub struct PythonEnvironment {
     /// The environment's interpreter as given (`ENV/bin/python`, symlinks not resolved).
@@ -28,6 +32,10 @@ pub struct PythonEnvironment {
     pub info: InterpreterInfo,
     /// Where wheels go (purelib, platlib, scripts, data, headers).
     pub layout: Layout,
+    /// Interrupted transactions finished when the environment was opened (usually none).
+    pub recovered: Vec<RecoveredTransaction>,
+    /// Stale environment locks broken when it was opened (their holders died).
+    pub broken_locks: Vec<wharf_install::LockHolder>,
 }
 
 impl PythonEnvironment {
@@ -65,9 +73,11 @@ impl PythonEnvironment {
         Self::find(Some(root), None, python_env)
     }
 
-    /// The environment of an interpreter already probed.
+    /// The environment of an interpreter already probed; interrupted transactions in it are
+    /// recovered first.
     ///
-    /// Errors: [`EnvironmentError::NotAVenv`] when `info` is a base installation.
+    /// Errors: [`EnvironmentError::NotAVenv`] when `info` is a base installation,
+    /// [`EnvironmentError::Recover`] when an interrupted transaction cannot be finished.
     pub fn from_probe(
         executable: PathBuf,
         info: InterpreterInfo,
@@ -83,11 +93,23 @@ impl PythonEnvironment {
             .and_then(Path::parent)
             .map_or_else(|| info.prefix.clone(), Path::to_path_buf);
         let layout = layout_from_probe(&root, &executable, &info);
+        let broken = std::cell::RefCell::new(Vec::new());
+        let recovered = wharf_install::recover_with(&layout, &|event| {
+            if let LockEvent::Broken(holder) = event {
+                broken.borrow_mut().push(holder);
+            }
+        })
+        .map_err(|source| EnvironmentError::Recover {
+            purelib: layout.purelib.clone(),
+            source,
+        })?;
         Ok(Self {
             python: executable,
             root,
             info,
             layout,
+            recovered,
+            broken_locks: broken.into_inner(),
         })
     }
 

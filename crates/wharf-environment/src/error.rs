@@ -36,6 +36,15 @@ pub enum EnvironmentError {
         #[source]
         wharf_install::InstalledError,
     ),
+    /// An interrupted install or uninstall in the environment could not be finished.
+    #[error("cannot recover the interrupted transaction in `{}`", purelib.display())]
+    Recover {
+        /// The environment's purelib directory (holding `.wharf-txn-*`).
+        purelib: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 impl EnvironmentError {
@@ -47,6 +56,7 @@ impl EnvironmentError {
             Self::Probe(error) => error.hint(),
             Self::NotAVenv { .. } => Some("wharf installs only into virtual environments: `wharf venv ENV --python ...` then `--python ENV`".to_string()),
             Self::Scan(_) => None,
+            Self::Recover { .. } => Some("the environment is partly changed; fix the cause (permissions, a full disk) and run any wharf command on it again to finish the recovery".to_string()),
         }
     }
 }
@@ -132,6 +142,7 @@ impl OperationError {
             Self::NothingToInstall => Some("name packages (`wharf install numpy`) or pass `-r requirements.txt`".to_string()),
             Self::NoSolution { .. } | Self::Resolve(_) | Self::NotInstalled { .. } => None,
             Self::Sync(error) => error.hint(),
+            Self::Install(wharf_install::InstallError::RollbackFailed { .. }) => Some("the environment is partly changed; the next wharf command on it finishes the rollback".to_string()),
             Self::Install(_) => Some("nothing was changed: the environment is as it was before this command".to_string()),
             Self::Uninstall(_) => Some("nothing was removed".to_string()),
         }

@@ -422,6 +422,9 @@ pub struct ExecuteOptions {
     pub cache_dir: Option<PathBuf>,
     /// Progress callback (a progress bar), from the installer's worker threads.
     pub progress: Option<wharf_install::ProgressSink>,
+    /// Raised (by a SIGINT/SIGTERM handler) to stop and roll back:
+    /// [`wharf_install::InstallError::Cancelled`].
+    pub cancel: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 /// Runs `plan` in `environment` as one transaction (all or nothing).
@@ -438,7 +441,7 @@ pub fn execute(
         &InstallOptions {
             threads: options.threads.max(1),
             compile: options.compile,
-            cancel: None,
+            cancel: options.cancel.clone(),
             cache: options.cache_dir.clone().map(WheelCache::new),
             progress: options.progress.clone(),
         },
@@ -446,13 +449,15 @@ pub fn execute(
 }
 
 /// Removes the distributions named `names` from `environment` as one transaction. Names
-/// not installed are returned (the caller warns), never fatal.
+/// not installed are returned (the caller warns), never fatal. `cancel` as in
+/// [`ExecuteOptions::cancel`].
 ///
 /// Errors: [`OperationError::Uninstall`] (nothing removed), [`OperationError::Environment`].
 pub fn uninstall(
     names: &[String],
     environment: &PythonEnvironment,
     threads: usize,
+    cancel: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 ) -> Result<(Option<InstallOutput>, Vec<String>), OperationError> {
     let installed = environment.installed()?;
     let mut remove = Vec::new();
@@ -472,6 +477,7 @@ pub fn uninstall(
     }
     let options = InstallOptions {
         threads: threads.max(1),
+        cancel,
         ..InstallOptions::default()
     };
     let output = wharf_install::uninstall(&remove, &environment.layout, &options)

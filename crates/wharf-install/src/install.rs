@@ -29,7 +29,8 @@ pub use self::plan::{
 use self::stage::{CacheSession, StageRoot, StagedWheel, stage_wheel, write_record};
 use crate::installed::{InstalledDist, normalized_name};
 use crate::layout::{Layout, Scheme};
-use crate::transaction::Transaction;
+use crate::lock::LockEvent;
+use crate::transaction::{Transaction, failpoint};
 
 /// Installs `wheels` (removing installed versions of the same projects) as one transaction.
 /// Shorthand for [`install()`] with a plan that removes nothing explicitly.
@@ -66,7 +67,19 @@ pub fn install(
         .num_threads(options.threads.max(1))
         .build()
         .map_err(|error| io::Error::other(error.to_string()))?;
-    let (transaction, recovered) = Transaction::begin(&layout.purelib)?;
+    let cancel = options.cancel.as_deref();
+    let report = |event: LockEvent| {
+        if let Some(progress) = &options.progress {
+            progress.emit(InstallEvent::Lock(event));
+        }
+    };
+    let (transaction, recovered) = match Transaction::begin(&layout.purelib, cancel, &report) {
+        Ok(begun) => begun,
+        Err(error) if error.kind() == io::ErrorKind::Interrupted => {
+            return Err(InstallError::Cancelled);
+        }
+        Err(error) => return Err(error.into()),
+    };
     let mut output = InstallOutput {
         recovered,
         ..InstallOutput::default()
@@ -138,6 +151,9 @@ fn run(
         .par_iter()
         .with_max_len(1)
         .map(|&(index, size)| {
+            if cancelled(options) {
+                return Err(InstallError::Cancelled);
+            }
             let wheel = &plan.install[index];
             let root = StageRoot {
                 stage: stage.clone(),
@@ -185,6 +201,7 @@ fn run(
     for wheel in &mut staged {
         write_record(wheel)?;
     }
+    failpoint!("install::after-stage");
 
     // 2. Decide what to remove, reading every RECORD before anything moves.
     let mut removals: Vec<Removal> = Vec::new();
@@ -211,13 +228,14 @@ fn run(
         }
     }
 
-    // 3. Commit: remove, then move the staged trees into place.
+    // 3. Plan the commit (removals, then the staged trees moved into place), journal it
+    // whole, then apply it.
     emit(InstallEvent::Committing);
     for removal in &removals {
         if cancelled(options) {
             return Err(InstallError::Cancelled);
         }
-        let paths = removal.apply(transaction, layout)?;
+        let paths = removal.plan_into(transaction, layout)?;
         output.removed.push(RemovedDist {
             name: removal.name.clone(),
             version: removal.version.clone(),
@@ -232,7 +250,7 @@ fn run(
                 continue;
             }
             let target = scheme.target(layout, &wheel.name);
-            transaction.make_directory_all(&target)?;
+            transaction.make_directory_all(&target);
             merge(transaction, &source, &target, options)?;
         }
         output.installed.push(InstalledWheel {
@@ -245,7 +263,13 @@ fn run(
     if cancelled(options) {
         return Err(InstallError::Cancelled);
     }
-    Ok(())
+    transaction.write_journal()?;
+    match transaction.apply(options.cancel.as_deref()) {
+        Err(error) if error.kind() == io::ErrorKind::Interrupted => Err(InstallError::Cancelled),
+        Err(error) => Err(error.into()),
+        Ok(()) if cancelled(options) => Err(InstallError::Cancelled),
+        Ok(()) => Ok(()),
+    }
 }
 
 /// Uninstalls `dists` as one transaction: every file in their `RECORD`s (and each `.py`

@@ -30,29 +30,34 @@
 //!    `REQUESTED` (for requested wheels) and `direct_url.json` (when given) are written.
 //!    Optionally `.py` files are byte-compiled by the environment's interpreter. Finally
 //!    `RECORD` lists every file with its real hash and size.
-//! 2. **Commit** (sequential, journaled, see "Transaction" below): the files of the
-//!    distributions being removed are moved to the transaction's backup directory (and the
-//!    directories they leave empty are removed), then each staged tree is moved into place —
-//!    a directory that does not exist yet is moved with one `rename`, an existing one is
-//!    merged into, an existing file is moved to the backup before being replaced.
-//! 3. **Finish**: `COMMIT` is journaled and the transaction directory (backups included) is
-//!    deleted. On any error before that point every change is undone in reverse order.
+//! 2. **Commit** (sequential, journaled, see "Transaction" below): planned whole first, the
+//!    plan journaled and `fsync`ed, then applied: the files of the distributions being
+//!    removed are moved to the transaction's backup directory (and the directories they
+//!    leave empty are removed), then each staged tree is moved into place — a directory that
+//!    does not exist yet is moved with one `rename`, an existing one is merged into, an
+//!    existing file is moved to the backup before being replaced.
+//! 3. **Finish**: the commit point (`journal` renamed to `committed`), then the transaction
+//!    directory (backups included) is deleted. On any error or cancel before that point every
+//!    change is undone in reverse order.
 //!
 //! # Guarantee and its limits
 //!
 //! If `install` returns an error, the environment's files are as they were before the call
 //! (names, contents, modes; directory modification times are not restored). If the process
-//! dies (Ctrl-C without a handler, SIGKILL, out-of-memory kill) the next install, uninstall or [`recover`] in
-//! the environment rolls the interrupted transaction back first. Limits: the journal is not
-//! `fsync`ed, so a power loss or kernel crash during the commit may lose its last lines;
-//! a rollback that itself fails (disk removed, permissions changed under us) is reported as
-//! [`InstallError::RollbackFailed`] and the transaction directory is kept for [`recover`];
-//! the environment lock is `flock`, which some parallel filesystems do not provide (the
-//! transaction then runs unlocked); a scheme directory on another filesystem than purelib is
-//! committed by copy instead of rename, which is not atomic per file; a purelib directory
-//! that does not exist yet is created before the transaction starts and is left in place; other tools (pip, uv)
-//! do not take wharf's lock. A caller that handles Ctrl-C itself sets
-//! [`InstallOptions::cancel`] and gets [`InstallError::Cancelled`] after a rollback.
+//! dies (SIGKILL, out-of-memory kill, node failure) the next [`recover`] — which every
+//! command that opens the environment runs, and every install and uninstall runs again
+//! under the lock — rolls the interrupted transaction back, or forward when it had passed
+//! its commit point. Limits: the journal is `fsync`ed before any change, but the renames
+//! are not each made durable, so a power loss or kernel crash can lose some of them (the
+//! rollback then finds those paths where they were); a rollback that itself fails (disk
+//! removed, permissions changed under us) is reported as [`InstallError::RollbackFailed`]
+//! and the transaction directory is kept for [`recover`]; the environment lock is a lock
+//! file created with `O_EXCL`, which NFSv2 does not make atomic; a scheme directory on
+//! another filesystem than purelib is committed by copy instead of rename, which is not
+//! atomic per file; a purelib directory that does not exist yet is created before the
+//! transaction starts and is left in place; other tools (pip, uv) do not take wharf's lock.
+//! A caller that handles Ctrl-C itself sets [`InstallOptions::cancel`] and gets
+//! [`InstallError::Cancelled`] after a rollback.
 //!
 //! # Wheel cache
 //!
@@ -97,17 +102,17 @@
 //!
 //! A transaction lives in one directory, `{purelib}/.wharf-txn-{pid}-{n}/`, on the same
 //! filesystem as the environment: `stage/` (everything extracted and generated before the
-//! environment is touched), `backup/` (every file or directory the commit moved out of the
-//! way: removed by an upgrade or replaced), and `journal`, a write-ahead log to which each
-//! change is appended (one `write` per line, so it survives the death of the process)
-//! *before* it is made. Changes are only renames and directory creations or removals, so
-//! undoing them is cheap and cannot run out of space: a created path is removed, a
-//! backed-up path is renamed back, a created directory is removed, a removed (empty)
-//! directory is created again. A `COMMIT` line is the point of no return; the directory is
-//! then deleted. The environment is locked for the whole transaction with `flock` on the
-//! purelib directory itself (no lock file is left behind); a transaction directory found
-//! while holding the lock belongs to a dead process and is rolled back first (only deleted
-//! if it reached `COMMIT`).
+//! environment is touched), `backup/` (every file or directory the commit moves out of the
+//! way), and `journal`: the whole plan (renames into the backup, renames from the stage,
+//! directories made or removed with their modes), written and `fsync`ed before the first
+//! change. The plan is computed against the environment as the planned steps will leave it.
+//! The commit point is one rename, `journal` ▸ `committed`; then the backups and the stage
+//! are deleted. Undoing is decided by the filesystem's state, step by step in reverse (a
+//! staged path not in `stage/` is renamed back there, a backup still in `backup/` is renamed
+//! back), so it is idempotent and survives its own interruption. The environment is locked
+//! for the whole transaction by `{purelib}/.wharf-lock` (see [`LockHolder`]); transaction
+//! directories are only recovered by the lock holder, so a live transaction is never touched.
+//! Details and failpoints: the `transaction` module.
 //!
 //! # Traps of the domain
 //!
@@ -134,6 +139,7 @@ mod cache_admin;
 mod install;
 mod installed;
 mod layout;
+mod lock;
 mod record;
 mod scripts;
 mod transaction;
@@ -149,6 +155,7 @@ pub use installed::{
     FreezeOptions, InstalledDist, InstalledError, SitePackages, freeze, freeze_requirement,
 };
 pub use layout::Layout;
+pub use lock::{LockEvent, LockHolder};
 pub use record::RecordEntry;
-pub use transaction::{RecoveredTransaction, recover};
+pub use transaction::{RecoveredTransaction, recover, recover_with};
 pub use wharf_metadata::WheelError;

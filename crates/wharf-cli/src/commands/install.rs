@@ -124,6 +124,7 @@ pub fn install_with(
         settings.virtual_env.as_deref(),
         python_env,
     )?;
+    crate::commands::report_recovery(&environment, printer);
     warn_on_pin_mismatch(&environment, printer);
     let wheel_sources = settings.sources()?;
     let requirements = operations::read_requirements(sources, &|name| site.lookup(name))?;
@@ -172,8 +173,9 @@ pub fn install_with(
         ));
         return Ok(ExitStatus::Success);
     }
-    let (progress, sink) = crate::progress::install_bar(printer.is_quiet());
+    let (progress, sink) = crate::progress::install_bar(printer);
     let install_start = Instant::now();
+    let signals = crate::signals::Transaction::begin();
     let result = operations::execute(
         &plan,
         &environment,
@@ -182,10 +184,16 @@ pub fn install_with(
             compile: settings.compile,
             cache_dir: settings.cache_dir.clone(),
             progress: Some(sink),
+            cancel: Some(signals.cancel()),
         },
     );
     progress.finish_and_clear();
-    let output = result?;
+    let output = match crate::commands::interrupted(result, &signals, printer)? {
+        Ok(output) => output,
+        Err(status) => return Ok(status),
+    };
+    drop(signals);
+    crate::commands::report_recovered(&output.recovered, &environment.root, printer);
     printer.info(format_args!(
         "Resolved {} packages in {} ms",
         resolution.packages.len(),

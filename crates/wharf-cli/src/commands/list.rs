@@ -8,10 +8,10 @@ use wharf_environment::operations;
 use wharf_python::PythonEnv;
 use wharf_site::SiteEnv;
 
-use crate::ExitStatus;
-use crate::commands::write_stdout;
+use crate::commands::{report_recovery, write_stdout};
 use crate::error::Error;
 use crate::settings::GlobalArgs;
+use crate::{ExitStatus, Printer};
 
 /// `wharf list` output formats.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -41,12 +41,15 @@ fn environment(
     args: &EnvArgs,
     site: &SiteEnv,
     python_env: &PythonEnv,
+    printer: Printer,
 ) -> Result<PythonEnvironment, Error> {
-    Ok(PythonEnvironment::find(
+    let environment = PythonEnvironment::find(
         args.python.as_deref(),
         site.virtual_env.as_deref(),
         python_env,
-    )?)
+    )?;
+    report_recovery(&environment, printer);
+    Ok(environment)
 }
 
 /// Runs `wharf list` (and `wharf freeze`, which is `--format freeze`).
@@ -55,8 +58,9 @@ pub fn list(
     format: ListFormat,
     site: &SiteEnv,
     python_env: &PythonEnv,
+    printer: Printer,
 ) -> Result<ExitStatus, Error> {
-    let environment = environment(args, site, python_env)?;
+    let environment = environment(args, site, python_env, printer)?;
     let dists = environment.installed_on_sys_path(args.local)?;
     let out = match format {
         ListFormat::Freeze => {
@@ -121,8 +125,13 @@ pub fn list(
 
 /// Runs `wharf check` (like `pip check`): every requirement of every installed distribution
 /// is installed at a matching version. Exit 1 when one is not.
-pub fn check(args: &EnvArgs, site: &SiteEnv, python_env: &PythonEnv) -> Result<ExitStatus, Error> {
-    let environment = environment(args, site, python_env)?;
+pub fn check(
+    args: &EnvArgs,
+    site: &SiteEnv,
+    python_env: &PythonEnv,
+    printer: Printer,
+) -> Result<ExitStatus, Error> {
+    let environment = environment(args, site, python_env, printer)?;
     let dists = environment.installed_on_sys_path(args.local)?;
     let markers = environment.marker_environment()?;
     let problems = operations::check(&dists, &markers);

@@ -24,3 +24,66 @@ pub fn write_stdout(bytes: &[u8]) -> ExitStatus {
         Err(_) => ExitStatus::Error,
     }
 }
+
+/// One line per interrupted transaction that opening the environment finished, and per
+/// stale lock it broke.
+pub fn report_recovery(
+    environment: &wharf_environment::PythonEnvironment,
+    printer: crate::Printer,
+) {
+    for holder in &environment.broken_locks {
+        printer.warn(format_args!(
+            "removed the stale lock of {holder} on `{}`",
+            environment.root.display()
+        ));
+    }
+    report_recovered(&environment.recovered, &environment.root, printer);
+}
+
+/// `Recovered an interrupted install in ENV: …`, one line per transaction.
+pub fn report_recovered(
+    recovered: &[wharf_install::RecoveredTransaction],
+    root: &std::path::Path,
+    printer: crate::Printer,
+) {
+    for transaction in recovered {
+        let what = match (transaction.committed, transaction.changes) {
+            (true, changes) => {
+                format!("it had committed; finished it ({changes} changes kept)")
+            }
+            (false, 0) => "nothing had been changed yet; removed its staging directory".to_string(),
+            (false, 1) => "rolled back 1 change".to_string(),
+            (false, changes) => format!("rolled back {changes} changes"),
+        };
+        printer.info(format_args!(
+            "Recovered an interrupted install in {}: {what}",
+            root.display()
+        ));
+    }
+}
+
+/// Reports a transaction cancelled by SIGINT/SIGTERM (rolled back) and gives its exit
+/// status (130 / 143); any other result is passed on.
+pub fn interrupted<T>(
+    result: Result<T, wharf_environment::OperationError>,
+    guard: &crate::signals::Transaction,
+    printer: crate::Printer,
+) -> Result<Result<T, ExitStatus>, crate::Error> {
+    use wharf_environment::OperationError;
+    use wharf_install::InstallError;
+    match result {
+        Err(
+            OperationError::Install(InstallError::Cancelled)
+            | OperationError::Uninstall(InstallError::Cancelled),
+        ) => {
+            let signal = guard.signal().unwrap_or(2);
+            printer.error_message(format_args!(
+                "interrupted by {}: nothing was changed, the environment is as it was",
+                crate::signals::Transaction::signal_name(signal)
+            ));
+            Ok(Err(ExitStatus::Interrupted(signal)))
+        }
+        Err(error) => Err(error.into()),
+        Ok(value) => Ok(Ok(value)),
+    }
+}

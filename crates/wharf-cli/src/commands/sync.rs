@@ -49,6 +49,8 @@ pub struct SyncArgs {
 /// What a sync did.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SyncOutput {
+    /// Set when SIGINT/SIGTERM interrupted it (rolled back): the exit status to return.
+    pub interrupted: Option<ExitStatus>,
     /// Packages the lock lists.
     pub locked: usize,
     /// Wheels installed.
@@ -80,8 +82,8 @@ pub fn sync(
         settings.virtual_env.as_deref(),
         python_env,
     )?;
-    sync_environment(&args.lock, &environment, &settings, site, printer)?;
-    Ok(ExitStatus::Success)
+    let output = sync_environment(&args.lock, &environment, &settings, site, printer)?;
+    Ok(output.interrupted.unwrap_or(ExitStatus::Success))
 }
 
 /// Reads `lock_path` (a `pylock.toml`, else a hashed requirements file).
@@ -163,8 +165,9 @@ pub fn sync_environment(
             ..SyncOutput::default()
         });
     }
-    let (progress, sink) = crate::progress::install_bar(printer.is_quiet());
+    let (progress, sink) = crate::progress::install_bar(printer);
     let install_start = Instant::now();
+    let signals = crate::signals::Transaction::begin();
     let result = operations::execute(
         &plan,
         environment,
@@ -173,10 +176,22 @@ pub fn sync_environment(
             compile: settings.compile,
             cache_dir: settings.cache_dir.clone(),
             progress: Some(sink),
+            cancel: Some(signals.cancel()),
         },
     );
     progress.finish_and_clear();
-    let output = result?;
+    let output = match crate::commands::interrupted(result, &signals, printer)? {
+        Ok(output) => output,
+        Err(status) => {
+            return Ok(SyncOutput {
+                interrupted: Some(status),
+                locked: lock.packages.len(),
+                ..SyncOutput::default()
+            });
+        }
+    };
+    drop(signals);
+    crate::commands::report_recovered(&output.recovered, &environment.root, printer);
     printer.info(format_args!(
         "Verified {} locked wheels in {} ms",
         lock.packages.len(),
@@ -196,6 +211,7 @@ pub fn sync_environment(
         printer.warn(warning);
     }
     Ok(SyncOutput {
+        interrupted: None,
         locked: lock.packages.len(),
         installed: output.installed.len(),
         removed,

@@ -69,7 +69,11 @@ pub struct ToolRunArgs {
     #[arg(long, value_name = "PACKAGE")]
     pub from: Option<String>,
     /// Arguments passed to the tool
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "ARGS")]
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "ARGS"
+    )]
     pub args: Vec<String>,
     #[command(flatten)]
     pub tool: ToolArgs,
@@ -110,7 +114,12 @@ fn bin_dir(args: &ToolArgs, site: &SiteEnv) -> Result<PathBuf, Error> {
     args.bin_dir
         .clone()
         .or_else(|| site.vars.tool_bin_dir())
-        .ok_or_else(|| Error::usage("no directory for tool executables", Some("pass `--bin-dir DIR`".to_string())))
+        .ok_or_else(|| {
+            Error::usage(
+                "no directory for tool executables",
+                Some("pass `--bin-dir DIR`".to_string()),
+            )
+        })
 }
 
 fn package_name(text: &str) -> Result<PackageName, Error> {
@@ -136,7 +145,15 @@ pub fn tool(
                 ));
                 return Ok(ExitStatus::Success);
             }
-            let executables = install_tool(&args.package, &root, args.python.as_deref(), &args.find_links, site, python_env, printer)?;
+            let executables = install_tool(
+                &args.package,
+                &root,
+                args.python.as_deref(),
+                &args.find_links,
+                site,
+                python_env,
+                printer,
+            )?;
             link_executables(&executables, &bin_dir(&args.tool, site)?, site, printer)?;
             Ok(ExitStatus::Success)
         }
@@ -151,14 +168,21 @@ pub fn tool(
             if !executable.exists() {
                 return Err(Error::failure(
                     format!("{name} has no executable named `{}`", args.command),
-                    Some(format!("`wharf tool list` shows what it provides; `--from PACKAGE` names the package of `{}`", args.command)),
+                    Some(format!(
+                        "`wharf tool list` shows what it provides; `--from PACKAGE` names the package of `{}`",
+                        args.command
+                    )),
                 ));
             }
             let status = std::process::Command::new(&executable)
                 .args(&args.args)
                 .status()
                 .map_err(|e| Error::new(e, None, ExitStatus::Error))?;
-            Ok(if status.success() { ExitStatus::Success } else { ExitStatus::Failure })
+            Ok(if status.success() {
+                ExitStatus::Success
+            } else {
+                ExitStatus::Failure
+            })
         }
         ToolCommand::List(args) => {
             let dir = tool_dir(site)?;
@@ -170,7 +194,10 @@ pub fn tool(
             names.sort();
             for root in names.iter().filter(|r| r.join("pyvenv.cfg").is_file()) {
                 let environment = PythonEnvironment::from_root(root, python_env)?;
-                let tool_name = root.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                let tool_name = root
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
                 let version = environment
                     .installed()?
                     .into_iter()
@@ -179,8 +206,18 @@ pub fn tool(
                     .unwrap_or_default();
                 out.push_str(&format!("{tool_name} {version}\n"));
                 for executable in tool_executables(&environment, &tool_name)? {
-                    let file = executable.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-                    out.push_str(&format!("- {file}{}\n", if bin.join(&file).exists() { "" } else { " (not linked)" }));
+                    let file = executable
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default();
+                    out.push_str(&format!(
+                        "- {file}{}\n",
+                        if bin.join(&file).exists() {
+                            ""
+                        } else {
+                            " (not linked)"
+                        }
+                    ));
                 }
             }
             Ok(write_stdout(out.as_bytes()))
@@ -189,14 +226,20 @@ pub fn tool(
             let name = package_name(&args.package)?;
             let root = tool_dir(site)?.join(name.as_ref());
             if !root.join("pyvenv.cfg").is_file() {
-                return Err(Error::failure(format!("{name} is not installed as a tool"), Some("`wharf tool list` shows the installed tools".to_string())));
+                return Err(Error::failure(
+                    format!("{name} is not installed as a tool"),
+                    Some("`wharf tool list` shows the installed tools".to_string()),
+                ));
             }
             let bin = bin_dir(&args.tool, site)?;
             // Only links that point into this tool's environment are removed.
             if let Ok(entries) = std::fs::read_dir(&bin) {
                 for entry in entries.flatten() {
-                    if std::fs::read_link(entry.path()).is_ok_and(|target| target.starts_with(&root)) {
-                        fs_err::remove_file(entry.path()).map_err(|e| Error::new(e, None, ExitStatus::Error))?;
+                    if std::fs::read_link(entry.path())
+                        .is_ok_and(|target| target.starts_with(&root))
+                    {
+                        fs_err::remove_file(entry.path())
+                            .map_err(|e| Error::new(e, None, ExitStatus::Error))?;
                     }
                 }
             }
@@ -256,7 +299,9 @@ fn install_tool(
         if executables.is_empty() {
             return Err(Error::failure(
                 format!("{name} provides no executable (no console scripts)"),
-                Some(format!("install it into a virtual environment instead: `wharf install {name}`")),
+                Some(format!(
+                    "install it into a virtual environment instead: `wharf install {name}`"
+                )),
             ));
         }
         Ok(executables)
@@ -289,21 +334,37 @@ fn tool_executables(environment: &PythonEnvironment, name: &str) -> Result<Vec<P
 
 /// Links each executable into `bin`, replacing only links that already point into a tool
 /// environment; says so when `bin` is not on `PATH`.
-fn link_executables(executables: &[PathBuf], bin: &Path, site: &SiteEnv, printer: Printer) -> Result<(), Error> {
+fn link_executables(
+    executables: &[PathBuf],
+    bin: &Path,
+    site: &SiteEnv,
+    printer: Printer,
+) -> Result<(), Error> {
     fs_err::create_dir_all(bin).map_err(|e| Error::new(e, None, ExitStatus::Error))?;
     for executable in executables {
-        let Some(file) = executable.file_name() else { continue };
+        let Some(file) = executable.file_name() else {
+            continue;
+        };
         let link = bin.join(file);
         if std::fs::symlink_metadata(&link).is_ok() {
-            let ours = std::fs::read_link(&link).is_ok_and(|t| site.vars.tool_dir().is_some_and(|d| t.starts_with(d)));
+            let ours = std::fs::read_link(&link)
+                .is_ok_and(|t| site.vars.tool_dir().is_some_and(|d| t.starts_with(d)));
             if !ours {
-                printer.warn(format_args!("`{}` exists and is not a wharf tool link; not replaced", link.display()));
+                printer.warn(format_args!(
+                    "`{}` exists and is not a wharf tool link; not replaced",
+                    link.display()
+                ));
                 continue;
             }
             fs_err::remove_file(&link).map_err(|e| Error::new(e, None, ExitStatus::Error))?;
         }
-        std::os::unix::fs::symlink(executable, &link).map_err(|e| Error::new(e, None, ExitStatus::Error))?;
-        printer.info(format_args!("Linked {} -> {}", link.display(), executable.display()));
+        std::os::unix::fs::symlink(executable, &link)
+            .map_err(|e| Error::new(e, None, ExitStatus::Error))?;
+        printer.info(format_args!(
+            "Linked {} -> {}",
+            link.display(),
+            executable.display()
+        ));
     }
     let on_path = site
         .path
@@ -311,7 +372,10 @@ fn link_executables(executables: &[PathBuf], bin: &Path, site: &SiteEnv, printer
         .is_some_and(|p| std::env::split_paths(p).any(|d| d == bin));
     if !on_path {
         printer.warn(format_args!("`{}` is not on PATH", bin.display()));
-        printer.hint(format_args!("add it: `export PATH=\"{}:$PATH\"` (in ~/.bashrc)", bin.display()));
+        printer.hint(format_args!(
+            "add it: `export PATH=\"{}:$PATH\"` (in ~/.bashrc)",
+            bin.display()
+        ));
     }
     Ok(())
 }

@@ -40,7 +40,19 @@ pub fn uninstall(
         site.virtual_env.as_deref(),
         python_env,
     )?;
-    let (output, missing) = operations::uninstall(&args.packages, &environment, site.threads())?;
+    crate::commands::report_recovery(&environment, printer);
+    let signals = crate::signals::Transaction::begin();
+    let result = operations::uninstall(
+        &args.packages,
+        &environment,
+        site.threads(),
+        Some(signals.cancel()),
+    );
+    let (output, missing) = match crate::commands::interrupted(result, &signals, printer)? {
+        Ok(done) => done,
+        Err(status) => return Ok(status),
+    };
+    drop(signals);
     for name in missing {
         printer.warn(format_args!(
             "skipping {name}: it is not installed in `{}`",
@@ -48,6 +60,7 @@ pub fn uninstall(
         ));
     }
     if let Some(output) = output {
+        crate::commands::report_recovered(&output.recovered, &environment.root, printer);
         for removed in output.removed {
             printer.info(format_args!(" - {}=={}", removed.name, removed.version));
         }

@@ -99,13 +99,17 @@ pub fn venv(
     ));
     if let Some(lock) = &args.from {
         let result = sync_new_environment(args, lock, &layout.root, site, python_env, printer);
-        if let Err(error) = result {
+        let interrupted = result.as_ref().ok().and_then(|output| output.interrupted);
+        if result.is_err() || interrupted.is_some() {
             // No environment left half-made: remove what this command created.
             if !existed {
                 let _ = fs_err::remove_dir_all(&layout.root);
             }
-            return Err(error);
         }
+        if let Some(status) = interrupted {
+            return Ok(status);
+        }
+        result?;
     }
     if args.seed {
         let status = crate::commands::install::seed(

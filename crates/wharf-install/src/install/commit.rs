@@ -1,6 +1,7 @@
-//! The commit: installed distributions removed (their files moved to the transaction's
-//! backup), staged trees moved into the environment. Every change goes through the
-//! transaction's journal (`crate::transaction`), so it can be undone.
+//! The commit's plan: installed distributions removed (their files moved to the
+//! transaction's backup), staged trees moved into the environment. Everything is planned
+//! first (against the environment as the plan so far will leave it), journaled whole by
+//! `crate::transaction`, then applied, so that any interruption can be undone.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io;
@@ -9,7 +10,7 @@ use std::path::{Path, PathBuf};
 use super::plan::{InstallError, InstallOptions, cancelled, with_path};
 use crate::installed::{InstalledDist, normalized_name};
 use crate::layout::Layout;
-use crate::transaction::Transaction;
+use crate::transaction::{Planned, Transaction};
 
 /// `.dist-info` directories in `lib_dir` whose project (from the directory name) is in
 /// `names` (normalized).
@@ -44,8 +45,10 @@ pub(super) fn installed_dist_infos(
     Ok(found)
 }
 
-/// Moves the staged tree `source` into `target`: a missing path is moved with one rename, an
-/// existing directory is merged into, an existing file is backed up then replaced.
+/// Plans moving the staged tree `source` into `target`: a path that will be missing is
+/// moved with one rename, an existing directory is merged into, an existing file is backed
+/// up then replaced. "Existing" is as planned so far (after the removals and the wheels
+/// before this one), not as on disk now: the plan is journaled whole before any change.
 pub(super) fn merge(
     transaction: &mut Transaction,
     source: &Path,
@@ -61,34 +64,39 @@ pub(super) fn merge(
         let from = entry.path();
         let to = target.join(entry.file_name());
         let source_is_directory = entry.file_type()?.is_dir();
-        match std::fs::metadata(&to) {
-            Err(error) if error.kind() == io::ErrorKind::NotFound => {
-                if std::fs::symlink_metadata(&to).is_ok() {
-                    // A dangling symlink is in the way: keep it in the backup.
-                    transaction.back_up(&to)?;
+        let existing_is_directory = match transaction.planned(&to) {
+            Planned::Absent => None,
+            Planned::MadeDirectory => Some(true),
+            Planned::At(now) => match std::fs::metadata(&now) {
+                Err(error) if error.kind() == io::ErrorKind::NotFound => {
+                    if std::fs::symlink_metadata(&now).is_ok() {
+                        // A dangling symlink is in the way: keep it in the backup.
+                        transaction.back_up(&to);
+                    }
+                    None
                 }
-                transaction.create(&from, &to)?;
+                Err(error) => return Err(with_path(&error, "stat", &now).into()),
+                Ok(existing) => Some(existing.is_dir()),
+            },
+        };
+        match existing_is_directory {
+            None => transaction.create(&from, &to),
+            Some(true) if source_is_directory => merge(transaction, &from, &to, options)?,
+            Some(true) => {
+                return Err(InstallError::Conflict {
+                    path: to,
+                    reason: "a directory is in the way of a file of the wheel",
+                });
             }
-            Err(error) => return Err(with_path(&error, "stat", &to).into()),
-            Ok(existing) if existing.is_dir() => {
-                if source_is_directory {
-                    merge(transaction, &from, &to, options)?;
-                } else {
-                    return Err(InstallError::Conflict {
-                        path: to,
-                        reason: "a directory is in the way of a file of the wheel",
-                    });
-                }
+            Some(false) if source_is_directory => {
+                return Err(InstallError::Conflict {
+                    path: to,
+                    reason: "a file is in the way of a directory of the wheel",
+                });
             }
-            Ok(_) => {
-                if source_is_directory {
-                    return Err(InstallError::Conflict {
-                        path: to,
-                        reason: "a file is in the way of a directory of the wheel",
-                    });
-                }
-                transaction.back_up(&to)?;
-                transaction.create(&from, &to)?;
+            Some(false) => {
+                transaction.back_up(&to);
+                transaction.create(&from, &to);
             }
         }
     }
@@ -170,10 +178,10 @@ impl Removal {
         })
     }
 
-    /// Moves the files to the backup, then the `.dist-info` directory, then removes the
-    /// directories left empty (never a scheme directory or one of its ancestors). Returns
-    /// the number of paths removed.
-    pub(super) fn apply(
+    /// Plans moving the files to the backup, then the `.dist-info` directory, then removing
+    /// the directories left empty (never a scheme directory or one of its ancestors).
+    /// Returns the number of paths to remove.
+    pub(super) fn plan_into(
         &self,
         transaction: &mut Transaction,
         layout: &Layout,
@@ -181,9 +189,12 @@ impl Removal {
         let mut removed = 0;
         let mut parents: BTreeSet<PathBuf> = BTreeSet::new();
         for path in &self.files {
+            if transaction.planned(path) != Planned::At(path.clone()) {
+                continue;
+            }
             match std::fs::symlink_metadata(path) {
                 Ok(metadata) if !metadata.is_dir() => {
-                    transaction.back_up(path)?;
+                    transaction.back_up(path);
                     removed += 1;
                     if let Some(parent) = path.parent() {
                         parents.insert(parent.to_path_buf());
@@ -192,8 +203,8 @@ impl Removal {
                 _ => {}
             }
         }
-        if std::fs::symlink_metadata(&self.dist_info).is_ok() {
-            transaction.back_up(&self.dist_info)?;
+        if transaction.planned_exists(&self.dist_info) {
+            transaction.back_up(&self.dist_info);
             removed += 1;
         }
         let roots = layout.kept_directories();
@@ -219,11 +230,7 @@ impl Removal {
             if protected(&directory) || !inside(&directory) {
                 continue;
             }
-            let empty = match std::fs::read_dir(&directory) {
-                Ok(mut entries) => entries.next().is_none(),
-                Err(_) => false,
-            };
-            if !empty {
+            if !transaction.planned_empty(&directory) {
                 continue;
             }
             transaction.remove_empty_directory(&directory)?;

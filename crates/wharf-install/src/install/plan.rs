@@ -69,7 +69,7 @@ pub struct InstallOptions {
 }
 
 /// A step of [`crate::install()`], reported to [`InstallOptions::progress`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InstallEvent {
     /// Staging starts: `wheels` wheel files of `bytes` bytes in all (compressed sizes).
     Started {
@@ -87,6 +87,8 @@ pub enum InstallEvent {
     Compiling,
     /// The commit starts (renames into place).
     Committing,
+    /// The environment lock: waiting for a live holder, or a stale lock broken.
+    Lock(crate::LockEvent),
 }
 
 /// A progress callback, shared by the worker threads.
@@ -253,8 +255,8 @@ pub enum InstallError {
     /// A file system operation failed (the message names the path).
     #[error(transparent)]
     Io(#[from] io::Error),
-    /// The cancel flag was raised; everything was rolled back.
-    #[error("the installation was cancelled; the environment is unchanged")]
+    /// The cancel flag was raised (a signal); everything was rolled back.
+    #[error("interrupted: nothing was changed, the environment is as it was")]
     Cancelled,
     /// The transaction failed and undoing it failed too: the environment is partly changed.
     /// The transaction directory is kept; the next install or [`crate::recover`] retries.
