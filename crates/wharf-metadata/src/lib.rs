@@ -28,6 +28,7 @@
 #![deny(missing_docs)]
 
 mod headers;
+mod requirement;
 
 use std::io::{self, Read, Seek};
 use std::path::{Path, PathBuf};
@@ -38,6 +39,9 @@ use zip::ZipArchive;
 use zip::result::ZipError;
 
 pub use headers::Headers;
+pub use requirement::{
+    RequirementError, first_invalid_identifier, panic_is_guarded, parse_requirement,
+};
 
 /// An error while reading a wheel file.
 #[derive(Debug, thiserror::Error)]

@@ -1,0 +1,276 @@
+//! One safe way to parse a PEP 508 requirement: [`parse_requirement`].
+//!
+//! `pep508_rs` 0.9.2 (the newest release) panics on some inputs instead of returning an
+//! error: its name scan stops at the first character outside `[A-Za-z0-9._-]` and hands the
+//! name to `PackageName::new`, which rejects a trailing `-`, `_` or `.` the scan let through
+//! (`a_;`, `a_[`, `a-é`, `numpy_é`: "`PackageName` validation should match PEP 508
+//! parsing"). Extras have the same flaw (`a[b_]`). Its error `Display` slices by byte and can
+//! panic on a non-ASCII character, and `${PROJECT_ROOT}` expansion unwraps the current
+//! directory.
+//!
+//! [`parse_requirement`] therefore
+//! 1. scans the name and extras the way the parser will and rejects an identifier that ends
+//!    in a separator before the parser sees it ([`first_invalid_identifier`]);
+//! 2. rejects `${PROJECT_ROOT}` when neither the variable nor the current directory exists;
+//! 3. renders the parser's error itself, never through `Pep508Error`'s `Display`;
+//! 4. as a last guard, runs the parser under [`std::panic::catch_unwind`]; while it runs,
+//!    [`panic_is_guarded`] is true so that a process-wide panic hook can stay silent.
+
+use std::cell::Cell;
+use std::panic::{self, AssertUnwindSafe};
+use std::str::FromStr;
+
+use pep508_rs::{Pep508Url, Requirement};
+
+/// A requirement that is not valid PEP 508.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}\n{input}\n{}{}", " ".repeat(*underline_start), "^".repeat(*underline_len))]
+pub struct RequirementError {
+    /// What is wrong, ex) "Package name must end with an alphanumeric character, not `_`".
+    pub message: String,
+    /// The requirement text.
+    pub input: String,
+    /// Column (in characters) where the problem starts.
+    underline_start: usize,
+    /// Width (in characters, at least 1) of the problem.
+    underline_len: usize,
+}
+
+impl RequirementError {
+    /// An error at byte span `start..start + len` of `input`; a span that is out of range or
+    /// cuts a character is clamped, never a panic.
+    fn new(message: String, input: &str, start: usize, len: usize) -> Self {
+        let start = floor_char_boundary(input, start);
+        let end = floor_char_boundary(input, start.saturating_add(len)).max(start);
+        Self {
+            message,
+            input: input.to_string(),
+            underline_start: input[..start].chars().count(),
+            underline_len: input[start..end].chars().count().max(1),
+        }
+    }
+}
+
+fn floor_char_boundary(text: &str, index: usize) -> usize {
+    let mut index = index.min(text.len());
+    while !text.is_char_boundary(index) {
+        index -= 1;
+    }
+    index
+}
+
+thread_local! {
+    static GUARDED: Cell<u32> = const { Cell::new(0) };
+}
+
+/// Whether this thread is inside [`parse_requirement`]'s guarded call to the parser, where a
+/// panic is caught and turned into an error (a panic hook should then print nothing).
+pub fn panic_is_guarded() -> bool {
+    GUARDED.with(Cell::get) > 0
+}
+
+/// Parses a PEP 508 requirement without panicking on any input. Use this instead of
+/// `Requirement::from_str` everywhere (see the module docs for why).
+///
+/// Errors: [`RequirementError`], with the parser's message or one of ours for the inputs it
+/// would panic on.
+pub fn parse_requirement<T: Pep508Url>(text: &str) -> Result<Requirement<T>, RequirementError> {
+    if let Some((message, start, len)) = first_invalid_identifier(text) {
+        return Err(RequirementError::new(message, text, start, len));
+    }
+    if let Some(start) = text.find("${PROJECT_ROOT}")
+        && std::env::var_os("PROJECT_ROOT").is_none()
+        && std::env::current_dir().is_err()
+    {
+        let message = "`${PROJECT_ROOT}` cannot be expanded: the current directory does not exist"
+            .to_string();
+        return Err(RequirementError::new(message, text, start, 15));
+    }
+    GUARDED.with(|guarded| guarded.set(guarded.get() + 1));
+    let result = panic::catch_unwind(AssertUnwindSafe(|| Requirement::<T>::from_str(text)));
+    GUARDED.with(|guarded| guarded.set(guarded.get() - 1));
+    match result {
+        Ok(Ok(requirement)) => Ok(requirement),
+        Ok(Err(error)) => Err(RequirementError::new(
+            error.message.to_string(),
+            text,
+            error.start,
+            error.len,
+        )),
+        Err(payload) => {
+            let reason = payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            Err(RequirementError::new(
+                format!("the PEP 508 parser failed on this input ({reason})"),
+                text,
+                0,
+                text.len(),
+            ))
+        }
+    }
+}
+
+/// The parser's name and extras scan, replayed: the first identifier that the parser would
+/// accept but `PackageName::new` / `ExtraName::new` would reject, as (message, byte start,
+/// byte length). `None` when the parser will decide by itself (valid, or its own error).
+///
+/// The rule: after leading whitespace, a name is an ASCII letter or digit followed by
+/// `[A-Za-z0-9._-]*`; if anything follows it (a delimiter, a space, a non-ASCII character),
+/// it must not end in `-`, `_` or `.`. The same for each extra inside `[...]`.
+pub fn first_invalid_identifier(text: &str) -> Option<(String, usize, usize)> {
+    let is_identifier = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+    let mut chars = text.char_indices().peekable();
+    let skip_whitespace = |chars: &mut std::iter::Peekable<std::str::CharIndices<'_>>| {
+        while chars.next_if(|(_, c)| c.is_whitespace()).is_some() {}
+    };
+    // Scans one identifier whose first character was taken; returns its last character.
+    let scan = |chars: &mut std::iter::Peekable<std::str::CharIndices<'_>>, first| {
+        let mut last = first;
+        while let Some(next) = chars.next_if(|&(_, c)| is_identifier(c)) {
+            last = next;
+        }
+        last
+    };
+    skip_whitespace(&mut chars);
+    let first = chars.next_if(|(_, c)| c.is_ascii_alphanumeric())?;
+    let (last_index, last) = scan(&mut chars, first);
+    chars.peek()?; // at the end, the parser reports a trailing separator itself
+    if matches!(last, '-' | '_' | '.') {
+        return Some((
+            format!("Package name must end with an alphanumeric character, not `{last}`"),
+            last_index,
+            1,
+        ));
+    }
+    skip_whitespace(&mut chars);
+    chars.next_if(|&(_, c)| c == '[')?;
+    skip_whitespace(&mut chars);
+    let mut first_extra = true;
+    loop {
+        match chars.peek() {
+            Some((_, ']')) => return None,
+            Some((_, ',')) if !first_extra => {
+                chars.next();
+            }
+            Some(_) if !first_extra => return None,
+            _ => {}
+        }
+        skip_whitespace(&mut chars);
+        let first = chars.next_if(|(_, c)| c.is_ascii_alphanumeric())?;
+        let (last_index, last) = scan(&mut chars, first);
+        if chars
+            .peek()
+            .is_some_and(|&(_, c)| c != ',' && c != ']' && !c.is_whitespace())
+        {
+            return None;
+        }
+        if matches!(last, '-' | '_' | '.') {
+            return Some((
+                format!("Extra name must end with an alphanumeric character, not `{last}`"),
+                last_index,
+                1,
+            ));
+        }
+        skip_whitespace(&mut chars);
+        first_extra = false;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use pep508_rs::VerbatimUrl;
+
+    use super::*;
+
+    fn parse(text: &str) -> Result<Requirement, RequirementError> {
+        parse_requirement::<VerbatimUrl>(text)
+    }
+
+    /// Regression (no-panic issue): each of these panicked inside pep508_rs 0.9.2.
+    #[test]
+    fn err_trailing_separator_before_a_delimiter() {
+        for text in [
+            "a_;",
+            "a_[",
+            "a-é",
+            "numpy_é",
+            "a.(",
+            "a- ",
+            "a_>=1",
+            "a[b_]",
+            "a[b-,c]",
+            "a[b.",
+            "a[b_ ]",
+            "a [ b , c_ ]",
+            " a_@x",
+        ] {
+            let error = parse(text).unwrap_err();
+            assert!(
+                error
+                    .message
+                    .contains("must end with an alphanumeric character"),
+                "{text}: {error}"
+            );
+        }
+    }
+
+    #[test]
+    fn err_trailing_separator_message() {
+        insta::assert_snapshot!(parse("numpy_é").unwrap_err(), @r"
+        Package name must end with an alphanumeric character, not `_`
+        numpy_é
+             ^
+        ");
+        insta::assert_snapshot!(parse("a[b_]").unwrap_err(), @r"
+        Extra name must end with an alphanumeric character, not `_`
+        a[b_]
+           ^
+        ");
+    }
+
+    /// The parser's own error for a trailing separator at the end still comes through.
+    #[test]
+    fn err_trailing_separator_at_the_end() {
+        insta::assert_snapshot!(parse("a_").unwrap_err(), @r"
+        Package name must end with an alphanumeric character, not '_'
+        a_
+         ^
+        ");
+    }
+
+    /// pep508_rs underlines one byte of a multi-byte character here and its `Display` panics.
+    #[test]
+    fn err_non_ascii_after_an_extra() {
+        insta::assert_snapshot!(parse("a[b é]").unwrap_err(), @r"
+        Expected either `,` (separating extras) or `]` (ending the extras section), found `é`
+        a[b é]
+            ^
+        ");
+    }
+
+    #[test]
+    fn valid_requirements_parse() {
+        for text in [
+            "numpy",
+            "numpy>=1.26",
+            " a-b.c_d [x, y-z] >= 1.0 ; python_version >= '3.8'",
+            "a[]",
+            "a @ https://example.org/a-1.0-py3-none-any.whl",
+            "a_b;python_version<'4'",
+        ] {
+            let requirement = parse(text).unwrap();
+            assert_eq!(parse(&requirement.to_string()).unwrap(), requirement);
+        }
+    }
+
+    #[test]
+    fn guard_is_released() {
+        assert!(!panic_is_guarded());
+        let _ = parse("a_;");
+        let _ = parse("a");
+        assert!(!panic_is_guarded());
+    }
+}
