@@ -11,7 +11,10 @@
 //! [`parse_requirement`] therefore
 //! 1. scans the name and extras the way the parser will and rejects an identifier that ends
 //!    in a separator before the parser sees it ([`first_invalid_identifier`]);
-//! 2. rejects `${PROJECT_ROOT}` when neither the variable nor the current directory exists;
+//! 2. rejects what else it panics on: a non-ASCII character after the first `;` (the marker
+//!    scan slices by a character count), `'…' ~= <string key>` (its marker algebra reaches
+//!    `unreachable!` holding a global lock, so every later marker panics too), and
+//!    `${PROJECT_ROOT}` when neither the variable nor the current directory exists;
 //! 3. renders the parser's error itself, never through `Pep508Error`'s `Display`;
 //! 4. as a last guard, runs the parser under [`std::panic::catch_unwind`]; while it runs,
 //!    [`panic_is_guarded`] is true so that a process-wide panic hook can stay silent.
@@ -77,6 +80,24 @@ pub fn panic_is_guarded() -> bool {
 pub fn parse_requirement<T: Pep508Url>(text: &str) -> Result<Requirement<T>, RequirementError> {
     if let Some((message, start, len)) = first_invalid_identifier(text) {
         return Err(RequirementError::new(message, text, start, len));
+    }
+    if let Some(semicolon) = text.find(';')
+        && let Some((offset, character)) = text[semicolon..]
+            .char_indices()
+            .find(|(_, c)| !c.is_ascii())
+    {
+        let message = format!("markers are ASCII (PEP 508), found `{character}`");
+        let start = semicolon + offset;
+        return Err(RequirementError::new(
+            message,
+            text,
+            start,
+            character.len_utf8(),
+        ));
+    }
+    if let Some(start) = string_tilde_equal(text) {
+        let message = "`~=` compares versions, not strings".to_string();
+        return Err(RequirementError::new(message, text, start, 2));
     }
     if let Some(start) = text.find("${PROJECT_ROOT}")
         && std::env::var_os("PROJECT_ROOT").is_none()
@@ -179,6 +200,49 @@ pub fn first_invalid_identifier(text: &str) -> Option<(String, usize, usize)> {
     }
 }
 
+/// The marker keys whose values are strings, not versions.
+const STRING_KEYS: [&str; 14] = [
+    "implementation_name",
+    "os_name",
+    "os.name",
+    "platform_machine",
+    "platform.machine",
+    "platform_python_implementation",
+    "platform.python_implementation",
+    "python_implementation",
+    "platform_release",
+    "platform_system",
+    "platform_version",
+    "platform.version",
+    "sys_platform",
+    "sys.platform",
+];
+
+/// The byte offset of a `'…' ~= <string key>` marker comparison, ex) `'x' ~= sys_platform`,
+/// which pep508_rs 0.9.2 lets through to its marker algebra, where it panics while holding a
+/// global lock (every later marker then panics too). Over-approximates: any `~=` after a
+/// quote and before a string key is reported, wherever it is.
+fn string_tilde_equal(text: &str) -> Option<usize> {
+    let is_operator = |c: char| matches!(c, '<' | '=' | '>' | '~' | '!');
+    text.match_indices("~=")
+        .map(|(index, _)| index)
+        .find(|&index| {
+            let before = &text[..index];
+            let after = &text[index + 2..];
+            if before.ends_with(is_operator) || after.starts_with(is_operator) {
+                return false;
+            }
+            if !before.trim_end().ends_with(['\'', '"']) {
+                return false;
+            }
+            let after = after.trim_start();
+            let end = after
+                .find(|c: char| c.is_whitespace() || is_operator(c) || c == ')')
+                .unwrap_or(after.len());
+            STRING_KEYS.contains(&&after[..end])
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use pep508_rs::VerbatimUrl;
@@ -215,6 +279,34 @@ mod tests {
                 "{text}: {error}"
             );
         }
+    }
+
+    /// Regression (no-panic issue): panicked in the marker algebra and poisoned its lock.
+    #[test]
+    fn err_string_tilde_equal() {
+        insta::assert_snapshot!(parse("a ; 'x' ~= sys_platform").unwrap_err(), @r"
+        `~=` compares versions, not strings
+        a ; 'x' ~= sys_platform
+                ^^
+        ");
+        for text in [
+            "a;'x'~=os.name",
+            "a ; \"1\" ~=  platform_release and extra == 'x'",
+        ] {
+            assert!(parse(text).is_err(), "{text}");
+        }
+        parse("a ; '3.8' ~= python_version").unwrap();
+        parse("a ; python_version ~= '3.8'").unwrap();
+    }
+
+    /// Regression (no-panic issue): the marker scan sliced `é` in half.
+    #[test]
+    fn err_non_ascii_marker() {
+        insta::assert_snapshot!(parse("0 ; python_version == ''é").unwrap_err(), @r"
+        markers are ASCII (PEP 508), found `é`
+        0 ; python_version == ''é
+                                ^
+        ");
     }
 
     #[test]
@@ -272,5 +364,159 @@ mod tests {
         let _ = parse("a_;");
         let _ = parse("a");
         assert!(!panic_is_guarded());
+    }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        /// Names near the grammar's edges: separators at the end, non-ASCII, empty.
+        fn name() -> impl Strategy<Value = String> {
+            prop_oneof![
+                "[A-Za-z0-9][A-Za-z0-9._-]{0,8}",
+                "[A-Za-z0-9._-]{0,4}[é_.-]",
+                "[a-z]{1,3}[\u{e9}\u{4e2d}\u{1f600}][a-z]{0,2}",
+                Just(String::new()),
+            ]
+        }
+
+        fn extras() -> impl Strategy<Value = String> {
+            prop_oneof![
+                Just(String::new()),
+                proptest::collection::vec(name(), 0..3)
+                    .prop_map(|names| format!("[{}]", names.join(","))),
+                "\\[[ a-z_.,é-]{0,6}\\]?",
+            ]
+        }
+
+        fn version() -> impl Strategy<Value = String> {
+            prop_oneof![
+                Just(String::new()),
+                "(==|>=|<=|~=|!=|<|>|===) ?[0-9]{1,3}(\\.[0-9*]{1,3}){0,3}(a1|rc2|\\.post1|\\.dev0|\\+local)?",
+                "\\(?[<>=!~]{1,3}[0-9.*a-z+]{0,8}(, ?[<>=!~]{1,3}[0-9.*]{0,6})?\\)?",
+                " ?@ ?(https?|file|git\\+https)://[a-z./_-]{0,12}",
+                Just(" @ ${PROJECT_ROOT}/x".to_string()),
+                Just(">=18446744073709551616".to_string()),
+            ]
+        }
+
+        fn marker() -> impl Strategy<Value = String> {
+            let variable = prop_oneof![
+                Just("python_version"),
+                Just("python_full_version"),
+                Just("sys_platform"),
+                Just("platform_machine"),
+                Just("extra"),
+                Just("implementation_name"),
+                Just("platform_release"),
+            ];
+            let operator = prop_oneof![
+                Just("=="),
+                Just("!="),
+                Just(">="),
+                Just("<"),
+                Just("~="),
+                Just("in"),
+                Just("not in"),
+                Just("==="),
+                Just(">"),
+                Just("<>"),
+                Just("=<"),
+            ];
+            let value = "[a-z0-9._*é-]{0,6}";
+            let atom = (variable, operator, value, any::<bool>()).prop_map(
+                |(variable, operator, value, swapped)| {
+                    if swapped {
+                        format!("'{value}' {operator} {variable}")
+                    } else {
+                        format!("{variable} {operator} '{value}'")
+                    }
+                },
+            );
+            prop_oneof![
+                Just(String::new()),
+                proptest::collection::vec(atom, 1..4)
+                    .prop_map(|atoms| { format!(" ; {}", atoms.join(" and ")) }),
+                proptest::collection::vec("[a-z_]{1,8} ?[<>=!~]{1,3} ?'[^']{0,4}'", 1..3)
+                    .prop_map(|atoms| format!(";{}", atoms.join(" or ("))),
+            ]
+        }
+
+        fn near_grammar() -> impl Strategy<Value = String> {
+            (
+                " ?",
+                name(),
+                " ?",
+                extras(),
+                version(),
+                marker(),
+                "[ #;\\]\\[é]?",
+            )
+                .prop_map(|(lead, name, space, extras, version, marker, tail)| {
+                    format!("{lead}{name}{space}{extras}{version}{marker}{tail}")
+                })
+        }
+
+        proptest! {
+            // 256 cases each keeps every property test of the workspace under 30 s in debug;
+            // `PROPTEST_CASES=10000 cargo test` for a longer local run.
+            #![proptest_config(ProptestConfig::with_cases(
+                std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(256)
+            ))]
+
+            /// Never panics on arbitrary text, and an accepted requirement round-trips.
+            #[test]
+            fn arbitrary_text_never_panics(text in any::<String>()) {
+                check(&text)?;
+            }
+
+            /// Never panics near the grammar, and an accepted requirement round-trips.
+            #[test]
+            fn near_grammar_never_panics(text in near_grammar()) {
+                check(&text)?;
+            }
+        }
+
+        fn check(text: &str) -> Result<(), TestCaseError> {
+            let parsed = parse_requirement::<VerbatimUrl>(text);
+            let Ok(requirement) = parsed else {
+                let error = parsed.unwrap_err();
+                // A caught panic is a gap in the prevalidation, not a pass.
+                prop_assert!(
+                    !error.message.contains("parser failed"),
+                    "{text:?}: {error}"
+                );
+                let _ = error.to_string();
+                return Ok(());
+            };
+            prop_assert!(!requirement.name.as_ref().is_empty());
+            let env = pep508_rs::MarkerEnvironment::try_from(pep508_rs::MarkerEnvironmentBuilder {
+                implementation_name: "cpython",
+                implementation_version: "3.12.4",
+                os_name: "posix",
+                platform_machine: "x86_64",
+                platform_python_implementation: "CPython",
+                platform_release: "6.1",
+                platform_system: "Linux",
+                platform_version: "#1",
+                python_full_version: "3.12.4",
+                python_version: "3.12",
+                sys_platform: "linux",
+            })
+            .unwrap();
+            let _ = requirement.evaluate_markers(&env, &[]);
+            let printed = requirement.to_string();
+            let reparsed = parse_requirement::<VerbatimUrl>(&printed);
+            prop_assert!(reparsed.is_ok(), "{printed:?} from {text:?}: {reparsed:?}");
+            // Printing simplifies markers (pep508_rs rewrites `python_version in ''`, and
+            // `python_full_version < '0'` into `python_version < '0'`), so the round trip is
+            // for the name, extras and version or URL; the printed marker must parse.
+            let reparsed = reparsed.unwrap();
+            prop_assert_eq!(&reparsed.name, &requirement.name);
+            prop_assert_eq!(&reparsed.extras, &requirement.extras);
+            prop_assert_eq!(&reparsed.version_or_url, &requirement.version_or_url);
+            Ok(())
+        }
     }
 }
