@@ -40,7 +40,7 @@ use zip::result::ZipError;
 
 pub use headers::Headers;
 pub use requirement::{
-    RequirementError, first_invalid_identifier, panic_is_guarded, parse_requirement,
+    RequirementError, first_invalid_identifier, panic_is_guarded, parse_marker, parse_requirement,
 };
 
 /// An error while reading a wheel file.

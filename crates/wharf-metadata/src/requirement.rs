@@ -23,7 +23,7 @@ use std::cell::Cell;
 use std::panic::{self, AssertUnwindSafe};
 use std::str::FromStr;
 
-use pep508_rs::{Pep508Url, Requirement};
+use pep508_rs::{MarkerTree, Pep508Error, Pep508Url, Requirement};
 
 /// A requirement that is not valid PEP 508.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -81,14 +81,37 @@ pub fn parse_requirement<T: Pep508Url>(text: &str) -> Result<Requirement<T>, Req
     if let Some((message, start, len)) = first_invalid_identifier(text) {
         return Err(RequirementError::new(message, text, start, len));
     }
+    let before_marker = &text[..text.find(';').unwrap_or(text.len())];
+    if let Some((start, len)) = huge_number(before_marker) {
+        return Err(huge_number_error(text, start, len));
+    }
     if let Some(semicolon) = text.find(';')
-        && let Some((offset, character)) = text[semicolon..]
-            .char_indices()
-            .find(|(_, c)| !c.is_ascii())
+        && let Some(error) = unsafe_marker(text, semicolon)
     {
+        return Err(error);
+    }
+    guarded(text, Requirement::<T>::from_str)
+}
+
+/// Parses a PEP 508 marker expression (what follows `;`) without panicking on any input.
+///
+/// Errors: [`RequirementError`].
+pub fn parse_marker(text: &str) -> Result<MarkerTree, RequirementError> {
+    if let Some(error) = unsafe_marker(text, 0) {
+        return Err(error);
+    }
+    guarded(text, MarkerTree::from_str)
+}
+
+/// The inputs pep508_rs panics on in the marker part of `text`, which starts at `start`.
+fn unsafe_marker(text: &str, start: usize) -> Option<RequirementError> {
+    if let Some((start, len)) = huge_number(&text[start..]).map(|(at, len)| (start + at, len)) {
+        return Some(huge_number_error(text, start, len));
+    }
+    if let Some((offset, character)) = text[start..].char_indices().find(|(_, c)| !c.is_ascii()) {
         let message = format!("markers are ASCII (PEP 508), found `{character}`");
-        let start = semicolon + offset;
-        return Err(RequirementError::new(
+        let start = start + offset;
+        return Some(RequirementError::new(
             message,
             text,
             start,
@@ -97,8 +120,16 @@ pub fn parse_requirement<T: Pep508Url>(text: &str) -> Result<Requirement<T>, Req
     }
     if let Some(start) = string_tilde_equal(text) {
         let message = "`~=` compares versions, not strings".to_string();
-        return Err(RequirementError::new(message, text, start, 2));
+        return Some(RequirementError::new(message, text, start, 2));
     }
+    None
+}
+
+/// Runs a pep508_rs parser with the remaining checks and the panic guard.
+fn guarded<V, T: Pep508Url>(
+    text: &str,
+    parse: impl FnOnce(&str) -> Result<V, Pep508Error<T>>,
+) -> Result<V, RequirementError> {
     if let Some(start) = text.find("${PROJECT_ROOT}")
         && std::env::var_os("PROJECT_ROOT").is_none()
         && std::env::current_dir().is_err()
@@ -108,10 +139,10 @@ pub fn parse_requirement<T: Pep508Url>(text: &str) -> Result<Requirement<T>, Req
         return Err(RequirementError::new(message, text, start, 15));
     }
     GUARDED.with(|guarded| guarded.set(guarded.get() + 1));
-    let result = panic::catch_unwind(AssertUnwindSafe(|| Requirement::<T>::from_str(text)));
+    let result = panic::catch_unwind(AssertUnwindSafe(|| parse(text)));
     GUARDED.with(|guarded| guarded.set(guarded.get() - 1));
     match result {
-        Ok(Ok(requirement)) => Ok(requirement),
+        Ok(Ok(value)) => Ok(value),
         Ok(Err(error)) => Err(RequirementError::new(
             error.message.to_string(),
             text,
@@ -198,6 +229,48 @@ pub fn first_invalid_identifier(text: &str) -> Option<(String, usize, usize)> {
         skip_whitespace(&mut chars);
         first_extra = false;
     }
+}
+
+/// The longest run of digits accepted: 18, so that a version part plus one fits a `u64`.
+const MAX_DIGITS: usize = 18;
+
+/// The first run of more than [`MAX_DIGITS`] digits outside a URL (`@` to the next space), as
+/// (byte start, byte length).
+fn huge_number(text: &str) -> Option<(usize, usize)> {
+    #[derive(PartialEq)]
+    enum Url {
+        Outside,
+        /// After `@`, before the URL's first character.
+        Before,
+        Inside,
+    }
+    let mut url = Url::Outside;
+    let mut run: Option<usize> = None;
+    for (index, character) in text.char_indices().chain([(text.len(), ' ')]) {
+        if url == Url::Before && !character.is_whitespace() {
+            url = Url::Inside;
+        }
+        if character.is_ascii_digit() && url == Url::Outside {
+            run.get_or_insert(index);
+            continue;
+        }
+        if let Some(start) = run.take()
+            && index - start > MAX_DIGITS
+        {
+            return Some((start, index - start));
+        }
+        if character == '@' && url == Url::Outside {
+            url = Url::Before;
+        } else if character.is_whitespace() && url == Url::Inside {
+            url = Url::Outside;
+        }
+    }
+    None
+}
+
+fn huge_number_error(text: &str, start: usize, len: usize) -> RequirementError {
+    let message = format!("a version number has more than {MAX_DIGITS} digits");
+    RequirementError::new(message, text, start, len)
 }
 
 /// The marker keys whose values are strings, not versions.
@@ -299,6 +372,28 @@ mod tests {
         parse("a ; python_version ~= '3.8'").unwrap();
     }
 
+    /// Regression (no-panic issue): `+ 1` on a `u64` version part overflowed in pep440_rs's
+    /// ranges (a panic in debug builds, a wrong range in release builds).
+    #[test]
+    fn err_huge_version_number() {
+        insta::assert_snapshot!(parse("a ; python_version == '18446744073709551615.*'").unwrap_err(), @r"
+        a version number has more than 18 digits
+        a ; python_version == '18446744073709551615.*'
+                               ^^^^^^^^^^^^^^^^^^^^
+        ");
+        assert!(parse("a>1.dev1844674407370955161").is_err());
+        parse("a==2024.1.999999999999999999").unwrap();
+        parse("a @ https://example.org/a.whl#sha256=12345678901234567890123").unwrap();
+    }
+
+    #[test]
+    fn markers_alone() {
+        parse_marker("python_version >= '3.8' and sys_platform == 'linux'").unwrap();
+        assert!(parse_marker("'x' ~= sys_platform").is_err());
+        assert!(parse_marker("python_version == ''é").is_err());
+        assert!(parse_marker("python_version >>> '3'").is_err());
+    }
+
     /// Regression (no-panic issue): the marker scan sliced `é` in half.
     #[test]
     fn err_non_ascii_marker() {
@@ -398,6 +493,7 @@ mod tests {
                 " ?@ ?(https?|file|git\\+https)://[a-z./_-]{0,12}",
                 Just(" @ ${PROJECT_ROOT}/x".to_string()),
                 Just(">=18446744073709551616".to_string()),
+                "(==|>|~=|!=) ?[0-9]{1,20}\\.[0-9]{1,20}(\\.\\*|\\.dev[0-9]{17,20}|\\.post[0-9]{17,20})?",
             ]
         }
 
@@ -424,7 +520,10 @@ mod tests {
                 Just("<>"),
                 Just("=<"),
             ];
-            let value = "[a-z0-9._*é-]{0,6}";
+            let value = prop_oneof![
+                "[a-z0-9._*é-]{0,6}",
+                "[0-9]{1,20}(\\.[0-9]{1,20})?(\\.\\*|\\.dev[0-9]{17,20})?"
+            ];
             let atom = (variable, operator, value, any::<bool>()).prop_map(
                 |(variable, operator, value, swapped)| {
                     if swapped {
