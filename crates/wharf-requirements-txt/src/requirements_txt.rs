@@ -135,7 +135,7 @@ impl RequirementsTxt {
         env: Env<'_>,
     ) -> Result<(), RequirementsTxtError> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| RequirementsTxtError::Read {
+        let bytes = read_capped(path, |source| RequirementsTxtError::Read {
             path: path.to_owned(),
             source,
         })?;
@@ -261,7 +261,7 @@ impl RequirementsTxt {
             path: path.clone(),
             source,
         };
-        let bytes = std::fs::read(&path).map_err(read_error)?;
+        let bytes = read_capped(&path, read_error)?;
         let identity = std::fs::canonicalize(&path).map_err(read_error)?;
         if let Some(start) = stack.iter().position(|(_, open)| *open == identity) {
             let chain = stack[start..]
@@ -489,7 +489,33 @@ fn identity(path: &Path) -> PathBuf {
 }
 
 /// The text of a file: UTF-8 (a BOM is dropped), or UTF-16 with a BOM.
+/// Reads at most 16 MiB ([`wharf_fs::DEFAULT_TEXT_CAP`]) of `path`: `-r /dev/zero` is an
+/// error after 16 MiB, not an endless read. `io_error` builds the error for an IO failure.
+fn read_capped(
+    path: &Path,
+    io_error: impl FnOnce(std::io::Error) -> RequirementsTxtError,
+) -> Result<Vec<u8>, RequirementsTxtError> {
+    wharf_fs::read_capped(path, wharf_fs::DEFAULT_TEXT_CAP).map_err(|error| match error {
+        wharf_fs::ReadError::Io { source, .. } => io_error(source),
+        other => RequirementsTxtError::NotText(other),
+    })
+}
+
+/// The text of a requirements file: UTF-8, or UTF-16 with a byte order mark; no NUL.
 fn decode(bytes: &[u8], path: &Path) -> Result<String, RequirementsTxtError> {
+    let text = decode_unicode(bytes, path)?;
+    if let Some(offset) = text.find('\0') {
+        return Err(RequirementsTxtError::NotText(
+            wharf_fs::ReadError::NotText {
+                path: path.to_owned(),
+                reason: format!("a NUL character at offset {offset}"),
+            },
+        ));
+    }
+    Ok(text)
+}
+
+fn decode_unicode(bytes: &[u8], path: &Path) -> Result<String, RequirementsTxtError> {
     let encoding_error =
         |source: Box<dyn std::error::Error + Send + Sync>| RequirementsTxtError::Encoding {
             path: path.to_owned(),

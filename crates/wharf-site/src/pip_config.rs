@@ -20,6 +20,9 @@ pub enum PipConfigError {
         #[source]
         source: std::io::Error,
     },
+    /// The file is larger than 16 MiB, not UTF-8 or holds a NUL (the message names it).
+    #[error(transparent)]
+    NotText(wharf_fs::ReadError),
     /// The file is not valid INI.
     #[error("cannot parse pip config `{}`: {message}", path.display())]
     Parse {
@@ -49,10 +52,16 @@ pub struct PipConfig {
 impl PipConfig {
     /// Reads and parses `path`.
     pub fn read(path: &Path) -> Result<Self, PipConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| PipConfigError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text =
+            wharf_fs::read_text_capped(path, wharf_fs::DEFAULT_TEXT_CAP).map_err(|error| {
+                match error {
+                    wharf_fs::ReadError::Io { source, .. } => PipConfigError::Read {
+                        path: path.to_path_buf(),
+                        source,
+                    },
+                    other => PipConfigError::NotText(other),
+                }
+            })?;
         Self::parse(path, &text)
     }
 
