@@ -198,3 +198,34 @@ mod tests {
         assert!(matches!(error, PyvenvCfgError::TooLarge { .. }), "{error}");
     }
 }
+
+/// Property tests (no-panic issue): any `pyvenv.cfg` text never panics the parser.
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        // 256 cases each (all property tests together < 30 s in debug on 2 cores);
+        // `PROPTEST_CASES=10000 cargo test` for a longer local run.
+        #![proptest_config(ProptestConfig::with_cases(
+            std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(256)
+        ))]
+
+        #[test]
+        fn arbitrary_pyvenv_cfg_never_panics(text in any::<String>()) {
+            let cfg = PyvenvCfg::parse(&text);
+            let _ = cfg.python_version();
+        }
+
+        #[test]
+        fn near_grammar_pyvenv_cfg_never_panics(
+            text in "((home|version|version_info|include-system-site-packages|[a-z_]{0,6}) ?= ?[0-9a-z./é ]{0,12}\\r?\\n){0,6}"
+        ) {
+            let cfg = PyvenvCfg::parse(&text);
+            let _ = cfg.python_version();
+            let _ = cfg.version_text();
+        }
+    }
+}

@@ -1343,3 +1343,59 @@ mod tests {
         ");
     }
 }
+
+/// Property tests (no-panic issue): any requirements, constraints or `pyproject.toml` text
+/// never panics the parser.
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    fn line() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[A-Za-z0-9_.é-]{0,8}(\\[[a-z,]{0,5}\\]?)?([<>=!~]{1,3}[0-9.*]{0,5})?( ?;[^\\n]{0,10})?",
+            "(-r|-c|-e|--hash|--find-links|-f|--index-url|-i|--no-index|--only-binary|--pre|--requirement|-Z|--constraint|--extra-index-url)( |=)?[a-z:/.${}=]{0,10}",
+            "[^\\n]{0,12}",
+            "[a-z]{1,4} +#[^\\n]{0,6}",
+            "[a-z]{0,4}\\\\",
+            "'[a-z ]{0,4}|\"[a-z]{0,3}",
+        ]
+    }
+
+    fn file() -> impl Strategy<Value = String> {
+        (proptest::collection::vec(line(), 0..8), "(\\n|\\r\\n|\\r)")
+            .prop_map(|(lines, end)| lines.join(&end))
+    }
+
+    proptest! {
+        // 256 cases each (all property tests together < 30 s in debug on 2 cores);
+        // `PROPTEST_CASES=10000 cargo test` for a longer local run.
+        #![proptest_config(ProptestConfig::with_cases(
+            std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(256)
+        ))]
+
+        #[test]
+        fn arbitrary_requirements_txt_never_panics(text in any::<String>()) {
+            let _ = RequirementsTxt::parse_str(&text, "requirements.txt", &no_env);
+        }
+
+        #[test]
+        fn near_grammar_requirements_txt_never_panics(text in file()) {
+            let mut parsed = RequirementsTxt::default();
+            let _ = parsed.add_str(&text, "requirements.txt", FileKind::Requirements, &no_env);
+            let _ = parsed.add_str(&text, "constraints.txt", FileKind::Constraints, &no_env);
+        }
+
+        #[test]
+        fn arbitrary_pyproject_never_panics(
+            text in "(\\[project\\]\\n)?(dependencies = \\[(\"[^\"\\n]{0,8}\",? ?){0,3}\\]?\\n)?[^\\n]{0,10}"
+        ) {
+            let _ = RequirementsTxt::parse_str(&text, "pyproject.toml", &no_env);
+        }
+    }
+}

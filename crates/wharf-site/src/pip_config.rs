@@ -158,3 +158,37 @@ mod tests {
         );
     }
 }
+
+/// Property tests (no-panic issue): any `pip.conf` text never panics the parser.
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        // 256 cases each (all property tests together < 30 s in debug on 2 cores);
+        // `PROPTEST_CASES=10000 cargo test` for a longer local run.
+        #![proptest_config(ProptestConfig::with_cases(
+            std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(256)
+        ))]
+
+        #[test]
+        fn arbitrary_pip_conf_never_panics(text in any::<String>()) {
+            if let Ok(config) = PipConfig::parse(Path::new("pip.conf"), &text) {
+                let _ = config.find_links("wheel");
+                let _ = config.get("global", "find-links");
+            }
+        }
+
+        #[test]
+        fn near_ini_pip_conf_never_panics(
+            text in "((\\[[a-z :]{0,8}\\]?|[a-z-]{0,8} ?[=:] ?[a-z/ é${}]{0,12}|[ \\t#;][^\\n]{0,8})\\n){0,8}"
+        ) {
+            if let Ok(config) = PipConfig::parse(Path::new("pip.conf"), &text) {
+                let _ = config.find_links("wheel");
+                let _ = config.find_links("global");
+            }
+        }
+    }
+}
