@@ -104,8 +104,10 @@ mod properties {
             crlf in any::<bool>(),
         ) {
             let end = if crlf { "\r\n" } else { "\n" };
-            let mut text: String =
-                fields.iter().map(|(key, value)| format!("{key}: {value}{end}")).collect();
+            let mut text = String::new();
+            for (key, value) in &fields {
+                text.push_str(&format!("{key}: {value}{end}"));
+            }
             text.push_str(end);
             text.push_str("Body: not a header");
             let headers = Headers::parse(&text);
