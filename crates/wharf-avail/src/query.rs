@@ -244,7 +244,7 @@ impl AvailRequirement {
             })?
         };
         if let Some(marker) = marker
-            && pep508_rs::MarkerTree::from_str(marker).is_err()
+            && wharf_metadata::parse_marker(marker).is_err()
         {
             return Err(AvailRequirementError::InvalidMarker {
                 text: original.to_string(),

@@ -135,8 +135,49 @@ impl Command {
 
 /// Runs wharf with the process's arguments and environment (the one read of both).
 pub fn main() -> ExitCode {
+    install_panic_hook();
     let args: Vec<OsString> = std::env::args_os().collect();
-    run(args, &Env::from_process()).into()
+    run_catching(|| run(args, &Env::from_process())).into()
+}
+
+/// Runs `body`; a panic (a bug) ends it with [`ExitStatus::Error`] (2) instead of Rust's 101.
+/// The panic unwinds first, so every `Drop` runs: an install transaction in progress rolls
+/// back and leaves the environment as it was (`panic = "abort"` would skip that).
+pub fn run_catching(body: impl FnOnce() -> ExitStatus) -> ExitStatus {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)).unwrap_or(ExitStatus::Error)
+}
+
+/// Replaces Rust's panic message (and its `RUST_BACKTRACE` note) with [`crash_report`], once
+/// per process; silent for panics that `wharf_metadata::parse_requirement` catches itself.
+pub fn install_panic_hook() {
+    static REPORTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    std::panic::set_hook(Box::new(|info| {
+        if wharf_metadata::panic_is_guarded()
+            || REPORTED.swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
+            return;
+        }
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("(no message)");
+        let report = crash_report(message, info.location());
+        let _ = std::io::Write::write_all(&mut std::io::stderr().lock(), report.as_bytes());
+    }));
+}
+
+/// The two lines printed for a panic. Ex)
+/// `error: wharf crashed (a bug): index out of bounds at src/x.rs:3:5`
+pub fn crash_report(message: &str, location: Option<&std::panic::Location<'_>>) -> String {
+    let location = location.map_or_else(String::new, |l| {
+        format!(" at {}:{}:{}", l.file(), l.line(), l.column())
+    });
+    let message = message.lines().next().unwrap_or_default();
+    format!(
+        "error: wharf crashed (a bug): {message}{location}\n\nhint: please report it with the command you ran\n"
+    )
 }
 
 fn invoked_as_avail_wheels(args: &[OsString]) -> bool {
@@ -209,5 +250,48 @@ fn clap_exit(error: &clap::Error) -> ExitStatus {
         ExitStatus::Error
     } else {
         ExitStatus::Success
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crash_report_is_two_short_lines() {
+        let location = std::panic::Location::caller();
+        let report = crash_report("boom\nsecond line", Some(location));
+        let expected = format!(
+            "error: wharf crashed (a bug): boom at {}:{}:{}\n\nhint: please report it with the command you ran\n",
+            location.file(),
+            location.line(),
+            location.column()
+        );
+        assert_eq!(report, expected);
+        insta::assert_snapshot!(crash_report("boom", None), @r"
+        error: wharf crashed (a bug): boom
+
+        hint: please report it with the command you ran
+        ");
+    }
+
+    /// A panic exits 2, after unwinding (`Drop` ran: a transaction would roll back).
+    #[test]
+    fn a_panic_exits_2_after_unwinding() {
+        struct Rollback<'a>(&'a std::cell::Cell<bool>);
+        impl Drop for Rollback<'_> {
+            fn drop(&mut self) {
+                self.0.set(true);
+            }
+        }
+        let rolled_back = std::cell::Cell::new(false);
+        let status = run_catching(|| {
+            let _transaction = Rollback(&rolled_back);
+            panic!("a bug");
+        });
+        assert_eq!(status, ExitStatus::Error);
+        assert_eq!(ExitCode::from(status), ExitCode::from(2));
+        assert!(rolled_back.get());
+        assert_eq!(run_catching(|| ExitStatus::Failure), ExitStatus::Failure);
     }
 }

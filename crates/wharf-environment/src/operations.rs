@@ -51,7 +51,7 @@ pub struct RequirementSources<'a> {
 ///
 /// Errors: [`OperationError::InvalidRequirement`].
 pub fn parse_requirement(text: &str, origin: &str) -> Result<Requirement, OperationError> {
-    Requirement::from_str(text).map_err(|e| OperationError::InvalidRequirement {
+    wharf_metadata::parse_requirement(text).map_err(|e| OperationError::InvalidRequirement {
         text: text.to_string(),
         origin: origin.to_string(),
         message: e.to_string(),
@@ -548,7 +548,8 @@ pub fn check(dists: &[InstalledDist], markers: &MarkerEnvironment) -> Vec<CheckP
     sorted.sort_by_key(|d| d.normalized_name());
     for dist in sorted {
         for text in &dist.requires_dist {
-            let Ok(requirement) = Requirement::<pep508_rs::VerbatimUrl>::from_str(text) else {
+            let Ok(requirement) = wharf_metadata::parse_requirement::<pep508_rs::VerbatimUrl>(text)
+            else {
                 continue;
             };
             if !requirement.evaluate_markers(markers, &[]) {

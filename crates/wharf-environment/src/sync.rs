@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::str::FromStr;
 
 use pep440_rs::Version;
-use pep508_rs::{MarkerTree, PackageName};
+use pep508_rs::PackageName;
 use wharf_python::InterpreterInfo;
 use wharf_resolve::{Candidate, ResolvedPackage, ResolvedSource};
 use wharf_wheel_filename::WheelFilename;
@@ -144,7 +144,7 @@ pub fn resolution_from_lock(
     let markers = environment.marker_environment()?;
     if !lock.environments.is_empty() {
         let fits = lock.environments.iter().any(|text| {
-            MarkerTree::from_str(text).map_or(true, |tree| tree.evaluate(&markers, &[]))
+            wharf_metadata::parse_marker(text).map_or(true, |tree| tree.evaluate(&markers, &[]))
         });
         if !fits {
             return Err(crate::OperationError::Sync(SyncError::OtherEnvironment {

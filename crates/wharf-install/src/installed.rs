@@ -88,6 +88,10 @@ pub enum InstalledError {
     /// A file could not be read (the message names it).
     #[error(transparent)]
     Io(#[from] io::Error),
+    /// `METADATA`, `PKG-INFO`, `requires.txt` or `RECORD` could not be read or is larger than
+    /// 16 MiB (the message names it).
+    #[error(transparent)]
+    Read(#[from] wharf_fs::ReadError),
     /// The `.dist-info` directory has no `METADATA`.
     #[error("`{dist_info}` has no `METADATA`")]
     MissingMetadata {
@@ -148,6 +152,19 @@ pub struct InstalledDist {
     pub requires_python: Option<String>,
 }
 
+/// Reads a metadata file of an installed distribution, at most 16 MiB
+/// ([`wharf_fs::DEFAULT_TEXT_CAP`]): a `METADATA` or `RECORD` replaced by a device or a huge
+/// file is an error, not an endless read. Decoding stays lossy, as pip's `email` parser is.
+fn read_capped(path: &Path) -> Result<Vec<u8>, wharf_fs::ReadError> {
+    wharf_fs::read_capped(path, wharf_fs::DEFAULT_TEXT_CAP)
+}
+
+fn is_kind(error: &wharf_fs::ReadError, kinds: &[io::ErrorKind]) -> bool {
+    error
+        .io_error()
+        .is_some_and(|error| kinds.contains(&error.kind()))
+}
+
 impl InstalledDist {
     /// Reads the `.dist-info` directory `dist_info` (`METADATA` headers, `INSTALLER`, whether
     /// `REQUESTED` exists), or an `.egg-info` directory (`PKG-INFO`, `requires.txt`) or file
@@ -164,14 +181,14 @@ impl InstalledDist {
         {
             return Self::read_egg_info(dist_info);
         }
-        let metadata = match std::fs::read(dist_info.join("METADATA")) {
+        let metadata = match read_capped(&dist_info.join("METADATA")) {
             Ok(bytes) => bytes,
-            Err(error) if error.kind() == io::ErrorKind::NotFound => {
+            Err(error) if is_kind(&error, &[io::ErrorKind::NotFound]) => {
                 return Err(InstalledError::MissingMetadata {
                     dist_info: dist_info.to_path_buf(),
                 });
             }
-            Err(_) => fs_err::read(dist_info.join("METADATA"))?,
+            Err(error) => return Err(error.into()),
         };
         let headers = Headers::parse(&String::from_utf8_lossy(&metadata));
         let name = match headers.get("Name").filter(|name| !name.is_empty()) {
@@ -218,12 +235,12 @@ impl InstalledDist {
         } else {
             egg_info.to_path_buf()
         };
-        let metadata = match std::fs::read(&pkg_info) {
+        let metadata = match read_capped(&pkg_info) {
             Ok(bytes) => bytes,
-            Err(error) if error.kind() == io::ErrorKind::NotFound => {
+            Err(error) if is_kind(&error, &[io::ErrorKind::NotFound]) => {
                 return Err(invalid("no `PKG-INFO`"));
             }
-            Err(_) => fs_err::read(&pkg_info)?,
+            Err(error) => return Err(error.into()),
         };
         let headers = Headers::parse(&String::from_utf8_lossy(&metadata));
         let name = match headers.get("Name").filter(|name| !name.is_empty()) {
@@ -244,15 +261,13 @@ impl InstalledDist {
         let mut installer = None;
         if is_directory {
             if requires_dist.is_empty() {
-                match std::fs::read(egg_info.join("requires.txt")) {
+                match read_capped(&egg_info.join("requires.txt")) {
                     Ok(bytes) => {
                         requires_dist =
                             requires_from_requires_txt(&String::from_utf8_lossy(&bytes));
                     }
-                    Err(error) if error.kind() == io::ErrorKind::NotFound => {}
-                    Err(_) => {
-                        fs_err::read(egg_info.join("requires.txt"))?;
-                    }
+                    Err(error) if is_kind(&error, &[io::ErrorKind::NotFound]) => {}
+                    Err(error) => return Err(error.into()),
                 }
             }
             installer = match std::fs::read_to_string(egg_info.join("INSTALLER")) {
@@ -289,20 +304,20 @@ impl InstalledDist {
     /// [`InstalledError::Io`].
     pub fn record(&self) -> Result<Vec<RecordEntry>, InstalledError> {
         let path = self.path.join("RECORD");
-        let bytes = match std::fs::read(&path) {
+        let bytes = match read_capped(&path) {
             Ok(bytes) => bytes,
             // An `.egg-info` file is no directory: it has no `RECORD` either.
             Err(error)
-                if matches!(
-                    error.kind(),
-                    io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+                if is_kind(
+                    &error,
+                    &[io::ErrorKind::NotFound, io::ErrorKind::NotADirectory],
                 ) =>
             {
                 return Err(InstalledError::MissingRecord {
                     dist_info: self.path.clone(),
                 });
             }
-            Err(_) => fs_err::read(&path)?,
+            Err(error) => return Err(error.into()),
         };
         record::parse_record(&bytes).map_err(|source| InstalledError::Record {
             dist_info: self.path.clone(),

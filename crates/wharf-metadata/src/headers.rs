@@ -75,3 +75,51 @@ mod tests {
         assert_eq!(headers.get("Missing"), None);
     }
 }
+
+/// Property tests (no-panic issue): any `METADATA` text never panics the parser, and headers
+/// written one a line read back in order.
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        // 256 cases each (all property tests together < 30 s in debug on 2 cores);
+        // `PROPTEST_CASES=10000 cargo test` for a longer local run.
+        #![proptest_config(ProptestConfig::with_cases(
+            std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(256)
+        ))]
+
+        #[test]
+        fn arbitrary_metadata_never_panics(text in any::<String>()) {
+            let headers = Headers::parse(&text);
+            let _ = headers.get("Name");
+            let _ = headers.get_all("Requires-Dist");
+        }
+
+        #[test]
+        fn metadata_headers_round_trip(
+            fields in proptest::collection::vec(("[A-Za-z][A-Za-z-]{0,10}", "[!-~]([ -~]{0,12}[!-~])?"), 0..8),
+            crlf in any::<bool>(),
+        ) {
+            let end = if crlf { "\r\n" } else { "\n" };
+            let mut text = String::new();
+            for (key, value) in &fields {
+                text.push_str(&format!("{key}: {value}{end}"));
+            }
+            text.push_str(end);
+            text.push_str("Body: not a header");
+            let headers = Headers::parse(&text);
+            for (key, _) in &fields {
+                let expected: Vec<String> = fields
+                    .iter()
+                    .filter(|(other, _)| other.eq_ignore_ascii_case(key))
+                    .map(|(_, value)| value.clone())
+                    .collect();
+                prop_assert_eq!(headers.get_all(key), expected);
+            }
+            prop_assert_eq!(headers.get("Body"), None);
+        }
+    }
+}

@@ -28,6 +28,7 @@
 #![deny(missing_docs)]
 
 mod headers;
+mod requirement;
 
 use std::io::{self, Read, Seek};
 use std::path::{Path, PathBuf};
@@ -38,6 +39,9 @@ use zip::ZipArchive;
 use zip::result::ZipError;
 
 pub use headers::Headers;
+pub use requirement::{
+    RequirementError, first_invalid_identifier, panic_is_guarded, parse_marker, parse_requirement,
+};
 
 /// An error while reading a wheel file.
 #[derive(Debug, thiserror::Error)]
@@ -96,6 +100,16 @@ pub enum WheelError {
         path: PathBuf,
         /// The archive path of the missing member, ex) `six-1.16.0.dist-info/METADATA`.
         member: String,
+    },
+    /// A `.dist-info` member is larger than the cap (16 MiB), whatever its declared size.
+    #[error("`{member}` in wheel `{path}` is larger than {cap} bytes and is not read")]
+    MemberTooLarge {
+        /// The wheel file.
+        path: PathBuf,
+        /// The archive path of the member.
+        member: String,
+        /// The cap, in bytes.
+        cap: u64,
     },
     /// A `.dist-info` file lacks a required field or has an invalid one.
     #[error("invalid `{member}` in wheel `{path}`: {reason}")]
@@ -315,9 +329,20 @@ pub fn read_member_optional<R: Read + Seek>(
         Err(ZipError::FileNotFound) => return Ok(None),
         Err(source) => return Err(zip_error(source)),
     };
-    let mut bytes = Vec::with_capacity(usize::try_from(file.size()).unwrap_or(0));
-    file.read_to_end(&mut bytes)
+    // The declared size can lie: allocate and read at most the cap (16 MiB).
+    let cap = wharf_fs::DEFAULT_TEXT_CAP;
+    let mut bytes = Vec::with_capacity(usize::try_from(file.size().min(cap)).unwrap_or(0));
+    (&mut file)
+        .take(cap + 1)
+        .read_to_end(&mut bytes)
         .map_err(|source| zip_error(ZipError::Io(source)))?;
+    if bytes.len() as u64 > cap {
+        return Err(WheelError::MemberTooLarge {
+            path: path.to_path_buf(),
+            member: member.to_string(),
+            cap,
+        });
+    }
     Ok(Some(match String::from_utf8(bytes) {
         Ok(text) => text,
         Err(error) => String::from_utf8_lossy(error.as_bytes()).into_owned(),

@@ -9,7 +9,6 @@
 //! The file is read with a size cap ([`PyvenvCfg::MAX_SIZE`]): a `pyvenv.cfg` is a few lines,
 //! and a huge or endless file (a FIFO, `/dev/zero` behind a link) must not stall discovery.
 
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use crate::version::PartialVersion;
@@ -45,6 +44,9 @@ pub enum PyvenvCfgError {
         #[source]
         source: std::io::Error,
     },
+    /// The file is not UTF-8 or holds a NUL (the message names it).
+    #[error(transparent)]
+    NotText(wharf_fs::ReadError),
     /// The file is larger than [`PyvenvCfg::MAX_SIZE`].
     #[error("`{}` is larger than {} bytes: not a `pyvenv.cfg`", path.display(), PyvenvCfg::MAX_SIZE)]
     TooLarge {
@@ -58,7 +60,7 @@ impl PyvenvCfgError {
     pub fn io_error(&self) -> Option<&std::io::Error> {
         match self {
             Self::Io { source, .. } => Some(source),
-            Self::TooLarge { .. } => None,
+            Self::TooLarge { .. } | Self::NotText(_) => None,
         }
     }
 }
@@ -69,20 +71,12 @@ impl PyvenvCfg {
 
     /// Reads and parses the file at `path` (the `pyvenv.cfg` itself, not the venv directory).
     pub fn read(path: &Path) -> Result<Self, PyvenvCfgError> {
-        let io = |source| PyvenvCfgError::Io {
-            path: path.to_owned(),
-            source,
-        };
-        let file = std::fs::File::open(path).map_err(io)?;
-        let mut text = String::new();
-        file.take(Self::MAX_SIZE + 1)
-            .read_to_string(&mut text)
-            .map_err(io)?;
-        if text.len() as u64 > Self::MAX_SIZE {
-            return Err(PyvenvCfgError::TooLarge {
-                path: path.to_owned(),
-            });
-        }
+        let text =
+            wharf_fs::read_text_capped(path, Self::MAX_SIZE).map_err(|error| match error {
+                wharf_fs::ReadError::Io { path, source } => PyvenvCfgError::Io { path, source },
+                wharf_fs::ReadError::TooLarge { path, .. } => PyvenvCfgError::TooLarge { path },
+                not_text @ wharf_fs::ReadError::NotText { .. } => PyvenvCfgError::NotText(not_text),
+            })?;
         Ok(Self::parse(&text))
     }
 
@@ -202,5 +196,36 @@ mod tests {
         fs_err::write(&path, text).unwrap();
         let error = PyvenvCfg::read(&path).unwrap_err();
         assert!(matches!(error, PyvenvCfgError::TooLarge { .. }), "{error}");
+    }
+}
+
+/// Property tests (no-panic issue): any `pyvenv.cfg` text never panics the parser.
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        // 256 cases each (all property tests together < 30 s in debug on 2 cores);
+        // `PROPTEST_CASES=10000 cargo test` for a longer local run.
+        #![proptest_config(ProptestConfig::with_cases(
+            std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(256)
+        ))]
+
+        #[test]
+        fn arbitrary_pyvenv_cfg_never_panics(text in any::<String>()) {
+            let cfg = PyvenvCfg::parse(&text);
+            let _ = cfg.python_version();
+        }
+
+        #[test]
+        fn near_grammar_pyvenv_cfg_never_panics(
+            text in "((home|version|version_info|include-system-site-packages|[a-z_]{0,6}) ?= ?[0-9a-z./é ]{0,12}\\r?\\n){0,6}"
+        ) {
+            let cfg = PyvenvCfg::parse(&text);
+            let _ = cfg.python_version();
+            let _ = cfg.version_text();
+        }
     }
 }

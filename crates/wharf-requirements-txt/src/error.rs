@@ -21,6 +21,10 @@ pub enum RequirementsTxtError {
         source: std::io::Error,
     },
 
+    /// The file is larger than 16 MiB or holds a NUL. Ex) `-r /dev/zero`
+    #[error(transparent)]
+    NotText(wharf_fs::ReadError),
+
     /// The file is neither UTF-8 nor UTF-16 with a byte order mark.
     #[error("requirements file `{}` is not UTF-8 text", path.display())]
     Encoding {
@@ -299,6 +303,10 @@ impl RequirementsTxtError {
     pub fn hint(&self) -> Option<String> {
         Some(match self {
             Self::Read { .. } | Self::PyprojectToml { .. } => return None,
+            Self::NotText(_) => {
+                "`-r` and `-c` take a requirements or constraints file (text, one requirement a line)"
+                    .to_owned()
+            }
             Self::Encoding { .. } => {
                 "wharf reads UTF-8 (and UTF-16 with a byte order mark); convert the file with `iconv -t UTF-8`"
                     .to_owned()

@@ -135,7 +135,7 @@ impl RequirementsTxt {
         env: Env<'_>,
     ) -> Result<(), RequirementsTxtError> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|source| RequirementsTxtError::Read {
+        let bytes = read_capped(path, |source| RequirementsTxtError::Read {
             path: path.to_owned(),
             source,
         })?;
@@ -261,7 +261,7 @@ impl RequirementsTxt {
             path: path.clone(),
             source,
         };
-        let bytes = std::fs::read(&path).map_err(read_error)?;
+        let bytes = read_capped(&path, read_error)?;
         let identity = std::fs::canonicalize(&path).map_err(read_error)?;
         if let Some(start) = stack.iter().position(|(_, open)| *open == identity) {
             let chain = stack[start..]
@@ -489,7 +489,33 @@ fn identity(path: &Path) -> PathBuf {
 }
 
 /// The text of a file: UTF-8 (a BOM is dropped), or UTF-16 with a BOM.
+/// Reads at most 16 MiB ([`wharf_fs::DEFAULT_TEXT_CAP`]) of `path`: `-r /dev/zero` is an
+/// error after 16 MiB, not an endless read. `io_error` builds the error for an IO failure.
+fn read_capped(
+    path: &Path,
+    io_error: impl FnOnce(std::io::Error) -> RequirementsTxtError,
+) -> Result<Vec<u8>, RequirementsTxtError> {
+    wharf_fs::read_capped(path, wharf_fs::DEFAULT_TEXT_CAP).map_err(|error| match error {
+        wharf_fs::ReadError::Io { source, .. } => io_error(source),
+        other => RequirementsTxtError::NotText(other),
+    })
+}
+
+/// The text of a requirements file: UTF-8, or UTF-16 with a byte order mark; no NUL.
 fn decode(bytes: &[u8], path: &Path) -> Result<String, RequirementsTxtError> {
+    let text = decode_unicode(bytes, path)?;
+    if let Some(offset) = text.find('\0') {
+        return Err(RequirementsTxtError::NotText(
+            wharf_fs::ReadError::NotText {
+                path: path.to_owned(),
+                reason: format!("a NUL character at offset {offset}"),
+            },
+        ));
+    }
+    Ok(text)
+}
+
+fn decode_unicode(bytes: &[u8], path: &Path) -> Result<String, RequirementsTxtError> {
     let encoding_error =
         |source: Box<dyn std::error::Error + Send + Sync>| RequirementsTxtError::Encoding {
             path: path.to_owned(),
@@ -1315,5 +1341,61 @@ mod tests {
 
         hint: the build backend computes them; list them in a requirements file instead
         ");
+    }
+}
+
+/// Property tests (no-panic issue): any requirements, constraints or `pyproject.toml` text
+/// never panics the parser.
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    fn line() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[A-Za-z0-9_.é-]{0,8}(\\[[a-z,]{0,5}\\]?)?([<>=!~]{1,3}[0-9.*]{0,5})?( ?;[^\\n]{0,10})?",
+            "(-r|-c|-e|--hash|--find-links|-f|--index-url|-i|--no-index|--only-binary|--pre|--requirement|-Z|--constraint|--extra-index-url)( |=)?[a-z:/.${}=]{0,10}",
+            "[^\\n]{0,12}",
+            "[a-z]{1,4} +#[^\\n]{0,6}",
+            "[a-z]{0,4}\\\\",
+            "'[a-z ]{0,4}|\"[a-z]{0,3}",
+        ]
+    }
+
+    fn file() -> impl Strategy<Value = String> {
+        (proptest::collection::vec(line(), 0..8), "(\\n|\\r\\n|\\r)")
+            .prop_map(|(lines, end)| lines.join(&end))
+    }
+
+    proptest! {
+        // 256 cases each (all property tests together < 30 s in debug on 2 cores);
+        // `PROPTEST_CASES=10000 cargo test` for a longer local run.
+        #![proptest_config(ProptestConfig::with_cases(
+            std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(256)
+        ))]
+
+        #[test]
+        fn arbitrary_requirements_txt_never_panics(text in any::<String>()) {
+            let _ = RequirementsTxt::parse_str(&text, "requirements.txt", &no_env);
+        }
+
+        #[test]
+        fn near_grammar_requirements_txt_never_panics(text in file()) {
+            let mut parsed = RequirementsTxt::default();
+            let _ = parsed.add_str(&text, "requirements.txt", FileKind::Requirements, &no_env);
+            let _ = parsed.add_str(&text, "constraints.txt", FileKind::Constraints, &no_env);
+        }
+
+        #[test]
+        fn arbitrary_pyproject_never_panics(
+            text in "(\\[project\\]\\n)?(dependencies = \\[(\"[^\"\\n]{0,8}\",? ?){0,3}\\]?\\n)?[^\\n]{0,10}"
+        ) {
+            let _ = RequirementsTxt::parse_str(&text, "pyproject.toml", &no_env);
+        }
     }
 }

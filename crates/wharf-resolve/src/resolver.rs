@@ -296,7 +296,8 @@ impl Provider<'_> {
     ) -> Result<Vec<(Node, Ranges<Version>)>, ResolveError> {
         let mut out = Vec::new();
         for text in requirements {
-            let Ok(requirement) = Requirement::<pep508_rs::VerbatimUrl>::from_str(text) else {
+            let Ok(requirement) = wharf_metadata::parse_requirement::<pep508_rs::VerbatimUrl>(text)
+            else {
                 continue; // an unparsable Requires-Dist is ignored, as pip warns and skips
             };
             let active = match extra {

@@ -20,6 +20,9 @@ pub enum PipConfigError {
         #[source]
         source: std::io::Error,
     },
+    /// The file is larger than 16 MiB, not UTF-8 or holds a NUL (the message names it).
+    #[error(transparent)]
+    NotText(wharf_fs::ReadError),
     /// The file is not valid INI.
     #[error("cannot parse pip config `{}`: {message}", path.display())]
     Parse {
@@ -49,10 +52,16 @@ pub struct PipConfig {
 impl PipConfig {
     /// Reads and parses `path`.
     pub fn read(path: &Path) -> Result<Self, PipConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| PipConfigError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text =
+            wharf_fs::read_text_capped(path, wharf_fs::DEFAULT_TEXT_CAP).map_err(|error| {
+                match error {
+                    wharf_fs::ReadError::Io { source, .. } => PipConfigError::Read {
+                        path: path.to_path_buf(),
+                        source,
+                    },
+                    other => PipConfigError::NotText(other),
+                }
+            })?;
         Self::parse(path, &text)
     }
 
@@ -147,5 +156,39 @@ mod tests {
                 .starts_with("cannot parse pip config `pip.conf`"),
             "{err}"
         );
+    }
+}
+
+/// Property tests (no-panic issue): any `pip.conf` text never panics the parser.
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        // 256 cases each (all property tests together < 30 s in debug on 2 cores);
+        // `PROPTEST_CASES=10000 cargo test` for a longer local run.
+        #![proptest_config(ProptestConfig::with_cases(
+            std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(256)
+        ))]
+
+        #[test]
+        fn arbitrary_pip_conf_never_panics(text in any::<String>()) {
+            if let Ok(config) = PipConfig::parse(Path::new("pip.conf"), &text) {
+                let _ = config.find_links("wheel");
+                let _ = config.get("global", "find-links");
+            }
+        }
+
+        #[test]
+        fn near_ini_pip_conf_never_panics(
+            text in "((\\[[a-z :]{0,8}\\]?|[a-z-]{0,8} ?[=:] ?[a-z/ é${}]{0,12}|[ \\t#;][^\\n]{0,8})\\n){0,8}"
+        ) {
+            if let Ok(config) = PipConfig::parse(Path::new("pip.conf"), &text) {
+                let _ = config.find_links("wheel");
+                let _ = config.find_links("global");
+            }
+        }
     }
 }

@@ -477,3 +477,59 @@ mod tests {
         assert_eq!(source, "empty platform tag");
     }
 }
+
+/// Property tests (no-panic issue): any text never panics the parser, and a parsed wheel
+/// file name prints back to a name that parses to the same value.
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn near_grammar() -> impl Strategy<Value = String> {
+        (
+            "[A-Za-z0-9][A-Za-z0-9._-]{0,6}[A-Za-z0-9_é.-]?",
+            "[0-9]{1,3}(\\.[0-9]{1,3}){0,2}(rc1|\\.post2|\\+local)?",
+            proptest::option::of("[0-9]{1,2}[a-z_]{0,3}"),
+            "(py3|cp312|cp313t|py2\\.py3|pp310)",
+            "(none|abi3|cp312|cp313t)",
+            "(any|linux_x86_64|manylinux_2_17_x86_64\\.manylinux2014_x86_64|musllinux_1_1_aarch64|macosx_11_0_arm64)",
+            "(\\.whl|\\.WHL|\\.zip|)",
+        )
+            .prop_map(|(name, version, build, python, abi, platform, extension)| {
+                let build = build.map(|b| format!("-{b}")).unwrap_or_default();
+                format!("{name}-{version}{build}-{python}-{abi}-{platform}{extension}")
+            })
+    }
+
+    fn check(text: &str) -> Result<(), TestCaseError> {
+        let Ok(filename) = text.parse::<WheelFilename>() else {
+            return Ok(());
+        };
+        let printed = filename.to_string();
+        let reparsed = printed.parse::<WheelFilename>();
+        prop_assert!(reparsed.is_ok(), "{printed:?} from {text:?}");
+        let reparsed = reparsed.unwrap();
+        prop_assert_eq!(&reparsed, &filename);
+        prop_assert_eq!(reparsed.to_string(), printed);
+        Ok(())
+    }
+
+    proptest! {
+        // 256 cases each (all property tests together < 30 s in debug on 2 cores);
+        // `PROPTEST_CASES=10000 cargo test` for a longer local run.
+        #![proptest_config(ProptestConfig::with_cases(
+            std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(256)
+        ))]
+
+        #[test]
+        fn arbitrary_filename_never_panics(text in any::<String>()) {
+            check(&text)?;
+        }
+
+        #[test]
+        fn near_grammar_filename_round_trips(text in near_grammar()) {
+            check(&text)?;
+        }
+    }
+}

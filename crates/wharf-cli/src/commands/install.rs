@@ -109,7 +109,7 @@ pub fn install(
     )
 }
 
-/// Installs `sources` with resolved `settings`: find the environment, read requirements,
+/// Installs `sources` with resolved `settings`: read requirements, find the environment,
 /// scan the wheelhouse, resolve, plan, execute (or print the plan under `--dry-run`).
 pub fn install_with(
     sources: RequirementSources<'_>,
@@ -119,6 +119,8 @@ pub fn install_with(
     printer: Printer,
 ) -> Result<ExitStatus, Error> {
     let start = Instant::now();
+    // The input first: a bad requirement or file is reported before any interpreter runs.
+    let requirements = operations::read_requirements(sources, &|name| site.lookup(name))?;
     let environment = PythonEnvironment::find(
         settings.python.as_deref(),
         settings.virtual_env.as_deref(),
@@ -127,7 +129,6 @@ pub fn install_with(
     crate::commands::report_recovery(&environment, printer);
     warn_on_pin_mismatch(&environment, printer);
     let wheel_sources = settings.sources()?;
-    let requirements = operations::read_requirements(sources, &|name| site.lookup(name))?;
     if requirements.requirements.is_empty() {
         return Err(wharf_environment::OperationError::NothingToInstall.into());
     }
