@@ -354,6 +354,8 @@ pub struct ExecuteOptions {
     pub cache_dir: Option<PathBuf>,
     /// Progress callback (a progress bar), from the installer's worker threads.
     pub progress: Option<wharf_install::ProgressSink>,
+    /// Wheel validation (`RECORD` hashes, the site rule for re-tagged wheels).
+    pub verification: wharf_install::Verification,
 }
 
 /// Runs `plan` in `environment` as one transaction (all or nothing).
@@ -373,6 +375,7 @@ pub fn execute(
             cancel: None,
             cache: options.cache_dir.clone().map(WheelCache::new),
             progress: options.progress.clone(),
+            verification: options.verification.clone(),
         },
     )?)
 }
