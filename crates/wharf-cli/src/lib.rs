@@ -162,15 +162,16 @@ pub fn run(args: Vec<OsString>, env: &Env) -> ExitStatus {
             commands::uninstall::uninstall(&args, &site, &python_env, printer)
         }
         Command::List { format, env: args } => {
-            commands::list::list(&args, format, &site, &python_env)
+            commands::list::list(&args, format, &site, &python_env, printer)
         }
         Command::Freeze(args) => commands::list::list(
             &args,
             commands::list::ListFormat::Freeze,
             &site,
             &python_env,
+            printer,
         ),
-        Command::Check(args) => commands::list::check(&args, &site, &python_env),
+        Command::Check(args) => commands::list::check(&args, &site, &python_env, printer),
         Command::Cache(command) => commands::cache::cache(&command, &site, printer),
         Command::Completions { shell } => {
             let mut command = Cli::command();

@@ -20,7 +20,8 @@
 //! While unpacking ([`RecordCheck::check`]): a file whose SHA-256 or size differs from its
 //! `RECORD` row. The hash is computed on the bytes as they are decompressed and written (no
 //! file is read twice); the wheel cache keeps the verdict in its manifest, so a warm install
-//! neither rehashes nor reopens the wheel. Absolute paths and `..` are refused by staging.
+//! neither rehashes nor reopens the wheel. Absolute paths and `..` components are refused
+//! when the wheel is opened (and again by staging).
 //!
 //! # The site rule: re-tagged wheels
 //!
@@ -210,6 +211,16 @@ fn is_shared_library(file_name: &str) -> bool {
     })
 }
 
+/// Validates an archive member path: relative, no empty, `.` or `..` components (a
+/// directory member's trailing `/` aside).
+pub(crate) fn safe_member(member: &str) -> bool {
+    let member = member.strip_suffix('/').unwrap_or(member);
+    !member.starts_with('/')
+        && member
+            .split('/')
+            .all(|part| !part.is_empty() && part != "." && part != "..")
+}
+
 /// Whether `member` is `RECORD` itself or one of its signatures.
 fn is_record_file(member: &str, dist_info: &str) -> bool {
     member
@@ -229,6 +240,8 @@ struct Expected {
 #[derive(Debug, Clone)]
 pub(crate) struct RecordCheck {
     wheel: PathBuf,
+    /// The `.dist-info` directory (its `RECORD` signatures need no row).
+    dist_info: String,
     /// `None`: verification is off.
     rows: Option<HashMap<String, Expected>>,
     /// The wheel was re-tagged by the site (see the module docs).
@@ -249,6 +262,7 @@ impl RecordCheck {
     pub(crate) fn off(wheel: &Path) -> Self {
         Self {
             wheel: wheel.to_path_buf(),
+            dist_info: String::new(),
             rows: None,
             retagged: false,
         }
@@ -345,6 +359,7 @@ impl RecordCheck {
         }
         Ok(Self {
             wheel: wheel.to_path_buf(),
+            dist_info: dist_info.to_string(),
             rows: Some(rows),
             retagged: is_site_retagged(version, verification.site_label.as_deref()),
         })
@@ -366,6 +381,9 @@ impl RecordCheck {
         let Some(rows) = &self.rows else {
             return Ok(Verdict::Match);
         };
+        if is_record_file(member, &self.dist_info) && !rows.contains_key(member) {
+            return Ok(Verdict::Match);
+        }
         // `read` made sure every member is listed.
         let Some(expected) = rows.get(member) else {
             return Err(InvalidWheel::NotInRecord {
@@ -439,6 +457,12 @@ pub(crate) fn check_archive(
                 member: name,
             }
             .into());
+        }
+        if !safe_member(&name) {
+            return Err(crate::InstallError::UnsafePath {
+                wheel: wheel.to_path_buf(),
+                member: name,
+            });
         }
         headers.push(Central {
             name_raw: entry.name_raw().to_vec(),

@@ -29,14 +29,6 @@ pub(super) struct Job {
     pub(super) is_script: bool,
 }
 
-/// Validates an archive member path: relative, no empty, `.` or `..` components.
-pub(super) fn safe_member(member: &str) -> bool {
-    !member.starts_with('/')
-        && member
-            .split('/')
-            .all(|part| !part.is_empty() && part != "." && part != "..")
-}
-
 /// Whether a zip mode is a regular file with an execute bit (pip `zip_item_is_executable`).
 pub(super) fn is_executable(mode: Option<u32>) -> bool {
     mode.is_some_and(|mode| mode & 0o170_000 == 0o100_000 && mode & 0o111 != 0)

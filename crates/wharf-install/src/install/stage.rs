@@ -13,8 +13,7 @@ use rayon::prelude::*;
 use wharf_metadata::WheelError;
 
 use super::extract::{
-    COPY_BUFFER, Job, UnpackError, extract, safe_member, unpack_into_cache, write_generated,
-    write_scripts_file,
+    COPY_BUFFER, Job, UnpackError, extract, unpack_into_cache, write_generated, write_scripts_file,
 };
 use super::plan::{CacheStats, InstallError, InstallOptions, WheelInstall, cancelled, with_path};
 use crate::cache::{DistInfo, Entry, Identity, Linker, Lookup, PlaceError, WheelCache};
@@ -22,7 +21,7 @@ use crate::layout::{Layout, Scheme};
 use crate::record::{self, RecordEntry};
 use crate::scripts;
 use crate::transaction;
-use crate::verify::{Verification, is_site_retagged};
+use crate::verify::{Verification, is_site_retagged, safe_member};
 use crate::wheel::Wheel;
 
 /// Where one wheel is staged: `{stage}/{index}-{scheme}/` for each scheme it has files in
