@@ -261,8 +261,11 @@ fn record_signatures_need_no_row() {
     let without: String = record
         .lines()
         .filter(|line| !line.contains("RECORD.jws"))
-        .map(|line| format!("{line}\n"))
-        .collect();
+        .fold(String::new(), |mut out, line| {
+            out.push_str(line);
+            out.push('\n');
+            out
+        });
     let mut members = dist_info_members();
     members.push(RawMember::file("demo/__init__.py", b"x = 1\n"));
     members.push(RawMember::file(&format!("{DIST_INFO}/RECORD.jws"), b"{}"));
@@ -393,7 +396,8 @@ fn err_metadata_name_differs_from_filename() {
     let (error, message) = env.refused(&wheel);
     assert!(matches!(
         error,
-        InstallError::Wheel(WheelError::InconsistentMetadata { field: "name", .. })
+        InstallError::Wheel(WheelError::InconsistentMetadata { ref inconsistency, .. })
+            if inconsistency.field == "name"
     ));
     assert_names(&message, &wheel, "demo-1.0.dist-info/METADATA");
     assert!(

@@ -114,19 +114,14 @@ pub enum WheelError {
     /// `METADATA` `Name` or `Version` is not the file name's (pip: "inconsistent
     /// name/version"), compared as PEP 503 names and PEP 440 versions.
     #[error(
-        "wheel `{path}` has inconsistent {field}: the file name says `{filename}`, `{member}` says `{metadata}`"
+        "wheel `{path}` has inconsistent {}: the file name says `{}`, `{}` says `{}`",
+        inconsistency.field, inconsistency.filename, inconsistency.member, inconsistency.metadata
     )]
     InconsistentMetadata {
         /// The wheel file.
         path: PathBuf,
-        /// The `METADATA` member.
-        member: String,
-        /// `name` or `version`.
-        field: &'static str,
-        /// The value in the file name, ex) `1.26.4+computecanada`.
-        filename: String,
-        /// The value in `METADATA`, ex) `1.26.3`.
-        metadata: String,
+        /// What differs (boxed: keeps `WheelError` small).
+        inconsistency: Box<Inconsistency>,
     },
     /// The `WHEEL` file declares a `Wheel-Version` whose major version is not 1.
     #[error("wheel `{path}` has `Wheel-Version: {version}`, only major version 1 is supported")]
@@ -136,6 +131,19 @@ pub enum WheelError {
         /// The declared version, ex) `2.0`.
         version: String,
     },
+}
+
+/// What [`WheelError::InconsistentMetadata`] found different.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inconsistency {
+    /// The `METADATA` member, ex) `numpy-1.26.4+computecanada.dist-info/METADATA`.
+    pub member: String,
+    /// `name` or `version`.
+    pub field: &'static str,
+    /// The value in the file name, ex) `1.26.4+computecanada`.
+    pub filename: String,
+    /// The value in `METADATA`, ex) `1.26.3`.
+    pub metadata: String,
 }
 
 /// The core metadata of a wheel: the fields of its `METADATA` file that installers and
@@ -234,10 +242,12 @@ pub fn check_consistency(
     let (name, version) = parse_filename(path)?;
     let inconsistent = |field, filename: &str, metadata: &str| WheelError::InconsistentMetadata {
         path: path.to_path_buf(),
-        member: member.to_string(),
-        field,
-        filename: filename.to_string(),
-        metadata: metadata.to_string(),
+        inconsistency: Box::new(Inconsistency {
+            member: member.to_string(),
+            field,
+            filename: filename.to_string(),
+            metadata: metadata.to_string(),
+        }),
     };
     let same_name = match (
         PackageName::from_str(&name),

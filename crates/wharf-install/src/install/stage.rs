@@ -71,7 +71,7 @@ pub(super) struct PythonFile {
 /// Where the files of a wheel come from while it is staged.
 pub(super) enum Source {
     /// The archive: members are decompressed into the staging area.
-    Archive(Wheel),
+    Archive(Box<Wheel>),
     /// A cache entry: files are hard-linked (or copied) into the staging area.
     Cache(Entry),
 }
@@ -198,14 +198,14 @@ impl<'a> CacheSession<'a> {
         options: &InstallOptions,
     ) -> Result<Source, InstallError> {
         if !self.fill || self.unwritable.load(Ordering::Relaxed) {
-            return Ok(Source::Archive(wheel));
+            return Ok(Source::Archive(Box::new(wheel)));
         }
         match unpack_into_cache(&wheel, identity, self.cache, replace, options) {
             Ok(Some(entry)) => Ok(Source::Cache(entry)),
             // Another process published the entry first: use it.
             Ok(None) => match self.cache.lookup(identity) {
                 Lookup::Hit(entry) => Ok(Source::Cache(entry)),
-                Lookup::Missing | Lookup::Corrupt => Ok(Source::Archive(wheel)),
+                Lookup::Missing | Lookup::Corrupt => Ok(Source::Archive(Box::new(wheel))),
             },
             Err(UnpackError::Install(error)) => Err(error),
             Err(UnpackError::Cache(error)) => {
@@ -215,7 +215,7 @@ impl<'a> CacheSession<'a> {
                         self.cache.directory().display()
                     ));
                 }
-                Ok(Source::Archive(wheel))
+                Ok(Source::Archive(Box::new(wheel)))
             }
         }
     }
@@ -232,7 +232,7 @@ pub(super) fn stage_wheel(
 ) -> Result<StagedWheel, InstallError> {
     let verification = &options.verification;
     let from_archive = |root: StageRoot| -> Result<StagedWheel, InstallError> {
-        let source = Source::Archive(Wheel::open(&install.path, verification)?);
+        let source = Source::Archive(Box::new(Wheel::open(&install.path, verification)?));
         match stage(&source, install, &root, layout, options, None) {
             Ok(staged) => Ok(staged),
             Err(StageError::Install(error)) => Err(error),

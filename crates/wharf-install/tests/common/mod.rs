@@ -209,7 +209,7 @@ pub fn raw_zip(members: &[RawMember]) -> Vec<u8> {
         out.extend_from_slice(&member.content);
 
         central.extend_from_slice(&0x0201_4b50u32.to_le_bytes());
-        central.extend_from_slice(&(0x0300u16 | 20).to_le_bytes()); // made by: Unix
+        central.extend_from_slice(&0x0314u16.to_le_bytes()); // made by: Unix
         central.extend_from_slice(&20u16.to_le_bytes());
         central.extend_from_slice(&0u16.to_le_bytes());
         central.extend_from_slice(&0u16.to_le_bytes());
