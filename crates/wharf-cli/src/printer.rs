@@ -86,6 +86,22 @@ impl Printer {
         }
     }
 
+    /// `warning: MESSAGE` then one `  Caused by: …` line per source in the chain (suppressed
+    /// by `-q`): a problem that does not stop the command but whose cause matters (a
+    /// permission denied).
+    pub fn warn_error(self, error: &(dyn std::error::Error + 'static)) {
+        if self.quiet {
+            return;
+        }
+        self.warn(error);
+        let mut err = std::io::stderr().lock();
+        let mut source = error.source();
+        while let Some(cause) = source {
+            let _ = writeln!(err, "  Caused by: {cause}");
+            source = cause.source();
+        }
+    }
+
     /// `hint: MESSAGE`.
     pub fn hint(self, message: impl Display) {
         self.line("hint", |s| s.cyan().bold().to_string(), &message);

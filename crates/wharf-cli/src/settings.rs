@@ -154,6 +154,8 @@ pub struct InstallSettings {
     pub allow_manylinux: bool,
     /// The wheel cache root; `None` under `--no-cache`, `PIP_NO_CACHE_DIR`, `WHARF_NO_CACHE`.
     pub cache_dir: Option<PathBuf>,
+    /// `--no-verify-record`: installed files are not checked against the wheels' `RECORD`.
+    pub no_verify_record: bool,
     /// Worker threads (`SLURM_CPUS_PER_TASK`).
     pub threads: usize,
     /// Where the catalogue index is cached.
@@ -187,6 +189,8 @@ pub struct InstallFlags {
     pub allow_manylinux: bool,
     /// `--no-cache`.
     pub no_cache: bool,
+    /// `--no-verify-record`.
+    pub no_verify_record: bool,
 }
 
 impl InstallSettings {
@@ -267,6 +271,7 @@ impl InstallSettings {
             } else {
                 site.cache_dir.clone()
             },
+            no_verify_record: flags.no_verify_record,
             threads: site.threads(),
             index_dir: site.catalogue_index_dir(),
         })
@@ -338,6 +343,7 @@ mod tests {
             cache_dir: Some(
                 "/h/.cache/wharf",
             ),
+            no_verify_record: false,
             threads: 1,
             index_dir: Some(
                 "/h/.cache/wharf/catalogue-v1",

@@ -152,12 +152,19 @@ impl PythonEnvironment {
         &self,
         local: bool,
     ) -> Result<Vec<InstalledDist>, EnvironmentError> {
+        Ok(self.scan_sys_path(local)?.dists)
+    }
+
+    /// [`PythonEnvironment::installed_on_sys_path`] with the distributions that could not be
+    /// read ([`SitePackages::errors`]: an unreadable `.dist-info`, a missing `METADATA`), for
+    /// the commands that must report them (`list`, `freeze`, `check`).
+    pub fn scan_sys_path(&self, local: bool) -> Result<SitePackages, EnvironmentError> {
         let dirs = self
             .info
             .sys_path
             .iter()
             .filter(|p| !local || self.is_inside(p));
-        Ok(SitePackages::scan(dirs)?.dists)
+        Ok(SitePackages::scan(dirs)?)
     }
 
     /// Distributions importable from `sys.path` entries outside the environment (a module's

@@ -425,6 +425,8 @@ pub struct ExecuteOptions {
     /// Raised (by a SIGINT/SIGTERM handler) to stop and roll back:
     /// [`wharf_install::InstallError::Cancelled`].
     pub cancel: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    /// Wheel validation (`RECORD` hashes, the site rule for re-tagged wheels).
+    pub verification: wharf_install::Verification,
 }
 
 /// Runs `plan` in `environment` as one transaction (all or nothing).
@@ -444,6 +446,7 @@ pub fn execute(
             cancel: options.cancel.clone(),
             cache: options.cache_dir.clone().map(WheelCache::new),
             progress: options.progress.clone(),
+            verification: options.verification.clone(),
         },
     )?)
 }

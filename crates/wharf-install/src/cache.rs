@@ -21,7 +21,12 @@
 //! `METADATA`, `Root-Is-Purelib` from `WHEEL`, the text of `entry_points.txt`, and for each
 //! member (archive order; directories and the wheel's own `RECORD`, `INSTALLER` and
 //! `REQUESTED` left out) its archive path, its `sha256=` hash and size as computed while it
-//! was unpacked, whether it is executable, and the number of its file. Every member has its
+//! was unpacked, whether it is executable, the number of its file, and (only when true)
+//! that its content differs from the wheel's `RECORD` as the site's re-tagging leaves it.
+//! `record_verified` says whether the files were checked against the wheel's `RECORD` in
+//! that same pass (`crate::verify`): a wheel that fails the check never gets an entry, and an
+//! unverified entry (an older wharf's, or `--no-verify-record`'s) is rebuilt, hence
+//! verified, by an install that verifies. Every member has its
 //! own file, equal members too (a wheel's empty `__init__.py` files, time zone aliases):
 //! a cached file is linked to one path per environment, so editing an installed file never
 //! changes another file of the same environment. (Entries written by earlier versions, whose
@@ -293,6 +298,9 @@ pub(crate) struct CachedFile {
     /// The number of the file holding the content: the member's own position in entries
     /// written now; entries of earlier versions gave equal members one number.
     pub(crate) file: usize,
+    /// Whether its content differs from the wheel's `RECORD` and the site rule accepted it
+    /// (`crate::verify`).
+    pub(crate) stale: bool,
 }
 
 /// The `.dist-info` facts an install needs, from `METADATA`, `WHEEL`, `entry_points.txt`.
@@ -318,6 +326,9 @@ pub(crate) struct Entry {
     pub(crate) dist_info: DistInfo,
     /// The members, in archive order.
     pub(crate) files: Vec<CachedFile>,
+    /// Whether the files were checked against the wheel's `RECORD` while unpacked (entries
+    /// of earlier versions, or unpacked with `--no-verify-record`, were not).
+    pub(crate) verified: bool,
 }
 
 impl Entry {
@@ -331,17 +342,29 @@ impl Entry {
         identity: &Identity,
         dist_info: &DistInfo,
         files: &[CachedFile],
+        verified: bool,
     ) -> Vec<u8> {
         let files: Vec<Value> = files
             .iter()
             .map(|file| {
-                json!([
-                    file.member,
-                    file.hash,
-                    file.size,
-                    file.executable,
-                    file.file
-                ])
+                if file.stale {
+                    json!([
+                        file.member,
+                        file.hash,
+                        file.size,
+                        file.executable,
+                        file.file,
+                        true
+                    ])
+                } else {
+                    json!([
+                        file.member,
+                        file.hash,
+                        file.size,
+                        file.executable,
+                        file.file
+                    ])
+                }
             })
             .collect();
         let manifest = json!({
@@ -354,6 +377,7 @@ impl Entry {
             "version": dist_info.version,
             "root_is_purelib": dist_info.root_is_purelib,
             "entry_points": dist_info.entry_points,
+            "record_verified": verified,
             "files": files,
         });
         let mut bytes = serde_json::to_vec(&manifest).expect("JSON values serialize");
@@ -388,15 +412,23 @@ impl Entry {
             .as_array()?
             .iter()
             .map(|file| {
-                let [member, hash, size, executable, file] = file.as_array()?.as_slice() else {
-                    return None;
-                };
+                let (member, hash, size, executable, file, stale) =
+                    match file.as_array()?.as_slice() {
+                        [member, hash, size, executable, file] => {
+                            (member, hash, size, executable, file, false)
+                        }
+                        [member, hash, size, executable, file, stale] => {
+                            (member, hash, size, executable, file, stale.as_bool()?)
+                        }
+                        _ => return None,
+                    };
                 Some(CachedFile {
                     member: member.as_str()?.to_string(),
                     hash: hash.as_str()?.to_string(),
                     size: size.as_u64()?,
                     executable: executable.as_bool()?,
                     file: usize::try_from(file.as_u64()?).ok()?,
+                    stale,
                 })
             })
             .collect::<Option<Vec<_>>>()?;
@@ -404,6 +436,10 @@ impl Entry {
             directory,
             dist_info,
             files,
+            verified: manifest
+                .get("record_verified")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
         })
     }
 }
@@ -437,9 +473,10 @@ impl Pending {
         identity: &Identity,
         dist_info: DistInfo,
         files: Vec<CachedFile>,
+        verified: bool,
         replace: bool,
     ) -> io::Result<Option<Entry>> {
-        let manifest = Entry::manifest(identity, &dist_info, &files);
+        let manifest = Entry::manifest(identity, &dist_info, &files, verified);
         fs_err::write(self.directory.join(MANIFEST), manifest)?;
         if replace {
             cache.discard(identity)?;
@@ -452,6 +489,7 @@ impl Pending {
                     directory: target,
                     dist_info,
                     files,
+                    verified,
                 }))
             }
             Err(error)
@@ -564,16 +602,28 @@ mod tests {
 
     #[test]
     fn manifest_round_trips_and_checks_identity() {
-        let files = vec![CachedFile {
-            member: "demo/a,b \"c\".py".into(),
-            hash: "sha256=abc".into(),
-            size: 3,
-            executable: true,
-            file: 300,
-        }];
-        let bytes = Entry::manifest(&identity(10), &dist_info(), &files);
+        let files = vec![
+            CachedFile {
+                member: "demo/a,b \"c\".py".into(),
+                hash: "sha256=abc".into(),
+                size: 3,
+                executable: true,
+                file: 300,
+                stale: false,
+            },
+            CachedFile {
+                member: "demo-1.0.dist-info/METADATA".into(),
+                hash: "sha256=def".into(),
+                size: 4,
+                executable: false,
+                file: 1,
+                stale: true,
+            },
+        ];
+        let bytes = Entry::manifest(&identity(10), &dist_info(), &files, true);
         let entry = Entry::parse(&bytes, PathBuf::from("/c/k"), &identity(10)).unwrap();
         assert_eq!(entry.files, files);
+        assert!(entry.verified);
         assert_eq!(entry.dist_info, dist_info());
         assert_eq!(entry.file(0), PathBuf::from("/c/k/d1/300"));
         assert_eq!(file_path(Path::new("/c/k"), 255), PathBuf::from("/c/k/255"));

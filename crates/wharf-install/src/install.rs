@@ -170,6 +170,13 @@ fn run(
         staged[index] = Some(wheel);
     }
     let mut staged: Vec<StagedWheel> = staged.into_iter().flatten().collect();
+    for (wheel, install) in staged.iter().zip(&plan.install) {
+        if !wheel.stale.is_empty() {
+            output
+                .notes
+                .push(crate::verify::stale_note(&install.path, &wheel.stale));
+        }
+    }
     if let Some(session) = &session {
         output.cache = session.stats();
         output.warnings.extend(

@@ -98,6 +98,29 @@
 //! [binary distribution format]: https://packaging.python.org/en/latest/specifications/binary-distribution-format/
 //! [recording installed projects]: https://packaging.python.org/en/latest/specifications/recording-installed-packages/
 //!
+//! # Wheel validation
+//!
+//! A wheel is checked before and while it is unpacked ([`InstallOptions::verification`];
+//! refusals are [`InstallError::Invalid`] and name the wheel and the member):
+//!
+//! - `METADATA` `Name`/`Version` must be the file name's (PEP 503 names, PEP 440 versions;
+//!   pip's "inconsistent name/version");
+//! - no duplicate member, no symbolic link member, no file that is also a directory, no
+//!   local header that disagrees with the central directory, no absolute or `..` path;
+//! - `RECORD` must exist and list every member (its signatures aside) with a `sha256=`
+//!   hash, and every file's SHA-256 and size must match it. The hash is computed while the
+//!   member is decompressed and written (into the environment or into the wheel cache, whose
+//!   manifest keeps the verdict), so no file is read twice.
+//!
+//! **Site rule.** The site re-tags its wheels (`+computecanada` local version, rewritten
+//! `.dist-info` and `METADATA` `Version:`, patched `.so` files) and leaves their `RECORD`
+//! hashes stale. A wheel whose file name's local label ends in the site's label
+//! ([`Verification::site_label`], default `computecanada`) may differ from its `RECORD` in
+//! `.dist-info/` files and shared libraries (`*.so`, `*.so.N`) only: those are accepted and
+//! listed in [`InstallOutput::notes`] (`wharf install -v`); any other difference is refused.
+//! Its `METADATA` may also give the version without the site's label. `--no-verify-record`
+//! ([`Verification::record`] `= false`) turns the `RECORD` checks off.
+//!
 //! # Transaction
 //!
 //! A transaction lives in one directory, `{purelib}/.wharf-txn-{pid}-{n}/`, on the same
@@ -117,8 +140,9 @@
 //! # Traps of the domain
 //!
 //! - Site wheels are re-tagged and patched after build: their `WHEEL` `Tag:` lines and their
-//!   `RECORD` hashes may not match the file. The file name is trusted; the wheel's `RECORD`
-//!   is never checked, and the installed `RECORD` is written from the bytes actually written.
+//!   `RECORD` hashes may not match the file. The file name is trusted (`Tag:` lines are not
+//!   compared with it); stale `RECORD` rows are accepted only under the site rule below; the
+//!   installed `RECORD` is written from the bytes actually written.
 //! - The `.dist-info` directory name need not match the file name exactly (case, `-`/`_`/`.`,
 //!   local version): it is matched by PEP 503 normalized project name.
 //! - `entry_points.txt` keys are case-sensitive and split at the first `=` only.
@@ -143,6 +167,7 @@ mod lock;
 mod record;
 mod scripts;
 mod transaction;
+mod verify;
 mod wheel;
 
 pub use cache::WheelCache;
@@ -158,4 +183,5 @@ pub use layout::Layout;
 pub use lock::{LockEvent, LockHolder};
 pub use record::RecordEntry;
 pub use transaction::{RecoveredTransaction, recover, recover_with};
+pub use verify::{InvalidWheel, SITE_LOCAL_LABEL, Verification};
 pub use wharf_metadata::WheelError;

@@ -7,10 +7,16 @@
 //! found by the PEP 503 normalized project name of the file name, and only the members asked
 //! for are decompressed.
 //!
+//! Opening validates the wheel before anything is unpacked (`crate::verify`): `METADATA`
+//! `Name`/`Version` against the file name, the archive's structure (duplicates, symbolic
+//! links, local headers), and `RECORD` listing every member; the files' hashes are checked
+//! against `RECORD` while they are unpacked.
+//!
 //! Site rule: re-tagged wheels may carry `WHEEL` `Tag:` lines and `RECORD` hashes that no
 //! longer match the file (it was renamed, `.so` files were patched). The file name is trusted:
-//! `Tag:` lines are never compared with it, and the wheel's own `RECORD` is never read (the
-//! installer writes a new one from what it actually wrote).
+//! `Tag:` lines are never compared with it, and stale `RECORD` rows are accepted only where
+//! the site's re-tagging leaves them (`crate::verify`, "The site rule"). The installer writes
+//! a new `RECORD` from what it actually wrote.
 //!
 //! [binary distribution format]: https://packaging.python.org/en/latest/specifications/binary-distribution-format/
 
@@ -19,13 +25,17 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use std::str::FromStr;
+
 use wharf_metadata::{
-    Headers, WheelError, WheelMetadata, find_dist_info, parse_filename, read_member,
-    read_member_optional,
+    Headers, WheelError, WheelMetadata, check_consistency, find_dist_info, parse_filename,
+    read_member, read_member_optional,
 };
 use zip::ZipArchive;
 
 use crate::cache::DistInfo;
+use crate::install::InstallError;
+use crate::verify::{RecordCheck, Verification, check_archive};
 
 /// The `WHEEL` file of a wheel (PEP 427 "The .dist-info directory").
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,11 +70,14 @@ impl WheelInfo {
     }
 }
 
-/// A wheel opened for installation: archive, `.dist-info` name, `METADATA`, `WHEEL` and
-/// `entry_points.txt`.
+/// A wheel opened (and validated) for installation: archive, `.dist-info` name, `METADATA`,
+/// `WHEEL`, `entry_points.txt`, and its `RECORD` to check the files against.
 pub(crate) struct Wheel {
     pub(crate) path: PathBuf,
     pub(crate) archive: ZipArchive<SharedFile>,
+    /// The non-directory members as (zip index, archive path), archive order.
+    pub(crate) members: Vec<(usize, String)>,
+    pub(crate) record: RecordCheck,
     pub(crate) dist_info: String,
     pub(crate) metadata: WheelMetadata,
     pub(crate) info: WheelInfo,
@@ -72,28 +85,32 @@ pub(crate) struct Wheel {
 }
 
 impl Wheel {
-    /// Opens `path` and reads its `.dist-info` files.
-    pub(crate) fn open(path: &Path) -> Result<Self, WheelError> {
+    /// Opens `path`, reads its `.dist-info` files and validates it (`crate::verify`).
+    pub(crate) fn open(path: &Path, verification: &Verification) -> Result<Self, InstallError> {
         let io_error = |source| WheelError::Io {
             path: path.to_path_buf(),
             source,
         };
-        let (name, _version) = parse_filename(path)?;
+        let (name, version) = parse_filename(path)?;
         let file = fs_err::File::open(path).map_err(io_error)?.into_file();
         let length = file.metadata().map_err(io_error)?.len();
-        let mut archive =
-            ZipArchive::new(SharedFile::new(Arc::new(file), length)).map_err(|source| {
-                WheelError::Zip {
-                    path: path.to_path_buf(),
-                    source,
-                }
-            })?;
+        let shared = SharedFile::new(Arc::new(file), length);
+        let mut archive = ZipArchive::new(shared.clone()).map_err(|source| WheelError::Zip {
+            path: path.to_path_buf(),
+            source,
+        })?;
         let dist_info = find_dist_info(&archive, path, &name)?;
         let metadata_member = format!("{dist_info}/METADATA");
         let metadata = WheelMetadata::from_headers(
             &Headers::parse(&read_member(&mut archive, path, &metadata_member)?),
             path,
             &metadata_member,
+        )?;
+        check_consistency(
+            path,
+            &metadata_member,
+            &metadata,
+            verification.site_label.as_deref(),
         )?;
         let wheel_member = format!("{dist_info}/WHEEL");
         let info = WheelInfo::parse(
@@ -103,9 +120,32 @@ impl Wheel {
         )?;
         let entry_points =
             read_member_optional(&mut archive, path, &format!("{dist_info}/entry_points.txt"))?;
+        let members = check_archive(&archive, shared, path)?;
+        let record = match pep440_rs::Version::from_str(&version) {
+            Ok(version) => {
+                let names: Vec<String> = members.iter().map(|(_, name)| name.clone()).collect();
+                RecordCheck::read(
+                    &mut archive,
+                    path,
+                    &dist_info,
+                    &version,
+                    &names,
+                    verification,
+                )?
+            }
+            Err(_) => {
+                return Err(WheelError::InvalidFilename {
+                    path: path.to_path_buf(),
+                    reason: "its version is not a PEP 440 version",
+                }
+                .into());
+            }
+        };
         Ok(Self {
             path: path.to_path_buf(),
             archive,
+            members,
+            record,
             dist_info,
             metadata,
             info,

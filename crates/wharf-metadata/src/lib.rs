@@ -21,7 +21,11 @@
 //!   normalized project name ([`pep508_rs::PackageName`]). A file name whose project part is
 //!   not a valid project name is rejected, as `packaging.utils.parse_wheel_filename` does.
 //! - Site wheels are re-tagged after build: `WHEEL` `Tag:` lines and `RECORD` hashes may not
-//!   match the file. Neither is read here; the file name is trusted.
+//!   match the file. Neither is read here; the file name is trusted (the installer checks
+//!   `RECORD` under the site rule of `wharf-install`'s `verify` module).
+//! - `METADATA` `Name`/`Version` must be the file name's ([`check_consistency`], pip's
+//!   "inconsistent name/version"), as PEP 503 names and PEP 440 versions; a re-tagged site
+//!   wheel (`1.26.4+computecanada`) may carry `METADATA` `Version: 1.26.4`.
 //!
 //! [core metadata specification]: https://packaging.python.org/en/latest/specifications/core-metadata/
 //! [binary distribution format]: https://packaging.python.org/en/latest/specifications/binary-distribution-format/
@@ -121,6 +125,18 @@ pub enum WheelError {
         /// What is wrong.
         reason: String,
     },
+    /// `METADATA` `Name` or `Version` is not the file name's (pip: "inconsistent
+    /// name/version"), compared as PEP 503 names and PEP 440 versions.
+    #[error(
+        "wheel `{path}` has inconsistent {}: the file name says `{}`, `{}` says `{}`",
+        inconsistency.field, inconsistency.filename, inconsistency.member, inconsistency.metadata
+    )]
+    InconsistentMetadata {
+        /// The wheel file.
+        path: PathBuf,
+        /// What differs (boxed: keeps `WheelError` small).
+        inconsistency: Box<Inconsistency>,
+    },
     /// The `WHEEL` file declares a `Wheel-Version` whose major version is not 1.
     #[error("wheel `{path}` has `Wheel-Version: {version}`, only major version 1 is supported")]
     UnsupportedWheelVersion {
@@ -129,6 +145,19 @@ pub enum WheelError {
         /// The declared version, ex) `2.0`.
         version: String,
     },
+}
+
+/// What [`WheelError::InconsistentMetadata`] found different.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inconsistency {
+    /// The `METADATA` member, ex) `numpy-1.26.4+computecanada.dist-info/METADATA`.
+    pub member: String,
+    /// `name` or `version`.
+    pub field: &'static str,
+    /// The value in the file name, ex) `1.26.4+computecanada`.
+    pub filename: String,
+    /// The value in `METADATA`, ex) `1.26.3`.
+    pub metadata: String,
 }
 
 /// The core metadata of a wheel: the fields of its `METADATA` file that installers and
@@ -204,6 +233,61 @@ pub fn read_metadata(path: &Path) -> Result<WheelMetadata, WheelError> {
     let member = format!("{dist_info}/METADATA");
     let text = read_member(&mut archive, path, &member)?;
     WheelMetadata::from_headers(&Headers::parse(&text), path, &member)
+}
+
+/// Checks that `METADATA`'s `Name` and `Version` are the file name's (pip's "inconsistent
+/// name/version" check): names compared after PEP 503 normalization, versions as PEP 440
+/// versions (`1.0` = `1.0.0`, `1.0.POST1` = `1.0.post1`).
+///
+/// Site rule: when the file name's version ends in the local label `site_label` (ex)
+/// `computecanada`: `1.26.4+computecanada`, `2.1+cu121.computecanada`), `METADATA` may
+/// also give the version without that label (`1.26.4`, `2.1+cu121`): the site re-tags the
+/// file name and may leave `METADATA` as built. A version that is no PEP 440 version on
+/// either side must be spelled the same on both.
+///
+/// Errors: [`WheelError::InconsistentMetadata`].
+pub fn check_consistency(
+    path: &Path,
+    member: &str,
+    metadata: &WheelMetadata,
+    site_label: Option<&str>,
+) -> Result<(), WheelError> {
+    use pep508_rs::pep440_rs::{LocalSegment, Version};
+    let (name, version) = parse_filename(path)?;
+    let inconsistent = |field, filename: &str, metadata: &str| WheelError::InconsistentMetadata {
+        path: path.to_path_buf(),
+        inconsistency: Box::new(Inconsistency {
+            member: member.to_string(),
+            field,
+            filename: filename.to_string(),
+            metadata: metadata.to_string(),
+        }),
+    };
+    let same_name = match (
+        PackageName::from_str(&name),
+        PackageName::from_str(&metadata.name),
+    ) {
+        (Ok(left), Ok(right)) => left == right,
+        _ => name == metadata.name,
+    };
+    if !same_name {
+        return Err(inconsistent("name", &name, &metadata.name));
+    }
+    let same_version = match (Version::from_str(&version), Version::from_str(&metadata.version)) {
+        (Ok(file), Ok(declared)) => {
+            file == declared
+                || site_label.is_some_and(|label| {
+                    let local = file.local();
+                    matches!(local.last(), Some(LocalSegment::String(last)) if last.eq_ignore_ascii_case(label))
+                        && file.clone().with_local(local[..local.len() - 1].to_vec()) == declared
+                })
+        }
+        _ => version == metadata.version,
+    };
+    if !same_version {
+        return Err(inconsistent("version", &version, &metadata.version));
+    }
+    Ok(())
 }
 
 /// The project name and version of a wheel file name (PEP 427 "File name convention").
@@ -365,6 +449,73 @@ mod tests {
         );
         let (name, _) = parse_filename(Path::new("Foo_Bar-1.0-1-py3-none-any.whl")).unwrap();
         assert_eq!(name, "Foo_Bar");
+    }
+
+    fn metadata(name: &str, version: &str) -> WheelMetadata {
+        WheelMetadata {
+            name: name.to_string(),
+            version: version.to_string(),
+            ..WheelMetadata::default()
+        }
+    }
+
+    #[test]
+    fn consistency_compares_normalized_names_and_versions() {
+        let path = Path::new("/w/Foo_Bar-1.0.post1+computecanada-py3-none-any.whl");
+        let member = "foo_bar-1.0.post1+computecanada.dist-info/METADATA";
+        let label = Some("computecanada");
+        for (name, version) in [
+            ("foo-bar", "1.0.POST1+ComputeCanada"),
+            ("FOO.bar", "1.0.0.post1+computecanada"),
+            // The site re-tags the file name and may leave METADATA as built.
+            ("foo_bar", "1.0.post1"),
+        ] {
+            check_consistency(path, member, &metadata(name, version), label).unwrap();
+        }
+        let path = Path::new("/w/torch-2.1.0+cu121.computecanada-cp311-cp311-linux_x86_64.whl");
+        check_consistency(path, "m", &metadata("torch", "2.1.0+cu121"), label).unwrap();
+        check_consistency(
+            path,
+            "m",
+            &metadata("torch", "2.1.0+cu121.computecanada"),
+            label,
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn err_consistency_name_or_version() {
+        let path = Path::new("/w/numpy-1.26.4+computecanada-cp311-cp311-linux_x86_64.whl");
+        let member = "numpy-1.26.4+computecanada.dist-info/METADATA";
+        let error = check_consistency(
+            path,
+            member,
+            &metadata("numpie", "1.26.4"),
+            Some("computecanada"),
+        )
+        .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "wheel `/w/numpy-1.26.4+computecanada-cp311-cp311-linux_x86_64.whl` has inconsistent name: the file name says `numpy`, `numpy-1.26.4+computecanada.dist-info/METADATA` says `numpie`"
+        );
+        let error = check_consistency(
+            path,
+            member,
+            &metadata("numpy", "1.26.3"),
+            Some("computecanada"),
+        )
+        .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "wheel `/w/numpy-1.26.4+computecanada-cp311-cp311-linux_x86_64.whl` has inconsistent version: the file name says `1.26.4+computecanada`, `numpy-1.26.4+computecanada.dist-info/METADATA` says `1.26.3`"
+        );
+        // Without the site rule the label must be in METADATA too.
+        assert!(check_consistency(path, member, &metadata("numpy", "1.26.4"), None).is_err());
+        // Only the site's label may be missing.
+        let path = Path::new("/w/x-1.0+cu121-py3-none-any.whl");
+        assert!(
+            check_consistency(path, "m", &metadata("x", "1.0"), Some("computecanada")).is_err()
+        );
     }
 
     #[test]

@@ -64,6 +64,11 @@ pub struct InstallArgs {
     /// $XDG_CACHE_HOME/wharf, ~/.cache/wharf; off under WHARF_NO_CACHE or PIP_NO_CACHE_DIR), then hard-link]
     #[arg(long, alias = "no-cache-dir")]
     pub no_cache: bool,
+    /// Do not check installed files against the wheels' RECORD hashes and sizes [default:
+    /// check; re-tagged `+computecanada` wheels may differ in .dist-info files and .so
+    /// libraries only, shown with -v]
+    #[arg(long)]
+    pub no_verify_record: bool,
     #[command(flatten)]
     pub global: GlobalArgs,
 }
@@ -83,6 +88,7 @@ impl InstallArgs {
             dry_run: self.dry_run,
             allow_manylinux: self.allow_manylinux,
             no_cache: self.no_cache,
+            no_verify_record: self.no_verify_record,
         }
     }
 }
@@ -136,8 +142,14 @@ pub fn install_with(
     let catalogue = wheel_sources
         .with_extra(&requirements.find_links)
         .catalogue();
+    // An unreadable wheel directory is always worth a warning (as `avail` gives): without it
+    // a permission problem reads as "no wheel named X".
     for warning in operations::notable_warnings(&catalogue) {
-        printer.verbose(format_args!("warning: {warning}"));
+        if matches!(warning, wharf_site::ScanWarning::UnreadableDirectory { .. }) {
+            printer.warn_error(warning);
+        } else {
+            printer.verbose(format_args!("warning: {warning}"));
+        }
     }
     let policy = ResolvePolicy {
         upgrade: settings.upgrade,
@@ -186,6 +198,10 @@ pub fn install_with(
             cache_dir: settings.cache_dir.clone(),
             progress: Some(sink),
             cancel: Some(signals.cancel()),
+            verification: wharf_install::Verification {
+                record: !settings.no_verify_record,
+                ..wharf_install::Verification::default()
+            },
         },
     );
     progress.finish_and_clear();
@@ -219,6 +235,9 @@ pub fn install_with(
     }
     for warning in &output.warnings {
         printer.warn(warning);
+    }
+    for note in &output.notes {
+        printer.verbose(format_args!("note: {note}"));
     }
     Ok(ExitStatus::Success)
 }

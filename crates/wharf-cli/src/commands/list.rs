@@ -8,10 +8,11 @@ use wharf_environment::operations;
 use wharf_python::PythonEnv;
 use wharf_site::SiteEnv;
 
+use crate::ExitStatus;
 use crate::commands::{report_recovery, write_stdout};
 use crate::error::Error;
+use crate::printer::Printer;
 use crate::settings::GlobalArgs;
-use crate::{ExitStatus, Printer};
 
 /// `wharf list` output formats.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -52,7 +53,23 @@ fn environment(
     Ok(environment)
 }
 
-/// Runs `wharf list` (and `wharf freeze`, which is `--format freeze`).
+/// The installed distributions; each one that cannot be read (an unreadable `.dist-info`,
+/// no `METADATA`) is a warning naming it. Returns the distributions and whether any was
+/// unreadable.
+fn installed(
+    environment: &PythonEnvironment,
+    local: bool,
+    printer: Printer,
+) -> Result<(Vec<wharf_install::InstalledDist>, bool), Error> {
+    let scan = environment.scan_sys_path(local)?;
+    for error in &scan.errors {
+        printer.warn_error(error);
+    }
+    Ok((scan.dists, !scan.errors.is_empty()))
+}
+
+/// Runs `wharf list` (and `wharf freeze`, which is `--format freeze`). A distribution that
+/// cannot be read is a warning (stderr); the others are listed.
 pub fn list(
     args: &EnvArgs,
     format: ListFormat,
@@ -61,7 +78,7 @@ pub fn list(
     printer: Printer,
 ) -> Result<ExitStatus, Error> {
     let environment = environment(args, site, python_env, printer)?;
-    let dists = environment.installed_on_sys_path(args.local)?;
+    let (dists, _) = installed(&environment, args.local, printer)?;
     let out = match format {
         ListFormat::Freeze => {
             let lines = wharf_install::freeze(
@@ -124,7 +141,8 @@ pub fn list(
 }
 
 /// Runs `wharf check` (like `pip check`): every requirement of every installed distribution
-/// is installed at a matching version. Exit 1 when one is not.
+/// is installed at a matching version. Exit 1 when one is not, or when an installed
+/// distribution cannot be read (a warning names it: its requirements are unknown).
 pub fn check(
     args: &EnvArgs,
     site: &SiteEnv,
@@ -132,10 +150,13 @@ pub fn check(
     printer: Printer,
 ) -> Result<ExitStatus, Error> {
     let environment = environment(args, site, python_env, printer)?;
-    let dists = environment.installed_on_sys_path(args.local)?;
+    let (dists, unreadable) = installed(&environment, args.local, printer)?;
     let markers = environment.marker_environment()?;
     let problems = operations::check(&dists, &markers);
     if problems.is_empty() {
+        if unreadable {
+            return Ok(ExitStatus::Failure);
+        }
         return Ok(write_stdout(b"No broken requirements found.\n"));
     }
     let out = problems.iter().fold(String::new(), |mut out, p| {

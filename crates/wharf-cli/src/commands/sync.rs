@@ -177,6 +177,10 @@ pub fn sync_environment(
             cache_dir: settings.cache_dir.clone(),
             progress: Some(sink),
             cancel: Some(signals.cancel()),
+            verification: wharf_install::Verification {
+                record: !settings.no_verify_record,
+                ..wharf_install::Verification::default()
+            },
         },
     );
     progress.finish_and_clear();

@@ -143,15 +143,12 @@ impl Removal {
                 path.parent(),
             ) {
                 let cache = parent.join("__pycache__");
-                let names = caches.entry(cache.clone()).or_insert_with(|| {
-                    std::fs::read_dir(&cache)
-                        .map(|entries| {
-                            entries
-                                .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
-                                .collect()
-                        })
-                        .unwrap_or_default()
-                });
+                let names = match caches.entry(cache.clone()) {
+                    std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
+                    std::collections::hash_map::Entry::Vacant(entry) => {
+                        entry.insert(bytecode_names(&cache)?)
+                    }
+                };
                 let prefix = format!("{stem}.");
                 for name in names.iter() {
                     if name.starts_with(&prefix) && name.ends_with(".pyc") {
@@ -192,7 +189,7 @@ impl Removal {
             if transaction.planned(path) != Planned::At(path.clone()) {
                 continue;
             }
-            match std::fs::symlink_metadata(path) {
+            match fs_err::symlink_metadata(path) {
                 Ok(metadata) if !metadata.is_dir() => {
                     transaction.back_up(path);
                     removed += 1;
@@ -200,7 +197,12 @@ impl Removal {
                         parents.insert(parent.to_path_buf());
                     }
                 }
-                _ => {}
+                Ok(_) => {}
+                // Already gone: nothing to remove.
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+                // Permission denied on its directory, …: the file cannot be removed, so the
+                // uninstall fails (and is rolled back) instead of orphaning it.
+                Err(error) => return Err(error.into()),
             }
         }
         if transaction.planned_exists(&self.dist_info) {
@@ -243,5 +245,30 @@ impl Removal {
             }
         }
         Ok(removed)
+    }
+}
+
+/// The file names in a `__pycache__` directory; none when it does not exist. Any other error
+/// (permission denied) fails the removal: its `.pyc` files would be orphaned.
+fn bytecode_names(cache: &Path) -> std::io::Result<Vec<String>> {
+    match fs_err::read_dir(cache) {
+        Ok(entries) => {
+            let mut names = Vec::new();
+            for entry in entries {
+                if let Ok(name) = entry?.file_name().into_string() {
+                    names.push(name);
+                }
+            }
+            Ok(names)
+        }
+        Err(error)
+            if matches!(
+                error.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+            ) =>
+        {
+            Ok(Vec::new())
+        }
+        Err(error) => Err(error),
     }
 }

@@ -13,6 +13,7 @@ use crate::cache::{CachedFile, Entry, Identity, WheelCache};
 use crate::layout::{Layout, Scheme};
 use crate::record;
 use crate::scripts;
+use crate::verify::{RecordCheck, Verdict};
 use crate::wheel::{SharedFile, Wheel};
 
 /// The copy buffer of each worker.
@@ -28,38 +29,21 @@ pub(super) struct Job {
     pub(super) is_script: bool,
 }
 
-/// Validates an archive member path: relative, no empty, `.` or `..` components.
-pub(super) fn safe_member(member: &str) -> bool {
-    !member.starts_with('/')
-        && member
-            .split('/')
-            .all(|part| !part.is_empty() && part != "." && part != "..")
-}
-
-/// The non-directory members of `wheel`'s archive as (zip index, archive path).
-pub(super) fn archive_members(
-    wheel: &Wheel,
-    wheel_path: &Path,
-) -> Result<Vec<(usize, String)>, InstallError> {
-    let mut members = Vec::with_capacity(wheel.archive.len());
-    for (index, member) in wheel.archive.file_names().enumerate() {
-        let member = member.map_err(|source| WheelError::Zip {
-            path: wheel_path.to_path_buf(),
-            source,
-        })?;
-        if !member.ends_with('/') {
-            members.push((index, member.into_owned()));
-        }
-    }
-    Ok(members)
-}
-
 /// Whether a zip mode is a regular file with an execute bit (pip `zip_item_is_executable`).
 pub(super) fn is_executable(mode: Option<u32>) -> bool {
     mode.is_some_and(|mode| mode & 0o170_000 == 0o100_000 && mode & 0o111 != 0)
 }
 
-/// Extracts the member of `job` to `staged` (no cache); returns its `RECORD` hash and size.
+/// A member extracted into the staging area: its installed `RECORD` hash and size, and
+/// whether the site rule accepted it with a stale `RECORD` row.
+pub(super) struct Extracted {
+    pub(super) hash: String,
+    pub(super) size: u64,
+    pub(super) stale: bool,
+}
+
+/// Extracts the member of `job` to `staged` (no cache), checking it against the wheel's
+/// `RECORD` (`record`) on the way.
 pub(super) fn extract(
     archive: &mut zip::ZipArchive<SharedFile>,
     buffer: &mut [u8],
@@ -67,14 +51,27 @@ pub(super) fn extract(
     staged: &Path,
     layout: &Layout,
     wheel_path: &Path,
-) -> Result<(String, u64), InstallError> {
+    record: &RecordCheck,
+) -> Result<Extracted, InstallError> {
     if !job.is_script {
-        let unpacked = write_member(archive, buffer, job.index, &job.member, staged, wheel_path)
-            .map_err(|error| match error {
-                MemberError::Read(error) => error,
-                MemberError::Write(error) => error.into(),
-            })?;
-        return Ok((unpacked.hash, unpacked.size));
+        let unpacked = write_member(
+            archive,
+            buffer,
+            job.index,
+            &job.member,
+            staged,
+            wheel_path,
+            record,
+        )
+        .map_err(|error| match error {
+            MemberError::Read(error) => error,
+            MemberError::Write(error) => error.into(),
+        })?;
+        return Ok(Extracted {
+            hash: unpacked.hash,
+            size: unpacked.size,
+            stale: unpacked.stale,
+        });
     }
     let mut member = archive
         .by_index(job.index)
@@ -91,9 +88,18 @@ pub(super) fn extract(
             member: job.member.clone(),
             source,
         })?;
+    let verdict = record.check(
+        &job.member,
+        &record::hash_bytes(&content),
+        content.len() as u64,
+    )?;
     let content = scripts::fix_script_shebang(&content, &layout.python).unwrap_or(content);
     write_scripts_file(staged, &content, executable)?;
-    Ok((record::hash_bytes(&content), content.len() as u64))
+    Ok(Extracted {
+        hash: record::hash_bytes(&content),
+        size: content.len() as u64,
+        stale: verdict == Verdict::SiteStale,
+    })
 }
 
 /// Why writing a member failed.
@@ -112,10 +118,14 @@ pub(super) struct WrittenMember {
     pub(super) size: u64,
     /// Whether the member has an execute bit.
     pub(super) executable: bool,
+    /// Whether the site rule accepted it with a stale `RECORD` row.
+    pub(super) stale: bool,
 }
 
 /// Decompresses archive member `index` into the new file `destination` (mode 0o666, or
-/// 0o777 plus the execute bits for an executable member), hashing it on the way.
+/// 0o777 plus the execute bits for an executable member), hashing it on the way and checking
+/// the hash and size against `record` (a member that fits in the buffer is checked before its
+/// file is created; a bigger one once written: the caller discards it on error).
 pub(super) fn write_member(
     archive: &mut zip::ZipArchive<SharedFile>,
     buffer: &mut [u8],
@@ -123,6 +133,7 @@ pub(super) fn write_member(
     member_name: &str,
     destination: &Path,
     wheel_path: &Path,
+    record: &RecordCheck,
 ) -> Result<WrittenMember, MemberError> {
     let mut member = archive.by_index(index).map_err(|source| {
         MemberError::Read(
@@ -144,6 +155,16 @@ pub(super) fn write_member(
     let filled = fill(&mut member, buffer).map_err(read_error)?;
     // A member that fits in the buffer is hashed at once and written with one `write`.
     let small_hash = (filled < buffer.len()).then(|| record::hash_bytes(&buffer[..filled]));
+    let verify = |hash: &str, size: u64| {
+        record
+            .check(member_name, hash, size)
+            .map(|verdict| verdict == Verdict::SiteStale)
+            .map_err(|error| MemberError::Read(error.into()))
+    };
+    let mut stale = match &small_hash {
+        Some(hash) => verify(hash, filled as u64)?,
+        None => false,
+    };
     let write_error =
         |error: &io::Error, action| MemberError::Write(with_path(error, action, destination));
     let file = std::fs::OpenOptions::new()
@@ -161,7 +182,10 @@ pub(super) fn write_member(
         let mut writer = FullWriter { file: &file };
         let (result, size) = copy_filled(&mut member, &mut writer, buffer, filled);
         match result {
-            Ok(hash) => (hash, size),
+            Ok(hash) => {
+                stale = verify(&hash, size)?;
+                (hash, size)
+            }
             Err(CopyError::Read(source)) => return Err(read_error(source)),
             Err(CopyError::Write(error)) => return Err(write_error(&error, "write")),
         }
@@ -177,6 +201,7 @@ pub(super) fn write_member(
         hash,
         size,
         executable,
+        stale,
     })
 }
 
@@ -298,7 +323,9 @@ pub(super) enum UnpackError {
 }
 
 /// Unpacks every member of `wheel` (but the `RECORD`, `INSTALLER` and `REQUESTED` it may
-/// carry) into a new cache entry, hashing each file once, in parallel; publishes it. Each
+/// carry) into a new cache entry, hashing each file once and checking it against the wheel's
+/// `RECORD` in the same pass, in parallel; publishes it (with the verdict: verified or not,
+/// and the members the site rule accepted stale). Each
 /// member gets its own file, equal ones too: a file is hard-linked to one installed path per
 /// environment, never to two paths of one environment (editing one would change the other).
 pub(super) fn unpack_into_cache(
@@ -311,9 +338,9 @@ pub(super) fn unpack_into_cache(
     let dist_info = wheel.dist_info_facts();
     let skipped: [String; 3] =
         ["RECORD", "INSTALLER", "REQUESTED"].map(|file| format!("{}/{file}", dist_info.directory));
-    let members: Vec<(usize, String)> = archive_members(wheel, &wheel.path)
-        .map_err(UnpackError::Install)?
-        .into_iter()
+    let members: Vec<&(usize, String)> = wheel
+        .members
+        .iter()
         .filter(|(_, member)| !skipped.contains(member))
         .collect();
     let pending = cache.begin().map_err(UnpackError::Cache)?;
@@ -337,6 +364,7 @@ pub(super) fn unpack_into_cache(
                     member,
                     &pending.file_path(position),
                     &wheel.path,
+                    &wheel.record,
                 )
                 .map_err(|error| match error {
                     MemberError::Read(error) => UnpackError::Install(error),
@@ -348,11 +376,19 @@ pub(super) fn unpack_into_cache(
                     size: unpacked.size,
                     executable: unpacked.executable,
                     file: position,
+                    stale: unpacked.stale,
                 })
             },
         )
         .collect::<Result<_, _>>()?;
     pending
-        .publish(cache, identity, dist_info, files, replace)
+        .publish(
+            cache,
+            identity,
+            dist_info,
+            files,
+            wheel.record.verified(),
+            replace,
+        )
         .map_err(UnpackError::Cache)
 }

@@ -10,6 +10,7 @@ use wharf_metadata::WheelError;
 use crate::cache::WheelCache;
 use crate::installed::{InstalledDist, InstalledError};
 use crate::transaction::RecoveredTransaction;
+use crate::verify::{InvalidWheel, Verification};
 
 /// A wheel to install.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,6 +67,9 @@ pub struct InstallOptions {
     /// Called (from worker threads) as the transaction advances, for a progress bar.
     /// Default: `None`.
     pub progress: Option<ProgressSink>,
+    /// How wheels are validated before they are installed (`RECORD` hashes, the site rule
+    /// for re-tagged wheels). Default: verification on, site label `computecanada`.
+    pub verification: Verification,
 }
 
 /// A step of [`crate::install()`], reported to [`InstallOptions::progress`].
@@ -116,6 +120,7 @@ impl Default for InstallOptions {
             cancel: None,
             cache: None,
             progress: None,
+            verification: Verification::default(),
         }
     }
 }
@@ -158,6 +163,9 @@ pub struct InstallOutput {
     /// Non-fatal problems (a `RECORD` path outside the environment left alone, a cleanup
     /// failure after the commit, a wheel cache that could not be written).
     pub warnings: Vec<String>,
+    /// Details worth showing with `-v`: re-tagged site wheels installed with stale `RECORD`
+    /// rows that the site rule accepts (one line per wheel).
+    pub notes: Vec<String>,
     /// How the wheel cache served the install (all zero without one).
     pub cache: CacheStats,
 }
@@ -194,6 +202,10 @@ pub enum InstallError {
         #[source]
         source: io::Error,
     },
+    /// A wheel failed validation (`RECORD` mismatch, duplicate or symlink member, header
+    /// disagreement, …): the message names the wheel and the member.
+    #[error(transparent)]
+    Invalid(#[from] InvalidWheel),
     /// A member path is absolute or climbs out of its directory (`..`).
     #[error("wheel `{wheel}` has a member outside its target directory: `{member}`")]
     UnsafePath {

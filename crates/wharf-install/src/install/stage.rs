@@ -13,8 +13,7 @@ use rayon::prelude::*;
 use wharf_metadata::WheelError;
 
 use super::extract::{
-    COPY_BUFFER, Job, UnpackError, archive_members, extract, safe_member, unpack_into_cache,
-    write_generated, write_scripts_file,
+    COPY_BUFFER, Job, UnpackError, extract, unpack_into_cache, write_generated, write_scripts_file,
 };
 use super::plan::{CacheStats, InstallError, InstallOptions, WheelInstall, cancelled, with_path};
 use crate::cache::{DistInfo, Entry, Identity, Linker, Lookup, PlaceError, WheelCache};
@@ -22,6 +21,7 @@ use crate::layout::{Layout, Scheme};
 use crate::record::{self, RecordEntry};
 use crate::scripts;
 use crate::transaction;
+use crate::verify::{Verification, is_site_retagged, safe_member};
 use crate::wheel::Wheel;
 
 /// Where one wheel is staged: `{stage}/{index}-{scheme}/` for each scheme it has files in
@@ -57,6 +57,8 @@ pub(super) struct StagedWheel {
     pub(super) dist_info: String,
     pub(super) records: Vec<RecordEntry>,
     pub(super) python_files: Vec<PythonFile>,
+    /// Members whose content differs from the wheel's `RECORD`, accepted by the site rule.
+    pub(super) stale: Vec<String>,
 }
 
 /// A staged `.py` file to byte-compile.
@@ -69,7 +71,7 @@ pub(super) struct PythonFile {
 /// Where the files of a wheel come from while it is staged.
 pub(super) enum Source {
     /// The archive: members are decompressed into the staging area.
-    Archive(Wheel),
+    Archive(Box<Wheel>),
     /// A cache entry: files are hard-linked (or copied) into the staging area.
     Cache(Entry),
 }
@@ -84,15 +86,15 @@ impl Source {
 
     /// The non-directory members as (index, archive path): zip indexes for an archive,
     /// file indexes for an entry.
-    pub(super) fn members(&self, wheel_path: &Path) -> Result<Vec<(usize, String)>, InstallError> {
+    pub(super) fn members(&self) -> Vec<(usize, String)> {
         match self {
-            Source::Archive(wheel) => archive_members(wheel, wheel_path),
-            Source::Cache(entry) => Ok(entry
+            Source::Archive(wheel) => wheel.members.clone(),
+            Source::Cache(entry) => entry
                 .files
                 .iter()
                 .enumerate()
                 .map(|(index, file)| (index, file.member.clone()))
-                .collect()),
+                .collect(),
         }
     }
 }
@@ -196,14 +198,14 @@ impl<'a> CacheSession<'a> {
         options: &InstallOptions,
     ) -> Result<Source, InstallError> {
         if !self.fill || self.unwritable.load(Ordering::Relaxed) {
-            return Ok(Source::Archive(wheel));
+            return Ok(Source::Archive(Box::new(wheel)));
         }
         match unpack_into_cache(&wheel, identity, self.cache, replace, options) {
             Ok(Some(entry)) => Ok(Source::Cache(entry)),
             // Another process published the entry first: use it.
             Ok(None) => match self.cache.lookup(identity) {
                 Lookup::Hit(entry) => Ok(Source::Cache(entry)),
-                Lookup::Missing | Lookup::Corrupt => Ok(Source::Archive(wheel)),
+                Lookup::Missing | Lookup::Corrupt => Ok(Source::Archive(Box::new(wheel))),
             },
             Err(UnpackError::Install(error)) => Err(error),
             Err(UnpackError::Cache(error)) => {
@@ -213,7 +215,7 @@ impl<'a> CacheSession<'a> {
                         self.cache.directory().display()
                     ));
                 }
-                Ok(Source::Archive(wheel))
+                Ok(Source::Archive(Box::new(wheel)))
             }
         }
     }
@@ -228,8 +230,9 @@ pub(super) fn stage_wheel(
     options: &InstallOptions,
     cache: Option<&CacheSession<'_>>,
 ) -> Result<StagedWheel, InstallError> {
+    let verification = &options.verification;
     let from_archive = |root: StageRoot| -> Result<StagedWheel, InstallError> {
-        let source = Source::Archive(Wheel::open(&install.path)?);
+        let source = Source::Archive(Box::new(Wheel::open(&install.path, verification)?));
         match stage(&source, install, &root, layout, options, None) {
             Ok(staged) => Ok(staged),
             Err(StageError::Install(error)) => Err(error),
@@ -244,15 +247,15 @@ pub(super) fn stage_wheel(
         source,
     })?;
     let mut hit = false;
+    let open = || Wheel::open(&install.path, verification);
     let mut source = match session.cache.lookup(&identity) {
-        Lookup::Hit(entry) => {
+        Lookup::Hit(entry) if entry_satisfies(&entry, &install.path, verification) => {
             hit = true;
             Source::Cache(entry)
         }
-        Lookup::Missing => {
-            session.unpack(Wheel::open(&install.path)?, &identity, false, options)?
-        }
-        Lookup::Corrupt => session.unpack(Wheel::open(&install.path)?, &identity, true, options)?,
+        // Unpacked without the checks this install asks for: unpack (and check) again.
+        Lookup::Hit(_) | Lookup::Corrupt => session.unpack(open()?, &identity, true, options)?,
+        Lookup::Missing => session.unpack(open()?, &identity, false, options)?,
     };
     for attempt in 0..2 {
         let cached = matches!(source, Source::Cache(_));
@@ -279,8 +282,7 @@ pub(super) fn stage_wheel(
                 if attempt == 0 {
                     // Rebuild the entry and stage again.
                     hit = false;
-                    source =
-                        session.unpack(Wheel::open(&install.path)?, &identity, true, options)?;
+                    source = session.unpack(open()?, &identity, true, options)?;
                 } else {
                     session.warn(format!(
                         "the wheel cache entry of `{}` is damaged ({error}); installed from the wheel",
@@ -292,6 +294,22 @@ pub(super) fn stage_wheel(
     }
     session.bypassed.fetch_add(1, Ordering::Relaxed);
     from_archive(root)
+}
+
+/// Whether a cache entry was checked as `verification` asks: verified against `RECORD` when
+/// verification is on, and stale members only in a wheel the site rule still calls
+/// re-tagged.
+fn entry_satisfies(entry: &Entry, wheel: &Path, verification: &Verification) -> bool {
+    if !verification.record {
+        return true;
+    }
+    let retagged = || {
+        wharf_metadata::parse_filename(wheel)
+            .ok()
+            .and_then(|(_, version)| version.parse::<pep440_rs::Version>().ok())
+            .is_some_and(|version| is_site_retagged(&version, verification.site_label.as_deref()))
+    };
+    entry.verified && (!entry.files.iter().any(|file| file.stale) || retagged())
 }
 
 /// Stages the files of `source` under `root` (`{stage}/{n}-{scheme}/…`), writes the
@@ -353,7 +371,7 @@ pub(super) fn stage(
     // Map archive members to scheme paths; a later member for the same target wins.
     let mut jobs: Vec<Job> = Vec::new();
     let mut by_target: HashMap<std::ffi::OsString, usize> = HashMap::new();
-    for (index, member) in source.members(&wheel_path)? {
+    for (index, member) in source.members() {
         if !safe_member(&member) {
             return Err(InstallError::UnsafePath {
                 wheel: wheel_path.clone(),
@@ -446,28 +464,53 @@ pub(super) fn stage(
     }
 
     // Put the files in place, in parallel.
+    let mut stale: Vec<String> = Vec::new();
     let mut records: Vec<RecordEntry> = match source {
         // One archive clone (shared central directory) per worker.
-        Source::Archive(wheel) => jobs
-            .par_iter()
-            .with_min_len(4)
-            .map_init(
-                || (wheel.archive.clone(), vec![0u8; COPY_BUFFER]),
-                |(archive, buffer), job| {
-                    if cancelled(options) {
-                        return Err(InstallError::Cancelled);
-                    }
-                    let (hash, size) =
-                        extract(archive, buffer, job, &staged_path(job), layout, &wheel_path)?;
-                    Ok(RecordEntry {
-                        path: record_path(job),
-                        hash: Some(hash),
-                        size: Some(size),
-                    })
-                },
-            )
-            .collect::<Result<_, InstallError>>()?,
+        Source::Archive(wheel) => {
+            let extracted: Vec<(RecordEntry, bool)> = jobs
+                .par_iter()
+                .with_min_len(4)
+                .map_init(
+                    || (wheel.archive.clone(), vec![0u8; COPY_BUFFER]),
+                    |(archive, buffer), job| {
+                        if cancelled(options) {
+                            return Err(InstallError::Cancelled);
+                        }
+                        let extracted = extract(
+                            archive,
+                            buffer,
+                            job,
+                            &staged_path(job),
+                            layout,
+                            &wheel_path,
+                            &wheel.record,
+                        )?;
+                        Ok((
+                            RecordEntry {
+                                path: record_path(job),
+                                hash: Some(extracted.hash),
+                                size: Some(extracted.size),
+                            },
+                            extracted.stale,
+                        ))
+                    },
+                )
+                .collect::<Result<_, InstallError>>()?;
+            stale.extend(
+                jobs.iter()
+                    .zip(&extracted)
+                    .filter(|(_, (_, stale))| *stale)
+                    .map(|(job, _)| job.member.clone()),
+            );
+            extracted.into_iter().map(|(record, _)| record).collect()
+        }
         Source::Cache(entry) => {
+            stale.extend(
+                jobs.iter()
+                    .filter(|job| entry.files[job.index].stale)
+                    .map(|job| job.member.clone()),
+            );
             let linker = linker.expect("a cache source comes with a linker");
             // Entries written before wharf stored every member in its own file give equal
             // members one file number: only the first of them is linked, the others are
@@ -560,6 +603,7 @@ pub(super) fn stage(
         dist_info,
         records,
         python_files,
+        stale,
     })
 }
 
