@@ -256,7 +256,7 @@ fn list_and_freeze_warn_and_check_fails_on_an_unreadable_dist_info() {
         assert_eq!(output.status.code(), Some(0), "{}", transcript(&output));
         assert!(
             stderr.contains(&format!(
-                "warning: failed to open file `{}/METADATA`",
+                "warning: cannot read `{}/METADATA`",
                 dist_info.display()
             )),
             "{}",
