@@ -1,0 +1,1 @@
+//! `wharf explain` (in progress).

@@ -1,0 +1,1 @@
+//! Import names (in progress).
