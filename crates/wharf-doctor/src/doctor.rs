@@ -15,7 +15,7 @@
 //! | `python-not-from-env` | the environment is active but the first `python` on `PATH` is not its `bin/python` |
 //! | `pythonpath-by-hand` | a `PYTHONPATH` entry is relative, missing, or under `$HOME` (modules never put one there) |
 //! | `pythonpath-shadows` | a `PYTHONPATH` entry provides a top-level import name the environment also installs |
-//! | `user-site-shadows` | the environment sees `~/.local` (`--system-site-packages`, no `PYTHONNOUSERSITE`) and it provides a name the environment installs, or any package |
+//! | `user-site-shadows` | the environment sees `~/.local` (`--system-site-packages`, no `PYTHONNOUSERSITE`) and imports packages from it (those it does not install itself; they also win over the base Python's) |
 //! | `numpy-abi` | numpy ≥ 2 is installed and a package's extension was compiled against numpy 1.x ([`crate::numpy_abi`]) |
 //! | `requires-python` | an installed distribution's `Requires-Python` excludes the interpreter |
 //! | `wheel-python-tag` | an installed distribution's `WHEEL` tags are all `cpXY` (not `abi3`) for another Python |
@@ -355,7 +355,7 @@ impl Doctor<'_> {
         self.path_check(environment);
         let owners = top_level_owners(&dists);
         self.pythonpath_check(environment, &owners);
-        self.user_site_check(environment, &owners, &dists);
+        self.user_site_check(environment, &dists);
         self.numpy_check(environment, &dists);
         self.python_checks(environment, &dists);
         self.dependency_check(environment);
@@ -597,19 +597,18 @@ impl Doctor<'_> {
     fn user_site_check(
         &mut self,
         environment: &PythonEnvironment,
-        owners: &HashMap<String, (String, String)>,
-        _dists: &[InstalledDist],
+        dists: &[InstalledDist],
     ) {
         self.checked("user-site-shadows");
         let env = self.input.env;
-        let Some(base) = env
+        let Some(user_base) = env
             .path(EnvVars::PYTHONUSERBASE)
             .or_else(|| env.path(EnvVars::HOME).map(|h| h.join(".local")))
         else {
             return;
         };
         let (major, minor) = environment.info.major_minor();
-        let user_site = base
+        let user_site = user_base
             .join("lib")
             .join(format!("python{major}.{minor}"))
             .join("site-packages");
@@ -617,8 +616,7 @@ impl Doctor<'_> {
             return;
         }
         let user_dists = SitePackages::scan([&user_site]).map(|s| s.dists).unwrap_or_default();
-        let shadowed = shadowed_names(&user_site, owners);
-        if user_dists.is_empty() && shadowed.is_empty() {
+        if user_dists.is_empty() {
             return;
         }
         let cfg = PyvenvCfg::read_venv(self.root()).unwrap_or_default();
@@ -636,35 +634,51 @@ impl Doctor<'_> {
             ));
             return;
         }
+        // sys.path of such a venv: stdlib, the venv's site-packages, ~/.local, the base's
+        // site-packages. The venv's own packages win; the rest come from ~/.local first.
+        let in_env: Vec<String> = dists.iter().map(InstalledDist::normalized_name).collect();
+        let base_dirs: Vec<&PathBuf> = environment
+            .info
+            .sys_path
+            .iter()
+            .filter(|p| !p.starts_with(self.root()) && !same_path(p, &user_site))
+            .collect();
+        let base = SitePackages::scan(base_dirs).map(|s| s.dists).unwrap_or_default();
+        let visible: Vec<&InstalledDist> = user_dists
+            .iter()
+            .filter(|d| !in_env.contains(&d.normalized_name()))
+            .collect();
+        if visible.is_empty() {
+            self.report.notes.push(format!(
+                "{} holds `--user` packages the environment also installs (its own copies win)",
+                user_site.display()
+            ));
+            return;
+        }
         let mut finding = Finding::new(
             "user-site-shadows",
             format!(
-                "`--user` packages in {} are visible to the environment",
+                "the environment imports `--user` packages from {}",
                 user_site.display()
             ),
-            "the environment was made with --system-site-packages, so `~/.local` is on sys.path *before* its own site-packages: a `pip install --user` wins over what the environment installs",
+            "the environment was made with --system-site-packages, so `~/.local` is on its sys.path, before the base Python's packages: what `pip install --user` put there is imported whenever the environment does not install it itself",
         );
-        for (name, dist) in &shadowed {
-            let theirs = user_dists
+        for dist in &visible {
+            let shadows = base
                 .iter()
-                .find(|d| d.normalized_name() == normalize(dist.split(' ').next().unwrap_or("")))
-                .map(|d| format!("{} {}", d.name, d.version))
-                .unwrap_or_else(|| format!("`{name}`"));
+                .find(|b| b.normalized_name() == dist.normalized_name())
+                .map(|b| format!(", over the base Python's {} {}", b.name, b.version))
+                .unwrap_or_default();
             finding = finding.evidence(format!(
-                "`import {name}`: {theirs} from ~/.local wins over the environment's {dist}"
+                "{} {} is imported from ~/.local{shadows}",
+                dist.name, dist.version
             ));
         }
-        let others: Vec<String> = user_dists
-            .iter()
-            .filter(|d| !shadowed.iter().any(|(_, o)| o.split(' ').next() == Some(d.name.as_str())))
-            .map(|d| format!("{} {}", d.name, d.version))
-            .collect();
-        if !others.is_empty() {
-            finding = finding.evidence(format!("also from ~/.local: {}", others.join(", ")));
-        }
-        let names: Vec<String> = user_dists.iter().map(|d| d.name.clone()).collect();
+        let names: Vec<String> = visible.iter().map(|d| d.name.clone()).collect();
+        let (major, minor) = environment.info.major_minor();
         self.push(finding.fix(format!(
-            "`export PYTHONNOUSERSITE=1` (add it to ~/.bashrc), or remove them: `python{major}.{minor} -m pip uninstall {}` outside the environment",
+            "`export PYTHONNOUSERSITE=1` (add it to ~/.bashrc) and install what the environment needs into it (`{}`), or remove them: `python{major}.{minor} -m pip uninstall {}` outside the environment",
+            self.wharf("install", &names.join(" ")),
             names.join(" ")
         )));
     }

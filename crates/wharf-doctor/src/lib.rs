@@ -16,7 +16,8 @@
 //! [`files`]); a re-tagged binary wheel keeps manylinux `Tag:` lines in `WHEEL` (only its file
 //! name says `linux_x86_64`), so "installed from a manylinux wheel" also needs a version
 //! without the site's `computecanada` label; a venv without `--system-site-packages` never
-//! sees `~/.local`, one with it sees `~/.local` *before* its own site-packages.
+//! sees `~/.local`; one with it sees `~/.local` after its own site-packages but before the
+//! base Python's (so `--user` packages fill in what the venv lacks, silently).
 
 #![deny(missing_docs)]
 
