@@ -40,8 +40,22 @@ pub fn pinned_wheel(peers: &Peers, (filename, sha256): (&str, &str)) -> PathBuf 
     let version = rest.split('-').next().unwrap();
     let mut download = command(&peers.test_python);
     download
-        .args(["-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:"])
-        .args(["--python-version", "3.11", "--implementation", "cp", "--abi", "cp311"])
+        .args([
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--no-deps",
+            "--only-binary=:all:",
+        ])
+        .args([
+            "--python-version",
+            "3.11",
+            "--implementation",
+            "cp",
+            "--abi",
+            "cp311",
+        ])
         .args(["--platform", "manylinux2014_x86_64", "--dest"])
         .arg(scratch.path())
         .arg(format!("{name}=={version}"))
@@ -49,7 +63,11 @@ pub fn pinned_wheel(peers: &Peers, (filename, sha256): (&str, &str)) -> PathBuf 
     wharf_test_support::with_network(&mut download);
     run(&mut download).success();
     let got = scratch.path().join(filename);
-    assert_eq!(digest(&got), sha256, "{filename}: sha256 does not match the pin");
+    assert_eq!(
+        digest(&got),
+        sha256,
+        "{filename}: sha256 does not match the pin"
+    );
     std::fs::rename(&got, &path).unwrap();
     path
 }
@@ -65,9 +83,17 @@ fn doctor(peers: &Peers, venv: &Path, vars: &[(&str, &std::ffi::OsStr)]) -> sci:
 }
 
 /// The `check` names of `wharf doctor --json`'s findings.
-fn checks(peers: &Peers, venv: &Path, vars: &[(&str, &std::ffi::OsStr)]) -> (Vec<String>, serde_json::Value) {
+fn checks(
+    peers: &Peers,
+    venv: &Path,
+    vars: &[(&str, &std::ffi::OsStr)],
+) -> (Vec<String>, serde_json::Value) {
     let mut command = peers.wharf();
-    command.arg("doctor").arg("--json").arg("--python").arg(venv);
+    command
+        .arg("doctor")
+        .arg("--json")
+        .arg("--python")
+        .arg(venv);
     for (name, value) in vars {
         command.env(name, value);
     }
@@ -76,7 +102,11 @@ fn checks(peers: &Peers, venv: &Path, vars: &[(&str, &std::ffi::OsStr)]) -> (Vec
         .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", out.transcript()));
     assert_eq!(
         out.code(),
-        Some(if json["healthy"].as_bool().unwrap() { 0 } else { 1 }),
+        Some(if json["healthy"].as_bool().unwrap() {
+            0
+        } else {
+            1
+        }),
         "{}",
         out.transcript()
     );
@@ -90,7 +120,13 @@ fn checks(peers: &Peers, venv: &Path, vars: &[(&str, &std::ffi::OsStr)]) -> (Vec
 }
 
 fn install(peers: &Peers, venv: &Path, args: &[&str]) {
-    run(peers.wharf().arg("install").arg("--python").arg(venv).args(args)).success();
+    run(peers
+        .wharf()
+        .arg("install")
+        .arg("--python")
+        .arg(venv)
+        .args(args))
+    .success();
 }
 
 /// A healthy environment: exit 0, "No problems found".
@@ -101,7 +137,11 @@ fn doctor_healthy_environment() {
     let venv = peers.new_venv(dir.path());
     install(peers, &venv, &["python-dateutil"]);
     let out = doctor(peers, &venv, &[]).success();
-    assert!(out.stdout().contains("No problems found"), "{}", out.transcript());
+    assert!(
+        out.stdout().contains("No problems found"),
+        "{}",
+        out.transcript()
+    );
     let (names, _) = checks(peers, &venv, &[]);
     assert!(names.is_empty(), "{names:?}");
 }
@@ -119,8 +159,11 @@ fn doctor_base_interpreter_removed() {
     std::fs::create_dir_all(copy.join("bin")).unwrap();
     std::fs::create_dir_all(copy.join("lib")).unwrap();
     std::fs::copy(&peers.base_python, copy.join("bin/python3.11")).unwrap();
-    std::os::unix::fs::symlink(base_prefix.join("lib/python3.11"), copy.join("lib/python3.11"))
-        .unwrap();
+    std::os::unix::fs::symlink(
+        base_prefix.join("lib/python3.11"),
+        copy.join("lib/python3.11"),
+    )
+    .unwrap();
     let venv = dir.path().join("env");
     run(peers
         .wharf()
@@ -134,9 +177,13 @@ fn doctor_base_interpreter_removed() {
 
     std::fs::remove_dir_all(&copy).unwrap();
     // The venv's python cannot even be executed now.
-    let broken = command(venv.join("bin/python")).args(["-c", "import six"]).output();
+    let broken = command(venv.join("bin/python"))
+        .args(["-c", "import six"])
+        .output();
     assert!(
-        broken.as_ref().is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound),
+        broken
+            .as_ref()
+            .is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound),
         "{broken:?}"
     );
 
@@ -149,7 +196,11 @@ fn doctor_base_interpreter_removed() {
         "wharf venv",
         "six==1.16.0",
     ] {
-        assert!(stdout.contains(needle), "no {needle:?}:\n{}", out.transcript());
+        assert!(
+            stdout.contains(needle),
+            "no {needle:?}:\n{}",
+            out.transcript()
+        );
     }
 }
 
@@ -168,21 +219,49 @@ fn doctor_record_files_deleted() {
     let failed = run(peers
         .on_site(venv.join("bin/python"))
         .args(["-c", "import dateutil.tz"]));
-    assert!(failed.stderr().contains("ModuleNotFoundError"), "{}", failed.transcript());
+    assert!(
+        failed.stderr().contains("ModuleNotFoundError"),
+        "{}",
+        failed.transcript()
+    );
 
     let (names, json) = checks(peers, &venv, &[]);
     assert_eq!(names, ["files-damaged", "files-damaged"], "{json:#}");
     let out = doctor(peers, &venv, &[]).exit_code(1);
-    assert!(out.stdout().contains("--reinstall six==1.16.0"), "{}", out.transcript());
-    assert!(out.stdout().contains("six.py: missing"), "{}", out.transcript());
+    assert!(
+        out.stdout().contains("--reinstall six==1.16.0"),
+        "{}",
+        out.transcript()
+    );
+    assert!(
+        out.stdout().contains("six.py: missing"),
+        "{}",
+        out.transcript()
+    );
 
-    let files = run(peers.wharf().args(["check", "--files", "--python"]).arg(&venv)).exit_code(1);
-    assert!(files.stdout().contains("tz.py: missing"), "{}", files.transcript());
+    let files = run(peers
+        .wharf()
+        .args(["check", "--files", "--python"])
+        .arg(&venv))
+    .exit_code(1);
+    assert!(
+        files.stdout().contains("tz.py: missing"),
+        "{}",
+        files.transcript()
+    );
     assert!(files.stdout().contains("2 of "), "{}", files.transcript());
 
-    install(peers, &venv, &["--reinstall", "six==1.16.0", "python-dateutil==2.9.0.post0"]);
+    install(
+        peers,
+        &venv,
+        &["--reinstall", "six==1.16.0", "python-dateutil==2.9.0.post0"],
+    );
     doctor(peers, &venv, &[]).success();
-    run(peers.wharf().args(["check", "--files", "--python"]).arg(&venv)).success();
+    run(peers
+        .wharf()
+        .args(["check", "--files", "--python"])
+        .arg(&venv))
+    .success();
 }
 
 /// pandas 1.5.3 (compiled against numpy 1.x) next to numpy 2.0.2: `import pandas` really
@@ -194,7 +273,16 @@ fn doctor_numpy_abi_and_manylinux() {
     let pandas = pinned_wheel(peers, PANDAS_1_5_3);
     let dir = tempfile::tempdir().unwrap();
     let venv = peers.new_venv(dir.path());
-    install(peers, &venv, &["--allow-manylinux", "numpy==2.0.2", "python-dateutil", "pytz"]);
+    install(
+        peers,
+        &venv,
+        &[
+            "--allow-manylinux",
+            "numpy==2.0.2",
+            "python-dateutil",
+            "pytz",
+        ],
+    );
     run(peers
         .pip(&venv)
         .args(["install", "--quiet", "--no-deps", "--no-index"])
@@ -203,19 +291,45 @@ fn doctor_numpy_abi_and_manylinux() {
     // numpy 2 says "A module that was compiled using NumPy 1.x cannot be run in NumPy 2"
     // (`numpy.core.multiarray failed to import`) or, from Cython's type check first,
     // "numpy.dtype size changed, may indicate binary incompatibility".
-    let failed = run(peers.on_site(venv.join("bin/python")).args(["-c", "import pandas"]));
+    let failed = run(peers
+        .on_site(venv.join("bin/python"))
+        .args(["-c", "import pandas"]));
     assert!(
-        failed.stderr().contains("numpy.core.multiarray failed to import")
+        failed
+            .stderr()
+            .contains("numpy.core.multiarray failed to import")
             || failed.stderr().contains("numpy.dtype size changed"),
         "{}",
         failed.transcript()
     );
     run(peers.pip(&venv).arg("check")).success();
 
+    // The real traceback, fed to `wharf explain`.
+    let traceback = dir.path().join("traceback.txt");
+    std::fs::write(&traceback, failed.stderr()).unwrap();
+    let explained = explain(peers, &venv, &traceback).success();
+    for needle in [
+        "[numpy-abi]",
+        "pandas was compiled against numpy 1.x",
+        "numpy installed: 2.0.2",
+        "'numpy<2'",
+        "--upgrade pandas",
+    ] {
+        assert!(
+            explained.stdout().contains(needle),
+            "no {needle:?}:\n{}",
+            explained.transcript()
+        );
+    }
+
     let (names, json) = checks(peers, &venv, &[]);
     assert_eq!(
         names,
-        ["numpy-abi", "manylinux-against-policy", "manylinux-against-policy"],
+        [
+            "numpy-abi",
+            "manylinux-against-policy",
+            "manylinux-against-policy"
+        ],
         "{json:#}"
     );
     let out = doctor(peers, &venv, &[]).exit_code(1);
@@ -226,7 +340,11 @@ fn doctor_numpy_abi_and_manylinux() {
         "--upgrade pandas",
         "numpy 2.0.2 was installed from a manylinux wheel",
     ] {
-        assert!(out.stdout().contains(needle), "no {needle:?}:\n{}", out.transcript());
+        assert!(
+            out.stdout().contains(needle),
+            "no {needle:?}:\n{}",
+            out.transcript()
+        );
     }
 }
 
@@ -259,19 +377,31 @@ fn doctor_user_site_shadows() {
         .env("HOME", &home)
         .args(["-c", "import pytz; print(pytz.__file__)"]))
     .success();
-    assert!(imported.stdout().contains("/.local/"), "{}", imported.transcript());
+    assert!(
+        imported.stdout().contains("/.local/"),
+        "{}",
+        imported.transcript()
+    );
 
     let vars = [("HOME", home.as_os_str())];
     let (names, json) = checks(peers, &venv, &vars);
     assert_eq!(names, ["user-site-shadows"], "{json:#}");
     let out = doctor(peers, &venv, &vars).exit_code(1);
     assert!(
-        out.stdout().contains("pytz 2024.1+computecanada is imported from ~/.local"),
+        out.stdout()
+            .contains("pytz 2024.1+computecanada is imported from ~/.local"),
         "{}",
         out.transcript()
     );
-    assert!(out.stdout().contains("export PYTHONNOUSERSITE=1"), "{}", out.transcript());
-    let fixed = [("HOME", home.as_os_str()), ("PYTHONNOUSERSITE", "1".as_ref())];
+    assert!(
+        out.stdout().contains("export PYTHONNOUSERSITE=1"),
+        "{}",
+        out.transcript()
+    );
+    let fixed = [
+        ("HOME", home.as_os_str()),
+        ("PYTHONNOUSERSITE", "1".as_ref()),
+    ];
     doctor(peers, &venv, &fixed).success();
 }
 
@@ -293,9 +423,16 @@ fn doctor_pythonpath_by_hand_and_module_shadowing() {
         .env("PYTHONPATH", &pythonpath)
         .args(["-c", "import six; print(six.__file__)"]))
     .success();
-    assert!(imported.stdout().starts_with(mylibs.to_str().unwrap()), "{}", imported.transcript());
+    assert!(
+        imported.stdout().starts_with(mylibs.to_str().unwrap()),
+        "{}",
+        imported.transcript()
+    );
 
-    let vars = [("HOME", home.as_os_str()), ("PYTHONPATH", pythonpath.as_os_str())];
+    let vars = [
+        ("HOME", home.as_os_str()),
+        ("PYTHONPATH", pythonpath.as_os_str()),
+    ];
     let (names, json) = checks(peers, &venv, &vars);
     assert_eq!(names, ["pythonpath-by-hand"], "{json:#}");
     let out = doctor(peers, &venv, &vars).exit_code(1);
@@ -305,16 +442,24 @@ fn doctor_pythonpath_by_hand_and_module_shadowing() {
         "`import six` loads".to_string(),
         format!("export PYTHONPATH={}", site_python.display()),
     ] {
-        assert!(out.stdout().contains(&needle), "no {needle:?}:\n{}", out.transcript());
+        assert!(
+            out.stdout().contains(&needle),
+            "no {needle:?}:\n{}",
+            out.transcript()
+        );
     }
 
     // A module's directory (not under $HOME) providing six too.
     let module_path = peers.pythonpath(&[peers.modules_pythonpath()]);
-    let vars = [("HOME", home.as_os_str()), ("PYTHONPATH", module_path.as_os_str())];
+    let vars = [
+        ("HOME", home.as_os_str()),
+        ("PYTHONPATH", module_path.as_os_str()),
+    ];
     let (names, json) = checks(peers, &venv, &vars);
     assert_eq!(names, ["pythonpath-shadows"], "{json:#}");
     assert!(
-        json.to_string().contains("six 1.16.0+computecanada from PYTHONPATH wins"),
+        json.to_string()
+            .contains("six 1.16.0+computecanada from PYTHONPATH wins"),
         "{json:#}"
     );
 }
@@ -330,13 +475,16 @@ fn doctor_module_loaded_after_activation() {
     let module = dir.path().join("python-3.12.4");
     std::fs::create_dir_all(module.join("bin")).unwrap();
     std::os::unix::fs::symlink(&peers.base_python, module.join("bin/python")).unwrap();
-    let path = std::env::join_paths([module.join("bin"), venv.join("bin"), "/usr/bin".into()])
-        .unwrap();
+    let path =
+        std::env::join_paths([module.join("bin"), venv.join("bin"), "/usr/bin".into()]).unwrap();
     let which = run(command("sh")
         .env("PATH", &path)
         .args(["-c", "command -v python"]))
     .success();
-    assert_eq!(which.stdout().trim(), module.join("bin/python").to_str().unwrap());
+    assert_eq!(
+        which.stdout().trim(),
+        module.join("bin/python").to_str().unwrap()
+    );
 
     let vars = [
         ("VIRTUAL_ENV", venv.as_os_str()),
@@ -345,14 +493,22 @@ fn doctor_module_loaded_after_activation() {
         ("EBVERSIONPYTHON", "3.12.4".as_ref()),
     ];
     let (names, json) = checks(peers, &venv, &vars);
-    assert_eq!(names, ["module-python-mismatch", "python-not-from-env"], "{json:#}");
+    assert_eq!(
+        names,
+        ["module-python-mismatch", "python-not-from-env"],
+        "{json:#}"
+    );
     let out = doctor(peers, &venv, &vars).exit_code(1);
     for needle in [
         "the loaded module is python/3.12.4, but the environment is Python 3.11",
         "`module load python/3.11` then `source",
         format!("`python` on PATH: {}", module.join("bin/python").display()).as_str(),
     ] {
-        assert!(out.stdout().contains(needle), "no {needle:?}:\n{}", out.transcript());
+        assert!(
+            out.stdout().contains(needle),
+            "no {needle:?}:\n{}",
+            out.transcript()
+        );
     }
 }
 
@@ -364,14 +520,120 @@ fn doctor_dependency_missing() {
     let dir = tempfile::tempdir().unwrap();
     let venv = peers.new_venv(dir.path());
     install(peers, &venv, &["python-dateutil"]);
-    run(peers.pip(&venv).args(["uninstall", "--quiet", "--yes", "six"])).success();
+    run(peers
+        .pip(&venv)
+        .args(["uninstall", "--quiet", "--yes", "six"]))
+    .success();
     let (names, json) = checks(peers, &venv, &[]);
     assert_eq!(names, ["dependency-conflict"], "{json:#}");
     let out = doctor(peers, &venv, &[]).exit_code(1);
     assert!(
-        out.stdout().contains("python-dateutil 2.9.0.post0+computecanada requires six, which is not installed"),
+        out.stdout().contains(
+            "python-dateutil 2.9.0.post0+computecanada requires six, which is not installed"
+        ),
         "{}",
         out.transcript()
     );
-    assert!(out.stdout().contains("`wharf install --python"), "{}", out.transcript());
+    assert!(
+        out.stdout().contains("`wharf install --python"),
+        "{}",
+        out.transcript()
+    );
+}
+
+/// `wharf explain --python VENV FILE`.
+fn explain(peers: &Peers, venv: &Path, file: &Path) -> sci::Run {
+    run(peers
+        .wharf()
+        .arg("explain")
+        .arg("--python")
+        .arg(venv)
+        .arg(file))
+}
+
+/// Real failures from pip and Python, fed to `wharf explain`: `import sklearn` without
+/// scikit-learn (the wheelhouse says which project provides `sklearn`), `numpy.bool` under
+/// numpy 1.26, a manylinux wheel refused by the site's policy, a project the wheelhouse lacks.
+#[test]
+fn explain_real_errors() {
+    let Some(peers) = peers() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let venv = peers.new_venv(dir.path());
+    install(peers, &venv, &["numpy"]);
+    let file = dir.path().join("error.txt");
+    let python = venv.join("bin/python");
+
+    let failed = run(peers.on_site(&python).args(["-c", "import sklearn"])).exit_code(1);
+    std::fs::write(&file, failed.stderr()).unwrap();
+    let out = explain(peers, &venv, &file).success();
+    for needle in [
+        "[module-not-found]",
+        "`import sklearn` is provided by: scikit-learn",
+        "wharf install --python",
+    ] {
+        assert!(
+            out.stdout().contains(needle),
+            "no {needle:?}:\n{}",
+            out.transcript()
+        );
+    }
+
+    let failed = run(peers
+        .on_site(&python)
+        .args(["-c", "import numpy; numpy.bool"]))
+    .exit_code(1);
+    std::fs::write(&file, failed.stderr()).unwrap();
+    let out = explain(peers, &venv, &file).success();
+    for needle in [
+        "[numpy-expired-alias]",
+        "numpy installed: 1.26.4+computecanada",
+        "'numpy<1.24'",
+    ] {
+        assert!(
+            out.stdout().contains(needle),
+            "no {needle:?}:\n{}",
+            out.transcript()
+        );
+    }
+
+    let manylinux = peers.wheel("numpy-2.0.2-");
+    let refused = run(peers
+        .pip(&venv)
+        .env("PYTHONPATH", peers.pythonpath(&[]))
+        .args(["install", "--no-index"])
+        .arg(&manylinux))
+    .exit_code(1);
+    let missing = run(peers
+        .pip(&venv)
+        .env("PIP_CONFIG_FILE", peers.fixture.join("pip.conf"))
+        .args(["install", "--no-index", "tensorflow"]))
+    .exit_code(1);
+    std::fs::write(&file, refused.stderr() + &missing.stderr()).unwrap();
+    let out = explain(peers, &venv, &file).success();
+    for needle in [
+        "[unsupported-wheel]",
+        "is a manylinux wheel, which the site refuses",
+        "--allow-manylinux",
+        "[no-matching-distribution]",
+        "no wheel named `tensorflow`",
+    ] {
+        assert!(
+            out.stdout().contains(needle),
+            "no {needle:?}:\n{}",
+            out.transcript()
+        );
+    }
+
+    std::fs::write(&file, "Segmentation fault (core dumped)\n").unwrap();
+    let out = explain(peers, &venv, &file).exit_code(1);
+    assert!(
+        out.stdout().contains("No entry of the catalogue matches"),
+        "{}",
+        out.transcript()
+    );
+    assert!(
+        out.stdout().contains("Checked: requires-python,"),
+        "{}",
+        out.transcript()
+    );
 }

@@ -331,7 +331,9 @@ impl Doctor<'_> {
             found.sort();
             dirs.extend(found);
         }
-        SitePackages::scan(dirs).map(|s| s.dists).unwrap_or_default()
+        SitePackages::scan(dirs)
+            .map(|s| s.dists)
+            .unwrap_or_default()
     }
 
     /// The checks that need no interpreter, for an environment that cannot run.
@@ -474,9 +476,9 @@ impl Doctor<'_> {
         let path = self.input.env.get_os(EnvVars::PATH).unwrap_or_default();
         let bin = self.root().join("bin");
         let first = first_on_path(path, "python");
-        let ours = first.as_ref().is_some_and(|p| {
-            p.parent().is_some_and(|d| same_path(d, &bin))
-        });
+        let ours = first
+            .as_ref()
+            .is_some_and(|p| p.parent().is_some_and(|d| same_path(d, &bin)));
         if ours {
             return;
         }
@@ -502,7 +504,9 @@ impl Doctor<'_> {
             None => format!("{} is not on PATH", bin.display()),
         });
         let _ = environment;
-        self.push(finding.fix(format!("activate it again, after any `module load`: `{activate}`")));
+        self.push(finding.fix(format!(
+            "activate it again, after any `module load`: `{activate}`"
+        )));
     }
 
     fn pythonpath_check(
@@ -560,7 +564,9 @@ impl Doctor<'_> {
                 }
                 self.push(finding.fix(format!("`{}`", without(entry))));
             } else if !shadowed.is_empty() {
-                let provided = SitePackages::scan([entry]).map(|s| s.dists).unwrap_or_default();
+                let provided = SitePackages::scan([entry])
+                    .map(|s| s.dists)
+                    .unwrap_or_default();
                 let mut finding = Finding::new(
                     "pythonpath-shadows",
                     format!(
@@ -572,7 +578,9 @@ impl Doctor<'_> {
                 for (name, dist) in &shadowed {
                     let theirs = provided
                         .iter()
-                        .find(|d| d.normalized_name() == normalize(dist.split(' ').next().unwrap_or("")))
+                        .find(|d| {
+                            d.normalized_name() == normalize(dist.split(' ').next().unwrap_or(""))
+                        })
                         .map(|d| format!("{} {}", d.name, d.version))
                         .unwrap_or_else(|| format!("`{name}`"));
                     finding = finding.evidence(format!(
@@ -594,11 +602,7 @@ impl Doctor<'_> {
         let _ = environment;
     }
 
-    fn user_site_check(
-        &mut self,
-        environment: &PythonEnvironment,
-        dists: &[InstalledDist],
-    ) {
+    fn user_site_check(&mut self, environment: &PythonEnvironment, dists: &[InstalledDist]) {
         self.checked("user-site-shadows");
         let env = self.input.env;
         let Some(user_base) = env
@@ -615,7 +619,9 @@ impl Doctor<'_> {
         if !user_site.is_dir() {
             return;
         }
-        let user_dists = SitePackages::scan([&user_site]).map(|s| s.dists).unwrap_or_default();
+        let user_dists = SitePackages::scan([&user_site])
+            .map(|s| s.dists)
+            .unwrap_or_default();
         if user_dists.is_empty() {
             return;
         }
@@ -643,7 +649,9 @@ impl Doctor<'_> {
             .iter()
             .filter(|p| !p.starts_with(self.root()) && !same_path(p, &user_site))
             .collect();
-        let base = SitePackages::scan(base_dirs).map(|s| s.dists).unwrap_or_default();
+        let base = SitePackages::scan(base_dirs)
+            .map(|s| s.dists)
+            .unwrap_or_default();
         let visible: Vec<&InstalledDist> = user_dists
             .iter()
             .filter(|d| !in_env.contains(&d.normalized_name()))
@@ -693,7 +701,11 @@ impl Doctor<'_> {
         else {
             return;
         };
-        let major = numpy.version.split('.').next().and_then(|m| m.parse::<u32>().ok());
+        let major = numpy
+            .version
+            .split('.')
+            .next()
+            .and_then(|m| m.parse::<u32>().ok());
         if major.is_none_or(|m| m < 2) {
             return;
         }
@@ -929,7 +941,9 @@ pub fn import_name_of(entry: &str) -> Option<&str> {
     }
     let stem = entry.split('.').next().unwrap_or(entry);
     let is_module = entry.ends_with(".py") || entry.ends_with(".so") || entry.ends_with(".pyd");
-    (is_module || !entry.contains('.')).then_some(stem).filter(|s| !s.is_empty())
+    (is_module || !entry.contains('.'))
+        .then_some(stem)
+        .filter(|s| !s.is_empty())
 }
 
 /// Top-level import name ▸ `(name version)` of the distribution whose `RECORD` installs it.
@@ -978,9 +992,9 @@ fn shadowed_names(
 /// The first executable `name` on `path`.
 fn first_on_path(path: &OsStr, name: &str) -> Option<PathBuf> {
     use std::os::unix::fs::PermissionsExt as _;
-    std::env::split_paths(path)
-        .map(|d| d.join(name))
-        .find(|p| std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0))
+    std::env::split_paths(path).map(|d| d.join(name)).find(|p| {
+        std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    })
 }
 
 /// Whether two paths name the same directory (canonicalized when they exist).

@@ -314,7 +314,10 @@ mod tests {
     #[test]
     fn finds_missing_resized_and_edited_files() {
         let dir = tempfile::tempdir().unwrap();
-        let d = dist(dir.path(), &[("a.py", b"aaa"), ("b.py", b"bbb"), ("c.py", b"ccc")]);
+        let d = dist(
+            dir.path(),
+            &[("a.py", b"aaa"), ("b.py", b"bbb"), ("c.py", b"ccc")],
+        );
         let clean = verify_files(std::slice::from_ref(&d), VerifyMode::Full);
         assert_eq!((clean.dists, clean.files, clean.problems.len()), (1, 3, 0));
         std::fs::remove_file(dir.path().join("a.py")).unwrap();

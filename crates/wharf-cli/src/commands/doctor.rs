@@ -112,10 +112,10 @@ fn render(report: &DoctorReport, color: bool) -> String {
     for note in &report.notes {
         out.push_str(&format!("note: {note}\n"));
     }
-    let python = report
-        .python
-        .as_deref()
-        .map_or_else(|| "interpreter does not run".to_string(), |v| format!("Python {v}"));
+    let python = report.python.as_deref().map_or_else(
+        || "interpreter does not run".to_string(),
+        |v| format!("Python {v}"),
+    );
     let summary = format!(
         "{} ({python}; {} distributions, {} files checked; checks: {})",
         report.environment.display(),
