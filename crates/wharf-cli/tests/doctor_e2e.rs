@@ -637,3 +637,96 @@ fn explain_real_errors() {
         out.transcript()
     );
 }
+
+/// A package whose `Requires-Python` excludes 3.11, installed anyway by real pip with
+/// `--ignore-requires-python`: it fails at import; doctor names the Python that would work.
+#[test]
+fn doctor_requires_python() {
+    let Some(peers) = peers() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let venv = peers.new_venv(dir.path());
+    let wheel = wharf_test_support::WheelBuilder::new("newpy", "1.0", true, &[])
+        .metadata_line("Requires-Python: >=3.12")
+        .file(
+            "newpy.py",
+            b"import sys\nassert sys.version_info >= (3, 12), 'needs 3.12'\n",
+        )
+        .write(&dir.path().join("newpy-1.0-py3-none-any.whl"));
+    let refused = run(peers.pip(&venv).args(["install", "--no-index"]).arg(&wheel)).exit_code(1);
+    assert!(
+        refused.stderr().contains("requires a different Python"),
+        "{}",
+        refused.transcript()
+    );
+    run(peers
+        .pip(&venv)
+        .args([
+            "install",
+            "--quiet",
+            "--no-index",
+            "--ignore-requires-python",
+        ])
+        .arg(&wheel))
+    .success();
+    run(command(venv.join("bin/python")).args(["-c", "import newpy"])).exit_code(1);
+
+    let (names, json) = checks(peers, &venv, &[]);
+    assert_eq!(names, ["requires-python"], "{json:#}");
+    let out = doctor(peers, &venv, &[]).exit_code(1);
+    for needle in [
+        "newpy 1.0 requires Python >=3.12, but the environment is Python 3.11",
+        "module load python/3.12",
+    ] {
+        assert!(
+            out.stdout().contains(needle),
+            "no {needle:?}:\n{}",
+            out.transcript()
+        );
+    }
+    // pip's own message, explained.
+    let file = dir.path().join("error.txt");
+    std::fs::write(&file, refused.stderr()).unwrap();
+    let explained = explain(peers, &venv, &file).success();
+    assert!(
+        explained.stdout().contains("[requires-python]"),
+        "{}",
+        explained.transcript()
+    );
+    assert!(
+        explained.stdout().contains("module load python/3.12"),
+        "{}",
+        explained.transcript()
+    );
+}
+
+/// A wheel built for CPython 3.12 whose file was renamed `cp311` (a botched re-tag), installed
+/// by real pip: its `WHEEL` still says `cp312`; doctor names the mismatch and the module.
+#[test]
+fn doctor_wheel_python_tag() {
+    let Some(peers) = peers() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let venv = peers.new_venv(dir.path());
+    let info = "oldext-1.0.dist-info";
+    let wheel = wharf_test_support::WheelBuilder::bare(info)
+        .file(&format!("{info}/METADATA"), b"Metadata-Version: 2.1\nName: oldext\nVersion: 1.0\n")
+        .file(
+            &format!("{info}/WHEEL"),
+            b"Wheel-Version: 1.0\nGenerator: bdist_wheel\nRoot-Is-Purelib: false\nTag: cp312-cp312-linux_x86_64\n",
+        )
+        .file("oldext.py", b"")
+        .record(wharf_test_support::RecordMode::Correct)
+        .write(&dir.path().join("oldext-1.0-cp311-cp311-linux_x86_64.whl"));
+    run(peers
+        .pip(&venv)
+        .args(["install", "--quiet", "--no-index"])
+        .arg(&wheel))
+    .success();
+    let (names, json) = checks(peers, &venv, &[]);
+    assert_eq!(names, ["wheel-python-tag"], "{json:#}");
+    let out = doctor(peers, &venv, &[]).exit_code(1);
+    assert!(
+        out.stdout().contains("oldext 1.0 was built for CPython 3.12 (`cp312`), the environment is CPython 3.11 (`cp311`)"),
+        "{}",
+        out.transcript()
+    );
+}
