@@ -102,11 +102,7 @@ fn checks(
         .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", out.transcript()));
     assert_eq!(
         out.code(),
-        Some(if json["healthy"].as_bool().unwrap() {
-            0
-        } else {
-            1
-        }),
+        Some(i32::from(!json["healthy"].as_bool().unwrap())),
         "{}",
         out.transcript()
     );
@@ -418,7 +414,7 @@ fn doctor_pythonpath_by_hand_and_module_shadowing() {
     let venv = peers.new_venv(dir.path());
     install(peers, &venv, &["six"]);
     std::fs::copy(site_packages(&venv).join("six.py"), mylibs.join("six.py")).unwrap();
-    let pythonpath = peers.pythonpath(&[mylibs.clone()]);
+    let pythonpath = peers.pythonpath(std::slice::from_ref(&mylibs));
     let imported = run(command(venv.join("bin/python"))
         .env("PYTHONPATH", &pythonpath)
         .args(["-c", "import six; print(six.__file__)"]))

@@ -295,7 +295,7 @@ impl Doctor<'_> {
         let mut packages: Vec<String> = dists
             .iter()
             .filter(|d| d.requested)
-            .map(|d| requirement_pin(d))
+            .map(requirement_pin)
             .collect();
         if packages.is_empty() {
             packages = dists
@@ -581,8 +581,10 @@ impl Doctor<'_> {
                         .find(|d| {
                             d.normalized_name() == normalize(dist.split(' ').next().unwrap_or(""))
                         })
-                        .map(|d| format!("{} {}", d.name, d.version))
-                        .unwrap_or_else(|| format!("`{name}`"));
+                        .map_or_else(
+                            || format!("`{name}`"),
+                            |d| format!("{} {}", d.name, d.version),
+                        );
                     finding = finding.evidence(format!(
                         "`import {name}`: {theirs} from PYTHONPATH wins over the environment's {dist}"
                     ));

@@ -122,6 +122,9 @@ fn record_may_be_stale(dist: &InstalledDist) -> bool {
     dist.version.contains("computecanada") && dist.installer.as_deref() != Some("wharf")
 }
 
+/// A distribution's `RECORD` rows and `RECORD`'s mtime, or why they cannot be read.
+type Record = Result<(Vec<RecordEntry>, (i64, i64)), String>;
+
 /// Verifies the `RECORD` of every distribution of `dists`, file by file, in parallel on the
 /// current rayon pool. `.egg-info` distributions (no `RECORD`) are skipped.
 pub fn verify_files(dists: &[InstalledDist], mode: VerifyMode) -> FilesReport {
@@ -132,7 +135,7 @@ pub fn verify_files(dists: &[InstalledDist], mode: VerifyMode) -> FilesReport {
         record_mtime: (i64, i64),
     }
     let mut report = FilesReport::default();
-    let records: Vec<(usize, Result<(Vec<RecordEntry>, (i64, i64)), String>)> = dists
+    let records: Vec<(usize, Record)> = dists
         .par_iter()
         .enumerate()
         .filter(|(_, d)| d.path.is_dir())

@@ -151,7 +151,7 @@ pub fn wheel_import_names(path: &Path) -> Option<Vec<String>> {
         // A bare file at the top needs its extension to be a module; a directory needs a
         // member below it.
         let is_directory = member.len() > first.len() + 1 || member.ends_with('/');
-        if !is_directory && !(first.ends_with(".py") || first.ends_with(".so")) {
+        if !(is_directory || first.ends_with(".py") || first.ends_with(".so")) {
             continue;
         }
         if let Some(name) = import_name_of(first) {
