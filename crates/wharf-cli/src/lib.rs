@@ -99,8 +99,12 @@ pub enum Command {
     },
     /// Print the installed packages in requirements format (exactly `pip freeze`)
     Freeze(commands::list::EnvArgs),
-    /// Verify installed packages have compatible dependencies (like `pip check`)
-    Check(commands::list::EnvArgs),
+    /// Verify installed packages have compatible dependencies (like `pip check`); `--files`: every RECORD hash and size
+    Check(commands::list::CheckArgs),
+    /// Diagnose an environment and the shell around it: one finding per problem, with the fix
+    Doctor(commands::doctor::DoctorArgs),
+    /// Map an error message or traceback (stdin or a file) to its cause and this environment's fix
+    Explain(commands::explain::ExplainArgs),
     /// Install and run command-line tools from the wheelhouse, each in its own environment (like `uv tool`, pipx)
     #[command(subcommand)]
     Tool(commands::tool::ToolCommand),
@@ -128,7 +132,10 @@ impl Command {
             Self::Sync(args) => Some(&args.global),
             Self::Uninstall(args) => Some(&args.global),
             Self::List { env, .. } => Some(&env.global),
-            Self::Freeze(args) | Self::Check(args) => Some(&args.global),
+            Self::Freeze(args) => Some(&args.global),
+            Self::Check(args) => Some(&args.env.global),
+            Self::Doctor(args) => Some(&args.global),
+            Self::Explain(args) => Some(&args.global),
         }
     }
 }
@@ -231,6 +238,8 @@ pub fn run(args: Vec<OsString>, env: &Env) -> ExitStatus {
             printer,
         ),
         Command::Check(args) => commands::list::check(&args, &site, &python_env, printer),
+        Command::Doctor(args) => commands::doctor::doctor(&args, &site, &python_env, printer),
+        Command::Explain(args) => commands::explain::explain(&args, &site, &python_env, printer),
         Command::Cache(command) => commands::cache::cache(&command, &site, printer),
         Command::Tool(command) => commands::tool::tool(&command, &site, &python_env, printer),
         Command::Completions { shell } => {

@@ -55,6 +55,13 @@ impl EnvVars {
     pub const LD_LIBRARY_PATH: &'static str = "LD_LIBRARY_PATH";
     /// The user's home: user site-packages, and the default cache root `~/.cache/wharf`.
     pub const HOME: &'static str = "HOME";
+    /// Set (non-empty): Python does not add the user site-packages
+    /// (`~/.local/lib/pythonX.Y/site-packages`) to `sys.path`; `wharf doctor` then ignores
+    /// `--user` installs.
+    pub const PYTHONNOUSERSITE: &'static str = "PYTHONNOUSERSITE";
+    /// The user base of `pip install --user` (default `~/.local`); `wharf doctor` looks for
+    /// user site-packages under it.
+    pub const PYTHONUSERBASE: &'static str = "PYTHONUSERBASE";
 
     // --- pip's own settings, read with pip's meaning (command line ▸ these ▸ config file) ---
     /// The pip configuration file set by the `StdEnv` module; its `[install]` / `[wheel]`
@@ -119,6 +126,8 @@ impl EnvVars {
         Self::PYTHONPATH,
         Self::LD_LIBRARY_PATH,
         Self::HOME,
+        Self::PYTHONNOUSERSITE,
+        Self::PYTHONUSERBASE,
         Self::PIP_CONFIG_FILE,
         Self::PIP_FIND_LINKS,
         Self::PIP_NO_INDEX,

@@ -38,6 +38,16 @@ pub struct EnvArgs {
     pub global: GlobalArgs,
 }
 
+/// `wharf check` arguments.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Also verify every file listed in every RECORD (size and sha256, in parallel)
+    #[arg(long)]
+    pub files: bool,
+    #[command(flatten)]
+    pub env: EnvArgs,
+}
+
 fn environment(
     args: &EnvArgs,
     site: &SiteEnv,
@@ -141,29 +151,78 @@ pub fn list(
 }
 
 /// Runs `wharf check` (like `pip check`): every requirement of every installed distribution
-/// is installed at a matching version. Exit 1 when one is not, or when an installed
-/// distribution cannot be read (a warning names it: its requirements are unknown).
+/// is installed at a matching version; with `--files`, every file of every `RECORD` has its
+/// recorded size and sha256. Exit 1 when something is wrong.
 pub fn check(
-    args: &EnvArgs,
+    args: &CheckArgs,
     site: &SiteEnv,
     python_env: &PythonEnv,
-    printer: Printer,
+    printer: crate::Printer,
 ) -> Result<ExitStatus, Error> {
-    let environment = environment(args, site, python_env, printer)?;
-    let (dists, unreadable) = installed(&environment, args.local, printer)?;
+    let environment = environment(&args.env, site, python_env, printer)?;
+    let (dists, unreadable) = installed(&environment, args.env.local, printer)?;
     let markers = environment.marker_environment()?;
     let problems = operations::check(&dists, &markers);
+    let mut out = String::new();
     if problems.is_empty() {
-        if unreadable {
-            return Ok(ExitStatus::Failure);
-        }
-        return Ok(write_stdout(b"No broken requirements found.\n"));
+        out.push_str("No broken requirements found.\n");
     }
-    let out = problems.iter().fold(String::new(), |mut out, p| {
-        out.push_str(&p.to_string());
+    for problem in &problems {
+        out.push_str(&problem.to_string());
         out.push('\n');
-        out
-    });
-    let _ = write_stdout(out.as_bytes());
-    Ok(ExitStatus::Failure)
+    }
+    let mut damaged = false;
+    if args.files {
+        let own = environment.installed()?;
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(site.threads())
+            .build()
+            .ok();
+        let verify = || wharf_doctor::verify_files(&own, wharf_doctor::VerifyMode::Full);
+        let report = match &pool {
+            Some(pool) => pool.install(verify),
+            None => verify(),
+        };
+        for problem in &report.problems {
+            let note = if problem.stale_record {
+                " (RECORD copied by pip from a re-tagged site wheel: expected)"
+            } else {
+                ""
+            };
+            out.push_str(&format!(
+                "{} {}: {}: {}{note}\n",
+                problem.dist,
+                problem.version,
+                problem.path.display(),
+                problem.damage
+            ));
+        }
+        for (name, error) in &report.unreadable {
+            out.push_str(&format!("{name}: cannot read RECORD: {error}\n"));
+        }
+        let bad = report.damage().count();
+        damaged = bad > 0 || !report.unreadable.is_empty();
+        if bad == 0 {
+            out.push_str(&format!(
+                "All {} files of {} distributions match their RECORD.\n",
+                report.files, report.dists
+            ));
+        } else {
+            out.push_str(&format!(
+                "{bad} of {} files of {} distributions do not match their RECORD.\n",
+                report.files, report.dists
+            ));
+        }
+    }
+    let status = write_stdout(out.as_bytes());
+    if damaged {
+        printer.hint(
+            "reinstall each damaged distribution: `wharf install --reinstall NAME==VERSION`; `wharf doctor` names them",
+        );
+    }
+    if problems.is_empty() && !damaged && !unreadable {
+        Ok(status)
+    } else {
+        Ok(ExitStatus::Failure)
+    }
 }

@@ -6,6 +6,8 @@ use crate::ExitStatus;
 
 pub mod avail;
 pub mod cache;
+pub mod doctor;
+pub mod explain;
 pub mod install;
 pub mod list;
 pub mod lock;

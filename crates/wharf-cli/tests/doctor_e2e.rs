@@ -1,0 +1,728 @@
+//! `wharf doctor` and `wharf check --files` end to end: each test creates one failure of the
+//! site's troubleshooting catalogue for real (a base interpreter removed, RECORD'd files
+//! deleted, pandas 1.5.3 — compiled against numpy 1.x, pinned from PyPI — next to numpy 2, a
+//! `--user` install, PYTHONPATH set by hand, a module loaded after activation), shows the
+//! failure with the real CPython 3.11, then checks that `wharf doctor` names it with its fix.
+//!
+//! Needs `WHARF_TEST_PYTHON` (`eval "$(scripts/test-env.sh)"`), like `install_e2e.rs`.
+
+#[path = "support/sci.rs"]
+mod sci;
+
+use std::path::{Path, PathBuf};
+
+use sci::{Peers, command, peers, run, site_packages};
+
+/// pandas 1.5.3 for cp311, compiled against numpy 1.x; its metadata says only `numpy>=1.23.2`.
+const PANDAS_1_5_3: (&str, &str) = (
+    "pandas-1.5.3-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+    "5f2b952406a1588ad4cad5b3f55f520e82e902388a6d5a4a91baa8d38d23c7f6",
+);
+
+/// A wheel pinned by sha256, downloaded once from PyPI into `.cache/wheels/pypi/`.
+pub fn pinned_wheel(peers: &Peers, (filename, sha256): (&str, &str)) -> PathBuf {
+    let cache = sci::repo_root().join(".cache/wheels/pypi");
+    let path = cache.join(filename);
+    let digest = |path: &Path| {
+        let out = run(command(&peers.test_python).arg("-c").arg(format!(
+            "import hashlib,sys; print(hashlib.sha256(open({:?},'rb').read()).hexdigest())",
+            path.display().to_string()
+        )))
+        .success();
+        out.stdout().trim().to_string()
+    };
+    if path.is_file() && digest(&path) == sha256 {
+        return path;
+    }
+    std::fs::create_dir_all(&cache).unwrap();
+    let scratch = tempfile::tempdir_in(&cache).unwrap();
+    let (name, rest) = filename.split_once('-').unwrap();
+    let version = rest.split('-').next().unwrap();
+    let mut download = command(&peers.test_python);
+    download
+        .args([
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--no-deps",
+            "--only-binary=:all:",
+        ])
+        .args([
+            "--python-version",
+            "3.11",
+            "--implementation",
+            "cp",
+            "--abi",
+            "cp311",
+        ])
+        .args(["--platform", "manylinux2014_x86_64", "--dest"])
+        .arg(scratch.path())
+        .arg(format!("{name}=={version}"))
+        .env("PIP_DISABLE_PIP_VERSION_CHECK", "1");
+    wharf_test_support::with_network(&mut download);
+    run(&mut download).success();
+    let got = scratch.path().join(filename);
+    assert_eq!(
+        digest(&got),
+        sha256,
+        "{filename}: sha256 does not match the pin"
+    );
+    std::fs::rename(&got, &path).unwrap();
+    path
+}
+
+/// `wharf doctor --python VENV` with extra variables; returns the run.
+fn doctor(peers: &Peers, venv: &Path, vars: &[(&str, &std::ffi::OsStr)]) -> sci::Run {
+    let mut command = peers.wharf();
+    command.arg("doctor").arg("--python").arg(venv);
+    for (name, value) in vars {
+        command.env(name, value);
+    }
+    run(&mut command)
+}
+
+/// The `check` names of `wharf doctor --json`'s findings.
+fn checks(
+    peers: &Peers,
+    venv: &Path,
+    vars: &[(&str, &std::ffi::OsStr)],
+) -> (Vec<String>, serde_json::Value) {
+    let mut command = peers.wharf();
+    command
+        .arg("doctor")
+        .arg("--json")
+        .arg("--python")
+        .arg(venv);
+    for (name, value) in vars {
+        command.env(name, value);
+    }
+    let out = run(&mut command);
+    let json: serde_json::Value = serde_json::from_str(&out.stdout())
+        .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", out.transcript()));
+    assert_eq!(
+        out.code(),
+        Some(i32::from(!json["healthy"].as_bool().unwrap())),
+        "{}",
+        out.transcript()
+    );
+    let names = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["check"].as_str().unwrap().to_string())
+        .collect();
+    (names, json)
+}
+
+fn install(peers: &Peers, venv: &Path, args: &[&str]) {
+    run(peers
+        .wharf()
+        .arg("install")
+        .arg("--python")
+        .arg(venv)
+        .args(args))
+    .success();
+}
+
+/// A healthy environment: exit 0, "No problems found".
+#[test]
+fn doctor_healthy_environment() {
+    let Some(peers) = peers() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let venv = peers.new_venv(dir.path());
+    install(peers, &venv, &["python-dateutil"]);
+    let out = doctor(peers, &venv, &[]).success();
+    assert!(
+        out.stdout().contains("No problems found"),
+        "{}",
+        out.transcript()
+    );
+    let (names, _) = checks(peers, &venv, &[]);
+    assert!(names.is_empty(), "{names:?}");
+}
+
+/// The base interpreter is removed after the venv was made (a module upgrade, a purge):
+/// `bin/python` dangles, the venv cannot start; doctor names it and the command to rebuild it
+/// with the same packages.
+#[test]
+fn doctor_base_interpreter_removed() {
+    let Some(peers) = peers() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    // A copy of the base install: its interpreter copied, its standard library linked.
+    let base_prefix = peers.base_python.parent().unwrap().parent().unwrap();
+    let copy = dir.path().join("python-3.11");
+    std::fs::create_dir_all(copy.join("bin")).unwrap();
+    std::fs::create_dir_all(copy.join("lib")).unwrap();
+    std::fs::copy(&peers.base_python, copy.join("bin/python3.11")).unwrap();
+    std::os::unix::fs::symlink(
+        base_prefix.join("lib/python3.11"),
+        copy.join("lib/python3.11"),
+    )
+    .unwrap();
+    let venv = dir.path().join("env");
+    run(peers
+        .wharf()
+        .arg("venv")
+        .arg(&venv)
+        .arg("--python")
+        .arg(copy.join("bin/python3.11")))
+    .success();
+    install(peers, &venv, &["six"]);
+    run(command(venv.join("bin/python")).args(["-c", "import six"])).success();
+
+    std::fs::remove_dir_all(&copy).unwrap();
+    // The venv's python cannot even be executed now.
+    let broken = command(venv.join("bin/python"))
+        .args(["-c", "import six"])
+        .output();
+    assert!(
+        broken
+            .as_ref()
+            .is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound),
+        "{broken:?}"
+    );
+
+    let out = doctor(peers, &venv, &[]).exit_code(1);
+    let stdout = out.stdout();
+    for needle in [
+        "base-interpreter-missing",
+        "(dangling symlink)",
+        "does not exist",
+        "wharf venv",
+        "six==1.16.0",
+    ] {
+        assert!(
+            stdout.contains(needle),
+            "no {needle:?}:\n{}",
+            out.transcript()
+        );
+    }
+}
+
+/// Files listed in RECORD are deleted or edited (the scratch purge): the import fails; doctor
+/// names the distribution and `--reinstall`; `wharf check --files` lists every file; the
+/// named fix repairs it.
+#[test]
+fn doctor_record_files_deleted() {
+    let Some(peers) = peers() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let venv = peers.new_venv(dir.path());
+    install(peers, &venv, &["python-dateutil"]);
+    let site = site_packages(&venv);
+    std::fs::remove_file(site.join("six.py")).unwrap();
+    std::fs::remove_file(site.join("dateutil/tz/tz.py")).unwrap();
+    let failed = run(peers
+        .on_site(venv.join("bin/python"))
+        .args(["-c", "import dateutil.tz"]));
+    assert!(
+        failed.stderr().contains("ModuleNotFoundError"),
+        "{}",
+        failed.transcript()
+    );
+
+    let (names, json) = checks(peers, &venv, &[]);
+    assert_eq!(names, ["files-damaged", "files-damaged"], "{json:#}");
+    let out = doctor(peers, &venv, &[]).exit_code(1);
+    assert!(
+        out.stdout().contains("--reinstall six==1.16.0"),
+        "{}",
+        out.transcript()
+    );
+    assert!(
+        out.stdout().contains("six.py: missing"),
+        "{}",
+        out.transcript()
+    );
+
+    let files = run(peers
+        .wharf()
+        .args(["check", "--files", "--python"])
+        .arg(&venv))
+    .exit_code(1);
+    assert!(
+        files.stdout().contains("tz.py: missing"),
+        "{}",
+        files.transcript()
+    );
+    assert!(files.stdout().contains("2 of "), "{}", files.transcript());
+
+    install(
+        peers,
+        &venv,
+        &["--reinstall", "six==1.16.0", "python-dateutil==2.9.0.post0"],
+    );
+    doctor(peers, &venv, &[]).success();
+    run(peers
+        .wharf()
+        .args(["check", "--files", "--python"])
+        .arg(&venv))
+    .success();
+}
+
+/// pandas 1.5.3 (compiled against numpy 1.x) next to numpy 2.0.2: `import pandas` really
+/// fails; `pip check` is satisfied; doctor names pandas, the numpy 1.x extensions, and both
+/// fixes — and, since both came from manylinux wheels the site refuses, that too.
+#[test]
+fn doctor_numpy_abi_and_manylinux() {
+    let Some(peers) = peers() else { return };
+    let pandas = pinned_wheel(peers, PANDAS_1_5_3);
+    let dir = tempfile::tempdir().unwrap();
+    let venv = peers.new_venv(dir.path());
+    install(
+        peers,
+        &venv,
+        &[
+            "--allow-manylinux",
+            "numpy==2.0.2",
+            "python-dateutil",
+            "pytz",
+        ],
+    );
+    run(peers
+        .pip(&venv)
+        .args(["install", "--quiet", "--no-deps", "--no-index"])
+        .arg(&pandas))
+    .success();
+    // numpy 2 says "A module that was compiled using NumPy 1.x cannot be run in NumPy 2"
+    // (`numpy.core.multiarray failed to import`) or, from Cython's type check first,
+    // "numpy.dtype size changed, may indicate binary incompatibility".
+    let failed = run(peers
+        .on_site(venv.join("bin/python"))
+        .args(["-c", "import pandas"]));
+    assert!(
+        failed
+            .stderr()
+            .contains("numpy.core.multiarray failed to import")
+            || failed.stderr().contains("numpy.dtype size changed"),
+        "{}",
+        failed.transcript()
+    );
+    run(peers.pip(&venv).arg("check")).success();
+
+    // The real traceback, fed to `wharf explain`.
+    let traceback = dir.path().join("traceback.txt");
+    std::fs::write(&traceback, failed.stderr()).unwrap();
+    let explained = explain(peers, &venv, &traceback).success();
+    for needle in [
+        "[numpy-abi]",
+        "pandas was compiled against numpy 1.x",
+        "numpy installed: 2.0.2",
+        "'numpy<2'",
+        "--upgrade pandas",
+    ] {
+        assert!(
+            explained.stdout().contains(needle),
+            "no {needle:?}:\n{}",
+            explained.transcript()
+        );
+    }
+
+    let (names, json) = checks(peers, &venv, &[]);
+    assert_eq!(
+        names,
+        [
+            "numpy-abi",
+            "manylinux-against-policy",
+            "manylinux-against-policy"
+        ],
+        "{json:#}"
+    );
+    let out = doctor(peers, &venv, &[]).exit_code(1);
+    for needle in [
+        "pandas 1.5.3 was built against numpy 1.x, but numpy 2.0.2 is installed",
+        "imports `numpy.core._multiarray_umath` only",
+        "'numpy<2'",
+        "--upgrade pandas",
+        "numpy 2.0.2 was installed from a manylinux wheel",
+    ] {
+        assert!(
+            out.stdout().contains(needle),
+            "no {needle:?}:\n{}",
+            out.transcript()
+        );
+    }
+}
+
+/// `pip install --user` with a `--system-site-packages` venv: `~/.local` is on its sys.path
+/// (after the venv's site-packages, before the base's), so pytz, which the venv lacks, is
+/// imported from there; doctor says so; `PYTHONNOUSERSITE=1` is the fix. (pip refuses a
+/// `--user` install of a package the venv has: the venv's copy would win.)
+#[test]
+fn doctor_user_site_shadows() {
+    let Some(peers) = peers() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let venv = dir.path().join("env");
+    run(peers
+        .wharf()
+        .arg("venv")
+        .arg(&venv)
+        .arg("--system-site-packages")
+        .arg("--python")
+        .arg(&peers.base_python))
+    .success();
+    run(peers
+        .pip(&venv)
+        .env("HOME", &home)
+        .args(["install", "--quiet", "--user", "--no-deps", "--no-index"])
+        .arg(peers.wheel("pytz-")))
+    .success();
+    let imported = run(command(venv.join("bin/python"))
+        .env("HOME", &home)
+        .args(["-c", "import pytz; print(pytz.__file__)"]))
+    .success();
+    assert!(
+        imported.stdout().contains("/.local/"),
+        "{}",
+        imported.transcript()
+    );
+
+    let vars = [("HOME", home.as_os_str())];
+    let (names, json) = checks(peers, &venv, &vars);
+    assert_eq!(names, ["user-site-shadows"], "{json:#}");
+    let out = doctor(peers, &venv, &vars).exit_code(1);
+    assert!(
+        out.stdout()
+            .contains("pytz 2024.1+computecanada is imported from ~/.local"),
+        "{}",
+        out.transcript()
+    );
+    assert!(
+        out.stdout().contains("export PYTHONNOUSERSITE=1"),
+        "{}",
+        out.transcript()
+    );
+    let fixed = [
+        ("HOME", home.as_os_str()),
+        ("PYTHONNOUSERSITE", "1".as_ref()),
+    ];
+    doctor(peers, &venv, &fixed).success();
+}
+
+/// PYTHONPATH set by hand to a directory under $HOME holding a copy of six: `import six`
+/// loads it; doctor names the entry, the shadowed package, and the PYTHONPATH without it. A
+/// module's PYTHONPATH shadowing the environment's six is named as such.
+#[test]
+fn doctor_pythonpath_by_hand_and_module_shadowing() {
+    let Some(peers) = peers() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    let mylibs = home.join("mylibs");
+    std::fs::create_dir_all(&mylibs).unwrap();
+    let venv = peers.new_venv(dir.path());
+    install(peers, &venv, &["six"]);
+    std::fs::copy(site_packages(&venv).join("six.py"), mylibs.join("six.py")).unwrap();
+    let pythonpath = peers.pythonpath(std::slice::from_ref(&mylibs));
+    let imported = run(command(venv.join("bin/python"))
+        .env("PYTHONPATH", &pythonpath)
+        .args(["-c", "import six; print(six.__file__)"]))
+    .success();
+    assert!(
+        imported.stdout().starts_with(mylibs.to_str().unwrap()),
+        "{}",
+        imported.transcript()
+    );
+
+    let vars = [
+        ("HOME", home.as_os_str()),
+        ("PYTHONPATH", pythonpath.as_os_str()),
+    ];
+    let (names, json) = checks(peers, &venv, &vars);
+    assert_eq!(names, ["pythonpath-by-hand"], "{json:#}");
+    let out = doctor(peers, &venv, &vars).exit_code(1);
+    let site_python = peers.site_python();
+    for needle in [
+        format!("PYTHONPATH contains `{}`, set by hand", mylibs.display()),
+        "`import six` loads".to_string(),
+        format!("export PYTHONPATH={}", site_python.display()),
+    ] {
+        assert!(
+            out.stdout().contains(&needle),
+            "no {needle:?}:\n{}",
+            out.transcript()
+        );
+    }
+
+    // A module's directory (not under $HOME) providing six too.
+    let module_path = peers.pythonpath(&[peers.modules_pythonpath()]);
+    let vars = [
+        ("HOME", home.as_os_str()),
+        ("PYTHONPATH", module_path.as_os_str()),
+    ];
+    let (names, json) = checks(peers, &venv, &vars);
+    assert_eq!(names, ["pythonpath-shadows"], "{json:#}");
+    assert!(
+        json.to_string()
+            .contains("six 1.16.0+computecanada from PYTHONPATH wins"),
+        "{json:#}"
+    );
+}
+
+/// `module load python/3.12` after activation: the module's `bin` comes first on PATH (so
+/// `python` is not the environment's) and EBVERSIONPYTHON/EBROOTPYTHON name another Python.
+#[test]
+fn doctor_module_loaded_after_activation() {
+    let Some(peers) = peers() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let venv = peers.new_venv(dir.path());
+    // What `module load python/3.12` leaves in the shell: its prefix, version, bin first.
+    let module = dir.path().join("python-3.12.4");
+    std::fs::create_dir_all(module.join("bin")).unwrap();
+    std::os::unix::fs::symlink(&peers.base_python, module.join("bin/python")).unwrap();
+    let path =
+        std::env::join_paths([module.join("bin"), venv.join("bin"), "/usr/bin".into()]).unwrap();
+    let which = run(command("sh")
+        .env("PATH", &path)
+        .args(["-c", "command -v python"]))
+    .success();
+    assert_eq!(
+        which.stdout().trim(),
+        module.join("bin/python").to_str().unwrap()
+    );
+
+    let vars = [
+        ("VIRTUAL_ENV", venv.as_os_str()),
+        ("PATH", path.as_os_str()),
+        ("EBROOTPYTHON", module.as_os_str()),
+        ("EBVERSIONPYTHON", "3.12.4".as_ref()),
+    ];
+    let (names, json) = checks(peers, &venv, &vars);
+    assert_eq!(
+        names,
+        ["module-python-mismatch", "python-not-from-env"],
+        "{json:#}"
+    );
+    let out = doctor(peers, &venv, &vars).exit_code(1);
+    for needle in [
+        "the loaded module is python/3.12.4, but the environment is Python 3.11",
+        "`module load python/3.11` then `source",
+        format!("`python` on PATH: {}", module.join("bin/python").display()).as_str(),
+    ] {
+        assert!(
+            out.stdout().contains(needle),
+            "no {needle:?}:\n{}",
+            out.transcript()
+        );
+    }
+}
+
+/// A dependency removed behind the installer's back (`pip uninstall six`): doctor reports what
+/// `wharf check` reports, with the install command.
+#[test]
+fn doctor_dependency_missing() {
+    let Some(peers) = peers() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let venv = peers.new_venv(dir.path());
+    install(peers, &venv, &["python-dateutil"]);
+    run(peers
+        .pip(&venv)
+        .args(["uninstall", "--quiet", "--yes", "six"]))
+    .success();
+    let (names, json) = checks(peers, &venv, &[]);
+    assert_eq!(names, ["dependency-conflict"], "{json:#}");
+    let out = doctor(peers, &venv, &[]).exit_code(1);
+    assert!(
+        out.stdout().contains(
+            "python-dateutil 2.9.0.post0+computecanada requires six, which is not installed"
+        ),
+        "{}",
+        out.transcript()
+    );
+    assert!(
+        out.stdout().contains("`wharf install --python"),
+        "{}",
+        out.transcript()
+    );
+}
+
+/// `wharf explain --python VENV FILE`.
+fn explain(peers: &Peers, venv: &Path, file: &Path) -> sci::Run {
+    run(peers
+        .wharf()
+        .arg("explain")
+        .arg("--python")
+        .arg(venv)
+        .arg(file))
+}
+
+/// Real failures from pip and Python, fed to `wharf explain`: `import sklearn` without
+/// scikit-learn (the wheelhouse says which project provides `sklearn`), `numpy.bool` under
+/// numpy 1.26, a manylinux wheel refused by the site's policy, a project the wheelhouse lacks.
+#[test]
+fn explain_real_errors() {
+    let Some(peers) = peers() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let venv = peers.new_venv(dir.path());
+    install(peers, &venv, &["numpy"]);
+    let file = dir.path().join("error.txt");
+    let python = venv.join("bin/python");
+
+    let failed = run(peers.on_site(&python).args(["-c", "import sklearn"])).exit_code(1);
+    std::fs::write(&file, failed.stderr()).unwrap();
+    let out = explain(peers, &venv, &file).success();
+    for needle in [
+        "[module-not-found]",
+        "`import sklearn` is provided by: scikit-learn",
+        "wharf install --python",
+    ] {
+        assert!(
+            out.stdout().contains(needle),
+            "no {needle:?}:\n{}",
+            out.transcript()
+        );
+    }
+
+    let failed = run(peers
+        .on_site(&python)
+        .args(["-c", "import numpy; numpy.bool"]))
+    .exit_code(1);
+    std::fs::write(&file, failed.stderr()).unwrap();
+    let out = explain(peers, &venv, &file).success();
+    for needle in [
+        "[numpy-expired-alias]",
+        "numpy installed: 1.26.4+computecanada",
+        "'numpy<1.24'",
+    ] {
+        assert!(
+            out.stdout().contains(needle),
+            "no {needle:?}:\n{}",
+            out.transcript()
+        );
+    }
+
+    let manylinux = peers.wheel("numpy-2.0.2-");
+    let refused = run(peers
+        .pip(&venv)
+        .env("PYTHONPATH", peers.pythonpath(&[]))
+        .args(["install", "--no-index"])
+        .arg(&manylinux))
+    .exit_code(1);
+    let missing = run(peers
+        .pip(&venv)
+        .env("PIP_CONFIG_FILE", peers.fixture.join("pip.conf"))
+        .args(["install", "--no-index", "tensorflow"]))
+    .exit_code(1);
+    std::fs::write(&file, refused.stderr() + &missing.stderr()).unwrap();
+    let out = explain(peers, &venv, &file).success();
+    for needle in [
+        "[unsupported-wheel]",
+        "is a manylinux wheel, which the site refuses",
+        "--allow-manylinux",
+        "[no-matching-distribution]",
+        "no wheel named `tensorflow`",
+    ] {
+        assert!(
+            out.stdout().contains(needle),
+            "no {needle:?}:\n{}",
+            out.transcript()
+        );
+    }
+
+    std::fs::write(&file, "Segmentation fault (core dumped)\n").unwrap();
+    let out = explain(peers, &venv, &file).exit_code(1);
+    assert!(
+        out.stdout().contains("No entry of the catalogue matches"),
+        "{}",
+        out.transcript()
+    );
+    assert!(
+        out.stdout().contains("Checked: requires-python,"),
+        "{}",
+        out.transcript()
+    );
+}
+
+/// A package whose `Requires-Python` excludes 3.11, installed anyway by real pip with
+/// `--ignore-requires-python`: it fails at import; doctor names the Python that would work.
+#[test]
+fn doctor_requires_python() {
+    let Some(peers) = peers() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let venv = peers.new_venv(dir.path());
+    let wheel = wharf_test_support::WheelBuilder::new("newpy", "1.0", true, &[])
+        .metadata_line("Requires-Python: >=3.12")
+        .file(
+            "newpy.py",
+            b"import sys\nassert sys.version_info >= (3, 12), 'needs 3.12'\n",
+        )
+        .write(&dir.path().join("newpy-1.0-py3-none-any.whl"));
+    let refused = run(peers.pip(&venv).args(["install", "--no-index"]).arg(&wheel)).exit_code(1);
+    assert!(
+        refused.stderr().contains("requires a different Python"),
+        "{}",
+        refused.transcript()
+    );
+    run(peers
+        .pip(&venv)
+        .args([
+            "install",
+            "--quiet",
+            "--no-index",
+            "--ignore-requires-python",
+        ])
+        .arg(&wheel))
+    .success();
+    run(command(venv.join("bin/python")).args(["-c", "import newpy"])).exit_code(1);
+
+    let (names, json) = checks(peers, &venv, &[]);
+    assert_eq!(names, ["requires-python"], "{json:#}");
+    let out = doctor(peers, &venv, &[]).exit_code(1);
+    for needle in [
+        "newpy 1.0 requires Python >=3.12, but the environment is Python 3.11",
+        "module load python/3.12",
+    ] {
+        assert!(
+            out.stdout().contains(needle),
+            "no {needle:?}:\n{}",
+            out.transcript()
+        );
+    }
+    // pip's own message, explained.
+    let file = dir.path().join("error.txt");
+    std::fs::write(&file, refused.stderr()).unwrap();
+    let explained = explain(peers, &venv, &file).success();
+    assert!(
+        explained.stdout().contains("[requires-python]"),
+        "{}",
+        explained.transcript()
+    );
+    assert!(
+        explained.stdout().contains("module load python/3.12"),
+        "{}",
+        explained.transcript()
+    );
+}
+
+/// A wheel built for CPython 3.12 whose file was renamed `cp311` (a botched re-tag), installed
+/// by real pip: its `WHEEL` still says `cp312`; doctor names the mismatch and the module.
+#[test]
+fn doctor_wheel_python_tag() {
+    let Some(peers) = peers() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let venv = peers.new_venv(dir.path());
+    let info = "oldext-1.0.dist-info";
+    let wheel = wharf_test_support::WheelBuilder::bare(info)
+        .file(&format!("{info}/METADATA"), b"Metadata-Version: 2.1\nName: oldext\nVersion: 1.0\n")
+        .file(
+            &format!("{info}/WHEEL"),
+            b"Wheel-Version: 1.0\nGenerator: bdist_wheel\nRoot-Is-Purelib: false\nTag: cp312-cp312-linux_x86_64\n",
+        )
+        .file("oldext.py", b"")
+        .record(wharf_test_support::RecordMode::Correct)
+        .write(&dir.path().join("oldext-1.0-cp311-cp311-linux_x86_64.whl"));
+    run(peers
+        .pip(&venv)
+        .args(["install", "--quiet", "--no-index"])
+        .arg(&wheel))
+    .success();
+    let (names, json) = checks(peers, &venv, &[]);
+    assert_eq!(names, ["wheel-python-tag"], "{json:#}");
+    let out = doctor(peers, &venv, &[]).exit_code(1);
+    assert!(
+        out.stdout().contains("oldext 1.0 was built for CPython 3.12 (`cp312`), the environment is CPython 3.11 (`cp311`)"),
+        "{}",
+        out.transcript()
+    );
+}

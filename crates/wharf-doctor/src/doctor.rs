@@ -1,0 +1,1030 @@
+//! `wharf doctor`: what is wrong with a virtual environment and the shell it runs in.
+//!
+//! Every check reads files and the variables of [`Env`]; the only process run is the
+//! interpreter probe, and it is cached (`wharf-python`), so a healthy environment is
+//! diagnosed in a few milliseconds plus one `stat` per installed file. Checks, in order
+//! (the `check` names of [`Finding`]):
+//!
+//! | check | rule |
+//! | --- | --- |
+//! | `base-interpreter-missing` | `pyvenv.cfg`'s `home`/`executable` is gone, or `bin/python` dangles |
+//! | `interpreter-fails` | `bin/python` exists but does not run |
+//! | `base-interpreter-changed` | the interpreter's `major.minor` is not `pyvenv.cfg`'s `version` |
+//! | `files-damaged` | a `RECORD` file is missing, resized, or newer than `RECORD` with another sha256 |
+//! | `module-python-mismatch` | `EBVERSIONPYTHON`'s `major.minor` differs from the environment's, or `EBROOTPYTHON` is another install |
+//! | `python-not-from-env` | the environment is active but the first `python` on `PATH` is not its `bin/python` |
+//! | `pythonpath-by-hand` | a `PYTHONPATH` entry is relative, missing, or under `$HOME` (modules never put one there) |
+//! | `pythonpath-shadows` | a `PYTHONPATH` entry provides a top-level import name the environment also installs |
+//! | `user-site-shadows` | the environment sees `~/.local` (`--system-site-packages`, no `PYTHONNOUSERSITE`) and imports packages from it (those it does not install itself; they also win over the base Python's) |
+//! | `numpy-abi` | numpy ≥ 2 is installed and a package's extension was compiled against numpy 1.x ([`crate::numpy_abi`]) |
+//! | `requires-python` | an installed distribution's `Requires-Python` excludes the interpreter |
+//! | `wheel-python-tag` | an installed distribution's `WHEEL` tags are all `cpXY` (not `abi3`) for another Python |
+//! | `dependency-conflict` | `pip check`'s rule ([`wharf_environment::operations::check`]) |
+//! | `manylinux-against-policy` | the site refuses manylinux, and a distribution without the `computecanada` label came from a manylinux wheel |
+
+use std::collections::{BTreeMap, HashMap};
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use pep440_rs::{Version, VersionSpecifiers};
+use serde::Serialize;
+use wharf_env::{Env, EnvVars};
+use wharf_environment::PythonEnvironment;
+use wharf_environment::operations::{self, CheckProblem};
+use wharf_install::{InstalledDist, SitePackages};
+use wharf_python::{PythonEnv, PyvenvCfg};
+use wharf_site::PythonVersion;
+
+use crate::files::{VerifyMode, verify_files};
+use crate::{Finding, numpy_abi, shell_quote};
+
+/// What [`doctor`] looks at.
+#[derive(Debug, Clone)]
+pub struct DoctorInput<'a> {
+    /// The environment's root (the directory holding `pyvenv.cfg`).
+    pub root: PathBuf,
+    /// The shell's variables (`VIRTUAL_ENV`, `PATH`, `PYTHONPATH`, `EBROOTPYTHON`,
+    /// `EBVERSIONPYTHON`, `HOME`, `PYTHONUSERBASE`, `PYTHONNOUSERSITE`).
+    pub env: &'a Env,
+    /// The interpreter probe's view of the same variables.
+    pub python_env: &'a PythonEnv,
+    /// The Python versions the module system offers (for `module load python/X.Y` fixes);
+    /// empty off-site.
+    pub module_pythons: Vec<PythonVersion>,
+}
+
+/// The diagnosis of one environment.
+#[derive(Debug, Clone, Serialize)]
+pub struct DoctorReport {
+    /// The environment.
+    pub environment: PathBuf,
+    /// The interpreter's version, when it runs. Ex) `3.11.9`
+    pub python: Option<String>,
+    /// The problems, in the order of the checks.
+    pub findings: Vec<Finding>,
+    /// Facts that are not problems (stale `RECORD` hashes of re-tagged wheels, a patch
+    /// upgrade of the base interpreter).
+    pub notes: Vec<String>,
+    /// What was checked, by check name.
+    pub checked: Vec<&'static str>,
+    /// Distributions installed in the environment.
+    pub distributions: usize,
+    /// Files verified against `RECORD`.
+    pub files: usize,
+}
+
+impl DoctorReport {
+    /// Whether nothing is wrong.
+    pub fn is_healthy(&self) -> bool {
+        self.findings.is_empty()
+    }
+}
+
+struct Doctor<'a> {
+    input: &'a DoctorInput<'a>,
+    report: DoctorReport,
+    /// Whether the environment is the active one (`VIRTUAL_ENV`): fixes omit `--python`.
+    active: bool,
+}
+
+/// Diagnoses the environment of `input` and the shell around it.
+pub fn doctor(input: &DoctorInput<'_>) -> DoctorReport {
+    let root = input.root.clone();
+    let active = input
+        .env
+        .path(EnvVars::VIRTUAL_ENV)
+        .is_some_and(|v| same_path(&v, &root));
+    let mut doctor = Doctor {
+        input,
+        report: DoctorReport {
+            environment: root.clone(),
+            python: None,
+            findings: Vec::new(),
+            notes: Vec::new(),
+            checked: Vec::new(),
+            distributions: 0,
+            files: 0,
+        },
+        active,
+    };
+    doctor.run();
+    doctor.report
+}
+
+impl Doctor<'_> {
+    fn root(&self) -> &Path {
+        &self.input.root
+    }
+
+    fn push(&mut self, finding: Finding) {
+        self.report.findings.push(finding);
+    }
+
+    fn checked(&mut self, check: &'static str) {
+        if !self.report.checked.contains(&check) {
+            self.report.checked.push(check);
+        }
+    }
+
+    /// `wharf VERB [--python ENV] ARGS`.
+    fn wharf(&self, verb: &str, args: &str) -> String {
+        if self.active {
+            format!("wharf {verb} {args}")
+        } else {
+            format!(
+                "wharf {verb} --python {} {args}",
+                shell_quote(&self.root().display().to_string())
+            )
+        }
+    }
+
+    fn run(&mut self) {
+        let root = self.root().to_path_buf();
+        self.checked("base-interpreter-missing");
+        let cfg = match PyvenvCfg::read_venv(&root) {
+            Ok(cfg) => cfg,
+            Err(error) => {
+                self.push(
+                    Finding::new(
+                        "base-interpreter-missing",
+                        format!("`{}` is not a virtual environment", root.display()),
+                        "it has no readable `pyvenv.cfg` (PEP 405)",
+                    )
+                    .evidence(error.to_string())
+                    .fix("create one: `wharf venv ENV --python 3.11` (or pass `--python ENV`)"),
+                );
+                return;
+            }
+        };
+        let cfg_version = cfg
+            .version_text()
+            .and_then(|v| PythonVersion::from_str(v).ok());
+        let python = root.join("bin").join("python");
+        if !self.base_interpreter_exists(&cfg, cfg_version, &python) {
+            self.offline_checks(cfg_version);
+            return;
+        }
+        self.checked("interpreter-fails");
+        let info = match wharf_python::probe(&python, self.input.python_env) {
+            Ok(info) => info,
+            Err(error) => {
+                let mut finding = Finding::new(
+                    "interpreter-fails",
+                    format!("the interpreter of `{}` does not run", root.display()),
+                    "the base interpreter or a library it needs is broken or not loaded",
+                )
+                .evidence(error.to_string());
+                if let Some(hint) = error.hint() {
+                    finding = finding.fix(hint);
+                }
+                self.push(finding);
+                self.offline_checks(cfg_version);
+                return;
+            }
+        };
+        self.report.python = Some(info.version().to_string());
+        let (major, minor) = info.major_minor();
+        self.checked("base-interpreter-changed");
+        if let Some(recorded) = cfg_version {
+            let running = (major, minor);
+            if (u64::from(recorded.major), u64::from(recorded.minor)) != running {
+                let module = format!("python/{recorded}");
+                self.push(
+                    Finding::new(
+                        "base-interpreter-changed",
+                        format!(
+                            "the environment was made with Python {recorded} but its interpreter is now Python {}",
+                            info.version()
+                        ),
+                        format!(
+                            "the base interpreter was replaced (a module upgrade): packages in `lib/python{recorded}/site-packages` are not on `sys.path` of Python {major}.{minor}"
+                        ),
+                    )
+                    .evidence(format!(
+                        "pyvenv.cfg: version = {}",
+                        cfg.version_text().unwrap_or_default()
+                    ))
+                    .evidence(format!("{} runs Python {}", python.display(), info.version()))
+                    .fix(self.recreate_fix(&recorded.to_string(), &module)),
+                );
+            } else if let Some(text) = cfg.version_text()
+                && text != info.version()
+                && !text.starts_with(info.version())
+            {
+                self.report.notes.push(format!(
+                    "the base interpreter was upgraded in place from {text} to {} (same {major}.{minor}: compiled packages keep working)",
+                    info.version()
+                ));
+            }
+        }
+        let environment = match PythonEnvironment::from_probe(python.clone(), info) {
+            Ok(e) => e,
+            Err(error) => {
+                self.push(
+                    Finding::new(
+                        "base-interpreter-missing",
+                        format!("`{}` is not a virtual environment", root.display()),
+                        "its interpreter reports no venv (sys.prefix == sys.base_prefix)",
+                    )
+                    .evidence(error.to_string()),
+                );
+                return;
+            }
+        };
+        self.online_checks(&environment);
+    }
+
+    /// Checks `pyvenv.cfg`'s base interpreter and `bin/python`; false (with a finding) when
+    /// the environment cannot run.
+    fn base_interpreter_exists(
+        &mut self,
+        cfg: &PyvenvCfg,
+        cfg_version: Option<PythonVersion>,
+        python: &Path,
+    ) -> bool {
+        let root = self.root().to_path_buf();
+        let mut evidence = Vec::new();
+        if let Some(home) = &cfg.home
+            && !home.is_dir()
+        {
+            evidence.push(format!(
+                "pyvenv.cfg: home = {} (does not exist)",
+                home.display()
+            ));
+        }
+        if let Some(executable) = &cfg.executable
+            && !executable.exists()
+        {
+            evidence.push(format!(
+                "pyvenv.cfg: executable = {} (does not exist)",
+                executable.display()
+            ));
+        }
+        let link = std::fs::symlink_metadata(python);
+        if link.is_err() {
+            evidence.push(format!("{} does not exist", python.display()));
+        } else if !python.exists() {
+            let target = std::fs::read_link(python)
+                .map(|t| t.display().to_string())
+                .unwrap_or_default();
+            evidence.push(format!(
+                "{} -> {target} (dangling symlink)",
+                python.display()
+            ));
+        }
+        if evidence.is_empty() {
+            return true;
+        }
+        let version = cfg_version.map_or_else(|| "3.11".to_string(), |v| v.to_string());
+        let mut finding = Finding::new(
+            "base-interpreter-missing",
+            format!("the base interpreter of `{}` is gone", root.display()),
+            "the Python installation the environment was made from was removed or moved (a module upgrade, a purged or moved directory); a venv cannot run without it",
+        );
+        finding.evidence = evidence;
+        let finding = finding.fix(self.recreate_fix(&version, &format!("python/{version}")));
+        self.push(finding);
+        false
+    }
+
+    /// The fix for an environment that must be recreated: its packages, reinstalled.
+    fn recreate_fix(&self, version: &str, module: &str) -> String {
+        let root = shell_quote(&self.root().display().to_string());
+        let dists = self.guess_installed(PythonVersion::from_str(version).ok());
+        let mut packages: Vec<String> = dists
+            .iter()
+            .filter(|d| d.requested)
+            .map(requirement_pin)
+            .collect();
+        if packages.is_empty() {
+            packages = dists
+                .iter()
+                .filter(|d| !matches!(d.normalized_name().as_str(), "pip" | "setuptools" | "wheel"))
+                .map(requirement_pin)
+                .collect();
+        }
+        let install = if packages.is_empty() {
+            String::new()
+        } else {
+            format!(" && wharf install --python {root} {}", packages.join(" "))
+        };
+        format!(
+            "recreate it: `module load {module} && mv {root} {root}.broken && wharf venv {root} --python {version}{install}`"
+        )
+    }
+
+    /// The environment's distributions found without running its interpreter
+    /// (`lib/pythonX.Y/site-packages`, or any `lib/python*/site-packages`).
+    fn guess_installed(&self, version: Option<PythonVersion>) -> Vec<InstalledDist> {
+        let lib = self.root().join("lib");
+        let mut dirs: Vec<PathBuf> = Vec::new();
+        if let Some(v) = version {
+            dirs.push(lib.join(format!("python{v}")).join("site-packages"));
+        }
+        if let Ok(entries) = std::fs::read_dir(&lib) {
+            let mut found: Vec<PathBuf> = entries
+                .flatten()
+                .map(|e| e.path().join("site-packages"))
+                .filter(|p| p.is_dir())
+                .collect();
+            found.sort();
+            dirs.extend(found);
+        }
+        SitePackages::scan(dirs)
+            .map(|s| s.dists)
+            .unwrap_or_default()
+    }
+
+    /// The checks that need no interpreter, for an environment that cannot run.
+    fn offline_checks(&mut self, version: Option<PythonVersion>) {
+        let dists = self.guess_installed(version);
+        self.files_check(&dists);
+    }
+
+    fn online_checks(&mut self, environment: &PythonEnvironment) {
+        let dists = match environment.installed() {
+            Ok(d) => d,
+            Err(error) => {
+                self.report
+                    .notes
+                    .push(format!("cannot list the installed distributions: {error}"));
+                Vec::new()
+            }
+        };
+        self.files_check(&dists);
+        self.module_check(environment);
+        self.path_check(environment);
+        let owners = top_level_owners(&dists);
+        self.pythonpath_check(environment, &owners);
+        self.user_site_check(environment, &dists);
+        self.numpy_check(environment, &dists);
+        self.python_checks(environment, &dists);
+        self.dependency_check(environment);
+        self.manylinux_check(environment, &dists);
+    }
+
+    fn files_check(&mut self, dists: &[InstalledDist]) {
+        self.checked("files-damaged");
+        self.report.distributions = dists.len();
+        let report = verify_files(dists, VerifyMode::Quick);
+        self.report.files = report.files;
+        let mut by_dist: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+        let mut stale = 0;
+        for problem in &report.problems {
+            if problem.stale_record {
+                stale += 1;
+                continue;
+            }
+            by_dist
+                .entry((problem.dist.clone(), problem.version.clone()))
+                .or_default()
+                .push(format!("{}: {}", problem.path.display(), problem.damage));
+        }
+        if stale > 0 {
+            self.report.notes.push(format!(
+                "{stale} files differ from RECORD hashes that pip copied from re-tagged site wheels (expected; `wharf check --files` lists them)"
+            ));
+        }
+        for (name, error) in &report.unreadable {
+            self.report
+                .notes
+                .push(format!("cannot read RECORD of {name}: {error}"));
+        }
+        for ((name, version), files) in by_dist {
+            let count = files.len();
+            let mut finding = Finding::new(
+                "files-damaged",
+                format!("{name} {version}: {count} installed files are missing or changed"),
+                "files were deleted or edited after installation (a scratch purge removes files not accessed for 60 days; an edit in site-packages)",
+            );
+            for line in files.iter().take(5) {
+                finding = finding.evidence(line.clone());
+            }
+            if count > 5 {
+                finding = finding.evidence(format!("… and {} more", count - 5));
+            }
+            let pin = format!("{name}=={}", public_version(&version));
+            let fix = format!(
+                "reinstall it: `{}`; `wharf check --files` verifies every hash",
+                self.wharf("install", &format!("--reinstall {}", shell_quote(&pin)))
+            );
+            self.push(finding.fix(fix));
+        }
+    }
+
+    fn module_check(&mut self, environment: &PythonEnvironment) {
+        self.checked("module-python-mismatch");
+        let env = self.input.env;
+        let (major, minor) = environment.info.major_minor();
+        let ours = format!("{major}.{minor}");
+        let activate = format!(
+            "source {}/bin/activate",
+            shell_quote(&self.root().display().to_string())
+        );
+        if let Some(loaded) = env.get(EnvVars::EBVERSIONPYTHON) {
+            let loaded_minor = PythonVersion::from_str(&loaded).ok();
+            if loaded_minor.is_some_and(|v| v.to_string() != ours) {
+                self.push(
+                    Finding::new(
+                        "module-python-mismatch",
+                        format!(
+                            "the loaded module is python/{loaded}, but the environment is Python {}",
+                            environment.info.version()
+                        ),
+                        "a Python module was loaded after the environment was activated (or the environment was made with another one); `python` and compiled packages may not match",
+                    )
+                    .evidence(format!("EBVERSIONPYTHON={loaded}"))
+                    .evidence(format!(
+                        "pyvenv.cfg base: {}",
+                        environment.info.base_prefix.display()
+                    ))
+                    .fix(format!("`module load python/{ours}` then `{activate}`")),
+                );
+                return;
+            }
+        }
+        if let Some(root) = env.path(EnvVars::EBROOTPYTHON)
+            && !same_path(&root, &environment.info.base_prefix)
+        {
+            self.push(
+                Finding::new(
+                    "module-python-mismatch",
+                    format!(
+                        "the loaded Python module is another installation than the environment's base ({})",
+                        environment.info.base_prefix.display()
+                    ),
+                    "a Python module (or another StdEnv) was loaded after the environment was made",
+                )
+                .evidence(format!("EBROOTPYTHON={}", root.display()))
+                .evidence(format!(
+                    "sys.base_prefix of the environment: {}",
+                    environment.info.base_prefix.display()
+                ))
+                .fix(format!(
+                    "load the module the environment was made with (`module load python/{ours}`, same StdEnv), then `{activate}`; or recreate the environment with the loaded one"
+                )),
+            );
+        }
+    }
+
+    fn path_check(&mut self, environment: &PythonEnvironment) {
+        self.checked("python-not-from-env");
+        if !self.active {
+            return;
+        }
+        let path = self.input.env.get_os(EnvVars::PATH).unwrap_or_default();
+        let bin = self.root().join("bin");
+        let first = first_on_path(path, "python");
+        let ours = first
+            .as_ref()
+            .is_some_and(|p| p.parent().is_some_and(|d| same_path(d, &bin)));
+        if ours {
+            return;
+        }
+        let activate = format!(
+            "source {}/bin/activate",
+            shell_quote(&self.root().display().to_string())
+        );
+        let mut finding = Finding::new(
+            "python-not-from-env",
+            format!(
+                "the environment `{}` is active but `python` is not its interpreter",
+                self.root().display()
+            ),
+            "PATH was changed after activation (a `module load` puts its `bin` first, or PATH was set by hand)",
+        );
+        finding = match &first {
+            Some(p) => finding.evidence(format!("`python` on PATH: {}", p.display())),
+            None => finding.evidence("no `python` on PATH"),
+        };
+        let position = std::env::split_paths(path).position(|d| same_path(&d, &bin));
+        finding = finding.evidence(match position {
+            Some(i) => format!("{} is PATH entry {}", bin.display(), i + 1),
+            None => format!("{} is not on PATH", bin.display()),
+        });
+        let _ = environment;
+        self.push(finding.fix(format!(
+            "activate it again, after any `module load`: `{activate}`"
+        )));
+    }
+
+    fn pythonpath_check(
+        &mut self,
+        environment: &PythonEnvironment,
+        owners: &HashMap<String, (String, String)>,
+    ) {
+        self.checked("pythonpath-by-hand");
+        self.checked("pythonpath-shadows");
+        let Some(pythonpath) = self.input.env.get_os(EnvVars::PYTHONPATH) else {
+            return;
+        };
+        let home = self.input.env.path(EnvVars::HOME);
+        let entries: Vec<PathBuf> = std::env::split_paths(pythonpath).collect();
+        let without = |drop: &Path| -> String {
+            let kept: Vec<String> = entries
+                .iter()
+                .filter(|e| e.as_path() != drop)
+                .map(|e| e.display().to_string())
+                .collect();
+            if kept.is_empty() {
+                "unset PYTHONPATH".to_string()
+            } else {
+                format!("export PYTHONPATH={}", shell_quote(&kept.join(":")))
+            }
+        };
+        for entry in &entries {
+            let reason = if entry.as_os_str().is_empty() || entry.is_relative() {
+                Some("a relative entry (it depends on the working directory)")
+            } else if !entry.exists() {
+                Some("the directory does not exist")
+            } else if home.as_ref().is_some_and(|h| entry.starts_with(h)) {
+                Some("it is under $HOME (modules never put their packages there)")
+            } else {
+                None
+            };
+            let shadowed = shadowed_names(entry, owners);
+            if let Some(reason) = reason {
+                let mut finding = Finding::new(
+                    "pythonpath-by-hand",
+                    format!("PYTHONPATH contains `{}`, set by hand", entry.display()),
+                    format!(
+                        "{reason}; PYTHONPATH comes before the environment's site-packages, so what it holds wins over the environment"
+                    ),
+                )
+                .evidence(format!(
+                    "PYTHONPATH={}",
+                    pythonpath.to_string_lossy()
+                ));
+                for (name, dist) in shadowed.iter().take(5) {
+                    finding = finding.evidence(format!(
+                        "`import {name}` loads {} instead of the environment's {dist}",
+                        entry.join(name).display()
+                    ));
+                }
+                self.push(finding.fix(format!("`{}`", without(entry))));
+            } else if !shadowed.is_empty() {
+                let provided = SitePackages::scan([entry])
+                    .map(|s| s.dists)
+                    .unwrap_or_default();
+                let mut finding = Finding::new(
+                    "pythonpath-shadows",
+                    format!(
+                        "PYTHONPATH entry `{}` shadows packages the environment also has",
+                        entry.display()
+                    ),
+                    "a module puts its packages on PYTHONPATH, which comes before the environment's site-packages: `import` loads the module's copy, and the environment's is ignored",
+                );
+                for (name, dist) in &shadowed {
+                    let theirs = provided
+                        .iter()
+                        .find(|d| {
+                            d.normalized_name() == normalize(dist.split(' ').next().unwrap_or(""))
+                        })
+                        .map_or_else(
+                            || format!("`{name}`"),
+                            |d| format!("{} {}", d.name, d.version),
+                        );
+                    finding = finding.evidence(format!(
+                        "`import {name}`: {theirs} from PYTHONPATH wins over the environment's {dist}"
+                    ));
+                }
+                let names: Vec<String> = shadowed
+                    .iter()
+                    .map(|(_, d)| d.split(' ').next().unwrap_or("").to_string())
+                    .collect();
+                let fix = format!(
+                    "use one copy: remove the environment's (`{}`) to use the module's, or `module unload` the module that set `{}`",
+                    self.wharf("uninstall", &names.join(" ")),
+                    entry.display()
+                );
+                self.push(finding.fix(fix));
+            }
+        }
+        let _ = environment;
+    }
+
+    fn user_site_check(&mut self, environment: &PythonEnvironment, dists: &[InstalledDist]) {
+        self.checked("user-site-shadows");
+        let env = self.input.env;
+        let Some(user_base) = env
+            .path(EnvVars::PYTHONUSERBASE)
+            .or_else(|| env.path(EnvVars::HOME).map(|h| h.join(".local")))
+        else {
+            return;
+        };
+        let (major, minor) = environment.info.major_minor();
+        let user_site = user_base
+            .join("lib")
+            .join(format!("python{major}.{minor}"))
+            .join("site-packages");
+        if !user_site.is_dir() {
+            return;
+        }
+        let user_dists = SitePackages::scan([&user_site])
+            .map(|s| s.dists)
+            .unwrap_or_default();
+        if user_dists.is_empty() {
+            return;
+        }
+        let cfg = PyvenvCfg::read_venv(self.root()).unwrap_or_default();
+        let disabled = env.is_set(EnvVars::PYTHONNOUSERSITE);
+        if !cfg.include_system_site_packages || disabled {
+            let why = if disabled {
+                "PYTHONNOUSERSITE is set"
+            } else {
+                "the environment has no --system-site-packages"
+            };
+            self.report.notes.push(format!(
+                "{} holds {} `--user` packages; this environment does not see them ({why}), but `python` outside it does",
+                user_site.display(),
+                user_dists.len()
+            ));
+            return;
+        }
+        // sys.path of such a venv: stdlib, the venv's site-packages, ~/.local, the base's
+        // site-packages. The venv's own packages win; the rest come from ~/.local first.
+        let in_env: Vec<String> = dists.iter().map(InstalledDist::normalized_name).collect();
+        let base_dirs: Vec<&PathBuf> = environment
+            .info
+            .sys_path
+            .iter()
+            .filter(|p| !p.starts_with(self.root()) && !same_path(p, &user_site))
+            .collect();
+        let base = SitePackages::scan(base_dirs)
+            .map(|s| s.dists)
+            .unwrap_or_default();
+        let visible: Vec<&InstalledDist> = user_dists
+            .iter()
+            .filter(|d| !in_env.contains(&d.normalized_name()))
+            .collect();
+        if visible.is_empty() {
+            self.report.notes.push(format!(
+                "{} holds `--user` packages the environment also installs (its own copies win)",
+                user_site.display()
+            ));
+            return;
+        }
+        let mut finding = Finding::new(
+            "user-site-shadows",
+            format!(
+                "the environment imports `--user` packages from {}",
+                user_site.display()
+            ),
+            "the environment was made with --system-site-packages, so `~/.local` is on its sys.path, before the base Python's packages: what `pip install --user` put there is imported whenever the environment does not install it itself",
+        );
+        for dist in &visible {
+            let shadows = base
+                .iter()
+                .find(|b| b.normalized_name() == dist.normalized_name())
+                .map(|b| format!(", over the base Python's {} {}", b.name, b.version))
+                .unwrap_or_default();
+            finding = finding.evidence(format!(
+                "{} {} is imported from ~/.local{shadows}",
+                dist.name, dist.version
+            ));
+        }
+        let names: Vec<String> = visible.iter().map(|d| d.name.clone()).collect();
+        let (major, minor) = environment.info.major_minor();
+        self.push(finding.fix(format!(
+            "`export PYTHONNOUSERSITE=1` (add it to ~/.bashrc) and install what the environment needs into it (`{}`), or remove them: `python{major}.{minor} -m pip uninstall {}` outside the environment",
+            self.wharf("install", &names.join(" ")),
+            names.join(" ")
+        )));
+    }
+
+    fn numpy_check(&mut self, environment: &PythonEnvironment, dists: &[InstalledDist]) {
+        self.checked("numpy-abi");
+        let outside = environment.installed_outside().unwrap_or_default();
+        let Some(numpy) = dists
+            .iter()
+            .chain(&outside)
+            .find(|d| d.normalized_name() == "numpy")
+        else {
+            return;
+        };
+        let major = numpy
+            .version
+            .split('.')
+            .next()
+            .and_then(|m| m.parse::<u32>().ok());
+        if major.is_none_or(|m| m < 2) {
+            return;
+        }
+        for dist in dists.iter().chain(&outside) {
+            if dist.normalized_name() == "numpy" || !numpy_abi::requires_numpy(dist) {
+                continue;
+            }
+            let old = numpy_abi::numpy1_extensions(dist);
+            if old.is_empty() {
+                continue;
+            }
+            let mut finding = Finding::new(
+                "numpy-abi",
+                format!(
+                    "{} {} was built against numpy 1.x, but numpy {} is installed",
+                    dist.name, dist.version, numpy.version
+                ),
+                "extensions compiled with numpy 1.x headers cannot be imported under numpy 2 (`ImportError: numpy.core.multiarray failed to import`); its metadata does not exclude numpy 2, so `pip check` is satisfied",
+            );
+            for path in old.iter().take(3) {
+                finding = finding.evidence(format!(
+                    "{}: imports `numpy.core._multiarray_umath` only (numpy 1.x C API)",
+                    path.display()
+                ));
+            }
+            if old.len() > 3 {
+                finding = finding.evidence(format!("… and {} more extensions", old.len() - 3));
+            }
+            let fix = format!(
+                "`{}`, or a build of {} made for numpy 2: `{}`",
+                self.wharf("install", "'numpy<2'"),
+                dist.name,
+                self.wharf("install", &format!("--upgrade {}", dist.name))
+            );
+            self.push(finding.fix(fix));
+        }
+    }
+
+    fn python_checks(&mut self, environment: &PythonEnvironment, dists: &[InstalledDist]) {
+        self.checked("requires-python");
+        self.checked("wheel-python-tag");
+        let full = environment.python_full_version();
+        let (major, minor) = environment.python_version();
+        for dist in dists {
+            if let Some(text) = &dist.requires_python
+                && let Ok(specifiers) = VersionSpecifiers::from_str(text)
+                && !specifiers.contains(&full)
+            {
+                let module = self.python_for(&specifiers);
+                let mut finding = Finding::new(
+                    "requires-python",
+                    format!(
+                        "{} {} requires Python {text}, but the environment is Python {full}",
+                        dist.name, dist.version
+                    ),
+                    "it was installed against its metadata (`--ignore-requires-python`, a copied site-packages, or an older installer)",
+                )
+                .evidence(format!("{}/METADATA: Requires-Python: {text}", dist.path.display()));
+                finding = finding.fix(match module {
+                    Some(v) => format!(
+                        "use a Python it supports: `module load python/{v}` and a new environment (`wharf venv ENV --python {v}`), or a version of {} for Python {major}.{minor}: `{}`",
+                        dist.name,
+                        self.wharf("install", &format!("--reinstall {}", dist.name))
+                    ),
+                    None => format!(
+                        "install a version of {} for Python {major}.{minor}: `{}`",
+                        dist.name,
+                        self.wharf("install", &format!("--reinstall {}", dist.name))
+                    ),
+                });
+                self.push(finding);
+            }
+            let tags = wheel_tags(dist);
+            let ours = format!("cp{major}{minor}");
+            let cpython: Vec<&String> = tags
+                .iter()
+                .filter(|t| t.starts_with("cp") && !t.contains("-abi3-") && !t.contains("-none-"))
+                .collect();
+            if !cpython.is_empty()
+                && cpython.len() == tags.len()
+                && !cpython.iter().any(|t| t.starts_with(&format!("{ours}-")))
+            {
+                let theirs = cpython[0].split('-').next().unwrap_or_default();
+                let version = theirs
+                    .strip_prefix("cp3")
+                    .map(|m| format!("3.{m}"))
+                    .unwrap_or_default();
+                self.push(
+                    Finding::new(
+                        "wheel-python-tag",
+                        format!(
+                            "{} {} was built for CPython {version} (`{theirs}`), the environment is CPython {major}.{minor} (`{ours}`)",
+                            dist.name, dist.version
+                        ),
+                        "its extensions are compiled for another Python's ABI and will not import",
+                    )
+                    .evidence(format!("{}/WHEEL: Tag: {}", dist.path.display(), cpython[0]))
+                    .fix(format!(
+                        "`module load python/{version}` and a new environment, or the build for Python {major}.{minor}: `{}`",
+                        self.wharf("install", &format!("--reinstall {}", dist.name))
+                    )),
+                );
+            }
+        }
+    }
+
+    /// The newest module Python whose version satisfies `specifiers`, else the lowest
+    /// `3.X` (X in 6..=14) that does.
+    fn python_for(&self, specifiers: &VersionSpecifiers) -> Option<String> {
+        let ok = |v: PythonVersion| {
+            [0u64, 99].iter().any(|micro| {
+                specifiers.contains(&Version::new([
+                    u64::from(v.major),
+                    u64::from(v.minor),
+                    *micro,
+                ]))
+            })
+        };
+        let mut modules = self.input.module_pythons.clone();
+        modules.sort();
+        if let Some(v) = modules.into_iter().rev().find(|v| ok(*v)) {
+            return Some(v.to_string());
+        }
+        (6..=14)
+            .map(|minor| PythonVersion { major: 3, minor })
+            .find(|v| ok(*v))
+            .map(|v| v.to_string())
+    }
+
+    fn dependency_check(&mut self, environment: &PythonEnvironment) {
+        self.checked("dependency-conflict");
+        let Ok(all) = environment.installed_on_sys_path(false) else {
+            return;
+        };
+        let Ok(markers) = environment.marker_environment() else {
+            return;
+        };
+        for problem in operations::check(&all, &markers) {
+            let fix = match &problem {
+                CheckProblem::Missing { requirement, .. } => {
+                    self.wharf("install", &shell_quote(requirement.as_ref()))
+                }
+                CheckProblem::Conflict { requirement, .. } => {
+                    let requirement = requirement.split(';').next().unwrap_or_default().trim();
+                    self.wharf("install", &shell_quote(requirement))
+                }
+            };
+            self.push(
+                Finding::new(
+                    "dependency-conflict",
+                    problem.to_string().trim_end_matches('.').to_string(),
+                    "a package was installed or upgraded alone (`--no-deps`, a later install of another version), so a dependency no longer matches",
+                )
+                .evidence("`wharf check` (pip check's rule)")
+                .fix(format!("`{fix}`")),
+            );
+        }
+    }
+
+    fn manylinux_check(&mut self, environment: &PythonEnvironment, dists: &[InstalledDist]) {
+        self.checked("manylinux-against-policy");
+        if !environment.info.manylinux_refused_by_policy() {
+            return;
+        }
+        let policy = environment
+            .info
+            .manylinux
+            .module
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        for dist in dists {
+            if dist.version.contains("computecanada") {
+                continue;
+            }
+            let tags = wheel_tags(dist);
+            let Some(tag) = tags.iter().find(|t| t.contains("manylinux")) else {
+                continue;
+            };
+            self.push(
+                Finding::new(
+                    "manylinux-against-policy",
+                    format!(
+                        "{} {} was installed from a manylinux wheel, which the site refuses",
+                        dist.name, dist.version
+                    ),
+                    "manylinux wheels from PyPI bundle their own libraries and are not built for the cluster's software stack (installed with `--allow-manylinux` or from outside the wheelhouse)",
+                )
+                .evidence(format!("{}/WHEEL: Tag: {tag}", dist.path.display()))
+                .evidence(format!("site policy: {policy} answers False for manylinux"))
+                .fix(format!(
+                    "install the site's build: `{}`",
+                    self.wharf("install", &format!("--reinstall {}", dist.name))
+                )),
+            );
+        }
+    }
+}
+
+/// `name==public version` (the local label dropped).
+fn requirement_pin(dist: &InstalledDist) -> String {
+    format!("{}=={}", dist.name, public_version(&dist.version))
+}
+
+fn public_version(version: &str) -> &str {
+    version.split('+').next().unwrap_or(version)
+}
+
+fn normalize(name: &str) -> String {
+    name.to_ascii_lowercase().replace(['_', '.'], "-")
+}
+
+/// The `Tag:` lines of a distribution's `WHEEL` file.
+pub fn wheel_tags(dist: &InstalledDist) -> Vec<String> {
+    std::fs::read_to_string(dist.path.join("WHEEL"))
+        .map(|text| wharf_metadata::Headers::parse(&text).get_all("Tag"))
+        .unwrap_or_default()
+}
+
+/// The top-level import name of a site-packages entry name: `six.py` → `six`,
+/// `_cffi_backend.cpython-311-x86_64-linux-gnu.so` → `_cffi_backend`, `numpy` → `numpy`;
+/// `None` for metadata, bytecode and `.pth` files.
+pub fn import_name_of(entry: &str) -> Option<&str> {
+    if entry.ends_with(".dist-info")
+        || entry.ends_with(".egg-info")
+        || entry.ends_with(".data")
+        || entry.ends_with(".pth")
+        || entry == "__pycache__"
+        || entry.starts_with('.')
+        || entry == ".."
+    {
+        return None;
+    }
+    let stem = entry.split('.').next().unwrap_or(entry);
+    let is_module = entry.ends_with(".py") || entry.ends_with(".so") || entry.ends_with(".pyd");
+    (is_module || !entry.contains('.'))
+        .then_some(stem)
+        .filter(|s| !s.is_empty())
+}
+
+/// Top-level import name ▸ `(name version)` of the distribution whose `RECORD` installs it.
+fn top_level_owners(dists: &[InstalledDist]) -> HashMap<String, (String, String)> {
+    let mut owners = HashMap::new();
+    for dist in dists {
+        let Ok(entries) = dist.record() else { continue };
+        for entry in entries {
+            let first = entry.path.split('/').next().unwrap_or_default();
+            if first == ".." {
+                continue;
+            }
+            if let Some(name) = import_name_of(first) {
+                owners
+                    .entry(name.to_string())
+                    .or_insert_with(|| (dist.name.clone(), dist.version.clone()));
+            }
+        }
+    }
+    owners
+}
+
+/// The import names `directory` provides that the environment installs too:
+/// `(import name, "dist version")`, sorted.
+fn shadowed_names(
+    directory: &Path,
+    owners: &HashMap<String, (String, String)>,
+) -> Vec<(String, String)> {
+    let Ok(entries) = std::fs::read_dir(directory) else {
+        return Vec::new();
+    };
+    let mut found: Vec<(String, String)> = entries
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name();
+            let name = import_name_of(name.to_str()?)?.to_string();
+            let (dist, version) = owners.get(&name)?;
+            Some((name, format!("{dist} {version}")))
+        })
+        .collect();
+    found.sort();
+    found.dedup();
+    found
+}
+
+/// The first executable `name` on `path`.
+fn first_on_path(path: &OsStr, name: &str) -> Option<PathBuf> {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::env::split_paths(path).map(|d| d.join(name)).find(|p| {
+        std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    })
+}
+
+/// Whether two paths name the same directory (canonicalized when they exist).
+fn same_path(a: &Path, b: &Path) -> bool {
+    if a == b {
+        return true;
+    }
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn import_names_of_site_packages_entries() {
+        assert_eq!(import_name_of("six.py"), Some("six"));
+        assert_eq!(
+            import_name_of("_cffi_backend.cpython-311-x86_64-linux-gnu.so"),
+            Some("_cffi_backend")
+        );
+        assert_eq!(import_name_of("numpy"), Some("numpy"));
+        assert_eq!(import_name_of("numpy-2.0.2.dist-info"), None);
+        assert_eq!(import_name_of("distutils-precedence.pth"), None);
+        assert_eq!(import_name_of("__pycache__"), None);
+        assert_eq!(import_name_of("README.txt"), None);
+    }
+}

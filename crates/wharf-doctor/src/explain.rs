@@ -1,0 +1,694 @@
+//! `wharf explain`: an error message or a whole traceback, mapped to the site's catalogue of
+//! causes, with the fix for this environment.
+//!
+//! Each catalogue entry is a pattern over the text (pip's and Python's own wording) plus what
+//! the environment says (installed versions, its Python, the wheelhouse):
+//!
+//! | entry | recognised text |
+//! | --- | --- |
+//! | `requires-python` | pip: `Package 'X' requires a different Python: 3.11.5 not in '>=3.12'` |
+//! | `dependency-conflict` | pip: `X 1.0 has requirement Y>=2, but you'll have Y 1.0 which is incompatible.` (and the new resolver's `requires …, but you have …`) |
+//! | `no-matching-distribution` | pip: `No matching distribution found for X` (answered like `avail --explain X`) |
+//! | `unsupported-wheel` | pip: `X.whl is not a supported wheel on this platform` (its tags against the interpreter's and the site's manylinux policy) |
+//! | `numpy-expired-alias` | `AttributeError: module 'numpy' has no attribute 'bool'` (`int`, `float`, `complex`, `object`, `str`, `long`, `unicode`: removed in numpy 1.24) |
+//! | `numpy-abi` | `numpy.core.multiarray failed to import`, `A module that was compiled using NumPy 1.x cannot be run in NumPy 2`, `numpy.dtype size changed, may indicate binary incompatibility` |
+//! | `module-not-found` | `ModuleNotFoundError: No module named 'X'` (which project provides `X`; installed, shadowed, or needs a module) |
+//! | `compiled-attribute-error` | an `AttributeError` raised in a compiled module (a `.pyx` frame) of a package whose classifiers stop below the running Python (CuPy on a too-new Python) |
+//! | `hanging-script` | faulthandler's `Timeout (0:…)!`, Slurm's `DUE TO TIME LIMIT`, a `KeyboardInterrupt` traceback |
+
+use std::str::FromStr;
+use std::sync::LazyLock;
+
+use pep440_rs::{Version, VersionSpecifiers};
+use regex::Regex;
+use serde::Serialize;
+use wharf_install::InstalledDist;
+use wharf_site::PythonVersion;
+use wharf_wheel_filename::{Tags, WheelFilenameParser};
+
+use crate::shell_quote;
+
+/// One catalogue entry that matched the text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Explanation {
+    /// The catalogue entry. Ex) `module-not-found`
+    pub entry: &'static str,
+    /// The line of the input that matched.
+    pub matched: String,
+    /// What it means, one line.
+    pub what: String,
+    /// Why it happens.
+    pub cause: String,
+    /// What this environment and the wheelhouse say.
+    pub evidence: Vec<String>,
+    /// The fix.
+    pub fix: Option<String>,
+}
+
+/// Everything [`explain`] found.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExplainReport {
+    /// The matching entries, in the order of the input.
+    pub explanations: Vec<Explanation>,
+    /// Every catalogue entry the text was checked against.
+    pub checked: Vec<&'static str>,
+}
+
+/// The catalogue entries, in the order they are tried.
+pub const ENTRIES: &[&str] = &[
+    "requires-python",
+    "dependency-conflict",
+    "no-matching-distribution",
+    "unsupported-wheel",
+    "numpy-expired-alias",
+    "numpy-abi",
+    "module-not-found",
+    "compiled-attribute-error",
+    "hanging-script",
+];
+
+/// What the environment and the wheelhouse know, as far as the caller could find out.
+pub trait ExplainContext {
+    /// The environment's Python, ex) `3.11.7`.
+    fn python_version(&self) -> Option<Version>;
+    /// The interpreter's compatible tags under the site's policy, and the full set when the
+    /// policy removed manylinux tags.
+    fn tags(&self) -> Option<(Tags, Option<Tags>)>;
+    /// The distributions importable in the environment (its own, then those outside it).
+    fn installed(&self) -> &[InstalledDist];
+    /// The projects whose wheels in the wheelhouse install top-level `import_name`.
+    fn providers(&self, import_name: &str) -> Vec<String>;
+    /// `wharf avail --explain NAME`'s lines.
+    fn unavailable(&self, name: &str) -> Vec<String>;
+    /// The module system's Python versions.
+    fn module_pythons(&self) -> Vec<PythonVersion>;
+    /// `wharf install` with `--python ENV` when the environment is not the active one.
+    fn wharf(&self, verb: &str, args: &str) -> String;
+}
+
+macro_rules! regex {
+    ($name:ident, $re:expr) => {
+        static $name: LazyLock<Regex> = LazyLock::new(|| Regex::new($re).expect("valid regex"));
+    };
+}
+
+regex!(
+    REQUIRES_PYTHON,
+    r"Package '([^']+)' requires a different Python: (\S+) not in '([^']+)'"
+);
+regex!(
+    HAS_REQUIREMENT,
+    r"(\S+) (\S+) has requirement (.+?), but you'll have (\S+) (\S+) which is incompatible"
+);
+regex!(
+    REQUIRES_BUT_HAVE,
+    r"(\S+) (\S+) requires (.+?), but you have (\S+) (\S+) which is incompatible"
+);
+regex!(NO_MATCHING, r"No matching distribution found for ([^\s;]+)");
+regex!(
+    UNSUPPORTED,
+    r"(\S+\.whl) is not a supported wheel on this platform"
+);
+regex!(
+    NUMPY_ALIAS,
+    r"module 'numpy' has no attribute '(bool|int|float|complex|object|str|long|unicode|typeDict)'"
+);
+regex!(
+    NUMPY_ABI,
+    r"numpy\.core\.multiarray failed to import|compiled using NumPy 1\.x cannot be run in|numpy\.dtype size changed, may indicate binary incompatibility"
+);
+regex!(NOT_FOUND, r"No module named '([^']+)'");
+regex!(FRAME, r#"File "([^"]+)", line \d+"#);
+regex!(ATTRIBUTE_ERROR, r"^AttributeError: (.*)$");
+regex!(
+    HANG,
+    r"Timeout \(\d+:\d\d:\d\d\)!|DUE TO TIME LIMIT|^KeyboardInterrupt|Thread 0x[0-9a-f]+ \(most recent call first\)"
+);
+
+/// Maps `text` (a message or traceback) to the catalogue.
+pub fn explain(text: &str, context: &dyn ExplainContext) -> ExplainReport {
+    let mut explanations: Vec<Explanation> = Vec::new();
+    let mut push = |e: Explanation| {
+        if !explanations
+            .iter()
+            .any(|x| x.entry == e.entry && x.what == e.what)
+        {
+            explanations.push(e);
+        }
+    };
+    let frames: Vec<String> = FRAME
+        .captures_iter(text)
+        .map(|c| c[1].to_string())
+        .collect();
+    let mut hang_done = false;
+    for line in text.lines().map(str::trim) {
+        if let Some(c) = REQUIRES_PYTHON.captures(line) {
+            push(requires_python(line, &c[1], &c[2], &c[3], context));
+        }
+        if let Some(c) = HAS_REQUIREMENT
+            .captures(line)
+            .or_else(|| REQUIRES_BUT_HAVE.captures(line))
+        {
+            push(conflict(line, &c[1], &c[2], &c[3], &c[4], &c[5], context));
+        }
+        if let Some(c) = NO_MATCHING.captures(line) {
+            push(no_matching(line, &c[1], context));
+        }
+        if let Some(c) = UNSUPPORTED.captures(line) {
+            push(unsupported(line, &c[1], context));
+        }
+        if let Some(c) = NUMPY_ALIAS.captures(line) {
+            push(numpy_alias(line, &c[1], context));
+        }
+        if NUMPY_ABI.is_match(line) {
+            push(numpy_abi(line, &frames, context));
+        }
+        if let Some(c) = NOT_FOUND.captures(line) {
+            push(not_found(line, &c[1], context));
+        }
+        if let Some(c) = ATTRIBUTE_ERROR.captures(line)
+            && !NUMPY_ALIAS.is_match(line)
+            && let Some(e) = compiled_attribute_error(line, &c[1], &frames, context)
+        {
+            push(e);
+        }
+        if !hang_done && HANG.is_match(line) {
+            hang_done = true;
+            push(hanging(line));
+        }
+    }
+    ExplainReport {
+        explanations,
+        checked: ENTRIES.to_vec(),
+    }
+}
+
+fn explanation(entry: &'static str, line: &str, what: String, cause: &str) -> Explanation {
+    Explanation {
+        entry,
+        matched: line.to_string(),
+        what,
+        cause: cause.to_string(),
+        evidence: Vec::new(),
+        fix: None,
+    }
+}
+
+fn installed<'a>(context: &'a dyn ExplainContext, name: &str) -> Option<&'a InstalledDist> {
+    let wanted = normalize(name);
+    context
+        .installed()
+        .iter()
+        .find(|d| d.normalized_name() == wanted)
+}
+
+fn normalize(name: &str) -> String {
+    name.to_ascii_lowercase().replace(['_', '.'], "-")
+}
+
+/// The newest module Python satisfying `specifiers`, else the lowest 3.X that does.
+fn python_for(specifiers: &VersionSpecifiers, context: &dyn ExplainContext) -> Option<String> {
+    let ok = |v: PythonVersion| {
+        [0u64, 99].iter().any(|micro| {
+            specifiers.contains(&Version::new([
+                u64::from(v.major),
+                u64::from(v.minor),
+                *micro,
+            ]))
+        })
+    };
+    let mut modules = context.module_pythons();
+    modules.sort();
+    modules
+        .into_iter()
+        .rev()
+        .find(|v| ok(*v))
+        .or_else(|| {
+            (6..=14)
+                .map(|minor| PythonVersion { major: 3, minor })
+                .find(|v| ok(*v))
+        })
+        .map(|v| v.to_string())
+}
+
+fn requires_python(
+    line: &str,
+    package: &str,
+    python: &str,
+    spec: &str,
+    context: &dyn ExplainContext,
+) -> Explanation {
+    let mut e = explanation(
+        "requires-python",
+        line,
+        format!("{package} does not support Python {python} (it requires Python {spec})"),
+        "every version of it that the installer found declares `Requires-Python` excluding this interpreter",
+    );
+    let module = VersionSpecifiers::from_str(spec)
+        .ok()
+        .and_then(|s| python_for(&s, context));
+    let name = package.split('-').next().unwrap_or(package);
+    e.fix = Some(match module {
+        Some(v) => format!(
+            "use a Python it supports: `module load python/{v}` and an environment made with it (`wharf venv ENV --python {v}`); or an older {name} for Python {python}: `wharf avail --explain {name}` lists what exists"
+        ),
+        None => format!("`wharf avail --explain {name}` lists the versions for each Python"),
+    });
+    e
+}
+
+fn conflict(
+    line: &str,
+    dist: &str,
+    version: &str,
+    requirement: &str,
+    dependency: &str,
+    dependency_version: &str,
+    context: &dyn ExplainContext,
+) -> Explanation {
+    let mut e = explanation(
+        "dependency-conflict",
+        line,
+        format!(
+            "{dist} {version} needs {requirement}, but {dependency} {dependency_version} is installed"
+        ),
+        "a package was installed or upgraded on its own (`--no-deps`, a later install of another version), so a dependency no longer matches",
+    );
+    if let Some(d) = installed(context, dependency) {
+        e.evidence
+            .push(format!("installed now: {} {}", d.name, d.version));
+    }
+    let requirement = requirement.split(';').next().unwrap_or(requirement).trim();
+    e.fix = Some(format!(
+        "`{}` (resolves it with everything installed; `wharf check` confirms)",
+        context.wharf("install", &shell_quote(requirement))
+    ));
+    e
+}
+
+fn no_matching(line: &str, name: &str, context: &dyn ExplainContext) -> Explanation {
+    let name = name.trim_end_matches(['.', ',']);
+    let mut e = explanation(
+        "no-matching-distribution",
+        line,
+        format!("no wheel of `{name}` fits this Python and this site"),
+        "the wheelhouse has no wheel of it, or only for other Pythons, architectures or versions (pip runs with --no-index on the site)",
+    );
+    let project = name
+        .split(['<', '>', '=', '!', '~', '[', ' '])
+        .next()
+        .unwrap_or(name);
+    for l in context.unavailable(project) {
+        if let Some(hint) = l.strip_prefix("hint: ") {
+            e.fix = Some(hint.to_string());
+        } else {
+            e.evidence.push(l);
+        }
+    }
+    if e.fix.is_none() {
+        e.fix = Some(format!("`wharf avail --explain {project}`"));
+    }
+    e
+}
+
+fn unsupported(line: &str, file: &str, context: &dyn ExplainContext) -> Explanation {
+    let base = file.rsplit('/').next().unwrap_or(file);
+    let mut e = explanation(
+        "unsupported-wheel",
+        line,
+        format!("`{base}` cannot be installed on this interpreter"),
+        "its tags (Python, ABI, platform) are not among the interpreter's compatible tags",
+    );
+    let Ok(filename) = WheelFilenameParser::default().parse(base) else {
+        e.evidence
+            .push("the file name is not a valid wheel name (PEP 427)".to_string());
+        return e;
+    };
+    let tag_text = base
+        .strip_suffix(".whl")
+        .unwrap_or(base)
+        .rsplitn(4, '-')
+        .take(3)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect::<Vec<_>>()
+        .join("-");
+    e.evidence.push(format!("the wheel's tags: {tag_text}"));
+    let Some((site, full)) = context.tags() else {
+        e.fix = Some("run it with `--python ENV` (or in the active environment) to compare with the interpreter's tags".to_string());
+        return e;
+    };
+    let python = context
+        .python_version()
+        .map(|v| v.to_string())
+        .unwrap_or_default();
+    let ours = python.split('.').take(2).collect::<Vec<_>>().join("");
+    e.evidence
+        .push(format!("you are using CPython {python} (`cp{ours}`)"));
+    if filename.is_compatible(&site) {
+        e.evidence
+            .push("its tags are compatible with this interpreter now".to_string());
+        e.fix = Some(
+            "it was refused by another interpreter: check which `python`/`pip` ran (`wharf doctor`)"
+                .to_string(),
+        );
+    } else if full.as_ref().is_some_and(|t| filename.is_compatible(t)) {
+        e.what = format!("`{base}` is a manylinux wheel, which the site refuses");
+        e.cause = "the site's `_manylinux.py` (on PYTHONPATH) answers False for manylinux tags: only `linux_x86_64` and `any` wheels built for the cluster are accepted".to_string();
+        e.fix = Some(format!(
+            "install the site's build: `{}`; or, knowingly, `wharf install --allow-manylinux {}`",
+            context.wharf("install", filename.name.as_ref()),
+            shell_quote(file)
+        ));
+    } else if let Some(cp) = tag_text
+        .split('-')
+        .next()
+        .and_then(|p| p.split('.').find(|t| t.starts_with("cp3")))
+        && cp != format!("cp{ours}")
+    {
+        let theirs = format!("3.{}", &cp[3..]);
+        e.what = format!(
+            "the wheel is for CPython {theirs} (`{cp}`), you are using CPython {python} (`cp{ours}`)"
+        );
+        e.fix = Some(format!(
+            "`module load python/{theirs}` and an environment made with it; or the wheel for Python {}: `wharf avail --explain {}`",
+            python.split('.').take(2).collect::<Vec<_>>().join("."),
+            filename.name
+        ));
+    } else {
+        e.fix = Some(format!(
+            "`wharf avail --explain {}` lists the builds that fit",
+            filename.name
+        ));
+    }
+    e
+}
+
+fn numpy_alias(line: &str, alias: &str, context: &dyn ExplainContext) -> Explanation {
+    let mut e = explanation(
+        "numpy-expired-alias",
+        line,
+        format!("`numpy.{alias}` no longer exists (removed in numpy 1.24)"),
+        "numpy 1.20 deprecated the aliases of Python builtins (`np.bool`, `np.int`, `np.float`, `np.object`…) and 1.24 removed them; the code (yours or a package's) is older",
+    );
+    if let Some(numpy) = installed(context, "numpy") {
+        e.evidence
+            .push(format!("numpy installed: {}", numpy.version));
+    }
+    let builtin = match alias {
+        "long" => "int",
+        "unicode" => "str",
+        "typeDict" => "np.sctypeDict",
+        other => other,
+    };
+    e.fix = Some(format!(
+        "fix the code: `np.{alias}` → `{builtin}` (or `np.{alias}_` for the numpy scalar type); or pin numpy: `{}`",
+        context.wharf("install", "'numpy<1.24'")
+    ));
+    e
+}
+
+/// The distribution a traceback's frames point into (`…/site-packages/<pkg>/…`), the last
+/// frame outside numpy first.
+fn frame_package(frames: &[String]) -> Option<String> {
+    frames.iter().rev().find_map(|f| {
+        let rest = f.split("site-packages/").nth(1)?;
+        let top = rest.split('/').next()?;
+        let top = top.split('.').next()?;
+        (top != "numpy").then(|| top.to_string())
+    })
+}
+
+fn numpy_abi(line: &str, frames: &[String], context: &dyn ExplainContext) -> Explanation {
+    let package = frame_package(frames);
+    let numpy = installed(context, "numpy").map(|d| d.version.clone());
+    let who = package.clone().unwrap_or_else(|| "a package".to_string());
+    let mut e = explanation(
+        "numpy-abi",
+        line,
+        format!("{who} was compiled against numpy 1.x and cannot run under numpy 2"),
+        "numpy 2 changed its C ABI: extensions built with numpy 1.x headers fail to import (`numpy.core.multiarray failed to import`, `numpy.dtype size changed`); the package's metadata does not exclude numpy 2, so the installer allowed it",
+    );
+    if let Some(v) = &numpy {
+        e.evidence.push(format!("numpy installed: {v}"));
+    }
+    if let Some(p) = &package {
+        let dist = context.installed().iter().find(|d| {
+            d.normalized_name() == normalize(p)
+                || d.path.parent().is_some_and(|site| {
+                    site.join(p).is_dir()
+                        && d.files()
+                            .is_ok_and(|f| f.iter().any(|x| x.starts_with(site.join(p))))
+                })
+        });
+        if let Some(d) = dist {
+            e.evidence
+                .push(format!("the failing import is in {} {}", d.name, d.version));
+        }
+    }
+    let upgrade = package
+        .as_deref()
+        .map(|p| {
+            format!(
+                ", or a build of {p} made for numpy 2: `{}`",
+                context.wharf("install", &format!("--upgrade {p}"))
+            )
+        })
+        .unwrap_or_default();
+    e.fix = Some(format!(
+        "`{}`{upgrade}; `wharf doctor` lists every package built against numpy 1.x",
+        context.wharf("install", "'numpy<2'")
+    ));
+    e
+}
+
+fn not_found(line: &str, module: &str, context: &dyn ExplainContext) -> Explanation {
+    let top = module.split('.').next().unwrap_or(module);
+    let mut e = explanation(
+        "module-not-found",
+        line,
+        format!("nothing importable provides `{module}`"),
+        "the project that provides it is not installed in the environment `python` runs in (import names differ from project names: `sklearn` is scikit-learn)",
+    );
+    let mut providers = context.providers(top);
+    if providers.is_empty()
+        && let Some((_, project)) = crate::import_names::WELL_KNOWN
+            .iter()
+            .find(|(import, _)| *import == module || *import == top)
+    {
+        providers.push((*project).to_string());
+    }
+    if providers.is_empty() {
+        e.evidence.push(format!(
+            "no wheel in the wheelhouse installs a top-level `{top}`"
+        ));
+        e.fix = Some(format!(
+            "it may come from a module (`module spider {top}`), or be your own code (check the working directory and PYTHONPATH)"
+        ));
+        return e;
+    }
+    e.evidence.push(format!(
+        "`import {top}` is provided by: {}",
+        providers.join(", ")
+    ));
+    if let Some(d) = providers.iter().find_map(|p| installed(context, p)) {
+        e.what = format!(
+            "`{module}` is not importable although {} {} is installed",
+            d.name, d.version
+        );
+        e.cause = "the package is installed but not where `python` looks: another interpreter ran (a module loaded after activation, `python` not from the environment), or its files were deleted".to_string();
+        e.evidence.push(format!(
+            "installed: {} {} in {}",
+            d.name,
+            d.version,
+            d.path.display()
+        ));
+        e.fix = Some("`wharf doctor` (checks that `python` is the environment's and that its files are intact)".to_string());
+        return e;
+    }
+    e.fix = Some(format!("`{}`", context.wharf("install", &providers[0])));
+    e
+}
+
+fn compiled_attribute_error(
+    line: &str,
+    message: &str,
+    frames: &[String],
+    context: &dyn ExplainContext,
+) -> Option<Explanation> {
+    let last = frames.last()?;
+    if !(last.ends_with(".pyx") || last.ends_with(".so")) {
+        return None;
+    }
+    let package = last
+        .split('/')
+        .next()
+        .filter(|p| !p.is_empty())
+        .map(str::to_string)
+        .or_else(|| frame_package(frames))?;
+    let python = context.python_version();
+    let mut e = explanation(
+        "compiled-attribute-error",
+        line,
+        format!("{package}'s compiled code failed: {message}"),
+        "a compiled extension uses an interpreter or library API that changed; a package built for older Pythons fails like this on a newer one",
+    );
+    e.evidence
+        .push(format!("raised in a compiled module: {last}"));
+    let dist = installed(context, &package);
+    let supported = dist.map(classifier_pythons).unwrap_or_default();
+    if let (Some(d), Some(max)) = (dist, supported.iter().max()) {
+        e.evidence.push(format!(
+            "{} {} declares Python {} at most (classifiers)",
+            d.name, d.version, max
+        ));
+        if let Some(v) = &python {
+            let running = v.to_string();
+            e.evidence.push(format!("running Python {running}"));
+            let newer = PythonVersion::from_str(&running).is_ok_and(|r| r > *max);
+            if newer {
+                e.what = format!(
+                    "{} {} supports Python up to {max}, you run Python {running}",
+                    d.name, d.version
+                );
+                e.fix = Some(format!(
+                    "`module load python/{max}` and an environment made with it; or a newer {}: `{}`",
+                    d.name,
+                    context.wharf("install", &format!("--upgrade {}", d.name))
+                ));
+                return Some(e);
+            }
+        }
+    }
+    e.fix = Some(format!(
+        "upgrade {package} (`{}`) or use the Python it was built for (`wharf avail --explain {package}`)",
+        context.wharf("install", &format!("--upgrade {package}"))
+    ));
+    Some(e)
+}
+
+/// The `Programming Language :: Python :: 3.X` classifiers of an installed distribution.
+pub fn classifier_pythons(dist: &InstalledDist) -> Vec<PythonVersion> {
+    let Ok(text) = std::fs::read_to_string(dist.path.join("METADATA")) else {
+        return Vec::new();
+    };
+    wharf_metadata::Headers::parse(&text)
+        .get_all("Classifier")
+        .iter()
+        .filter_map(|c| c.strip_prefix("Programming Language :: Python :: "))
+        .filter_map(|v| PythonVersion::from_str(v).ok())
+        .collect()
+}
+
+fn hanging(line: &str) -> Explanation {
+    let mut e = explanation(
+        "hanging-script",
+        line,
+        "the script hung (or was too slow) and was stopped".to_string(),
+        "a deadlock (threads, MPI, multiprocessing on a network filesystem), waiting on I/O, or more threads than the CPUs granted (`SLURM_CPUS_PER_TASK`)",
+    );
+    e.evidence.push(
+        "a traceback at the moment it hangs shows where: the frames below the deepest one are waiting"
+            .to_string(),
+    );
+    e.fix = Some("see where it hangs: add `import faulthandler, sys; faulthandler.dump_traceback_later(600, exit=True)` at the top (every thread's stack after 600 s), or on a running process `py-spy dump --pid PID` (`wharf install py-spy`)".to_string());
+    e
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Nothing(Vec<InstalledDist>);
+
+    impl ExplainContext for Nothing {
+        fn python_version(&self) -> Option<Version> {
+            Version::from_str("3.11.7").ok()
+        }
+        fn tags(&self) -> Option<(Tags, Option<Tags>)> {
+            None
+        }
+        fn installed(&self) -> &[InstalledDist] {
+            &self.0
+        }
+        fn providers(&self, import_name: &str) -> Vec<String> {
+            match import_name {
+                "sklearn" => vec!["scikit_learn".to_string()],
+                _ => Vec::new(),
+            }
+        }
+        fn unavailable(&self, name: &str) -> Vec<String> {
+            vec![
+                format!("{name} 2.1.1 exists for cp312, you are on cp311"),
+                "hint: `module load python/3.12`".to_string(),
+            ]
+        }
+        fn module_pythons(&self) -> Vec<PythonVersion> {
+            Vec::new()
+        }
+        fn wharf(&self, verb: &str, args: &str) -> String {
+            format!("wharf {verb} {args}")
+        }
+    }
+
+    fn entries(text: &str) -> Vec<(&'static str, Option<String>)> {
+        explain(text, &Nothing(Vec::new()))
+            .explanations
+            .into_iter()
+            .map(|e| (e.entry, e.fix))
+            .collect()
+    }
+
+    #[test]
+    fn pip_messages() {
+        let e =
+            entries("ERROR: Package 'numpy' requires a different Python: 3.11.7 not in '>=3.12'");
+        assert_eq!(e[0].0, "requires-python");
+        assert!(
+            e[0].1
+                .as_deref()
+                .unwrap()
+                .contains("module load python/3.12"),
+            "{e:?}"
+        );
+        let e = entries(
+            "pandas 2.2.2 has requirement numpy>=1.23.2, but you'll have numpy 1.21.0 which is incompatible.",
+        );
+        assert_eq!(e[0].0, "dependency-conflict");
+        assert!(
+            e[0].1
+                .as_deref()
+                .unwrap()
+                .contains("wharf install 'numpy>=1.23.2'"),
+            "{e:?}"
+        );
+        let e = entries("ERROR: No matching distribution found for tensorflow==2.17");
+        assert_eq!(e[0].0, "no-matching-distribution");
+        assert_eq!(e[0].1.as_deref(), Some("`module load python/3.12`"));
+    }
+
+    #[test]
+    fn numpy_and_imports() {
+        let e = entries("AttributeError: module 'numpy' has no attribute 'bool'.");
+        assert_eq!(e[0].0, "numpy-expired-alias");
+        assert!(e[0].1.as_deref().unwrap().contains("'numpy<1.24'"));
+        let e = entries("ModuleNotFoundError: No module named 'sklearn'");
+        assert_eq!(e[0].0, "module-not-found");
+        assert_eq!(e[0].1.as_deref(), Some("`wharf install scikit_learn`"));
+        let e = entries("ModuleNotFoundError: No module named 'cv2'");
+        assert_eq!(e[0].1.as_deref(), Some("`wharf install opencv-python`"));
+        let e = entries("ModuleNotFoundError: No module named 'mycode'");
+        assert!(e[0].1.as_deref().unwrap().contains("module spider mycode"));
+    }
+
+    #[test]
+    fn hangs_and_unknown() {
+        let e = entries(
+            "slurmstepd: error: *** JOB 42 ON nc1 CANCELLED AT 2024-01-01T00:00:00 DUE TO TIME LIMIT ***",
+        );
+        assert_eq!(e[0].0, "hanging-script");
+        assert!(e[0].1.as_deref().unwrap().contains("py-spy dump --pid"));
+        assert!(entries("Segmentation fault (core dumped)").is_empty());
+    }
+}
