@@ -9,6 +9,7 @@ pub mod cache;
 pub mod install;
 pub mod list;
 pub mod lock;
+pub mod per_node;
 pub mod python;
 pub mod sync;
 pub mod uninstall;
