@@ -16,6 +16,7 @@
 #
 #   scripts/bench-jobs.sh                # RUNS=5 timed runs per command
 #   RUNS=10 SETTLE=65 scripts/bench-jobs.sh
+#   KEEP=1 scripts/bench-jobs.sh         # time only what an earlier run has no results for
 #
 # SETTLE (seconds, default 0) pauses before each command: on an ext4 without a journal the
 # kernel will not reuse an inode deleted in the last minute, and each Epilog deletes ~7 350
@@ -50,10 +51,11 @@ if ! command -v hyperfine >/dev/null; then
   apt-get install -y hyperfine >&2 || { apt-get update >&2 && apt-get install -y hyperfine >&2; }
 fi
 
-rm -rf "$bench"
+# KEEP=1 keeps the results of an earlier run and times only the commands without one.
+if [ "${KEEP:-0}" != 1 ]; then rm -rf "$bench"; fi
 mkdir -p "$bench/bin"
-ln -s "$wharf" "$bench/bin/wharf"
-for tool in uv virtualenv; do ln -s "$peers_bin/$tool" "$bench/bin/$tool"; done
+ln -sf "$wharf" "$bench/bin/wharf"
+for tool in uv virtualenv; do ln -sf "$peers_bin/$tool" "$bench/bin/$tool"; done
 # The job's PATH: wharf and the peers, then the `python/3.11` module (the base CPython).
 job_path="$bench/bin:$(dirname "$python"):$clean_path"
 site_env=(env -i PATH="$job_path" HOME="$HOME" LANG=C.UTF-8 SLURM_CONF="$SLURM_CONF"
@@ -63,10 +65,12 @@ site_env=(env -i PATH="$job_path" HOME="$HOME" LANG=C.UTF-8 SLURM_CONF="$SLURM_C
 cd "$bench"
 
 say "locking (pylock.toml) and freezing (requirements.txt, the site's pip freeze)"
+if [ ! -f pylock.toml ] || [ "${KEEP:-0}" != 1 ]; then
 "${site_env[@]}" wharf lock -q -r "$fixture/requirements.txt" --python "$python" -o pylock.toml
 "${site_env[@]}" wharf venv -q "$bench/frozen" --from pylock.toml
 "${site_env[@]}" wharf freeze --python "$bench/frozen" >requirements.txt
 rm -rf "$bench/frozen"
+fi
 echo "$(grep -c '' requirements.txt) packages" >&2
 
 w_one='wharf venv -q $SLURM_TMPDIR/env --from pylock.toml'
@@ -75,15 +79,18 @@ uv_sync='export UV_CACHE_DIR=$SLURM_TMPDIR/uv-cache && uv venv -q $SLURM_TMPDIR/
 check='python -c "import numpy, scipy, pandas, matplotlib, sklearn, h5py, netCDF4"'
 
 say "checking each command once (and that the environment imports)"
-for cmd in "$w_one" "$site_recipe" "$uv_sync"; do
-  "${site_env[@]}" srun -N1 bash -c "$cmd && source \$SLURM_TMPDIR/env/bin/activate && $check" >&2
-done
+if [ "${KEEP:-0}" != 1 ]; then
+  for cmd in "$w_one" "$site_recipe" "$uv_sync"; do
+    "${site_env[@]}" srun -N1 bash -c "$cmd && source \$SLURM_TMPDIR/env/bin/activate && $check" >&2
+  done
+fi
 "${site_env[@]}" salloc -Q -N2 wharf venv --per-node --from pylock.toml >&2
 
-run_one() { # NAME LABEL COMMAND
+run_one() { # NAME LABEL COMMAND (one warm-up run: a node still completing the last job)
+  if [ "${KEEP:-0}" = 1 ] && [ -f "$bench/$1.json" ]; then return; fi
   if [ "$settle_seconds" -gt 0 ]; then sync; sleep "$settle_seconds"; fi
-  "${site_env[@]}" hyperfine --runs "$runs" --style basic --export-json "$bench/$1.json" \
-    --command-name "$2" "$3" >&2
+  "${site_env[@]}" hyperfine --runs "$runs" --warmup 1 --style basic \
+    --export-json "$bench/$1.json" "--command-name=$2" "$3" >&2
 }
 run_one job-floor "srun -N1 true" "srun -N1 true"
 run_one one-wharf "wharf venv --from pylock.toml" "srun -N1 bash -c $(q "$w_one")"
