@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Creates (once, cached in .cache/) the Python tools that wharf's tests compare against:
 # pinned peers (tabulate 0.10.0 as avail_wheels uses it, pip, uv, virtualenv) in a venv.
-# Prints the `export` lines to eval: WHARF_TEST_PYTHON and WHARF_TEST_REQUIRE_PEERS.
+# Prints the `export` lines to eval: WHARF_TEST_PYTHON and WHARF_TEST_REQUIRE_PEERS, and when
+# the test Slurm cluster answers (scripts/slurm-cluster.sh start), SLURM_CONF and
+# WHARF_TEST_SLURM_CONF (the job tests run only then).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cache="$repo/.cache"
@@ -19,3 +21,6 @@ if [ ! -f "$stamp" ]; then
 fi
 echo "export WHARF_TEST_PYTHON=$venv/bin/python"
 echo "export WHARF_TEST_REQUIRE_PEERS=1"
+if "$repo/scripts/slurm-cluster.sh" status >/dev/null 2>&1; then
+  "$repo/scripts/slurm-cluster.sh" env
+fi

@@ -4,6 +4,9 @@
 # Tests that need the network (PyPI downloads, cached in .cache/) or a real CPython run here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The two-node Slurm cluster of the job tests; where Slurm cannot be installed (not root) the
+# job tests say so and skip.
+scripts/slurm-cluster.sh start || echo "test.sh: no test Slurm cluster (exit $?): the job tests skip" >&2
 eval "$(scripts/test-env.sh)"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings

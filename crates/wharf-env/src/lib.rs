@@ -91,8 +91,20 @@ impl EnvVars {
     // --- Slurm ---
     /// CPUs granted to the Slurm task: wharf never uses more threads than this.
     pub const SLURM_CPUS_PER_TASK: &'static str = "SLURM_CPUS_PER_TASK";
-    /// Node-local scratch directory of a Slurm job.
+    /// Node-local scratch directory of a Slurm job (set by the site's job prolog, not by
+    /// Slurm itself); `wharf venv --per-node` creates `$SLURM_TMPDIR/env` on each node, and an
+    /// environment under it is filled without the wheel cache unless `WHARF_CACHE_DIR` is set.
     pub const SLURM_TMPDIR: &'static str = "SLURM_TMPDIR";
+    /// The job's id, set inside an allocation (`salloc`, `sbatch`, `srun`): `wharf venv
+    /// --per-node` runs only when it is set.
+    pub const SLURM_JOB_ID: &'static str = "SLURM_JOB_ID";
+    /// How many nodes the allocation has: `wharf venv --per-node` starts one task on each.
+    pub const SLURM_NNODES: &'static str = "SLURM_NNODES";
+    /// The allocation's nodes as a host list, ex) `n[1-2]`: `wharf venv --per-node` names
+    /// the nodes that never reported.
+    pub const SLURM_JOB_NODELIST: &'static str = "SLURM_JOB_NODELIST";
+    /// The node a task runs on (set by slurmd): the name in `wharf venv --per-node`'s report.
+    pub const SLURMD_NODENAME: &'static str = "SLURMD_NODENAME";
 
     // --- wharf ---
     /// wharf's cache root (catalogue index, interpreter probes, unpacked wheels). Default:
@@ -141,6 +153,10 @@ impl EnvVars {
         Self::PIP_NO_CACHE_DIR,
         Self::SLURM_CPUS_PER_TASK,
         Self::SLURM_TMPDIR,
+        Self::SLURM_JOB_ID,
+        Self::SLURM_NNODES,
+        Self::SLURM_JOB_NODELIST,
+        Self::SLURMD_NODENAME,
         Self::WHARF_CACHE_DIR,
         Self::WHARF_NO_CACHE,
         Self::WHARF_TOOL_DIR,

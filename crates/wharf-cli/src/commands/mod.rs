@@ -11,6 +11,7 @@ pub mod explain;
 pub mod install;
 pub mod list;
 pub mod lock;
+pub mod per_node;
 pub mod python;
 pub mod sync;
 pub mod tool;

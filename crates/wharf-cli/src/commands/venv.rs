@@ -14,9 +14,8 @@ use crate::{ExitStatus, Printer};
 /// `wharf venv` arguments (`python -m venv` / `virtualenv` names).
 #[derive(Debug, Args)]
 pub struct VenvArgs {
-    /// Where to create the environment
-    #[arg(default_value = ".venv")]
-    pub path: PathBuf,
+    /// Where to create the environment [default: .venv; with --per-node, $SLURM_TMPDIR/env on each node]
+    pub path: Option<PathBuf>,
     /// The interpreter: a version (3.11, 3.11.5) or a path [default: with --from, the lock's Python; else .python-version, the loaded module, the active venv's base, then PATH]
     #[arg(short = 'p', long)]
     pub python: Option<String>,
@@ -46,6 +45,12 @@ pub struct VenvArgs {
     /// Remove the directory's contents first if it exists
     #[arg(long)]
     pub clear: bool,
+    /// In a Slurm allocation: create the environment on every node (one srun task per node; `$VAR`s in DIR are expanded on each node) and print one line per node
+    #[arg(long, requires = "from")]
+    pub per_node: bool,
+    /// A task of --per-node: print one JSON line (node, path, seconds, packages, error)
+    #[arg(long, hide = true, conflicts_with = "per_node")]
+    pub per_node_report: bool,
     #[command(flatten)]
     pub global: GlobalArgs,
 }
@@ -57,6 +62,37 @@ pub fn venv(
     python_env: &PythonEnv,
     printer: Printer,
 ) -> Result<ExitStatus, Error> {
+    if args.per_node {
+        return crate::commands::per_node::per_node(args, site, printer);
+    }
+    if args.per_node_report {
+        return Ok(crate::commands::per_node::node_task(
+            args, site, python_env, printer,
+        ));
+    }
+    let path = args.path.clone().unwrap_or_else(|| PathBuf::from(".venv"));
+    create(args, &path, site, python_env, printer).map(|created| created.status)
+}
+
+/// What `create` made.
+#[derive(Debug)]
+pub struct Created {
+    /// The environment's root (absolute).
+    pub root: PathBuf,
+    /// With `--from`: what the sync did.
+    pub synced: Option<crate::commands::sync::SyncOutput>,
+    /// Not success when seeding found nothing to install.
+    pub status: ExitStatus,
+}
+
+/// Creates the environment at `path` (and syncs it with `--from`, seeds it with `--seed`).
+pub fn create(
+    args: &VenvArgs,
+    path: &std::path::Path,
+    site: &SiteEnv,
+    python_env: &PythonEnv,
+    printer: Printer,
+) -> Result<Created, Error> {
     let lock_python = match (&args.python, &args.from) {
         (None, Some(lock)) => lock_python_request(lock),
         _ => None,
@@ -86,8 +122,8 @@ pub fn venv(
         clear: args.clear,
         ..VenvOptions::default()
     };
-    let existed = args.path.exists();
-    let layout = wharf_venv::create_venv(&args.path, &info, &options)?;
+    let existed = path.exists();
+    let layout = wharf_venv::create_venv(path, &info, &options)?;
     printer.info(format_args!(
         "Using CPython {} at {}",
         info.version(),
@@ -97,6 +133,7 @@ pub fn venv(
         "Created virtual environment at: {}",
         layout.root.display()
     ));
+    let mut synced = None;
     if let Some(lock) = &args.from {
         let result = sync_new_environment(args, lock, &layout.root, site, python_env, printer);
         let interrupted = result.as_ref().ok().and_then(|output| output.interrupted);
@@ -107,27 +144,35 @@ pub fn venv(
             }
         }
         if let Some(status) = interrupted {
-            return Ok(status);
+            return Ok(Created {
+                root: layout.root,
+                synced: None,
+                status,
+            });
         }
-        result?;
+        synced = Some(result?);
     }
+    let mut status = ExitStatus::Success;
     if args.seed {
-        let status = crate::commands::install::seed(
+        status = crate::commands::install::seed(
             &layout.root,
             &["pip", "setuptools", "wheel"],
             site,
             python_env,
             printer,
         )?;
-        if status != ExitStatus::Success {
-            return Ok(status);
-        }
     }
-    printer.info(format_args!(
-        "Activate with: source {}/bin/activate",
-        layout.root.display()
-    ));
-    Ok(ExitStatus::Success)
+    if status == ExitStatus::Success {
+        printer.info(format_args!(
+            "Activate with: source {}/bin/activate",
+            layout.root.display()
+        ));
+    }
+    Ok(Created {
+        root: layout.root,
+        synced,
+        status,
+    })
 }
 
 /// The Python a lock was made for, from its `requires-python` (`==3.11.*` ▸ `3.11`).

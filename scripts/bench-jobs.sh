@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Benchmarks the job-start environment on the test Slurm cluster (scripts/slurm-cluster.sh):
+# the scientific set of the sci fixture (numpy, scipy, pandas, matplotlib, scikit-learn, h5py,
+# netCDF4 and their dependencies: 22 packages, ~7 350 files), locked once, then made in each
+# job's node-local $SLURM_TMPDIR, every run a new job (its Epilog removes the directory):
+#
+#   1. one node (`srun -N1 bash -c …`):
+#        wharf venv $SLURM_TMPDIR/env --from pylock.toml
+#        the site's recipe: virtualenv --no-download + pip install --no-index -r requirements.txt
+#        uv venv + uv pip sync pylock.toml (UV_CACHE_DIR in $SLURM_TMPDIR: a cold cache)
+#        srun -N1 true (the job's own cost, in every line above)
+#   2. per node (`salloc -N1|-N2 wharf venv --per-node --from pylock.toml`), with
+#      --cpus-per-task=1 (each node's wharf on one thread: the two nodes of this one-host
+#      cluster then use different cores, as real nodes would) and with the default threads
+#      (both nodes on the same 2 cores: contention a real cluster does not have).
+#
+#   scripts/bench-jobs.sh                # RUNS=5 timed runs per command
+#   RUNS=10 SETTLE=65 scripts/bench-jobs.sh
+#   KEEP=1 scripts/bench-jobs.sh         # time only what an earlier run has no results for
+#
+# SETTLE (seconds, default 0) pauses before each command: on an ext4 without a journal the
+# kernel will not reuse an inode deleted in the last minute, and each Epilog deletes ~7 350
+# (see scripts/bench-install.sh). Every command runs with an explicit environment (env -i):
+# PATH, HOME, SLURM_CONF, the site's PIP_CONFIG_FILE and PYTHONPATH; the machine's PIP_* never
+# leak in. Prints a table of medians and the ratios; the numbers go to BENCHMARKS.md by hand.
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+runs=${RUNS:-5}
+settle_seconds=${SETTLE:-0}
+bench=${BENCH_DIR:-$repo/.cache/bench-jobs}
+fixture=$repo/.cache/sci-wheelhouse
+say() { printf '\n== %s\n' "$*" >&2; }
+q() { printf '%q' "$1"; }
+
+say "building wharf (release)"
+cargo build --release -p wharf-cli >&2
+wharf=${CARGO_TARGET_DIR:-$repo/target}/release/wharf
+
+say "cluster, Python peers and fixture"
+scripts/slurm-cluster.sh start
+eval "$(scripts/slurm-cluster.sh env)"
+eval "$(scripts/test-env.sh)"
+peers_bin=$(dirname "$WHARF_TEST_PYTHON")
+clean_path=/usr/local/bin:/usr/bin:/bin
+env -i PATH="$clean_path" HOME="$HOME" "$WHARF_TEST_PYTHON" scripts/build-sci-wheelhouse.py "$fixture" >&2
+python=$(env -i PATH="$clean_path" HOME="$HOME" "$WHARF_TEST_PYTHON" -c \
+  "import sys; print(getattr(sys, '_base_executable', '') or sys.executable)")
+if ! command -v hyperfine >/dev/null; then
+  apt-get install -y hyperfine >&2 || { apt-get update >&2 && apt-get install -y hyperfine >&2; }
+fi
+
+# KEEP=1 keeps the results of an earlier run and times only the commands without one.
+if [ "${KEEP:-0}" != 1 ]; then rm -rf "$bench"; fi
+mkdir -p "$bench/bin"
+ln -sf "$wharf" "$bench/bin/wharf"
+for tool in uv virtualenv; do ln -sf "$peers_bin/$tool" "$bench/bin/$tool"; done
+# The job's PATH: wharf and the peers, then the `python/3.11` module (the base CPython).
+job_path="$bench/bin:$(dirname "$python"):$clean_path"
+site_env=(env -i PATH="$job_path" HOME="$HOME" LANG=C.UTF-8 SLURM_CONF="$SLURM_CONF"
+  PIP_CONFIG_FILE="$fixture/pip.conf" PYTHONPATH="$fixture/site-python"
+  XDG_CACHE_HOME="$bench/cache" UV_PYTHON_DOWNLOADS=never UV_NO_PROGRESS=1 NO_COLOR=1
+  PIP_DISABLE_PIP_VERSION_CHECK=1)
+cd "$bench"
+
+say "locking (pylock.toml) and freezing (requirements.txt, the site's pip freeze)"
+if [ ! -f pylock.toml ] || [ "${KEEP:-0}" != 1 ]; then
+"${site_env[@]}" wharf lock -q -r "$fixture/requirements.txt" --python "$python" -o pylock.toml
+"${site_env[@]}" wharf venv -q "$bench/frozen" --from pylock.toml
+"${site_env[@]}" wharf freeze --python "$bench/frozen" >requirements.txt
+rm -rf "$bench/frozen"
+fi
+echo "$(grep -c '' requirements.txt) packages" >&2
+
+w_one='wharf venv -q $SLURM_TMPDIR/env --from pylock.toml'
+site_recipe='virtualenv -q --no-download $SLURM_TMPDIR/env && source $SLURM_TMPDIR/env/bin/activate && pip install -q --no-index -r requirements.txt'
+uv_sync='export UV_CACHE_DIR=$SLURM_TMPDIR/uv-cache && uv venv -q $SLURM_TMPDIR/env --python '"$(q "$python")"' && VIRTUAL_ENV=$SLURM_TMPDIR/env uv pip sync -q --preview pylock.toml'
+check='python -c "import numpy, scipy, pandas, matplotlib, sklearn, h5py, netCDF4"'
+
+say "checking each command once (and that the environment imports)"
+if [ "${KEEP:-0}" != 1 ]; then
+  for cmd in "$w_one" "$site_recipe" "$uv_sync"; do
+    "${site_env[@]}" srun -N1 bash -c "$cmd && source \$SLURM_TMPDIR/env/bin/activate && $check" >&2
+  done
+fi
+"${site_env[@]}" salloc -Q -N2 wharf venv --per-node --from pylock.toml >&2
+
+run_one() { # NAME LABEL COMMAND (one warm-up run: a node still completing the last job)
+  if [ "${KEEP:-0}" = 1 ] && [ -f "$bench/$1.json" ]; then return; fi
+  if [ "$settle_seconds" -gt 0 ]; then sync; sleep "$settle_seconds"; fi
+  "${site_env[@]}" hyperfine --runs "$runs" --warmup 1 --style basic \
+    --export-json "$bench/$1.json" "--command-name=$2" "$3" >&2
+}
+run_one job-floor "srun -N1 true" "srun -N1 true"
+run_one one-wharf "wharf venv --from pylock.toml" "srun -N1 bash -c $(q "$w_one")"
+run_one one-uv "uv venv + uv pip sync pylock.toml (cold cache)" "srun -N1 bash -c $(q "$uv_sync")"
+run_one one-pip "virtualenv --no-download + pip install --no-index -r" "srun -N1 bash -c $(q "$site_recipe")"
+run_one alloc-floor "salloc -N2 true" "salloc -Q -N2 true"
+for cpus in 1 default; do
+  option=""
+  if [ "$cpus" = 1 ]; then option="--cpus-per-task=1"; fi
+  for nodes in 1 2; do
+    run_one "per-node-$nodes-$cpus" "--per-node, $nodes node(s), cpus-per-task=$cpus" \
+      "salloc -Q -N$nodes $option wharf venv -q --per-node --from pylock.toml"
+  done
+done
+
+say "results ($runs runs each; median, mean ± stddev, min, max)"
+env -i PATH="$clean_path" "$WHARF_TEST_PYTHON" - "$bench" <<'EOF'
+import json, statistics, sys
+from pathlib import Path
+bench = Path(sys.argv[1])
+medians = {}
+for name in ["job-floor", "one-wharf", "one-uv", "one-pip", "alloc-floor",
+             "per-node-1-1", "per-node-2-1", "per-node-1-default", "per-node-2-default"]:
+    r = json.load(open(bench / f"{name}.json"))["results"][0]
+    t = r["times"]
+    medians[name] = statistics.median(t)
+    print(f"| {r['command']} | {statistics.median(t):.2f} s | {r['mean']:.2f} ± {r['stddev']:.2f} | {min(t):.2f} | {max(t):.2f} |")
+m = medians
+print()
+print(f"one node: wharf / uv (cold) = {m['one-wharf'] / m['one-uv']:.2f}; wharf / site recipe = {m['one-wharf'] / m['one-pip']:.3f}")
+print(f"--per-node 2 nodes / 1 node, cpus-per-task=1: {m['per-node-2-1'] / m['per-node-1-1']:.2f} (target <= 1.3)")
+print(f"--per-node 2 nodes / 1 node, default threads (2 nodes on the same 2 cores): {m['per-node-2-default'] / m['per-node-1-default']:.2f}")
+EOF
