@@ -362,6 +362,14 @@ impl IndexClient {
                 actual,
             });
         }
+        // A temporary file is private (0600); a downloaded file is not.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            temp.as_file()
+                .set_permissions(std::fs::Permissions::from_mode(0o644))
+                .map_err(IndexError::Io)?;
+        }
         let path = directory.join(&file.filename);
         temp.persist(&path).map_err(|e| IndexError::Io(e.error))?;
         Ok(DownloadedFile {

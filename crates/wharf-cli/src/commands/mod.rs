@@ -6,6 +6,7 @@ use crate::ExitStatus;
 
 pub mod avail;
 pub mod cache;
+pub mod download;
 pub mod install;
 pub mod list;
 pub mod lock;
