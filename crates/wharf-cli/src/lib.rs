@@ -95,6 +95,10 @@ pub enum Command {
     },
     /// Print the installed packages in requirements format (exactly `pip freeze`)
     Freeze(commands::list::EnvArgs),
+    /// Show installed packages' metadata, requirements and files (like `pip show`)
+    Show(commands::show::ShowArgs),
+    /// Draw the environment's dependency tree (like `uv pip tree`)
+    Tree(commands::show::TreeArgs),
     /// Verify installed packages have compatible dependencies (like `pip check`)
     Check(commands::list::EnvArgs),
     /// Show or shrink wharf's cache (unpacked wheels, catalogue index, interpreter probes)
@@ -119,6 +123,8 @@ impl Command {
             Self::Lock(args) => Some(&args.global),
             Self::Sync(args) => Some(&args.global),
             Self::Download(args) => Some(&args.global),
+            Self::Show(args) => Some(&args.global),
+            Self::Tree(args) => Some(&args.global),
             Self::Uninstall(args) => Some(&args.global),
             Self::List { env, .. } => Some(&env.global),
             Self::Freeze(args) | Self::Check(args) => Some(&args.global),
@@ -182,6 +188,8 @@ pub fn run(args: Vec<OsString>, env: &Env) -> ExitStatus {
             &site,
             &python_env,
         ),
+        Command::Show(args) => commands::show::show(&args, &site, &python_env, printer),
+        Command::Tree(args) => commands::show::tree(&args, &site, &python_env),
         Command::Check(args) => commands::list::check(&args, &site, &python_env),
         Command::Cache(command) => commands::cache::cache(&command, &site, printer),
         Command::Completions { shell } => {

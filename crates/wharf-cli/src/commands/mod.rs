@@ -11,6 +11,7 @@ pub mod install;
 pub mod list;
 pub mod lock;
 pub mod python;
+pub mod show;
 pub mod sync;
 pub mod uninstall;
 pub mod venv;
