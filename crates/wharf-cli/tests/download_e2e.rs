@@ -65,7 +65,7 @@ fn sha256(path: &Path) -> String {
 fn write_index(root: &Path, wheels: &[WheelBuilder], names: &[&str], corrupt: Option<&str>) {
     let files = root.join("files");
     std::fs::create_dir_all(&files).unwrap();
-    let mut projects: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    let mut projects = std::collections::BTreeMap::<String, Vec<String>>::new();
     for (wheel, filename) in wheels.iter().zip(names) {
         let path = wheel.write(&files.join(filename));
         let mut hash = sha256(&path);

@@ -266,7 +266,7 @@ impl IndexClient {
                 attempts: 1,
                 source: Box::new(source),
             })?;
-        if let Some(Some(expected)) = &file.core_metadata {
+        if let Some(expected) = &file.core_metadata_sha256 {
             let actual = sha256_hex(&bytes);
             if &actual != expected {
                 return Err(IndexError::HashMismatch {

@@ -17,9 +17,10 @@ pub struct ProjectFile {
     pub requires_python: Option<String>,
     /// Whether the file is yanked (PEP 592).
     pub yanked: bool,
-    /// PEP 658/714: the index serves `{url}.metadata`; `Some(sha256)` when it states the
-    /// metadata's hash, `Some(None)` when it serves it without one.
-    pub core_metadata: Option<Option<String>>,
+    /// PEP 658/714: the index serves the core metadata at `{url}.metadata`.
+    pub core_metadata: bool,
+    /// The sha256 the index states for that metadata file, if any.
+    pub core_metadata_sha256: Option<String>,
     /// The file size the index states (PEP 700), in bytes.
     pub size: Option<u64>,
 }
@@ -65,16 +66,18 @@ struct JsonFile {
     size: Option<u64>,
 }
 
-fn metadata_flag(value: Option<&serde_json::Value>) -> Option<Option<String>> {
-    match value? {
-        serde_json::Value::Bool(true) => Some(None),
-        serde_json::Value::Object(hashes) => Some(
+/// `(served, sha256)` of a JSON `core-metadata` value (`true` or a hash map).
+fn metadata_flag(value: Option<&serde_json::Value>) -> (bool, Option<String>) {
+    match value {
+        Some(serde_json::Value::Bool(true)) => (true, None),
+        Some(serde_json::Value::Object(hashes)) => (
+            true,
             hashes
                 .get("sha256")
                 .and_then(|h| h.as_str())
                 .map(str::to_ascii_lowercase),
         ),
-        _ => None,
+        _ => (false, None),
     }
 }
 
@@ -92,7 +95,7 @@ pub fn parse_json(base: &Url, text: &str) -> Result<ProjectPage, String> {
             serde_json::Value::String(_) => true,
             _ => false,
         };
-        let core_metadata = metadata_flag(
+        let (core_metadata, core_metadata_sha256) = metadata_flag(
             file.core_metadata
                 .as_ref()
                 .or(file.dist_info_metadata.as_ref()),
@@ -104,6 +107,7 @@ pub fn parse_json(base: &Url, text: &str) -> Result<ProjectPage, String> {
             requires_python: file.requires_python.filter(|s| !s.trim().is_empty()),
             yanked,
             core_metadata,
+            core_metadata_sha256,
             size: file.size,
         });
     }
@@ -265,13 +269,14 @@ pub fn parse_html(base: &Url, text: &str) -> ProjectPage {
             continue;
         };
         let metadata = get("data-core-metadata").or_else(|| get("data-dist-info-metadata"));
-        let core_metadata = match metadata {
-            None => None,
-            Some(None) => Some(None),
-            Some(Some(value)) if value == "true" => Some(None),
-            Some(Some(value)) => value
-                .strip_prefix("sha256=")
-                .map(|h| Some(h.to_ascii_lowercase())),
+        let (core_metadata, core_metadata_sha256) = match metadata {
+            None => (false, None),
+            Some(None) => (true, None),
+            Some(Some(value)) if value == "true" => (true, None),
+            Some(Some(value)) => match value.strip_prefix("sha256=") {
+                Some(hash) => (true, Some(hash.to_ascii_lowercase())),
+                None => (false, None),
+            },
         };
         files.push(ProjectFile {
             filename,
@@ -283,6 +288,7 @@ pub fn parse_html(base: &Url, text: &str) -> ProjectPage {
                 .filter(|s| !s.trim().is_empty()),
             yanked: get("data-yanked").is_some(),
             core_metadata,
+            core_metadata_sha256,
             size: None,
         });
     }
@@ -319,7 +325,8 @@ mod tests {
         );
         assert_eq!(wheel.sha256.as_deref(), Some("abcd"));
         assert_eq!(wheel.requires_python.as_deref(), Some(">=2.7, !=3.0.*"));
-        assert_eq!(wheel.core_metadata, Some(Some("ef01".to_string())));
+        assert!(wheel.core_metadata);
+        assert_eq!(wheel.core_metadata_sha256.as_deref(), Some("ef01"));
         assert!(!wheel.yanked);
         assert_eq!(
             wheel.metadata_url().as_str(),
@@ -346,10 +353,11 @@ mod tests {
         )
         .unwrap();
         assert_eq!(page.files[0].sha256.as_deref(), Some("aa"));
-        assert_eq!(page.files[0].core_metadata, Some(Some("bb".into())));
+        assert_eq!(page.files[0].core_metadata_sha256.as_deref(), Some("bb"));
         assert_eq!(page.files[0].size, Some(11053));
         assert!(page.files[1].yanked);
-        assert_eq!(page.files[1].core_metadata, Some(None));
+        assert!(page.files[1].core_metadata);
+        assert_eq!(page.files[1].core_metadata_sha256, None);
         assert_eq!(
             page.files[1].url.as_str(),
             "https://example.org/simple/six/six-1.0.tar.gz"

@@ -270,20 +270,19 @@ fn target(args: &DownloadArgs, python_env: &PythonEnv, printer: Printer) -> Resu
     let cwd = std::env::current_dir().unwrap_or_default();
     let found = wharf_python::find_python(request.as_ref(), &cwd, python_env)?;
     let info = wharf_python::probe(&found.installation.executable, python_env)?;
-    let version = match &args.python_version {
-        Some(text) => parse_python_version(text).ok_or_else(|| {
+    let version = if let Some(text) = &args.python_version {
+        parse_python_version(text).ok_or_else(|| {
             Error::usage(
                 format!("--python-version `{text}` is not a Python version"),
                 Some("give X.Y, ex) --python-version 3.12".to_string()),
             )
-        })?,
-        None => {
-            let (major, minor) = info.major_minor();
-            (
-                u8::try_from(major).unwrap_or(3),
-                u8::try_from(minor).unwrap_or(0),
-            )
-        }
+        })?
+    } else {
+        let (major, minor) = info.major_minor();
+        (
+            u8::try_from(major).unwrap_or(3),
+            u8::try_from(minor).unwrap_or(0),
+        )
     };
     let custom_version = args.python_version.is_some();
     let tags = if !custom_version && args.platform.is_empty() {
@@ -362,6 +361,9 @@ fn target(args: &DownloadArgs, python_env: &PythonEnv, printer: Printer) -> Resu
         description,
     })
 }
+
+/// A chosen release: project and version.
+type Key = (PackageName, Version);
 
 /// A project's files from every index, in index order.
 type Pages = HashMap<PackageName, Vec<ProjectFile>>;
@@ -633,27 +635,26 @@ fn resolve(
             .filter(|(n, c)| !dependencies.contains_key(&((*n).clone(), c.version.clone())))
             .map(|(n, c)| (n.clone(), c.clone()))
             .collect();
-        let fetched: Vec<Result<((PackageName, Version), Vec<Requirement>), Error>> =
-            pool.install(|| {
-                need.par_iter()
-                    .map(|(name, choice)| {
-                        let mut requires = Vec::new();
-                        for line in requires_dist(client, choice, staging)? {
-                            let requirement = Requirement::from_str(&line).map_err(|e| {
-                                Error::failure(
-                                    format!(
-                                        "`{}` has an invalid Requires-Dist `{line}`: {e}",
-                                        choice.file.filename
-                                    ),
-                                    None,
-                                )
-                            })?;
-                            requires.push(requirement);
-                        }
-                        Ok(((name.clone(), choice.version.clone()), requires))
-                    })
-                    .collect()
-            });
+        let fetched: Vec<Result<(Key, Vec<Requirement>), Error>> = pool.install(|| {
+            need.par_iter()
+                .map(|(name, choice)| {
+                    let mut requires = Vec::new();
+                    for line in requires_dist(client, choice, staging)? {
+                        let requirement = Requirement::from_str(&line).map_err(|e| {
+                            Error::failure(
+                                format!(
+                                    "`{}` has an invalid Requires-Dist `{line}`: {e}",
+                                    choice.file.filename
+                                ),
+                                None,
+                            )
+                        })?;
+                        requires.push(requirement);
+                    }
+                    Ok(((name.clone(), choice.version.clone()), requires))
+                })
+                .collect()
+        });
         for item in fetched {
             let (key, requires) = item?;
             dependencies.insert(key, requires);
@@ -675,7 +676,7 @@ fn requires_dist(
     choice: &Choice,
     staging: &Path,
 ) -> Result<Vec<String>, Error> {
-    if choice.file.core_metadata.is_some() {
+    if choice.file.core_metadata {
         let text = client.metadata(&choice.file).map_err(index_error)?;
         return Ok(wharf_metadata::Headers::parse(&text).get_all("Requires-Dist"));
     }

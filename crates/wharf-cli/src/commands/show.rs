@@ -232,8 +232,7 @@ pub fn show(
             .into_iter()
             .map(|r| {
                 // pip prints the name as the requirement spells it.
-                let text = dist
-                    .requires_dist
+                dist.requires_dist
                     .iter()
                     .find_map(|t| {
                         let raw: String = t
@@ -245,8 +244,7 @@ pub fn show(
                             .collect();
                         (normalize(&raw) == r.name.to_string()).then_some(raw)
                     })
-                    .unwrap_or_else(|| r.name.to_string());
-                text
+                    .unwrap_or_else(|| r.name.to_string())
             })
             .collect::<BTreeSet<_>>()
             .into_iter()
