@@ -89,3 +89,60 @@ fn show_equals_pip_show_and_tree_draws_the_environment() {
     assert!(reverse.contains("└── python-dateutil v"), "{reverse}");
     assert!(reverse.contains("    └── pandas v"), "{reverse}");
 }
+
+/// pip's habits: `--user` refused with a hint, `--upgrade pip` a no-op that says why,
+/// `freeze --local --exclude`, `list --exclude`, `-vv` accepted.
+#[test]
+fn pip_habits() {
+    let Some(peers) = peers() else { return };
+    let temp = tempfile::tempdir().unwrap();
+    let venv = peers.new_venv(temp.path());
+    run(peers
+        .wharf()
+        .args(["install", "six", "-vv", "--python"])
+        .arg(&venv))
+    .success();
+    let ran = run(peers
+        .wharf()
+        .args(["install", "--user", "numpy", "--python"])
+        .arg(&venv))
+    .exit_code(2);
+    assert!(
+        ran.stderr().starts_with("error: `--user` is refused"),
+        "{}",
+        ran.transcript()
+    );
+    assert!(
+        ran.stderr().contains("hint: a --user install"),
+        "{}",
+        ran.transcript()
+    );
+    let ran = run(peers
+        .wharf()
+        .args(["install", "--upgrade", "pip", "--python"])
+        .arg(&venv))
+    .success();
+    assert!(
+        ran.stderr().contains("wharf does not need pip"),
+        "{}",
+        ran.transcript()
+    );
+    let freeze = |args: &[&str]| {
+        run(peers
+            .wharf()
+            .arg("freeze")
+            .args(args)
+            .arg("--python")
+            .arg(&venv))
+        .success()
+        .stdout()
+    };
+    assert_eq!(freeze(&[]), "six==1.16.0+computecanada\n");
+    assert_eq!(freeze(&["--local", "--exclude", "SIX"]), "");
+    let ran = run(peers
+        .wharf()
+        .args(["list", "--exclude", "six", "--python"])
+        .arg(&venv))
+    .success();
+    assert!(!ran.stdout().contains("six"), "{}", ran.transcript());
+}
