@@ -92,6 +92,8 @@ pub enum Command {
         format: commands::list::ListFormat,
         #[command(flatten)]
         env: commands::list::EnvArgs,
+        #[command(flatten)]
+        outdated: commands::outdated::OutdatedArgs,
     },
     /// Print the installed packages in requirements format (exactly `pip freeze`)
     Freeze(commands::list::EnvArgs),
@@ -179,8 +181,16 @@ pub fn run(args: Vec<OsString>, env: &Env) -> ExitStatus {
         Command::Uninstall(args) => {
             commands::uninstall::uninstall(&args, &site, &python_env, printer)
         }
-        Command::List { format, env: args } => {
-            commands::list::list(&args, format, &site, &python_env)
+        Command::List {
+            format,
+            env: args,
+            outdated,
+        } => {
+            if outdated.outdated || outdated.uptodate {
+                commands::outdated::list(&args, &outdated, &site, &python_env, printer)
+            } else {
+                commands::list::list(&args, format, &site, &python_env)
+            }
         }
         Command::Freeze(args) => commands::list::list(
             &args,

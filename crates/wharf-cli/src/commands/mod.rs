@@ -10,6 +10,7 @@ pub mod download;
 pub mod install;
 pub mod list;
 pub mod lock;
+pub mod outdated;
 pub mod pip_habits;
 pub mod python;
 pub mod show;
