@@ -60,7 +60,50 @@ pub struct IndexClient {
     options: ClientOptions,
 }
 
-fn agent(options: &ClientOptions, proxy: Option<ureq::Proxy>) -> Result<Agent, IndexError> {
+/// Resolves each host once per client and shares the answer between threads: parallel
+/// transfers would otherwise look the same host up at once, and a resolver that drops one of
+/// many simultaneous queries costs its 5 s timeout (measured: 3 runs in 16 stalled 5 s).
+#[derive(Debug, Clone, Default)]
+struct CachingResolver {
+    cache: std::sync::Arc<
+        std::sync::Mutex<
+            std::collections::HashMap<String, ureq::unversioned::resolver::ResolvedSocketAddrs>,
+        >,
+    >,
+    inner: std::sync::Arc<ureq::unversioned::resolver::DefaultResolver>,
+}
+
+impl ureq::unversioned::resolver::Resolver for CachingResolver {
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        config: &ureq::config::Config,
+        timeout: ureq::unversioned::transport::NextTimeout,
+    ) -> Result<ureq::unversioned::resolver::ResolvedSocketAddrs, ureq::Error> {
+        let key = format!(
+            "{}://{}",
+            uri.scheme_str().unwrap_or_default(),
+            uri.authority().map(ToString::to_string).unwrap_or_default()
+        );
+        // One lookup at a time: the threads that wait then find the answer cached.
+        let mut cache = self
+            .cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(found) = cache.get(&key) {
+            return Ok(found.clone());
+        }
+        let found = self.inner.resolve(uri, config, timeout)?;
+        cache.insert(key, found.clone());
+        Ok(found)
+    }
+}
+
+fn agent(
+    options: &ClientOptions,
+    proxy: Option<ureq::Proxy>,
+    resolver: &CachingResolver,
+) -> Result<Agent, IndexError> {
     let mut tls = ureq::tls::TlsConfig::builder();
     if let Some(bundle) = &options.ca_bundle {
         let pem = fs_err::read(bundle).map_err(IndexError::Io)?;
@@ -87,7 +130,11 @@ fn agent(options: &ClientOptions, proxy: Option<ureq::Proxy>) -> Result<Agent, I
         .tls_config(tls.build())
         .proxy(proxy)
         .build();
-    Ok(config.into())
+    Ok(Agent::with_parts(
+        config,
+        ureq::unversioned::transport::DefaultConnector::new(),
+        resolver.clone(),
+    ))
 }
 
 fn host_matches(host: &str, pattern: &str) -> bool {
@@ -117,9 +164,10 @@ impl IndexClient {
             ),
             None => None,
         };
-        let direct = agent(&options, None)?;
+        let resolver = CachingResolver::default();
+        let direct = agent(&options, None, &resolver)?;
         let agent = if proxy.is_some() {
-            agent(&options, proxy)?
+            agent(&options, proxy, &resolver)?
         } else {
             direct.clone()
         };
