@@ -87,6 +87,8 @@ pub enum Command {
     Lock(Box<commands::lock::LockArgs>),
     /// Make an environment exactly a lock (pylock.toml or hashed requirements), every wheel verified
     Sync(commands::sync::SyncArgs),
+    /// Download wheels from a package index (PyPI by default), verified, in parallel (like `pip download`)
+    Download(Box<commands::download::DownloadArgs>),
     /// Remove packages from a virtual environment
     Uninstall(commands::uninstall::UninstallArgs),
     /// List the installed packages
@@ -96,9 +98,15 @@ pub enum Command {
         format: commands::list::ListFormat,
         #[command(flatten)]
         env: commands::list::EnvArgs,
+        #[command(flatten)]
+        outdated: commands::outdated::OutdatedArgs,
     },
     /// Print the installed packages in requirements format (exactly `pip freeze`)
     Freeze(commands::list::EnvArgs),
+    /// Show installed packages' metadata, requirements and files (like `pip show`)
+    Show(commands::show::ShowArgs),
+    /// Draw the environment's dependency tree (like `uv pip tree`)
+    Tree(commands::show::TreeArgs),
     /// Verify installed packages have compatible dependencies (like `pip check`); `--files`: every RECORD hash and size
     Check(commands::list::CheckArgs),
     /// Diagnose an environment and the shell around it: one finding per problem, with the fix
@@ -130,6 +138,9 @@ impl Command {
             Self::Install(args) => Some(&args.global),
             Self::Lock(args) => Some(&args.global),
             Self::Sync(args) => Some(&args.global),
+            Self::Download(args) => Some(&args.global),
+            Self::Show(args) => Some(&args.global),
+            Self::Tree(args) => Some(&args.global),
             Self::Uninstall(args) => Some(&args.global),
             Self::List { env, .. } => Some(&env.global),
             Self::Freeze(args) => Some(&args.global),
@@ -224,11 +235,20 @@ pub fn run(args: Vec<OsString>, env: &Env) -> ExitStatus {
         Command::Install(args) => commands::install::install(&args, &site, &python_env, printer),
         Command::Lock(args) => commands::lock::lock(&args, &site, &python_env, printer),
         Command::Sync(args) => commands::sync::sync(&args, &site, &python_env, printer),
+        Command::Download(args) => commands::download::download(&args, &site, &python_env, printer),
         Command::Uninstall(args) => {
             commands::uninstall::uninstall(&args, &site, &python_env, printer)
         }
-        Command::List { format, env: args } => {
-            commands::list::list(&args, format, &site, &python_env, printer)
+        Command::List {
+            format,
+            env: args,
+            outdated,
+        } => {
+            if outdated.outdated || outdated.uptodate {
+                commands::outdated::list(&args, &outdated, &site, &python_env, printer)
+            } else {
+                commands::list::list(&args, format, &site, &python_env, printer)
+            }
         }
         Command::Freeze(args) => commands::list::list(
             &args,
@@ -237,6 +257,8 @@ pub fn run(args: Vec<OsString>, env: &Env) -> ExitStatus {
             &python_env,
             printer,
         ),
+        Command::Show(args) => commands::show::show(&args, &site, &python_env, printer),
+        Command::Tree(args) => commands::show::tree(&args, &site, &python_env),
         Command::Check(args) => commands::list::check(&args, &site, &python_env, printer),
         Command::Doctor(args) => commands::doctor::doctor(&args, &site, &python_env, printer),
         Command::Explain(args) => commands::explain::explain(&args, &site, &python_env, printer),

@@ -87,6 +87,39 @@ impl EnvVars {
     pub const PIP_FORCE_REINSTALL: &'static str = "PIP_FORCE_REINSTALL";
     /// pip's `--no-cache-dir` (boolean): wharf then uses no wheel cache.
     pub const PIP_NO_CACHE_DIR: &'static str = "PIP_NO_CACHE_DIR";
+    /// pip's `--index-url`: the simple index `wharf download` reads. Default: PyPI.
+    pub const PIP_INDEX_URL: &'static str = "PIP_INDEX_URL";
+    /// pip's `--extra-index-url`: space-separated further indexes for `wharf download`.
+    pub const PIP_EXTRA_INDEX_URL: &'static str = "PIP_EXTRA_INDEX_URL";
+    /// pip's `--cert`: a PEM bundle of the CAs `wharf download` trusts (before `SSL_CERT_FILE`).
+    pub const PIP_CERT: &'static str = "PIP_CERT";
+    /// pip's `--proxy` for `wharf download` (before `HTTPS_PROXY`).
+    pub const PIP_PROXY: &'static str = "PIP_PROXY";
+    /// pip's `--retries` for `wharf download`: retries after the first attempt (default 5).
+    pub const PIP_RETRIES: &'static str = "PIP_RETRIES";
+    /// pip's `--timeout` for `wharf download`, in seconds (default 15).
+    pub const PIP_TIMEOUT: &'static str = "PIP_TIMEOUT";
+    /// pip's `--default-timeout` spelling of `PIP_TIMEOUT` (read when that one is unset).
+    pub const PIP_DEFAULT_TIMEOUT: &'static str = "PIP_DEFAULT_TIMEOUT";
+
+    // --- Network (wharf download) ---
+    /// OpenSSL's CA bundle (PEM), trusted by `wharf download` when `PIP_CERT`/`--cert` are
+    /// unset; otherwise the Mozilla roots built into wharf.
+    pub const SSL_CERT_FILE: &'static str = "SSL_CERT_FILE";
+    /// requests' CA bundle (PEM), read after `SSL_CERT_FILE`.
+    pub const REQUESTS_CA_BUNDLE: &'static str = "REQUESTS_CA_BUNDLE";
+    /// The proxy for HTTPS requests of `wharf download`. Ex) `http://proxy:3128`
+    pub const HTTPS_PROXY: &'static str = "HTTPS_PROXY";
+    /// Lowercase spelling of `HTTPS_PROXY` (read after it).
+    pub const HTTPS_PROXY_LOWER: &'static str = "https_proxy";
+    /// The proxy for plain HTTP requests (read after the HTTPS ones).
+    pub const HTTP_PROXY: &'static str = "HTTP_PROXY";
+    /// Lowercase spelling of `HTTP_PROXY`.
+    pub const HTTP_PROXY_LOWER: &'static str = "http_proxy";
+    /// Comma-separated hosts reached without the proxy. Ex) `localhost,.cluster.local`
+    pub const NO_PROXY: &'static str = "NO_PROXY";
+    /// Lowercase spelling of `NO_PROXY`.
+    pub const NO_PROXY_LOWER: &'static str = "no_proxy";
 
     // --- Slurm ---
     /// CPUs granted to the Slurm task: wharf never uses more threads than this.
@@ -151,6 +184,21 @@ impl EnvVars {
         Self::PIP_UPGRADE,
         Self::PIP_FORCE_REINSTALL,
         Self::PIP_NO_CACHE_DIR,
+        Self::PIP_INDEX_URL,
+        Self::PIP_EXTRA_INDEX_URL,
+        Self::PIP_CERT,
+        Self::PIP_PROXY,
+        Self::PIP_RETRIES,
+        Self::PIP_TIMEOUT,
+        Self::PIP_DEFAULT_TIMEOUT,
+        Self::SSL_CERT_FILE,
+        Self::REQUESTS_CA_BUNDLE,
+        Self::HTTPS_PROXY,
+        Self::HTTPS_PROXY_LOWER,
+        Self::HTTP_PROXY,
+        Self::HTTP_PROXY_LOWER,
+        Self::NO_PROXY,
+        Self::NO_PROXY_LOWER,
         Self::SLURM_CPUS_PER_TASK,
         Self::SLURM_TMPDIR,
         Self::SLURM_JOB_ID,

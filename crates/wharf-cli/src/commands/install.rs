@@ -69,6 +69,9 @@ pub struct InstallArgs {
     /// libraries only, shown with -v]
     #[arg(long)]
     pub no_verify_record: bool,
+    /// Refused: wharf installs into virtual environments only (pip's `--user`)
+    #[arg(long)]
+    pub user: bool,
     #[command(flatten)]
     pub global: GlobalArgs,
 }
@@ -100,11 +103,25 @@ pub fn install(
     python_env: &PythonEnv,
     printer: Printer,
 ) -> Result<ExitStatus, Error> {
+    if args.user {
+        return Err(Error::usage(
+            "`--user` is refused: wharf installs into virtual environments, never into ~/.local",
+            Some(
+                "a --user install is seen by every Python of that version and breaks environments and modules; create one instead: `wharf venv ~/env && source ~/env/bin/activate`"
+                    .to_string(),
+            ),
+        ));
+    }
     let config = pip_config(site, printer);
     let settings = InstallSettings::resolve(&args.flags(), site, config.as_ref())?;
+    let packages =
+        crate::commands::pip_habits::without_pip_upgrade(&args.packages, settings.upgrade, printer);
+    if packages.is_empty() && args.requirements.is_empty() && !args.packages.is_empty() {
+        return Ok(ExitStatus::Success);
+    }
     install_with(
         RequirementSources {
-            packages: &args.packages,
+            packages: &packages,
             requirement_files: &args.requirements,
             constraint_files: &settings.constraint_files,
         },

@@ -34,6 +34,9 @@ pub struct EnvArgs {
     /// Only distributions installed in the environment (not those on PYTHONPATH)
     #[arg(short, long)]
     pub local: bool,
+    /// Leave out this package (repeatable), as pip's `--exclude`
+    #[arg(long, value_name = "PACKAGE")]
+    pub exclude: Vec<String>,
     #[command(flatten)]
     pub global: GlobalArgs,
 }
@@ -88,7 +91,9 @@ pub fn list(
     printer: Printer,
 ) -> Result<ExitStatus, Error> {
     let environment = environment(args, site, python_env, printer)?;
-    let (dists, _) = installed(&environment, args.local, printer)?;
+    let (mut dists, _) = installed(&environment, args.local, printer)?;
+    let excluded: Vec<String> = args.exclude.iter().map(|n| normalized(n)).collect();
+    dists.retain(|d| !excluded.contains(&d.normalized_name()));
     let out = match format {
         ListFormat::Freeze => {
             let lines = wharf_install::freeze(
@@ -96,7 +101,7 @@ pub fn list(
                 &wharf_install::FreezeOptions {
                     all: false,
                     python_version: environment.python_version(),
-                    exclude: Vec::new(),
+                    exclude: args.exclude.clone(),
                 },
             );
             lines.iter().fold(String::new(), |mut out, l| {
@@ -148,6 +153,15 @@ pub fn list(
         }
     };
     Ok(write_stdout(out.as_bytes()))
+}
+
+/// The PEP 503 normalized form of a name.
+fn normalized(name: &str) -> String {
+    name.split(['-', '_', '.'])
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("-")
+        .to_lowercase()
 }
 
 /// Runs `wharf check` (like `pip check`): every requirement of every installed distribution

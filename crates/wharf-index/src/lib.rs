@@ -1,0 +1,30 @@
+//! A client of Python package indexes: the simple repository API.
+//!
+//! - PEP 691 JSON pages are asked for first (`Accept` negotiation); an index that answers
+//!   HTML (PEP 503: anchors, `#sha256=` fragments, `data-requires-python`,
+//!   `data-dist-info-metadata`/`data-core-metadata`, `data-yanked`) is read as such. A static
+//!   directory tree served by any web server is an index.
+//! - PEP 658/714: a file's core metadata at `{url}.metadata`, checked against its stated hash.
+//! - Downloads stream into a temporary file beside the destination while hashed; the file
+//!   appears under its name only when the sha256 matches the index's.
+//! - Transport errors, 429 and 5xx are retried with a doubling backoff; 404 on a project
+//!   page means "no such project".
+//!
+//! Traps: relative hrefs are relative to the page URL *with* its trailing slash (or a
+//! `<base href>`); `data-yanked=""` (empty) still means yanked; PyPI's JSON spells the
+//! metadata key `core-metadata` (older: `dist-info-metadata`), either `true` or a hash map.
+//! Nothing here reads the process environment: the CA bundle and proxy come from the caller.
+
+#![deny(missing_docs)]
+
+mod client;
+mod error;
+mod page;
+
+pub use client::{ClientOptions, DownloadedFile, IndexClient};
+pub use error::IndexError;
+pub use page::{ProjectFile, ProjectPage, parse_html, parse_json};
+pub use url::Url;
+
+/// PyPI's simple index, pip's default `--index-url`.
+pub const PYPI_SIMPLE: &str = "https://pypi.org/simple";
