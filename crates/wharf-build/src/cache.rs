@@ -16,7 +16,16 @@ use crate::BuildError;
 
 /// Directories of a source tree that are not its state.
 const SKIPPED_DIRS: [&str; 10] = [
-    ".git", ".hg", ".svn", "__pycache__", "build", "dist", ".venv", ".tox", ".nox", ".mypy_cache",
+    ".git",
+    ".hg",
+    ".svn",
+    "__pycache__",
+    "build",
+    "dist",
+    ".venv",
+    ".tox",
+    ".nox",
+    ".mypy_cache",
 ];
 
 /// A cache key (sha256, hex).
@@ -91,7 +100,11 @@ pub fn tree_state(root: &Path) -> Result<String, BuildError> {
                     .ok()
                     .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
                     .map_or(0, |d| d.as_nanos());
-                let relative = path.strip_prefix(root).unwrap_or(&path).to_string_lossy().into_owned();
+                let relative = path
+                    .strip_prefix(root)
+                    .unwrap_or(&path)
+                    .to_string_lossy()
+                    .into_owned();
                 entries.push(format!("{relative}\t{}\t{mtime}", metadata.len()));
             }
         }

@@ -118,7 +118,11 @@ impl Hooks {
     }
 
     /// Runs `hook` with keyword `arguments`: its JSON result.
-    fn call(&self, hook: &str, arguments: &serde_json::Value) -> Result<serde_json::Value, BuildError> {
+    fn call(
+        &self,
+        hook: &str,
+        arguments: &serde_json::Value,
+    ) -> Result<serde_json::Value, BuildError> {
         let scratch = tempfile::tempdir().map_err(|source| BuildError::Io {
             action: "cannot create a temporary directory for",
             path: self.tree.path.clone(),
@@ -146,8 +150,13 @@ impl Hooks {
             .map_err(io("cannot write the build log", &self.log))?;
         {
             use std::io::Write;
-            writeln!(log, "$ {} {hook} ({})", self.python.display(), self.tree.path.display())
-                .map_err(io("cannot write the build log", &self.log))?;
+            writeln!(
+                log,
+                "$ {} {hook} ({})",
+                self.python.display(),
+                self.tree.path.display()
+            )
+            .map_err(io("cannot write the build log", &self.log))?;
         }
         let stdout = log
             .file()

@@ -99,7 +99,11 @@ fn parse_build_system(text: &str, path: &Path) -> Result<Option<BuildSystem>, Bu
     };
     let start = table.span().start;
     let toml::Value::Table(table) = table.into_inner() else {
-        return Err(error(start, "build-system", "`build-system` must be a table".to_string()));
+        return Err(error(
+            start,
+            "build-system",
+            "`build-system` must be a table".to_string(),
+        ));
     };
     // Spans of the keys: find each key's line from the text after the table header.
     let key_offset = |key: &str| -> usize {
@@ -112,8 +116,7 @@ fn parse_build_system(text: &str, path: &Path) -> Result<Option<BuildSystem>, Bu
             })
             .find(|(_, line)| {
                 let trimmed = line.trim_start();
-                trimmed.starts_with(key)
-                    && trimmed[key.len()..].trim_start().starts_with('=')
+                trimmed.starts_with(key) && trimmed[key.len()..].trim_start().starts_with('=')
             })
             .map_or(start, |(offset, _)| offset)
     };
@@ -127,7 +130,9 @@ fn parse_build_system(text: &str, path: &Path) -> Result<Option<BuildSystem>, Bu
                         error(
                             key_offset(key),
                             &format!("build-system.{key}"),
-                            format!("`build-system.{key}` must be a list of strings, it holds `{item}`"),
+                            format!(
+                                "`build-system.{key}` must be a list of strings, it holds `{item}`"
+                            ),
                         )
                     })
                 })
@@ -194,7 +199,9 @@ mod tests {
     #[test]
     fn no_build_system_is_none_and_no_backend_is_legacy() {
         assert_eq!(parse("[project]\nname = \"x\"\n").unwrap(), None);
-        let system = parse("[build-system]\nrequires = [\"setuptools\"]\n").unwrap().unwrap();
+        let system = parse("[build-system]\nrequires = [\"setuptools\"]\n")
+            .unwrap()
+            .unwrap();
         assert_eq!(system.backend, LEGACY_BACKEND);
     }
 

@@ -44,7 +44,11 @@ impl DirectUrl {
                 json_string(url)
             ),
             Self::Directory { url, editable } => {
-                let info = if *editable { r#"{"editable": true}"# } else { "{}" };
+                let info = if *editable {
+                    r#"{"editable": true}"#
+                } else {
+                    "{}"
+                };
                 format!(r#"{{"dir_info": {info}, "url": {}}}"#, json_string(url))
             }
         }

@@ -110,6 +110,30 @@ pub enum OperationError {
     /// A lock cannot be made, read or synced.
     #[error(transparent)]
     Sync(#[from] crate::sync::SyncError),
+    /// A requirement that names a path or URL cannot be used.
+    #[error(transparent)]
+    Direct(#[from] crate::direct::DirectError),
+    /// A build failed (the environment is unchanged).
+    #[error(transparent)]
+    Build(#[from] wharf_build::BuildError),
+    /// The isolated build environment could not be created.
+    #[error("cannot create the build environment")]
+    BuildEnvironment(#[source] wharf_venv::VenvError),
+    /// The build requirements of a project cannot be installed from the wheelhouse.
+    #[error("cannot install the build requirements of `{}` ({origin}: {})", project.display(), requires.join(", "))]
+    BuildDependencies {
+        /// The project.
+        project: PathBuf,
+        /// `build-system.requires` or the hook that asked.
+        origin: String,
+        /// The requirements.
+        requires: Vec<String>,
+        /// Those the wheelhouse has no wheel of at all.
+        missing: Vec<String>,
+        /// The resolver's failure.
+        #[source]
+        cause: Box<OperationError>,
+    },
     /// A package to uninstall is not installed (not fatal: reported by the caller).
     #[error("{name} is not installed")]
     NotInstalled {
@@ -132,6 +156,14 @@ impl OperationError {
             Self::NothingToInstall => Some("name packages (`wharf install numpy`) or pass `-r requirements.txt`".to_string()),
             Self::NoSolution { .. } | Self::Resolve(_) | Self::NotInstalled { .. } => None,
             Self::Sync(error) => error.hint(),
+            Self::Direct(error) => error.hint(),
+            Self::Build(error) => error.hint(),
+            Self::BuildEnvironment(error) => error.hint(),
+            Self::BuildDependencies { missing, .. } if !missing.is_empty() => Some(format!(
+                "the build backend {} must be added to the wheelhouse (or to a `-f DIR`): builds are offline and take their requirements from the wheelhouse only; or install a wheel of the project, or build with `--no-build-isolation` in an environment that has them",
+                missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ")
+            )),
+            Self::BuildDependencies { cause, .. } => cause.hint(),
             Self::Install(_) => Some("nothing was changed: the environment is as it was before this command".to_string()),
             Self::Uninstall(_) => Some("nothing was removed".to_string()),
         }
@@ -152,6 +184,9 @@ impl OperationError {
                 | Self::Uninstall(_)
                 | Self::NotInstalled { .. }
                 | Self::Sync(_)
+                | Self::Direct(_)
+                | Self::Build(_)
+                | Self::BuildDependencies { .. }
         )
     }
 }
