@@ -160,7 +160,7 @@ impl OperationError {
             Self::Build(error) => error.hint(),
             Self::BuildEnvironment(error) => error.hint(),
             Self::BuildDependencies { missing, .. } if !missing.is_empty() => Some(format!(
-                "the build backend {} must be added to the wheelhouse (or to a `-f DIR`): builds are offline and take their requirements from the wheelhouse only; or install a wheel of the project, or build with `--no-build-isolation` in an environment that has them",
+                "the build requirement {} must be added to the wheelhouse (or to a `-f DIR`): builds are offline and take their requirements from the wheelhouse only; or install a wheel of the project, or build with `--no-build-isolation` in an environment that has them",
                 missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ")
             )),
             Self::BuildDependencies { cause, .. } => cause.hint(),
