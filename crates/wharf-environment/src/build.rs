@@ -50,6 +50,8 @@ pub struct Builder<'a> {
     options: &'a BuildOptions,
     report: &'a dyn Fn(&str),
     scratch: tempfile::TempDir,
+    /// The target's interpreter, absolute (hooks run in the source tree).
+    python: PathBuf,
 }
 
 impl std::fmt::Debug for Builder<'_> {
@@ -87,6 +89,8 @@ impl<'a> Builder<'a> {
             options,
             report,
             scratch,
+            python: std::path::absolute(&environment.python)
+                .unwrap_or_else(|_| environment.python.clone()),
         })
     }
 
@@ -126,7 +130,7 @@ impl<'a> Builder<'a> {
             }
             DirectSource::Sdist(path) => {
                 let sha256 = wharf_build::file_sha256(path)?;
-                let wheel = self.build_sdist(path, &sha256)?;
+                let wheel = self.build_sdist(path, &sha256, "")?;
                 crate::direct::local_wheel(
                     requirement,
                     &wheel,
@@ -137,6 +141,37 @@ impl<'a> Builder<'a> {
                 )?
             }
         })
+    }
+
+    /// The wheel built from a wheelhouse sdist of a project that has no compatible wheel,
+    /// announced in one line.
+    ///
+    /// Errors: [`OperationError::Build`], [`OperationError::BuildDependencies`],
+    /// [`OperationError::Direct`].
+    pub fn sdist_wheel(&self, sdist: &Path) -> Result<LocalWheel, OperationError> {
+        let sha256 = wharf_build::file_sha256(sdist)?;
+        let wheel = self.build_sdist(
+            sdist,
+            &sha256,
+            ": the wheelhouse has no compatible wheel of it",
+        )?;
+        let reference = DirectRequirement {
+            source: DirectSource::Sdist(sdist.to_path_buf()),
+            name: None,
+            extras: Vec::new(),
+            marker: None,
+            editable: false,
+            text: sdist.display().to_string(),
+            origin: "the wheelhouse".to_string(),
+        };
+        Ok(crate::direct::local_wheel(
+            &reference,
+            &wheel,
+            &self.target.tags,
+            self.environment.info.version(),
+            false,
+            String::new(),
+        )?)
     }
 
     fn cache(&self) -> Option<BuildCache> {
@@ -189,14 +224,25 @@ impl<'a> Builder<'a> {
     /// Builds (or finds in the cache) the wheel of the sdist `archive` (sha256 `sha256`).
     ///
     /// Errors: [`OperationError::Build`], [`OperationError::BuildDependencies`].
-    pub fn build_sdist(&self, archive: &Path, sha256: &str) -> Result<PathBuf, OperationError> {
+    /// `note` ends the line that announces the build.
+    pub fn build_sdist(
+        &self,
+        archive: &Path,
+        sha256: &str,
+        note: &str,
+    ) -> Result<PathBuf, OperationError> {
+        let archive = &std::path::absolute(archive).unwrap_or_else(|_| archive.to_path_buf());
         let key = CacheKey::new(&["sdist-v1", sha256, &self.build_identity()]);
         if let Some(wheel) = self.cache().and_then(|c| c.get(&key)) {
             return Ok(wheel);
         }
+        (self.report)(&format!(
+            "Building {}{note}",
+            archive.file_name().unwrap_or_default().to_string_lossy()
+        ));
         let unpacked = self.fresh_dir("sdist")?;
         let unpacker = Hooks {
-            python: self.environment.python.clone(),
+            python: self.python.clone(),
             tree: SourceTree {
                 path: unpacked.clone(),
                 build_system: BuildSystem {
@@ -303,7 +349,7 @@ impl<'a> Builder<'a> {
             )?;
             (env.python.clone(), Some(env))
         } else {
-            (self.environment.python.clone(), None)
+            (self.python.clone(), None)
         };
         let bin = python.parent().map(Path::to_path_buf);
         let hooks = Hooks {

@@ -97,6 +97,9 @@ pub enum OperationError {
         report: String,
         /// What exists instead, and the fixes, in order.
         diagnostics: Vec<Diagnostic>,
+        /// The newest sdist of each project that had no compatible wheel (building it may
+        /// help: [`crate::operations::resolve_with_builds`]).
+        sdists: Vec<PathBuf>,
     },
     /// Another resolver failure (metadata unreadable, direct URL…).
     #[error(transparent)]

@@ -42,6 +42,9 @@ pub struct Requirements {
     /// The wheels that stand for the direct references: each is the only candidate of its
     /// project in the resolution.
     pub local_wheels: Vec<LocalWheel>,
+    /// Wheels built from the wheelhouse's sdists (projects without a compatible wheel):
+    /// extra candidates, after the wheelhouse's own.
+    pub sdist_wheels: Vec<LocalWheel>,
 }
 
 /// Where requirements come from.
@@ -306,6 +309,18 @@ pub fn resolve_for(
                 || (i.in_target && !wheel.always_reinstall && i.version == wheel.filename.version)
         });
     }
+    for wheel in &requirements.sdist_wheels {
+        candidates
+            .by_name
+            .entry(wheel.name.clone())
+            .or_default()
+            .push(wharf_resolve::Candidate {
+                filename: wheel.filename.clone(),
+                path: wheel.path.clone(),
+                find_link: usize::MAX,
+                tag_priority: wheel.tag_priority,
+            });
+    }
     let installed = installed.as_slice();
     let env = ResolverEnv {
         python_full_version: target.python_full_version.clone(),
@@ -356,12 +371,63 @@ pub fn resolve_for(
                     "create the environment with a Python that satisfies it (`wharf python list`, `module load python/X.Y`), or pin an older version".to_string(),
                 ));
             }
+            let sdists = unavailable
+                .iter()
+                .filter(|name| candidates.get(name).is_empty())
+                .filter_map(|name| newest_sdist(candidates.sdists.get(name.as_ref())?))
+                .collect();
             Err(OperationError::NoSolution {
                 report,
                 diagnostics,
+                sdists,
             })
         }
         Err(e) => Err(OperationError::Resolve(e)),
+    }
+}
+
+/// The sdist of the highest version among `paths` (`name-1.2.tar.gz`).
+fn newest_sdist(paths: &[PathBuf]) -> Option<PathBuf> {
+    paths
+        .iter()
+        .filter_map(|path| {
+            let file = path.file_name()?.to_str()?;
+            let stem = [".tar.gz", ".zip", ".tar.bz2"]
+                .iter()
+                .find_map(|s| file.strip_suffix(s))?;
+            let version = Version::from_str(stem.rsplit_once('-')?.1).ok()?;
+            Some((version, path))
+        })
+        .max_by(|a, b| a.0.cmp(&b.0))
+        .map(|(_, path)| path.clone())
+}
+
+/// [`resolve`], building the wheelhouse's sdists of projects that have no compatible wheel
+/// (one line each through the builder's report) and resolving again with the built wheels.
+///
+/// Errors: as [`resolve`], and the build's.
+pub fn resolve_with_builds(
+    requirements: &mut Requirements,
+    environment: &PythonEnvironment,
+    catalogue: &Catalogue,
+    policy: &ResolvePolicy,
+    builder: &Builder<'_>,
+) -> Result<Resolution, OperationError> {
+    let mut built = BTreeSet::new();
+    loop {
+        match resolve(requirements, environment, catalogue, policy) {
+            Err(OperationError::NoSolution { sdists, .. })
+                if sdists.iter().any(|s| !built.contains(s)) =>
+            {
+                for sdist in sdists {
+                    if built.insert(sdist.clone()) {
+                        let wheel = builder.sdist_wheel(&sdist)?;
+                        requirements.sdist_wheels.push(wheel);
+                    }
+                }
+            }
+            other => return other,
+        }
     }
 }
 

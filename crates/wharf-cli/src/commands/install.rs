@@ -183,7 +183,13 @@ pub fn install_with(
         prerelease: settings.pre,
         allow_manylinux: settings.allow_manylinux,
     };
-    let resolution = operations::resolve(&requirements, &environment, &catalogue, &policy);
+    let resolution = operations::resolve_with_builds(
+        &mut requirements,
+        &environment,
+        &catalogue,
+        &policy,
+        &builder,
+    );
     progress.finish_and_clear();
     let resolution = resolution?;
     let resolved_in = start.elapsed();
