@@ -174,7 +174,7 @@ impl BuildCache {
             Err(source) => Err(BuildError::Io {
                 action: "cannot store the built wheel in",
                 path: target,
-                source: source.into(),
+                source,
             }),
         }
     }

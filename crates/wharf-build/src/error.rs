@@ -30,7 +30,7 @@ pub enum BuildError {
         message: String,
     },
     /// A build hook failed (the backend raised, or was not importable).
-    #[error("the build backend `{backend}` failed in `{hook}` for `{}` (exit status {status})\n{tail}", source_dir.display())]
+    #[error("the build backend `{backend}` failed in `{hook}` for `{}` ({})\n{tail}", source_dir.display(), status.map_or_else(|| "killed by a signal".to_string(), |c| format!("exit status {c}")))]
     HookFailed {
         /// The backend, ex) `setuptools.build_meta`.
         backend: String,
@@ -38,10 +38,10 @@ pub enum BuildError {
         hook: String,
         /// The source tree.
         source_dir: PathBuf,
-        /// The shim's exit status.
-        status: String,
+        /// The shim's exit status (`None`: killed by a signal).
+        status: Option<i32>,
         /// The last lines of the backend's output, indented.
-        tail: String,
+        tail: Box<str>,
         /// The whole log.
         log: PathBuf,
     },

@@ -84,7 +84,7 @@ impl Hooks {
         );
         let value = match result {
             Err(BuildError::HookFailed { status, .. })
-                if kind == BuildKind::Editable && status == "3" =>
+                if kind == BuildKind::Editable && status == Some(3) =>
             {
                 return Err(BuildError::NoEditableHook {
                     backend: self.tree.build_system.backend.clone(),
@@ -206,10 +206,8 @@ impl Hooks {
                 backend: self.tree.build_system.backend.clone(),
                 hook: hook.to_string(),
                 source_dir: self.tree.path.clone(),
-                status: status
-                    .code()
-                    .map_or_else(|| "signal".to_string(), |c| c.to_string()),
-                tail,
+                status: status.code(),
+                tail: tail.into(),
                 log: self.log.clone(),
             });
         }

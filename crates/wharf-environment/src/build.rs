@@ -472,7 +472,7 @@ impl<'a> Builder<'a> {
 }
 
 fn io_error(action: &'static str, path: &Path, source: std::io::Error) -> OperationError {
-    OperationError::Build(wharf_build::BuildError::Io {
+    OperationError::from(wharf_build::BuildError::Io {
         action,
         path: path.to_path_buf(),
         source,

@@ -94,7 +94,7 @@ pub enum DirectError {
         origin: String,
         /// Why.
         #[source]
-        source: wharf_build::BuildError,
+        source: Box<wharf_build::BuildError>,
     },
     /// A file that is neither a wheel nor an sdist.
     #[error(
@@ -236,7 +236,7 @@ pub fn parse_direct(
     let path_error = |source| DirectError::Path {
         text: text.to_string(),
         origin: origin.to_string(),
-        source,
+        source: Box::new(source),
     };
     if !path.exists() {
         return Err(path_error(wharf_build::BuildError::PathNotFound { path }));
@@ -469,12 +469,12 @@ mod tests {
     fn err_not_a_project() {
         let dir = tempfile::tempdir().unwrap();
         let error = parse_direct(".", false, "req.txt:2", dir.path()).unwrap_err();
+        let DirectError::Path { source, .. } = error else {
+            panic!("{error}")
+        };
         assert!(matches!(
-            error,
-            DirectError::Path {
-                source: wharf_build::BuildError::NotAProject { .. },
-                ..
-            }
+            *source,
+            wharf_build::BuildError::NotAProject { .. }
         ));
     }
 

@@ -115,10 +115,10 @@ pub enum OperationError {
     Sync(#[from] crate::sync::SyncError),
     /// A requirement that names a path or URL cannot be used.
     #[error(transparent)]
-    Direct(#[from] crate::direct::DirectError),
+    Direct(Box<crate::direct::DirectError>),
     /// A build failed (the environment is unchanged).
     #[error(transparent)]
-    Build(#[from] wharf_build::BuildError),
+    Build(Box<wharf_build::BuildError>),
     /// The isolated build environment could not be created.
     #[error("cannot create the build environment")]
     BuildEnvironment(#[source] wharf_venv::VenvError),
@@ -191,6 +191,18 @@ impl OperationError {
                 | Self::Build(_)
                 | Self::BuildDependencies { .. }
         )
+    }
+}
+
+impl From<crate::direct::DirectError> for OperationError {
+    fn from(error: crate::direct::DirectError) -> Self {
+        Self::Direct(Box::new(error))
+    }
+}
+
+impl From<wharf_build::BuildError> for OperationError {
+    fn from(error: wharf_build::BuildError) -> Self {
+        Self::Build(Box::new(error))
     }
 }
 
