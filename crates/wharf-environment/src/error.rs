@@ -107,6 +107,9 @@ pub enum OperationError {
         report: String,
         /// What exists instead, and the fixes, in order.
         diagnostics: Vec<Diagnostic>,
+        /// The newest sdist of each project that had no compatible wheel (building it may
+        /// help: [`crate::operations::resolve_with_builds`]).
+        sdists: Vec<PathBuf>,
     },
     /// Another resolver failure (metadata unreadable, direct URL…).
     #[error(transparent)]
@@ -120,6 +123,30 @@ pub enum OperationError {
     /// A lock cannot be made, read or synced.
     #[error(transparent)]
     Sync(#[from] crate::sync::SyncError),
+    /// A requirement that names a path or URL cannot be used.
+    #[error(transparent)]
+    Direct(Box<crate::direct::DirectError>),
+    /// A build failed (the environment is unchanged).
+    #[error(transparent)]
+    Build(Box<wharf_build::BuildError>),
+    /// The isolated build environment could not be created.
+    #[error("cannot create the build environment")]
+    BuildEnvironment(#[source] wharf_venv::VenvError),
+    /// The build requirements of a project cannot be installed from the wheelhouse.
+    #[error("cannot install the build requirements of `{}` ({origin}: {})", project.display(), requires.join(", "))]
+    BuildDependencies {
+        /// The project.
+        project: PathBuf,
+        /// `build-system.requires` or the hook that asked.
+        origin: String,
+        /// The requirements.
+        requires: Vec<String>,
+        /// Those the wheelhouse has no wheel of at all.
+        missing: Vec<String>,
+        /// The resolver's failure.
+        #[source]
+        cause: Box<OperationError>,
+    },
     /// A package to uninstall is not installed (not fatal: reported by the caller).
     #[error("{name} is not installed")]
     NotInstalled {
@@ -143,6 +170,14 @@ impl OperationError {
             Self::NoSolution { .. } | Self::Resolve(_) | Self::NotInstalled { .. } => None,
             Self::Sync(error) => error.hint(),
             Self::Install(wharf_install::InstallError::RollbackFailed { .. }) => Some("the environment is partly changed; the next wharf command on it finishes the rollback".to_string()),
+            Self::Direct(error) => error.hint(),
+            Self::Build(error) => error.hint(),
+            Self::BuildEnvironment(error) => error.hint(),
+            Self::BuildDependencies { missing, .. } if !missing.is_empty() => Some(format!(
+                "the build requirement {} must be added to the wheelhouse (or to a `-f DIR`): builds are offline and take their requirements from the wheelhouse only; or install a wheel of the project, or build with `--no-build-isolation` in an environment that has them",
+                missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ")
+            )),
+            Self::BuildDependencies { cause, .. } => cause.hint(),
             Self::Install(_) => Some("nothing was changed: the environment is as it was before this command".to_string()),
             Self::Uninstall(_) => Some("nothing was removed".to_string()),
         }
@@ -163,7 +198,22 @@ impl OperationError {
                 | Self::Uninstall(_)
                 | Self::NotInstalled { .. }
                 | Self::Sync(_)
+                | Self::Direct(_)
+                | Self::Build(_)
+                | Self::BuildDependencies { .. }
         )
+    }
+}
+
+impl From<crate::direct::DirectError> for OperationError {
+    fn from(error: crate::direct::DirectError) -> Self {
+        Self::Direct(Box::new(error))
+    }
+}
+
+impl From<wharf_build::BuildError> for OperationError {
+    fn from(error: wharf_build::BuildError) -> Self {
+        Self::Build(Box::new(error))
     }
 }
 

@@ -14,6 +14,8 @@
 
 #![deny(missing_docs)]
 
+pub mod build;
+pub mod direct;
 pub mod environment;
 pub mod error;
 pub mod lock;

@@ -21,6 +21,8 @@ use wharf_requirements_txt::{FileKind, RequirementsTxt};
 use wharf_resolve::{CandidateSet, ResolveError, ResolveOptions, ResolvedPackage, ResolverEnv};
 use wharf_site::{Catalogue, FindLink, FindLinks, ScanWarning};
 
+use crate::build::Builder;
+use crate::direct::{self, DirectRequirement, LocalWheel};
 use crate::environment::PythonEnvironment;
 use crate::error::{Diagnostic, OperationError};
 
@@ -34,6 +36,15 @@ pub struct Requirements {
     pub constraints: Vec<Requirement>,
     /// `--find-links` lines of the files read.
     pub find_links: Vec<PathBuf>,
+    /// Requirements that name a file or directory (wheel, project, sdist, `-e DIR`), to be
+    /// turned into [`Requirements::local_wheels`] by [`prepare_direct`].
+    pub direct: Vec<DirectRequirement>,
+    /// The wheels that stand for the direct references: each is the only candidate of its
+    /// project in the resolution.
+    pub local_wheels: Vec<LocalWheel>,
+    /// Wheels built from the wheelhouse's sdists (projects without a compatible wheel):
+    /// extra candidates, after the wheelhouse's own.
+    pub sdist_wheels: Vec<LocalWheel>,
 }
 
 /// Where requirements come from.
@@ -45,6 +56,8 @@ pub struct RequirementSources<'a> {
     pub requirement_files: &'a [PathBuf],
     /// `-c` files.
     pub constraint_files: &'a [PathBuf],
+    /// `-e DIR` arguments: projects installed in editable mode (PEP 660).
+    pub editables: &'a [String],
 }
 
 /// Parses one PEP 508 requirement, naming its origin in the error.
@@ -61,8 +74,11 @@ pub fn parse_requirement(text: &str, origin: &str) -> Result<Requirement, Operat
 /// Reads requirements and constraints from arguments and files (`${VAR}` references looked up
 /// with `lookup`, pip's rule).
 ///
+/// Paths, `name @ file:///…` and `-e DIR` go to [`Requirements::direct`] (relative paths
+/// against the current directory, as pip does).
+///
 /// Errors: [`OperationError::RequirementsFile`], [`OperationError::InvalidRequirement`],
-/// [`OperationError::Editable`] (`-e` needs a build).
+/// [`OperationError::Direct`].
 pub fn read_requirements(
     sources: RequirementSources<'_>,
     lookup: &dyn Fn(&str) -> Option<String>,
@@ -74,20 +90,41 @@ pub fn read_requirements(
     for file in sources.constraint_files {
         files.add_file(file, FileKind::Constraints, lookup)?;
     }
-    if let Some(editable) = files.editables.first() {
-        return Err(OperationError::Editable {
-            text: editable.text.clone(),
-            origin: editable.origin.to_string(),
-        });
-    }
+    let cwd = std::env::current_dir().unwrap_or_default();
     let mut out = Requirements::default();
+    for text in sources.editables {
+        out.direct
+            .push(direct::parse_direct(text, true, "command line", &cwd)?);
+    }
+    for entry in &files.editables {
+        out.direct.push(direct::parse_direct(
+            &entry.text,
+            true,
+            &entry.origin.to_string(),
+            &cwd,
+        )?);
+    }
     for text in sources.packages {
-        out.requirements
-            .push(parse_requirement(text, "command line")?);
+        if direct::is_direct(text) {
+            out.direct
+                .push(direct::parse_direct(text, false, "command line", &cwd)?);
+        } else {
+            out.requirements
+                .push(parse_requirement(text, "command line")?);
+        }
     }
     for entry in &files.requirements {
-        out.requirements
-            .push(parse_requirement(&entry.text, &entry.origin.to_string())?);
+        if entry.is_url_or_path {
+            out.direct.push(direct::parse_direct(
+                &entry.text,
+                false,
+                &entry.origin.to_string(),
+                &cwd,
+            )?);
+        } else {
+            out.requirements
+                .push(parse_requirement(&entry.text, &entry.origin.to_string())?);
+        }
     }
     for entry in &files.constraints {
         out.constraints
@@ -95,6 +132,30 @@ pub fn read_requirements(
     }
     out.find_links = files.options.find_links.iter().map(PathBuf::from).collect();
     Ok(out)
+}
+
+/// Turns every direct reference of `requirements` (whose marker holds for the environment)
+/// into a local wheel — the wheel file, or the wheel `builder` builds — and a requirement
+/// by name for the resolver.
+///
+/// Errors: [`OperationError::Direct`], [`OperationError::Build`],
+/// [`OperationError::BuildDependencies`].
+pub fn prepare_direct(
+    requirements: &mut Requirements,
+    builder: &Builder<'_>,
+    markers: &MarkerEnvironment,
+) -> Result<(), OperationError> {
+    for reference in std::mem::take(&mut requirements.direct) {
+        if !reference.applies(markers) {
+            continue;
+        }
+        let wheel = builder.local_wheel(&reference)?;
+        requirements
+            .requirements
+            .push(reference.named_requirement(&wheel.name));
+        requirements.local_wheels.push(wheel);
+    }
+    Ok(())
 }
 
 /// The wheel sources: find-links directories in priority order.
@@ -228,7 +289,39 @@ pub fn resolve_for(
     catalogue: &Catalogue,
     policy: &ResolvePolicy,
 ) -> Result<TargetResolution, OperationError> {
-    let candidates = CandidateSet::new(catalogue, &target.tags, target.manylinux_tags.as_ref());
+    let mut candidates = CandidateSet::new(catalogue, &target.tags, target.manylinux_tags.as_ref());
+    // A local wheel is the only candidate of its project; an installed distribution of it is
+    // kept only when it is the same version and the wheel is the user's file (pip's rule).
+    let mut installed = installed.to_vec();
+    for wheel in &requirements.local_wheels {
+        candidates.by_name.insert(
+            wheel.name.clone(),
+            vec![wharf_resolve::Candidate {
+                filename: wheel.filename.clone(),
+                path: wheel.path.clone(),
+                find_link: 0,
+                tag_priority: wheel.tag_priority,
+            }],
+        );
+        candidates.rejected.remove(&wheel.name);
+        installed.retain(|i| {
+            i.name != wheel.name
+                || (i.in_target && !wheel.always_reinstall && i.version == wheel.filename.version)
+        });
+    }
+    for wheel in &requirements.sdist_wheels {
+        candidates
+            .by_name
+            .entry(wheel.name.clone())
+            .or_default()
+            .push(wharf_resolve::Candidate {
+                filename: wheel.filename.clone(),
+                path: wheel.path.clone(),
+                find_link: usize::MAX,
+                tag_priority: wheel.tag_priority,
+            });
+    }
+    let installed = installed.as_slice();
     let env = ResolverEnv {
         python_full_version: target.python_full_version.clone(),
         markers: target.markers.clone(),
@@ -278,12 +371,63 @@ pub fn resolve_for(
                     "create the environment with a Python that satisfies it (`wharf python list`, `module load python/X.Y`), or pin an older version".to_string(),
                 ));
             }
+            let sdists = unavailable
+                .iter()
+                .filter(|name| candidates.get(name).is_empty())
+                .filter_map(|name| newest_sdist(candidates.sdists.get(name.as_ref())?))
+                .collect();
             Err(OperationError::NoSolution {
                 report,
                 diagnostics,
+                sdists,
             })
         }
         Err(e) => Err(OperationError::Resolve(e)),
+    }
+}
+
+/// The sdist of the highest version among `paths` (`name-1.2.tar.gz`).
+fn newest_sdist(paths: &[PathBuf]) -> Option<PathBuf> {
+    paths
+        .iter()
+        .filter_map(|path| {
+            let file = path.file_name()?.to_str()?;
+            let stem = [".tar.gz", ".zip", ".tar.bz2"]
+                .iter()
+                .find_map(|s| file.strip_suffix(s))?;
+            let version = Version::from_str(stem.rsplit_once('-')?.1).ok()?;
+            Some((version, path))
+        })
+        .max_by(|a, b| a.0.cmp(&b.0))
+        .map(|(_, path)| path.clone())
+}
+
+/// [`resolve`], building the wheelhouse's sdists of projects that have no compatible wheel
+/// (one line each through the builder's report) and resolving again with the built wheels.
+///
+/// Errors: as [`resolve`], and the build's.
+pub fn resolve_with_builds(
+    requirements: &mut Requirements,
+    environment: &PythonEnvironment,
+    catalogue: &Catalogue,
+    policy: &ResolvePolicy,
+    builder: &Builder<'_>,
+) -> Result<Resolution, OperationError> {
+    let mut built = BTreeSet::new();
+    loop {
+        match resolve(requirements, environment, catalogue, policy) {
+            Err(OperationError::NoSolution { sdists, .. })
+                if sdists.iter().any(|s| !built.contains(s)) =>
+            {
+                for sdist in sdists {
+                    if built.insert(sdist.clone()) {
+                        let wheel = builder.sdist_wheel(&sdist)?;
+                        requirements.sdist_wheels.push(wheel);
+                    }
+                }
+            }
+            other => return other,
+        }
     }
 }
 
@@ -353,6 +497,16 @@ impl InstallPlan {
     /// the installed one), and with [`PlanOptions::exact`] remove what the resolution does not
     /// list.
     pub fn from_resolution(resolution: &Resolution, options: PlanOptions) -> Self {
+        Self::from_resolution_with(resolution, options, &[])
+    }
+
+    /// [`InstallPlan::from_resolution`] where `local_wheels` (direct references) record their
+    /// `direct_url.json`, and built ones are installed again even at the same version.
+    pub fn from_resolution_with(
+        resolution: &Resolution,
+        options: PlanOptions,
+        local_wheels: &[LocalWheel],
+    ) -> Self {
         let installed: HashMap<PackageName, &InstalledDist> = resolution
             .installed
             .iter()
@@ -369,7 +523,13 @@ impl InstallPlan {
             let same = current.is_some_and(|d| {
                 Version::from_str(&d.version).ok().as_ref() == Some(&package.version)
             });
-            if same && !(options.reinstall && package.requested) {
+            let local = local_wheels
+                .iter()
+                .find(|w| w.name == package.name && w.path == candidate.path);
+            if same
+                && !(options.reinstall && package.requested)
+                && !local.is_some_and(|w| w.always_reinstall)
+            {
                 continue;
             }
             if let Some(old) = current {
@@ -383,9 +543,9 @@ impl InstallPlan {
                 version: package.version.clone(),
                 path: candidate.path.clone(),
             });
-            out.plan
-                .install
-                .push(WheelInstall::new(candidate.path.clone(), package.requested));
+            let mut install = WheelInstall::new(candidate.path.clone(), package.requested);
+            install.direct_url = local.map(|w| w.direct_url.clone());
+            out.plan.install.push(install);
         }
         if options.exact {
             let mut extraneous: Vec<&InstalledDist> = resolution

@@ -90,6 +90,7 @@ fn free_threaded_environment_gets_its_own_site_packages_and_abi() {
             packages: &["fastpkg".to_string()],
             requirement_files: &[],
             constraint_files: &[],
+            editables: &[],
         },
         &|_| None,
     )

@@ -734,6 +734,7 @@ pub fn download(
             packages: &args.packages,
             requirement_files: &args.requirements,
             constraint_files: &[],
+            editables: &[],
         },
         &|name| site.lookup(name),
     )?;

@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use clap::Args;
 use wharf_environment::PythonEnvironment;
+use wharf_environment::build::{BuildOptions, Builder};
 use wharf_environment::operations::{
     self, Change, ExecuteOptions, InstallPlan, PlanOptions, RequirementSources, ResolvePolicy,
 };
@@ -23,6 +24,9 @@ pub struct InstallArgs {
     /// Packages to install (PEP 508 requirements, e.g. "numpy>=1.26" or "pandas[performance]")
     #[arg(value_name = "PACKAGE")]
     pub packages: Vec<String>,
+    /// Install a project in editable mode (PEP 660) from a local directory; repeatable
+    #[arg(short = 'e', long = "editable", value_name = "DIR")]
+    pub editables: Vec<String>,
     /// Install from the given requirements file (pip format; also pyproject.toml); repeatable
     #[arg(short = 'r', long = "requirement", value_name = "FILE")]
     pub requirements: Vec<PathBuf>,
@@ -56,6 +60,10 @@ pub struct InstallArgs {
     /// Accept manylinux wheels even though the site's `_manylinux` policy refuses them
     #[arg(long)]
     pub allow_manylinux: bool,
+    /// Build projects in the target environment instead of an isolated one made from the
+    /// wheelhouse (the build requirements must already be installed there)
+    #[arg(long)]
+    pub no_build_isolation: bool,
     /// Byte-compile installed Python files (.pyc)
     #[arg(long)]
     pub compile: bool,
@@ -124,12 +132,29 @@ pub fn install(
             packages: &packages,
             requirement_files: &args.requirements,
             constraint_files: &settings.constraint_files,
+            editables: &args.editables,
         },
         &settings,
+        &BuildSettings {
+            isolation: !args.no_build_isolation,
+        },
         site,
         python_env,
         printer,
     )
+}
+
+/// How direct references (paths, `-e DIR`) are built.
+#[derive(Debug, Clone, Copy)]
+pub struct BuildSettings {
+    /// Build in an isolated environment from the wheelhouse (`--no-build-isolation`: false).
+    pub isolation: bool,
+}
+
+impl Default for BuildSettings {
+    fn default() -> Self {
+        Self { isolation: true }
+    }
 }
 
 /// Installs `sources` with resolved `settings`: read requirements, find the environment,
@@ -137,13 +162,14 @@ pub fn install(
 pub fn install_with(
     sources: RequirementSources<'_>,
     settings: &InstallSettings,
+    build: &BuildSettings,
     site: &SiteEnv,
     python_env: &PythonEnv,
     printer: Printer,
 ) -> Result<ExitStatus, Error> {
     let start = Instant::now();
     // The input first: a bad requirement or file is reported before any interpreter runs.
-    let requirements = operations::read_requirements(sources, &|name| site.lookup(name))?;
+    let mut requirements = operations::read_requirements(sources, &|name| site.lookup(name))?;
     let environment = PythonEnvironment::find(
         settings.python.as_deref(),
         settings.virtual_env.as_deref(),
@@ -152,7 +178,7 @@ pub fn install_with(
     crate::commands::report_recovery(&environment, printer);
     warn_on_pin_mismatch(&environment, printer);
     let wheel_sources = settings.sources()?;
-    if requirements.requirements.is_empty() {
+    if requirements.requirements.is_empty() && requirements.direct.is_empty() {
         return Err(wharf_environment::OperationError::NothingToInstall.into());
     }
     let progress = crate::progress::spinner("Resolving".to_string(), printer.is_quiet());
@@ -168,6 +194,19 @@ pub fn install_with(
             printer.verbose(format_args!("warning: {warning}"));
         }
     }
+    let build_options = BuildOptions {
+        isolation: build.isolation,
+        cache_dir: settings.cache_dir.clone(),
+        threads: settings.threads,
+        config_settings: std::collections::BTreeMap::new(),
+    };
+    let report = |line: &str| printer.info(line);
+    let builder = Builder::new(&environment, &catalogue, &build_options, &report)?;
+    if !requirements.direct.is_empty() {
+        progress.finish_and_clear();
+        let markers = environment.marker_environment()?;
+        operations::prepare_direct(&mut requirements, &builder, &markers)?;
+    }
     let policy = ResolvePolicy {
         upgrade: settings.upgrade,
         reinstall: settings.reinstall,
@@ -175,16 +214,23 @@ pub fn install_with(
         prerelease: settings.pre,
         allow_manylinux: settings.allow_manylinux,
     };
-    let resolution = operations::resolve(&requirements, &environment, &catalogue, &policy);
+    let resolution = operations::resolve_with_builds(
+        &mut requirements,
+        &environment,
+        &catalogue,
+        &policy,
+        &builder,
+    );
     progress.finish_and_clear();
     let resolution = resolution?;
     let resolved_in = start.elapsed();
-    let plan = InstallPlan::from_resolution(
+    let plan = InstallPlan::from_resolution_with(
         &resolution,
         PlanOptions {
             reinstall: settings.reinstall,
             exact: false,
         },
+        &requirements.local_wheels,
     );
     let summary = summary_lines(&plan, printer.verbosity() > 0);
     if settings.dry_run {
@@ -336,8 +382,10 @@ pub fn seed(
             packages: &available,
             requirement_files: &[],
             constraint_files: &settings.constraint_files,
+            editables: &[],
         },
         &settings,
+        &BuildSettings::default(),
         site,
         python_env,
         quiet,

@@ -165,9 +165,22 @@ fn lock_requirements(
             packages: &args.packages,
             requirement_files: &args.requirements,
             constraint_files: &settings.constraint_files,
+            editables: &[],
         },
         &|name| site.lookup(name),
     )?;
+    if let Some(direct) = requirements.direct.first() {
+        return Err(Error::usage(
+            format!(
+                "`{}` ({}): wharf lock takes requirements by name",
+                direct.text, direct.origin
+            ),
+            Some(
+                "a lock lists wheels of the wheelhouse; install local paths with `wharf install`"
+                    .to_string(),
+            ),
+        ));
+    }
     if requirements.requirements.is_empty() {
         return Err(Error::usage(
             "nothing to lock",

@@ -1,0 +1,553 @@
+//! `wharf install` of paths — wheel files, project directories (PEP 517), `-e` (PEP 660),
+//! sdists — end to end against pip 24.2 as the peer: the same inputs installed into two fresh
+//! environments, one by pip and one by wharf, give the same `pip freeze`, the same files in
+//! site-packages, the same `direct_url.json`, and `pip uninstall` works on wharf's installs.
+//! The backends are real, pinned wheels from PyPI (`scripts/fetch-build-backends.py`, cached
+//! in `.cache/build-backends`): setuptools 75.1.0, flit_core 3.9.0, hatchling 1.25.0.
+//!
+//! Needs `WHARF_TEST_PYTHON` (`eval "$(scripts/test-env.sh)"`) and, the first time, PyPI.
+
+#[path = "support/sci.rs"]
+mod sci;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use sci::{Peers, Run, command, peers, run, site_packages};
+use wharf_test_support::NETWORK_VARIABLES;
+
+/// The backends' wheelhouse (fetched once per test binary).
+fn backends(peers: &Peers) -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = sci::repo_root().join(".cache/build-backends");
+        let mut fetch = command(&peers.test_python);
+        fetch
+            .arg(sci::repo_root().join("scripts/fetch-build-backends.py"))
+            .arg(&dir);
+        for variable in NETWORK_VARIABLES {
+            if let Some(value) = std::env::var_os(variable) {
+                fetch.env(variable, value);
+            }
+        }
+        run(&mut fetch).success();
+        dir
+    })
+}
+
+fn write(path: &Path, text: &str) {
+    fs_err::create_dir_all(path.parent().unwrap()).unwrap();
+    fs_err::write(path, text).unwrap();
+}
+
+/// A project of `backend` (`setuptools`, `legacy` setup.py, `flit`, `hatch`) named `name`
+/// (module of the same name), version 0.1, depending on `packaging`.
+fn project(root: &Path, backend: &str, name: &str) -> PathBuf {
+    let dir = root.join(name);
+    let project = format!(
+        "[project]\nname = \"{name}\"\nversion = \"0.1\"\ndescription = \"x\"\ndependencies = [\"packaging\"]\n"
+    );
+    match backend {
+        "setuptools" => write(
+            &dir.join("pyproject.toml"),
+            &format!(
+                "[build-system]\nrequires = [\"setuptools>=64\"]\nbuild-backend = \"setuptools.build_meta\"\n\n{project}"
+            ),
+        ),
+        "legacy" => write(
+            &dir.join("setup.py"),
+            &format!(
+                "from setuptools import setup\nsetup(name=\"{name}\", version=\"0.1\", packages=[\"{name}\"], install_requires=[\"packaging\"])\n"
+            ),
+        ),
+        "flit" => write(
+            &dir.join("pyproject.toml"),
+            &format!(
+                "[build-system]\nrequires = [\"flit_core>=3.4,<4\"]\nbuild-backend = \"flit_core.buildapi\"\n\n{project}"
+            ),
+        ),
+        "hatch" => write(
+            &dir.join("pyproject.toml"),
+            &format!(
+                "[build-system]\nrequires = [\"hatchling\"]\nbuild-backend = \"hatchling.build\"\n\n{project}"
+            ),
+        ),
+        other => panic!("no backend {other}"),
+    }
+    write(&dir.join(name).join("__init__.py"), "VALUE = 1\n");
+    dir
+}
+
+fn wharf_install(peers: &Peers, venv: &Path, cwd: &Path, args: &[&str]) -> Run {
+    run(peers
+        .wharf()
+        .current_dir(cwd)
+        .arg("install")
+        .arg("--python")
+        .arg(venv)
+        .arg("-f")
+        .arg(backends(peers))
+        .args(args))
+}
+
+fn pip_install(peers: &Peers, venv: &Path, cwd: &Path, args: &[&str]) -> Run {
+    run(peers
+        .pip(venv)
+        .current_dir(cwd)
+        .args(["install", "--quiet", "--no-index", "-f"])
+        .arg(backends(peers))
+        .args(args))
+}
+
+fn freeze(peers: &Peers, venv: &Path) -> String {
+    run(peers.pip(venv).arg("freeze")).success().stdout()
+}
+
+/// The files of site-packages, without bytecode and the installer's name.
+fn files(venv: &Path) -> BTreeSet<String> {
+    let root = site_packages(venv);
+    let mut out = BTreeSet::new();
+    let mut stack = vec![root.clone()];
+    while let Some(dir) = stack.pop() {
+        for entry in fs_err::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let relative = path
+                .strip_prefix(&root)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            if relative.contains("__pycache__") || relative.ends_with("INSTALLER") {
+                continue;
+            }
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.insert(relative);
+            }
+        }
+    }
+    out
+}
+
+fn direct_url(venv: &Path, dist_info: &str) -> serde_json::Value {
+    let text = fs_err::read_to_string(site_packages(venv).join(dist_info).join("direct_url.json"))
+        .unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+/// pip and wharf install the same `args` into fresh venvs: the same freeze, files and
+/// `direct_url.json` of `dist_info`; `pip uninstall name` then works on wharf's venv.
+fn same_as_pip(peers: &Peers, cwd: &Path, args: &[&str], dist_info: &str, name: &str) -> PathBuf {
+    let by_pip = peers.new_venv(&cwd.join("by-pip"));
+    let by_wharf = peers.new_venv(&cwd.join("by-wharf"));
+    wharf_install(peers, &by_wharf, cwd, args).success();
+    pip_install(peers, &by_pip, cwd, args).success();
+    assert_eq!(
+        freeze(peers, &by_wharf),
+        freeze(peers, &by_pip),
+        "freeze of {args:?}"
+    );
+    assert_eq!(
+        files(&by_wharf),
+        files(&by_pip),
+        "site-packages of {args:?}"
+    );
+    assert_eq!(
+        direct_url(&by_wharf, dist_info),
+        direct_url(&by_pip, dist_info)
+    );
+    let import = format!("import {name}; print({name}.VALUE)");
+    run(command(by_wharf.join("bin/python")).args(["-c", &import])).success();
+    run(peers.pip(&by_wharf).args(["uninstall", "-y", name])).success();
+    assert!(
+        !freeze(peers, &by_wharf).contains(name),
+        "pip uninstall left {name}"
+    );
+    by_wharf
+}
+
+#[test]
+fn local_wheel_and_name_at_file_url_match_pip() {
+    let Some(peers) = peers() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let wheel = backends(peers).join("pluggy-1.5.0-py3-none-any.whl");
+    let copy = dir.path().join("pluggy-1.5.0-py3-none-any.whl");
+    fs_err::copy(&wheel, &copy).unwrap();
+    // A wheel path in a requirements file, mixed with a name.
+    write(
+        &dir.path().join("req.txt"),
+        "./pluggy-1.5.0-py3-none-any.whl\npackaging\n",
+    );
+    let venv = dir.path().join("a");
+    fs_err::create_dir_all(&venv).unwrap();
+    let by_pip = peers.new_venv(&venv.join("pip"));
+    let by_wharf = peers.new_venv(&venv.join("wharf"));
+    wharf_install(peers, &by_wharf, dir.path(), &["-r", "req.txt"]).success();
+    pip_install(peers, &by_pip, dir.path(), &["-r", "req.txt"]).success();
+    assert_eq!(freeze(peers, &by_wharf), freeze(peers, &by_pip));
+    assert_eq!(files(&by_wharf), files(&by_pip));
+    assert_eq!(
+        direct_url(&by_wharf, "pluggy-1.5.0.dist-info"),
+        direct_url(&by_pip, "pluggy-1.5.0.dist-info")
+    );
+    run(peers.pip(&by_wharf).args(["uninstall", "-y", "pluggy"])).success();
+
+    // `name @ file:///…` as an argument.
+    let url = format!("pluggy @ file://{}", copy.display());
+    let b = dir.path().join("b");
+    fs_err::create_dir_all(&b).unwrap();
+    same_as_pip_url(peers, &b, &url);
+}
+
+fn same_as_pip_url(peers: &Peers, cwd: &Path, url: &str) {
+    let by_pip = peers.new_venv(&cwd.join("pip"));
+    let by_wharf = peers.new_venv(&cwd.join("wharf"));
+    wharf_install(peers, &by_wharf, cwd, &[url]).success();
+    pip_install(peers, &by_pip, cwd, &[url]).success();
+    assert_eq!(freeze(peers, &by_wharf), freeze(peers, &by_pip));
+    assert_eq!(
+        direct_url(&by_wharf, "pluggy-1.5.0.dist-info"),
+        direct_url(&by_pip, "pluggy-1.5.0.dist-info")
+    );
+}
+
+#[test]
+fn project_directories_match_pip_for_each_backend() {
+    let Some(peers) = peers() else { return };
+    for (backend, name) in [
+        ("setuptools", "st_demo"),
+        ("legacy", "legacy_demo"),
+        ("flit", "flit_demo"),
+        ("hatch", "hatch_demo"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = project(dir.path(), backend, name);
+        let relative = format!("./{}", path.file_name().unwrap().to_string_lossy());
+        same_as_pip(
+            peers,
+            dir.path(),
+            &[&relative],
+            &format!("{name}-0.1.dist-info"),
+            name,
+        );
+    }
+}
+
+#[test]
+fn editable_installs_match_pip_and_see_edits() {
+    let Some(peers) = peers() else { return };
+    for (backend, name) in [
+        ("setuptools", "st_edit"),
+        ("flit", "flit_edit"),
+        ("hatch", "hatch_edit"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = project(dir.path(), backend, name);
+        let relative = format!("./{name}");
+        let venv = same_as_pip(
+            peers,
+            dir.path(),
+            &["-e", &relative],
+            &format!("{name}-0.1.dist-info"),
+            name,
+        );
+        // Reinstalled by wharf, then edited: the edit is seen without reinstalling.
+        wharf_install(peers, &venv, dir.path(), &["-e", &relative]).success();
+        assert!(freeze(peers, &venv).contains(&format!("-e {}", path.display())));
+        write(&path.join(name).join("__init__.py"), "VALUE = 2\n");
+        let out = run(command(venv.join("bin/python"))
+            .args(["-c", &format!("import {name}; print({name}.VALUE)")]))
+        .success();
+        assert_eq!(out.stdout().trim(), "2", "{backend}: the edit is not seen");
+    }
+}
+
+#[test]
+fn built_wheels_are_cached_for_the_next_environment() {
+    let Some(peers) = peers() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    project(dir.path(), "flit", "cached_demo");
+    let first = peers.new_venv(&dir.path().join("1"));
+    let second = peers.new_venv(&dir.path().join("2"));
+    let built = wharf_install(peers, &first, dir.path(), &["./cached_demo"]).success();
+    assert!(
+        built.stderr().contains("Building a wheel for"),
+        "{}",
+        built.transcript()
+    );
+    let again = wharf_install(peers, &second, dir.path(), &["./cached_demo"]).success();
+    assert!(
+        !again.stderr().contains("Building"),
+        "{}",
+        again.transcript()
+    );
+    // A change of the source tree is a new build.
+    write(
+        &dir.path().join("cached_demo/cached_demo/extra.py"),
+        "X = 1\n",
+    );
+    let changed = wharf_install(peers, &second, dir.path(), &["./cached_demo"]).success();
+    assert!(
+        changed.stderr().contains("Building a wheel for"),
+        "{}",
+        changed.transcript()
+    );
+    assert!(
+        site_packages(&second)
+            .join("cached_demo/extra.py")
+            .is_file()
+    );
+}
+
+/// A failed request: exit 1, the message, a hint, and the environment unchanged.
+fn fails(peers: &Peers, cwd: &Path, args: &[&str], wants: &[&str]) -> Run {
+    let venv = cwd.join("env");
+    let venv = if venv.exists() {
+        venv
+    } else {
+        peers.new_venv(cwd)
+    };
+    let before = freeze(peers, &venv);
+    let out = wharf_install(peers, &venv, cwd, args).exit_code(1);
+    let stderr = out.stderr();
+    assert!(stderr.contains("hint: "), "{}", out.transcript());
+    for want in wants {
+        assert!(
+            stderr.contains(want),
+            "missing {want:?}:\n{}",
+            out.transcript()
+        );
+    }
+    assert_eq!(freeze(peers, &venv), before, "the environment changed");
+    out
+}
+
+#[test]
+fn bad_paths_and_projects_are_explained() {
+    let Some(peers) = peers() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = dir.path();
+    fails(
+        peers,
+        cwd,
+        &["./missing"],
+        &["`./missing`", "does not exist"],
+    );
+    fs_err::create_dir_all(cwd.join("empty")).unwrap();
+    fails(
+        peers,
+        cwd,
+        &["./empty"],
+        &["is not a Python project", "pyproject.toml"],
+    );
+    write(
+        &cwd.join("broken/pyproject.toml"),
+        "[build-system]\nrequires = \"setuptools\"\n",
+    );
+    fails(
+        peers,
+        cwd,
+        &["./broken"],
+        &["line 2", "`build-system.requires` must be a list"],
+    );
+    write(&cwd.join("badtoml/pyproject.toml"), "[project\nname = 1\n");
+    fails(peers, cwd, &["./badtoml"], &["line 1", "invalid TOML"]);
+    write(
+        &cwd.join("nobackend/pyproject.toml"),
+        "[build-system]\nrequires = [\"poetry-core>=1\"]\nbuild-backend = \"poetry.core.masonry.api\"\n",
+    );
+    fails(
+        peers,
+        cwd,
+        &["./nobackend"],
+        &["`poetry-core` must be added to the wheelhouse"],
+    );
+    let failing = project(cwd, "legacy", "failing_demo");
+    write(
+        &failing.join("setup.py"),
+        "raise SystemExit('this build fails on purpose')\n",
+    );
+    let out = fails(
+        peers,
+        cwd,
+        &["./failing_demo", "packaging"],
+        &["this build fails on purpose", "build output is in"],
+    );
+    let log = out
+        .stderr()
+        .split("build output is in `")
+        .nth(1)
+        .unwrap()
+        .split('`')
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(
+        fs_err::read_to_string(log)
+            .unwrap()
+            .contains("this build fails on purpose")
+    );
+    fails(peers, cwd, &["-e", "./missing"], &["does not exist"]);
+}
+
+#[test]
+fn no_build_isolation_uses_the_target_environment() {
+    let Some(peers) = peers() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    project(dir.path(), "flit", "noiso_demo");
+    let venv = peers.new_venv(dir.path());
+    // Without flit_core in the environment the build fails; with it, it works.
+    fails(
+        peers,
+        dir.path(),
+        &["--no-build-isolation", "./noiso_demo"],
+        &["flit_core"],
+    );
+    wharf_install(peers, &venv, dir.path(), &["flit_core", "packaging"]).success();
+    wharf_install(
+        peers,
+        &venv,
+        dir.path(),
+        &["--no-build-isolation", "./noiso_demo"],
+    )
+    .success();
+    assert!(freeze(peers, &venv).contains("noiso_demo @ file://"));
+}
+
+/// An sdist `{name}-0.2.tar.gz` of a flit project in `dir`.
+fn sdist(peers: &Peers, dir: &Path, name: &str) -> PathBuf {
+    let src = dir.join("src");
+    let tree = project(&src, "flit", name);
+    let versioned = src.join(format!("{name}-0.2"));
+    fs_err::rename(&tree, &versioned).unwrap();
+    let pyproject = fs_err::read_to_string(versioned.join("pyproject.toml")).unwrap();
+    write(
+        &versioned.join("pyproject.toml"),
+        &pyproject.replace("version = \"0.1\"", "version = \"0.2\""),
+    );
+    write(
+        &versioned.join("PKG-INFO"),
+        &format!("Metadata-Version: 2.1\nName: {name}\nVersion: 0.2\n"),
+    );
+    let archive = dir.join(format!("{name}-0.2.tar.gz"));
+    run(command(&peers.test_python).args([
+        "-c",
+        "import sys, tarfile; t = tarfile.open(sys.argv[1], 'w:gz'); t.add(sys.argv[2], arcname=sys.argv[3]); t.close()",
+    ]).arg(&archive).arg(&versioned).arg(format!("{name}-0.2")))
+    .success();
+    archive
+}
+
+#[test]
+fn sdist_in_find_links_is_built_only_without_a_wheel() {
+    let Some(peers) = peers() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let links = dir.path().join("links");
+    fs_err::create_dir_all(&links).unwrap();
+    sdist(peers, &links, "sdist_demo");
+    let links_text = links.to_string_lossy().into_owned();
+    let by_pip = peers.new_venv(&dir.path().join("pip"));
+    let by_wharf = peers.new_venv(&dir.path().join("wharf"));
+    let out = wharf_install(
+        peers,
+        &by_wharf,
+        dir.path(),
+        &["-f", &links_text, "sdist_demo"],
+    )
+    .success();
+    let stderr = out.stderr();
+    let announced: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("Building"))
+        .map(str::trim)
+        .collect::<Vec<_>>();
+    assert_eq!(
+        announced,
+        ["Building sdist_demo-0.2.tar.gz: the wheelhouse has no compatible wheel of it"],
+        "{}",
+        out.transcript()
+    );
+    pip_install(
+        peers,
+        &by_pip,
+        dir.path(),
+        &["-f", &links_text, "sdist_demo"],
+    )
+    .success();
+    assert_eq!(freeze(peers, &by_wharf), freeze(peers, &by_pip));
+    assert_eq!(files(&by_wharf), files(&by_pip));
+    // The next environment takes the built wheel from the cache.
+    let next = peers.new_venv(&dir.path().join("next"));
+    let again =
+        wharf_install(peers, &next, dir.path(), &["-f", &links_text, "sdist_demo"]).success();
+    assert!(
+        !again.stderr().contains("Building"),
+        "{}",
+        again.transcript()
+    );
+    // A project with a wheel in the wheelhouse: no build.
+    let flit = peers.new_venv(&dir.path().join("flit"));
+    let with_wheel = wharf_install(peers, &flit, dir.path(), &["flit_core"]).success();
+    assert!(
+        !with_wheel.stderr().contains("Building"),
+        "{}",
+        with_wheel.transcript()
+    );
+}
+
+#[test]
+fn sdist_path_matches_pip() {
+    let Some(peers) = peers() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    sdist(peers, dir.path(), "sdist_path_demo");
+    same_as_pip(
+        peers,
+        dir.path(),
+        &["./sdist_path_demo-0.2.tar.gz"],
+        "sdist_path_demo-0.2.dist-info",
+        "sdist_path_demo",
+    );
+}
+
+/// A setuptools project with a C extension, compiled by the machine's gcc in the isolated
+/// build environment; the module imports and runs.
+#[test]
+fn c_extension_builds_with_gcc() {
+    let Some(peers) = peers() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("cext_demo");
+    write(
+        &root.join("pyproject.toml"),
+        "[build-system]\nrequires = [\"setuptools>=64\"]\nbuild-backend = \"setuptools.build_meta\"\n\n[project]\nname = \"cext_demo\"\nversion = \"0.1\"\n",
+    );
+    write(
+        &root.join("setup.py"),
+        "from setuptools import Extension, setup\nsetup(ext_modules=[Extension(\"cext_demo\", [\"cext_demo.c\"])])\n",
+    );
+    write(
+        &root.join("cext_demo.c"),
+        r#"#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+static PyObject *add(PyObject *self, PyObject *args) {
+    long a, b;
+    if (!PyArg_ParseTuple(args, "ll", &a, &b)) return NULL;
+    return PyLong_FromLong(a + b);
+}
+static PyMethodDef methods[] = {{"add", add, METH_VARARGS, "a + b"}, {NULL, NULL, 0, NULL}};
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "cext_demo", NULL, -1, methods};
+PyMODINIT_FUNC PyInit_cext_demo(void) { return PyModule_Create(&module); }
+"#,
+    );
+    let by_pip = peers.new_venv(&dir.path().join("pip"));
+    let by_wharf = peers.new_venv(&dir.path().join("wharf"));
+    wharf_install(peers, &by_wharf, dir.path(), &["./cext_demo"]).success();
+    let out = run(command(by_wharf.join("bin/python"))
+        .args(["-c", "import cext_demo; print(cext_demo.add(2, 40))"]))
+    .success();
+    assert_eq!(out.stdout().trim(), "42");
+    pip_install(peers, &by_pip, dir.path(), &["./cext_demo"]).success();
+    assert_eq!(freeze(peers, &by_wharf), freeze(peers, &by_pip));
+    assert_eq!(files(&by_wharf), files(&by_pip));
+    run(peers.pip(&by_wharf).args(["uninstall", "-y", "cext_demo"])).success();
+}
