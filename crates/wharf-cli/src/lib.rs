@@ -81,6 +81,8 @@ pub enum Command {
     Lock(Box<commands::lock::LockArgs>),
     /// Make an environment exactly a lock (pylock.toml or hashed requirements), every wheel verified
     Sync(commands::sync::SyncArgs),
+    /// Serve the wheelhouse as a package index for pip and uv (Simple API) and a browsable page
+    Serve(Box<commands::serve::ServeArgs>),
     /// Remove packages from a virtual environment
     Uninstall(commands::uninstall::UninstallArgs),
     /// List the installed packages
@@ -116,6 +118,7 @@ impl Command {
             Self::Install(args) => Some(&args.global),
             Self::Lock(args) => Some(&args.global),
             Self::Sync(args) => Some(&args.global),
+            Self::Serve(args) => Some(&args.global),
             Self::Uninstall(args) => Some(&args.global),
             Self::List { env, .. } => Some(&env.global),
             Self::Freeze(args) | Self::Check(args) => Some(&args.global),
@@ -166,6 +169,7 @@ pub fn run(args: Vec<OsString>, env: &Env) -> ExitStatus {
         Command::Install(args) => commands::install::install(&args, &site, &python_env, printer),
         Command::Lock(args) => commands::lock::lock(&args, &site, &python_env, printer),
         Command::Sync(args) => commands::sync::sync(&args, &site, &python_env, printer),
+        Command::Serve(args) => commands::serve::serve(&args, &site, printer),
         Command::Uninstall(args) => {
             commands::uninstall::uninstall(&args, &site, &python_env, printer)
         }

@@ -10,6 +10,7 @@ pub mod install;
 pub mod list;
 pub mod lock;
 pub mod python;
+pub mod serve;
 pub mod sync;
 pub mod uninstall;
 pub mod venv;
