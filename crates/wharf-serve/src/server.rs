@@ -122,10 +122,13 @@ async fn project(
             .files
             .iter()
             .map(|&i| {
-                site_for_work
-                    .hashes
-                    .info(&snapshot_for_work.catalogue.entries[i].path)
-                    .ok()
+                // A file whose real path leaves the find-links directories is never read.
+                let path = &snapshot_for_work.catalogue.entries[i].path;
+                let real = std::fs::canonicalize(path).ok()?;
+                if !files::inside(&real, &snapshot_for_work.roots) {
+                    return None;
+                }
+                site_for_work.hashes.info(path).ok()
             })
             .collect();
         let rendered =
