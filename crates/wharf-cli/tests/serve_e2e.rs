@@ -444,3 +444,274 @@ fn request_log_json_and_graceful_shutdown() {
     assert!(log.contains("SIGTERM: shutting down"), "{log}");
     assert!(log.contains("stopped"), "{log}");
 }
+
+/// Headless Chromium, if installed (`apt-get install -y chromium`).
+fn chromium() -> Option<PathBuf> {
+    let found = ["chromium", "chromium-browser", "google-chrome"]
+        .iter()
+        .find_map(|name| {
+            std::env::split_paths(&std::env::var_os("PATH")?)
+                .map(|dir| dir.join(name))
+                .find(|path| path.is_file())
+        });
+    if found.is_none() {
+        eprintln!("skipped: no chromium on PATH (apt-get install -y chromium)");
+    }
+    found
+}
+
+fn chromium_command(binary: &Path, profile: &Path) -> std::process::Command {
+    let mut chromium = command(binary);
+    chromium
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()));
+    chromium
+}
+
+/// A minimal Chrome DevTools Protocol client over one WebSocket (RFC 6455, text frames).
+struct DevTools {
+    stream: TcpStream,
+    next_id: u64,
+}
+
+impl DevTools {
+    fn connect(ws_url: &str) -> Self {
+        let rest = ws_url.strip_prefix("ws://").unwrap();
+        let (host, path) = rest.split_at(rest.find('/').unwrap());
+        let mut stream = TcpStream::connect(host).unwrap();
+        stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        )
+        .unwrap();
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            stream.read_exact(&mut byte).unwrap();
+            head.push(byte[0]);
+        }
+        assert!(head.starts_with(b"HTTP/1.1 101"), "{}", String::from_utf8_lossy(&head));
+        DevTools { stream, next_id: 0 }
+    }
+
+    fn send(&mut self, text: &str) {
+        let payload = text.as_bytes();
+        let mut frame = vec![0x81u8];
+        match payload.len() {
+            n if n < 126 => frame.push(0x80 | u8::try_from(n).unwrap()),
+            n if n < 65536 => {
+                frame.push(0x80 | 126);
+                frame.extend_from_slice(&u16::try_from(n).unwrap().to_be_bytes());
+            }
+            n => {
+                frame.push(0x80 | 127);
+                frame.extend_from_slice(&(n as u64).to_be_bytes());
+            }
+        }
+        let mask = [0x12u8, 0x34, 0x56, 0x78];
+        frame.extend_from_slice(&mask);
+        frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+        self.stream.write_all(&frame).unwrap();
+    }
+
+    fn receive(&mut self) -> String {
+        let mut message = Vec::new();
+        loop {
+            let mut head = [0u8; 2];
+            self.stream.read_exact(&mut head).unwrap();
+            let mut length = u64::from(head[1] & 0x7f);
+            if length == 126 {
+                let mut extended = [0u8; 2];
+                self.stream.read_exact(&mut extended).unwrap();
+                length = u64::from(u16::from_be_bytes(extended));
+            } else if length == 127 {
+                let mut extended = [0u8; 8];
+                self.stream.read_exact(&mut extended).unwrap();
+                length = u64::from_be_bytes(extended);
+            }
+            let mut payload = vec![0u8; usize::try_from(length).unwrap()];
+            self.stream.read_exact(&mut payload).unwrap();
+            message.extend_from_slice(&payload);
+            if head[0] & 0x80 != 0 {
+                return String::from_utf8(message).unwrap();
+            }
+        }
+    }
+
+    fn call(&mut self, method: &str, params: serde_json::Value) -> serde_json::Value {
+        let message = self.call_raw(method, params);
+        assert!(message.get("error").is_none(), "{method}: {message}");
+        message["result"].clone()
+    }
+
+    /// The whole answer, error included.
+    fn call_raw(&mut self, method: &str, params: serde_json::Value) -> serde_json::Value {
+        self.next_id += 1;
+        let id = self.next_id;
+        self.send(&serde_json::json!({"id": id, "method": method, "params": params}).to_string());
+        loop {
+            let message: serde_json::Value = serde_json::from_str(&self.receive()).unwrap();
+            if message["id"] == id {
+                return message;
+            }
+        }
+    }
+
+    fn evaluate(&mut self, expression: &str) -> serde_json::Value {
+        let result = self.call(
+            "Runtime.evaluate",
+            serde_json::json!({"expression": expression, "returnByValue": true}),
+        );
+        result["result"]["value"].clone()
+    }
+
+    /// Evaluates `expression` until it equals `expected` (10 s at most).
+    fn wait_for(&mut self, expression: &str, expected: &serde_json::Value) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let value = self.evaluate(expression);
+            if &value == expected {
+                return;
+            }
+            assert!(Instant::now() < deadline, "`{expression}` is {value}, expected {expected}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+const ROW_NAMES: &str =
+    "JSON.stringify([...document.querySelectorAll('#wheels tbody tr')].map(r => r.dataset.name))";
+
+#[test]
+fn page_in_headless_chromium_with_and_without_javascript() {
+    let Some(peers) = peers() else { return };
+    let Some(binary) = chromium() else { return };
+    let server = Server::start(
+        peers.wharf_with_cache(&temp_cache("serve-page-cache")),
+        &[],
+    );
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR"));
+
+    // On a phone-sized screen.
+    let profile = tempfile::tempdir().unwrap();
+    let mut browser = chromium_command(&binary, profile.path())
+        .arg("--remote-debugging-port=0")
+        .arg("about:blank")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    struct Kill(Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let stderr = browser.stderr.take().unwrap();
+    let browser = Kill(browser);
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            if let Some(url) = line.strip_prefix("DevTools listening on ") {
+                let _ = sender.send(url.to_string());
+            }
+        }
+    });
+    let browser_ws = receiver.recv_timeout(Duration::from_secs(30)).expect("DevTools started");
+    let devtools_port: u16 = browser_ws
+        .trim_start_matches("ws://127.0.0.1:")
+        .split('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let target = http(devtools_port, "PUT", "/json/new?about:blank", &[]).json();
+    let mut page = DevTools::connect(target["webSocketDebuggerUrl"].as_str().unwrap());
+    page.call(
+        "Emulation.setDeviceMetricsOverride",
+        serde_json::json!({"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": true}),
+    );
+
+    // Without JavaScript (`Emulation.setScriptExecutionDisabled`; `--dump-dom` itself needs
+    // scripts): the form is a plain GET and the server filters.
+    page.call("Emulation.setScriptExecutionDisabled", serde_json::json!({"value": true}));
+    page.call("Page.navigate", serde_json::json!({"url": format!("{}/?q=%2Acdf%2A&versions=all", server.url())}));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let dom = loop {
+        let document = page.call("DOM.getDocument", serde_json::json!({"depth": -1}));
+        // The document may be replaced between the two calls (navigation): then try again.
+        let html = page.call_raw(
+            "DOM.getOuterHTML",
+            serde_json::json!({"nodeId": document["root"]["nodeId"]}),
+        )["result"]["outerHTML"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        if html.contains("</footer>") {
+            break html;
+        }
+        assert!(Instant::now() < deadline, "no page without JavaScript: {html}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(dom.contains("Available Python wheels"), "{dom}");
+    assert!(dom.contains("data-name=\"netcdf4\"") && dom.contains("1 wheel<"), "{dom}");
+    assert!(!dom.contains("data-name=\"numpy\""), "{dom}");
+    assert!(!dom.contains("class=\" js\""), "scripts ran: {dom}");
+    let shot = page.call("Page.captureScreenshot", serde_json::json!({"format": "png"}));
+    let png = data_encoding::BASE64
+        .decode(shot["data"].as_str().unwrap().as_bytes())
+        .unwrap();
+    assert!(png.starts_with(b"\x89PNG"));
+    std::fs::write(shots.join("serve-page-nojs.png"), png).unwrap();
+    page.call("Emulation.setScriptExecutionDisabled", serde_json::json!({"value": false}));
+
+    // With JavaScript: typing filters in place.
+    page.call("Page.navigate", serde_json::json!({"url": format!("{}/", server.url())}));
+    page.wait_for(
+        "document.readyState === 'complete' && !!document.getElementById('q') && document.documentElement.className.includes('js')",
+        &serde_json::json!(true),
+    );
+    let initial: Vec<String> = serde_json::from_str(page.evaluate(ROW_NAMES).as_str().unwrap()).unwrap();
+    assert!(initial.contains(&"numpy".to_string()) && initial.contains(&"pandas".to_string()), "{initial:?}");
+
+    page.evaluate("document.getElementById('q').focus()");
+    page.call("Input.insertText", serde_json::json!({"text": "pan"}));
+    page.wait_for(ROW_NAMES, &serde_json::json!("[\"pandas\"]"));
+    assert_eq!(page.evaluate("location.search"), "?q=pan&python=&arch=&versions=latest");
+    let note = page.evaluate("document.querySelector('.note').textContent");
+    assert!(note.as_str().unwrap().contains("starting with"), "{note}");
+
+    page.evaluate("document.getElementById('q').select()");
+    page.call("Input.insertText", serde_json::json!({"text": "*cdf*"}));
+    page.wait_for(ROW_NAMES, &serde_json::json!("[\"netcdf4\"]"));
+    // The row links to its project page and its file.
+    let links = page.evaluate(
+        "[...document.querySelectorAll('#wheels tbody tr:last-child a')].map(a => a.getAttribute('href')).join(' ')",
+    );
+    assert!(links.as_str().unwrap().starts_with("/simple/netcdf4/ /files/"), "{links}");
+    // Usable on a phone: the page does not scroll sideways (the table scrolls in its box).
+    page.wait_for(
+        "document.documentElement.scrollWidth <= window.innerWidth",
+        &serde_json::json!(true),
+    );
+    let shot = page.call("Page.captureScreenshot", serde_json::json!({"format": "png"}));
+    let png = data_encoding::BASE64
+        .decode(shot["data"].as_str().unwrap().as_bytes())
+        .unwrap();
+    assert!(png.starts_with(b"\x89PNG"));
+    std::fs::write(shots.join("serve-page.png"), png).unwrap();
+    drop(browser);
+    let log = server.log_with("fragment=1");
+    assert!(log.contains("GET /?q=pan"), "{log}");
+}
