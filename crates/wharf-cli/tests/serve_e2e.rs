@@ -16,8 +16,8 @@ use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use sha2::Digest as _;
 use sci::{Peers, command, peers, run};
+use sha2::Digest as _;
 
 /// A running `wharf serve`, killed on drop; its stderr collected.
 struct Server {
@@ -121,7 +121,8 @@ fn http(port: u16, method: &str, path: &str, headers: &[(&str, &str)]) -> Respon
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))
         .unwrap();
-    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n");
+    let mut request =
+        format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n");
     for (name, value) in headers {
         request.push_str(&format!("{name}: {value}\r\n"));
     }
@@ -135,7 +136,14 @@ fn http(port: u16, method: &str, path: &str, headers: &[(&str, &str)]) -> Respon
         .unwrap_or_else(|| panic!("no response head: {:?}", String::from_utf8_lossy(&raw)));
     let head = String::from_utf8_lossy(&raw[..split]).into_owned();
     let mut lines = head.split("\r\n");
-    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
     let headers = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
@@ -148,10 +156,7 @@ fn http(port: u16, method: &str, path: &str, headers: &[(&str, &str)]) -> Respon
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
-    sha2::Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    data_encoding::HEXLOWER.encode(&sha2::Sha256::digest(bytes))
 }
 
 const PIP_JSON_ACCEPT: &str = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html; q=0.1, text/html; q=0.01";
@@ -185,7 +190,10 @@ fn pip_and_uv_install_download_and_compile_from_the_served_wheelhouse() {
 
     // pip: install into a fresh venv, then import.
     let pip_venv = work.path().join("pip-env");
-    run(command(&peers.base_python).args(["-m", "venv", "--without-pip"]).arg(&pip_venv)).success();
+    run(command(&peers.base_python)
+        .args(["-m", "venv", "--without-pip"])
+        .arg(&pip_venv))
+    .success();
     run(peers
         .pip(&pip_venv)
         .args(["install", "--index-url", &index, "numpy", "pandas"]))
@@ -200,7 +208,10 @@ fn pip_and_uv_install_download_and_compile_from_the_served_wheelhouse() {
     // (uv ignores `_manylinux`; the server does not list it).
     let uv_cache = work.path().join("uv-cache");
     let uv_venv = work.path().join("uv-env");
-    run(command(&peers.base_python).args(["-m", "venv", "--without-pip"]).arg(&uv_venv)).success();
+    run(command(&peers.base_python)
+        .args(["-m", "venv", "--without-pip"])
+        .arg(&uv_venv))
+    .success();
     run(uv(peers, &uv_cache)
         .args(["pip", "install", "--python"])
         .arg(uv_venv.join("bin/python"))
@@ -214,26 +225,55 @@ fn pip_and_uv_install_download_and_compile_from_the_served_wheelhouse() {
 
     // pip download.
     let downloads = work.path().join("downloads");
-    run(peers.pip(&pip_venv).args(["download", "--no-deps", "--index-url", &index, "-d"]).arg(&downloads).arg("numpy")).success();
+    run(peers
+        .pip(&pip_venv)
+        .args(["download", "--no-deps", "--index-url", &index, "-d"])
+        .arg(&downloads)
+        .arg("numpy"))
+    .success();
     let names: Vec<String> = std::fs::read_dir(&downloads)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(names, ["numpy-1.26.4+computecanada-cp311-cp311-linux_x86_64.whl"]);
+    assert_eq!(
+        names,
+        ["numpy-1.26.4+computecanada-cp311-cp311-linux_x86_64.whl"]
+    );
 
     // uv pip compile.
     let input = work.path().join("requirements.in");
     std::fs::write(&input, "pandas\n").unwrap();
     let compiled = run(uv(peers, &uv_cache)
-        .args(["pip", "compile", "--python-version", "3.11", "--python-platform", "x86_64-unknown-linux-gnu", "--no-header", "--index-url", &index])
+        .args([
+            "pip",
+            "compile",
+            "--python-version",
+            "3.11",
+            "--python-platform",
+            "x86_64-unknown-linux-gnu",
+            "--no-header",
+            "--index-url",
+            &index,
+        ])
         .arg(&input))
     .success();
     let lock = compiled.stdout();
-    assert!(lock.contains("numpy==1.26.4+computecanada"), "{}", compiled.transcript());
-    assert!(lock.contains("pandas==2.2.2+computecanada"), "{}", compiled.transcript());
+    assert!(
+        lock.contains("numpy==1.26.4+computecanada"),
+        "{}",
+        compiled.transcript()
+    );
+    assert!(
+        lock.contains("pandas==2.2.2+computecanada"),
+        "{}",
+        compiled.transcript()
+    );
 
     let log = server.log();
-    assert!(!log.contains("numpy-2.0.2"), "the refused wheel was requested:\n{log}");
+    assert!(
+        !log.contains("numpy-2.0.2"),
+        "the refused wheel was requested:\n{log}"
+    );
     let log = server.log_with("GET /simple/numpy/ 200");
     assert!(log.contains("GET /simple/numpy/ 200"), "{log}");
 }
@@ -247,12 +287,25 @@ fn simple_api_contract_hashes_metadata_ranges_and_policy() {
     // Index: HTML by default, JSON on request, 406 for nothing acceptable.
     let index = server.get("/simple/", &[]);
     assert_eq!(index.status, 200);
-    assert!(index.header("content-type").unwrap().starts_with("text/html"));
+    assert!(
+        index
+            .header("content-type")
+            .unwrap()
+            .starts_with("text/html")
+    );
     assert!(index.text().contains("<a href=\"numpy/\">numpy</a>"));
     let json = server.get("/simple/", &[("Accept", PIP_JSON_ACCEPT)]);
-    assert_eq!(json.header("content-type"), Some("application/vnd.pypi.simple.v1+json"));
+    assert_eq!(
+        json.header("content-type"),
+        Some("application/vnd.pypi.simple.v1+json")
+    );
     assert_eq!(json.json()["meta"]["api-version"], "1.1");
-    assert_eq!(server.get("/simple/", &[("Accept", "application/json")]).status, 406);
+    assert_eq!(
+        server
+            .get("/simple/", &[("Accept", "application/json")])
+            .status,
+        406
+    );
 
     // Normalization: other spellings redirect.
     for (path, location) in [
@@ -262,17 +315,29 @@ fn simple_api_contract_hashes_metadata_ranges_and_policy() {
         ("/simple", "/simple/"),
     ] {
         let response = server.get(path, &[]);
-        assert_eq!((response.status, response.header("location")), (301, Some(location)), "{path}");
+        assert_eq!(
+            (response.status, response.header("location")),
+            (301, Some(location)),
+            "{path}"
+        );
     }
     assert_eq!(server.get("/simple/no-such-project/", &[]).status, 404);
 
     // Project page: the policy hides manylinux numpy 2.0.2; hashes, metadata, PEP 700 fields.
-    let numpy = server.get("/simple/numpy/", &[("Accept", PIP_JSON_ACCEPT)]).json();
+    let numpy = server
+        .get("/simple/numpy/", &[("Accept", PIP_JSON_ACCEPT)])
+        .json();
     let files = numpy["files"].as_array().unwrap();
     assert_eq!(files.len(), 1, "{numpy}");
-    assert_eq!(numpy["versions"], serde_json::json!(["1.26.4+computecanada"]));
+    assert_eq!(
+        numpy["versions"],
+        serde_json::json!(["1.26.4+computecanada"])
+    );
     let file = &files[0];
-    assert_eq!(file["filename"], "numpy-1.26.4+computecanada-cp311-cp311-linux_x86_64.whl");
+    assert_eq!(
+        file["filename"],
+        "numpy-1.26.4+computecanada-cp311-cp311-linux_x86_64.whl"
+    );
     assert_eq!(file["requires-python"], ">=3.9");
     let on_disk = std::fs::read(peers.wheel("numpy-1.26.4+")).unwrap();
     assert_eq!(file["hashes"]["sha256"], sha256_hex(&on_disk));
@@ -285,7 +350,10 @@ fn simple_api_contract_hashes_metadata_ranges_and_policy() {
     assert_eq!(file["core-metadata"]["sha256"], sha256_hex(&metadata.body));
     let html = server.get("/simple/numpy/", &[]).text();
     assert!(html.contains("data-requires-python=\"&gt;=3.9\""), "{html}");
-    assert!(html.contains(&format!("data-core-metadata=\"sha256={}\"", sha256_hex(&metadata.body))));
+    assert!(html.contains(&format!(
+        "data-core-metadata=\"sha256={}\"",
+        sha256_hex(&metadata.body)
+    )));
     assert!(html.contains(&format!("#sha256={}", sha256_hex(&on_disk))));
     // The hashes are kept next to the catalogue index.
     let hashes = std::fs::read_to_string(cache.join("catalogue-v1/hashes-v1")).unwrap();
@@ -295,7 +363,10 @@ fn simple_api_contract_hashes_metadata_ranges_and_policy() {
     let whole = server.get(url, &[]);
     assert_eq!(whole.status, 200);
     assert_eq!(whole.body, on_disk);
-    assert_eq!(whole.header("content-length"), Some(on_disk.len().to_string().as_str()));
+    assert_eq!(
+        whole.header("content-length"),
+        Some(on_disk.len().to_string().as_str())
+    );
     assert!(whole.header("last-modified").is_some());
     let etag = whole.header("etag").unwrap().to_string();
     assert_eq!(server.get(url, &[("If-None-Match", &etag)]).status, 304);
@@ -304,19 +375,46 @@ fn simple_api_contract_hashes_metadata_ranges_and_policy() {
     assert_eq!(tail.body, on_disk[on_disk.len() - 22..]);
     assert_eq!(
         tail.header("content-range"),
-        Some(format!("bytes {}-{}/{}", on_disk.len() - 22, on_disk.len() - 1, on_disk.len()).as_str())
+        Some(
+            format!(
+                "bytes {}-{}/{}",
+                on_disk.len() - 22,
+                on_disk.len() - 1,
+                on_disk.len()
+            )
+            .as_str()
+        )
     );
     let part = server.get(url, &[("Range", "bytes=0-3")]);
-    assert_eq!((part.status, part.body.as_slice()), (206, b"PK\x03\x04".as_slice()));
-    assert_eq!(server.get(url, &[("Range", "bytes=999999999-")]).status, 416);
+    assert_eq!(
+        (part.status, part.body.as_slice()),
+        (206, b"PK\x03\x04".as_slice())
+    );
+    assert_eq!(
+        server.get(url, &[("Range", "bytes=999999999-")]).status,
+        416
+    );
     let head = http(server.port, "HEAD", url, &[]);
     assert_eq!((head.status, head.body.len()), (200, 0));
-    assert_eq!(head.header("content-length"), Some(on_disk.len().to_string().as_str()));
+    assert_eq!(
+        head.header("content-length"),
+        Some(on_disk.len().to_string().as_str())
+    );
 
     // The refused wheel is not served either; with --allow-manylinux it is listed.
-    assert_eq!(server.get("/files/2/numpy-2.0.2-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl", &[]).status, 404);
+    assert_eq!(
+        server
+            .get(
+                "/files/2/numpy-2.0.2-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+                &[]
+            )
+            .status,
+        404
+    );
     let allowing = Server::start(peers.wharf_with_cache(&cache), &["--allow-manylinux"]);
-    let numpy = allowing.get("/simple/numpy/", &[("Accept", PIP_JSON_ACCEPT)]).json();
+    let numpy = allowing
+        .get("/simple/numpy/", &[("Accept", PIP_JSON_ACCEPT)])
+        .json();
     assert_eq!(numpy["files"].as_array().unwrap().len(), 2, "{numpy}");
 }
 
@@ -328,7 +426,11 @@ fn private_site(peers: &Peers, root: &Path) -> std::process::Command {
     let six = peers.wheel("six-1.16.0+");
     std::fs::copy(&six, wheels.join(six.file_name().unwrap())).unwrap();
     let config = root.join("pip.conf");
-    std::fs::write(&config, format!("[wheel]\nfind-links = {}\n", wheels.display())).unwrap();
+    std::fs::write(
+        &config,
+        format!("[wheel]\nfind-links = {}\n", wheels.display()),
+    )
+    .unwrap();
     let mut wharf = command(env!("CARGO_BIN_EXE_wharf"));
     wharf
         .env("PIP_CONFIG_FILE", &config)
@@ -344,14 +446,28 @@ fn new_wheels_appear_without_a_restart() {
     let server = Server::start(private_site(peers, root.path()), &[]);
     assert!(!server.get("/simple/", &[]).text().contains("joblib"));
     let joblib = peers.wheel("joblib-");
-    std::fs::copy(&joblib, root.path().join("wh/generic").join(joblib.file_name().unwrap())).unwrap();
+    std::fs::copy(
+        &joblib,
+        root.path()
+            .join("wh/generic")
+            .join(joblib.file_name().unwrap()),
+    )
+    .unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
     while !server.get("/simple/", &[]).text().contains("joblib/") {
-        assert!(Instant::now() < deadline, "joblib never appeared:\n{}", server.log());
+        assert!(
+            Instant::now() < deadline,
+            "joblib never appeared:\n{}",
+            server.log()
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     assert_eq!(server.get("/simple/joblib/", &[]).status, 200);
-    assert!(server.log_with("the wheelhouse changed").contains("the wheelhouse changed"));
+    assert!(
+        server
+            .log_with("the wheelhouse changed")
+            .contains("the wheelhouse changed")
+    );
 }
 
 #[test]
@@ -385,30 +501,46 @@ fn traversal_symlinks_oversized_and_slow_requests_are_refused() {
     ] {
         let response = server.get(path, &[]);
         assert!(matches!(response.status, 400 | 404), "{path}: {response:?}");
-        assert!(!response.text().contains("root:") && !response.text().contains("secret"), "{path}");
+        assert!(
+            !response.text().contains("root:") && !response.text().contains("secret"),
+            "{path}"
+        );
     }
-    let evil = server.get("/simple/evil/", &[("Accept", PIP_JSON_ACCEPT)]).json();
+    let evil = server
+        .get("/simple/evil/", &[("Accept", PIP_JSON_ACCEPT)])
+        .json();
     assert_eq!(evil["files"].as_array().unwrap().len(), 0, "{evil}");
 
     // Oversized request line and headers.
     let long = format!("/simple/{}/", "a".repeat(20_000));
     let status = http(server.port, "GET", &long, &[]).status;
     assert!(matches!(status, 414 | 431), "{status}");
-    let status = http(server.port, "GET", &format!("/simple/{}/", "a".repeat(5000)), &[]).status;
+    let status = http(
+        server.port,
+        "GET",
+        &format!("/simple/{}/", "a".repeat(5000)),
+        &[],
+    )
+    .status;
     assert_eq!(status, 414);
     let big = "x".repeat(40_000);
     assert_eq!(server.get("/simple/", &[("X-Big", &big)]).status, 431);
 
     // A slow client (headers never finished) is disconnected; others are served meanwhile.
     let mut slow = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
-    slow.write_all(b"GET /simple/ HTTP/1.1\r\nHost: x\r\n").unwrap();
+    slow.write_all(b"GET /simple/ HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
     let started = Instant::now();
     assert_eq!(server.get("/simple/six/", &[]).status, 200);
-    slow.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    slow.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
     let mut rest = Vec::new();
     let _ = slow.read_to_end(&mut rest);
     let waited = started.elapsed();
-    assert!(waited < Duration::from_secs(5), "slow client kept for {waited:?}");
+    assert!(
+        waited < Duration::from_secs(5),
+        "slow client kept for {waited:?}"
+    );
     assert!(!String::from_utf8_lossy(&rest).contains("200 OK"));
     assert_eq!(server.get("/simple/", &[]).status, 200);
 }
@@ -487,7 +619,9 @@ impl DevTools {
         let rest = ws_url.strip_prefix("ws://").unwrap();
         let (host, path) = rest.split_at(rest.find('/').unwrap());
         let mut stream = TcpStream::connect(host).unwrap();
-        stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
         write!(
             stream,
             "GET {path} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
@@ -499,7 +633,11 @@ impl DevTools {
             stream.read_exact(&mut byte).unwrap();
             head.push(byte[0]);
         }
-        assert!(head.starts_with(b"HTTP/1.1 101"), "{}", String::from_utf8_lossy(&head));
+        assert!(
+            head.starts_with(b"HTTP/1.1 101"),
+            "{}",
+            String::from_utf8_lossy(&head)
+        );
         DevTools { stream, next_id: 0 }
     }
 
@@ -509,11 +647,11 @@ impl DevTools {
         match payload.len() {
             n if n < 126 => frame.push(0x80 | u8::try_from(n).unwrap()),
             n if n < 65536 => {
-                frame.push(0x80 | 126);
+                frame.push(0x80 | 0x7e);
                 frame.extend_from_slice(&u16::try_from(n).unwrap().to_be_bytes());
             }
             n => {
-                frame.push(0x80 | 127);
+                frame.push(0x80 | 0x7f);
                 frame.extend_from_slice(&(n as u64).to_be_bytes());
             }
         }
@@ -547,14 +685,15 @@ impl DevTools {
         }
     }
 
+    #[allow(clippy::needless_pass_by_value)] // call sites read better with `json!(…)`
     fn call(&mut self, method: &str, params: serde_json::Value) -> serde_json::Value {
-        let message = self.call_raw(method, params);
+        let message = self.call_raw(method, &params);
         assert!(message.get("error").is_none(), "{method}: {message}");
         message["result"].clone()
     }
 
     /// The whole answer, error included.
-    fn call_raw(&mut self, method: &str, params: serde_json::Value) -> serde_json::Value {
+    fn call_raw(&mut self, method: &str, params: &serde_json::Value) -> serde_json::Value {
         self.next_id += 1;
         let id = self.next_id;
         self.send(&serde_json::json!({"id": id, "method": method, "params": params}).to_string());
@@ -582,9 +721,22 @@ impl DevTools {
             if &value == expected {
                 return;
             }
-            assert!(Instant::now() < deadline, "`{expression}` is {value}, expected {expected}");
+            assert!(
+                Instant::now() < deadline,
+                "`{expression}` is {value}, expected {expected}"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+}
+
+/// A child process killed on drop.
+struct Kill(Child);
+
+impl Drop for Kill {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }
 
@@ -595,10 +747,7 @@ const ROW_NAMES: &str =
 fn page_in_headless_chromium_with_and_without_javascript() {
     let Some(peers) = peers() else { return };
     let Some(binary) = chromium() else { return };
-    let server = Server::start(
-        peers.wharf_with_cache(&temp_cache("serve-page-cache")),
-        &[],
-    );
+    let server = Server::start(peers.wharf_with_cache(&temp_cache("serve-page-cache")), &[]);
     let shots = Path::new(env!("CARGO_TARGET_TMPDIR"));
 
     // On a phone-sized screen.
@@ -610,13 +759,6 @@ fn page_in_headless_chromium_with_and_without_javascript() {
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
-    struct Kill(Child);
-    impl Drop for Kill {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
     let stderr = browser.stderr.take().unwrap();
     let browser = Kill(browser);
     let (sender, receiver) = std::sync::mpsc::channel();
@@ -628,7 +770,9 @@ fn page_in_headless_chromium_with_and_without_javascript() {
             }
         }
     });
-    let browser_ws = receiver.recv_timeout(Duration::from_secs(30)).expect("DevTools started");
+    let browser_ws = receiver
+        .recv_timeout(Duration::from_secs(30))
+        .expect("DevTools started");
     let devtools_port: u16 = browser_ws
         .trim_start_matches("ws://127.0.0.1:")
         .split('/')
@@ -645,15 +789,21 @@ fn page_in_headless_chromium_with_and_without_javascript() {
 
     // Without JavaScript (`Emulation.setScriptExecutionDisabled`; `--dump-dom` itself needs
     // scripts): the form is a plain GET and the server filters.
-    page.call("Emulation.setScriptExecutionDisabled", serde_json::json!({"value": true}));
-    page.call("Page.navigate", serde_json::json!({"url": format!("{}/?q=%2Acdf%2A&versions=all", server.url())}));
+    page.call(
+        "Emulation.setScriptExecutionDisabled",
+        serde_json::json!({"value": true}),
+    );
+    page.call(
+        "Page.navigate",
+        serde_json::json!({"url": format!("{}/?q=%2Acdf%2A&versions=all", server.url())}),
+    );
     let deadline = Instant::now() + Duration::from_secs(10);
     let dom = loop {
         let document = page.call("DOM.getDocument", serde_json::json!({"depth": -1}));
         // The document may be replaced between the two calls (navigation): then try again.
         let html = page.call_raw(
             "DOM.getOuterHTML",
-            serde_json::json!({"nodeId": document["root"]["nodeId"]}),
+            &serde_json::json!({"nodeId": document["root"]["nodeId"]}),
         )["result"]["outerHTML"]
             .as_str()
             .unwrap_or_default()
@@ -661,34 +811,56 @@ fn page_in_headless_chromium_with_and_without_javascript() {
         if html.contains("</footer>") {
             break html;
         }
-        assert!(Instant::now() < deadline, "no page without JavaScript: {html}");
+        assert!(
+            Instant::now() < deadline,
+            "no page without JavaScript: {html}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(dom.contains("Available Python wheels"), "{dom}");
-    assert!(dom.contains("data-name=\"netcdf4\"") && dom.contains("1 wheel<"), "{dom}");
+    assert!(
+        dom.contains("data-name=\"netcdf4\"") && dom.contains("1 wheel<"),
+        "{dom}"
+    );
     assert!(!dom.contains("data-name=\"numpy\""), "{dom}");
     assert!(!dom.contains("class=\" js\""), "scripts ran: {dom}");
-    let shot = page.call("Page.captureScreenshot", serde_json::json!({"format": "png"}));
+    let shot = page.call(
+        "Page.captureScreenshot",
+        serde_json::json!({"format": "png"}),
+    );
     let png = data_encoding::BASE64
         .decode(shot["data"].as_str().unwrap().as_bytes())
         .unwrap();
     assert!(png.starts_with(b"\x89PNG"));
     std::fs::write(shots.join("serve-page-nojs.png"), png).unwrap();
-    page.call("Emulation.setScriptExecutionDisabled", serde_json::json!({"value": false}));
+    page.call(
+        "Emulation.setScriptExecutionDisabled",
+        serde_json::json!({"value": false}),
+    );
 
     // With JavaScript: typing filters in place.
-    page.call("Page.navigate", serde_json::json!({"url": format!("{}/", server.url())}));
+    page.call(
+        "Page.navigate",
+        serde_json::json!({"url": format!("{}/", server.url())}),
+    );
     page.wait_for(
         "document.readyState === 'complete' && !!document.getElementById('q') && document.documentElement.className.includes('js')",
         &serde_json::json!(true),
     );
-    let initial: Vec<String> = serde_json::from_str(page.evaluate(ROW_NAMES).as_str().unwrap()).unwrap();
-    assert!(initial.contains(&"numpy".to_string()) && initial.contains(&"pandas".to_string()), "{initial:?}");
+    let initial: Vec<String> =
+        serde_json::from_str(page.evaluate(ROW_NAMES).as_str().unwrap()).unwrap();
+    assert!(
+        initial.contains(&"numpy".to_string()) && initial.contains(&"pandas".to_string()),
+        "{initial:?}"
+    );
 
     page.evaluate("document.getElementById('q').focus()");
     page.call("Input.insertText", serde_json::json!({"text": "pan"}));
     page.wait_for(ROW_NAMES, &serde_json::json!("[\"pandas\"]"));
-    assert_eq!(page.evaluate("location.search"), "?q=pan&python=&arch=&versions=latest");
+    assert_eq!(
+        page.evaluate("location.search"),
+        "?q=pan&python=&arch=&versions=latest"
+    );
     let note = page.evaluate("document.querySelector('.note').textContent");
     assert!(note.as_str().unwrap().contains("starting with"), "{note}");
 
@@ -699,13 +871,22 @@ fn page_in_headless_chromium_with_and_without_javascript() {
     let links = page.evaluate(
         "[...document.querySelectorAll('#wheels tbody tr:last-child a')].map(a => a.getAttribute('href')).join(' ')",
     );
-    assert!(links.as_str().unwrap().starts_with("/simple/netcdf4/ /files/"), "{links}");
+    assert!(
+        links
+            .as_str()
+            .unwrap()
+            .starts_with("/simple/netcdf4/ /files/"),
+        "{links}"
+    );
     // Usable on a phone: the page does not scroll sideways (the table scrolls in its box).
     page.wait_for(
         "document.documentElement.scrollWidth <= window.innerWidth",
         &serde_json::json!(true),
     );
-    let shot = page.call("Page.captureScreenshot", serde_json::json!({"format": "png"}));
+    let shot = page.call(
+        "Page.captureScreenshot",
+        serde_json::json!({"format": "png"}),
+    );
     let png = data_encoding::BASE64
         .decode(shot["data"].as_str().unwrap().as_bytes())
         .unwrap();

@@ -92,7 +92,12 @@ pub(crate) fn inside(real: &Path, roots: &[PathBuf]) -> bool {
 
 fn status(code: StatusCode) -> Response {
     let reason = code.canonical_reason().unwrap_or_default();
-    (code, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], format!("{} {reason}\n", code.as_u16())).into_response()
+    (
+        code,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        format!("{} {reason}\n", code.as_u16()),
+    )
+        .into_response()
 }
 
 /// Sends the catalogue file `path` (already looked up), refusing a real path outside `roots`.
@@ -126,17 +131,19 @@ pub(crate) async fn send(
         .header(header::LAST_MODIFIED, &last_modified)
         .header(header::ACCEPT_RANGES, "bytes")
         .header(header::CACHE_CONTROL, "max-age=0, must-revalidate");
-    let header_text = |name| headers.get(name).and_then(|v: &HeaderValue| v.to_str().ok());
+    let header_text = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+    };
     let not_modified = match header_text(header::IF_NONE_MATCH) {
         Some(list) => etag_matches(list, &tag),
         None => header_text(header::IF_MODIFIED_SINCE)
             .and_then(|since| httpdate::parse_http_date(since).ok())
             .is_some_and(|since| {
-                mtime
-                    .duration_since(UNIX_EPOCH)
-                    .map(|d| d.as_secs())
-                    .unwrap_or(0)
-                    <= since.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+                let seconds =
+                    |t: SystemTime| t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+                seconds(mtime) <= seconds(since)
             }),
     };
     if not_modified {
@@ -153,7 +160,13 @@ pub(crate) async fn send(
         _ => RangeRequest::Whole,
     };
     let (code, ByteRange { start, end }) = match range {
-        RangeRequest::Whole => (StatusCode::OK, ByteRange { start: 0, end: size }),
+        RangeRequest::Whole => (
+            StatusCode::OK,
+            ByteRange {
+                start: 0,
+                end: size,
+            },
+        ),
         RangeRequest::Part(part) => {
             response = response.header(
                 header::CONTENT_RANGE,

@@ -97,14 +97,16 @@ fn results(snapshot: &Snapshot, query: &PageQuery) -> String {
         found
     };
     let catalogue: &Catalogue = arch_catalogue.as_deref().unwrap_or(&snapshot.catalogue);
-    let pythons: Vec<PythonVersion> = match query.python.parse::<PythonVersion>() {
-        Ok(python) => vec![python],
-        Err(_) => {
-            if !query.python.is_empty() && query.python != "any" {
-                notes.push(format!("unknown Python `{}`: showing every Python", query.python));
-            }
-            snapshot.page_pythons.clone()
+    let pythons: Vec<PythonVersion> = if let Ok(python) = query.python.parse() {
+        vec![python]
+    } else {
+        if !query.python.is_empty() && query.python != "any" {
+            notes.push(format!(
+                "unknown Python `{}`: showing every Python",
+                query.python
+            ));
         }
+        snapshot.page_pythons.clone()
     };
     let mut requirements = match requirements(&query.q) {
         Ok(requirements) => requirements,
@@ -125,8 +127,11 @@ fn results(snapshot: &Snapshot, query: &PageQuery) -> String {
             .q
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-    if groups.is_empty() && plain {
-        if let Ok(prefix) = AvailRequirement::parse(&format!("{}*", query.q)) {
+    if groups.is_empty()
+        && plain
+        && let Ok(prefix) = AvailRequirement::parse(&format!("{}*", query.q))
+    {
+        {
             requirements = Some(vec![prefix]);
             avail.requirements = requirements;
             groups = wharf_avail::select(catalogue, &avail, NotAvailable::Hide);
@@ -173,14 +178,8 @@ fn results(snapshot: &Snapshot, query: &PageQuery) -> String {
         .flatten()
         .take(MAX_ROWS);
     for wheel in wheels {
-        let cell = |column: Column| {
-            escape(
-                column
-                    .cell(wheel, catalogue)
-                    .as_deref()
-                    .unwrap_or_default(),
-            )
-        };
+        let cell =
+            |column: Column| escape(column.cell(wheel, catalogue).as_deref().unwrap_or_default());
         let project = wheel.filename.name.to_string();
         let file_name = wheel.file_name();
         let file = snapshot
@@ -218,7 +217,7 @@ button{background:var(--accent);color:#fff;border:0;padding:.45rem 1rem}
 .scroll{overflow-x:auto;-webkit-overflow-scrolling:touch}
 table{border-collapse:collapse;width:100%}
 th,td{text-align:left;padding:.35rem .6rem;border-bottom:1px solid var(--line);white-space:nowrap}
-td.file{white-space:normal;word-break:break-all;font-size:.85rem}
+td.file{white-space:normal;word-break:break-all;font-size:.85rem;min-width:18rem}
 a{color:var(--accent)}
 .note{padding:.4rem .6rem;border-left:3px solid var(--accent)}
 #count{color:#888;margin:.3rem 0}
@@ -249,7 +248,11 @@ fn full_page(snapshot: &Snapshot, query: &PageQuery, results: &str) -> String {
     let mut python_options = String::from("<option value=\"\">any</option>");
     for python in &snapshot.page_pythons {
         let value = python.to_string();
-        let selected = if value == query.python { " selected" } else { "" };
+        let selected = if value == query.python {
+            " selected"
+        } else {
+            ""
+        };
         let _ = write!(python_options, "<option{selected}>{value}</option>");
     }
     let mut archs: Vec<&str> = Vec::new();
@@ -261,11 +264,7 @@ fn full_page(snapshot: &Snapshot, query: &PageQuery, results: &str) -> String {
     let mut arch_options = String::from("<option value=\"\">any</option>");
     for arch in archs {
         let selected = if arch == query.arch { " selected" } else { "" };
-        let _ = write!(
-            arch_options,
-            "<option{selected}>{}</option>",
-            escape(arch)
-        );
+        let _ = write!(arch_options, "<option{selected}>{}</option>", escape(arch));
     }
     let (latest, all) = if query.all_versions {
         ("", " selected")
@@ -284,14 +283,14 @@ fn full_page(snapshot: &Snapshot, query: &PageQuery, results: &str) -> String {
 <body>
 <h1>Available Python wheels</h1>
 <form id=\"filters\" method=\"get\" action=\"/\" role=\"search\">
-<label class=\"search\">Name (glob, as in avail_wheels: <code>num*</code>, <code>*cdf*</code>)
+<label class=\"search\"><span>Name (glob, as in avail_wheels: <code>num*</code>, <code>*cdf*</code>)</span>
 <input id=\"q\" name=\"q\" type=\"search\" value=\"{q}\" placeholder=\"numpy, *cdf*, torch*\" autocomplete=\"off\" autocapitalize=\"off\" spellcheck=\"false\" autofocus></label>
 <label>Python<select id=\"python\" name=\"python\">{python_options}</select></label>
 <label>Arch<select id=\"arch\" name=\"arch\">{arch_options}</select></label>
 <label>Versions<select id=\"versions\" name=\"versions\"><option value=\"latest\"{latest}>latest</option><option value=\"all\"{all}>all</option></select></label>
 <button id=\"go\" type=\"submit\">Search</button>
 </form>
-{results}<footer>Package index for pip and uv: <code>--index-url http://{{this host}}/simple/</code> · <a href=\"/simple/\">all projects</a></footer>
+{results}<footer>Also a package index for pip and uv: <code>--index-url</code> this server's <a href=\"/simple/\">/simple/</a></footer>
 <script>{SCRIPT}</script>
 </body>
 </html>

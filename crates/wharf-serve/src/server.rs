@@ -21,7 +21,6 @@ use crate::simple::{self, Format};
 use crate::state::{Rendered, Site};
 use crate::{ServeError, ServeOptions};
 
-
 /// Longest request target accepted (longer: 414).
 const MAX_URI_BYTES: usize = 4096;
 /// hyper's read buffer: a request head (line and headers) larger than this is refused (431).
@@ -56,7 +55,11 @@ fn router(site: Shared) -> Router {
 
 /// A 301 to `location` (PEP 503: other spellings of a name redirect to the normalized one).
 fn moved(location: &str) -> Response {
-    (StatusCode::MOVED_PERMANENTLY, [(header::LOCATION, location)]).into_response()
+    (
+        StatusCode::MOVED_PERMANENTLY,
+        [(header::LOCATION, location)],
+    )
+        .into_response()
 }
 
 fn negotiated(headers: &HeaderMap) -> Option<Format> {
@@ -131,8 +134,7 @@ async fn project(
                 site_for_work.hashes.info(path).ok()
             })
             .collect();
-        let rendered =
-            simple::render_project(&snapshot_for_work, &name, &project.files, &infos);
+        let rendered = simple::render_project(&snapshot_for_work, &name, &project.files, &infos);
         snapshot_for_work
             .pages
             .lock()
@@ -322,7 +324,9 @@ async fn run(listener: std::net::TcpListener, site: Shared) -> Result<(), ServeE
         }
     };
     drop(listener);
-    note(&format!("{name}: shutting down, finishing requests in flight"));
+    note(&format!(
+        "{name}: shutting down, finishing requests in flight"
+    ));
     if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
         .await
         .is_err()

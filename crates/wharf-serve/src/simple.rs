@@ -45,36 +45,51 @@ pub(crate) fn negotiate(accept: Option<&str>) -> Option<Format> {
     let Some(accept) = accept.filter(|a| !a.trim().is_empty()) else {
         return Some(Format::TextHtml);
     };
-    let mut best: Option<(f32, u8, Format)> = None;
+    let mut best: Option<(u16, u8, Format)> = None;
     for part in accept.split(',') {
         let mut pieces = part.split(';');
-        let media = pieces.next().unwrap_or_default().trim().to_ascii_lowercase();
-        let mut quality = 1.0_f32;
+        let media = pieces
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
+        let mut quality = 1000;
         for parameter in pieces {
             if let Some(value) = parameter.trim().strip_prefix("q=") {
-                quality = value.trim().parse().unwrap_or(0.0);
+                quality = thousandths(value.trim()).unwrap_or(0);
             }
         }
-        if quality <= 0.0 {
+        if quality == 0 {
             continue;
         }
-        let (format, rank) = match media.as_str() {
-            "application/vnd.pypi.simple.v1+json" | "application/vnd.pypi.simple.latest+json" => {
-                (Format::Json, 0)
-            }
-            "application/vnd.pypi.simple.v1+html" | "application/vnd.pypi.simple.latest+html" => {
-                (Format::Html, 1)
-            }
-            "text/html" => (Format::TextHtml, 2),
-            "text/*" | "*/*" => (Format::TextHtml, 3),
-            _ => continue,
-        };
+        let (format, rank) =
+            match media.as_str() {
+                "application/vnd.pypi.simple.v1+json"
+                | "application/vnd.pypi.simple.latest+json" => (Format::Json, 0),
+                "application/vnd.pypi.simple.v1+html"
+                | "application/vnd.pypi.simple.latest+html" => (Format::Html, 1),
+                "text/html" => (Format::TextHtml, 2),
+                "text/*" | "*/*" => (Format::TextHtml, 3),
+                _ => continue,
+            };
         let better = best.is_none_or(|(q, r, _)| quality > q || (quality == q && rank < r));
         if better {
             best = Some((quality, rank, format));
         }
     }
     best.map(|(_, _, format)| format)
+}
+
+/// A q-value (RFC 9110: `0`, `1`, `0.5`, `0.001`) in thousandths.
+fn thousandths(value: &str) -> Option<u16> {
+    let (whole, fraction) = value.split_once('.').unwrap_or((value, ""));
+    if fraction.len() > 3 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let whole: u16 = whole.parse().ok()?;
+    let fraction: u16 = format!("{fraction:0<3}").parse().ok()?;
+    let value = whole.checked_mul(1000)?.checked_add(fraction)?;
+    (value <= 1000).then_some(value)
 }
 
 /// PEP 503 normalization: lowercase, runs of `-`, `_`, `.` become one `-`.
@@ -225,10 +240,11 @@ pub(crate) fn render_project(
         }
         let _ = writeln!(html, ">{}</a><br>", escape(filename));
         let metadata = || {
-            info.metadata_sha256.as_deref().map_or(
-                CoreMetadata::Absent(false),
-                |sha256| CoreMetadata::Hashes(Hashes { sha256 }),
-            )
+            info.metadata_sha256
+                .as_deref()
+                .map_or(CoreMetadata::Absent(false), |sha256| {
+                    CoreMetadata::Hashes(Hashes { sha256 })
+                })
         };
         json_files.push(FileJson {
             filename,
@@ -281,7 +297,9 @@ mod tests {
             Some(Format::Html)
         );
         assert_eq!(
-            negotiate(Some("application/vnd.pypi.simple.latest+json;q=0.5, text/html")),
+            negotiate(Some(
+                "application/vnd.pypi.simple.latest+json;q=0.5, text/html"
+            )),
             Some(Format::TextHtml)
         );
         assert_eq!(negotiate(Some("application/json")), None);
@@ -297,6 +315,9 @@ mod tests {
 
     #[test]
     fn escape_html() {
-        assert_eq!(escape("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
+        assert_eq!(
+            escape("<a href=\"x\">&'"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
     }
 }

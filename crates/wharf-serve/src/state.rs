@@ -43,8 +43,7 @@ pub(crate) struct FileInfo {
 }
 
 fn nanos(time: SystemTime) -> u128 {
-    time.duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos())
+    time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos())
 }
 
 fn hex(digest: &[u8]) -> String {
@@ -273,12 +272,7 @@ impl Snapshot {
                 continue;
             }
             let root = &catalogue.find_links.0[entry.find_link].path;
-            let Some(relative) = entry
-                .path
-                .strip_prefix(root)
-                .ok()
-                .and_then(|r| r.to_str())
-            else {
+            let Some(relative) = entry.path.strip_prefix(root).ok().and_then(|r| r.to_str()) else {
                 continue;
             };
             let key = format!("{}/{relative}", entry.find_link);
@@ -307,7 +301,7 @@ impl Snapshot {
                 .entries
                 .iter()
                 .flat_map(|e| e.filename.python_tags.iter())
-                .filter_map(|t| t.cpython_version())
+                .filter_map(wharf_wheel_filename::LanguageTag::cpython_version)
                 .filter(|(major, _)| *major == 3)
                 .collect::<HashSet<_>>()
                 .into_iter()

@@ -98,13 +98,10 @@ impl Catalogue {
     /// find-links directory that was missing and still is counts as unchanged; one that appeared
     /// does not.
     pub fn is_current(&self) -> bool {
-        self.directories.iter().all(|(dir, mtime)| {
-            std::fs::metadata(dir).and_then(|m| m.modified()).ok() == *mtime
-        }) && self
-            .find_links
-            .0
+        self.directories
             .iter()
-            .all(|link| {
+            .all(|(dir, mtime)| std::fs::metadata(dir).and_then(|m| m.modified()).ok() == *mtime)
+            && self.find_links.0.iter().all(|link| {
                 self.directories.iter().any(|(dir, _)| dir == &link.path) || !link.path.exists()
             })
     }
@@ -151,7 +148,6 @@ impl Catalogue {
             });
             listing.parse(index, &keep, parallel)
         };
-        type Scanned = (Vec<CatalogueEntry>, Vec<ScanWarning>, Vec<(PathBuf, Option<std::time::SystemTime>)>);
         let results: Vec<Scanned> = match pool {
             Ok(Some(pool)) => {
                 pool.install(|| find_links.0.par_iter().enumerate().map(scan_one).collect())
@@ -176,6 +172,13 @@ impl Catalogue {
         catalogue
     }
 }
+
+/// One tree's scan: its wheels, what was skipped, its directories with their mtimes.
+type Scanned = (
+    Vec<CatalogueEntry>,
+    Vec<ScanWarning>,
+    Vec<(PathBuf, Option<std::time::SystemTime>)>,
+);
 
 /// The raw file names of one find-links directory tree, in walk order.
 #[derive(Debug, Default)]
@@ -256,16 +259,7 @@ impl Listing {
     /// Parses the names `keep` accepts (in parallel chunks when `parallel`, in the current
     /// pool), directory order kept (as `os.walk` gives it to avail_wheels, whose stable
     /// sorts keep it for ties). Repeated names, versions and tag sets are parsed once.
-    fn parse<F>(
-        self,
-        find_link: usize,
-        keep: &F,
-        parallel: bool,
-    ) -> (
-        Vec<CatalogueEntry>,
-        Vec<ScanWarning>,
-        Vec<(PathBuf, Option<std::time::SystemTime>)>,
-    )
+    fn parse<F>(self, find_link: usize, keep: &F, parallel: bool) -> Scanned
     where
         F: Fn(&str) -> bool + Sync,
     {

@@ -65,7 +65,10 @@ pub fn serve(args: &ServeArgs, site: &SiteEnv, printer: Printer) -> Result<ExitS
     };
     if !(args.header_timeout.is_finite() && args.header_timeout > 0.0) {
         return Err(Error::usage(
-            format!("invalid value `{}` for '--header-timeout'", args.header_timeout),
+            format!(
+                "invalid value `{}` for '--header-timeout'",
+                args.header_timeout
+            ),
             Some("give a positive number of seconds".to_string()),
         ));
     }
