@@ -89,6 +89,8 @@ pub enum Command {
     Sync(commands::sync::SyncArgs),
     /// Download wheels from a package index (PyPI by default), verified, in parallel (like `pip download`)
     Download(Box<commands::download::DownloadArgs>),
+    /// Serve the wheelhouse as a package index for pip and uv (Simple API) and a browsable page
+    Serve(Box<commands::serve::ServeArgs>),
     /// Remove packages from a virtual environment
     Uninstall(commands::uninstall::UninstallArgs),
     /// List the installed packages
@@ -141,6 +143,7 @@ impl Command {
             Self::Download(args) => Some(&args.global),
             Self::Show(args) => Some(&args.global),
             Self::Tree(args) => Some(&args.global),
+            Self::Serve(args) => Some(&args.global),
             Self::Uninstall(args) => Some(&args.global),
             Self::List { env, .. } => Some(&env.global),
             Self::Freeze(args) => Some(&args.global),
@@ -236,6 +239,7 @@ pub fn run(args: Vec<OsString>, env: &Env) -> ExitStatus {
         Command::Lock(args) => commands::lock::lock(&args, &site, &python_env, printer),
         Command::Sync(args) => commands::sync::sync(&args, &site, &python_env, printer),
         Command::Download(args) => commands::download::download(&args, &site, &python_env, printer),
+        Command::Serve(args) => commands::serve::serve(&args, &site, printer),
         Command::Uninstall(args) => {
             commands::uninstall::uninstall(&args, &site, &python_env, printer)
         }

@@ -290,6 +290,53 @@ pub fn check_consistency(
     Ok(())
 }
 
+/// The `METADATA` file of the wheel at `path`, byte for byte (what an index serves as the
+/// wheel's PEP 658 `.metadata` file), found as [`read_metadata`] finds it.
+///
+/// Errors: as [`read_metadata`], but the contents are not parsed.
+pub fn read_metadata_bytes(path: &Path) -> Result<Vec<u8>, WheelError> {
+    let file = fs_err::File::open(path).map_err(|source| WheelError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let reader = io::BufReader::with_capacity(64 * 1024, file.into_file());
+    let mut archive = ZipArchive::new(reader).map_err(|source| WheelError::Zip {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let (name, _version) = parse_filename(path)?;
+    let member = format!("{}/METADATA", find_dist_info(&archive, path, &name)?);
+    let zip_error = |source| WheelError::Zip {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut file = match archive.by_name(&member) {
+        Ok(file) => file,
+        Err(ZipError::FileNotFound) => {
+            return Err(WheelError::MissingMember {
+                path: path.to_path_buf(),
+                member,
+            });
+        }
+        Err(source) => return Err(zip_error(source)),
+    };
+    // The declared size can lie: allocate and read at most the cap (16 MiB).
+    let cap = wharf_fs::DEFAULT_TEXT_CAP;
+    let mut bytes = Vec::with_capacity(usize::try_from(file.size().min(cap)).unwrap_or(0));
+    (&mut file)
+        .take(cap + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|source| zip_error(ZipError::Io(source)))?;
+    if bytes.len() as u64 > cap {
+        return Err(WheelError::MemberTooLarge {
+            path: path.to_path_buf(),
+            member,
+            cap,
+        });
+    }
+    Ok(bytes)
+}
+
 /// The project name and version of a wheel file name (PEP 427 "File name convention").
 ///
 /// Only the first two `-`-separated fields are taken; tags are the business of the

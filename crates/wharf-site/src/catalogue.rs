@@ -76,6 +76,9 @@ pub struct Catalogue {
     pub entries: Vec<CatalogueEntry>,
     /// What was skipped, in the same order.
     pub warnings: Vec<ScanWarning>,
+    /// Every directory walked (or read from a valid index) with the mtime it had then: the
+    /// catalogue still describes the trees while each keeps it ([`Catalogue::is_current`]).
+    pub directories: Vec<(PathBuf, Option<std::time::SystemTime>)>,
 }
 
 impl Catalogue {
@@ -88,6 +91,19 @@ impl Catalogue {
         F: Fn(&str) -> bool + Sync,
     {
         Self::scan_with_index(find_links, threads, keep, None)
+    }
+
+    /// Whether every directory scanned still has the mtime it had when scanned (the catalogue
+    /// index's validity rule): adding, removing or renaming a wheel makes this false. A
+    /// find-links directory that was missing and still is counts as unchanged; one that appeared
+    /// does not.
+    pub fn is_current(&self) -> bool {
+        self.directories
+            .iter()
+            .all(|(dir, mtime)| std::fs::metadata(dir).and_then(|m| m.modified()).ok() == *mtime)
+            && self.find_links.0.iter().all(|link| {
+                self.directories.iter().any(|(dir, _)| dir == &link.path) || !link.path.exists()
+            })
     }
 
     /// [`Catalogue::scan`], reading each directory tree's file names from an index under
@@ -132,7 +148,7 @@ impl Catalogue {
             });
             listing.parse(index, &keep, parallel)
         };
-        let results: Vec<(Vec<CatalogueEntry>, Vec<ScanWarning>)> = match pool {
+        let results: Vec<Scanned> = match pool {
             Ok(Some(pool)) => {
                 pool.install(|| find_links.0.par_iter().enumerate().map(scan_one).collect())
             }
@@ -145,9 +161,10 @@ impl Catalogue {
         };
         catalogue
             .entries
-            .reserve_exact(results.iter().map(|(e, _)| e.len()).sum());
-        for (entries, mut warnings) in results {
+            .reserve_exact(results.iter().map(|(e, _, _)| e.len()).sum());
+        for (entries, mut warnings, directories) in results {
             catalogue.entries.extend(entries);
+            catalogue.directories.extend(directories);
             // Few in number: reported in a stable order (by text), unlike the entries.
             warnings.sort_by_cached_key(ToString::to_string);
             catalogue.warnings.extend(warnings);
@@ -155,6 +172,13 @@ impl Catalogue {
         catalogue
     }
 }
+
+/// One tree's scan: its wheels, what was skipped, its directories with their mtimes.
+type Scanned = (
+    Vec<CatalogueEntry>,
+    Vec<ScanWarning>,
+    Vec<(PathBuf, Option<std::time::SystemTime>)>,
+);
 
 /// The raw file names of one find-links directory tree, in walk order.
 #[derive(Debug, Default)]
@@ -235,12 +259,7 @@ impl Listing {
     /// Parses the names `keep` accepts (in parallel chunks when `parallel`, in the current
     /// pool), directory order kept (as `os.walk` gives it to avail_wheels, whose stable
     /// sorts keep it for ties). Repeated names, versions and tag sets are parsed once.
-    fn parse<F>(
-        self,
-        find_link: usize,
-        keep: &F,
-        parallel: bool,
-    ) -> (Vec<CatalogueEntry>, Vec<ScanWarning>)
+    fn parse<F>(self, find_link: usize, keep: &F, parallel: bool) -> Scanned
     where
         F: Fn(&str) -> bool + Sync,
     {
@@ -307,9 +326,21 @@ impl Listing {
                 Err(warning) => warnings.push(warning),
             }
         }
+        let directories = self
+            .dirs
+            .iter()
+            .map(|(relative, mtime)| {
+                let dir = if relative.is_empty() {
+                    self.root.clone()
+                } else {
+                    self.root.join(relative)
+                };
+                (dir, *mtime)
+            })
+            .collect();
         let mut all = self.warnings;
         all.append(&mut warnings);
-        (entries, all)
+        (entries, all, directories)
     }
 }
 

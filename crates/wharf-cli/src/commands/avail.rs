@@ -195,7 +195,7 @@ fn current_python(env: &SiteEnv, printer: Printer) -> Option<PythonVersion> {
 
 /// The search paths: `[wheel] find-links` of `PIP_CONFIG_FILE`, or, when it is unset,
 /// empty or unusable (reported), every directory two levels below the wheelhouse.
-fn search_paths(env: &SiteEnv, printer: Printer) -> FindLinks {
+pub(crate) fn search_paths(env: &SiteEnv, printer: Printer) -> FindLinks {
     let mut warnings = Vec::new();
     if let Some(config) = env
         .pip_config_file

@@ -16,6 +16,7 @@ pub mod outdated;
 pub mod per_node;
 pub mod pip_habits;
 pub mod python;
+pub mod serve;
 pub mod show;
 pub mod sync;
 pub mod tool;

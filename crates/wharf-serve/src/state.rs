@@ -1,0 +1,417 @@
+//! What the server serves: a snapshot of the catalogue (rebuilt when the wheelhouse changes),
+//! the projects and file URLs derived from it, and the per-file facts (sha256, size, mtime,
+//! METADATA hash, `Requires-Python`) cached next to the catalogue index.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::{Read as _, Write as _};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use axum::body::Bytes;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use sha2::{Digest, Sha256};
+use wharf_site::{Catalogue, CatalogueEntry, FindLinks, PythonVersion};
+use wharf_wheel_filename::{PlatformTag, Tags};
+
+use crate::ServeOptions;
+
+/// Characters kept as they are in a file URL segment (RFC 3986 unreserved).
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// The hash cache's file name, inside the catalogue index directory.
+const HASHES_FILE: &str = "hashes-v1";
+
+/// What is known about one wheel file, valid while its size and mtime stay.
+#[derive(Clone, Debug)]
+pub(crate) struct FileInfo {
+    /// Bytes.
+    pub size: u64,
+    /// Modification time.
+    pub mtime: SystemTime,
+    /// sha256 of the file, lowercase hex.
+    pub sha256: String,
+    /// sha256 of its `METADATA` (PEP 658), when it can be read.
+    pub metadata_sha256: Option<String>,
+    /// `Requires-Python` of its `METADATA`.
+    pub requires_python: Option<String>,
+}
+
+fn nanos(time: SystemTime) -> u128 {
+    time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos())
+}
+
+fn hex(digest: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(digest.len() * 2);
+    for byte in digest {
+        let _ = write!(out, "{byte:02x}");
+    }
+    out
+}
+
+/// sha256 and METADATA facts of files, in memory and in `INDEX_DIR/hashes-v1` (one line per
+/// file: sha256, METADATA sha256 or `-`, size, mtime in ns, Requires-Python, path).
+#[derive(Debug, Default)]
+pub(crate) struct HashCache {
+    file: Option<PathBuf>,
+    known: Mutex<HashMap<PathBuf, FileInfo>>,
+}
+
+impl HashCache {
+    pub(crate) fn load(index_dir: Option<&Path>) -> Self {
+        let file = index_dir.map(|dir| dir.join(HASHES_FILE));
+        let mut known = HashMap::new();
+        if let Some(text) = file.as_ref().and_then(|f| std::fs::read_to_string(f).ok()) {
+            for line in text.lines() {
+                let fields: Vec<&str> = line.splitn(6, '\t').collect();
+                let [sha256, metadata, size, mtime, requires_python, path] = fields[..] else {
+                    continue;
+                };
+                let (Ok(size), Ok(mtime)) = (size.parse::<u64>(), mtime.parse::<u64>()) else {
+                    continue;
+                };
+                known.insert(
+                    PathBuf::from(path),
+                    FileInfo {
+                        size,
+                        mtime: UNIX_EPOCH + std::time::Duration::from_nanos(mtime),
+                        sha256: sha256.to_string(),
+                        metadata_sha256: (metadata != "-").then(|| metadata.to_string()),
+                        requires_python: (!requires_python.is_empty())
+                            .then(|| requires_python.to_string()),
+                    },
+                );
+            }
+        }
+        Self {
+            file,
+            known: Mutex::new(known),
+        }
+    }
+
+    /// The facts of `path`: from the cache when its size and mtime match, else computed
+    /// (every byte read once) and appended to the cache file.
+    pub(crate) fn info(&self, path: &Path) -> std::io::Result<FileInfo> {
+        let metadata = std::fs::metadata(path)?;
+        let (size, mtime) = (metadata.len(), metadata.modified()?);
+        if let Some(info) = self.known.lock().expect("not poisoned").get(path)
+            && info.size == size
+            && nanos(info.mtime) == nanos(mtime)
+        {
+            return Ok(info.clone());
+        }
+        let mut hasher = Sha256::new();
+        let mut file = std::fs::File::open(path)?;
+        let mut buffer = vec![0; 256 * 1024];
+        loop {
+            let read = file.read(&mut buffer)?;
+            if read == 0 {
+                break;
+            }
+            hasher.update(&buffer[..read]);
+        }
+        let (metadata_sha256, requires_python) = match wharf_metadata::read_metadata_bytes(path) {
+            Ok(bytes) => {
+                let text = String::from_utf8_lossy(&bytes);
+                let headers = wharf_metadata::Headers::parse(&text);
+                (
+                    Some(hex(&Sha256::digest(&bytes))),
+                    headers
+                        .get("Requires-Python")
+                        .map(|v| v.trim().to_string())
+                        .filter(|v| !v.is_empty()),
+                )
+            }
+            Err(_) => (None, None),
+        };
+        let info = FileInfo {
+            size,
+            mtime,
+            sha256: hex(&hasher.finalize()),
+            metadata_sha256,
+            requires_python,
+        };
+        self.persist(path, &info);
+        self.known
+            .lock()
+            .expect("not poisoned")
+            .insert(path.to_path_buf(), info.clone());
+        Ok(info)
+    }
+
+    fn persist(&self, path: &Path, info: &FileInfo) {
+        let (Some(file), Some(path_text)) = (&self.file, path.to_str()) else {
+            return;
+        };
+        let requires_python = info.requires_python.as_deref().unwrap_or_default();
+        if path_text.contains(['\t', '\n']) || requires_python.contains(['\t', '\n']) {
+            return;
+        }
+        let Ok(mtime) = u64::try_from(nanos(info.mtime)) else {
+            return;
+        };
+        let line = format!(
+            "{}\t{}\t{}\t{mtime}\t{requires_python}\t{path_text}\n",
+            info.sha256,
+            info.metadata_sha256.as_deref().unwrap_or("-"),
+            info.size,
+        );
+        if let Some(parent) = file.parent() {
+            let _ = std::fs::create_dir_all(parent);
+        }
+        // One write of one short line in append mode: concurrent servers do not interleave.
+        if let Ok(mut out) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(file)
+        {
+            let _ = out.write_all(line.as_bytes());
+        }
+    }
+}
+
+/// One project of the index: its normalized name and its listed files.
+#[derive(Debug)]
+pub(crate) struct Project {
+    /// Indices into the catalogue's entries, in catalogue (find-links) order.
+    pub files: Vec<usize>,
+}
+
+/// A rendered project page, in both formats.
+#[derive(Clone, Debug)]
+pub(crate) struct Rendered {
+    pub html: Bytes,
+    pub json: Bytes,
+}
+
+/// The catalogue at one moment and everything derived from it.
+#[derive(Debug)]
+pub(crate) struct Snapshot {
+    pub catalogue: Catalogue,
+    /// Normalized name ▸ project, in name order.
+    pub projects: BTreeMap<String, Project>,
+    /// `FIND_LINK/RELATIVE/PATH` (decoded) ▸ entry index: the only files served.
+    pub urls: HashMap<String, usize>,
+    /// Entry index ▸ its URL path (`/files/…`, encoded), for listed entries.
+    pub url_of: HashMap<usize, String>,
+    /// File name ▸ entry index of the listed copy.
+    pub by_name: HashMap<String, usize>,
+    /// The find-links directories with symlinks resolved (a served file must be inside one).
+    pub roots: Vec<PathBuf>,
+    /// Rendered project pages.
+    pub pages: Mutex<HashMap<String, Rendered>>,
+    /// Rendered `/simple/` index: HTML, JSON.
+    pub index: Rendered,
+    /// Per-arch catalogues for the page, built on first use.
+    pub arch_catalogues: Mutex<HashMap<String, Arc<Catalogue>>>,
+    /// The Pythons offered on the page.
+    pub page_pythons: Vec<PythonVersion>,
+}
+
+/// Whether the site's policy lists `entry`.
+fn listed(entry: &CatalogueEntry, python_tags: Option<&Tags>, allow_manylinux: bool) -> bool {
+    if !allow_manylinux && entry.filename.is_manylinux_only() {
+        return false;
+    }
+    python_tags.is_none_or(|tags| entry.filename.is_compatible(tags))
+}
+
+/// The tags of the `--python` filter: any platform of an x86_64 Linux (manylinux is the
+/// policy's business, not the filter's), pure wheels included.
+fn python_filter(pythons: &[PythonVersion]) -> Option<Tags> {
+    if pythons.is_empty() {
+        return None;
+    }
+    let mut platforms = PlatformTag::linux_platforms("x86_64", Some((2, 99)));
+    platforms.extend(PlatformTag::linux_platforms("aarch64", Some((2, 99))));
+    let sets: Vec<Tags> = pythons
+        .iter()
+        .map(|p| {
+            Tags::cpython(
+                p.tuple(),
+                &Tags::cpython_default_abis(p.tuple()),
+                &platforms,
+                true,
+            )
+        })
+        .collect();
+    Some(Tags::union(&sets))
+}
+
+impl Snapshot {
+    pub(crate) fn build(options: &ServeOptions, report: bool) -> Self {
+        let catalogue = Catalogue::scan_with_index(
+            options.find_links.clone(),
+            options.threads,
+            |_| true,
+            options.index_dir.as_deref(),
+        );
+        if report {
+            for warning in &catalogue.warnings {
+                crate::server::note(&format!("warning: {warning}"));
+            }
+        }
+        let tags = python_filter(&options.pythons);
+        let mut projects: BTreeMap<String, Project> = BTreeMap::new();
+        let mut urls = HashMap::new();
+        let mut url_of = HashMap::new();
+        let mut by_name = HashMap::new();
+        let mut seen: HashSet<&str> = HashSet::new();
+        for (index, entry) in catalogue.entries.iter().enumerate() {
+            if !listed(entry, tags.as_ref(), options.allow_manylinux) {
+                continue;
+            }
+            let name = entry.file_name();
+            if !seen.insert(name) {
+                continue;
+            }
+            let root = &catalogue.find_links.0[entry.find_link].path;
+            let Some(relative) = entry.path.strip_prefix(root).ok().and_then(|r| r.to_str()) else {
+                continue;
+            };
+            let key = format!("{}/{relative}", entry.find_link);
+            let mut url = format!("/files/{}", entry.find_link);
+            for segment in relative.split('/') {
+                url.push('/');
+                url.extend(utf8_percent_encode(segment, SEGMENT));
+            }
+            urls.insert(key, index);
+            url_of.insert(index, url);
+            by_name.insert(name.to_string(), index);
+            projects
+                .entry(entry.filename.name.to_string())
+                .or_insert_with(|| Project { files: Vec::new() })
+                .files
+                .push(index);
+        }
+        let roots = catalogue
+            .find_links
+            .0
+            .iter()
+            .filter_map(|link| std::fs::canonicalize(&link.path).ok())
+            .collect();
+        let page_pythons = if options.page_pythons.is_empty() {
+            let mut found: Vec<PythonVersion> = catalogue
+                .entries
+                .iter()
+                .flat_map(|e| e.filename.python_tags.iter())
+                .filter_map(wharf_wheel_filename::LanguageTag::cpython_version)
+                .filter(|(major, _)| *major == 3)
+                .collect::<HashSet<_>>()
+                .into_iter()
+                .filter_map(|(major, minor)| format!("{major}.{minor}").parse().ok())
+                .collect();
+            found.sort();
+            found
+        } else {
+            options.page_pythons.clone()
+        };
+        let index = crate::simple::render_index(projects.keys());
+        Self {
+            catalogue,
+            projects,
+            urls,
+            url_of,
+            by_name,
+            roots,
+            pages: Mutex::new(HashMap::new()),
+            index,
+            arch_catalogues: Mutex::new(HashMap::new()),
+            page_pythons,
+        }
+    }
+
+    /// The catalogue of one arch label (for the page), shared.
+    pub(crate) fn arch_catalogue(&self, arch: &str) -> Option<Arc<Catalogue>> {
+        if !self.catalogue.find_links.0.iter().any(|l| l.arch == arch) {
+            return None;
+        }
+        let mut cache = self.arch_catalogues.lock().expect("not poisoned");
+        Some(
+            cache
+                .entry(arch.to_string())
+                .or_insert_with(|| {
+                    let keep: Vec<bool> = self
+                        .catalogue
+                        .find_links
+                        .0
+                        .iter()
+                        .map(|l| l.arch == arch)
+                        .collect();
+                    Arc::new(Catalogue {
+                        find_links: FindLinks(self.catalogue.find_links.0.clone()),
+                        entries: self
+                            .catalogue
+                            .entries
+                            .iter()
+                            .filter(|e| keep[e.find_link])
+                            .cloned()
+                            .collect(),
+                        warnings: Vec::new(),
+                        directories: Vec::new(),
+                    })
+                })
+                .clone(),
+        )
+    }
+}
+
+/// The server's shared state.
+#[derive(Debug)]
+pub(crate) struct Site {
+    pub options: ServeOptions,
+    snapshot: RwLock<Arc<Snapshot>>,
+    pub hashes: HashCache,
+    started: Instant,
+    /// Milliseconds since `started` of the last freshness check.
+    last_check: AtomicU64,
+    refreshing: Mutex<()>,
+}
+
+impl Site {
+    pub(crate) fn new(options: ServeOptions) -> Self {
+        let snapshot = Snapshot::build(&options, true);
+        let hashes = HashCache::load(options.index_dir.as_deref());
+        Self {
+            options,
+            snapshot: RwLock::new(Arc::new(snapshot)),
+            hashes,
+            started: Instant::now(),
+            last_check: AtomicU64::new(0),
+            refreshing: Mutex::new(()),
+        }
+    }
+
+    /// The current snapshot; at most every [`crate::CHECK_INTERVAL`], one caller checks the
+    /// directories' mtimes and rebuilds it when the wheelhouse changed.
+    pub(crate) fn snapshot(&self) -> Arc<Snapshot> {
+        let current = self.snapshot.read().expect("not poisoned").clone();
+        let now = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let last = self.last_check.load(Ordering::Relaxed);
+        let interval = u64::try_from(crate::CHECK_INTERVAL.as_millis()).unwrap_or(250);
+        if now.saturating_sub(last) < interval {
+            return current;
+        }
+        let Ok(_guard) = self.refreshing.try_lock() else {
+            return current;
+        };
+        self.last_check.store(now, Ordering::Relaxed);
+        if current.catalogue.is_current() {
+            return current;
+        }
+        let fresh = Arc::new(Snapshot::build(&self.options, false));
+        crate::server::note(&format!(
+            "the wheelhouse changed: {} wheels of {} projects listed",
+            fresh.url_of.len(),
+            fresh.projects.len()
+        ));
+        *self.snapshot.write().expect("not poisoned") = fresh.clone();
+        fresh
+    }
+}
