@@ -62,19 +62,19 @@ pub struct ToolInstallArgs {
 /// `wharf tool run` arguments.
 #[derive(Debug, Args)]
 pub struct ToolRunArgs {
-    /// The executable (and the package, when they share the name), ex) black
-    #[arg(value_name = "COMMAND")]
-    pub command: String,
-    /// The package that provides COMMAND, when it has another name
+    /// The package that provides COMMAND, when it has another name (before COMMAND)
     #[arg(long, value_name = "PACKAGE")]
     pub from: Option<String>,
-    /// Arguments passed to the tool
+    /// The executable (and the package, when they share the name), then its arguments: every
+    /// word after COMMAND goes to the tool, ex) `black --check .`
     #[arg(
+        value_name = "COMMAND",
+        required = true,
+        num_args = 1..,
         trailing_var_arg = true,
-        allow_hyphen_values = true,
-        value_name = "ARGS"
+        allow_hyphen_values = true
     )]
-    pub args: Vec<String>,
+    pub command: Vec<String>,
     #[command(flatten)]
     pub tool: ToolArgs,
 }
@@ -158,24 +158,27 @@ pub fn tool(
             Ok(ExitStatus::Success)
         }
         ToolCommand::Run(args) => {
-            let package = args.from.clone().unwrap_or_else(|| args.command.clone());
+            let (command, tool_args) = args
+                .command
+                .split_first()
+                .ok_or_else(|| Error::usage("no command to run", None))?;
+            let package = args.from.clone().unwrap_or_else(|| command.clone());
             let name = package_name(&package)?;
             let root = tool_dir(site)?.join(name.as_ref());
-            if !root.join("bin").join(&args.command).exists() {
+            if !root.join("bin").join(command).exists() {
                 install_tool(&package, &root, None, &[], site, python_env, printer)?;
             }
-            let executable = root.join("bin").join(&args.command);
+            let executable = root.join("bin").join(command);
             if !executable.exists() {
                 return Err(Error::failure(
-                    format!("{name} has no executable named `{}`", args.command),
+                    format!("{name} has no executable named `{command}`"),
                     Some(format!(
-                        "`wharf tool list` shows what it provides; `--from PACKAGE` names the package of `{}`",
-                        args.command
+                        "`wharf tool list` shows what it provides; `--from PACKAGE` names the package of `{command}`"
                     )),
                 ));
             }
             let status = std::process::Command::new(&executable)
-                .args(&args.args)
+                .args(tool_args)
                 .status()
                 .map_err(|e| Error::new(e, None, ExitStatus::Error))?;
             Ok(if status.success() {
