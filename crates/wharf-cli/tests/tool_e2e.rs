@@ -38,7 +38,7 @@ fn tool_install_run_list_uninstall() {
         target.display()
     );
     // The linked executable runs with the tool's own interpreter.
-    let version = run(&mut sci::command(&link).arg("-v")).success();
+    let version = run(sci::command(&link).arg("-v")).success();
     assert_eq!(version.stdout().trim(), "1.26.4");
     // `tool run` uses the installed tool.
     let ran = run(wharf().args(["tool", "run", "--from", "numpy", "f2py", "-v"])).success();
