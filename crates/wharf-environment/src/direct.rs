@@ -170,7 +170,7 @@ pub fn is_direct(text: &str) -> bool {
         return true;
     }
     matches!(
-        Requirement::<pep508_rs::VerbatimUrl>::from_str(text),
+        wharf_metadata::parse_requirement::<pep508_rs::VerbatimUrl>(text),
         Ok(Requirement {
             version_or_url: Some(VersionOrUrl::Url(_)),
             ..
@@ -194,44 +194,43 @@ pub fn parse_direct(
     };
     let mut name = None;
     let mut extras = Vec::new();
-    let location =
-        if let Some((left, url)) = body.split_once('@')
-            && !left.contains('/')
-            && Requirement::<pep508_rs::VerbatimUrl>::from_str(left.trim()).is_ok()
-        {
-            let requirement = Requirement::<pep508_rs::VerbatimUrl>::from_str(left.trim())
-                .map_err(|_| DirectError::UnknownFile {
-                    text: text.to_string(),
-                    origin: origin.to_string(),
-                })?;
-            name = Some(requirement.name);
-            extras = requirement.extras;
-            let url = url.trim();
-            let Some(path) = url.strip_prefix("file://") else {
-                return Err(DirectError::RemoteUrl {
-                    text: text.to_string(),
-                    origin: origin.to_string(),
-                });
-            };
-            percent_decode(path.strip_prefix("localhost").unwrap_or(path))
-        } else if let Some(path) = body.strip_prefix("file://") {
-            percent_decode(path.strip_prefix("localhost").unwrap_or(path))
-        } else if body.contains("://") {
+    let location = if let Some((left, url)) = body.split_once('@')
+        && !left.contains('/')
+        && wharf_metadata::parse_requirement::<pep508_rs::VerbatimUrl>(left.trim()).is_ok()
+    {
+        let requirement = wharf_metadata::parse_requirement::<pep508_rs::VerbatimUrl>(left.trim())
+            .map_err(|_| DirectError::UnknownFile {
+                text: text.to_string(),
+                origin: origin.to_string(),
+            })?;
+        name = Some(requirement.name);
+        extras = requirement.extras;
+        let url = url.trim();
+        let Some(path) = url.strip_prefix("file://") else {
             return Err(DirectError::RemoteUrl {
                 text: text.to_string(),
                 origin: origin.to_string(),
             });
-        } else if let Some(open) = body.rfind('[')
-            && body.ends_with(']')
-        {
-            extras = body[open + 1..body.len() - 1]
-                .split(',')
-                .filter_map(|e| ExtraName::from_str(e.trim()).ok())
-                .collect();
-            body[..open].to_string()
-        } else {
-            body.to_string()
         };
+        percent_decode(path.strip_prefix("localhost").unwrap_or(path))
+    } else if let Some(path) = body.strip_prefix("file://") {
+        percent_decode(path.strip_prefix("localhost").unwrap_or(path))
+    } else if body.contains("://") {
+        return Err(DirectError::RemoteUrl {
+            text: text.to_string(),
+            origin: origin.to_string(),
+        });
+    } else if let Some(open) = body.rfind('[')
+        && body.ends_with(']')
+    {
+        extras = body[open + 1..body.len() - 1]
+            .split(',')
+            .filter_map(|e| ExtraName::from_str(e.trim()).ok())
+            .collect();
+        body[..open].to_string()
+    } else {
+        body.to_string()
+    };
     let path = normalize(&cwd.join(&location));
     let path_error = |source| DirectError::Path {
         text: text.to_string(),
@@ -315,8 +314,7 @@ impl DirectRequirement {
         let Some(marker) = &self.marker else {
             return true;
         };
-        Requirement::<pep508_rs::VerbatimUrl>::from_str(&format!("x ; {marker}"))
-            .map_or(true, |r| r.evaluate_markers(markers, &[]))
+        wharf_metadata::parse_marker(marker).map_or(true, |tree| tree.evaluate(markers, &[]))
     }
 
     /// The requirement by name that stands for this reference once its wheel is known.
@@ -338,8 +336,9 @@ impl DirectRequirement {
             .as_ref()
             .map(|m| format!(" ; {m}"))
             .unwrap_or_default();
-        Requirement::from_str(&format!("{name}{extras}{marker}")).unwrap_or_else(|_| {
-            Requirement::from_str(name.as_ref()).expect("a name is a requirement")
+        wharf_metadata::parse_requirement(&format!("{name}{extras}{marker}")).unwrap_or_else(|_| {
+            wharf_metadata::parse_requirement(name.as_ref())
+                .expect("a normalized name is a requirement")
         })
     }
 

@@ -640,15 +640,17 @@ fn resolve(
                 .map(|(name, choice)| {
                     let mut requires = Vec::new();
                     for line in requires_dist(client, choice, staging)? {
-                        let requirement = Requirement::from_str(&line).map_err(|e| {
-                            Error::failure(
-                                format!(
-                                    "`{}` has an invalid Requires-Dist `{line}`: {e}",
-                                    choice.file.filename
-                                ),
-                                None,
-                            )
-                        })?;
+                        let requirement =
+                            wharf_metadata::parse_requirement::<pep508_rs::VerbatimUrl>(&line)
+                                .map_err(|e| {
+                                    Error::failure(
+                                        format!(
+                                            "`{}` has an invalid Requires-Dist `{line}`: {e}",
+                                            choice.file.filename
+                                        ),
+                                        None,
+                                    )
+                                })?;
                         requires.push(requirement);
                     }
                     Ok(((name.clone(), choice.version.clone()), requires))

@@ -5,7 +5,6 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
-use std::str::FromStr;
 
 use clap::Args;
 use pep508_rs::{MarkerEnvironment, Requirement};
@@ -79,7 +78,7 @@ fn normalize(name: &str) -> String {
 fn dependencies(dist: &InstalledDist, markers: &MarkerEnvironment) -> Vec<Requirement> {
     dist.requires_dist
         .iter()
-        .filter_map(|text| Requirement::from_str(text).ok())
+        .filter_map(|text| wharf_metadata::parse_requirement(text).ok())
         .filter(|r| r.evaluate_markers(markers, &[]))
         .collect()
 }
