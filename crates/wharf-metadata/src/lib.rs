@@ -306,35 +306,10 @@ pub fn read_metadata_bytes(path: &Path) -> Result<Vec<u8>, WheelError> {
     })?;
     let (name, _version) = parse_filename(path)?;
     let member = format!("{}/METADATA", find_dist_info(&archive, path, &name)?);
-    let zip_error = |source| WheelError::Zip {
+    read_member_bytes(&mut archive, path, &member)?.ok_or(WheelError::MissingMember {
         path: path.to_path_buf(),
-        source,
-    };
-    let mut file = match archive.by_name(&member) {
-        Ok(file) => file,
-        Err(ZipError::FileNotFound) => {
-            return Err(WheelError::MissingMember {
-                path: path.to_path_buf(),
-                member,
-            });
-        }
-        Err(source) => return Err(zip_error(source)),
-    };
-    // The declared size can lie: allocate and read at most the cap (16 MiB).
-    let cap = wharf_fs::DEFAULT_TEXT_CAP;
-    let mut bytes = Vec::with_capacity(usize::try_from(file.size().min(cap)).unwrap_or(0));
-    (&mut file)
-        .take(cap + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|source| zip_error(ZipError::Io(source)))?;
-    if bytes.len() as u64 > cap {
-        return Err(WheelError::MemberTooLarge {
-            path: path.to_path_buf(),
-            member,
-            cap,
-        });
-    }
-    Ok(bytes)
+        member,
+    })
 }
 
 /// The project name and version of a wheel file name (PEP 427 "File name convention").
@@ -451,6 +426,23 @@ pub fn read_member_optional<R: Read + Seek>(
     path: &Path,
     member: &str,
 ) -> Result<Option<String>, WheelError> {
+    Ok(
+        read_member_bytes(archive, path, member)?.map(|bytes| match String::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(error) => String::from_utf8_lossy(error.as_bytes()).into_owned(),
+        }),
+    )
+}
+
+/// Reads one member of the archive as bytes, `None` when it is absent. The declared size can
+/// lie: at most the cap (16 MiB) is allocated and read.
+///
+/// Errors: [`WheelError::Zip`], [`WheelError::MemberTooLarge`].
+pub fn read_member_bytes<R: Read + Seek>(
+    archive: &mut ZipArchive<R>,
+    path: &Path,
+    member: &str,
+) -> Result<Option<Vec<u8>>, WheelError> {
     let zip_error = |source| WheelError::Zip {
         path: path.to_path_buf(),
         source,
@@ -460,7 +452,6 @@ pub fn read_member_optional<R: Read + Seek>(
         Err(ZipError::FileNotFound) => return Ok(None),
         Err(source) => return Err(zip_error(source)),
     };
-    // The declared size can lie: allocate and read at most the cap (16 MiB).
     let cap = wharf_fs::DEFAULT_TEXT_CAP;
     let mut bytes = Vec::with_capacity(usize::try_from(file.size().min(cap)).unwrap_or(0));
     (&mut file)
@@ -474,10 +465,7 @@ pub fn read_member_optional<R: Read + Seek>(
             cap,
         });
     }
-    Ok(Some(match String::from_utf8(bytes) {
-        Ok(text) => text,
-        Err(error) => String::from_utf8_lossy(error.as_bytes()).into_owned(),
-    }))
+    Ok(Some(bytes))
 }
 
 #[cfg(test)]

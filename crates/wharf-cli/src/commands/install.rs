@@ -8,7 +8,7 @@ use clap::Args;
 use wharf_environment::PythonEnvironment;
 use wharf_environment::build::{BuildOptions, Builder};
 use wharf_environment::operations::{
-    self, Change, ExecuteOptions, InstallPlan, PlanOptions, RequirementSources, ResolvePolicy,
+    self, Change, InstallPlan, PlanOptions, RequirementSources, ResolvePolicy,
 };
 use wharf_python::PythonEnv;
 use wharf_site::SiteEnv;
@@ -249,31 +249,11 @@ pub fn install_with(
         ));
         return Ok(ExitStatus::Success);
     }
-    let (progress, sink) = crate::progress::install_bar(printer);
     let install_start = Instant::now();
-    let signals = crate::signals::Transaction::begin();
-    let result = operations::execute(
-        &plan,
-        &environment,
-        &ExecuteOptions {
-            threads: settings.threads,
-            compile: settings.compile,
-            cache_dir: settings.cache_dir.clone(),
-            progress: Some(sink),
-            cancel: Some(signals.cancel()),
-            verification: wharf_install::Verification {
-                record: !settings.no_verify_record,
-                ..wharf_install::Verification::default()
-            },
-        },
-    );
-    progress.finish_and_clear();
-    let output = match crate::commands::interrupted(result, &signals, printer)? {
+    let output = match crate::commands::execute_plan(&plan, &environment, settings, printer)? {
         Ok(output) => output,
         Err(status) => return Ok(status),
     };
-    drop(signals);
-    crate::commands::report_recovered(&output.recovered, &environment.root, printer);
     printer.info(format_args!(
         "Resolved {} packages in {} ms",
         resolution.packages.len(),

@@ -95,3 +95,40 @@ pub fn interrupted<T>(
         Ok(value) => Ok(Ok(value)),
     }
 }
+
+/// Executes `plan` in `environment` as one transaction, with the settings' threads, compile,
+/// cache and RECORD verification, a progress bar, and SIGINT/SIGTERM rolling it back: the
+/// installer's output, or the exit status of an interrupt (130/143, already reported), and
+/// the recovered transactions reported.
+pub fn execute_plan(
+    plan: &wharf_environment::operations::InstallPlan,
+    environment: &wharf_environment::PythonEnvironment,
+    settings: &crate::settings::InstallSettings,
+    printer: crate::Printer,
+) -> Result<Result<wharf_install::InstallOutput, ExitStatus>, crate::Error> {
+    let (progress, sink) = crate::progress::install_bar(printer);
+    let signals = crate::signals::Transaction::begin();
+    let result = wharf_environment::operations::execute(
+        plan,
+        environment,
+        &wharf_environment::operations::ExecuteOptions {
+            threads: settings.threads,
+            compile: settings.compile,
+            cache_dir: settings.cache_dir.clone(),
+            progress: Some(sink),
+            cancel: Some(signals.cancel()),
+            verification: wharf_install::Verification {
+                record: !settings.no_verify_record,
+                ..wharf_install::Verification::default()
+            },
+        },
+    );
+    progress.finish_and_clear();
+    let output = match interrupted(result, &signals, printer)? {
+        Ok(output) => output,
+        Err(status) => return Ok(Err(status)),
+    };
+    drop(signals);
+    report_recovered(&output.recovered, &environment.root, printer);
+    Ok(Ok(output))
+}

@@ -8,7 +8,7 @@ use clap::Args;
 use wharf_environment::OperationError;
 use wharf_environment::PythonEnvironment;
 use wharf_environment::lock::Lock;
-use wharf_environment::operations::{self, Change, ExecuteOptions, InstallPlan, PlanOptions};
+use wharf_environment::operations::{Change, InstallPlan, PlanOptions};
 use wharf_environment::sync::{self as lock_ops, SyncError};
 use wharf_python::PythonEnv;
 use wharf_site::SiteEnv;
@@ -165,26 +165,8 @@ pub fn sync_environment(
             ..SyncOutput::default()
         });
     }
-    let (progress, sink) = crate::progress::install_bar(printer);
     let install_start = Instant::now();
-    let signals = crate::signals::Transaction::begin();
-    let result = operations::execute(
-        &plan,
-        environment,
-        &ExecuteOptions {
-            threads: settings.threads,
-            compile: settings.compile,
-            cache_dir: settings.cache_dir.clone(),
-            progress: Some(sink),
-            cancel: Some(signals.cancel()),
-            verification: wharf_install::Verification {
-                record: !settings.no_verify_record,
-                ..wharf_install::Verification::default()
-            },
-        },
-    );
-    progress.finish_and_clear();
-    let output = match crate::commands::interrupted(result, &signals, printer)? {
+    let output = match crate::commands::execute_plan(&plan, environment, settings, printer)? {
         Ok(output) => output,
         Err(status) => {
             return Ok(SyncOutput {
@@ -194,8 +176,6 @@ pub fn sync_environment(
             });
         }
     };
-    drop(signals);
-    crate::commands::report_recovered(&output.recovered, &environment.root, printer);
     printer.info(format_args!(
         "Verified {} locked wheels in {} ms",
         lock.packages.len(),
