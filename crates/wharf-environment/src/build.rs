@@ -49,7 +49,8 @@ pub struct Builder<'a> {
     target: ResolveTarget,
     options: &'a BuildOptions,
     report: &'a dyn Fn(&str),
-    scratch: tempfile::TempDir,
+    /// Created on the first build only: a plain install makes no temporary directory.
+    scratch: std::cell::OnceCell<tempfile::TempDir>,
     /// The target's interpreter, absolute (hooks run in the source tree).
     python: PathBuf,
 }
@@ -72,23 +73,13 @@ impl<'a> Builder<'a> {
         options: &'a BuildOptions,
         report: &'a dyn Fn(&str),
     ) -> Result<Self, OperationError> {
-        let scratch = tempfile::Builder::new()
-            .prefix("wharf-build-")
-            .tempdir()
-            .map_err(|source| {
-                io_error(
-                    "cannot create a temporary directory in",
-                    &std::env::temp_dir(),
-                    source,
-                )
-            })?;
         Ok(Self {
             environment,
             catalogue,
             target: ResolveTarget::from_info(&environment.info, false)?,
             options,
             report,
-            scratch,
+            scratch: std::cell::OnceCell::new(),
             python: std::path::absolute(&environment.python)
                 .unwrap_or_else(|_| environment.python.clone()),
         })
@@ -280,12 +271,26 @@ impl<'a> Builder<'a> {
     }
 
     fn fresh_dir(&self, prefix: &str) -> Result<PathBuf, OperationError> {
+        let scratch = match self.scratch.get() {
+            Some(scratch) => scratch,
+            None => {
+                let created = tempfile::Builder::new()
+                    .prefix("wharf-build-")
+                    .tempdir()
+                    .map_err(|source| {
+                        io_error(
+                            "cannot create a temporary directory in",
+                            &std::env::temp_dir(),
+                            source,
+                        )
+                    })?;
+                self.scratch.get_or_init(|| created)
+            }
+        };
         let dir = tempfile::Builder::new()
             .prefix(prefix)
-            .tempdir_in(self.scratch.path())
-            .map_err(|source| {
-                io_error("cannot create a directory in", self.scratch.path(), source)
-            })?;
+            .tempdir_in(scratch.path())
+            .map_err(|source| io_error("cannot create a directory in", scratch.path(), source))?;
         Ok(dir.keep())
     }
 
