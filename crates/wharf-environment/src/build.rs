@@ -271,21 +271,20 @@ impl<'a> Builder<'a> {
     }
 
     fn fresh_dir(&self, prefix: &str) -> Result<PathBuf, OperationError> {
-        let scratch = match self.scratch.get() {
-            Some(scratch) => scratch,
-            None => {
-                let created = tempfile::Builder::new()
-                    .prefix("wharf-build-")
-                    .tempdir()
-                    .map_err(|source| {
-                        io_error(
-                            "cannot create a temporary directory in",
-                            &std::env::temp_dir(),
-                            source,
-                        )
-                    })?;
-                self.scratch.get_or_init(|| created)
-            }
+        let scratch = if let Some(scratch) = self.scratch.get() {
+            scratch
+        } else {
+            let created = tempfile::Builder::new()
+                .prefix("wharf-build-")
+                .tempdir()
+                .map_err(|source| {
+                    io_error(
+                        "cannot create a temporary directory in",
+                        &std::env::temp_dir(),
+                        source,
+                    )
+                })?;
+            self.scratch.get_or_init(|| created)
         };
         let dir = tempfile::Builder::new()
             .prefix(prefix)
