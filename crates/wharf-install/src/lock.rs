@@ -114,6 +114,99 @@ fn dead_here(content: &str, host: &str) -> bool {
     }
 }
 
+/// Name prefix of the temporary file a lock is written to before it is linked into place.
+const TEMPORARY_PREFIX: &str = ".wharf-lock.tmp-";
+
+/// Puts `content` at `path` unless a lock is there (`Ok(false)`). The line is written and
+/// fsync'd into `temporary` first, then hard-linked to `path` (atomic and exclusive, also on
+/// NFS), so a lock file is never seen empty, whenever its creator dies; where the filesystem
+/// has no hard links, `O_CREAT|O_EXCL` then the write.
+fn create_lock(path: &Path, content: &str, temporary: &Path) -> io::Result<bool> {
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(temporary)
+        .and_then(|mut file| {
+            file.write_all(content.as_bytes())?;
+            file.sync_all()
+        });
+    if let Err(error) = written {
+        let _ = std::fs::remove_file(temporary);
+        return Err(error);
+    }
+    let linked = std::fs::hard_link(temporary, path);
+    let _ = std::fs::remove_file(temporary);
+    match linked {
+        Ok(()) => Ok(true),
+        Err(error) if error.kind() == io::ErrorKind::AlreadyExists => Ok(false),
+        Err(error)
+            if matches!(
+                error.kind(),
+                io::ErrorKind::Unsupported | io::ErrorKind::PermissionDenied
+            ) =>
+        {
+            create_exclusive(path, content)
+        }
+        // NFS may make the link and lose the reply: the lock is ours if it holds our line.
+        Err(error) => match read(path)? {
+            Some((current, _)) if current == content => Ok(true),
+            _ => Err(error),
+        },
+    }
+}
+
+/// `O_CREAT|O_EXCL`, then the line (the fallback of [`create_lock`]).
+fn create_exclusive(path: &Path, content: &str) -> io::Result<bool> {
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+    {
+        Ok(mut file) => {
+            let written = file
+                .write_all(content.as_bytes())
+                .and_then(|()| file.sync_all());
+            if let Err(error) = written {
+                let _ = std::fs::remove_file(path);
+                return Err(error);
+            }
+            Ok(true)
+        }
+        Err(error) if error.kind() == io::ErrorKind::AlreadyExists => Ok(false),
+        Err(error) => Err(error),
+    }
+}
+
+/// Removes the lock temporaries in `directory` left by processes of this host that died
+/// between writing and linking them (`.wharf-lock.tmp-{host}-{pid}-{start}-{nonce}`).
+///
+/// Errors: `directory` cannot be listed (a missing one has none).
+pub(crate) fn remove_dead_temporaries(directory: &Path) -> io::Result<()> {
+    let entries = match std::fs::read_dir(directory) {
+        Ok(entries) => entries,
+        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(error) => return Err(error),
+    };
+    let host = host_name();
+    for entry in entries {
+        let entry = entry?;
+        let name = entry.file_name();
+        let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(TEMPORARY_PREFIX)) else {
+            continue;
+        };
+        let mut fields = rest.rsplitn(4, '-');
+        let (Some(_nonce), Some(start), Some(pid), Some(owner)) =
+            (fields.next(), fields.next(), fields.next(), fields.next())
+        else {
+            continue;
+        };
+        if owner == host && dead_here(&format!("{owner} {pid} {start}"), &host) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+    Ok(())
+}
+
 fn read(path: &Path) -> io::Result<Option<(String, Option<SystemTime>)>> {
     let mut file = match std::fs::File::open(path) {
         Ok(file) => file,
@@ -152,22 +245,13 @@ impl EnvironmentLock {
         // The content and mtime last seen, and since when (our clock) they have not changed.
         let mut seen: Option<(String, Option<SystemTime>, Instant)> = None;
         loop {
-            match std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&path)
-            {
-                Ok(mut file) => {
-                    let written = file
-                        .write_all(content.as_bytes())
-                        .and_then(|()| file.sync_all());
-                    if let Err(error) = written {
-                        let _ = std::fs::remove_file(&path);
-                        return Err(error);
-                    }
-                    return Ok(Some(Self::held(path, content)));
-                }
-                Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {}
+            let temporary = directory.join(format!(
+                "{TEMPORARY_PREFIX}{host}-{pid}-{}-{nonce}",
+                start_time(pid).unwrap_or(0)
+            ));
+            match create_lock(&path, &content, &temporary) {
+                Ok(true) => return Ok(Some(Self::held(path, content))),
+                Ok(false) => {}
                 Err(error) => {
                     return Err(io::Error::new(
                         error.kind(),

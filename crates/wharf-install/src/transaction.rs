@@ -614,6 +614,7 @@ pub fn recover_with(
     report: &dyn Fn(LockEvent),
 ) -> io::Result<Vec<RecoveredTransaction>> {
     let purelib = &layout.purelib;
+    crate::lock::remove_dead_temporaries(purelib)?;
     if transaction_directories(purelib)?.is_empty()
         && !purelib.join(crate::lock::LOCK_NAME).exists()
     {
