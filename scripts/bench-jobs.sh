@@ -17,10 +17,17 @@
 #   scripts/bench-jobs.sh                # RUNS=5 timed runs per command
 #   RUNS=10 SETTLE=65 scripts/bench-jobs.sh
 #   KEEP=1 scripts/bench-jobs.sh         # time only what an earlier run has no results for
+#   FRESH=0 SETTLE=65 scripts/bench-jobs.sh   # each job's Epilog deletes its scratch at once
 #
-# SETTLE (seconds, default 0) pauses before each command: on an ext4 without a journal the
-# kernel will not reuse an inode deleted in the last minute, and each Epilog deletes ~7 350
-# (see scripts/bench-install.sh). Every command runs with an explicit environment (env -i):
+#   3. locking (no Slurm): `wharf lock` against `uv pip compile --format pylock.toml` on the same
+#      requirements and find-links, each with no cache (cold) and with its cache kept (warm).
+#
+# FRESH (default 1): each job's Epilog moves its scratch aside instead of deleting it, and the
+# script deletes it all at the end: nothing is deleted while timing, as on a fresh node-local
+# disk. This VM's ext4 has no journal, and there the kernel will not reuse an inode deleted in
+# the last minute but scans past it for every new one: with FRESH=0 each job pays for the ~7 350
+# inodes the last job's Epilog deleted (see scripts/bench-install.sh). SETTLE (seconds, default
+# 0) pauses before each command, which avoids that at 65 s per command. Every command runs with an explicit environment (env -i):
 # PATH, HOME, SLURM_CONF, the site's PIP_CONFIG_FILE and PYTHONPATH; the machine's PIP_* never
 # leak in. Prints a table of medians and the ratios; the numbers go to BENCHMARKS.md by hand.
 set -euo pipefail
@@ -40,6 +47,14 @@ wharf=${CARGO_TARGET_DIR:-$repo/target}/release/wharf
 
 say "cluster, Python peers and fixture"
 scripts/slurm-cluster.sh start
+slurm_state=$repo/.cache/slurm
+if [ "${FRESH:-1}" = 1 ]; then
+  touch "$slurm_state/keep-scratch"
+else
+  rm -f "$slurm_state/keep-scratch"
+fi
+# The scratch moved aside is deleted when the script ends, however it ends.
+trap 'rm -f "$slurm_state/keep-scratch"; rm -rf "$slurm_state/trash"' EXIT
 eval "$(scripts/slurm-cluster.sh env)"
 eval "$(scripts/test-env.sh)"
 peers_bin=$(dirname "$WHARF_TEST_PYTHON")
@@ -92,6 +107,20 @@ run_one() { # NAME LABEL COMMAND (one warm-up run: a node still completing the l
   "${site_env[@]}" hyperfine --runs "$runs" --warmup 1 --style basic \
     --export-json "$bench/$1.json" "--command-name=$2" "$3" >&2
 }
+# Locking needs no job: both tools resolve the requirements against the same three find-links
+# directories (uv does not read pip.conf) for the same interpreter.
+find_links=()
+for dir in $(sed -n 's/^find-links = //p' "$fixture/pip.conf" | head -1); do find_links+=(--find-links "$dir"); done
+w_lock="wharf lock -q -r $(q "$fixture/requirements.txt") --python $(q "$python") -o $(q "$bench/w-lock.toml")"
+uv_lock="uv pip compile -q --format pylock.toml --no-index ${find_links[*]} --python $(q "$python") $(q "$fixture/requirements.txt") -o $(q "$bench/pylock.uv.toml")"
+run_lock() { # NAME PREPARE
+  if [ "${KEEP:-0}" = 1 ] && [ -f "$bench/$1.json" ]; then return; fi
+  "${site_env[@]}" hyperfine --runs $((runs * 2)) --warmup 2 --style basic --prepare "$2" \
+    --export-json "$bench/$1.json" -n "wharf lock" "$w_lock" -n "uv pip compile --format pylock.toml" "$uv_lock" >&2
+}
+run_lock lock-cold "rm -rf $(q "$bench/cache")"
+run_lock lock-warm "true"
+
 run_one job-floor "srun -N1 true" "srun -N1 true"
 run_one one-wharf "wharf venv --from pylock.toml" "srun -N1 bash -c $(q "$w_one")"
 run_one one-uv "uv venv + uv pip sync pylock.toml (cold cache)" "srun -N1 bash -c $(q "$uv_sync")"
@@ -113,14 +142,16 @@ from pathlib import Path
 bench = Path(sys.argv[1])
 medians = {}
 for name in ["job-floor", "one-wharf", "one-uv", "one-pip", "alloc-floor",
-             "per-node-1-1", "per-node-2-1", "per-node-1-default", "per-node-2-default"]:
-    r = json.load(open(bench / f"{name}.json"))["results"][0]
-    t = r["times"]
-    medians[name] = statistics.median(t)
-    print(f"| {r['command']} | {statistics.median(t):.2f} s | {r['mean']:.2f} ± {r['stddev']:.2f} | {min(t):.2f} | {max(t):.2f} |")
+             "per-node-1-1", "per-node-2-1", "per-node-1-default", "per-node-2-default",
+             "lock-cold", "lock-warm"]:
+    for i, r in enumerate(json.load(open(bench / f"{name}.json"))["results"]):
+        t = r["times"]
+        medians[name if i == 0 else name + "-peer"] = statistics.median(t)
+        print(f"| {r['command']} ({name}) | {statistics.median(t):.2f} s | {r['mean']:.2f} ± {r['stddev']:.2f} | {min(t):.2f} | {max(t):.2f} |")
 m = medians
 print()
 print(f"one node: wharf / uv (cold) = {m['one-wharf'] / m['one-uv']:.2f}; wharf / site recipe = {m['one-wharf'] / m['one-pip']:.3f}")
 print(f"--per-node 2 nodes / 1 node, cpus-per-task=1: {m['per-node-2-1'] / m['per-node-1-1']:.2f} (target <= 1.3)")
 print(f"--per-node 2 nodes / 1 node, default threads (2 nodes on the same 2 cores): {m['per-node-2-default'] / m['per-node-1-default']:.2f}")
+print(f"wharf lock / uv pip compile: cold {m['lock-cold'] / m['lock-cold-peer']:.2f}, warm {m['lock-warm'] / m['lock-warm-peer']:.2f} (target <= 1)")
 EOF

@@ -60,7 +60,14 @@ EOF
   # Epilog: runs as root on each node when the job ends; the scratch goes, as on a real cluster.
   cat >"$state/etc/epilog.sh" <<EOF
 #!/bin/sh
-[ -n "\$SLURMD_NODENAME" ] && [ -n "\$SLURM_JOB_ID" ] && rm -rf "$state/tmp/\$SLURMD_NODENAME/\$SLURM_JOB_ID"
+[ -n "\$SLURMD_NODENAME" ] && [ -n "\$SLURM_JOB_ID" ] || exit 0
+dir="$state/tmp/\$SLURMD_NODENAME/\$SLURM_JOB_ID"
+# A benchmark may ask that nothing is deleted while it times (scripts/bench-jobs.sh): the
+# scratch is then moved aside, as on a fresh node-local disk, and removed by the benchmark.
+if [ -e "$state/keep-scratch" ]; then
+  mkdir -p "$state/trash" && mv "\$dir" "$state/trash/\$SLURMD_NODENAME.\$SLURM_JOB_ID" 2>/dev/null && exit 0
+fi
+rm -rf "\$dir"
 exit 0
 EOF
   chmod 755 "$state/etc/task-prolog.sh" "$state/etc/epilog.sh"

@@ -260,6 +260,104 @@ fn doctor_record_files_deleted() {
     .success();
 }
 
+/// `wharf check --files` remembers the digests of files it hashed (by device, inode, size,
+/// mtime and ctime): a second run reads no file, yet an edit that keeps the size and the
+/// mtime, or a file replaced by another, is still found; `--no-cache` hashes everything.
+#[test]
+fn check_files_digest_cache() {
+    let Some(peers) = peers() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let venv = peers.new_venv(dir.path());
+    // A private wheel cache: installed files are hard links to it, and this test edits one in
+    // place (the shared cache of the other tests must not see that).
+    run(peers
+        .wharf_with_cache(&cache)
+        .args(["install", "python-dateutil", "--python"])
+        .arg(&venv))
+    .success();
+    let check = |extra: &[&str]| {
+        let mut command = peers.wharf_with_cache(&cache);
+        command
+            .args(["check", "--files", "-v", "--python"])
+            .arg(&venv)
+            .args(extra);
+        run(&mut command)
+    };
+    // Digests are kept only for files that changed more than 2 s before they were hashed.
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let first = check(&[]).success();
+    let total = first
+        .stdout()
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("All ")?
+                .split(' ')
+                .next()?
+                .parse::<usize>()
+                .ok()
+        })
+        .unwrap_or_else(|| panic!("{}", first.transcript()));
+    assert!(
+        first
+            .stderr()
+            .contains(&format!("0 of {total} files unchanged")),
+        "{}",
+        first.transcript()
+    );
+    let second = check(&[]).success();
+    assert!(
+        second
+            .stderr()
+            .contains(&format!("0 MB hashed; {total} of {total} files unchanged")),
+        "{}",
+        second.transcript()
+    );
+
+    // Same size, same mtime, other bytes: only the ctime tells.
+    let site = site_packages(&venv);
+    let six = site.join("six.py");
+    let mtime = std::fs::metadata(&six).unwrap().modified().unwrap();
+    let mut bytes = std::fs::read(&six).unwrap();
+    bytes[0] = if bytes[0] == b'#' { b'"' } else { b'#' };
+    std::fs::write(&six, &bytes).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&six)
+        .unwrap()
+        .set_modified(mtime)
+        .unwrap();
+    // Another file replaced by a copy of itself with one byte changed (a new inode).
+    let parser = site.join("dateutil/parser/_parser.py");
+    let mut bytes = std::fs::read(&parser).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] = if bytes[last] == b'\n' { b' ' } else { b'\n' };
+    let replacement = site.join("dateutil/parser/_parser.py.new");
+    std::fs::write(&replacement, &bytes).unwrap();
+    std::fs::rename(&replacement, &parser).unwrap();
+
+    let damaged = check(&[]).exit_code(1);
+    for needle in [
+        "six.py: content changed",
+        "_parser.py: content changed",
+        "2 of ",
+    ] {
+        assert!(
+            damaged.stdout().contains(needle),
+            "no {needle:?}: {}",
+            damaged.transcript()
+        );
+    }
+    let full = check(&["--no-cache"]).exit_code(1);
+    assert!(
+        full.stderr()
+            .contains(&format!("0 of {total} files unchanged")),
+        "{}",
+        full.transcript()
+    );
+    assert!(full.stdout().contains("2 of "), "{}", full.transcript());
+}
+
 /// pandas 1.5.3 (compiled against numpy 1.x) next to numpy 2.0.2: `import pandas` really
 /// fails; `pip check` is satisfied; doctor names pandas, the numpy 1.x extensions, and both
 /// fixes — and, since both came from manylinux wheels the site refuses, that too.

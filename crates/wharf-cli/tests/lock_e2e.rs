@@ -437,3 +437,94 @@ fn uv_pip_compile_agrees_on_the_resolution() {
     let theirs = std::fs::read_to_string(dir.path().join("pylock.uv.toml")).unwrap();
     assert_eq!(locked_names(&ours), locked_names(&theirs));
 }
+
+/// `wharf lock` remembers each wheel's sha256 by its stamp (device, inode, size, mtime,
+/// ctime): a second lock reads no wheel, and a wheel rebuilt in place with the same size and
+/// mtime (only its ctime moves) gets its new hash in the next lock, which `wharf sync` then
+/// accepts.
+#[test]
+fn lock_digest_cache_sees_a_rebuilt_wheel() {
+    let Some(peers) = peers() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let private = dir.path().join("wh");
+    std::fs::create_dir_all(&private).unwrap();
+    let six = peers.wheel("six-1.16.0+");
+    let copy = private.join(six.file_name().unwrap());
+    std::fs::copy(&six, &copy).unwrap();
+    // Digests are kept only for files that changed more than 2 s before they were hashed.
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let out = dir.path().join("pylock.toml");
+    let lock_six = || {
+        let mut command = peers.wharf_with_cache(&cache);
+        command
+            .args(["lock", "six", "-f"])
+            .arg(&private)
+            .arg("--python")
+            .arg(&peers.base_python)
+            .arg("-o")
+            .arg(&out);
+        run(&mut command).success();
+        std::fs::read_to_string(&out).unwrap()
+    };
+    let first = lock_six();
+    let digests = cache.join("digests-v1/wheels.tsv");
+    let remembered = std::fs::read_to_string(&digests).unwrap();
+    let sha256 = sha2_hex(&std::fs::read(&copy).unwrap());
+    assert!(first.contains(&sha256), "{first}");
+    assert!(
+        remembered.contains(&format!("{sha256}\t"))
+            && remembered.contains(&*copy.to_string_lossy()),
+        "{remembered}"
+    );
+    assert_eq!(lock_six(), first);
+
+    // Rebuilt in place with the same size: the first central directory header's "version
+    // made by" byte changed (zip readers ignore it), the mtime set back.
+    let mtime = std::fs::metadata(&copy).unwrap().modified().unwrap();
+    let mut bytes = std::fs::read(&copy).unwrap();
+    let end = bytes.len() - 22;
+    assert_eq!(
+        &bytes[end..end + 4],
+        b"PK\x05\x06",
+        "no comment after the end record"
+    );
+    let central = u32::from_le_bytes(bytes[end + 16..end + 20].try_into().unwrap()) as usize;
+    assert_eq!(&bytes[central..central + 4], b"PK\x01\x02");
+    bytes[central + 4] ^= 0x01;
+    std::fs::write(&copy, &bytes).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&copy)
+        .unwrap()
+        .set_modified(mtime)
+        .unwrap();
+    let rebuilt = sha2_hex(&bytes);
+    assert_ne!(rebuilt, sha256);
+    let second = lock_six();
+    assert!(second.contains(&rebuilt), "{second}");
+    assert!(!second.contains(&sha256), "{second}");
+    // The lock still installs: the wheel's own check agrees with it.
+    let venv = peers.new_venv(dir.path());
+    run(peers
+        .wharf()
+        .args(["sync", "--python"])
+        .arg(&venv)
+        .arg(&out))
+    .success();
+    run(command(venv.join("bin/python")).args(["-c", "import six"])).success();
+}
+
+/// sha256 of `bytes`, lowercase hex (through the test interpreter's hashlib: an independent
+/// implementation).
+fn sha2_hex(bytes: &[u8]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("f");
+    std::fs::write(&file, bytes).unwrap();
+    let python = std::env::var_os("WHARF_TEST_PYTHON").expect("WHARF_TEST_PYTHON");
+    let out = run(command(python).arg("-c").arg(
+        "import hashlib, sys; print(hashlib.sha256(open(sys.argv[1], 'rb').read()).hexdigest())",
+    ).arg(&file))
+    .success();
+    out.stdout().trim().to_string()
+}

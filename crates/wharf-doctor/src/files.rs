@@ -16,13 +16,12 @@
 //!   rest: a deleted file (the scratch purge) or an edited one is still found, at the cost of
 //!   one `stat` per file.
 
-use std::io::Read as _;
 use std::os::unix::fs::MetadataExt as _;
 use std::path::{Component, Path, PathBuf};
 
 use rayon::prelude::*;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
+use wharf_digest::DigestCache;
 use wharf_install::{InstalledDist, RecordEntry};
 
 /// How thoroughly [`verify_files`] checks each file.
@@ -126,8 +125,15 @@ fn record_may_be_stale(dist: &InstalledDist) -> bool {
 type Record = Result<(Vec<RecordEntry>, (i64, i64)), String>;
 
 /// Verifies the `RECORD` of every distribution of `dists`, file by file, in parallel on the
-/// current rayon pool. `.egg-info` distributions (no `RECORD`) are skipped.
-pub fn verify_files(dists: &[InstalledDist], mode: VerifyMode) -> FilesReport {
+/// current rayon pool. `.egg-info` distributions (no `RECORD`) are skipped. Files are hashed
+/// through `digests`: a file hashed by an earlier run and unchanged since (same device, inode,
+/// size, mtime and ctime) is not read again ([`wharf_digest::DigestCache::disabled`] reads
+/// every file).
+pub fn verify_files(
+    dists: &[InstalledDist],
+    mode: VerifyMode,
+    digests: &DigestCache,
+) -> FilesReport {
     struct Job {
         dist: usize,
         entry: RecordEntry,
@@ -173,7 +179,7 @@ pub fn verify_files(dists: &[InstalledDist], mode: VerifyMode) -> FilesReport {
     let results: Vec<(Option<FileDamage>, u64)> = jobs
         .par_iter()
         .with_min_len(8)
-        .map(|job| check_one(&job.path, &job.entry, job.record_mtime, mode))
+        .map(|job| check_one(&job.path, &job.entry, job.record_mtime, mode, digests))
         .collect();
     for (job, (damage, hashed)) in jobs.into_iter().zip(results) {
         report.bytes_hashed += hashed;
@@ -194,12 +200,13 @@ pub fn verify_files(dists: &[InstalledDist], mode: VerifyMode) -> FilesReport {
     report
 }
 
-/// Checks one file; returns the damage, if any, and the bytes hashed.
+/// Checks one file; returns the damage, if any, and the bytes read to hash it.
 fn check_one(
     path: &Path,
     entry: &RecordEntry,
     record_mtime: (i64, i64),
     mode: VerifyMode,
+    digests: &DigestCache,
 ) -> (Option<FileDamage>, u64) {
     let metadata = match std::fs::metadata(path) {
         Ok(m) => m,
@@ -240,18 +247,19 @@ fn check_one(
         // Another algorithm (sha384…) or a malformed hash: nothing to compare with.
         return (None, 0);
     };
-    match sha256_file(path) {
-        Ok(digest) if digest.as_slice() == expected_digest.as_slice() => (None, metadata.len()),
-        Ok(digest) => (
-            Some(FileDamage::Hash {
-                expected: expected.to_string(),
-                found: format!(
-                    "sha256={}",
-                    data_encoding::BASE64URL_NOPAD.encode(digest.as_slice())
-                ),
-            }),
-            metadata.len(),
-        ),
+    match digests.sha256_of(path, &metadata) {
+        Ok(digest) => {
+            let read = if digest.cached { 0 } else { digest.size };
+            if digest.sha256.as_slice() == expected_digest.as_slice() {
+                (None, read)
+            } else {
+                let damage = FileDamage::Hash {
+                    expected: expected.to_string(),
+                    found: digest.record_hash(),
+                };
+                (Some(damage), read)
+            }
+        }
         Err(e) => (
             Some(FileDamage::Unreadable {
                 error: e.to_string(),
@@ -259,21 +267,6 @@ fn check_one(
             0,
         ),
     }
-}
-
-/// The sha256 of a file, read in 256 KiB blocks.
-pub fn sha256_file(path: &Path) -> std::io::Result<[u8; 32]> {
-    let mut file = std::fs::File::open(path)?;
-    let mut hasher = Sha256::new();
-    let mut buffer = vec![0u8; 256 * 1024];
-    loop {
-        let n = file.read(&mut buffer)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buffer[..n]);
-    }
-    Ok(hasher.finalize().into())
 }
 
 /// Lexical normalization (`..` pops), like `os.path.normpath`.
@@ -302,10 +295,10 @@ mod tests {
         let mut record = String::new();
         for (name, content) in files {
             std::fs::write(dir.join(name), content).unwrap();
-            let digest = Sha256::digest(content);
+            let digest = DigestCache::disabled().sha256(&dir.join(name)).unwrap();
             record.push_str(&format!(
-                "{name},sha256={},{}\n",
-                data_encoding::BASE64URL_NOPAD.encode(&digest),
+                "{name},{},{}\n",
+                digest.record_hash(),
                 content.len()
             ));
         }
@@ -321,14 +314,18 @@ mod tests {
             dir.path(),
             &[("a.py", b"aaa"), ("b.py", b"bbb"), ("c.py", b"ccc")],
         );
-        let clean = verify_files(std::slice::from_ref(&d), VerifyMode::Full);
+        let clean = verify_files(
+            std::slice::from_ref(&d),
+            VerifyMode::Full,
+            &DigestCache::disabled(),
+        );
         assert_eq!((clean.dists, clean.files, clean.problems.len()), (1, 3, 0));
         std::fs::remove_file(dir.path().join("a.py")).unwrap();
         std::fs::write(dir.path().join("b.py"), b"bbbb").unwrap();
         std::thread::sleep(std::time::Duration::from_millis(20));
         std::fs::write(dir.path().join("c.py"), b"CCC").unwrap();
         for mode in [VerifyMode::Full, VerifyMode::Quick] {
-            let report = verify_files(std::slice::from_ref(&d), mode);
+            let report = verify_files(std::slice::from_ref(&d), mode, &DigestCache::disabled());
             let kinds: Vec<String> = report
                 .problems
                 .iter()

@@ -36,7 +36,6 @@ use pep440_rs::Version;
 use pep508_rs::PackageName;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use sha2::Digest;
 
 /// The `lock-version` wharf writes; it reads every `1.x`.
 pub const LOCK_VERSION: &str = "1.0";
@@ -236,34 +235,26 @@ fn read_text(path: &Path) -> Result<String, LockError> {
 ///
 /// Errors: the file cannot be read.
 pub fn sha256_file(path: &Path) -> std::io::Result<(String, u64)> {
-    let mut file = fs_err::File::open(path)?;
-    let mut hasher = sha2::Sha256::new();
-    let mut buffer = vec![0; 1 << 16];
-    let mut size = 0u64;
-    loop {
-        let n = file.read(&mut buffer)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buffer[..n]);
-        size += n as u64;
-    }
-    Ok((data_encoding::HEXLOWER.encode(&hasher.finalize()), size))
+    let (digest, size) = wharf_digest::sha256_file(path)?;
+    Ok((data_encoding::HEXLOWER.encode(&digest), size))
 }
 
 impl Lock {
-    /// The lock of `packages` (name, version, wheel file), hashing every wheel in parallel.
+    /// The lock of `packages` (name, version, wheel file), hashing every wheel in parallel
+    /// (through `digests`: a wheel hashed before and unchanged since is not read again).
     ///
     /// Errors: a wheel cannot be read.
     pub fn from_wheels(
         packages: Vec<(PackageName, Version, PathBuf)>,
         environments: Vec<String>,
         requires_python: Option<String>,
+        digests: &wharf_digest::DigestCache,
     ) -> std::io::Result<Self> {
         let mut locked: Vec<LockedPackage> = packages
             .into_par_iter()
             .map(|(name, version, path)| {
-                let (sha256, size) = sha256_file(&path)?;
+                let digest = digests.sha256(&path)?;
+                let (sha256, size) = (digest.hex(), digest.size);
                 let filename = path
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())
@@ -496,6 +487,7 @@ mod tests {
             ],
             vec!["python_full_version == '3.11.7'".to_string()],
             Some("==3.11.*".to_string()),
+            &wharf_digest::DigestCache::disabled(),
         )
         .unwrap()
     }

@@ -105,6 +105,7 @@ fn wheel_of<'a>(
 pub fn lock_from_resolution(
     resolution: &TargetResolution,
     info: &InterpreterInfo,
+    digests: &wharf_digest::DigestCache,
 ) -> Result<Lock, SyncError> {
     let mut wheels = Vec::new();
     for package in &resolution.packages {
@@ -125,6 +126,7 @@ pub fn lock_from_resolution(
         wheels,
         lock_environments(info),
         Some(lock_requires_python(info)),
+        digests,
     )
     .map_err(SyncError::Hash)
 }
@@ -212,11 +214,12 @@ pub fn resolution_from_lock(
 ///
 /// Errors: [`crate::OperationError::RequirementsFile`], [`crate::OperationError::Sync`] with
 /// [`LockError::Package`] for a line that is not pinned, has no sha256 hash, or whose hash
-/// no wheel of the wheelhouse has.
+/// no wheel of the wheelhouse has. Wheels are hashed through `digests`.
 pub fn lock_from_hashed_requirements(
     path: &std::path::Path,
     catalogue: &wharf_site::Catalogue,
     lookup: &dyn Fn(&str) -> Option<String>,
+    digests: &wharf_digest::DigestCache,
 ) -> Result<Lock, crate::OperationError> {
     let file = wharf_requirements_txt::RequirementsTxt::parse_file(path, lookup)?;
     let mut wheels = Vec::new();
@@ -260,8 +263,10 @@ pub fn lock_from_hashed_requirements(
             .iter()
             .filter(|e| e.filename.name == requirement.name && e.filename.version == version)
         {
-            let (sha256, _) = crate::lock::sha256_file(&candidate.path)
-                .map_err(|e| crate::OperationError::Sync(SyncError::Hash(e)))?;
+            let sha256 = digests
+                .sha256(&candidate.path)
+                .map_err(|e| crate::OperationError::Sync(SyncError::Hash(e)))?
+                .hex();
             if hashes.contains(&sha256) {
                 found = Some(candidate.path.clone());
                 break;
@@ -275,7 +280,7 @@ pub fn lock_from_hashed_requirements(
         })?;
         wheels.push((requirement.name.clone(), version, wheel));
     }
-    Lock::from_wheels(wheels, Vec::new(), None)
+    Lock::from_wheels(wheels, Vec::new(), None, digests)
         .map_err(|e| crate::OperationError::Sync(SyncError::Hash(e)))
 }
 

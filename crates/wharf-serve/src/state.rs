@@ -3,7 +3,7 @@
 //! METADATA hash, `Requires-Python`) cached next to the catalogue index.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::io::{Read as _, Write as _};
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -106,16 +106,7 @@ impl HashCache {
         {
             return Ok(info.clone());
         }
-        let mut hasher = Sha256::new();
-        let mut file = std::fs::File::open(path)?;
-        let mut buffer = vec![0; 256 * 1024];
-        loop {
-            let read = file.read(&mut buffer)?;
-            if read == 0 {
-                break;
-            }
-            hasher.update(&buffer[..read]);
-        }
+        let (sha256, _) = wharf_digest::sha256_file(path)?;
         let (metadata_sha256, requires_python) = match wharf_metadata::read_metadata_bytes(path) {
             Ok(bytes) => {
                 let text = String::from_utf8_lossy(&bytes);
@@ -133,7 +124,7 @@ impl HashCache {
         let info = FileInfo {
             size,
             mtime,
-            sha256: hex(&hasher.finalize()),
+            sha256: hex(&sha256),
             metadata_sha256,
             requires_python,
         };

@@ -47,6 +47,9 @@ pub struct CheckArgs {
     /// Also verify every file listed in every RECORD (size and sha256, in parallel)
     #[arg(long)]
     pub files: bool,
+    /// With --files: hash every file again, ignoring the digests of earlier runs (kept for files whose inode, size, mtime and ctime are unchanged)
+    #[arg(long, alias = "no-cache-dir")]
+    pub no_cache: bool,
     #[command(flatten)]
     pub env: EnvArgs,
 }
@@ -192,11 +195,29 @@ pub fn check(
             .num_threads(site.threads())
             .build()
             .ok();
-        let verify = || wharf_doctor::verify_files(&own, wharf_doctor::VerifyMode::Full);
+        let cache_dir = if args.no_cache {
+            None
+        } else {
+            site.vars.cache_dir()
+        };
+        let digests = wharf_digest::DigestCache::open(
+            cache_dir.as_deref(),
+            &wharf_digest::scope_of(&environment.root),
+        );
+        let verify = || wharf_doctor::verify_files(&own, wharf_doctor::VerifyMode::Full, &digests);
         let report = match &pool {
             Some(pool) => pool.install(verify),
             None => verify(),
         };
+        if let Err(e) = digests.save() {
+            printer.verbose(format_args!("the file digest cache was not kept: {e}"));
+        }
+        printer.verbose(format_args!(
+            "{} MB hashed; {} of {} files unchanged since an earlier check (not read)",
+            report.bytes_hashed / 1_000_000,
+            digests.hits(),
+            report.files
+        ));
         for problem in &report.problems {
             let note = if problem.stale_record {
                 " (RECORD copied by pip from a re-tagged site wheel: expected)"

@@ -9,6 +9,7 @@ use std::time::Instant;
 use clap::Args;
 use pep440_rs::Version;
 use pep508_rs::PackageName;
+use wharf_digest::DigestCache;
 use wharf_environment::PythonEnvironment;
 use wharf_environment::lock::Lock;
 use wharf_environment::operations::{self, RequirementSources, ResolvePolicy, ResolveTarget};
@@ -95,10 +96,16 @@ pub fn lock(
             LockFormat::RequirementsTxt => "requirements.txt",
         })
     });
+    let digests = wheel_digests(site);
     let lock = match &args.from_env {
-        Some(env) => lock_environment(env, &settings, python_env)?,
-        None => lock_requirements(args, &settings, &output, site, python_env, printer)?,
+        Some(env) => lock_environment(env, &settings, python_env, &digests)?,
+        None => lock_requirements(
+            args, &settings, &output, site, python_env, &digests, printer,
+        )?,
     };
+    if let Err(e) = digests.save() {
+        printer.verbose(format_args!("the wheel digest cache was not kept: {e}"));
+    }
     let text = match args.format {
         LockFormat::PylockToml => lock.to_toml(),
         LockFormat::RequirementsTxt => lock.to_requirements_txt(),
@@ -114,6 +121,12 @@ pub fn lock(
         output.display()
     ));
     Ok(ExitStatus::Success)
+}
+
+/// The digests of the wheelhouse's wheels remembered between runs (`CACHE_DIR/digests-v1/
+/// wheels.tsv`): a wheel hashed by an earlier lock and unchanged since is not read again.
+pub fn wheel_digests(site: &SiteEnv) -> DigestCache {
+    DigestCache::open(site.vars.cache_dir().as_deref(), "wheels")
 }
 
 /// Writes `text` to `path` through a temporary file in the same directory and a rename, so
@@ -141,6 +154,7 @@ fn lock_requirements(
     output: &Path,
     site: &SiteEnv,
     python_env: &PythonEnv,
+    digests: &DigestCache,
     printer: Printer,
 ) -> Result<Lock, Error> {
     let request = args
@@ -225,7 +239,7 @@ fn lock_requirements(
     };
     let resolution =
         operations::resolve_for(&requirements, &target, &preferences, &catalogue, &policy)?;
-    Ok(lock_ops::lock_from_resolution(&resolution, &info)
+    Ok(lock_ops::lock_from_resolution(&resolution, &info, digests)
         .map_err(wharf_environment::OperationError::Sync)?)
 }
 
@@ -236,6 +250,7 @@ fn lock_environment(
     env: &Path,
     settings: &InstallSettings,
     python_env: &PythonEnv,
+    digests: &DigestCache,
 ) -> Result<Lock, Error> {
     let environment = PythonEnvironment::find(Some(env), None, python_env)?;
     let dists = environment.installed()?;
@@ -272,7 +287,7 @@ fn lock_environment(
     };
     let resolution = operations::resolve_for(&requirements, &target, &[], &catalogue, &policy)?;
     Ok(
-        lock_ops::lock_from_resolution(&resolution, &environment.info)
+        lock_ops::lock_from_resolution(&resolution, &environment.info, digests)
             .map_err(wharf_environment::OperationError::Sync)?,
     )
 }

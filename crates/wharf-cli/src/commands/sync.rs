@@ -99,11 +99,15 @@ pub fn read_lock(
         return Lock::read(lock_path).map_err(|e| OperationError::Sync(SyncError::Lock(e)).into());
     }
     let catalogue = settings.sources()?.catalogue();
-    Ok(lock_ops::lock_from_hashed_requirements(
+    let digests = crate::commands::lock::wheel_digests(site);
+    let lock = lock_ops::lock_from_hashed_requirements(
         lock_path,
         &catalogue,
         &|name| site.lookup(name),
-    )?)
+        &digests,
+    )?;
+    let _ = digests.save();
+    Ok(lock)
 }
 
 /// Makes `environment` exactly the lock at `lock_path`: verify every wheel, plan (install

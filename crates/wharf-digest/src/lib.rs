@@ -1,0 +1,489 @@
+//! SHA-256 of files, and a cache of them validated by `stat` (the idea of git's index): a file
+//! whose device, inode, size, mtime and ctime are what they were when it was hashed has the
+//! same bytes, so it is not read again. `wharf lock` hashes the wheelhouse's wheels through it
+//! (the wheelhouse does not change between two locks) and `wharf check --files` every file of
+//! an environment's `RECORD`s (an environment changes rarely, and a change moves the ctime).
+//!
+//! Why the stamp is trustworthy: every write to a file, and every `chmod`/`touch`/rename onto
+//! it, sets its ctime to the current time, and no unprivileged call sets a ctime to a chosen
+//! value; a file replaced by another has another inode. The one hole is the timestamp tick:
+//! a file written twice within one tick (a few ms on coarse clocks) keeps one ctime. So, as
+//! git does with its "racy" entries, a digest is only remembered for a file whose mtime and
+//! ctime are at least [`RACY_SECONDS`] older than the moment it was hashed.
+//!
+//! The cache file (`CACHE_DIR/digests-v1/SCOPE.tsv`) holds one line per file: sha256 (hex),
+//! size, mtime and ctime (ns), inode, device, path. It is rewritten whole (temporary file
+//! and rename) by [`DigestCache::save`]; a damaged line is skipped, a damaged or missing file
+//! is an empty cache. Concurrent writers lose entries, never correctness: an entry is only
+//! used when the file's stamp matches it.
+
+use std::collections::HashMap;
+use std::fs::Metadata;
+use std::io::{Read as _, Write as _};
+use std::os::unix::fs::MetadataExt as _;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use sha2::{Digest as _, Sha256};
+
+/// The first line of a cache file; another first line means another format (ignored).
+const HEADER: &str = "wharf-digests-v1";
+
+/// A file changed less than this many seconds before it was hashed is not remembered.
+pub const RACY_SECONDS: i64 = 2;
+
+/// Cache files larger than this (bytes) are ignored (about 400 000 entries).
+const MAX_CACHE_BYTES: u64 = 64 << 20;
+
+/// Numbers the temporary files of [`DigestCache::save`] within one process.
+static TEMPORARIES: AtomicU64 = AtomicU64::new(0);
+
+/// The block size of [`sha256_file`] reads, bytes.
+const BLOCK: usize = 256 * 1024;
+
+/// What `stat` says of a file that changes whenever its bytes can have changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FileStamp {
+    /// `st_dev`.
+    pub dev: u64,
+    /// `st_ino`.
+    pub ino: u64,
+    /// `st_size`, bytes.
+    pub size: u64,
+    /// `st_mtime`, nanoseconds since the Unix epoch.
+    pub mtime_ns: i128,
+    /// `st_ctime`, nanoseconds since the Unix epoch.
+    pub ctime_ns: i128,
+}
+
+impl FileStamp {
+    /// The stamp of `metadata` (from `std::fs::metadata`, which follows symlinks).
+    pub fn of(metadata: &Metadata) -> Self {
+        Self {
+            dev: metadata.dev(),
+            ino: metadata.ino(),
+            size: metadata.len(),
+            mtime_ns: i128::from(metadata.mtime()) * 1_000_000_000
+                + i128::from(metadata.mtime_nsec()),
+            ctime_ns: i128::from(metadata.ctime()) * 1_000_000_000
+                + i128::from(metadata.ctime_nsec()),
+        }
+    }
+}
+
+/// The SHA-256 of one file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FileDigest {
+    /// The 32 bytes of the digest.
+    pub sha256: [u8; 32],
+    /// The file's size, bytes.
+    pub size: u64,
+    /// Whether it came from the cache (the file was not read).
+    pub cached: bool,
+}
+
+impl FileDigest {
+    /// The digest in lowercase hex (PEP 751 `hashes.sha256`, pip's `--hash=sha256:`).
+    pub fn hex(&self) -> String {
+        data_encoding::HEXLOWER.encode(&self.sha256)
+    }
+
+    /// The digest as `RECORD` writes it: `sha256=` and URL-safe base64 without padding
+    /// (PEP 376, the binary distribution format's `RECORD`).
+    pub fn record_hash(&self) -> String {
+        format!(
+            "sha256={}",
+            data_encoding::BASE64URL_NOPAD.encode(&self.sha256)
+        )
+    }
+}
+
+/// The SHA-256 of the file at `path` and its size, read in 256 KiB blocks.
+///
+/// Errors: the file cannot be opened or read.
+pub fn sha256_file(path: &Path) -> std::io::Result<([u8; 32], u64)> {
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; BLOCK];
+    let mut size = 0u64;
+    loop {
+        let n = match file.read(&mut buffer) {
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buffer[..n]);
+        size += n as u64;
+    }
+    Ok((hasher.finalize().into(), size))
+}
+
+/// One remembered digest.
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    stamp: FileStamp,
+    sha256: [u8; 32],
+}
+
+/// Digests of files, remembered by [`FileStamp`] in one cache file per scope (see the crate
+/// docs). Shared between threads: lookups need no lock, new digests go to a mutex.
+#[derive(Debug, Default)]
+pub struct DigestCache {
+    /// The cache file; `None`: nothing is read or written (caching is off).
+    file: Option<PathBuf>,
+    known: HashMap<PathBuf, Entry>,
+    fresh: Mutex<Vec<(PathBuf, Entry)>>,
+    hits: AtomicU64,
+}
+
+impl DigestCache {
+    /// A cache that remembers nothing: every digest reads its file.
+    pub fn disabled() -> Self {
+        Self::default()
+    }
+
+    /// The cache of `scope` (a file-name-safe word, e.g. `wheels`, or [`scope_of`] a
+    /// directory) under `cache_dir` (wharf's cache root; `None` when caching is off). A
+    /// missing, unreadable or damaged cache file is an empty cache.
+    pub fn open(cache_dir: Option<&Path>, scope: &str) -> Self {
+        let Some(cache_dir) = cache_dir else {
+            return Self::disabled();
+        };
+        let file = cache_dir.join("digests-v1").join(format!("{scope}.tsv"));
+        let known = read_cache(&file).unwrap_or_default();
+        Self {
+            file: Some(file),
+            known,
+            fresh: Mutex::default(),
+            hits: AtomicU64::new(0),
+        }
+    }
+
+    /// The digest of the file at `path` (symlinks followed).
+    ///
+    /// Errors: the file cannot be stat'ed, opened or read.
+    pub fn sha256(&self, path: &Path) -> std::io::Result<FileDigest> {
+        let metadata = std::fs::metadata(path)?;
+        self.sha256_of(path, &metadata)
+    }
+
+    /// The digest of the file at `path`, whose `metadata` the caller has just read: from the
+    /// cache when its stamp matches, else read (and remembered unless it changed in the last
+    /// [`RACY_SECONDS`], or changed while it was read).
+    ///
+    /// Errors: the file cannot be opened or read.
+    pub fn sha256_of(&self, path: &Path, metadata: &Metadata) -> std::io::Result<FileDigest> {
+        let stamp = FileStamp::of(metadata);
+        if let Some(entry) = self.known.get(path)
+            && entry.stamp == stamp
+        {
+            self.hits.fetch_add(1, Ordering::Relaxed);
+            return Ok(FileDigest {
+                sha256: entry.sha256,
+                size: stamp.size,
+                cached: true,
+            });
+        }
+        let (sha256, size) = sha256_file(path)?;
+        if self.file.is_some() && size == stamp.size && settled(&stamp) {
+            self.fresh
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push((path.to_path_buf(), Entry { stamp, sha256 }));
+        }
+        Ok(FileDigest {
+            sha256,
+            size,
+            cached: false,
+        })
+    }
+
+    /// How many digests came from the cache so far.
+    pub fn hits(&self) -> u64 {
+        self.hits.load(Ordering::Relaxed)
+    }
+
+    /// Writes the cache file when new digests were computed (temporary file, then rename).
+    /// Returns whether it wrote.
+    ///
+    /// Errors: the cache directory or file cannot be written (callers usually ignore them:
+    /// a cache that cannot be kept only costs time).
+    pub fn save(&self) -> std::io::Result<bool> {
+        let Some(file) = &self.file else {
+            return Ok(false);
+        };
+        let fresh = std::mem::take(
+            &mut *self
+                .fresh
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+        if fresh.is_empty() {
+            return Ok(false);
+        }
+        let mut entries: Vec<(&Path, &Entry)> = Vec::with_capacity(self.known.len() + fresh.len());
+        let replaced: std::collections::HashSet<&Path> =
+            fresh.iter().map(|(path, _)| path.as_path()).collect();
+        entries.extend(
+            self.known
+                .iter()
+                .filter(|(path, _)| !replaced.contains(path.as_path()))
+                .map(|(path, entry)| (path.as_path(), entry)),
+        );
+        entries.extend(fresh.iter().map(|(path, entry)| (path.as_path(), entry)));
+        entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        let mut text = String::with_capacity(entries.len() * 160);
+        text.push_str(HEADER);
+        text.push('\n');
+        for (path, entry) in entries {
+            let Some(path) = path.to_str().filter(|p| !p.contains(['\t', '\n', '\r'])) else {
+                continue;
+            };
+            let s = entry.stamp;
+            text.push_str(&data_encoding::HEXLOWER.encode(&entry.sha256));
+            text.push_str(&format!(
+                "\t{}\t{}\t{}\t{}\t{}\t{path}\n",
+                s.size, s.mtime_ns, s.ctime_ns, s.ino, s.dev
+            ));
+        }
+        let dir = file.parent().unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir)?;
+        let temporary = dir.join(format!(
+            ".{}.{}.{}",
+            file.file_name().unwrap_or_default().to_string_lossy(),
+            std::process::id(),
+            TEMPORARIES.fetch_add(1, Ordering::Relaxed)
+        ));
+        let result = (|| {
+            let mut out = std::fs::File::create(&temporary)?;
+            out.write_all(text.as_bytes())?;
+            std::fs::rename(&temporary, file)
+        })();
+        if result.is_err() {
+            let _ = std::fs::remove_file(&temporary);
+        }
+        result.map(|()| true)
+    }
+}
+
+/// A cache scope for the files under `dir`: 16 hex digits of the SHA-256 of its absolute
+/// path (one cache file per environment).
+pub fn scope_of(dir: &Path) -> String {
+    let absolute = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+    let digest = Sha256::digest(absolute.as_os_str().as_encoded_bytes());
+    data_encoding::HEXLOWER.encode(&digest[..8])
+}
+
+/// Whether a file with `stamp` last changed at least [`RACY_SECONDS`] ago.
+fn settled(stamp: &FileStamp) -> bool {
+    let Ok(now) = SystemTime::now().duration_since(UNIX_EPOCH) else {
+        return false;
+    };
+    let limit = i128::try_from(now.as_nanos()).unwrap_or(i128::MAX)
+        - i128::from(RACY_SECONDS) * 1_000_000_000;
+    stamp.mtime_ns < limit && stamp.ctime_ns < limit
+}
+
+/// The entries of a cache file; `None` when it is missing, too big or of another format.
+fn read_cache(file: &Path) -> Option<HashMap<PathBuf, Entry>> {
+    let handle = std::fs::File::open(file).ok()?;
+    if handle.metadata().ok()?.len() > MAX_CACHE_BYTES {
+        return None;
+    }
+    let mut text = String::new();
+    handle
+        .take(MAX_CACHE_BYTES)
+        .read_to_string(&mut text)
+        .ok()?;
+    let mut lines = text.lines();
+    if lines.next()? != HEADER {
+        return None;
+    }
+    let mut known = HashMap::new();
+    for line in lines {
+        if let Some((path, entry)) = parse_line(line) {
+            known.insert(path, entry);
+        }
+    }
+    Some(known)
+}
+
+/// One cache line: `sha256 size mtime ctime ino dev path`, tab-separated.
+fn parse_line(line: &str) -> Option<(PathBuf, Entry)> {
+    let mut fields = line.splitn(7, '\t');
+    let hex = fields.next()?;
+    let size = fields.next()?.parse().ok()?;
+    let mtime_ns = fields.next()?.parse().ok()?;
+    let ctime_ns = fields.next()?.parse().ok()?;
+    let ino = fields.next()?.parse().ok()?;
+    let dev = fields.next()?.parse().ok()?;
+    let path = fields.next().filter(|p| !p.is_empty())?;
+    let bytes = data_encoding::HEXLOWER.decode(hex.as_bytes()).ok()?;
+    let sha256: [u8; 32] = bytes.try_into().ok()?;
+    Some((
+        PathBuf::from(path),
+        Entry {
+            stamp: FileStamp {
+                dev,
+                ino,
+                size,
+                mtime_ns,
+                ctime_ns,
+            },
+            sha256,
+        },
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    /// Sets a file's mtime into the past; its ctime stays "now" (so it is still racy).
+    fn age(path: &Path, seconds: u64) {
+        let file = std::fs::File::options().write(true).open(path).unwrap();
+        file.set_modified(SystemTime::now() - Duration::from_secs(seconds))
+            .unwrap();
+    }
+
+    #[test]
+    fn digest_matches_known_vector() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("abc");
+        std::fs::write(&path, b"abc").unwrap();
+        let digest = DigestCache::disabled().sha256(&path).unwrap();
+        assert_eq!(
+            digest.hex(),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(
+            digest.record_hash(),
+            "sha256=ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0"
+        );
+        assert_eq!(digest.size, 3);
+        assert!(!digest.cached);
+    }
+
+    #[test]
+    fn racy_files_are_not_remembered() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("new");
+        std::fs::write(&path, b"fresh").unwrap();
+        age(&path, 60);
+        let cache = DigestCache::open(Some(dir.path()), "t");
+        cache.sha256(&path).unwrap();
+        // The ctime is now: not settled, so nothing to save.
+        assert!(!cache.save().unwrap());
+        let again = DigestCache::open(Some(dir.path()), "t");
+        assert!(!again.sha256(&path).unwrap().cached);
+    }
+
+    #[test]
+    fn settled_files_are_remembered_and_a_change_is_seen() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old");
+        std::fs::write(&path, b"one").unwrap();
+        // A file written just now is racy; the same stamp 10 s older is settled.
+        let mut stamp = FileStamp::of(&std::fs::metadata(&path).unwrap());
+        assert!(!settled(&stamp));
+        stamp.mtime_ns -= 10_000_000_000;
+        stamp.ctime_ns -= 10_000_000_000;
+        assert!(settled(&stamp));
+
+        // A real file's ctime cannot be set back, so the cache is filled through a line as
+        // `save` writes it.
+        let real = FileStamp::of(&std::fs::metadata(&path).unwrap());
+        let (sha256, _) = sha256_file(&path).unwrap();
+        let tsv = dir.path().join("digests-v1/t.tsv");
+        std::fs::create_dir_all(tsv.parent().unwrap()).unwrap();
+        std::fs::write(
+            &tsv,
+            format!(
+                "{HEADER}\n{}\t{}\t{}\t{}\t{}\t{}\t{}\nnot a line\n",
+                data_encoding::HEXLOWER.encode(&sha256),
+                real.size,
+                real.mtime_ns,
+                real.ctime_ns,
+                real.ino,
+                real.dev,
+                path.display()
+            ),
+        )
+        .unwrap();
+        let cache = DigestCache::open(Some(dir.path()), "t");
+        let digest = cache.sha256(&path).unwrap();
+        assert!(digest.cached);
+        assert_eq!(digest.sha256, sha256);
+        assert_eq!(cache.hits(), 1);
+
+        // Same size, new bytes: the ctime moves, the entry no longer matches.
+        std::thread::sleep(Duration::from_millis(20));
+        std::fs::write(&path, b"two").unwrap();
+        let cache = DigestCache::open(Some(dir.path()), "t");
+        let digest = cache.sha256(&path).unwrap();
+        assert!(!digest.cached);
+        assert_eq!(digest.sha256, sha256_file(&path).unwrap().0);
+    }
+
+    #[test]
+    fn save_round_trips_and_merges() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = DigestCache::open(Some(dir.path()), "t");
+        let stamp = FileStamp {
+            dev: 1,
+            ino: 2,
+            size: 3,
+            mtime_ns: 4,
+            ctime_ns: 5,
+        };
+        cache.fresh.lock().unwrap().push((
+            PathBuf::from("/x/a b"),
+            Entry {
+                stamp,
+                sha256: [7; 32],
+            },
+        ));
+        cache.fresh.lock().unwrap().push((
+            PathBuf::from("/x/tab\there"),
+            Entry {
+                stamp,
+                sha256: [8; 32],
+            },
+        ));
+        assert!(cache.save().unwrap());
+        let read = DigestCache::open(Some(dir.path()), "t");
+        assert_eq!(read.known.len(), 1, "paths with a tab are not kept");
+        let entry = read.known[Path::new("/x/a b")];
+        assert_eq!(entry.stamp, stamp);
+        assert_eq!(entry.sha256, [7; 32]);
+    }
+
+    #[test]
+    fn damaged_or_foreign_cache_files_are_empty_caches() {
+        let dir = tempfile::tempdir().unwrap();
+        let tsv = dir.path().join("digests-v1/t.tsv");
+        std::fs::create_dir_all(tsv.parent().unwrap()).unwrap();
+        std::fs::write(&tsv, "something else\nzz\t1\t2\t3\t4\t5\t/p\n").unwrap();
+        assert!(DigestCache::open(Some(dir.path()), "t").known.is_empty());
+        std::fs::write(&tsv, [0xff, 0xfe, 0x00]).unwrap();
+        assert!(DigestCache::open(Some(dir.path()), "t").known.is_empty());
+        assert!(
+            DigestCache::open(None, "t")
+                .save()
+                .is_ok_and(|wrote| !wrote)
+        );
+    }
+
+    #[test]
+    fn scopes_differ_by_directory() {
+        assert_ne!(scope_of(Path::new("/a")), scope_of(Path::new("/b")));
+        assert_eq!(scope_of(Path::new("/a")).len(), 16);
+    }
+}
