@@ -4,7 +4,8 @@
 # netCDF4 and their dependencies: 22 packages, ~7 350 files), locked once, then made in each
 # job's node-local $SLURM_TMPDIR, every run a new job (its Epilog removes the directory):
 #
-#   1. one node (`srun -N1 bash -c …`):
+#   1. one node (`srun -N1 bash -c …`), the three recipes in turn round by round (RUNS rounds
+#      after one not counted; medians and the ratios within each round):
 #        wharf venv $SLURM_TMPDIR/env --from pylock.toml
 #        the site's recipe: virtualenv --no-download + pip install --no-index -r requirements.txt
 #        uv venv + uv pip sync pylock.toml (UV_CACHE_DIR in $SLURM_TMPDIR: a cold cache)
@@ -122,9 +123,25 @@ run_lock lock-cold "rm -rf $(q "$bench/cache")"
 run_lock lock-warm "true"
 
 run_one job-floor "srun -N1 true" "srun -N1 true"
-run_one one-wharf "wharf venv --from pylock.toml" "srun -N1 bash -c $(q "$w_one")"
-run_one one-uv "uv venv + uv pip sync pylock.toml (cold cache)" "srun -N1 bash -c $(q "$uv_sync")"
-run_one one-pip "virtualenv --no-download + pip install --no-index -r" "srun -N1 bash -c $(q "$site_recipe")"
+# The three one-node recipes in turn, round by round (wharf, uv, pip, wharf, uv, pip, …; one
+# round not counted first), so that a drift of the machine (other work, memory handed back by
+# the VM's balloon) falls on all three alike; each round's ratios are taken within the round.
+one_node() { # the file gets one line per round: wharf, uv and pip seconds
+  if [ "${KEEP:-0}" = 1 ] && [ -f "$bench/one-node.tsv" ]; then return; fi
+  if [ "$settle_seconds" -gt 0 ]; then sync; sleep "$settle_seconds"; fi
+  : >"$bench/one-node.tsv"
+  for round in $(seq 0 "$runs"); do
+    line=""
+    for cmd in "$w_one" "$uv_sync" "$site_recipe"; do
+      start=$(date +%s%N)
+      "${site_env[@]}" srun -N1 bash -c "$cmd" >/dev/null
+      line+="$(( ($(date +%s%N) - start) / 1000000 ))	"
+    done
+    echo "round $round (ms: wharf, uv, pip): $line" >&2
+    if [ "$round" -gt 0 ]; then echo "$line" >>"$bench/one-node.tsv"; fi
+  done
+}
+one_node
 run_one alloc-floor "salloc -N2 true" "salloc -Q -N2 true"
 for cpus in 1 default; do
   option=""
@@ -141,7 +158,17 @@ import json, statistics, sys
 from pathlib import Path
 bench = Path(sys.argv[1])
 medians = {}
-for name in ["job-floor", "one-wharf", "one-uv", "one-pip", "alloc-floor",
+rounds = [[int(x) / 1000 for x in line.split()] for line in open(bench / "one-node.tsv") if line.strip()]
+labels = ["wharf venv --from pylock.toml", "uv venv + uv pip sync pylock.toml (cold cache)",
+          "virtualenv --no-download + pip install --no-index -r"]
+for i, (name, label) in enumerate(zip(["one-wharf", "one-uv", "one-pip"], labels)):
+    t = [r[i] for r in rounds]
+    medians[name] = statistics.median(t)
+    print(f"| {label} ({name}, {len(t)} rounds) | {statistics.median(t):.2f} s | {statistics.mean(t):.2f} ± {statistics.pstdev(t):.2f} | {min(t):.2f} | {max(t):.2f} |")
+for j, peer in [(1, "uv"), (2, "site recipe")]:
+    ratios = sorted(r[0] / r[j] for r in rounds)
+    print(f"wharf / {peer}, round by round: median {statistics.median(ratios):.3f} (min {ratios[0]:.3f}, max {ratios[-1]:.3f})")
+for name in ["job-floor", "alloc-floor",
              "per-node-1-1", "per-node-2-1", "per-node-1-default", "per-node-2-default",
              "lock-cold", "lock-warm"]:
     for i, r in enumerate(json.load(open(bench / f"{name}.json"))["results"]):

@@ -315,6 +315,15 @@ fn a_node_whose_disk_is_full_fails_by_name_and_keeps_no_half_env() {
         "{output}"
     );
     assert!(output.lines().any(|l| l.starts_with("n1  ")), "{output}");
+    if mounted {
+        // The failed node's environment was removed: its line says so, not the install's
+        // "nothing was changed".
+        let n2 = output.lines().find(|l| l.starts_with("  n2: ")).unwrap();
+        assert!(
+            n2.contains("was removed again") && !n2.contains("nothing was changed"),
+            "{output}"
+        );
+    }
     assert!(
         !n2_env_left && n2_leftovers.is_empty(),
         "half-made environment on n2: {n2_leftovers:?}\n{output}"

@@ -135,12 +135,22 @@ pub fn create(
     ));
     let mut synced = None;
     if let Some(lock) = &args.from {
-        let result = sync_new_environment(args, lock, &layout.root, site, python_env, printer);
+        let mut result = sync_new_environment(args, lock, &layout.root, site, python_env, printer);
         let interrupted = result.as_ref().ok().and_then(|output| output.interrupted);
-        if result.is_err() || interrupted.is_some() {
-            // No environment left half-made: remove what this command created.
-            if !existed {
-                let _ = fs_err::remove_dir_all(&layout.root);
+        if (result.is_err() || interrupted.is_some()) && !existed {
+            // No environment left half-made: remove what this command created. The install's
+            // own "nothing was changed" would then mislead: there is nothing at all.
+            let _ = fs_err::remove_dir_all(&layout.root);
+            if let Err(error) = &mut result
+                && error
+                    .hint
+                    .as_deref()
+                    .is_none_or(|hint| hint.starts_with("nothing was changed"))
+            {
+                error.hint = Some(format!(
+                    "{} was removed again (no environment is left half-made); fix the cause and run the command again",
+                    layout.root.display()
+                ));
             }
         }
         if let Some(status) = interrupted {
