@@ -249,3 +249,16 @@ pub fn site_packages(venv: &Path) -> PathBuf {
     .success();
     PathBuf::from(output.stdout().trim())
 }
+
+/// Writes `bytes` into the file at `path` in place (same inode) and sets its mtime back to
+/// what it was: only its ctime tells that it changed.
+pub fn rewrite_in_place(path: &Path, bytes: &[u8]) {
+    let mtime = std::fs::metadata(path).unwrap().modified().unwrap();
+    std::fs::write(path, bytes).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_modified(mtime)
+        .unwrap();
+}
