@@ -1,10 +1,13 @@
 //! `wharf doctor` and `wharf check --files` end to end: each test creates one failure of the
-//! site's troubleshooting catalogue for real (a base interpreter removed, RECORD'd files
-//! deleted, pandas 1.5.3 — compiled against numpy 1.x, pinned from PyPI — next to numpy 2, a
-//! `--user` install, PYTHONPATH set by hand, a module loaded after activation), shows the
-//! failure with the real CPython 3.11, then checks that `wharf doctor` names it with its fix.
+//! site's troubleshooting catalogue for real (a base interpreter removed, replaced by another
+//! minor version, or damaged in place; RECORD'd files deleted, pandas 1.5.3 — compiled
+//! against numpy 1.x, pinned from PyPI — next to numpy 2, a `--user` install, PYTHONPATH set
+//! by hand, a module loaded after activation), shows the failure with the real CPython 3.11,
+//! then checks that `wharf doctor` names it with its fix.
 //!
-//! Needs `WHARF_TEST_PYTHON` (`eval "$(scripts/test-env.sh)"`), like `install_e2e.rs`.
+//! Needs `WHARF_TEST_PYTHON` (`eval "$(scripts/test-env.sh)"`), like `install_e2e.rs`; the
+//! replaced-interpreter test also needs a CPython of another minor version (it says why and
+//! skips without one, or fails under `WHARF_TEST_REQUIRE_PEERS`).
 
 #[path = "support/sci.rs"]
 mod sci;
@@ -194,6 +197,289 @@ fn doctor_base_interpreter_removed() {
     ] {
         assert!(
             stdout.contains(needle),
+            "no {needle:?}:\n{}",
+            out.transcript()
+        );
+    }
+}
+
+/// A working CPython whose `major.minor` is not the peers' 3.11: `python3.X` on PATH, then
+/// under `$PYENV_ROOT/versions/*/bin/` and `~/.pyenv/versions/*/bin/`, each run to see that it
+/// works and is no venv (a pyenv shim for a version not selected fails and is passed over).
+/// An upgrade (3.12, then 3.13, …) is preferred over a downgrade (3.10, then 3.9, …).
+/// Returns the interpreter's real path and its full version (`3.12.1`).
+fn other_minor_python() -> Option<(PathBuf, String)> {
+    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
+        .map(|path| std::env::split_paths(&path).collect())
+        .unwrap_or_default();
+    let roots = [
+        std::env::var_os("PYENV_ROOT").map(PathBuf::from),
+        std::env::var_os("HOME").map(|home| Path::new(&home).join(".pyenv")),
+    ];
+    for root in roots.into_iter().flatten() {
+        let mut versions: Vec<PathBuf> = std::fs::read_dir(root.join("versions"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|entry| entry.path().join("bin"))
+            .collect();
+        versions.sort();
+        dirs.extend(versions);
+    }
+    let mut found: Vec<(u32, PathBuf, String)> = Vec::new();
+    for dir in dirs {
+        let mut names: Vec<(u32, PathBuf)> = std::fs::read_dir(&dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|entry| {
+                let name = entry.file_name().into_string().ok()?;
+                let minor: u32 = name.strip_prefix("python3.")?.parse().ok()?;
+                Some((minor, entry.path()))
+            })
+            .filter(|(minor, _)| *minor != 11 && !found.iter().any(|(m, ..)| m == minor))
+            .collect();
+        names.sort();
+        for (minor, candidate) in names {
+            let Ok(out) = command(&candidate)
+                .args([
+                    "-c",
+                    "import platform, sys; print(sys.version_info[1], platform.python_version(), \
+                     sys.prefix == sys.base_prefix, sys.executable)",
+                ])
+                .output()
+            else {
+                continue;
+            };
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            let fields: Vec<&str> = stdout.trim().splitn(4, ' ').collect();
+            if out.status.success()
+                && fields.len() == 4
+                && fields[0] == minor.to_string()
+                && fields[2] == "True"
+                && let Ok(real) = Path::new(fields[3]).canonicalize()
+            {
+                found.push((minor, real, fields[1].to_string()));
+            }
+        }
+    }
+    found
+        .into_iter()
+        .min_by_key(|(minor, ..)| {
+            if *minor > 11 {
+                (0, *minor)
+            } else {
+                (1, u32::MAX - minor)
+            }
+        })
+        .map(|(_, path, version)| (path, version))
+}
+
+/// A module upgrade: the base directory the venv points at (`BASE/bin/python3`) provides
+/// another Python minor version. `import six` fails (the new interpreter looks in
+/// `lib/python3.X/site-packages`); doctor names both versions, the path the venv's python
+/// resolves to now, and the command to rebuild it with six.
+#[test]
+fn doctor_base_interpreter_changed() {
+    let Some(peers) = peers() else { return };
+    let Some((other, other_version)) = other_minor_python() else {
+        assert!(
+            std::env::var_os("WHARF_TEST_REQUIRE_PEERS").is_none(),
+            "WHARF_TEST_REQUIRE_PEERS is set, but no CPython other than 3.11 works here \
+             (python3.X on PATH, $PYENV_ROOT/versions/*/bin, ~/.pyenv/versions/*/bin)"
+        );
+        eprintln!(
+            "skipped: no CPython other than 3.11 (python3.X on PATH, \
+             $PYENV_ROOT/versions/*/bin, ~/.pyenv/versions/*/bin)"
+        );
+        return;
+    };
+    eprintln!("the upgraded base: {} ({other_version})", other.display());
+    let other_minor = other_version.rsplit_once('.').unwrap().0.to_string();
+    let dir = tempfile::tempdir().unwrap();
+    // The module's directory: `bin/python3` is CPython 3.11 today.
+    let base = dir.path().join("python");
+    std::fs::create_dir_all(base.join("bin")).unwrap();
+    std::os::unix::fs::symlink(&peers.base_python, base.join("bin/python3")).unwrap();
+    let venv = dir.path().join("env");
+    run(peers
+        .wharf()
+        .arg("venv")
+        .arg(&venv)
+        .arg("--python")
+        .arg(base.join("bin/python3")))
+    .success();
+    install(peers, &venv, &["six"]);
+    run(command(venv.join("bin/python")).args(["-c", "import six"])).success();
+    let cfg = std::fs::read_to_string(venv.join("pyvenv.cfg")).unwrap();
+    let recorded = cfg
+        .lines()
+        .find_map(|line| line.strip_prefix("version = "))
+        .unwrap_or_else(|| panic!("no version in pyvenv.cfg:\n{cfg}"))
+        .to_string();
+    assert!(recorded.starts_with("3.11."), "{cfg}");
+
+    // The upgrade: the same path now provides another minor version.
+    std::fs::remove_file(base.join("bin/python3")).unwrap();
+    std::os::unix::fs::symlink(&other, base.join("bin/python3")).unwrap();
+    let version = run(command(venv.join("bin/python"))
+        .args(["-c", "import platform; print(platform.python_version())"]))
+    .success();
+    assert_eq!(
+        version.stdout().trim(),
+        other_version,
+        "{}",
+        version.transcript()
+    );
+    let failed = run(command(venv.join("bin/python")).args(["-c", "import six"])).exit_code(1);
+    assert!(
+        failed
+            .stderr()
+            .contains("ModuleNotFoundError: No module named 'six'"),
+        "{}",
+        failed.transcript()
+    );
+
+    let (names, json) = checks(peers, &venv, &[]);
+    assert_eq!(names, ["base-interpreter-changed"], "{json:#}");
+    assert_eq!(json["python"], other_version.as_str(), "{json:#}");
+    let out = doctor(peers, &venv, &[]).exit_code(1);
+    let python = venv.join("bin/python");
+    for needle in [
+        format!(
+            "the environment was made with Python 3.11 but its interpreter is now Python {other_version} [base-interpreter-changed]"
+        ),
+        format!("not on `sys.path` of Python {other_minor}"),
+        format!("evidence: pyvenv.cfg: version = {recorded}"),
+        format!(
+            "evidence: {} -> {} runs Python {other_version}",
+            python.display(),
+            other.display()
+        ),
+        format!(
+            "hint: recreate it: `module load python/3.11 && mv {venv} {venv}.broken && wharf venv {venv} --python 3.11 && wharf install --python {venv} six==1.16.0`",
+            venv = venv.display()
+        ),
+    ] {
+        assert!(
+            out.stdout().contains(&needle),
+            "no {needle:?}:\n{}",
+            out.transcript()
+        );
+    }
+}
+
+/// The base interpreter is damaged in place: the copy the venv was made from is cut in half
+/// (an interrupted copy or sync of the module tree), then emptied (a copy that hit a full
+/// quota). `bin/python` still exists but cannot run (killed by a signal, then "Exec format
+/// error"); doctor says so, names the file and its size, and the command to rebuild the venv.
+#[test]
+fn doctor_interpreter_fails() {
+    use std::os::unix::process::ExitStatusExt as _;
+
+    let Some(peers) = peers() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let base_prefix = peers.base_python.parent().unwrap().parent().unwrap();
+    let copy = dir.path().canonicalize().unwrap().join("python-3.11");
+    std::fs::create_dir_all(copy.join("bin")).unwrap();
+    std::fs::create_dir_all(copy.join("lib")).unwrap();
+    let interpreter = copy.join("bin/python3.11");
+    std::fs::copy(&peers.base_python, &interpreter).unwrap();
+    std::os::unix::fs::symlink(
+        base_prefix.join("lib/python3.11"),
+        copy.join("lib/python3.11"),
+    )
+    .unwrap();
+    let venv = dir.path().join("env");
+    run(peers
+        .wharf()
+        .arg("venv")
+        .arg(&venv)
+        .arg("--python")
+        .arg(&interpreter))
+    .success();
+    install(peers, &venv, &["six"]);
+    run(command(venv.join("bin/python")).args(["-c", "import six"])).success();
+    let python = venv.join("bin/python");
+    let fix = format!(
+        "hint: recreate it: `module load python/3.11 && mv {venv} {venv}.broken && wharf venv {venv} --python 3.11 && wharf install --python {venv} six==1.16.0`",
+        venv = venv.display()
+    );
+
+    // Cut in half: the ELF headers survive, the process dies as soon as it runs.
+    let half = std::fs::metadata(&interpreter).unwrap().len() / 2;
+    std::fs::File::options()
+        .write(true)
+        .open(&interpreter)
+        .unwrap()
+        .set_len(half)
+        .unwrap();
+    let broken = command(&python).args(["-c", "import six"]).output();
+    // "Exec format error" when the cut falls inside the headers.
+    let expected = match &broken {
+        Ok(out) if out.status.signal().is_some() => {
+            format!("(signal: {}", out.status.signal().unwrap())
+        }
+        Err(error) if error.raw_os_error() == Some(8) => "Exec format error".to_string(),
+        other => panic!("the half interpreter should not run: {other:?}"),
+    };
+    let (names, json) = checks(peers, &venv, &[]);
+    assert_eq!(names, ["interpreter-fails"], "{json:#}");
+    assert!(json["python"].is_null(), "{json:#}");
+    let out = doctor(peers, &venv, &[]).exit_code(1);
+    for needle in [
+        format!(
+            "the interpreter of `{}` does not run [interpreter-fails]",
+            venv.display()
+        ),
+        "a file cut short".to_string(),
+        expected,
+        format!(
+            "evidence: {} -> {} ({half} bytes)",
+            python.display(),
+            interpreter.display()
+        ),
+        fix.clone(),
+    ] {
+        assert!(
+            out.stdout().contains(&needle),
+            "no {needle:?}:\n{}",
+            out.transcript()
+        );
+    }
+
+    // Emptied: the kernel refuses it outright.
+    std::fs::File::options()
+        .write(true)
+        .open(&interpreter)
+        .unwrap()
+        .set_len(0)
+        .unwrap();
+    let refused = command(&python).args(["-c", "import six"]).output();
+    assert!(
+        refused
+            .as_ref()
+            .is_err_and(|error| error.raw_os_error() == Some(8)),
+        "{refused:?}"
+    );
+    let (names, json) = checks(peers, &venv, &[]);
+    assert_eq!(names, ["interpreter-fails"], "{json:#}");
+    let out = doctor(peers, &venv, &[]).exit_code(1);
+    for needle in [
+        "not a program this machine can run".to_string(),
+        format!(
+            "evidence: cannot run `{}`: Exec format error (os error 8)",
+            python.display()
+        ),
+        format!(
+            "evidence: {} -> {} (0 bytes)",
+            python.display(),
+            interpreter.display()
+        ),
+        fix,
+    ] {
+        assert!(
+            out.stdout().contains(&needle),
             "no {needle:?}:\n{}",
             out.transcript()
         );

@@ -8,7 +8,7 @@
 //! | check | rule |
 //! | --- | --- |
 //! | `base-interpreter-missing` | `pyvenv.cfg`'s `home`/`executable` is gone, or `bin/python` dangles |
-//! | `interpreter-fails` | `bin/python` exists but does not run |
+//! | `interpreter-fails` | `bin/python` exists but does not run (a damaged file — refused by the kernel or killed by a signal — is rebuilt from another Python; an error at startup gets the probe's hint) |
 //! | `base-interpreter-changed` | the interpreter's `major.minor` is not `pyvenv.cfg`'s `version` |
 //! | `files-damaged` | a `RECORD` file is missing, resized, or newer than `RECORD` with another sha256 |
 //! | `module-python-mismatch` | `EBVERSIONPYTHON`'s `major.minor` differs from the environment's, or `EBROOTPYTHON` is another install |
@@ -24,6 +24,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::ffi::OsStr;
+use std::os::unix::process::ExitStatusExt as _;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -33,7 +34,7 @@ use wharf_env::{Env, EnvVars};
 use wharf_environment::PythonEnvironment;
 use wharf_environment::operations::{self, CheckProblem};
 use wharf_install::{InstalledDist, SitePackages};
-use wharf_python::{PythonEnv, PyvenvCfg};
+use wharf_python::{ProbeError, PythonEnv, PyvenvCfg};
 use wharf_site::PythonVersion;
 
 use crate::files::{VerifyMode, verify_files};
@@ -170,15 +171,7 @@ impl Doctor<'_> {
         let info = match wharf_python::probe(&python, self.input.python_env) {
             Ok(info) => info,
             Err(error) => {
-                let mut finding = Finding::new(
-                    "interpreter-fails",
-                    format!("the interpreter of `{}` does not run", root.display()),
-                    "the base interpreter or a library it needs is broken or not loaded",
-                )
-                .evidence(error.to_string());
-                if let Some(hint) = error.hint() {
-                    finding = finding.fix(hint);
-                }
+                let finding = self.interpreter_fails(&error, &python, cfg_version);
                 self.push(finding);
                 self.offline_checks(cfg_version);
                 return;
@@ -206,7 +199,7 @@ impl Doctor<'_> {
                         "pyvenv.cfg: version = {}",
                         cfg.version_text().unwrap_or_default()
                     ))
-                    .evidence(format!("{} runs Python {}", python.display(), info.version()))
+                    .evidence(format!("{} runs Python {}", resolved(&python), info.version()))
                     .fix(self.recreate_fix(&recorded.to_string(), &module)),
                 );
             } else if let Some(text) = cfg.version_text()
@@ -234,6 +227,58 @@ impl Doctor<'_> {
             }
         };
         self.online_checks(&environment);
+    }
+
+    /// The `interpreter-fails` finding for `bin/python`, which exists but failed the probe.
+    /// A file the kernel refuses (`Exec format error`) or that dies from a signal before
+    /// answering is a damaged base interpreter (cut short by an interrupted copy or sync, a
+    /// full quota): the fix is a new environment from a working Python. Otherwise the
+    /// interpreter ran and failed, and the probe's own hint (`PYTHONPATH`, `PYTHONHOME`) fits.
+    fn interpreter_fails(
+        &self,
+        error: &ProbeError,
+        python: &Path,
+        cfg_version: Option<PythonVersion>,
+    ) -> Finding {
+        let what = format!(
+            "the interpreter of `{}` does not run",
+            self.root().display()
+        );
+        let evidence = |finding: Finding| {
+            finding.evidence(error_chain(error)).evidence(format!(
+                "{} ({})",
+                resolved(python),
+                file_size(python)
+            ))
+        };
+        let cause = match error {
+            ProbeError::Spawn { source, .. } if source.raw_os_error() == Some(ENOEXEC) => {
+                "the base interpreter is not a program this machine can run: a file cut short or overwritten (an interrupted copy or sync, a full quota), or built for another system"
+            }
+            ProbeError::Spawn { .. } => {
+                "the base interpreter cannot be executed (no execute permission, a file system mounted `noexec`)"
+            }
+            ProbeError::Failed { status, .. } if status.signal() == Some(SIGILL) => {
+                "the base interpreter crashes at startup with an illegal instruction: it was built for a newer CPU than this node's"
+            }
+            ProbeError::Failed { status, .. } if status.signal().is_some() => {
+                "the base interpreter crashes at startup (killed by a signal): a file cut short or corrupted (an interrupted copy or sync, a full quota)"
+            }
+            _ => {
+                let finding = evidence(Finding::new(
+                    "interpreter-fails",
+                    what,
+                    "the base interpreter or a library it needs is broken or not loaded",
+                ));
+                return match error.hint() {
+                    Some(hint) => finding.fix(hint),
+                    None => finding,
+                };
+            }
+        };
+        let version = cfg_version.map_or_else(|| "3.11".to_string(), |v| v.to_string());
+        evidence(Finding::new("interpreter-fails", what, cause))
+            .fix(self.recreate_fix(&version, &format!("python/{version}")))
     }
 
     /// Checks `pyvenv.cfg`'s base interpreter and `bin/python`; false (with a finding) when
@@ -908,6 +953,41 @@ impl Doctor<'_> {
     }
 }
 
+/// `errno` of "Exec format error": the kernel does not recognize the file as a program.
+const ENOEXEC: i32 = 8;
+
+/// The signal of "Illegal instruction": code for a CPU the machine is not.
+const SIGILL: i32 = 4;
+
+/// An error and its sources, one line: `cannot run `…`: Exec format error (os error 8)`.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// `PATH -> FILE`, the file a symlink chain ends at (just `PATH` when it is no symlink or
+/// cannot be resolved).
+fn resolved(path: &Path) -> String {
+    match std::fs::canonicalize(path) {
+        Ok(target) if target != path => format!("{} -> {}", path.display(), target.display()),
+        _ => path.display().to_string(),
+    }
+}
+
+/// The size of the file `path` names, for evidence: `8792 bytes`.
+fn file_size(path: &Path) -> String {
+    std::fs::metadata(path).map_or_else(
+        |error| format!("cannot stat: {error}"),
+        |metadata| format!("{} bytes", metadata.len()),
+    )
+}
+
 /// `name==public version` (the local label dropped).
 fn requirement_pin(dist: &InstalledDist) -> String {
     format!("{}=={}", dist.name, public_version(&dist.version))
@@ -1013,7 +1093,137 @@ fn same_path(a: &Path, b: &Path) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use std::os::unix::fs::PermissionsExt as _;
+
     use super::*;
+
+    /// `DIR/env`, a venv (made with Python 3.11.7, six installed) whose `bin/python` links to
+    /// `DIR/base/bin/python3.11`, an executable file holding `base`.
+    fn venv_with_base(dir: &Path, base: &[u8]) -> (PathBuf, PathBuf) {
+        let interpreter = dir.join("base/bin/python3.11");
+        let venv = dir.join("env");
+        let six = venv.join("lib/python3.11/site-packages/six-1.16.0.dist-info");
+        fs_err::create_dir_all(interpreter.parent().unwrap()).unwrap();
+        fs_err::create_dir_all(venv.join("bin")).unwrap();
+        fs_err::create_dir_all(&six).unwrap();
+        fs_err::write(&interpreter, base).unwrap();
+        fs_err::set_permissions(&interpreter, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::os::unix::fs::symlink(&interpreter, venv.join("bin/python")).unwrap();
+        fs_err::write(
+            venv.join("pyvenv.cfg"),
+            format!(
+                "home = {}\nversion = 3.11.7\nexecutable = {}\n",
+                interpreter.parent().unwrap().display(),
+                interpreter.display()
+            ),
+        )
+        .unwrap();
+        fs_err::write(
+            six.join("METADATA"),
+            "Metadata-Version: 2.1\nName: six\nVersion: 1.16.0+computecanada\n",
+        )
+        .unwrap();
+        (venv, interpreter)
+    }
+
+    /// [`venv_with_base`], then the findings of `doctor` on it (an empty environment, no
+    /// probe cache). One test at a time: a script executed while another thread's child
+    /// still holds it open for writing fails with "Text file busy".
+    fn diagnose(dir: &Path, base: &[u8]) -> (PathBuf, PathBuf, Vec<Finding>) {
+        static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _guard = ONE_AT_A_TIME
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (venv, interpreter) = venv_with_base(dir, base);
+        let env = Env::from_pairs(Vec::<(String, String)>::new());
+        let mut python_env = PythonEnv::from_env(&env);
+        python_env.no_cache = true;
+        let input = DoctorInput {
+            root: venv.clone(),
+            env: &env,
+            python_env: &python_env,
+            module_pythons: Vec::new(),
+        };
+        let findings = doctor(&input).findings;
+        (venv, interpreter, findings)
+    }
+
+    /// An empty base interpreter (a copy cut short by a full quota): the kernel refuses it
+    /// with "Exec format error"; the evidence says so and names the file and its size; the
+    /// fix recreates the environment with its packages (not "point `--python` elsewhere").
+    #[test]
+    fn interpreter_fails_exec_format_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let (venv, interpreter, findings) = diagnose(dir.path(), b"");
+        assert_eq!(findings.len(), 1, "{findings:#?}");
+        let finding = &findings[0];
+        assert_eq!(finding.check, "interpreter-fails");
+        assert!(
+            finding.cause.contains("not a program this machine can run"),
+            "{finding:#?}"
+        );
+        assert_eq!(
+            finding.evidence,
+            [
+                format!(
+                    "cannot run `{}`: Exec format error (os error 8)",
+                    venv.join("bin/python").display()
+                ),
+                format!(
+                    "{} -> {} (0 bytes)",
+                    venv.join("bin/python").display(),
+                    interpreter.canonicalize().unwrap().display()
+                ),
+            ]
+        );
+        let fix = finding.fix.as_deref().unwrap();
+        assert!(
+            fix.contains("module load python/3.11 && mv ")
+                && fix.contains(" --python 3.11 && wharf install --python ")
+                && fix.ends_with(" six==1.16.0`"),
+            "{fix}"
+        );
+    }
+
+    /// A base interpreter that dies from SIGSEGV before answering (a binary cut in half):
+    /// named as a crash, with the recreate fix.
+    #[test]
+    fn interpreter_fails_killed_by_signal() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_, _, findings) = diagnose(dir.path(), b"#!/bin/sh\nkill -SEGV $$\n");
+        assert_eq!(findings.len(), 1, "{findings:#?}");
+        let finding = &findings[0];
+        assert_eq!(finding.check, "interpreter-fails");
+        assert!(finding.cause.contains("crashes at startup"), "{finding:#?}");
+        assert!(finding.evidence[0].contains("SIGSEGV"), "{finding:#?}");
+        assert!(
+            finding
+                .fix
+                .as_deref()
+                .unwrap()
+                .starts_with("recreate it: `"),
+            "{finding:#?}"
+        );
+    }
+
+    /// An interpreter that runs and exits with an error keeps the probe's hint.
+    #[test]
+    fn interpreter_fails_with_an_error_keeps_the_probe_hint() {
+        let dir = tempfile::tempdir().unwrap();
+        let script = b"#!/bin/sh\necho 'Fatal Python error: init_fs_encoding' >&2\nexit 1\n";
+        let (_, _, findings) = diagnose(dir.path(), script);
+        assert_eq!(findings.len(), 1, "{findings:#?}");
+        let finding = &findings[0];
+        assert_eq!(finding.check, "interpreter-fails");
+        assert!(
+            finding.evidence[0].contains("init_fs_encoding"),
+            "{finding:#?}"
+        );
+        assert!(
+            finding.fix.as_deref().unwrap().contains("PYTHONHOME"),
+            "{finding:#?}"
+        );
+    }
 
     #[test]
     fn import_names_of_site_packages_entries() {
