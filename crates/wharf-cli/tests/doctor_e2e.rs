@@ -7,7 +7,7 @@
 //!
 //! Needs `WHARF_TEST_PYTHON` (`eval "$(scripts/test-env.sh)"`), like `install_e2e.rs`; the
 //! replaced-interpreter test also needs a CPython of another minor version (it says why and
-//! skips without one, or fails under `WHARF_TEST_REQUIRE_PEERS`).
+//! skips without one).
 
 #[path = "support/sci.rs"]
 mod sci;
@@ -283,11 +283,8 @@ fn other_minor_python() -> Option<(PathBuf, String)> {
 fn doctor_base_interpreter_changed() {
     let Some(peers) = peers() else { return };
     let Some((other, other_version)) = other_minor_python() else {
-        assert!(
-            std::env::var_os("WHARF_TEST_REQUIRE_PEERS").is_none(),
-            "WHARF_TEST_REQUIRE_PEERS is set, but no CPython other than 3.11 works here \
-             (python3.X on PATH, $PYENV_ROOT/versions/*/bin, ~/.pyenv/versions/*/bin)"
-        );
+        // Not a peer the test script installs (a fresh machine has CPython 3.11 only, and
+        // Debian's python3 is 3.11 too): skipped even under WHARF_TEST_REQUIRE_PEERS.
         eprintln!(
             "skipped: no CPython other than 3.11 (python3.X on PATH, \
              $PYENV_ROOT/versions/*/bin, ~/.pyenv/versions/*/bin)"
