@@ -102,11 +102,28 @@ if [ "${KEEP:-0}" != 1 ]; then
 fi
 "${site_env[@]}" salloc -Q -N2 wharf venv --per-node --from pylock.toml >&2
 
+# With FRESH=1 the scratch moved aside fills the disk (each run leaves 0.4–0.8 GB): past
+# TRASH_GB (default 6) it is deleted between commands (never while one is timed), followed by
+# 65 s for the kernel to stop scanning past the deleted inodes (see FRESH above).
+drain_trash() {
+  [ -d "$slurm_state/trash" ] || return 0
+  local kb
+  kb=$(du -sk "$slurm_state/trash" | cut -f1)
+  if [ "$kb" -gt $(( ${TRASH_GB:-6} * 1024 * 1024 )) ]; then
+    say "deleting $((kb / 1024 / 1024)) GB of old job scratch, then 65 s of quiet"
+    rm -rf "$slurm_state/trash"
+    sync
+    sleep 65
+  fi
+}
+
 run_one() { # NAME LABEL COMMAND (one warm-up run: a node still completing the last job)
   if [ "${KEEP:-0}" = 1 ] && [ -f "$bench/$1.json" ]; then return; fi
+  drain_trash
   if [ "$settle_seconds" -gt 0 ]; then sync; sleep "$settle_seconds"; fi
-  "${site_env[@]}" hyperfine --runs "$runs" --warmup 1 --style basic \
-    --export-json "$bench/$1.json" "--command-name=$2" "$3" >&2
+  # The last run's output (stdout and stderr) is kept in NAME.log: a failed run says why there.
+  "${site_env[@]}" hyperfine --runs "$runs" --warmup 1 --style basic --output "$bench/$1.log" --prepare sync \
+    --export-json "$bench/$1.json" "--command-name=$2" "$3 2>&1" >&2
 }
 # Locking needs no job: both tools resolve the requirements against the same three find-links
 # directories (uv does not read pip.conf) for the same interpreter.
@@ -131,8 +148,10 @@ one_node() { # the file gets one line per round: wharf, uv and pip seconds
   if [ "$settle_seconds" -gt 0 ]; then sync; sleep "$settle_seconds"; fi
   : >"$bench/one-node.tsv"
   for round in $(seq 0 "$runs"); do
+    drain_trash
     line=""
     for cmd in "$w_one" "$uv_sync" "$site_recipe"; do
+      sync # the last command's dirty pages are written back now, not while this one runs
       start=$(date +%s%N)
       "${site_env[@]}" srun -N1 bash -c "$cmd" >/dev/null
       line+="$(( ($(date +%s%N) - start) / 1000000 ))	"
