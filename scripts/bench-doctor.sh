@@ -62,11 +62,24 @@ files=$("${clean[@]}" "$wharf" check --files --python "$env_dir" | tail -1)
 echo "environment: $env_dir ($files)" >&2
 du -sh "$env_dir" >&2
 hyperfine --warmup 3 --runs "$runs" -N \
-  --export-markdown "$bench/doctor.md" \
+  --export-markdown "$bench/doctor.md" --export-json "$bench/doctor.json" \
   "${clean[*]} $wharf doctor --python $env_dir"
 hyperfine --warmup 2 --runs "$runs" -i \
-  --export-markdown "$bench/check-files.md" \
+  --export-markdown "$bench/check-files.md" --export-json "$bench/check-files.json" \
   "${clean[*]} $wharf check --files --python $env_dir" \
   "${clean[*]} $wharf check --files --no-cache --python $env_dir" \
   "${clean[*]} sh -c '$env_dir/bin/python -m pip check; $env_dir/bin/python $bench/hash_records.py'"
 cat "$bench/doctor.md" "$bench/check-files.md"
+# Medians (these machines are shared: the mean follows the outliers) and the ratios of medians.
+"$WHARF_TEST_PYTHON" - "$bench" <<'EOF'
+import json, statistics, sys
+from pathlib import Path
+bench = Path(sys.argv[1])
+names = ["wharf doctor", "wharf check --files", "wharf check --files --no-cache", "pip check + hash script"]
+times = [r["times"] for f in ("doctor", "check-files") for r in json.load(open(bench / f"{f}.json"))["results"]]
+medians = [statistics.median(t) * 1000 for t in times]
+for name, t, m in zip(names, times, medians):
+    print(f"| {name} | {m:.1f} ms | {min(t) * 1000:.1f} | {max(t) * 1000:.1f} |")
+print(f"pip check + hash script / wharf check --files: {medians[3] / medians[1]:.1f}x "
+      f"(--no-cache: {medians[3] / medians[2]:.1f}x; target >= 5x); wharf doctor {medians[0]:.1f} ms (target < 300 ms)")
+EOF

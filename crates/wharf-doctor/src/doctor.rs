@@ -245,11 +245,9 @@ impl Doctor<'_> {
             self.root().display()
         );
         let evidence = |finding: Finding| {
-            finding.evidence(error_chain(error)).evidence(format!(
-                "{} ({})",
-                resolved(python),
-                file_size(python)
-            ))
+            finding
+                .evidence(wharf_fs::error_chain(error))
+                .evidence(format!("{} ({})", resolved(python), file_size(python)))
         };
         let cause = match error {
             ProbeError::Spawn { source, .. } if source.raw_os_error() == Some(ENOEXEC) => {
@@ -958,18 +956,6 @@ const ENOEXEC: i32 = 8;
 
 /// The signal of "Illegal instruction": code for a CPU the machine is not.
 const SIGILL: i32 = 4;
-
-/// An error and its sources, one line: `cannot run `…`: Exec format error (os error 8)`.
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
 
 /// `PATH -> FILE`, the file a symlink chain ends at (just `PATH` when it is no symlink or
 /// cannot be resolved).

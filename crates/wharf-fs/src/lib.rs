@@ -153,11 +153,43 @@ pub fn text(bytes: Vec<u8>, path: &Path) -> Result<String, ReadError> {
     })
 }
 
+/// An error and its [`source`](std::error::Error::source) chain on one line, `a: b: c`, each
+/// message's lines trimmed and joined by a space (a probe's stderr, a build log's tail), for a
+/// one-line report: a `doctor` finding's evidence, a `--per-node` line, a discovery skip.
+///
+/// Ex) `cannot run `/env/bin/python`: Exec format error (os error 8)`.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text.lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::{Duration, Instant};
 
     use super::*;
+
+    #[test]
+    fn error_chain_one_line() {
+        let error = ReadError::Io {
+            path: PathBuf::from("/x/pip.conf"),
+            source: io::Error::other("first line\n  second line\n"),
+        };
+        assert_eq!(
+            error_chain(&error),
+            "cannot read `/x/pip.conf`: first line second line"
+        );
+    }
 
     #[test]
     fn reads_text() {

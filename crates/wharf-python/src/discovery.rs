@@ -504,25 +504,10 @@ fn module_versions(env: &PythonEnv) -> Vec<PythonVersion> {
 
 /// The probe, reduced to what discovery needs: the version, or the error and its causes.
 fn probe_version(executable: &Path, env: &PythonEnv) -> Result<PartialVersion, String> {
-    let info = crate::probe::probe(executable, env).map_err(|error| error_chain(&error))?;
+    let info =
+        crate::probe::probe(executable, env).map_err(|error| wharf_fs::error_chain(&error))?;
     info.python_version()
         .ok_or_else(|| format!("reports an unsupported version {}", info.version()))
-}
-
-/// An error and its `#[source]` chain on one line.
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text.lines()
-        .map(str::trim)
-        .filter(|line| !line.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// [`find`], with the probe supplied by the caller: it returns the interpreter's version, or

@@ -329,7 +329,7 @@ pub fn node_task(
                     path,
                     seconds: start.elapsed().as_secs_f64(),
                     packages: 0,
-                    error: Some(error_chain(&*error.error)),
+                    error: Some(wharf_fs::error_chain(&*error.error)),
                     hint: error.hint.clone(),
                 },
                 error.status,
@@ -340,17 +340,6 @@ pub fn node_task(
     line.push('\n');
     write_stdout(line.as_bytes());
     status
-}
-
-/// An error and its causes on one line (`a: b: c`).
-fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let _ = write!(text, ": {cause}");
-        source = cause.source();
-    }
-    text
 }
 
 /// `$NAME` and `${NAME}` replaced by this node's values; an unset one is an error naming it.
