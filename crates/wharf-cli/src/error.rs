@@ -55,6 +55,15 @@ impl Error {
         Self::new(UsageError(message.into()), hint, ExitStatus::Error)
     }
 
+    /// Whether another process changed the environment between this command's plan and its
+    /// transaction (nothing was changed; planning again is the remedy): see
+    /// [`OperationError::is_environment_changed`].
+    pub fn is_environment_changed(&self) -> bool {
+        self.error
+            .downcast_ref::<OperationError>()
+            .is_some_and(OperationError::is_environment_changed)
+    }
+
     /// An unsatisfiable request (exit 1) with a hint.
     pub fn failure(message: impl Into<String>, hint: Option<String>) -> Self {
         Self::new(UsageError(message.into()), hint, ExitStatus::Failure)

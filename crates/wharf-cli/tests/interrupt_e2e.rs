@@ -432,3 +432,83 @@ fn sigint_outside_a_transaction_ends_wharf_at_once() {
         "SIGINT outside a transaction: {status}"
     );
 }
+
+/// Two writers, one environment: `wharf install python-dateutil` resolves (python-dateutil
+/// and six), then waits for the environment lock (held here, as another node's wharf would
+/// hold it); meanwhile real pip installs six into the environment. When the lock is free,
+/// wharf finds the environment changed since its plan, changes nothing of that plan, plans
+/// again and installs only python-dateutil: pip's six is kept (its INSTALLER stays `pip`), as
+/// if the two had run one after the other. Without the check under the lock, wharf would have
+/// replaced pip's six with the one of its stale plan.
+#[test]
+fn an_install_plans_again_when_another_writer_changed_the_environment() {
+    let Some(peers) = peers() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let venv = peers.new_venv(dir.path());
+    let site = site_packages(&venv);
+    let lock = site.join(".wharf-lock");
+    // Held by a live process of another host (its heartbeat is this test): waited for.
+    std::fs::write(&lock, "other-node 4242 1 1\n").unwrap();
+    let log = dir.path().join("wharf.log");
+    let mut child = peers
+        .install(&venv, &["python-dateutil"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let waiting = "Waiting for the environment lock held by process 4242 on host other-node";
+    let deadline = Instant::now() + Duration::from_mins(2);
+    while !std::fs::read_to_string(&log).unwrap().contains(waiting) {
+        assert!(
+            Instant::now() < deadline && child.try_wait().unwrap().is_none(),
+            "wharf did not wait for the lock:\n{}",
+            std::fs::read_to_string(&log).unwrap()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // The other writer: real pip, from the same wheelhouse, while wharf waits.
+    let test_python = wharf_test_support::real_python().unwrap();
+    success(
+        clean(&test_python)
+            .env("PIP_CONFIG_FILE", peers.fixture.join("pip.conf"))
+            .env("PIP_NO_INDEX", "1")
+            .args(["-m", "pip", "--python"])
+            .arg(venv.join("bin/python"))
+            .args(["install", "--no-deps", "--no-compile", "six"]),
+    );
+    let six = site.join("six-1.16.0+computecanada.dist-info");
+    assert_eq!(
+        std::fs::read_to_string(six.join("INSTALLER")).unwrap(),
+        "pip\n"
+    );
+    std::fs::remove_file(&lock).unwrap();
+    let status = child.wait().unwrap();
+    let stderr = std::fs::read_to_string(&log).unwrap();
+    assert!(status.success(), "{status}\n{stderr}");
+    assert!(
+        stderr.contains(
+            "the environment changed while this command was planning (+ six 1.16.0+computecanada): another install or uninstall ran; planning again"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(" + python-dateutil==2.9.0.post0+computecanada"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains(" + six=="),
+        "six was installed again:\n{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(six.join("INSTALLER")).unwrap(),
+        "pip\n",
+        "pip's six was replaced:\n{stderr}"
+    );
+    let imported = clean(venv.join("bin/python"))
+        .args(["-c", "import dateutil, six; print(six.__file__)"])
+        .output()
+        .unwrap();
+    assert!(imported.status.success(), "{}", transcript(&imported));
+    assert!(String::from_utf8_lossy(&imported.stdout).starts_with(&*site.to_string_lossy()));
+    assert!(leftovers(&site).is_empty(), "{:?}", leftovers(&site));
+}

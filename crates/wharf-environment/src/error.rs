@@ -169,6 +169,8 @@ impl OperationError {
             Self::NothingToInstall => Some("name packages (`wharf install numpy`) or pass `-r requirements.txt`".to_string()),
             Self::NoSolution { .. } | Self::Resolve(_) | Self::NotInstalled { .. } => None,
             Self::Sync(error) => error.hint(),
+            Self::Install(wharf_install::InstallError::EnvironmentChanged { .. })
+            | Self::Uninstall(wharf_install::InstallError::EnvironmentChanged { .. }) => Some("nothing was changed by this command; run it again: it plans against what the environment holds now".to_string()),
             Self::Install(wharf_install::InstallError::RollbackFailed { .. }) => Some("the environment is partly changed; the next wharf command on it finishes the rollback".to_string()),
             Self::Direct(error) => error.hint(),
             Self::Build(error) => error.hint(),
@@ -181,6 +183,17 @@ impl OperationError {
             Self::Install(_) => Some("nothing was changed: the environment is as it was before this command".to_string()),
             Self::Uninstall(_) => Some("nothing was removed".to_string()),
         }
+    }
+
+    /// Whether another process changed the environment between this command's plan and its
+    /// transaction ([`wharf_install::InstallError::EnvironmentChanged`]): nothing was changed,
+    /// and planning again against the environment as it is now is the remedy.
+    pub fn is_environment_changed(&self) -> bool {
+        matches!(
+            self,
+            Self::Install(wharf_install::InstallError::EnvironmentChanged { .. })
+                | Self::Uninstall(wharf_install::InstallError::EnvironmentChanged { .. })
+        )
     }
 
     /// Whether the request cannot be satisfied (exit 1) rather than being bad usage or an

@@ -16,7 +16,9 @@ use std::str::FromStr;
 
 use pep440_rs::{Version, VersionSpecifiers};
 use pep508_rs::{MarkerEnvironment, PackageName, Requirement, VersionOrUrl};
-use wharf_install::{InstallOptions, InstallOutput, InstalledDist, Plan, WheelCache, WheelInstall};
+use wharf_install::{
+    InstallOptions, InstallOutput, InstalledDist, InstalledSnapshot, Plan, WheelCache, WheelInstall,
+};
 use wharf_requirements_txt::{FileKind, RequirementsTxt};
 use wharf_resolve::{CandidateSet, ResolveError, ResolveOptions, ResolvedPackage, ResolverEnv};
 use wharf_site::{Catalogue, FindLink, FindLinks, ScanWarning};
@@ -489,6 +491,10 @@ pub struct InstallPlan {
     pub plan: Plan,
     /// For the user, in order.
     pub changes: Vec<Change>,
+    /// What the environment held when the plan was made ([`Resolution::installed`]): the
+    /// transaction applies the plan only while the environment still holds exactly that
+    /// ([`wharf_install::InstallOptions::expected`]). `None`: not checked.
+    pub basis: Option<InstalledSnapshot>,
 }
 
 impl InstallPlan {
@@ -512,7 +518,10 @@ impl InstallPlan {
             .iter()
             .filter_map(|d| Some((PackageName::from_str(&d.name).ok()?, d)))
             .collect();
-        let mut out = Self::default();
+        let mut out = Self {
+            basis: Some(InstalledSnapshot::of(&resolution.installed)),
+            ..Self::default()
+        };
         let mut wanted = BTreeSet::new();
         for package in &resolution.packages {
             wanted.insert(package.name.clone());
@@ -607,6 +616,7 @@ pub fn execute(
             cache: options.cache_dir.clone().map(WheelCache::new),
             progress: options.progress.clone(),
             verification: options.verification.clone(),
+            expected: plan.basis.clone(),
         },
     )?)
 }
@@ -641,6 +651,7 @@ pub fn uninstall(
     let options = InstallOptions {
         threads: threads.max(1),
         cancel,
+        expected: Some(InstalledSnapshot::of(&installed)),
         ..InstallOptions::default()
     };
     let output = wharf_install::uninstall(&remove, &environment.layout, &options)

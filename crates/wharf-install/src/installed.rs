@@ -415,6 +415,64 @@ impl SitePackages {
     }
 }
 
+/// What an environment holds, as a plan sees it: each distribution's `.dist-info` (or
+/// `.egg-info`) directory name with its project name and version, sorted. Two snapshots are
+/// equal when the same distributions at the same versions are installed; a distribution
+/// reinstalled in place at the same version does not change it.
+///
+/// Taken from the distributions a plan was made against ([`InstalledSnapshot::of`]) and again
+/// under the environment lock ([`InstalledSnapshot::scan`]): see
+/// [`crate::InstallOptions::expected`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InstalledSnapshot(Vec<(String, String, String)>);
+
+impl InstalledSnapshot {
+    /// The snapshot of `dists` (ex) the result of [`SitePackages::scan`]).
+    pub fn of(dists: &[InstalledDist]) -> Self {
+        let mut entries: Vec<(String, String, String)> = dists
+            .iter()
+            .map(|dist| {
+                let directory = dist
+                    .path
+                    .file_name()
+                    .map(|name| name.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                (directory, dist.name.clone(), dist.version.clone())
+            })
+            .collect();
+        entries.sort();
+        Self(entries)
+    }
+
+    /// The snapshot of what `directories` (purelib and platlib) hold now, read as
+    /// [`SitePackages::scan`] reads them (unreadable distributions are left out, as there).
+    ///
+    /// Errors: [`InstalledError::Io`] when a directory exists but cannot be listed.
+    pub fn scan<P: AsRef<Path>>(
+        directories: impl IntoIterator<Item = P>,
+    ) -> Result<Self, InstalledError> {
+        Ok(Self::of(&SitePackages::scan(directories)?.dists))
+    }
+
+    /// What changed from `earlier` to `self`, one line each: `+ name version` (appeared),
+    /// `- name version` (went), sorted by name.
+    pub fn changes_since(&self, earlier: &Self) -> Vec<String> {
+        let mut changes: Vec<(String, String)> = Vec::new();
+        for (directory, name, version) in &earlier.0 {
+            if !self.0.iter().any(|(d, ..)| d == directory) {
+                changes.push((normalized_name(name), format!("- {name} {version}")));
+            }
+        }
+        for (directory, name, version) in &self.0 {
+            if !earlier.0.iter().any(|(d, ..)| d == directory) {
+                changes.push((normalized_name(name), format!("+ {name} {version}")));
+            }
+        }
+        changes.sort();
+        changes.into_iter().map(|(_, line)| line).collect()
+    }
+}
+
 /// Options of [`freeze`], mirroring `pip freeze`'s.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FreezeOptions {

@@ -56,6 +56,11 @@
 //! another filesystem than purelib is committed by copy instead of rename, which is not
 //! atomic per file; a purelib directory that does not exist yet is created before the
 //! transaction starts and is left in place; other tools (pip, uv) do not take wharf's lock.
+//! A plan is made before the lock is taken (resolution may be long); with
+//! [`InstallOptions::expected`] the transaction first checks, under the lock, that the
+//! environment still holds what the plan was made against ([`InstalledSnapshot`]), and
+//! otherwise changes nothing and returns [`InstallError::EnvironmentChanged`] for the caller to
+//! plan again (a change by pip or uv that has *finished* is seen; one still running is not).
 //! A caller that handles Ctrl-C itself sets [`InstallOptions::cancel`] and gets
 //! [`InstallError::Cancelled`] after a rollback.
 //!
@@ -177,7 +182,8 @@ pub use install::{
     ProgressSink, RemovedDist, WheelInstall, install, install_wheels, uninstall,
 };
 pub use installed::{
-    FreezeOptions, InstalledDist, InstalledError, SitePackages, freeze, freeze_requirement,
+    FreezeOptions, InstalledDist, InstalledError, InstalledSnapshot, SitePackages, freeze,
+    freeze_requirement,
 };
 pub use layout::Layout;
 pub use lock::{LockEvent, LockHolder};

@@ -10,8 +10,8 @@ use std::sync::atomic::AtomicBool;
 use common::{WheelBuilder, demo_wheel, paths, snapshot};
 use sha2::Digest;
 use wharf_install::{
-    FreezeOptions, InstallError, InstallOptions, Layout, Plan, SitePackages, WheelError,
-    WheelInstall, freeze, install, install_wheels, uninstall,
+    FreezeOptions, InstallError, InstallOptions, InstalledSnapshot, Layout, Plan, SitePackages,
+    WheelError, WheelInstall, freeze, install, install_wheels, uninstall,
 };
 use wharf_metadata::read_metadata;
 
@@ -528,4 +528,53 @@ fn scan_lists_egg_info_directories_and_files() {
             Err(wharf_install::InstalledError::MissingRecord { .. })
         ));
     }
+}
+
+/// A plan made against one state of the environment is not applied to another: between the
+/// plan and the transaction's lock another process replaced demo 1.0 by demo 2.0; the
+/// installer changes nothing and says what changed; the same plan made anew applies.
+#[test]
+fn a_plan_is_not_applied_to_an_environment_that_changed_since() {
+    let env = environment();
+    let old = demo_wheel(&env.wheels, "1.0");
+    let new_dir = env.wheels.join("new");
+    std::fs::create_dir_all(&new_dir).unwrap();
+    let new = demo_wheel(&new_dir, "2.0");
+    let extra = WheelBuilder::new("extra-1.0.dist-info", "extra", "1.0", true)
+        .file("extra.py", b"X = 1\n")
+        .write(&env.wheels.join("extra-1.0-py3-none-any.whl"));
+    install_wheels(&[WheelInstall::new(&old, true)], &env.layout, &options()).unwrap();
+    let sites = [&env.layout.purelib, &env.layout.platlib];
+    let basis = InstalledSnapshot::scan(sites).unwrap();
+    // Another process upgrades demo meanwhile.
+    install_wheels(&[WheelInstall::new(&new, true)], &env.layout, &options()).unwrap();
+    let before = snapshot(&env.prefix);
+    let stale = InstallOptions {
+        expected: Some(basis.clone()),
+        ..options()
+    };
+    let plan = Plan {
+        remove: Vec::new(),
+        install: vec![WheelInstall::new(&extra, true)],
+    };
+    let error = install(&plan, &env.layout, &stale).unwrap_err();
+    match &error {
+        InstallError::EnvironmentChanged { changes } => {
+            assert_eq!(changes, &["+ Demo 2.0", "- Demo 1.0"]);
+        }
+        other => panic!("expected EnvironmentChanged, got {other:?}"),
+    }
+    assert_eq!(
+        error.to_string(),
+        "the environment changed while this command was planning (+ Demo 2.0, - Demo 1.0): another install or uninstall ran"
+    );
+    assert_eq!(snapshot(&env.prefix), before, "nothing may change");
+    // Planned again against the environment as it is now, it applies.
+    let fresh = InstallOptions {
+        expected: Some(InstalledSnapshot::scan(sites).unwrap()),
+        ..options()
+    };
+    install(&plan, &env.layout, &fresh).unwrap();
+    assert!(env.layout.purelib.join("extra.py").is_file());
+    assert_ne!(InstalledSnapshot::scan(sites).unwrap(), basis);
 }

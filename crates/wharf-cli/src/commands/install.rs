@@ -167,6 +167,20 @@ pub fn install_with(
     python_env: &PythonEnv,
     printer: Printer,
 ) -> Result<ExitStatus, Error> {
+    crate::commands::replanning(printer, || {
+        install_once(sources, settings, *build, site, python_env, printer)
+    })
+}
+
+/// One attempt of [`install_with`]: the plan is made against the environment as it is now.
+fn install_once(
+    sources: RequirementSources<'_>,
+    settings: &InstallSettings,
+    build: BuildSettings,
+    site: &SiteEnv,
+    python_env: &PythonEnv,
+    printer: Printer,
+) -> Result<ExitStatus, Error> {
     let start = Instant::now();
     // The input first: a bad requirement or file is reported before any interpreter runs.
     let mut requirements = operations::read_requirements(sources, &|name| site.lookup(name))?;

@@ -96,6 +96,34 @@ pub fn interrupted<T>(
     }
 }
 
+/// How many times a command plans and tries its transaction when other processes keep
+/// changing the environment in between.
+const PLAN_ATTEMPTS: usize = 3;
+
+/// Runs `attempt` (read, resolve, plan, execute) again when another process changed the
+/// environment between its plan and its transaction: the installer then changed nothing
+/// ([`wharf_install::InstallError::EnvironmentChanged`]), and the new plan starts from what
+/// the other process left, as if the two commands had run one after the other. Says so each
+/// time; after [`PLAN_ATTEMPTS`] the error is returned (exit 1, with its hint).
+pub fn replanning<T>(
+    printer: crate::Printer,
+    mut attempt: impl FnMut() -> Result<T, crate::Error>,
+) -> Result<T, crate::Error> {
+    let mut attempts = 1;
+    loop {
+        match attempt() {
+            Err(error) if attempts < PLAN_ATTEMPTS && error.is_environment_changed() => {
+                printer.info(format_args!(
+                    "{}; planning again",
+                    wharf_fs::error_chain(&*error.error)
+                ));
+                attempts += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
 /// Executes `plan` in `environment` as one transaction, with the settings' threads, compile,
 /// cache and RECORD verification, a progress bar, and SIGINT/SIGTERM rolling it back: the
 /// installer's output, or the exit status of an interrupt (130/143, already reported), and

@@ -119,6 +119,20 @@ pub fn sync_environment(
     site: &SiteEnv,
     printer: Printer,
 ) -> Result<SyncOutput, Error> {
+    crate::commands::replanning(printer, || {
+        sync_once(lock_path, environment, settings, site, printer)
+    })
+}
+
+/// One attempt of [`sync_environment`]: the plan is made against the environment as it is
+/// now.
+fn sync_once(
+    lock_path: &Path,
+    environment: &PythonEnvironment,
+    settings: &InstallSettings,
+    site: &SiteEnv,
+    printer: Printer,
+) -> Result<SyncOutput, Error> {
     let start = Instant::now();
     let lock = read_lock(lock_path, settings, site)?;
     lock.verify()

@@ -41,18 +41,20 @@ pub fn uninstall(
         python_env,
     )?;
     crate::commands::report_recovery(&environment, printer);
-    let signals = crate::signals::Transaction::begin();
-    let result = operations::uninstall(
-        &args.packages,
-        &environment,
-        site.threads(),
-        Some(signals.cancel()),
-    );
-    let (output, missing) = match crate::commands::interrupted(result, &signals, printer)? {
+    let done = crate::commands::replanning(printer, || {
+        let signals = crate::signals::Transaction::begin();
+        let result = operations::uninstall(
+            &args.packages,
+            &environment,
+            site.threads(),
+            Some(signals.cancel()),
+        );
+        crate::commands::interrupted(result, &signals, printer)
+    })?;
+    let (output, missing) = match done {
         Ok(done) => done,
         Err(status) => return Ok(status),
     };
-    drop(signals);
     for name in missing {
         printer.warn(format_args!(
             "skipping {name}: it is not installed in `{}`",

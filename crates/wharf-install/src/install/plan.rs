@@ -70,6 +70,11 @@ pub struct InstallOptions {
     /// How wheels are validated before they are installed (`RECORD` hashes, the site rule
     /// for re-tagged wheels). Default: verification on, site label `computecanada`.
     pub verification: Verification,
+    /// The distributions the plan was made against: once the transaction holds the
+    /// environment lock, the environment must still hold exactly these, else nothing is changed
+    /// and [`InstallError::EnvironmentChanged`] says what changed (another install, an
+    /// uninstall or pip ran between the plan and the lock). `None`: not checked. Default: `None`.
+    pub expected: Option<crate::InstalledSnapshot>,
 }
 
 /// A step of [`crate::install()`], reported to [`InstallOptions::progress`].
@@ -121,6 +126,7 @@ impl Default for InstallOptions {
             cache: None,
             progress: None,
             verification: Verification::default(),
+            expected: None,
         }
     }
 }
@@ -267,6 +273,18 @@ pub enum InstallError {
     /// A file system operation failed (the message names the path).
     #[error(transparent)]
     Io(#[from] io::Error),
+    /// The environment no longer holds what the plan was made against
+    /// ([`InstallOptions::expected`]): another process changed it between the plan and the
+    /// lock. Nothing was changed; the caller plans again. `changes`: `+ name version` for a
+    /// distribution that appeared, `- name version` for one that went.
+    #[error(
+        "the environment changed while this command was planning ({}): another install or uninstall ran",
+        changes.join(", ")
+    )]
+    EnvironmentChanged {
+        /// What changed, ex) `+ six 1.15.0`, `- six 1.16.0`.
+        changes: Vec<String>,
+    },
     /// The cancel flag was raised (a signal); everything was rolled back.
     #[error("interrupted: nothing was changed, the environment is as it was")]
     Cancelled,
