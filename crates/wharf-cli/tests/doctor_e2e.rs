@@ -187,20 +187,13 @@ fn doctor_base_interpreter_removed() {
     );
 
     let out = doctor(peers, &venv, &[]).exit_code(1);
-    let stdout = out.stdout();
-    for needle in [
+    out.assert_stdout_has([
         "base-interpreter-missing",
         "(dangling symlink)",
         "does not exist",
         "wharf venv",
         "six==1.16.0",
-    ] {
-        assert!(
-            stdout.contains(needle),
-            "no {needle:?}:\n{}",
-            out.transcript()
-        );
-    }
+    ]);
 }
 
 /// A working CPython whose `major.minor` is not the peers' 3.11: `python3.X` on PATH, then
@@ -342,7 +335,7 @@ fn doctor_base_interpreter_changed() {
     assert_eq!(json["python"], other_version.as_str(), "{json:#}");
     let out = doctor(peers, &venv, &[]).exit_code(1);
     let python = venv.join("bin/python");
-    for needle in [
+    out.assert_stdout_has([
         format!(
             "the environment was made with Python 3.11 but its interpreter is now Python {other_version} [base-interpreter-changed]"
         ),
@@ -357,13 +350,7 @@ fn doctor_base_interpreter_changed() {
             "hint: recreate it: `module load python/3.11 && mv {venv} {venv}.broken && wharf venv {venv} --python 3.11 && wharf install --python {venv} six==1.16.0`",
             venv = venv.display()
         ),
-    ] {
-        assert!(
-            out.stdout().contains(&needle),
-            "no {needle:?}:\n{}",
-            out.transcript()
-        );
-    }
+    ]);
 }
 
 /// The base interpreter is damaged in place: the copy the venv was made from is cut in half
@@ -424,7 +411,7 @@ fn doctor_interpreter_fails() {
     assert_eq!(names, ["interpreter-fails"], "{json:#}");
     assert!(json["python"].is_null(), "{json:#}");
     let out = doctor(peers, &venv, &[]).exit_code(1);
-    for needle in [
+    out.assert_stdout_has([
         format!(
             "the interpreter of `{}` does not run [interpreter-fails]",
             venv.display()
@@ -437,13 +424,7 @@ fn doctor_interpreter_fails() {
             interpreter.display()
         ),
         fix.clone(),
-    ] {
-        assert!(
-            out.stdout().contains(&needle),
-            "no {needle:?}:\n{}",
-            out.transcript()
-        );
-    }
+    ]);
 
     // Emptied: the kernel refuses it outright.
     std::fs::File::options()
@@ -462,7 +443,7 @@ fn doctor_interpreter_fails() {
     let (names, json) = checks(peers, &venv, &[]);
     assert_eq!(names, ["interpreter-fails"], "{json:#}");
     let out = doctor(peers, &venv, &[]).exit_code(1);
-    for needle in [
+    out.assert_stdout_has([
         "not a program this machine can run".to_string(),
         format!(
             "evidence: cannot run `{}`: Exec format error (os error 8)",
@@ -474,13 +455,7 @@ fn doctor_interpreter_fails() {
             interpreter.display()
         ),
         fix,
-    ] {
-        assert!(
-            out.stdout().contains(&needle),
-            "no {needle:?}:\n{}",
-            out.transcript()
-        );
-    }
+    ]);
 }
 
 /// Files listed in RECORD are deleted or edited (the scratch purge): the import fails; doctor
@@ -613,17 +588,11 @@ fn check_files_digest_cache() {
     std::fs::rename(&replacement, &parser).unwrap();
 
     let damaged = check(&[]).exit_code(1);
-    for needle in [
+    damaged.assert_stdout_has([
         "six.py: content changed",
         "_parser.py: content changed",
         "2 of ",
-    ] {
-        assert!(
-            damaged.stdout().contains(needle),
-            "no {needle:?}: {}",
-            damaged.transcript()
-        );
-    }
+    ]);
     let full = check(&["--no-cache"]).exit_code(1);
     assert!(
         full.stderr()
@@ -678,19 +647,13 @@ fn doctor_numpy_abi_and_manylinux() {
     let traceback = dir.path().join("traceback.txt");
     std::fs::write(&traceback, failed.stderr()).unwrap();
     let explained = explain(peers, &venv, &traceback).success();
-    for needle in [
+    explained.assert_stdout_has([
         "[numpy-abi]",
         "pandas was compiled against numpy 1.x",
         "numpy installed: 2.0.2",
         "'numpy<2'",
         "--upgrade pandas",
-    ] {
-        assert!(
-            explained.stdout().contains(needle),
-            "no {needle:?}:\n{}",
-            explained.transcript()
-        );
-    }
+    ]);
 
     let (names, json) = checks(peers, &venv, &[]);
     assert_eq!(
@@ -703,19 +666,13 @@ fn doctor_numpy_abi_and_manylinux() {
         "{json:#}"
     );
     let out = doctor(peers, &venv, &[]).exit_code(1);
-    for needle in [
+    out.assert_stdout_has([
         "pandas 1.5.3 was built against numpy 1.x, but numpy 2.0.2 is installed",
         "imports `numpy.core._multiarray_umath` only",
         "'numpy<2'",
         "--upgrade pandas",
         "numpy 2.0.2 was installed from a manylinux wheel",
-    ] {
-        assert!(
-            out.stdout().contains(needle),
-            "no {needle:?}:\n{}",
-            out.transcript()
-        );
-    }
+    ]);
 }
 
 /// `pip install --user` with a `--system-site-packages` venv: `~/.local` is on its sys.path
@@ -807,17 +764,11 @@ fn doctor_pythonpath_by_hand_and_module_shadowing() {
     assert_eq!(names, ["pythonpath-by-hand"], "{json:#}");
     let out = doctor(peers, &venv, &vars).exit_code(1);
     let site_python = peers.site_python();
-    for needle in [
+    out.assert_stdout_has([
         format!("PYTHONPATH contains `{}`, set by hand", mylibs.display()),
         "`import six` loads".to_string(),
         format!("export PYTHONPATH={}", site_python.display()),
-    ] {
-        assert!(
-            out.stdout().contains(&needle),
-            "no {needle:?}:\n{}",
-            out.transcript()
-        );
-    }
+    ]);
 
     // A module's directory (not under $HOME) providing six too.
     let module_path = peers.pythonpath(&[peers.modules_pythonpath()]);
@@ -869,17 +820,11 @@ fn doctor_module_loaded_after_activation() {
         "{json:#}"
     );
     let out = doctor(peers, &venv, &vars).exit_code(1);
-    for needle in [
+    out.assert_stdout_has([
         "the loaded module is python/3.12.4, but the environment is Python 3.11",
         "`module load python/3.11` then `source",
         format!("`python` on PATH: {}", module.join("bin/python").display()).as_str(),
-    ] {
-        assert!(
-            out.stdout().contains(needle),
-            "no {needle:?}:\n{}",
-            out.transcript()
-        );
-    }
+    ]);
 }
 
 /// A dependency removed behind the installer's back (`pip uninstall six`): doctor reports what
@@ -936,17 +881,11 @@ fn explain_real_errors() {
     let failed = run(peers.on_site(&python).args(["-c", "import sklearn"])).exit_code(1);
     std::fs::write(&file, failed.stderr()).unwrap();
     let out = explain(peers, &venv, &file).success();
-    for needle in [
+    out.assert_stdout_has([
         "[module-not-found]",
         "`import sklearn` is provided by: scikit-learn",
         "wharf install --python",
-    ] {
-        assert!(
-            out.stdout().contains(needle),
-            "no {needle:?}:\n{}",
-            out.transcript()
-        );
-    }
+    ]);
 
     let failed = run(peers
         .on_site(&python)
@@ -954,17 +893,11 @@ fn explain_real_errors() {
     .exit_code(1);
     std::fs::write(&file, failed.stderr()).unwrap();
     let out = explain(peers, &venv, &file).success();
-    for needle in [
+    out.assert_stdout_has([
         "[numpy-expired-alias]",
         "numpy installed: 1.26.4+computecanada",
         "'numpy<1.24'",
-    ] {
-        assert!(
-            out.stdout().contains(needle),
-            "no {needle:?}:\n{}",
-            out.transcript()
-        );
-    }
+    ]);
 
     let manylinux = peers.wheel("numpy-2.0.2-");
     let refused = run(peers
@@ -980,19 +913,13 @@ fn explain_real_errors() {
     .exit_code(1);
     std::fs::write(&file, refused.stderr() + &missing.stderr()).unwrap();
     let out = explain(peers, &venv, &file).success();
-    for needle in [
+    out.assert_stdout_has([
         "[unsupported-wheel]",
         "is a manylinux wheel, which the site refuses",
         "--allow-manylinux",
         "[no-matching-distribution]",
         "no wheel named `tensorflow`",
-    ] {
-        assert!(
-            out.stdout().contains(needle),
-            "no {needle:?}:\n{}",
-            out.transcript()
-        );
-    }
+    ]);
 
     std::fs::write(&file, "Segmentation fault (core dumped)\n").unwrap();
     let out = explain(peers, &venv, &file).exit_code(1);
@@ -1043,16 +970,10 @@ fn doctor_requires_python() {
     let (names, json) = checks(peers, &venv, &[]);
     assert_eq!(names, ["requires-python"], "{json:#}");
     let out = doctor(peers, &venv, &[]).exit_code(1);
-    for needle in [
+    out.assert_stdout_has([
         "newpy 1.0 requires Python >=3.12, but the environment is Python 3.11",
         "module load python/3.12",
-    ] {
-        assert!(
-            out.stdout().contains(needle),
-            "no {needle:?}:\n{}",
-            out.transcript()
-        );
-    }
+    ]);
     // pip's own message, explained.
     let file = dir.path().join("error.txt");
     std::fs::write(&file, refused.stderr()).unwrap();

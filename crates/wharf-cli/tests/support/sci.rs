@@ -126,6 +126,20 @@ impl Run {
         )
     }
 
+    /// Asserts that stdout holds every one of `needles`; the transcript on failure.
+    #[track_caller]
+    pub fn assert_stdout_has<S: AsRef<str>>(&self, needles: impl IntoIterator<Item = S>) {
+        let stdout = self.stdout();
+        for needle in needles {
+            let needle = needle.as_ref();
+            assert!(
+                stdout.contains(needle),
+                "no {needle:?}:\n{}",
+                self.transcript()
+            );
+        }
+    }
+
     #[track_caller]
     pub fn success(self) -> Self {
         assert!(
