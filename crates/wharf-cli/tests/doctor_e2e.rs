@@ -145,16 +145,13 @@ fn doctor_healthy_environment() {
     assert!(names.is_empty(), "{names:?}");
 }
 
-/// The base interpreter is removed after the venv was made (a module upgrade, a purge):
-/// `bin/python` dangles, the venv cannot start; doctor names it and the command to rebuild it
-/// with the same packages.
-#[test]
-fn doctor_base_interpreter_removed() {
-    let Some(peers) = peers() else { return };
-    let dir = tempfile::tempdir().unwrap();
-    // A copy of the base install: its interpreter copied, its standard library linked.
+/// A copy of the base CPython 3.11 under `dir` (its interpreter copied, its standard library
+/// linked: a module tree that can be removed or damaged) and a venv `dir/env` made from it:
+/// `(copy, venv)`, both canonical.
+fn venv_on_base_copy(peers: &Peers, dir: &Path) -> (PathBuf, PathBuf) {
     let base_prefix = peers.base_python.parent().unwrap().parent().unwrap();
-    let copy = dir.path().join("python-3.11");
+    let dir = dir.canonicalize().unwrap();
+    let copy = dir.join("python-3.11");
     std::fs::create_dir_all(copy.join("bin")).unwrap();
     std::fs::create_dir_all(copy.join("lib")).unwrap();
     std::fs::copy(&peers.base_python, copy.join("bin/python3.11")).unwrap();
@@ -163,7 +160,7 @@ fn doctor_base_interpreter_removed() {
         copy.join("lib/python3.11"),
     )
     .unwrap();
-    let venv = dir.path().join("env");
+    let venv = dir.join("env");
     run(peers
         .wharf()
         .arg("venv")
@@ -171,6 +168,17 @@ fn doctor_base_interpreter_removed() {
         .arg("--python")
         .arg(copy.join("bin/python3.11")))
     .success();
+    (copy, venv)
+}
+
+/// The base interpreter is removed after the venv was made (a module upgrade, a purge):
+/// `bin/python` dangles, the venv cannot start; doctor names it and the command to rebuild it
+/// with the same packages.
+#[test]
+fn doctor_base_interpreter_removed() {
+    let Some(peers) = peers() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let (copy, venv) = venv_on_base_copy(peers, dir.path());
     install(peers, &venv, &["six"]);
     run(command(venv.join("bin/python")).args(["-c", "import six"])).success();
 
@@ -363,25 +371,8 @@ fn doctor_interpreter_fails() {
 
     let Some(peers) = peers() else { return };
     let dir = tempfile::tempdir().unwrap();
-    let base_prefix = peers.base_python.parent().unwrap().parent().unwrap();
-    let copy = dir.path().canonicalize().unwrap().join("python-3.11");
-    std::fs::create_dir_all(copy.join("bin")).unwrap();
-    std::fs::create_dir_all(copy.join("lib")).unwrap();
+    let (copy, venv) = venv_on_base_copy(peers, dir.path());
     let interpreter = copy.join("bin/python3.11");
-    std::fs::copy(&peers.base_python, &interpreter).unwrap();
-    std::os::unix::fs::symlink(
-        base_prefix.join("lib/python3.11"),
-        copy.join("lib/python3.11"),
-    )
-    .unwrap();
-    let venv = dir.path().join("env");
-    run(peers
-        .wharf()
-        .arg("venv")
-        .arg(&venv)
-        .arg("--python")
-        .arg(&interpreter))
-    .success();
     install(peers, &venv, &["six"]);
     run(command(venv.join("bin/python")).args(["-c", "import six"])).success();
     let python = venv.join("bin/python");
