@@ -19,6 +19,7 @@
 #   RUNS=10 SETTLE=65 scripts/bench-jobs.sh
 #   KEEP=1 scripts/bench-jobs.sh         # time only what an earlier run has no results for
 #   FRESH=0 SETTLE=65 scripts/bench-jobs.sh   # each job's Epilog deletes its scratch at once
+#   TMPFS=1 scripts/bench-jobs.sh        # the nodes' scratch on a tmpfs (root), see below
 #
 #   3. locking (no Slurm): `wharf lock` against `uv pip compile --format pylock.toml` on the same
 #      requirements and find-links, each with no cache (cold) and with its cache kept (warm).
@@ -49,13 +50,20 @@ wharf=${CARGO_TARGET_DIR:-$repo/target}/release/wharf
 say "cluster, Python peers and fixture"
 scripts/slurm-cluster.sh start
 slurm_state=$repo/.cache/slurm
+# TMPFS=1 (root): the nodes' scratch ($SLURM_TMPDIR) on a tmpfs for this run, as on clusters
+# whose node-local scratch is memory; it takes this VM's ext4 (see FRESH) out of the numbers.
+# Deleting is cheap there, so each job's Epilog deletes its scratch at once (FRESH=0).
+if [ "${TMPFS:-0}" = 1 ]; then
+  mount -t tmpfs -o "size=${TMPFS_GB:-12}G" wharf-bench-scratch "$slurm_state/tmp"
+  FRESH=0
+fi
 if [ "${FRESH:-1}" = 1 ]; then
   touch "$slurm_state/keep-scratch"
 else
   rm -f "$slurm_state/keep-scratch"
 fi
 # The scratch moved aside is deleted when the script ends, however it ends.
-trap 'rm -f "$slurm_state/keep-scratch"; rm -rf "$slurm_state/trash"' EXIT
+trap 'rm -f "$slurm_state/keep-scratch"; rm -rf "$slurm_state/trash"; if [ "${TMPFS:-0}" = 1 ]; then umount "$slurm_state/tmp"; fi' EXIT
 eval "$(scripts/slurm-cluster.sh env)"
 eval "$(scripts/test-env.sh)"
 peers_bin=$(dirname "$WHARF_TEST_PYTHON")
