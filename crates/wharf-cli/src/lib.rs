@@ -229,6 +229,15 @@ pub fn run(args: Vec<OsString>, env: &Env) -> ExitStatus {
         Ok(cli) => cli,
         Err(e) => return clap_exit(&e),
     };
+    // The parallel steps that run on rayon's global pool (scanning installed distributions,
+    // hashing wheels and RECORD files, doctor's checks) get SLURM_CPUS_PER_TASK threads, as the
+    // installer's own pool does; left alone, rayon would start one per CPU of the node. `avail`
+    // starts no thread at all (see `commands::avail`), so it is left out.
+    if !matches!(cli.command, Command::Avail(_)) {
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(site.threads())
+            .build_global();
+    }
     let global = GlobalSettings::resolve(&cli.global, cli.command.global());
     let printer = global.printer(&site);
     let result = match cli.command {

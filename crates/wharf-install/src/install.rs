@@ -82,7 +82,9 @@ pub fn install(
     };
     // The plan was made without the lock: check, under it, that it still fits.
     if let Some(expected) = &options.expected {
-        let now = match crate::InstalledSnapshot::scan([&layout.purelib, &layout.platlib]) {
+        let now = match pool
+            .install(|| crate::InstalledSnapshot::scan([&layout.purelib, &layout.platlib]))
+        {
             Ok(now) => now,
             Err(error) => {
                 let _ = transaction.rollback();
