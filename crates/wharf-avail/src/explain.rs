@@ -159,9 +159,14 @@ pub fn explain(
         }
     }
     if !by_python.is_empty() {
+        let selected = if pythons.is_empty() {
+            "no Python is selected (no python module is loaded and none was found in the module tree)".to_string()
+        } else {
+            format!("you selected Python {python_list}")
+        };
         for (python, entry) in by_python.iter().rev() {
             lines.push(format!(
-                "{} {} exists for Python {python} ({}); you selected Python {python_list}",
+                "{} {} exists for Python {python} ({}); {selected}",
                 entry.filename.name,
                 entry.filename.version,
                 entry

@@ -339,6 +339,61 @@ fn explain_finds_other_archs_and_typos() {
     assert!(t.starts_with("exit: 0"), "{t}");
 }
 
+/// A misspelt name is answered with the similar names of the directories searched, also when
+/// the wheelhouse root is not there (a user's own find-links: only pip.conf names them); the
+/// same for `wharf explain` of pip's message. With no Python selected at all (no module
+/// loaded, no module tree), the explanation says so instead of an empty list.
+#[test]
+fn explain_offers_similar_names_from_find_links_alone() {
+    let site = Site::new(BASIC);
+    let gone = site.path().join("no-wheelhouse");
+    let t = site.transcript(
+        site.command()
+            .env("WHEELHOUSE", &gone)
+            .args(["--explain", "numpi"]),
+    );
+    assert!(t.starts_with("exit: 1"), "{t}");
+    assert!(
+        t.contains("no wheel named `numpi` in the 3 searched directories; similar names: numpy"),
+        "{t}"
+    );
+    let t = site.transcript(
+        site.command()
+            .env("WHEELHOUSE", &gone)
+            .env("PYTHON_DIRS", site.path().join("no-py"))
+            .args(["--explain", "numpy"]),
+    );
+    assert!(
+        t.contains("numpy 1.26.4+computecanada exists for Python 3.11 (cp311); no Python is selected (no python module is loaded and none was found in the module tree)"),
+        "{t}"
+    );
+    let mut explain = Command::new(env!("CARGO_BIN_EXE_wharf"));
+    explain
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", site.path())
+        .env("WHEELHOUSE", &gone)
+        .env("PYTHON_DIRS", site.path().join("py"))
+        .env("PIP_CONFIG_FILE", site.path().join("pip.conf"))
+        .arg("explain")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped());
+    let mut child = explain.spawn().unwrap();
+    std::io::Write::write_all(
+        child.stdin.as_mut().unwrap(),
+        b"ERROR: No matching distribution found for scipi==1.14\n",
+    )
+    .unwrap();
+    drop(child.stdin.take());
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("no wheel named `scipi` in the 3 searched directories"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("similar names: scipy"), "{stdout}");
+}
+
 #[test]
 fn all_warns_and_ignores_filters() {
     let site = Site::new(BASIC);

@@ -298,12 +298,35 @@ fn no_matching(line: &str, name: &str, context: &dyn ExplainContext) -> Explanat
         .split(['<', '>', '=', '!', '~', '[', ' '])
         .next()
         .unwrap_or(name);
-    for l in context.unavailable(project) {
+    let lines = context.unavailable(project);
+    let not_named = lines.iter().any(|l| l.starts_with("no wheel named "));
+    for l in lines {
         if let Some(hint) = l.strip_prefix("hint: ") {
             e.fix = Some(hint.to_string());
         } else {
             e.evidence.push(l);
         }
+    }
+    // `pip install sklearn`: an import name, not a distribution's.
+    let normalize = |n: &str| n.to_ascii_lowercase().replace(['_', '.'], "-");
+    let providers: Vec<String> = context
+        .providers(project)
+        .into_iter()
+        .filter(|p| normalize(p) != normalize(project))
+        .collect();
+    if not_named && !providers.is_empty() {
+        e.evidence.push(format!(
+            "`{project}` is the import name of {}, in the wheelhouse",
+            providers.join(", ")
+        ));
+        e.fix = Some(format!(
+            "install the distribution, not the import name: {}",
+            providers
+                .iter()
+                .map(|p| format!("`{}`", context.wharf("install", p)))
+                .collect::<Vec<_>>()
+                .join(" or ")
+        ));
     }
     if e.fix.is_none() {
         e.fix = Some(format!("`wharf avail --explain {project}`"));
@@ -619,6 +642,12 @@ mod tests {
             }
         }
         fn unavailable(&self, name: &str) -> Vec<String> {
+            if name == "sklearn" {
+                return vec![
+                    "no wheel named `sklearn` in the 3 searched directories".to_string(),
+                    "hint: ask your site's staff to add a wheel for it".to_string(),
+                ];
+            }
             vec![
                 format!("{name} 2.1.1 exists for cp312, you are on cp311"),
                 "hint: `module load python/3.12`".to_string(),
@@ -666,6 +695,12 @@ mod tests {
         let e = entries("ERROR: No matching distribution found for tensorflow==2.17");
         assert_eq!(e[0].0, "no-matching-distribution");
         assert_eq!(e[0].1.as_deref(), Some("`module load python/3.12`"));
+        let e = entries("ERROR: No matching distribution found for sklearn");
+        assert_eq!(e[0].0, "no-matching-distribution");
+        assert_eq!(
+            e[0].1.as_deref(),
+            Some("install the distribution, not the import name: `wharf install scikit_learn`")
+        );
     }
 
     #[test]

@@ -474,7 +474,7 @@ fn list(mut args: AvailArgs, env: &SiteEnv, printer: Printer) -> ExitStatus {
     };
 
     if let Some(name) = &args.explain {
-        return explain(name, links, &module_pythons, &pythons, env, printer);
+        return explain(name, &links, &module_pythons, &pythons, env, printer);
     }
 
     let query = AvailQuery {
@@ -553,7 +553,7 @@ fn list(mut args: AvailArgs, env: &SiteEnv, printer: Printer) -> ExitStatus {
 
 fn explain(
     name: &str,
-    links: FindLinks,
+    links: &FindLinks,
     module_pythons: &[PythonVersion],
     pythons: &[PythonVersion],
     env: &SiteEnv,
@@ -563,30 +563,49 @@ fn explain(
         Ok(r) => r,
         Err(e) => return usage_error(printer, &e.to_string(), None),
     };
-    let filter = |file: &str| {
-        let distribution = file.split('-').next().unwrap_or_default();
-        requirement.matches_name(&wharf_avail::normalize_pattern(distribution))
-    };
-    let threads = 1;
-    let index = env.catalogue_index_dir();
-    let searched = Catalogue::scan_with_index(links, threads, filter, index.as_deref());
-    let mut warnings = Vec::new();
-    let everywhere_links = FindLinks::walk_wheelhouse(&env.wheelhouse(), &mut warnings);
-    let everywhere =
-        Catalogue::scan_with_index(everywhere_links, threads, |_| true, index.as_deref());
-    let explanation = wharf_avail::explain(
-        &requirement,
-        &searched,
-        &everywhere,
-        pythons,
-        module_pythons,
-    );
+    let explanation = explain_requirement(&requirement, links, env, pythons, module_pythons);
     let mut out = explanation.lines.join("\n");
     out.push('\n');
     match write_stdout(out.as_bytes()) {
         ExitStatus::Success if !explanation.available => ExitStatus::Failure,
         status => status,
     }
+}
+
+/// [`wharf_avail::explain`] of `requirement` over the directories `searched` (the user's
+/// find-links) and the whole wheelhouse of `env`, on the calling thread. Both are read for
+/// the requirement's name only; when neither holds a wheel of that name, both are read whole,
+/// so that a misspelt name (`scikitlearn`) is answered with the similar names that exist.
+/// `pythons`: the selected Python versions; `module_pythons`: those modules offer.
+pub fn explain_requirement(
+    requirement: &AvailRequirement,
+    searched: &FindLinks,
+    env: &SiteEnv,
+    pythons: &[PythonVersion],
+    module_pythons: &[PythonVersion],
+) -> wharf_avail::Explanation {
+    let index = env.catalogue_index_dir();
+    let everywhere = FindLinks::walk_wheelhouse(&env.wheelhouse(), &mut Vec::new());
+    let scan = |links: &FindLinks, named_only: bool| {
+        let keep = |file: &str| {
+            let distribution = file.split('-').next().unwrap_or_default();
+            !named_only || requirement.matches_name(&wharf_avail::normalize_pattern(distribution))
+        };
+        Catalogue::scan_with_index(links.clone(), 1, keep, index.as_deref())
+    };
+    let mut in_searched = scan(searched, true);
+    let mut in_wheelhouse = scan(&everywhere, true);
+    if in_searched.entries.is_empty() && in_wheelhouse.entries.is_empty() {
+        in_searched = scan(searched, false);
+        in_wheelhouse = scan(&everywhere, false);
+    }
+    wharf_avail::explain(
+        requirement,
+        &in_searched,
+        &in_wheelhouse,
+        pythons,
+        module_pythons,
+    )
 }
 
 /// `--help` text, for snapshot tests.

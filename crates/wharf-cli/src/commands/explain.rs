@@ -92,15 +92,6 @@ impl ExplainContext for Context<'_> {
         let Ok(requirement) = wharf_avail::AvailRequirement::parse(name) else {
             return Vec::new();
         };
-        let filter = |file: &str| {
-            let distribution = file.split('-').next().unwrap_or_default();
-            requirement.matches_name(&wharf_avail::normalize_pattern(distribution))
-        };
-        let index = self.site.catalogue_index_dir();
-        let searched =
-            Catalogue::scan_with_index(self.find_links("wheel"), 1, filter, index.as_deref());
-        let everywhere_links = FindLinks::walk_wheelhouse(&self.site.wheelhouse(), &mut Vec::new());
-        let everywhere = Catalogue::scan_with_index(everywhere_links, 1, filter, index.as_deref());
         let pythons: Vec<PythonVersion> = match &self.environment {
             Some(e) => {
                 let (major, minor) = e.python_version();
@@ -108,10 +99,10 @@ impl ExplainContext for Context<'_> {
             }
             None => self.module_pythons.clone(),
         };
-        wharf_avail::explain(
+        crate::commands::avail::explain_requirement(
             &requirement,
-            &searched,
-            &everywhere,
+            &self.find_links("wheel"),
+            self.site,
             &pythons,
             &self.module_pythons,
         )
