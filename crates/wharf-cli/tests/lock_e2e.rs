@@ -400,6 +400,33 @@ fn venv_from_a_bad_lock_leaves_nothing() {
         "a failed `venv --from` must not leave {}",
         venv.display()
     );
+    // A lock that cannot be read at all is refused before anything is made: exit 2, the line,
+    // and no "Created virtual environment".
+    let truncated = dir.path().join("truncated.toml");
+    std::fs::write(
+        &truncated,
+        "lock-version = \"1.0\"\n[[packages]]\nname = \"six\"\nversion = \"",
+    )
+    .unwrap();
+    let refused = run(peers
+        .wharf()
+        .arg("venv")
+        .arg(&venv)
+        .arg("--from")
+        .arg(&truncated))
+    .exit_code(2);
+    let stderr = refused.stderr();
+    assert!(
+        stderr.contains("is not a valid PEP 751 lock") && stderr.contains("line 4"),
+        "{}",
+        refused.transcript()
+    );
+    assert!(
+        !stderr.contains("Created virtual environment"),
+        "{}",
+        refused.transcript()
+    );
+    assert!(!venv.exists());
 }
 
 /// Differential: `uv pip compile --format pylock.toml` on the same wheelhouse picks the same

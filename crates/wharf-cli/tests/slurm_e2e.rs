@@ -367,4 +367,23 @@ fn a_lock_with_a_missing_wheel_fails_on_every_node_and_leaves_nothing() {
         );
         assert!(!local.join(node).join("env").exists(), "{output}");
     }
+    // A lock cut short (a copy that hit a quota): refused once, before any task starts.
+    std::fs::write(jobs.path().join("cut.toml"), &lock[..lock.len() / 2]).unwrap();
+    let fresh = jobs.path().join("local-cut");
+    let script = script
+        .replace("broken.toml", "cut.toml")
+        .replace(&*local.to_string_lossy(), &fresh.to_string_lossy());
+    let (code, output) = jobs.sbatch(peers, "cut-lock", &script, &["-N2"]);
+    assert_eq!(code, 0, "{output}");
+    assert!(output.contains("exit=2"), "{output}");
+    assert_eq!(
+        output.matches("is not a valid PEP 751 lock").count(),
+        1,
+        "{output}"
+    );
+    assert!(
+        !output.contains("  n1: ") && !output.contains("  n2: "),
+        "{output}"
+    );
+    assert!(!fresh.exists(), "{output}");
 }

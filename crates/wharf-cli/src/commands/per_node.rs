@@ -104,6 +104,8 @@ pub fn per_node(args: &VenvArgs, site: &SiteEnv, printer: Printer) -> Result<Exi
     let Some(lock) = &args.from else {
         return Err(Error::usage("`--per-node` needs `--from LOCK`", None));
     };
+    // Once here rather than once per node: a lock that cannot be read starts no task.
+    crate::commands::sync::read_toml_lock(lock)?;
     let dir = node_dir(args.path.as_deref(), job.tmpdir.as_deref())?;
     let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
     let exe = std::env::current_exe()

@@ -86,17 +86,38 @@ pub fn sync(
     Ok(output.interrupted.unwrap_or(ExitStatus::Success))
 }
 
+/// Whether `lock_path` is read as a PEP 751 `pylock.toml` (its extension is `.toml`); any
+/// other file is read as a hashed requirements file.
+pub fn is_toml_lock(lock_path: &Path) -> bool {
+    lock_path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("toml"))
+}
+
+/// The `pylock.toml` at `lock_path` parsed (its wheels not yet verified), or `None` for a
+/// hashed requirements file (read against the wheelhouse by [`read_lock`]). `venv --from` and
+/// `--per-node` call it first, so that a lock that cannot be read is refused before anything
+/// is made, once.
+///
+/// Errors: not TOML, not PEP 751, or a lock-version this wharf does not read (exit 2, with the
+/// line and the field).
+pub fn read_toml_lock(lock_path: &Path) -> Result<Option<Lock>, Error> {
+    if !is_toml_lock(lock_path) {
+        return Ok(None);
+    }
+    Lock::read(lock_path)
+        .map(Some)
+        .map_err(|e| OperationError::Sync(SyncError::Lock(e)).into())
+}
+
 /// Reads `lock_path` (a `pylock.toml`, else a hashed requirements file).
 pub fn read_lock(
     lock_path: &Path,
     settings: &InstallSettings,
     site: &SiteEnv,
 ) -> Result<Lock, Error> {
-    let is_toml = lock_path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("toml"));
-    if is_toml {
-        return Lock::read(lock_path).map_err(|e| OperationError::Sync(SyncError::Lock(e)).into());
+    if let Some(lock) = read_toml_lock(lock_path)? {
+        return Ok(lock);
     }
     let catalogue = settings.sources()?.catalogue();
     let digests = crate::commands::lock::wheel_digests(site);

@@ -93,7 +93,14 @@ pub fn create(
     python_env: &PythonEnv,
     printer: Printer,
 ) -> Result<Created, Error> {
-    let lock_python = match (&args.python, &args.from) {
+    // A `pylock.toml` that cannot be read (not TOML, not PEP 751, a lock-version this wharf
+    // does not read) is refused before an interpreter runs or a directory is made. Its wheels
+    // are verified by the sync, once.
+    let parsed_lock = match &args.from {
+        Some(lock) => crate::commands::sync::read_toml_lock(lock)?,
+        None => None,
+    };
+    let lock_python = match (&args.python, &parsed_lock) {
         (None, Some(lock)) => lock_python_request(lock),
         _ => None,
     };
@@ -186,9 +193,8 @@ pub fn create(
 }
 
 /// The Python a lock was made for, from its `requires-python` (`==3.11.*` ▸ `3.11`).
-fn lock_python_request(lock: &std::path::Path) -> Option<PythonRequest> {
-    let parsed = wharf_environment::lock::Lock::read(lock).ok()?;
-    let text = parsed.requires_python?;
+fn lock_python_request(lock: &wharf_environment::lock::Lock) -> Option<PythonRequest> {
+    let text = lock.requires_python.as_deref()?;
     let version = text.trim().strip_prefix("==")?.trim_end_matches(".*");
     PythonRequest::parse(version).ok()
 }
