@@ -80,27 +80,66 @@ pub fn doctor(
     })
 }
 
-/// One finding in the house style: `error: what`, its cause and evidence indented, `hint: fix`.
-pub fn render_finding(finding: &Finding, color: bool, out: &mut String) {
-    let paint = |label: &str, f: fn(&str) -> String| {
-        if color { f(label) } else { label.to_string() }
-    };
+/// One diagnosis as `doctor` and `explain` print it (house style): `error: what [tag]`, its
+/// cause, the text it matched (explain), each piece of evidence, then `hint: fix`.
+pub struct Diagnosis<'a> {
+    /// What is wrong, one line.
+    pub what: &'a str,
+    /// The catalogue entry or check, ex) `numpy-abi`.
+    pub tag: &'a str,
+    /// Why.
+    pub cause: &'a str,
+    /// The line of the user's text it matched (`explain` only).
+    pub matched: Option<&'a str>,
+    /// What was found, one line each.
+    pub evidence: &'a [String],
+    /// The command that fixes it.
+    pub fix: Option<&'a str>,
+}
+
+/// Appends `diagnosis` to `out`, the labels coloured when `color`.
+pub fn render_diagnosis(diagnosis: &Diagnosis<'_>, color: bool, out: &mut String) {
     out.push_str(&format!(
         "{}: {} [{}]\n",
-        paint("error", |s| s.red().bold().to_string()),
-        finding.what,
-        finding.check
+        paint_label("error", color),
+        diagnosis.what,
+        diagnosis.tag
     ));
-    out.push_str(&format!("  Caused by: {}\n", finding.cause));
-    for line in &finding.evidence {
+    out.push_str(&format!("  Caused by: {}\n", diagnosis.cause));
+    if let Some(matched) = diagnosis.matched {
+        out.push_str(&format!("  matched: {matched}\n"));
+    }
+    for line in diagnosis.evidence {
         out.push_str(&format!("  evidence: {line}\n"));
     }
-    if let Some(fix) = &finding.fix {
-        out.push_str(&format!(
-            "{}: {fix}\n",
-            paint("hint", |s| s.cyan().bold().to_string())
-        ));
+    if let Some(fix) = diagnosis.fix {
+        out.push_str(&format!("{}: {fix}\n", paint_label("hint", color)));
     }
+}
+
+/// `error` (red) or `hint` (cyan), bold, when `color`; plain otherwise.
+pub fn paint_label(label: &str, color: bool) -> String {
+    match (color, label) {
+        (false, _) => label.to_string(),
+        (true, "error") => label.red().bold().to_string(),
+        (true, _) => label.cyan().bold().to_string(),
+    }
+}
+
+/// One finding in the house style: `error: what`, its cause and evidence indented, `hint: fix`.
+pub fn render_finding(finding: &Finding, color: bool, out: &mut String) {
+    render_diagnosis(
+        &Diagnosis {
+            what: &finding.what,
+            tag: finding.check,
+            cause: &finding.cause,
+            matched: None,
+            evidence: &finding.evidence,
+            fix: finding.fix.as_deref(),
+        },
+        color,
+        out,
+    );
 }
 
 fn render(report: &DoctorReport, color: bool) -> String {

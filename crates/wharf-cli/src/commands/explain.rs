@@ -7,7 +7,6 @@ use std::io::{IsTerminal as _, Read as _};
 use std::path::PathBuf;
 
 use clap::Args;
-use owo_colors::OwoColorize as _;
 use pep440_rs::Version;
 use wharf_doctor::explain::{ExplainContext, ExplainReport};
 use wharf_doctor::import_names::ImportIndex;
@@ -186,35 +185,28 @@ pub fn explain(
 }
 
 fn render(report: &ExplainReport, color: bool) -> String {
-    let paint = |label: &str, f: fn(&str) -> String| {
-        if color { f(label) } else { label.to_string() }
-    };
+    use crate::commands::doctor::{Diagnosis, paint_label, render_diagnosis};
     let mut out = String::new();
     for e in &report.explanations {
-        out.push_str(&format!(
-            "{}: {} [{}]\n",
-            paint("error", |s| s.red().bold().to_string()),
-            e.what,
-            e.entry
-        ));
-        out.push_str(&format!("  Caused by: {}\n", e.cause));
-        out.push_str(&format!("  matched: {}\n", e.matched));
-        for line in &e.evidence {
-            out.push_str(&format!("  evidence: {line}\n"));
-        }
-        if let Some(fix) = &e.fix {
-            out.push_str(&format!(
-                "{}: {fix}\n",
-                paint("hint", |s| s.cyan().bold().to_string())
-            ));
-        }
+        render_diagnosis(
+            &Diagnosis {
+                what: &e.what,
+                tag: e.entry,
+                cause: &e.cause,
+                matched: Some(&e.matched),
+                evidence: &e.evidence,
+                fix: e.fix.as_deref(),
+            },
+            color,
+            &mut out,
+        );
         out.push('\n');
     }
     if report.explanations.is_empty() {
         out.push_str(&format!(
             "No entry of the catalogue matches this text.\nChecked: {}.\n{}: `wharf doctor` checks the environment itself; send the whole traceback to support\n",
             report.checked.join(", "),
-            paint("hint", |s| s.cyan().bold().to_string())
+            paint_label("hint", color)
         ));
     }
     out
