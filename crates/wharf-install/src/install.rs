@@ -80,30 +80,6 @@ pub fn install(
         }
         Err(error) => return Err(error.into()),
     };
-    // The plan was made without the lock: check, under it, that it still fits.
-    if let Some(expected) = &options.expected {
-        let now = match pool
-            .install(|| crate::InstalledSnapshot::scan([&layout.purelib, &layout.platlib]))
-        {
-            Ok(now) => now,
-            Err(error) => {
-                let _ = transaction.rollback();
-                return Err(error.into());
-            }
-        };
-        if now != *expected {
-            let changes = now.changes_since(expected);
-            let directory = transaction.directory().to_path_buf();
-            return match transaction.rollback() {
-                Ok(()) => Err(InstallError::EnvironmentChanged { changes }),
-                Err(errors) => Err(InstallError::RollbackFailed {
-                    cause: Box::new(InstallError::EnvironmentChanged { changes }),
-                    errors,
-                    transaction: directory,
-                }),
-            };
-        }
-    }
     let mut output = InstallOutput {
         recovered,
         ..InstallOutput::default()
@@ -145,6 +121,15 @@ fn run(
     transaction: &mut Transaction,
     output: &mut InstallOutput,
 ) -> Result<(), InstallError> {
+    // 0. The plan was made without the lock: check, under it, that it still fits.
+    if let Some(expected) = &options.expected {
+        let now = crate::InstalledSnapshot::scan([&layout.purelib, &layout.platlib])?;
+        if now != *expected {
+            return Err(InstallError::EnvironmentChanged {
+                changes: now.changes_since(expected),
+            });
+        }
+    }
     let stage = transaction.stage();
     // 1. Stage every wheel, in parallel (the biggest first, so that none is left alone at
     // the end; each is parallel inside too).
