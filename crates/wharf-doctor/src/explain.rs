@@ -307,14 +307,22 @@ fn no_matching(line: &str, name: &str, context: &dyn ExplainContext) -> Explanat
             e.evidence.push(l);
         }
     }
-    // `pip install sklearn`: an import name, not a distribution's.
-    let normalize = |n: &str| n.to_ascii_lowercase().replace(['_', '.'], "-");
-    let providers: Vec<String> = context
-        .providers(project)
-        .into_iter()
-        .filter(|p| normalize(p) != normalize(project))
-        .collect();
-    if not_named && !providers.is_empty() {
+    // `pip install sklearn`: an import name, not a distribution's (the import index is read
+    // only when no wheel has the name).
+    let same_project = |p: &str| {
+        let name = |n: &str| pep508_rs::PackageName::from_str(n).ok();
+        name(p).is_some() && name(p) == name(project)
+    };
+    let providers: Vec<String> = if not_named {
+        context
+            .providers(project)
+            .into_iter()
+            .filter(|p| !same_project(p))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    if !providers.is_empty() {
         e.evidence.push(format!(
             "`{project}` is the import name of {}, in the wheelhouse",
             providers.join(", ")
