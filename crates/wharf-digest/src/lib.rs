@@ -37,6 +37,12 @@ pub const RACY_SECONDS: i64 = 2;
 /// Cache files larger than this (bytes) are ignored (about 400 000 entries).
 const MAX_CACHE_BYTES: u64 = 64 << 20;
 
+/// A digest computed by this process is used again by the same process only when the file
+/// last changed at least this long (nanoseconds) before it was hashed: a write in the same
+/// timestamp tick as the hash (the kernel's clock is coarse, a few milliseconds) would keep
+/// the stamp, so such a file is hashed again when asked again.
+const SESSION_MARGIN_NS: i128 = 50_000_000;
+
 /// Numbers the temporary files of [`DigestCache::save`] within one process.
 static TEMPORARIES: AtomicU64 = AtomicU64::new(0);
 
@@ -102,14 +108,43 @@ impl FileDigest {
 
 /// The SHA-256 of the file at `path` and its size, read in 256 KiB blocks.
 ///
-/// Errors: the file cannot be opened or read.
+/// Errors: the file cannot be opened or read, or is not a regular file (`InvalidInput`: a
+/// FIFO or a device would block or never end).
 pub fn sha256_file(path: &Path) -> std::io::Result<([u8; 32], u64)> {
-    let mut file = std::fs::File::open(path)?;
+    sha256_reader(&open_regular(path, &std::fs::metadata(path)?)?)
+}
+
+/// Opens `path` for reading when `metadata` (its `stat`) says it is a regular file: opening a
+/// FIFO would block until a writer comes, and a device may never end.
+///
+/// Errors: not a regular file (`InvalidInput`), or the open fails.
+pub fn open_regular(path: &Path, metadata: &Metadata) -> std::io::Result<std::fs::File> {
+    if !metadata.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("`{}` is not a regular file", path.display()),
+        ));
+    }
+    std::fs::File::open(path)
+}
+
+/// The SHA-256 and size of the regular file `file`, read with positioned reads from offset 0
+/// (the file's own offset does not move).
+///
+/// Errors: `file` is not a regular file (`InvalidInput`), or a read fails.
+fn sha256_reader(file: &std::fs::File) -> std::io::Result<([u8; 32], u64)> {
+    use std::os::unix::fs::FileExt as _;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ));
+    }
     let mut hasher = Sha256::new();
     let mut buffer = vec![0u8; BLOCK];
     let mut size = 0u64;
     loop {
-        let n = match file.read(&mut buffer) {
+        let n = match file.read_at(&mut buffer, size) {
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
@@ -138,6 +173,10 @@ pub struct DigestCache {
     file: Option<PathBuf>,
     known: HashMap<PathBuf, Entry>,
     fresh: Mutex<Vec<(PathBuf, Entry)>>,
+    /// Digests computed by this process (also for files too young to be saved, see
+    /// [`SESSION_MARGIN_NS`]): `wharf sync` verifies each locked wheel, then the installer asks
+    /// for the digest of the file it opened, and gets it from here when the stamp is the same.
+    session: Mutex<HashMap<PathBuf, Entry>>,
     hits: AtomicU64,
 }
 
@@ -160,6 +199,7 @@ impl DigestCache {
             file: Some(file),
             known,
             fresh: Mutex::default(),
+            session: Mutex::default(),
             hits: AtomicU64::new(0),
         }
     }
@@ -176,31 +216,100 @@ impl DigestCache {
     /// cache when its stamp matches, else read (and remembered unless it changed in the last
     /// [`RACY_SECONDS`], or changed while it was read).
     ///
-    /// Errors: the file cannot be opened or read.
+    /// Errors: the file cannot be opened or read, or is not a regular file
+    /// (`InvalidInput`: a FIFO or a device would never end).
     pub fn sha256_of(&self, path: &Path, metadata: &Metadata) -> std::io::Result<FileDigest> {
         let stamp = FileStamp::of(metadata);
-        if let Some(entry) = self.known.get(path)
-            && entry.stamp == stamp
-        {
-            self.hits.fetch_add(1, Ordering::Relaxed);
-            return Ok(FileDigest {
-                sha256: entry.sha256,
-                size: stamp.size,
-                cached: true,
-            });
+        if let Some(digest) = self.remembered(path, &stamp) {
+            return Ok(digest);
         }
-        let (sha256, size) = sha256_file(path)?;
-        if self.file.is_some() && size == stamp.size && settled(&stamp) {
+        let file = open_regular(path, metadata)?;
+        let (digest, _) = self.hash_open_file(path, &file, stamp)?;
+        Ok(digest)
+    }
+
+    /// The digest of the bytes of `file`, opened from `path`: from the cache when the open
+    /// file's stamp (`fstat`) is one remembered for `path`, else read through `file` itself
+    /// (positioned reads; the file's offset is not moved). Returns the digest and the stamp
+    /// it holds for: a caller that reads `file` afterwards checks the stamp again when done
+    /// (an unchanged stamp means the bytes it read are the ones hashed). A file replaced at
+    /// `path` after it was opened does not matter: what is hashed is what `file` reads.
+    ///
+    /// Errors: `file` cannot be read, is not a regular file (`InvalidInput`), or changed while
+    /// it was read (`InvalidData`).
+    pub fn sha256_of_file(
+        &self,
+        path: &Path,
+        file: &std::fs::File,
+    ) -> std::io::Result<(FileDigest, FileStamp)> {
+        let stamp = FileStamp::of(&file.metadata()?);
+        if let Some(digest) = self.remembered(path, &stamp) {
+            return Ok((digest, stamp));
+        }
+        self.hash_open_file(path, file, stamp)
+    }
+
+    /// A digest remembered for `path` at `stamp`: saved by an earlier run, or computed by this
+    /// process.
+    fn remembered(&self, path: &Path, stamp: &FileStamp) -> Option<FileDigest> {
+        let sha256 = match self.known.get(path) {
+            Some(entry) if entry.stamp == *stamp => entry.sha256,
+            _ => {
+                let session = self
+                    .session
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                let entry = session.get(path).filter(|entry| entry.stamp == *stamp)?;
+                entry.sha256
+            }
+        };
+        self.hits.fetch_add(1, Ordering::Relaxed);
+        Some(FileDigest {
+            sha256,
+            size: stamp.size,
+            cached: true,
+        })
+    }
+
+    /// Hashes the open `file` (whose stamp before reading is `stamp`) and remembers the
+    /// digest: in this process when the file was not changed within [`SESSION_MARGIN_NS`] of
+    /// the hash, and in the cache file when it was not within [`RACY_SECONDS`].
+    fn hash_open_file(
+        &self,
+        path: &Path,
+        file: &std::fs::File,
+        stamp: FileStamp,
+    ) -> std::io::Result<(FileDigest, FileStamp)> {
+        let started = now_ns();
+        let (sha256, size) = sha256_reader(file)?;
+        let after = FileStamp::of(&file.metadata()?);
+        if after != stamp || size != stamp.size {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("`{}` changed while it was hashed", path.display()),
+            ));
+        }
+        let entry = Entry { stamp, sha256 };
+        if settled_before(&stamp, started - SESSION_MARGIN_NS) {
+            self.session
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .insert(path.to_path_buf(), entry);
+        }
+        if self.file.is_some() && settled(&stamp) {
             self.fresh
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .push((path.to_path_buf(), Entry { stamp, sha256 }));
+                .push((path.to_path_buf(), entry));
         }
-        Ok(FileDigest {
-            sha256,
-            size,
-            cached: false,
-        })
+        Ok((
+            FileDigest {
+                sha256,
+                size,
+                cached: false,
+            },
+            stamp,
+        ))
     }
 
     /// How many digests came from the cache so far.
@@ -281,12 +390,19 @@ pub fn scope_of(dir: &Path) -> String {
 
 /// Whether a file with `stamp` last changed at least [`RACY_SECONDS`] ago.
 fn settled(stamp: &FileStamp) -> bool {
-    let Ok(now) = SystemTime::now().duration_since(UNIX_EPOCH) else {
-        return false;
-    };
-    let limit = i128::try_from(now.as_nanos()).unwrap_or(i128::MAX)
-        - i128::from(RACY_SECONDS) * 1_000_000_000;
+    settled_before(stamp, now_ns() - i128::from(RACY_SECONDS) * 1_000_000_000)
+}
+
+/// Whether a file with `stamp` last changed before `limit` (nanoseconds since the epoch).
+fn settled_before(stamp: &FileStamp, limit: i128) -> bool {
     stamp.mtime_ns < limit && stamp.ctime_ns < limit
+}
+
+/// The current time in nanoseconds since the Unix epoch (0 before it).
+fn now_ns() -> i128 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |now| i128::try_from(now.as_nanos()).unwrap_or(i128::MAX))
 }
 
 /// The entries of a cache file; `None` when it is missing, too big or of another format.

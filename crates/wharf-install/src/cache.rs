@@ -79,18 +79,20 @@
 //! patch installed files should run on environments made with `--no-cache`.
 
 use std::io;
-use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::time::UNIX_EPOCH;
 
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
+
+use crate::verify::safe_member;
 
 /// The entry format; a new format gets a new bucket directory.
-const FORMAT: u64 = 1;
+const FORMAT: u64 = 2;
 /// The directory of entries under the cache root.
-const BUCKET: &str = "wheels-v1";
+const BUCKET: &str = "wheels-v2";
+/// Buckets of earlier formats (never read; removed by `clean` and `prune`).
+pub(crate) const OLD_BUCKETS: [&str; 1] = ["wheels-v1"];
 /// The manifest of an entry.
 pub(crate) const MANIFEST: &str = "manifest.json";
 /// Names of entries being written (and of corrupt entries moved aside).
@@ -110,37 +112,48 @@ pub(crate) fn file_path(directory: &Path, file: usize) -> PathBuf {
     }
 }
 
-/// A cache of unpacked wheels that installs hard-link from (summary in the crate docs,
-/// "Wheel cache").
+/// A cache of unpacked wheels that installs link from (summary in the crate docs, "Wheel
+/// cache").
 ///
 /// # Layout
 ///
 /// ```text
-/// {cache root}/wheels-v1/
-///   {key}/                one unpacked wheel (an "entry")
+/// {cache root}/wheels-v2/
+///   {sha256}/             one unpacked wheel (an "entry"), named by the wheel's SHA-256
 ///     manifest.json       what the entry holds, see below
 ///     0  1  …  255        the wheel's files, named by number
 ///     d1/256 … d1/511     files 256 to 511 (and so on: `d{n / 256}/{n}`)
 ///   .tmp-{pid}-{n}/       an entry being written (or the remains of a killed writer)
 /// ```
 ///
-/// `{key}` is the first 32 hex digits of the SHA-256 of the wheel's file identity (absolute
-/// path, size, modification time in nanoseconds). `manifest.json` repeats that identity, then
-/// holds the `.dist-info` directory name, `Name` and `Version`, `Root-Is-Purelib`, the text of
+/// An entry is keyed by the *content* of its wheel (the 64 hex digits of its SHA-256), so a
+/// wheel replaced in the wheelhouse by another of the same size and mtime (`cp -p`,
+/// `rsync -t`) never meets the old one's entry, and `sync` links the entry of the very digest
+/// it checked against the lock. `manifest.json` repeats the digest and size, then holds the
+/// `.dist-info` directory name, `Name` and `Version`, `Root-Is-Purelib`, the text of
 /// `entry_points.txt`, and for each member (archive order; directories and the wheel's own
 /// `RECORD`, `INSTALLER` and `REQUESTED` left out) `[archive path, "sha256=…", size,
-/// executable, file number]`. Each member has a file of its own, so that one cached file is
-/// linked to at most one path of each environment (sharing is across environments only).
+/// executable, file number, stale, inode, mtime in ns]`. File `n` holds member `n`: one
+/// cached file is linked to at most one path of each environment.
+///
+/// # Trust
+///
+/// Every field of a manifest is checked as strictly as a wheel's member names (a
+/// `.dist-info` name or member path that is absolute or climbs with `..` makes the entry
+/// corrupt), and every file is checked with one `lstat` before it is linked: a regular file
+/// with the size, inode and mtime recorded when the entry was made. An in-place edit of an
+/// installed (hard-linked) file moves its mtime, so the entry is found changed at its next
+/// use, discarded and unpacked again from the wheel (one warning naming the file). Not caught:
+/// an edit whose mtime is then set back by hand (`touch -d`), which only the file's owner can do.
 ///
 /// # Invalidation
 ///
-/// Entries are never updated: a changed wheel has another key. An entry with a missing,
-/// unreadable, foreign-format or foreign-identity manifest, or with a file missing when it is
-/// linked, is moved aside and rebuilt. File contents are trusted (not re-read, not
-/// `stat`ed). Old entries are not collected by installs: [`WheelCache::prune`] removes the
-/// entries no environment links to, [`WheelCache::clean`] all of them or one project's,
-/// [`WheelCache::size`] counts bytes and inodes (each once). Installed environments keep
-/// their files.
+/// Entries are never updated: another wheel has another key. An entry with a missing,
+/// unreadable, foreign-format, malformed or foreign-digest manifest, or with a file missing or
+/// changed when it is linked, is moved aside and rebuilt. Old entries are not collected by
+/// installs: [`WheelCache::prune`] removes the entries no environment links to,
+/// [`WheelCache::clean`] all of them or one project's, [`WheelCache::size`] counts bytes and
+/// inodes (each once). Installed environments keep their files.
 ///
 /// # Lock
 ///
@@ -148,39 +161,47 @@ pub(crate) fn file_path(directory: &Path, file: usize) -> PathBuf {
 /// `clean` and `prune` take it exclusively (waiting, or [`crate::CacheError::Busy`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WheelCache {
-    /// `{cache root}/wheels-v1`.
+    /// `{cache root}/wheels-v2`.
     directory: PathBuf,
 }
 
 impl WheelCache {
     /// The wheel cache under wharf's cache root `cache_dir` (entries go in
-    /// `{cache_dir}/wheels-v1/`, created when first needed).
+    /// `{cache_dir}/wheels-v2/`, created when first needed).
     pub fn new(cache_dir: impl Into<PathBuf>) -> Self {
         Self {
             directory: cache_dir.into().join(BUCKET),
         }
     }
 
-    /// The directory holding the entries, ex) `~/.cache/wharf/wheels-v1`.
+    /// The directory holding the entries, ex) `~/.cache/wharf/wheels-v2`.
     pub fn directory(&self) -> &Path {
         &self.directory
     }
 
     /// The entry directory of a wheel, complete or not, ex)
-    /// `~/.cache/wharf/wheels-v1/0f3c…`. `None` when the wheel cannot be `stat`ed.
+    /// `~/.cache/wharf/wheels-v2/0f3c…` (the wheel is read to hash it). `None` when the wheel
+    /// cannot be read.
     pub fn entry_directory(&self, wheel: &Path) -> Option<PathBuf> {
-        let identity = Identity::of(wheel).ok()?;
-        Some(self.directory.join(identity.key()))
+        let (sha256, _) = wharf_digest::sha256_file(wheel).ok()?;
+        Some(self.directory.join(data_encoding::HEXLOWER.encode(&sha256)))
     }
 
     /// Finds the entry of `identity`.
     pub(crate) fn lookup(&self, identity: &Identity) -> Lookup {
         let directory = self.directory.join(identity.key());
-        match std::fs::read(directory.join(MANIFEST)) {
-            Ok(bytes) => match Entry::parse(&bytes, directory, identity) {
-                Some(entry) => Lookup::Hit(entry),
-                None => Lookup::Corrupt,
-            },
+        let manifest = directory.join(MANIFEST);
+        match std::fs::symlink_metadata(&manifest) {
+            // Only a regular file is read (a FIFO would block), and only so much of it.
+            Ok(metadata) if metadata.is_file() => {
+                match wharf_fs::read_capped(&manifest, MAX_MANIFEST_BYTES) {
+                    Ok(bytes) => match Entry::parse(&bytes, directory, identity) {
+                        Some(entry) => Lookup::Hit(entry),
+                        None => Lookup::Corrupt,
+                    },
+                    Err(_) => Lookup::Corrupt,
+                }
+            }
             Err(error) if error.kind() == io::ErrorKind::NotFound => {
                 if std::fs::symlink_metadata(&directory).is_ok() {
                     Lookup::Corrupt
@@ -188,7 +209,7 @@ impl WheelCache {
                     Lookup::Missing
                 }
             }
-            Err(_) => Lookup::Corrupt,
+            _ => Lookup::Corrupt,
         }
     }
 
@@ -217,9 +238,10 @@ impl WheelCache {
         }
     }
 
-    /// Moves the entry of `identity` out of the way (it is corrupt) and deletes it. Another
-    /// process may have done it already: a missing entry is no error.
-    fn discard(&self, identity: &Identity) -> io::Result<()> {
+    /// Moves the entry of `identity` out of the way (it is corrupt, or its files were
+    /// changed) and deletes it. Another process may have done it already: a missing entry is
+    /// no error.
+    pub(crate) fn discard(&self, identity: &Identity) -> io::Result<()> {
         let directory = self.directory.join(identity.key());
         let aside = self.begin()?;
         // `begin` made an empty directory: renaming a directory onto it replaces it.
@@ -233,6 +255,9 @@ impl WheelCache {
     }
 }
 
+/// A manifest larger than this (bytes) is corrupt: about 200 000 members.
+const MAX_MANIFEST_BYTES: u64 = 64 << 20;
+
 /// The outcome of [`WheelCache::lookup`].
 pub(crate) enum Lookup {
     /// A complete entry.
@@ -243,40 +268,22 @@ pub(crate) enum Lookup {
     Corrupt,
 }
 
-/// What identifies a wheel file in the cache: absolute path, size, mtime.
+/// What identifies a wheel in the cache: the SHA-256 of its bytes (and their size), and the
+/// file it was read from (named in the manifest and in messages).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Identity {
-    path: PathBuf,
-    size: u64,
-    mtime_ns: i64,
+    /// The wheel file, absolute.
+    pub(crate) path: PathBuf,
+    /// The SHA-256 of its bytes, 64 lowercase hex digits.
+    pub(crate) sha256: String,
+    /// Its size in bytes.
+    pub(crate) size: u64,
 }
 
 impl Identity {
-    /// `stat`s `path` (made absolute, lexically).
-    pub(crate) fn of(path: &Path) -> io::Result<Self> {
-        let path = crate::record::normalize_path(&std::path::absolute(path)?);
-        let metadata = fs_err::metadata(&path)?;
-        let modified = metadata.modified()?;
-        let mtime_ns = match modified.duration_since(UNIX_EPOCH) {
-            Ok(after) => i64::try_from(after.as_nanos()).unwrap_or(i64::MAX),
-            Err(before) => -i64::try_from(before.duration().as_nanos()).unwrap_or(i64::MAX),
-        };
-        Ok(Self {
-            path,
-            size: metadata.len(),
-            mtime_ns,
-        })
-    }
-
-    /// The entry's directory name: 32 hex digits of SHA-256 over the identity.
-    pub(crate) fn key(&self) -> String {
-        let mut hasher = Sha256::new();
-        hasher.update(format!("wharf wheel cache {FORMAT}\0").as_bytes());
-        hasher.update(self.path.as_os_str().as_bytes());
-        hasher.update(format!("\0{}\0{}", self.size, self.mtime_ns).as_bytes());
-        let mut key = data_encoding::HEXLOWER.encode(&hasher.finalize());
-        key.truncate(32);
-        key
+    /// The entry's directory name: the wheel's SHA-256 in hex.
+    pub(crate) fn key(&self) -> &str {
+        &self.sha256
     }
 
     fn path_text(&self) -> String {
@@ -295,12 +302,36 @@ pub(crate) struct CachedFile {
     pub(crate) size: u64,
     /// Whether the member had an execute bit (the cached file has them too).
     pub(crate) executable: bool,
-    /// The number of the file holding the content: the member's own position in entries
-    /// written now; entries of earlier versions gave equal members one number.
+    /// The number of the file holding the content: the member's own position.
     pub(crate) file: usize,
     /// Whether its content differs from the wheel's `RECORD` and the site rule accepted it
     /// (`crate::verify`).
     pub(crate) stale: bool,
+    /// The cached file's inode and mtime (ns) when it was written: checked before every link.
+    pub(crate) stamp: FileStamp,
+}
+
+/// What `lstat` must say of a cached file besides its size: its inode and its mtime in
+/// nanoseconds since the epoch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct FileStamp {
+    /// `st_ino`.
+    pub(crate) ino: u64,
+    /// `st_mtime` in nanoseconds.
+    pub(crate) mtime_ns: i64,
+}
+
+impl FileStamp {
+    /// The stamp of `metadata`.
+    pub(crate) fn of(metadata: &std::fs::Metadata) -> Self {
+        Self {
+            ino: metadata.ino(),
+            mtime_ns: metadata
+                .mtime()
+                .saturating_mul(1_000_000_000)
+                .saturating_add(metadata.mtime_nsec()),
+        }
+    }
 }
 
 /// The `.dist-info` facts an install needs, from `METADATA`, `WHEEL`, `entry_points.txt`.
@@ -321,13 +352,13 @@ pub(crate) struct DistInfo {
 /// A complete entry of the cache.
 #[derive(Debug, Clone)]
 pub(crate) struct Entry {
-    /// `{cache}/wheels-v1/{key}`.
+    /// `{cache}/wheels-v2/{sha256}`.
     pub(crate) directory: PathBuf,
     pub(crate) dist_info: DistInfo,
     /// The members, in archive order.
     pub(crate) files: Vec<CachedFile>,
     /// Whether the files were checked against the wheel's `RECORD` while unpacked (entries
-    /// of earlier versions, or unpacked with `--no-verify-record`, were not).
+    /// unpacked with `--no-verify-record` were not).
     pub(crate) verified: bool,
 }
 
@@ -347,31 +378,23 @@ impl Entry {
         let files: Vec<Value> = files
             .iter()
             .map(|file| {
-                if file.stale {
-                    json!([
-                        file.member,
-                        file.hash,
-                        file.size,
-                        file.executable,
-                        file.file,
-                        true
-                    ])
-                } else {
-                    json!([
-                        file.member,
-                        file.hash,
-                        file.size,
-                        file.executable,
-                        file.file
-                    ])
-                }
+                json!([
+                    file.member,
+                    file.hash,
+                    file.size,
+                    file.executable,
+                    file.file,
+                    file.stale,
+                    file.stamp.ino,
+                    file.stamp.mtime_ns
+                ])
             })
             .collect();
         let manifest = json!({
             "format": FORMAT,
-            "wheel": identity.path_text(),
+            "sha256": identity.sha256,
             "size": identity.size,
-            "mtime_ns": identity.mtime_ns,
+            "wheel": identity.path_text(),
             "dist_info": dist_info.directory,
             "name": dist_info.name,
             "version": dist_info.version,
@@ -385,14 +408,17 @@ impl Entry {
         bytes
     }
 
-    /// Parses a manifest; `None` when it is not one of `identity` in this format.
+    /// Parses and validates a manifest; `None` when it is not one of `identity` in this
+    /// format, or any field is malformed: a `.dist-info` name that is not one plain path
+    /// component ending in `.dist-info`, a member path that is absolute, empty or climbs
+    /// (`..`), a member below another `.dist-info`, a hash that is not `sha256=` and 43
+    /// URL-safe base64 digits, a file number that is not the member's position.
     fn parse(bytes: &[u8], directory: PathBuf, identity: &Identity) -> Option<Self> {
         let manifest: Value = serde_json::from_slice(bytes).ok()?;
         let text = |key: &str| manifest.get(key)?.as_str().map(str::to_string);
         if manifest.get("format")?.as_u64()? != FORMAT
-            || text("wheel")? != identity.path_text()
+            || text("sha256")? != identity.sha256
             || manifest.get("size")?.as_u64()? != identity.size
-            || manifest.get("mtime_ns")?.as_i64()? != identity.mtime_ns
         {
             return None;
         }
@@ -407,28 +433,45 @@ impl Entry {
                 _ => return None,
             },
         };
+        if !plain_component(&dist_info.directory)
+            || !dist_info.directory.ends_with(".dist-info")
+            || !plain_text(&dist_info.name)
+            || !plain_text(&dist_info.version)
+        {
+            return None;
+        }
         let files = manifest
             .get("files")?
             .as_array()?
             .iter()
-            .map(|file| {
-                let (member, hash, size, executable, file, stale) =
-                    match file.as_array()?.as_slice() {
-                        [member, hash, size, executable, file] => {
-                            (member, hash, size, executable, file, false)
-                        }
-                        [member, hash, size, executable, file, stale] => {
-                            (member, hash, size, executable, file, stale.as_bool()?)
-                        }
-                        _ => return None,
-                    };
+            .enumerate()
+            .map(|(position, file)| {
+                let [member, hash, size, executable, file, stale, ino, mtime_ns] =
+                    file.as_array()?.as_slice()
+                else {
+                    return None;
+                };
+                let member = member.as_str()?.to_string();
+                let hash = hash.as_str()?.to_string();
+                let file = usize::try_from(file.as_u64()?).ok()?;
+                let valid = safe_member(&member)
+                    && !member.ends_with('/')
+                    && !member.contains('\0')
+                    && file == position
+                    && valid_record_hash(&hash)
+                    && foreign_dist_info(&member, &dist_info.directory).is_none();
+                valid.then_some(())?;
                 Some(CachedFile {
-                    member: member.as_str()?.to_string(),
-                    hash: hash.as_str()?.to_string(),
+                    member,
+                    hash,
                     size: size.as_u64()?,
                     executable: executable.as_bool()?,
-                    file: usize::try_from(file.as_u64()?).ok()?,
-                    stale,
+                    file,
+                    stale: stale.as_bool()?,
+                    stamp: FileStamp {
+                        ino: ino.as_u64()?,
+                        mtime_ns: mtime_ns.as_i64()?,
+                    },
                 })
             })
             .collect::<Option<Vec<_>>>()?;
@@ -436,12 +479,36 @@ impl Entry {
             directory,
             dist_info,
             files,
-            verified: manifest
-                .get("record_verified")
-                .and_then(Value::as_bool)
-                .unwrap_or(false),
+            verified: manifest.get("record_verified")?.as_bool()?,
         })
     }
+}
+
+/// Whether `text` is one path component a file may be named: not empty, `.` or `..`, without
+/// `/`, NUL or other control characters.
+fn plain_component(text: &str) -> bool {
+    plain_text(text) && !text.contains('/') && text != "." && text != ".."
+}
+
+/// Whether `text` is non-empty and free of `/` and control characters (a `Name` or `Version`).
+fn plain_text(text: &str) -> bool {
+    !text.is_empty() && !text.contains('/') && !text.chars().any(char::is_control)
+}
+
+/// Whether `hash` is a `RECORD` SHA-256: `sha256=` and 43 URL-safe base64 digits.
+fn valid_record_hash(hash: &str) -> bool {
+    hash.strip_prefix("sha256=").is_some_and(|digits| {
+        digits.len() == 43
+            && digits
+                .bytes()
+                .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_')
+    })
+}
+
+/// The top directory of `member` when it is a `.dist-info` directory other than `own`.
+fn foreign_dist_info<'a>(member: &'a str, own: &str) -> Option<&'a str> {
+    let (top, _) = member.split_once('/')?;
+    (top.ends_with(".dist-info") && top != own).then_some(top)
 }
 
 /// An entry being written: a `.tmp-…` directory, removed on drop unless published.
@@ -513,30 +580,116 @@ impl Drop for Pending {
     }
 }
 
+/// How files go from the wheel cache into an environment (`--link-mode`,
+/// `WHARF_LINK_MODE`; the names uv uses).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LinkMode {
+    /// Reflinks (copy-on-write clones) where the filesystem has them (XFS, Btrfs, bcachefs,
+    /// ZFS 2.2+), hard links otherwise (ext4, tmpfs, Lustre, GPFS, NFS). The default: a
+    /// clone shares the blocks but not the inode, so an installed file edited in place changes
+    /// only that environment, at the cost of a hard link.
+    #[default]
+    Auto,
+    /// Ex) `clone`: reflinks, and copies where the filesystem has none (never a shared inode).
+    Clone,
+    /// Ex) `hardlink`: hard links (one inode shared by the cache and every environment: an
+    /// installed file edited in place changes all of them), copies where impossible.
+    Hardlink,
+    /// Ex) `copy`: every file copied (`copy_file_range`), no sharing at all.
+    Copy,
+}
+
+impl std::str::FromStr for LinkMode {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "auto" => Ok(Self::Auto),
+            "clone" | "reflink" => Ok(Self::Clone),
+            "hardlink" => Ok(Self::Hardlink),
+            "copy" => Ok(Self::Copy),
+            other => Err(format!(
+                "unknown link mode `{other}` (expected clone, hardlink, copy or auto)"
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for LinkMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Auto => "auto",
+            Self::Clone => "clone",
+            Self::Hardlink => "hardlink",
+            Self::Copy => "copy",
+        })
+    }
+}
+
 /// Why a cached file could not be put in place.
 #[derive(Debug)]
 pub(crate) enum PlaceError {
-    /// The cached file is missing: the entry is corrupt.
+    /// The cached file is missing or is not what the manifest recorded (not a regular file,
+    /// another size, inode or mtime): the entry is corrupt or was edited.
     Corrupt(io::Error),
     /// Another error (the target side: permissions, disk full).
     Io(io::Error),
 }
 
-/// Hard-links (or copies) cached files into the staging area; remembers a cross-device
-/// failure so that later files are copied at once.
+/// Puts cached files into the staging area by [`LinkMode`], after checking each with one
+/// `lstat`; remembers that the filesystem cannot clone or link (then falls back at once).
 #[derive(Debug, Default)]
 pub(crate) struct Linker {
+    mode: LinkMode,
+    /// Set after a failed clone: later files are linked (auto) or copied (clone).
+    no_clone: AtomicBool,
+    /// Set after a cross-device link: later files are copied.
     copy_only: AtomicBool,
-    /// Files copied because a link was impossible.
+    /// Files copied because a link was impossible, or by [`LinkMode::Copy`].
     pub(crate) copied: AtomicUsize,
+    /// Files cloned (reflinks).
+    pub(crate) cloned: AtomicUsize,
 }
 
 impl Linker {
-    /// Puts cached file `source` at `target`: a hard link, or a copy when linking is
-    /// impossible. A missing `source` is [`PlaceError::Corrupt`]; its content is trusted
-    /// (checking each file's size would cost a `stat` per file, as much as the link).
-    pub(crate) fn place(&self, source: &Path, target: &Path) -> Result<(), PlaceError> {
-        if !self.copy_only.load(Ordering::Relaxed) {
+    /// A linker of `mode`.
+    pub(crate) fn new(mode: LinkMode) -> Self {
+        Self {
+            mode,
+            ..Self::default()
+        }
+    }
+
+    /// Puts cached file `source`, recorded as `expected`, at `target` by the link mode. A
+    /// `source` that is missing or not as recorded is [`PlaceError::Corrupt`] and nothing is
+    /// created.
+    pub(crate) fn place(
+        &self,
+        source: &Path,
+        expected: &CachedFile,
+        target: &Path,
+    ) -> Result<(), PlaceError> {
+        check_cached(source, expected)?;
+        let clone = matches!(self.mode, LinkMode::Auto | LinkMode::Clone)
+            && !self.no_clone.load(Ordering::Relaxed);
+        if clone {
+            let file = std::fs::File::open(source)
+                .map_err(|error| PlaceError::Corrupt(with_path(&error, "open", source)))?;
+            match reflink_copy::reflink_file_to_path(&file, target) {
+                Ok(()) => {
+                    self.cloned.fetch_add(1, Ordering::Relaxed);
+                    return Ok(());
+                }
+                // No reflinks here (ext4, tmpfs: `EOPNOTSUPP`), or across filesystems: fall
+                // back for this and every later file.
+                Err(_) => self.no_clone.store(true, Ordering::Relaxed),
+            }
+        }
+        let link = match self.mode {
+            LinkMode::Auto | LinkMode::Hardlink => !self.copy_only.load(Ordering::Relaxed),
+            LinkMode::Clone | LinkMode::Copy => false,
+        };
+        if link {
             match std::fs::hard_link(source, target) {
                 Ok(()) => return Ok(()),
                 Err(error) if error.kind() == io::ErrorKind::NotFound => {
@@ -555,7 +708,7 @@ impl Linker {
 
     /// Copies cached file `source` to `target` (`copy_file_range`: a reflink where the
     /// filesystem can). Errors as [`Self::place`].
-    pub(crate) fn copy(&self, source: &Path, target: &Path) -> Result<(), PlaceError> {
+    fn copy(&self, source: &Path, target: &Path) -> Result<(), PlaceError> {
         match std::fs::copy(source, target) {
             Ok(_) => {
                 self.copied.fetch_add(1, Ordering::Relaxed);
@@ -567,6 +720,39 @@ impl Linker {
             }
             Err(error) => Err(PlaceError::Io(with_path(&error, "copy to", target))),
         }
+    }
+}
+
+/// Checks cached file `source` with one `lstat` against what its manifest recorded: a regular
+/// file (not a symlink, FIFO or device) of the recorded size, inode and mtime.
+///
+/// Errors: [`PlaceError::Corrupt`], its message naming the file and what differs.
+pub(crate) fn check_cached(source: &Path, expected: &CachedFile) -> Result<(), PlaceError> {
+    let metadata = std::fs::symlink_metadata(source)
+        .map_err(|error| PlaceError::Corrupt(with_path(&error, "stat", source)))?;
+    let problem = if !metadata.is_file() {
+        Some("is not a regular file".to_string())
+    } else if metadata.len() != expected.size {
+        Some(format!(
+            "has {} bytes, {} when cached",
+            metadata.len(),
+            expected.size
+        ))
+    } else if FileStamp::of(&metadata) != expected.stamp {
+        Some("was modified or replaced after it was cached".to_string())
+    } else {
+        None
+    };
+    match problem {
+        None => Ok(()),
+        Some(problem) => Err(PlaceError::Corrupt(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "cached file `{}` (`{}`) {problem}",
+                source.display(),
+                expected.member
+            ),
+        ))),
     }
 }
 
@@ -582,11 +768,14 @@ fn with_path(error: &io::Error, action: &str, path: &Path) -> io::Error {
 mod tests {
     use super::*;
 
+    const SHA: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    const HASH: &str = "sha256=ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0";
+
     fn identity(size: u64) -> Identity {
         Identity {
             path: PathBuf::from("/wh/demo-1.0-py3-none-any.whl"),
+            sha256: SHA.into(),
             size,
-            mtime_ns: 1_700_000_000_123_456_789,
         }
     }
 
@@ -600,54 +789,166 @@ mod tests {
         }
     }
 
-    #[test]
-    fn manifest_round_trips_and_checks_identity() {
-        let files = vec![
+    fn files() -> Vec<CachedFile> {
+        vec![
             CachedFile {
                 member: "demo/a,b \"c\".py".into(),
-                hash: "sha256=abc".into(),
+                hash: HASH.into(),
                 size: 3,
                 executable: true,
-                file: 300,
+                file: 0,
                 stale: false,
+                stamp: FileStamp {
+                    ino: 7,
+                    mtime_ns: 1_700_000_000_123_456_789,
+                },
             },
             CachedFile {
                 member: "demo-1.0.dist-info/METADATA".into(),
-                hash: "sha256=def".into(),
+                hash: HASH.into(),
                 size: 4,
                 executable: false,
                 file: 1,
                 stale: true,
+                stamp: FileStamp::default(),
             },
-        ];
-        let bytes = Entry::manifest(&identity(10), &dist_info(), &files, true);
-        let entry = Entry::parse(&bytes, PathBuf::from("/c/k"), &identity(10)).unwrap();
-        assert_eq!(entry.files, files);
-        assert!(entry.verified);
-        assert_eq!(entry.dist_info, dist_info());
-        assert_eq!(entry.file(0), PathBuf::from("/c/k/d1/300"));
-        assert_eq!(file_path(Path::new("/c/k"), 255), PathBuf::from("/c/k/255"));
-        // Another size (the wheel changed in place): not this entry.
-        assert!(Entry::parse(&bytes, PathBuf::from("/c/k"), &identity(11)).is_none());
-        assert!(Entry::parse(b"{\"format\": 1", PathBuf::from("/c/k"), &identity(10)).is_none());
+        ]
+    }
+
+    fn parse(bytes: &[u8]) -> Option<Entry> {
+        Entry::parse(bytes, PathBuf::from("/c/k"), &identity(10))
     }
 
     #[test]
-    fn key_depends_on_every_part_of_the_identity() {
-        let base = identity(10);
-        let mut other_path = base.clone();
-        other_path.path = PathBuf::from("/wh2/demo-1.0-py3-none-any.whl");
-        let mut other_mtime = base.clone();
-        other_mtime.mtime_ns += 1;
-        let keys = [
-            base.key(),
-            identity(11).key(),
-            other_path.key(),
-            other_mtime.key(),
-        ];
-        for (index, key) in keys.iter().enumerate() {
-            assert_eq!(key.len(), 32);
-            assert!(!keys[index + 1..].contains(key));
+    fn manifest_round_trips_and_checks_identity() {
+        let bytes = Entry::manifest(&identity(10), &dist_info(), &files(), true);
+        let entry = parse(&bytes).unwrap();
+        assert_eq!(entry.files, files());
+        assert!(entry.verified);
+        assert_eq!(entry.dist_info, dist_info());
+        assert_eq!(entry.file(1), PathBuf::from("/c/k/1"));
+        assert_eq!(
+            file_path(Path::new("/c/k"), 300),
+            PathBuf::from("/c/k/d1/300")
+        );
+        // Another size or digest: not this entry.
+        assert!(Entry::parse(&bytes, PathBuf::from("/c/k"), &identity(11)).is_none());
+        let mut other = identity(10);
+        other.sha256 = SHA.replace('0', "f");
+        assert!(Entry::parse(&bytes, PathBuf::from("/c/k"), &other).is_none());
+        assert!(parse(b"{\"format\": 2").is_none());
+    }
+
+    /// Issue 17: a manifest is validated as strictly as a wheel's member names (a `dist_info`
+    /// of `../x` or `/etc` would have made RECORD, INSTALLER and REQUESTED land outside the
+    /// environment).
+    #[test]
+    fn err_manifest_fields_outside_the_entry_are_corrupt() {
+        let with_dist_info = |directory: &str| {
+            let mut facts = dist_info();
+            facts.directory = directory.into();
+            Entry::manifest(&identity(10), &facts, &files(), true)
+        };
+        for bad in [
+            "../demo-1.0.dist-info",
+            "/etc/demo-1.0.dist-info",
+            "a/demo-1.0.dist-info",
+            "..",
+            "demo-1.0",
+            "demo\n1.0.dist-info",
+            "",
+        ] {
+            assert!(parse(&with_dist_info(bad)).is_none(), "{bad:?}");
         }
+        let with_member = |member: &str, file: usize, hash: &str| {
+            let mut files = files();
+            files[0].member = member.into();
+            files[0].file = file;
+            files[0].hash = hash.into();
+            Entry::manifest(&identity(10), &dist_info(), &files, true)
+        };
+        for (member, file, hash) in [
+            ("../evil.py", 0, HASH),
+            ("/etc/passwd", 0, HASH),
+            ("demo/../../x", 0, HASH),
+            ("demo/", 0, HASH),
+            ("other-1.0.dist-info/RECORD", 0, HASH),
+            ("demo/a.py", 1, HASH),
+            ("demo/a.py", 0, "sha256=short"),
+            (
+                "demo/a.py",
+                0,
+                "md5=ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0",
+            ),
+        ] {
+            assert!(
+                parse(&with_member(member, file, hash)).is_none(),
+                "{member} {file} {hash}"
+            );
+        }
+        assert!(parse(&with_member("demo/a.py", 0, HASH)).is_some());
+        let mut name = dist_info();
+        name.name = "../x".into();
+        assert!(parse(&Entry::manifest(&identity(10), &name, &files(), true)).is_none());
+    }
+
+    #[test]
+    fn link_modes_round_trip() {
+        for mode in [
+            LinkMode::Auto,
+            LinkMode::Clone,
+            LinkMode::Hardlink,
+            LinkMode::Copy,
+        ] {
+            assert_eq!(mode.to_string().parse::<LinkMode>(), Ok(mode));
+        }
+        assert!("symlink".parse::<LinkMode>().is_err());
+    }
+
+    /// Issue 17: a cached file is checked with `lstat` before it is linked.
+    #[test]
+    fn err_changed_cached_files_are_corrupt() {
+        let dir = tempfile::tempdir().unwrap();
+        let source = dir.path().join("0");
+        std::fs::write(&source, b"abc").unwrap();
+        let recorded = |path: &Path| {
+            let metadata = std::fs::symlink_metadata(path).unwrap();
+            CachedFile {
+                member: "demo/a.py".into(),
+                hash: HASH.into(),
+                size: metadata.len(),
+                executable: false,
+                file: 0,
+                stale: false,
+                stamp: FileStamp::of(&metadata),
+            }
+        };
+        let expected = recorded(&source);
+        let linker = Linker::new(LinkMode::Hardlink);
+        linker
+            .place(&source, &expected, &dir.path().join("ok"))
+            .unwrap();
+        // Rewritten in place with the same size: the mtime moved.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        std::fs::write(&source, b"xyz").unwrap();
+        let error = linker
+            .place(&source, &expected, &dir.path().join("t1"))
+            .unwrap_err();
+        assert!(
+            matches!(&error, PlaceError::Corrupt(e) if e.to_string().contains("modified or replaced")),
+            "{error:?}"
+        );
+        assert!(!dir.path().join("t1").exists());
+        // A symlink in its place.
+        std::fs::remove_file(&source).unwrap();
+        std::os::unix::fs::symlink("/etc/passwd", &source).unwrap();
+        let error = linker
+            .place(&source, &expected, &dir.path().join("t2"))
+            .unwrap_err();
+        assert!(
+            matches!(&error, PlaceError::Corrupt(e) if e.to_string().contains("not a regular file")),
+            "{error:?}"
+        );
+        assert!(!dir.path().join("t2").exists());
     }
 }

@@ -186,13 +186,34 @@ impl WheelCache {
             }
             self.remove(&path, temporary, &mut output)?;
         }
+        if package.is_none() {
+            self.remove_old_buckets(&mut output)?;
+        }
         Ok(output)
+    }
+
+    /// Removes the buckets of earlier entry formats (`wheels-v1/`, keyed by file path and
+    /// mtime): no install reads them again. Environments keep their files.
+    fn remove_old_buckets(&self, output: &mut CleanOutput) -> io::Result<()> {
+        for bucket in crate::cache::OLD_BUCKETS {
+            let path = self.root().join(bucket);
+            if !std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir()) {
+                continue;
+            }
+            let mut freed = CacheSize::default();
+            measure(&path, &mut HashSet::new(), &mut freed, true)?;
+            output.entries += fs_err::read_dir(&path)?.count() as u64;
+            fs_err::remove_dir_all(&path)?;
+            output.bytes += freed.bytes;
+            output.inodes += freed.inodes;
+        }
+        Ok(())
     }
 
     /// Removes the entries no environment links to — every file of the entry has one link,
     /// its own (an environment made by copying, from a cache on another filesystem, does not
-    /// count) — and every leftover `.tmp-…` directory (no writer is alive while the exclusive
-    /// lock is held).
+    /// count) — every leftover `.tmp-…` directory (no writer is alive while the exclusive
+    /// lock is held), and the buckets of earlier entry formats.
     ///
     /// Errors: [`CacheError::Busy`] when an install uses the cache and `wait` is `false`;
     /// [`CacheError::Io`].
@@ -205,6 +226,7 @@ impl WheelCache {
                 self.remove(&path, temporary, &mut output)?;
             }
         }
+        self.remove_old_buckets(&mut output)?;
         Ok(output)
     }
 

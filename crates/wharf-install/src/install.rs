@@ -136,7 +136,7 @@ fn run(
     let session = options
         .cache
         .as_ref()
-        .map(|cache| CacheSession::new(cache, &layout.purelib));
+        .map(|cache| CacheSession::new(cache, &layout.purelib, options));
     let mut order: Vec<(usize, u64)> = plan
         .install
         .iter()
@@ -187,6 +187,9 @@ fn run(
         }
     }
     if let Some(session) = &session {
+        // Digests learnt while staging: kept for the next install (a cache that cannot be
+        // written only costs time).
+        let _ = session.digests.save();
         output.cache = session.stats();
         output.warnings.extend(
             session

@@ -175,7 +175,7 @@ mod transaction;
 mod verify;
 mod wheel;
 
-pub use cache::WheelCache;
+pub use cache::{LinkMode, WheelCache};
 pub use cache_admin::{CacheError, CacheSize, CleanOutput};
 pub use install::{
     CacheStats, InstallError, InstallEvent, InstallOptions, InstallOutput, InstalledWheel, Plan,

@@ -74,6 +74,8 @@ impl WheelInfo {
 /// `WHEEL`, `entry_points.txt`, and its `RECORD` to check the files against.
 pub(crate) struct Wheel {
     pub(crate) path: PathBuf,
+    /// The open wheel file every read goes through (`fstat`ed again after unpacking).
+    pub(crate) file: Arc<std::fs::File>,
     pub(crate) archive: ZipArchive<SharedFile>,
     /// The non-directory members as (zip index, archive path), archive order.
     pub(crate) members: Vec<(usize, String)>,
@@ -84,17 +86,35 @@ pub(crate) struct Wheel {
     pub(crate) entry_points: Option<String>,
 }
 
+/// Opens the wheel at `path` for reading, when `stat` says it is a regular file (a FIFO would
+/// block the open, a device never end).
+///
+/// Errors: [`WheelError::Io`] naming the path.
+pub(crate) fn open_wheel_file(path: &Path) -> Result<std::fs::File, WheelError> {
+    let io_error = |source| WheelError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let metadata = std::fs::metadata(path).map_err(io_error)?;
+    wharf_digest::open_regular(path, &metadata).map_err(io_error)
+}
+
 impl Wheel {
-    /// Opens `path`, reads its `.dist-info` files and validates it (`crate::verify`).
-    pub(crate) fn open(path: &Path, verification: &Verification) -> Result<Self, InstallError> {
+    /// Reads the wheel from `file`, already opened from `path` (every later read goes through
+    /// this handle: a file replaced at `path` meanwhile does not matter), and validates it.
+    pub(crate) fn open_file(
+        path: &Path,
+        file: std::fs::File,
+        verification: &Verification,
+    ) -> Result<Self, InstallError> {
         let io_error = |source| WheelError::Io {
             path: path.to_path_buf(),
             source,
         };
         let (name, version) = parse_filename(path)?;
-        let file = fs_err::File::open(path).map_err(io_error)?.into_file();
         let length = file.metadata().map_err(io_error)?.len();
-        let shared = SharedFile::new(Arc::new(file), length);
+        let file = Arc::new(file);
+        let shared = SharedFile::new(Arc::clone(&file), length);
         let mut archive = ZipArchive::new(shared.clone()).map_err(|source| WheelError::Zip {
             path: path.to_path_buf(),
             source,
@@ -143,6 +163,7 @@ impl Wheel {
         };
         Ok(Self {
             path: path.to_path_buf(),
+            file,
             archive,
             members,
             record,

@@ -61,7 +61,7 @@ fn stats(hits: usize, unpacked: usize, bypassed: usize) -> CacheStats {
         hits,
         unpacked,
         bypassed,
-        copied_files: 0,
+        ..CacheStats::default()
     }
 }
 
@@ -221,7 +221,7 @@ fn corrupt_or_partial_entries_are_rebuilt() {
         }),
         ("manifest of another format", |entry| {
             let text = std::fs::read_to_string(entry.join("manifest.json")).unwrap();
-            let text = text.replacen("\"format\":1", "\"format\":99", 1);
+            let text = text.replacen("\"format\":2", "\"format\":99", 1);
             std::fs::write(entry.join("manifest.json"), text).unwrap();
         }),
         ("entry is empty", |entry| {
@@ -247,8 +247,27 @@ fn corrupt_or_partial_entries_are_rebuilt() {
         damage(&entry);
 
         let (layout, output) = install_fresh(&prefix, &[&wheel], Some(&setup.cache));
-        assert_eq!(output.cache, stats(0, 1, 0), "{what}");
-        assert!(output.warnings.is_empty(), "{what}: {:?}", output.warnings);
+        let damaged_file = what.starts_with("file");
+        assert_eq!(
+            output.cache,
+            CacheStats {
+                refreshed: usize::from(damaged_file),
+                ..stats(0, 1, 0)
+            },
+            "{what}"
+        );
+        // A file found changed while linking is named in one warning; a manifest that cannot
+        // be read is rebuilt silently (nothing of it was used).
+        if damaged_file {
+            assert_eq!(output.warnings.len(), 1, "{what}: {:?}", output.warnings);
+            assert!(
+                output.warnings[0].contains(&entry.join("0").display().to_string()),
+                "{what}: {:?}",
+                output.warnings
+            );
+        } else {
+            assert!(output.warnings.is_empty(), "{what}: {:?}", output.warnings);
+        }
         assert!(expected == snapshot(&prefix), "{what}: wrong tree");
         check_record(&layout.purelib, "demo-1.0.dist-info");
         // The entry is whole again, and alone.
@@ -534,7 +553,13 @@ fn equal_members_never_share_an_inode() {
     install_fresh(&prefix, &[&wheel], None);
     let expected = snapshot(&prefix);
     let entry = setup.cache.entry_directory(&wheel).unwrap();
-    for expected_stats in [stats(0, 1, 0), stats(1, 0, 0)] {
+    // The second install finds the entry changed by the first round's in-place edits (the
+    // hard-link trap) and unpacks it again.
+    let refreshed = CacheStats {
+        refreshed: 1,
+        ..stats(0, 1, 0)
+    };
+    for expected_stats in [stats(0, 1, 0), refreshed] {
         let (layout, output) = install_fresh(&prefix, &[&wheel], Some(&setup.cache));
         assert_eq!(output.cache, expected_stats);
         assert!(expected == snapshot(&prefix));
@@ -560,18 +585,16 @@ fn equal_members_never_share_an_inode() {
             std::fs::read(site.join("twins/zone/Monaco")).unwrap(),
             b"CET-1CEST"
         );
-        // The in-place edit went through to the cache (the documented trap): restore it.
-        std::fs::write(site.join("twins/__init__.py"), b"").unwrap();
-        std::fs::write(site.join("twins/zone/Paris"), b"CET-1CEST").unwrap();
     }
     // 9 members (METADATA, WHEEL and 7 package files) in 9 files, and the manifest.
     assert_eq!(std::fs::read_dir(&entry).unwrap().count(), 9 + 1);
 }
 
-/// Entries written before the fix store equal members in one file (the manifest gives them
-/// one file number): installing from such an entry copies the second and later members.
+/// Entries written before the fix stored equal members in one file (the manifest gave them
+/// one file number). Such a manifest is no longer valid (file `n` holds member `n`): the
+/// entry is rebuilt, and no two installed paths share an inode.
 #[test]
-fn entries_with_shared_files_are_installed_without_shared_inodes() {
+fn entries_with_shared_files_are_rebuilt() {
     let setup = setup();
     let wheel = WheelBuilder::new("twins-1.0.dist-info", "twins", "1.0", true)
         .file("twins/__init__.py", b"")
@@ -595,8 +618,7 @@ fn entries_with_shared_files_are_installed_without_shared_inodes() {
     std::fs::write(&manifest_path, serde_json::to_vec(&manifest).unwrap()).unwrap();
 
     let (layout, output) = install_fresh(&prefix, &[&wheel], Some(&setup.cache));
-    assert_eq!(output.cache.hits, 1);
-    assert_eq!(output.cache.copied_files, 1);
+    assert_eq!(output.cache, stats(0, 1, 0));
     let site = &layout.purelib;
     let inode = |path: &str| std::fs::metadata(site.join(path)).unwrap().ino();
     assert_ne!(inode("twins/__init__.py"), inode("twins/a/__init__.py"));
@@ -719,4 +741,301 @@ fn clean_while_an_install_holds_the_lock_is_busy() {
     });
     assert_eq!(setup.cache.clean(None, true).unwrap().entries, 1);
     releaser.join().unwrap();
+}
+
+/// A one-module wheel `swap` 1.0 whose module holds `x = {value}` (stored, not deflated: two
+/// values of one length give two wheels of the same size).
+fn swap_wheel(path: &Path, value: u8) -> PathBuf {
+    WheelBuilder::new("swap-1.0.dist-info", "swap", "1.0", true)
+        .member(
+            "swap/__init__.py",
+            format!("x = {value}\n").as_bytes(),
+            0o644,
+            false,
+        )
+        .write(path)
+}
+
+/// The SHA-256 of a file, hex.
+fn file_sha256(path: &Path) -> String {
+    data_encoding::HEXLOWER.encode(&sha2::Sha256::digest(std::fs::read(path).unwrap()))
+}
+
+/// Issue 17 §1: a wheel replaced in the wheelhouse by another of the same size and mtime
+/// (`cp -p`, `rsync -t`) was installed from the old wheel's cache entry (keyed by path, size
+/// and mtime) into every new environment.
+#[test]
+fn a_replaced_wheel_with_the_same_size_and_mtime_is_installed_from_its_own_bytes() {
+    let setup = setup();
+    let wheel = setup.wheels.join("swap-1.0-py3-none-any.whl");
+    swap_wheel(&wheel, 1);
+    let (layout, _) = install_fresh(&setup.root.join("a"), &[&wheel], Some(&setup.cache));
+    assert_eq!(
+        std::fs::read_to_string(layout.purelib.join("swap/__init__.py")).unwrap(),
+        "x = 1\n"
+    );
+    // `cp -p`: another wheel of the same size takes the file's place with the old mtime.
+    let old = std::fs::metadata(&wheel).unwrap();
+    let other = swap_wheel(&setup.root.join("swap-1.0-py3-none-any.whl"), 2);
+    std::fs::copy(&other, &wheel).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&wheel)
+        .unwrap()
+        .set_modified(old.modified().unwrap())
+        .unwrap();
+    let new = std::fs::metadata(&wheel).unwrap();
+    assert_eq!(
+        (new.len(), new.modified().unwrap()),
+        (old.len(), old.modified().unwrap())
+    );
+
+    let (layout, output) = install_fresh(&setup.root.join("b"), &[&wheel], Some(&setup.cache));
+    assert_eq!(output.cache, stats(0, 1, 0));
+    assert_eq!(
+        std::fs::read_to_string(layout.purelib.join("swap/__init__.py")).unwrap(),
+        "x = 2\n"
+    );
+    check_record(&layout.purelib, "swap-1.0.dist-info");
+    // Each content has its own entry.
+    assert_eq!(cache_names(&setup.cache).len(), 2);
+
+    // A caller that checked the old digest (a lock) gets a refusal, and nothing changes.
+    let before = snapshot(&setup.root.join("a"));
+    let old_digest = file_sha256(&swap_wheel(&setup.root.join("old.whl"), 1));
+    let mut request = WheelInstall::new(&wheel, true);
+    request.sha256 = Some(old_digest.clone());
+    let layout_a = Layout::for_venv(&setup.root.join("a"), (3, 11));
+    let error = install_wheels(&[request], &layout_a, &options(Some(&setup.cache))).unwrap_err();
+    assert!(
+        matches!(&error, InstallError::HashMismatch { expected, actual, .. }
+            if *expected == old_digest && *actual == file_sha256(&wheel)),
+        "{error}"
+    );
+    assert!(before == snapshot(&setup.root.join("a")));
+    // With the digest it checked, the caller gets exactly those bytes from the cache.
+    let mut request = WheelInstall::new(&wheel, true);
+    request.sha256 = Some(file_sha256(&wheel).to_uppercase());
+    let layout = fresh_env(&setup.root.join("c"));
+    let output = install_wheels(&[request], &layout, &options(Some(&setup.cache))).unwrap();
+    assert_eq!(output.cache, stats(1, 0, 0));
+    assert_eq!(
+        std::fs::read_to_string(layout.purelib.join("swap/__init__.py")).unwrap(),
+        "x = 2\n"
+    );
+}
+
+/// Issue 17 §2: a cache entry's files were trusted, so a file rewritten in the cache, a
+/// symlink to `/etc/passwd` or a FIFO in its place reached a fresh environment with exit 0.
+#[test]
+fn tampered_cache_files_are_refused_and_unpacked_again() {
+    type Tamper = fn(&Path);
+    let tampers: [(&str, Tamper); 4] = [
+        ("rewritten in place, same size", |file| {
+            let size = std::fs::metadata(file).unwrap().len();
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            let mut bytes = vec![b'#'; usize::try_from(size).unwrap()];
+            bytes[0] = b'#';
+            std::fs::write(file, bytes).unwrap();
+        }),
+        ("a symlink to /etc/passwd", |file| {
+            std::fs::remove_file(file).unwrap();
+            std::os::unix::fs::symlink("/etc/passwd", file).unwrap();
+        }),
+        ("a FIFO", |file| {
+            std::fs::remove_file(file).unwrap();
+            let status = std::process::Command::new("mkfifo")
+                .arg(file)
+                .status()
+                .unwrap();
+            assert!(status.success());
+        }),
+        ("replaced by another file (rename)", |file| {
+            let other = file.with_extension("new");
+            std::fs::copy(file, &other).unwrap();
+            std::fs::rename(&other, file).unwrap();
+        }),
+    ];
+    for (what, tamper) in tampers {
+        let setup = setup();
+        let wheel = demo_wheel(&setup.wheels, "1.0");
+        let prefix = setup.root.join("env");
+        install_fresh(&prefix, &[&wheel], None);
+        let expected = snapshot(&prefix);
+        install_fresh(&prefix, &[&wheel], Some(&setup.cache));
+        let entry = setup.cache.entry_directory(&wheel).unwrap();
+        let manifest: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(entry.join("manifest.json")).unwrap()).unwrap();
+        let number = manifest["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|file| file[0] == "demo/cli.py")
+            .unwrap()[4]
+            .as_u64()
+            .unwrap();
+        let target = entry.join(number.to_string());
+        tamper(&target);
+
+        let (layout, output) = install_fresh(&prefix, &[&wheel], Some(&setup.cache));
+        assert_eq!(output.cache.refreshed, 1, "{what}");
+        assert_eq!(output.warnings.len(), 1, "{what}: {:?}", output.warnings);
+        assert!(
+            output.warnings[0].contains(&target.display().to_string()),
+            "{what}: {:?}",
+            output.warnings
+        );
+        // The environment holds the wheel's bytes, not the tampered ones.
+        assert!(expected == snapshot(&prefix), "{what}: wrong tree");
+        check_record(&layout.purelib, "demo-1.0.dist-info");
+        let installed = std::fs::symlink_metadata(layout.purelib.join("demo/cli.py")).unwrap();
+        assert!(installed.is_file(), "{what}");
+        // The next install uses the fresh entry.
+        let (_, output) = install_fresh(&prefix, &[&wheel], Some(&setup.cache));
+        assert_eq!(output.cache, stats(1, 0, 0), "{what}");
+    }
+}
+
+/// Issue 17 §2: a manifest's `dist_info` of `../…` or an absolute path made `RECORD`,
+/// `INSTALLER` and `REQUESTED` land outside the environment (in a cache shared by a group,
+/// one user writing into another's files).
+#[test]
+fn a_manifest_pointing_outside_the_environment_is_corrupt() {
+    for outside in [
+        "../../../../victim-1.0.dist-info",
+        "/tmp/victim-1.0.dist-info",
+    ] {
+        let setup = setup();
+        let wheel = demo_wheel(&setup.wheels, "1.0");
+        let prefix = setup.root.join("env");
+        install_fresh(&prefix, &[&wheel], Some(&setup.cache));
+        let entry = setup.cache.entry_directory(&wheel).unwrap();
+        let manifest_path = entry.join("manifest.json");
+        let mut manifest: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&manifest_path).unwrap()).unwrap();
+        let outside = if outside.starts_with('/') {
+            setup.root.join(outside.trim_start_matches("/tmp/"))
+        } else {
+            PathBuf::from(outside)
+        };
+        manifest["dist_info"] = serde_json::Value::from(outside.to_string_lossy().into_owned());
+        std::fs::write(&manifest_path, serde_json::to_vec(&manifest).unwrap()).unwrap();
+
+        let (layout, output) = install_fresh(&prefix, &[&wheel], Some(&setup.cache));
+        assert_eq!(output.cache, stats(0, 1, 0));
+        check_record(&layout.purelib, "demo-1.0.dist-info");
+        // Nothing was written outside the environment.
+        let escaped = layout.purelib.join(&outside);
+        assert!(!escaped.exists(), "{}", escaped.display());
+        assert!(!setup.root.join("victim-1.0.dist-info").exists());
+    }
+}
+
+/// Issue 17 §3: an installed file edited in place (`>>`, Python's `open('w')`, `cp`) went
+/// through the hard link into the cache and every environment made from it afterwards; the
+/// repair (`install --reinstall`) linked the edited file again.
+#[test]
+fn an_installed_file_edited_in_place_does_not_reach_new_environments() {
+    type Edit<'a> = &'a dyn Fn(&Path, &Path);
+    let edits: [(&str, Edit); 3] = [
+        (">>", &|file, _| {
+            let status = std::process::Command::new("sh")
+                .arg("-c")
+                .arg("echo 'import os; os.system(\"evil\")' >> \"$1\"")
+                .arg("sh")
+                .arg(file)
+                .status()
+                .unwrap();
+            assert!(status.success());
+        }),
+        ("python open('w')", &|file, _| {
+            // What Python's open(path, 'w') does: truncate and write the same inode.
+            let status = std::process::Command::new("python3")
+                .arg("-c")
+                .arg("import sys; open(sys.argv[1], 'w').write('edited\\n')")
+                .arg(file)
+                .status()
+                .expect("python3 runs (CPython is on every machine that runs the tests)");
+            assert!(status.success());
+        }),
+        ("cp", &|file, scratch| {
+            let other = scratch.join("other.py");
+            std::fs::write(&other, b"print('patched')\n").unwrap();
+            let status = std::process::Command::new("cp")
+                .arg(&other)
+                .arg(file)
+                .status()
+                .unwrap();
+            assert!(status.success());
+        }),
+    ];
+    for (how, edit) in edits {
+        let setup = setup();
+        let wheel = demo_wheel(&setup.wheels, "1.0");
+        let pristine = {
+            install_fresh(&setup.root.join("b"), &[&wheel], None);
+            snapshot(&setup.root.join("b"))
+        };
+        let (first, _) = install_fresh(&setup.root.join("a"), &[&wheel], Some(&setup.cache));
+        let edited = first.purelib.join("demo/cli.py");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        edit(&edited, &setup.root);
+        let edited_bytes = std::fs::read(&edited).unwrap();
+        assert_ne!(edited_bytes, b"def main():\n    return 0\n", "{how}");
+
+        // A new environment gets the wheel's bytes.
+        let (second, output) = install_fresh(&setup.root.join("b"), &[&wheel], Some(&setup.cache));
+        assert_eq!(output.cache.refreshed, 1, "{how}");
+        assert!(
+            pristine == snapshot(&setup.root.join("b")),
+            "{how}: new env has the edit"
+        );
+        check_record(&second.purelib, "demo-1.0.dist-info");
+        // Reinstalling in the edited environment repairs it from the wheel's bytes.
+        let output = install_wheels(
+            &[WheelInstall::new(&wheel, true)],
+            &first,
+            &options(Some(&setup.cache)),
+        )
+        .unwrap();
+        assert_eq!(output.cache.hits, 1, "{how}");
+        assert_eq!(
+            std::fs::read(&edited).unwrap(),
+            b"def main():\n    return 0\n",
+            "{how}"
+        );
+        check_record(&first.purelib, "demo-1.0.dist-info");
+        assert!(pristine == snapshot(&setup.root.join("b")), "{how}");
+    }
+}
+
+/// Issue 17 §3: `--link-mode copy` shares nothing with the cache; `clone` never shares an
+/// inode either (a reflink where the filesystem has them, else a copy).
+#[test]
+fn link_modes_copy_and_clone_share_no_inode_with_the_cache() {
+    for mode in [
+        wharf_install::LinkMode::Copy,
+        wharf_install::LinkMode::Clone,
+    ] {
+        let setup = setup();
+        let wheel = demo_wheel(&setup.wheels, "1.0");
+        install_fresh(&setup.root.join("a"), &[&wheel], Some(&setup.cache));
+        let layout = fresh_env(&setup.root.join("b"));
+        let options = InstallOptions {
+            link_mode: mode,
+            ..options(Some(&setup.cache))
+        };
+        let output = install_wheels(&[WheelInstall::new(&wheel, true)], &layout, &options).unwrap();
+        assert_eq!(output.cache.hits, 1, "{mode}");
+        assert!(
+            output.cache.copied_files + output.cache.cloned_files > 0,
+            "{mode}"
+        );
+        let entry = setup.cache.entry_directory(&wheel).unwrap();
+        let inodes = entry_inodes(&entry);
+        let installed = std::fs::metadata(layout.purelib.join("demo/cli.py")).unwrap();
+        assert!(!inodes.contains(&installed.ino()), "{mode}");
+        assert_eq!(installed.nlink(), 1, "{mode}");
+        check_record(&layout.purelib, "demo-1.0.dist-info");
+    }
 }

@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use wharf_metadata::WheelError;
 
 use super::plan::{InstallError, InstallOptions, cancelled, with_path};
-use crate::cache::{CachedFile, Entry, Identity, WheelCache};
+use crate::cache::{CachedFile, Entry, FileStamp, Identity, WheelCache};
 use crate::layout::{Layout, Scheme};
 use crate::record;
 use crate::scripts;
@@ -120,12 +120,16 @@ pub(super) struct WrittenMember {
     pub(super) executable: bool,
     /// Whether the site rule accepted it with a stale `RECORD` row.
     pub(super) stale: bool,
+    /// The written file's inode and mtime (`fstat` after the last write): a cache entry
+    /// records them.
+    pub(super) stamp: FileStamp,
 }
 
 /// Decompresses archive member `index` into the new file `destination` (mode 0o666, or
 /// 0o777 plus the execute bits for an executable member), hashing it on the way and checking
 /// the hash and size against `record` (a member that fits in the buffer is checked before its
 /// file is created; a bigger one once written: the caller discards it on error).
+/// The file is `fstat`ed once written (a cache entry records its stamp).
 pub(super) fn write_member(
     archive: &mut zip::ZipArchive<SharedFile>,
     buffer: &mut [u8],
@@ -197,11 +201,16 @@ pub(super) fn write_member(
         };
         chmod().map_err(|error| write_error(&error, "chmod"))?;
     }
+    let metadata = file
+        .metadata()
+        .map_err(|error| write_error(&error, "stat"))?;
+    let stamp = FileStamp::of(&metadata);
     Ok(WrittenMember {
         hash,
         size,
         executable,
         stale,
+        stamp,
     })
 }
 
@@ -328,9 +337,12 @@ pub(super) enum UnpackError {
 /// and the members the site rule accepted stale). Each
 /// member gets its own file, equal ones too: a file is hard-linked to one installed path per
 /// environment, never to two paths of one environment (editing one would change the other).
+/// The entry is published only when `wheel`'s open file still has `stamp` (the stamp its
+/// digest, the entry's key, was computed or found for): else [`InstallError::WheelChanged`].
 pub(super) fn unpack_into_cache(
     wheel: &Wheel,
     identity: &Identity,
+    stamp: &wharf_digest::FileStamp,
     cache: &WheelCache,
     replace: bool,
     options: &InstallOptions,
@@ -377,10 +389,26 @@ pub(super) fn unpack_into_cache(
                     executable: unpacked.executable,
                     file: position,
                     stale: unpacked.stale,
+                    stamp: unpacked.stamp,
                 })
             },
         )
         .collect::<Result<_, _>>()?;
+    // What was unpacked is the digest's content only if the wheel did not change meanwhile.
+    let now = wheel.file.metadata().map_err(|source| {
+        UnpackError::Install(
+            WheelError::Io {
+                path: wheel.path.clone(),
+                source,
+            }
+            .into(),
+        )
+    })?;
+    if wharf_digest::FileStamp::of(&now) != *stamp {
+        return Err(UnpackError::Install(InstallError::WheelChanged {
+            wheel: wheel.path.clone(),
+        }));
+    }
     pending
         .publish(
             cache,

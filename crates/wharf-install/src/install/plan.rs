@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use wharf_metadata::WheelError;
 
-use crate::cache::WheelCache;
+use crate::cache::{LinkMode, WheelCache};
 use crate::installed::{InstalledDist, InstalledError};
 use crate::transaction::RecoveredTransaction;
 use crate::verify::{InvalidWheel, Verification};
@@ -23,6 +23,13 @@ pub struct WheelInstall {
     /// PEP 610 `direct_url.json` content to record, for wheels installed from a URL or path
     /// given directly by the user; `None` for wheels found in an index or find-links.
     pub direct_url: Option<String>,
+    /// The SHA-256 (64 hex digits) the caller checked the wheel against (a lock's
+    /// `hashes.sha256`, a `--hash`): the install reads the file once more through the handle
+    /// it unpacks from (or finds its stamp's digest in [`InstallOptions::digests`]) and
+    /// refuses other bytes ([`InstallError::HashMismatch`]); a cache hit links the entry of
+    /// exactly this digest. `None`: the digest is still computed when a cache is used (entries
+    /// are keyed by it).
+    pub sha256: Option<String>,
 }
 
 impl WheelInstall {
@@ -32,6 +39,7 @@ impl WheelInstall {
             path: path.into(),
             requested,
             direct_url: None,
+            sha256: None,
         }
     }
 }
@@ -75,6 +83,14 @@ pub struct InstallOptions {
     /// and [`InstallError::EnvironmentChanged`] says what changed (another install, an
     /// uninstall or pip ran between the plan and the lock). `None`: not checked. Default: `None`.
     pub expected: Option<crate::InstalledSnapshot>,
+    /// How cached files are put into the environment. Default: [`LinkMode::Auto`] (reflinks
+    /// where the filesystem has them, else hard links).
+    pub link_mode: LinkMode,
+    /// The digests of wheel files known by their `stat` stamp (shared with the caller, which
+    /// may have hashed the wheels already, as `sync` does to check them against the lock).
+    /// `None`: the cache root's `digests-v1/wheels.tsv` is used when a cache is, and saved.
+    /// Default: `None`.
+    pub digests: Option<Arc<wharf_digest::DigestCache>>,
 }
 
 /// A step of [`crate::install()`], reported to [`InstallOptions::progress`].
@@ -127,6 +143,8 @@ impl Default for InstallOptions {
             progress: None,
             verification: Verification::default(),
             expected: None,
+            link_mode: LinkMode::default(),
+            digests: None,
         }
     }
 }
@@ -186,8 +204,14 @@ pub struct CacheStats {
     /// Wheels installed straight from the archive although a cache was given (it could not
     /// be written, or its entry stayed damaged).
     pub bypassed: usize,
-    /// Files copied instead of hard-linked (the cache is on another filesystem, …).
+    /// Files copied instead of linked (the cache is on another filesystem, `--link-mode
+    /// copy`, …).
     pub copied_files: usize,
+    /// Files cloned (reflinks, [`LinkMode::Auto`] or [`LinkMode::Clone`] on XFS, Btrfs, …).
+    pub cloned_files: usize,
+    /// Entries found changed or damaged (a cached file edited in place, replaced, a manifest
+    /// tampered with) and unpacked again from their wheel.
+    pub refreshed: usize,
 }
 
 /// An error of [`crate::install()`] or [`crate::uninstall`]. The environment is unchanged unless
@@ -212,6 +236,26 @@ pub enum InstallError {
     /// disagreement, …): the message names the wheel and the member.
     #[error(transparent)]
     Invalid(#[from] InvalidWheel),
+    /// The wheel's bytes are not the ones the caller checked ([`WheelInstall::sha256`]):
+    /// it was replaced or changed after the lock or `--hash` was checked.
+    #[error(
+        "wheel `{wheel}` changed after it was checked: its sha256 is now {actual}, expected {expected}"
+    )]
+    HashMismatch {
+        /// The wheel file.
+        wheel: PathBuf,
+        /// The checked digest (hex).
+        expected: String,
+        /// The digest of the file as read now (hex).
+        actual: String,
+    },
+    /// The wheel file changed (its `stat` stamp moved) while it was being unpacked: what was
+    /// unpacked may mix two versions of it, so nothing of it is used.
+    #[error("wheel `{wheel}` changed while it was being installed")]
+    WheelChanged {
+        /// The wheel file.
+        wheel: PathBuf,
+    },
     /// A member path is absolute or climbs out of its directory (`..`).
     #[error("wheel `{wheel}` has a member outside its target directory: `{member}`")]
     UnsafePath {

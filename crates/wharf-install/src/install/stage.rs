@@ -2,12 +2,12 @@
 //! from the wheel cache, or extracted from the archive), launchers and per-environment
 //! `.dist-info` files written, `RECORD` last. The environment is not touched.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 use wharf_metadata::WheelError;
@@ -15,14 +15,17 @@ use wharf_metadata::WheelError;
 use super::extract::{
     COPY_BUFFER, Job, UnpackError, extract, unpack_into_cache, write_generated, write_scripts_file,
 };
-use super::plan::{CacheStats, InstallError, InstallOptions, WheelInstall, cancelled, with_path};
-use crate::cache::{DistInfo, Entry, Identity, Linker, Lookup, PlaceError, WheelCache};
+use super::plan::{CacheStats, InstallError, InstallOptions, WheelInstall, cancelled};
+use crate::cache::{
+    DistInfo, Entry, Identity, Linker, Lookup, PlaceError, WheelCache, check_cached,
+};
 use crate::layout::{Layout, Scheme};
 use crate::record::{self, RecordEntry};
 use crate::scripts;
 use crate::transaction;
 use crate::verify::{Verification, is_site_retagged, safe_member};
-use crate::wheel::Wheel;
+use crate::wheel::{Wheel, open_wheel_file};
+use wharf_digest::{DigestCache, FileStamp};
 
 /// Where one wheel is staged: `{stage}/{index}-{scheme}/` for each scheme it has files in
 /// (one directory level per scheme, not two: a cold install pays for every directory).
@@ -140,13 +143,17 @@ pub(super) struct CacheSession<'a> {
     /// Set when the cache could not be written: later misses skip it.
     pub(super) unwritable: AtomicBool,
     pub(super) warnings: Mutex<Vec<String>>,
+    /// Entries found changed or damaged and unpacked again.
+    pub(super) refreshed: AtomicUsize,
+    /// Wheel digests by `stat` stamp (the caller's, else the cache root's `wheels` scope).
+    pub(super) digests: Arc<DigestCache>,
     /// The shared lock on the cache (`WheelCache::lock_path`), held while the session
     /// lives, so that `clean` and `prune` never remove an entry this install uses.
     _lock: Option<std::fs::File>,
 }
 
 impl<'a> CacheSession<'a> {
-    pub(super) fn new(cache: &'a WheelCache, purelib: &Path) -> Self {
+    pub(super) fn new(cache: &'a WheelCache, purelib: &Path, options: &InstallOptions) -> Self {
         use std::os::unix::fs::MetadataExt;
         // The cache directory may not exist yet: its nearest existing ancestor tells.
         let device = |path: &Path| {
@@ -159,10 +166,16 @@ impl<'a> CacheSession<'a> {
             _ => true,
         };
         let lock = cache.lock_shared(fill);
+        let digests = options
+            .digests
+            .clone()
+            .unwrap_or_else(|| Arc::new(DigestCache::open(Some(cache.root()), WHEEL_DIGESTS)));
         Self {
             cache,
             fill,
-            linker: Linker::default(),
+            linker: Linker::new(options.link_mode),
+            refreshed: AtomicUsize::new(0),
+            digests,
             hits: AtomicUsize::new(0),
             unpacked: AtomicUsize::new(0),
             bypassed: AtomicUsize::new(0),
@@ -185,22 +198,26 @@ impl<'a> CacheSession<'a> {
             unpacked: self.unpacked.load(Ordering::Relaxed),
             bypassed: self.bypassed.load(Ordering::Relaxed),
             copied_files: self.linker.copied.load(Ordering::Relaxed),
+            cloned_files: self.linker.cloned.load(Ordering::Relaxed),
+            refreshed: self.refreshed.load(Ordering::Relaxed),
         }
     }
 
-    /// Unpacks `wheel` into a new entry (replacing a corrupt one when `replace`); falls back
-    /// to the archive itself when the cache is not filled or cannot be written.
+    /// Unpacks `wheel` (whose open file had `stamp` when its digest was taken) into a new
+    /// entry (replacing a corrupt one when `replace`); falls back to the archive itself when
+    /// the cache is not filled or cannot be written.
     pub(super) fn unpack(
         &self,
         wheel: Wheel,
         identity: &Identity,
+        stamp: &FileStamp,
         replace: bool,
         options: &InstallOptions,
     ) -> Result<Source, InstallError> {
         if !self.fill || self.unwritable.load(Ordering::Relaxed) {
             return Ok(Source::Archive(Box::new(wheel)));
         }
-        match unpack_into_cache(&wheel, identity, self.cache, replace, options) {
+        match unpack_into_cache(&wheel, identity, stamp, self.cache, replace, options) {
             Ok(Some(entry)) => Ok(Source::Cache(entry)),
             // Another process published the entry first: use it.
             Ok(None) => match self.cache.lookup(identity) {
@@ -221,8 +238,17 @@ impl<'a> CacheSession<'a> {
     }
 }
 
+/// The digest scope of wheel files (`{cache root}/digests-v1/wheels.tsv`), shared with
+/// `wharf lock`.
+pub(crate) const WHEEL_DIGESTS: &str = "wheels";
+
 /// Stages one wheel under `root`: from the cache when one is given (unpacking the wheel
 /// into it first on a miss), else from the archive.
+///
+/// The wheel file is opened once and every read goes through that handle. Its SHA-256 (read
+/// through it, or known for its `stat` stamp) keys the cache entry and is checked against
+/// [`WheelInstall::sha256`]; after staging from the archive, the handle's stamp must be
+/// unchanged ([`InstallError::WheelChanged`]).
 pub(super) fn stage_wheel(
     install: &WheelInstall,
     root: StageRoot,
@@ -231,31 +257,84 @@ pub(super) fn stage_wheel(
     cache: Option<&CacheSession<'_>>,
 ) -> Result<StagedWheel, InstallError> {
     let verification = &options.verification;
+    let file = open_wheel_file(&install.path)?;
+    let io_error = |source| WheelError::Io {
+        path: install.path.clone(),
+        source,
+    };
+    let digested = if cache.is_some() || install.sha256.is_some() {
+        let local;
+        let digests = match (cache, &options.digests) {
+            (Some(session), _) => &session.digests,
+            (None, Some(digests)) => digests,
+            (None, None) => {
+                local = Arc::new(DigestCache::disabled());
+                &local
+            }
+        };
+        let (digest, stamp) = digests
+            .sha256_of_file(&install.path, &file)
+            .map_err(io_error)?;
+        let actual = digest.hex();
+        if let Some(expected) = &install.sha256
+            && !expected.eq_ignore_ascii_case(&actual)
+        {
+            return Err(InstallError::HashMismatch {
+                wheel: install.path.clone(),
+                expected: expected.to_ascii_lowercase(),
+                actual,
+            });
+        }
+        let path = std::path::absolute(&install.path).map_err(io_error)?;
+        Some((
+            Identity {
+                path: crate::record::normalize_path(&path),
+                sha256: actual,
+                size: digest.size,
+            },
+            stamp,
+        ))
+    } else {
+        None
+    };
+    let reopen = || -> Result<Wheel, InstallError> {
+        let handle = file.try_clone().map_err(io_error)?;
+        Wheel::open_file(&install.path, handle, verification)
+    };
+    // Staged from the archive: the handle must not have changed while it was read.
+    let unchanged = |staged: StagedWheel| -> Result<StagedWheel, InstallError> {
+        if let Some((_, stamp)) = &digested {
+            let now = file.metadata().map_err(io_error)?;
+            if FileStamp::of(&now) != *stamp {
+                return Err(InstallError::WheelChanged {
+                    wheel: install.path.clone(),
+                });
+            }
+        }
+        Ok(staged)
+    };
     let from_archive = |root: StageRoot| -> Result<StagedWheel, InstallError> {
-        let source = Source::Archive(Box::new(Wheel::open(&install.path, verification)?));
+        let source = Source::Archive(Box::new(reopen()?));
         match stage(&source, install, &root, layout, options, None) {
-            Ok(staged) => Ok(staged),
+            Ok(staged) => unchanged(staged),
             Err(StageError::Install(error)) => Err(error),
             Err(StageError::CacheCorrupt(error)) => Err(error.into()),
         }
     };
-    let Some(session) = cache else {
+    let (Some(session), Some((identity, stamp))) = (cache, &digested) else {
         return from_archive(root);
     };
-    let identity = Identity::of(&install.path).map_err(|source| WheelError::Io {
-        path: install.path.clone(),
-        source,
-    })?;
     let mut hit = false;
-    let open = || Wheel::open(&install.path, verification);
-    let mut source = match session.cache.lookup(&identity) {
+    let mut source = match session.cache.lookup(identity) {
         Lookup::Hit(entry) if entry_satisfies(&entry, &install.path, verification) => {
             hit = true;
             Source::Cache(entry)
         }
         // Unpacked without the checks this install asks for: unpack (and check) again.
-        Lookup::Hit(_) | Lookup::Corrupt => session.unpack(open()?, &identity, true, options)?,
-        Lookup::Missing => session.unpack(open()?, &identity, false, options)?,
+        Lookup::Hit(_) | Lookup::Corrupt => {
+            session.unpack(reopen()?, identity, stamp, true, options)?
+        }
+        Lookup::Missing => session.unpack(reopen()?, identity, stamp, false, options)?,
     };
     for attempt in 0..2 {
         let cached = matches!(source, Source::Cache(_));
@@ -274,15 +353,24 @@ pub(super) fn stage_wheel(
                     (false, _) => &session.bypassed,
                 };
                 counter.fetch_add(1, Ordering::Relaxed);
-                return Ok(staged);
+                return if cached {
+                    Ok(staged)
+                } else {
+                    unchanged(staged)
+                };
             }
             Err(StageError::Install(error)) => return Err(error),
             Err(StageError::CacheCorrupt(error)) => {
                 root.remove()?;
                 if attempt == 0 {
-                    // Rebuild the entry and stage again.
+                    // A changed or damaged entry: say so, rebuild it and stage again.
+                    session.refreshed.fetch_add(1, Ordering::Relaxed);
+                    session.warn(format!(
+                        "the wheel cache entry of `{}` was changed or damaged ({error}); it is unpacked again from the wheel",
+                        install.path.display()
+                    ));
                     hit = false;
-                    source = session.unpack(open()?, &identity, true, options)?;
+                    source = session.unpack(reopen()?, identity, stamp, true, options)?;
                 } else {
                     session.warn(format!(
                         "the wheel cache entry of `{}` is damaged ({error}); installed from the wheel",
@@ -512,23 +600,13 @@ pub(super) fn stage(
                     .map(|job| job.member.clone()),
             );
             let linker = linker.expect("a cache source comes with a linker");
-            // Entries written before wharf stored every member in its own file give equal
-            // members one file number: only the first of them is linked, the others are
-            // copied, so that two installed paths never share an inode.
-            let mut linked: HashSet<usize> = HashSet::new();
-            let copy: Vec<bool> = jobs
-                .iter()
-                .map(|job| !job.is_script && !linked.insert(entry.files[job.index].file))
-                .collect();
             jobs.par_iter()
-                .zip(copy)
                 .with_min_len(16)
-                .map(|(job, copy)| {
+                .map(|job| {
                     if cancelled(options) {
                         return Err(StageError::Install(InstallError::Cancelled));
                     }
-                    let (hash, size) =
-                        place_cached(entry, job, &staged_path(job), layout, linker, copy)?;
+                    let (hash, size) = place_cached(entry, job, &staged_path(job), layout, linker)?;
                     Ok(RecordEntry {
                         path: record_path(job),
                         hash: Some(hash),
@@ -607,40 +685,45 @@ pub(super) fn stage(
     })
 }
 
-/// Puts the cached file of `job` at `staged`: a hard link (or a copy, always when `copy`),
-/// except `.data/scripts` files, which are read, their `#!python` shebang rewritten, and
-/// written. Returns the `RECORD` hash and size.
+/// Puts the cached file of `job` at `staged` by the linker's mode, after checking it against
+/// the manifest (`lstat`), except `.data/scripts` files, which are read, checked against
+/// their hash, their `#!python` shebang rewritten, and written. Returns the `RECORD` hash and
+/// size.
 pub(super) fn place_cached(
     entry: &Entry,
     job: &Job,
     staged: &Path,
     layout: &Layout,
     linker: &Linker,
-    copy: bool,
 ) -> Result<(String, u64), StageError> {
     let file = &entry.files[job.index];
     let source = entry.file(job.index);
+    let corrupt = |error: PlaceError| match error {
+        PlaceError::Corrupt(error) => StageError::CacheCorrupt(error),
+        PlaceError::Io(error) => error.into(),
+    };
     if !job.is_script {
-        let placed = if copy {
-            linker.copy(&source, staged)
-        } else {
-            linker.place(&source, staged)
-        };
-        return match placed {
-            Ok(()) => Ok((file.hash.clone(), file.size)),
-            Err(PlaceError::Corrupt(error)) => Err(StageError::CacheCorrupt(error)),
-            Err(PlaceError::Io(error)) => Err(error.into()),
-        };
+        linker.place(&source, file, staged).map_err(corrupt)?;
+        return Ok((file.hash.clone(), file.size));
     }
-    let content = match std::fs::read(&source) {
-        Ok(content) if content.len() as u64 == file.size => content,
+    check_cached(&source, file).map_err(corrupt)?;
+    let content = match wharf_fs::read_capped(&source, file.size) {
+        Ok(content) if record::hash_bytes(&content) == file.hash => content,
         Ok(_) => {
             return Err(StageError::CacheCorrupt(io::Error::new(
                 io::ErrorKind::InvalidData,
-                format!("cached file `{}` has the wrong size", source.display()),
+                format!(
+                    "cached file `{}` does not have the hash recorded for it",
+                    source.display()
+                ),
             )));
         }
-        Err(error) => return Err(StageError::CacheCorrupt(with_path(&error, "read", &source))),
+        Err(error) => {
+            return Err(StageError::CacheCorrupt(io::Error::new(
+                io::ErrorKind::InvalidData,
+                error.to_string(),
+            )));
+        }
     };
     let content = scripts::fix_script_shebang(&content, &layout.python).unwrap_or(content);
     write_scripts_file(staged, &content, file.executable)?;
