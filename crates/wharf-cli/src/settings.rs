@@ -156,10 +156,36 @@ pub struct InstallSettings {
     pub cache_dir: Option<PathBuf>,
     /// `--no-verify-record`: installed files are not checked against the wheels' `RECORD`.
     pub no_verify_record: bool,
+    /// `--link-mode` ▸ `WHARF_LINK_MODE` ▸ `auto`.
+    pub link_mode: wharf_install::LinkMode,
     /// Worker threads (`SLURM_CPUS_PER_TASK`).
     pub threads: usize,
     /// Where the catalogue index is cached.
     pub index_dir: Option<PathBuf>,
+}
+
+/// The `--link-mode` argument: how installed files come from the wheel cache (uv's names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LinkModeArg {
+    /// Reflinks (copy-on-write) where the filesystem has them, else hard links (the default)
+    Auto,
+    /// Reflinks, else copies: an installed file never shares its inode with the cache
+    Clone,
+    /// Hard links: one inode shared by the cache and every environment made from it
+    Hardlink,
+    /// Copies of every file
+    Copy,
+}
+
+impl From<LinkModeArg> for wharf_install::LinkMode {
+    fn from(arg: LinkModeArg) -> Self {
+        match arg {
+            LinkModeArg::Auto => Self::Auto,
+            LinkModeArg::Clone => Self::Clone,
+            LinkModeArg::Hardlink => Self::Hardlink,
+            LinkModeArg::Copy => Self::Copy,
+        }
+    }
 }
 
 /// The command-line side of [`InstallSettings`] (what the clap struct carried).
@@ -191,6 +217,8 @@ pub struct InstallFlags {
     pub no_cache: bool,
     /// `--no-verify-record`.
     pub no_verify_record: bool,
+    /// `--link-mode`.
+    pub link_mode: Option<wharf_install::LinkMode>,
 }
 
 impl InstallSettings {
@@ -248,6 +276,18 @@ impl InstallSettings {
         };
         constraint_files.extend(default_constraints.into_iter().filter(|p| p.exists()));
         let no_cache = flags.no_cache || env.flag(EnvVars::PIP_NO_CACHE_DIR)?.unwrap_or(false);
+        let link_mode = match (flags.link_mode, env.get(EnvVars::WHARF_LINK_MODE)) {
+            (Some(mode), _) => mode,
+            (None, Some(text)) => text.parse().map_err(|reason: String| {
+                Error::usage(
+                    format!("WHARF_LINK_MODE={text}: {reason}"),
+                    Some(
+                        "set WHARF_LINK_MODE to clone, hardlink, copy or auto, or unset it".into(),
+                    ),
+                )
+            })?,
+            (None, None) => wharf_install::LinkMode::default(),
+        };
         Ok(Self {
             python: flags.python.clone(),
             virtual_env: site.virtual_env.clone(),
@@ -272,6 +312,7 @@ impl InstallSettings {
                 site.cache_dir.clone()
             },
             no_verify_record: flags.no_verify_record,
+            link_mode,
             threads: site.threads(),
             index_dir: site.catalogue_index_dir(),
         })
@@ -344,6 +385,7 @@ mod tests {
                 "/h/.cache/wharf",
             ),
             no_verify_record: false,
+            link_mode: Auto,
             threads: 1,
             index_dir: Some(
                 "/h/.cache/wharf/catalogue-v1",

@@ -548,3 +548,119 @@ fn sha2_hex(bytes: &[u8]) -> String {
     .success();
     out.stdout().trim().to_string()
 }
+
+/// A wheel `swap` 1.0 (one stored module, `x = VALUE`) at `path`: two values of one length
+/// give two wheels of the same size.
+fn swap_wheel(path: &Path, value: u8) {
+    wharf_test_support::WheelBuilder::new("swap", "1.0", true, &[])
+        .member(
+            "swap/__init__.py",
+            format!("x = {value}\n").as_bytes(),
+            0o644,
+            false,
+        )
+        .write(path);
+}
+
+/// `python -c 'import swap; print(swap.x)'` in `venv`.
+fn swap_value(venv: &Path) -> String {
+    run(command(venv.join("bin/python")).args(["-c", "import swap; print(swap.x)"]))
+        .success()
+        .stdout()
+        .trim()
+        .to_string()
+}
+
+/// Issue 17 §1: a wheel replaced in the wheelhouse with the same size and mtime (`cp -p`) was
+/// installed from the old wheel's cache entry by `venv --from`, right after the new wheel's
+/// sha256 was checked against the lock; `check --files` then passed. §2: a cache file
+/// rewritten in place reached new environments.
+#[test]
+fn venv_from_installs_the_verified_bytes_of_a_replaced_wheel() {
+    let Some(peers) = peers() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let private = dir.path().join("wh");
+    std::fs::create_dir_all(&private).unwrap();
+    let wheel = private.join("swap-1.0-py3-none-any.whl");
+    swap_wheel(&wheel, 1);
+    let lock_to = |out: &Path| {
+        run(peers
+            .wharf_with_cache(&cache)
+            .args(["lock", "swap", "-f"])
+            .arg(&private)
+            .arg("--python")
+            .arg(&peers.base_python)
+            .arg("-o")
+            .arg(out))
+        .success();
+    };
+    let venv_from = |venv: &Path, lock: &Path| {
+        run(peers
+            .wharf_with_cache(&cache)
+            .arg("venv")
+            .arg(venv)
+            .arg("--python")
+            .arg(&peers.base_python)
+            .arg("--from")
+            .arg(lock))
+    };
+    let first_lock = dir.path().join("first.toml");
+    lock_to(&first_lock);
+    venv_from(&dir.path().join("a"), &first_lock).success();
+    assert_eq!(swap_value(&dir.path().join("a")), "1");
+
+    // `cp -p`: other bytes, the same size and mtime.
+    let old = std::fs::metadata(&wheel).unwrap();
+    let other = dir.path().join("swap-1.0-py3-none-any.whl");
+    // The first value whose wheel has the old size (its RECORD is deflated).
+    let value = (2..=9)
+        .find(|value| {
+            swap_wheel(&other, *value);
+            std::fs::metadata(&other).unwrap().len() == old.len()
+        })
+        .expect("a wheel of the same size");
+    std::fs::copy(&other, &wheel).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&wheel)
+        .unwrap()
+        .set_modified(old.modified().unwrap())
+        .unwrap();
+    assert_eq!(std::fs::metadata(&wheel).unwrap().len(), old.len());
+
+    // The old lock is refused; a new lock gives the new bytes, checked by RECORD.
+    let refused = venv_from(&dir.path().join("b"), &first_lock).exit_code(1);
+    assert!(
+        refused.stderr().contains("changed content"),
+        "{}",
+        refused.transcript()
+    );
+    assert!(!dir.path().join("b").exists(), "{}", refused.transcript());
+    let second_lock = dir.path().join("second.toml");
+    lock_to(&second_lock);
+    let venv = dir.path().join("c");
+    venv_from(&venv, &second_lock).success();
+    assert_eq!(swap_value(&venv), value.to_string());
+    run(peers
+        .wharf_with_cache(&cache)
+        .args(["check", "--files", "--python"])
+        .arg(&venv))
+    .success();
+
+    // A cache file rewritten in place (same size): the next environment gets the wheel's
+    // bytes, with one warning naming the cached file.
+    let installed = venv.join("lib/python3.11/site-packages/swap/__init__.py");
+    let edited = std::fs::read(&installed).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    std::fs::write(&installed, b"x = 0\n").unwrap();
+    assert_eq!(edited.len(), 6);
+    let venv = dir.path().join("d");
+    let made = venv_from(&venv, &second_lock).success();
+    assert!(
+        made.stderr().contains("was changed or damaged") && made.stderr().contains("modified"),
+        "{}",
+        made.transcript()
+    );
+    assert_eq!(swap_value(&venv), value.to_string());
+}

@@ -79,6 +79,15 @@ impl FileStamp {
     }
 }
 
+impl FileStamp {
+    /// Whether the file last changed at least [`RACY_SECONDS`] ago: only then is a digest
+    /// taken now trustworthy for as long as the stamp stays the same (a write within the same
+    /// timestamp tick as the hash would keep the stamp).
+    pub fn settled(&self) -> bool {
+        settled(self)
+    }
+}
+
 /// The SHA-256 of one file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FileDigest {
@@ -132,7 +141,7 @@ pub fn open_regular(path: &Path, metadata: &Metadata) -> std::io::Result<std::fs
 /// (the file's own offset does not move).
 ///
 /// Errors: `file` is not a regular file (`InvalidInput`), or a read fails.
-fn sha256_reader(file: &std::fs::File) -> std::io::Result<([u8; 32], u64)> {
+pub fn sha256_reader(file: &std::fs::File) -> std::io::Result<([u8; 32], u64)> {
     use std::os::unix::fs::FileExt as _;
     if !file.metadata()?.is_file() {
         return Err(std::io::Error::new(

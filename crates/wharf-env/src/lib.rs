@@ -146,6 +146,10 @@ impl EnvVars {
     /// Set (to anything non-empty): read and write no cache at all (catalogue index,
     /// interpreter probes, wheel cache).
     pub const WHARF_NO_CACHE: &'static str = "WHARF_NO_CACHE";
+    /// How installed files come from the wheel cache: `clone` (reflinks, else copies),
+    /// `hardlink`, `copy`, or `auto` (reflinks where the filesystem has them, else hard
+    /// links; the default). `--link-mode` wins.
+    pub const WHARF_LINK_MODE: &'static str = "WHARF_LINK_MODE";
     /// Where `wharf tool install` keeps each tool's environment. Default:
     /// `$XDG_DATA_HOME/wharf/tools`, else `~/.local/share/wharf/tools`.
     pub const WHARF_TOOL_DIR: &'static str = "WHARF_TOOL_DIR";
@@ -207,6 +211,7 @@ impl EnvVars {
         Self::SLURMD_NODENAME,
         Self::WHARF_CACHE_DIR,
         Self::WHARF_NO_CACHE,
+        Self::WHARF_LINK_MODE,
         Self::WHARF_TOOL_DIR,
         Self::WHARF_TOOL_BIN_DIR,
         Self::XDG_DATA_HOME,

@@ -471,6 +471,7 @@ impl<'a> Builder<'a> {
                 progress: None,
                 cancel: None,
                 verification: wharf_install::Verification::default(),
+                ..ExecuteOptions::default()
             },
         )?;
         Ok(())

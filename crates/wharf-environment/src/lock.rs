@@ -419,11 +419,13 @@ impl Lock {
     }
 
     /// Checks every locked wheel against the file on disk (size, then sha256), in parallel,
-    /// before anything changes.
+    /// before anything changes. Digests go through `digests` (a wheel unchanged since it was
+    /// last hashed is not read again, and the installer finds the digest of the file it opens
+    /// there). A path that is not a regular file (a FIFO, a device) is refused unopened.
     ///
     /// Errors: [`LockError::WheelChanged`] for the first package (in name order) whose wheel is
     /// gone or differs.
-    pub fn verify(&self) -> Result<(), LockError> {
+    pub fn verify(&self, digests: &wharf_digest::DigestCache) -> Result<(), LockError> {
         let problems: Vec<Option<LockError>> = self
             .packages
             .par_iter()
@@ -436,19 +438,22 @@ impl Lock {
                         problem,
                     })
                 };
-                let size = match std::fs::metadata(&p.wheel.path) {
-                    Ok(m) => m.len(),
-                    Err(_) => return changed("is gone".to_string()),
+                let Ok(metadata) = std::fs::metadata(&p.wheel.path) else {
+                    return changed("is gone".to_string());
                 };
+                let size = metadata.len();
                 if p.wheel.size != 0 && size != p.wheel.size {
                     return changed(format!(
                         "changed size ({size} bytes, locked {})",
                         p.wheel.size
                     ));
                 }
-                match sha256_file(&p.wheel.path) {
-                    Ok((sha256, _)) if sha256 == p.wheel.sha256 => None,
-                    Ok((sha256, _)) => changed(format!(
+                match digests
+                    .sha256_of(&p.wheel.path, &metadata)
+                    .map(|digest| digest.hex())
+                {
+                    Ok(sha256) if sha256 == p.wheel.sha256 => None,
+                    Ok(sha256) => changed(format!(
                         "changed content (sha256 {sha256}, locked {})",
                         p.wheel.sha256
                     )),
@@ -530,7 +535,7 @@ mod tests {
         "#);
         let read = Lock::parse(&dir.path().join("pylock.toml"), &text).unwrap();
         assert_eq!(read, lock);
-        assert!(read.verify().is_ok());
+        assert!(read.verify(&wharf_digest::DigestCache::disabled()).is_ok());
     }
 
     #[test]
@@ -543,7 +548,9 @@ mod tests {
             b"SIX",
         )
         .unwrap();
-        let err = lock.verify().unwrap_err();
+        let err = lock
+            .verify(&wharf_digest::DigestCache::disabled())
+            .unwrap_err();
         assert!(
             err.to_string()
                 .starts_with("the locked wheel of six 1.16.0+computecanada changed content"),
@@ -551,7 +558,9 @@ mod tests {
         );
         assert!(err.hint().unwrap().contains("--upgrade-package six"));
         std::fs::remove_file(dir.path().join("abc-2.0-py3-none-any.whl")).unwrap();
-        let err = lock.verify().unwrap_err();
+        let err = lock
+            .verify(&wharf_digest::DigestCache::disabled())
+            .unwrap_err();
         assert!(
             err.to_string()
                 .starts_with("the locked wheel of abc 2.0 is gone"),

@@ -596,6 +596,10 @@ pub struct ExecuteOptions {
     pub cancel: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
     /// Wheel validation (`RECORD` hashes, the site rule for re-tagged wheels).
     pub verification: wharf_install::Verification,
+    /// How cached files are put into the environment.
+    pub link_mode: wharf_install::LinkMode,
+    /// Wheel digests the caller already took (see [`InstallOptions::digests`]).
+    pub digests: Option<std::sync::Arc<wharf_digest::DigestCache>>,
 }
 
 /// Runs `plan` in `environment` as one transaction (all or nothing).
@@ -617,6 +621,8 @@ pub fn execute(
             progress: options.progress.clone(),
             verification: options.verification.clone(),
             expected: plan.basis.clone(),
+            link_mode: options.link_mode,
+            digests: options.digests.clone(),
         },
     )?)
 }

@@ -12,6 +12,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use axum::body::Bytes;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use sha2::{Digest, Sha256};
+use wharf_digest::FileStamp;
 use wharf_site::{Catalogue, CatalogueEntry, FindLinks, PythonVersion};
 use wharf_wheel_filename::{PlatformTag, Tags};
 
@@ -24,26 +25,27 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'_')
     .remove(b'~');
 
-/// The hash cache's file name, inside the catalogue index directory.
-const HASHES_FILE: &str = "hashes-v1";
+/// The hash cache's file name, inside the catalogue index directory. (`hashes-v1`, keyed by
+/// size and mtime only, outlived a wheel replaced with both kept: it is no longer read.)
+const HASHES_FILE: &str = "hashes-v2";
 
-/// What is known about one wheel file, valid while its size and mtime stay.
+/// What is known about one wheel file, valid while its `stat` stamp (device, inode, size,
+/// mtime, ctime) stays: a file replaced by another (new inode) or written in place (new
+/// ctime, which no unprivileged call can set back) is hashed again.
 #[derive(Clone, Debug)]
 pub(crate) struct FileInfo {
     /// Bytes.
     pub size: u64,
     /// Modification time.
     pub mtime: SystemTime,
+    /// The stamp the digests were taken at.
+    stamp: FileStamp,
     /// sha256 of the file, lowercase hex.
     pub sha256: String,
     /// sha256 of its `METADATA` (PEP 658), when it can be read.
     pub metadata_sha256: Option<String>,
     /// `Requires-Python` of its `METADATA`.
     pub requires_python: Option<String>,
-}
-
-fn nanos(time: SystemTime) -> u128 {
-    time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos())
 }
 
 fn hex(digest: &[u8]) -> String {
@@ -55,8 +57,10 @@ fn hex(digest: &[u8]) -> String {
     out
 }
 
-/// sha256 and METADATA facts of files, in memory and in `INDEX_DIR/hashes-v1` (one line per
-/// file: sha256, METADATA sha256 or `-`, size, mtime in ns, Requires-Python, path).
+/// sha256 and METADATA facts of files, in memory and in `INDEX_DIR/hashes-v2` (one line per
+/// file: sha256, METADATA sha256 or `-`, size, mtime and ctime in ns, inode, device,
+/// Requires-Python, path). Only files that last changed at least
+/// [`wharf_digest::RACY_SECONDS`] before they were hashed are remembered.
 #[derive(Debug, Default)]
 pub(crate) struct HashCache {
     file: Option<PathBuf>,
@@ -69,24 +73,9 @@ impl HashCache {
         let mut known = HashMap::new();
         if let Some(text) = file.as_ref().and_then(|f| std::fs::read_to_string(f).ok()) {
             for line in text.lines() {
-                let fields: Vec<&str> = line.splitn(6, '\t').collect();
-                let [sha256, metadata, size, mtime, requires_python, path] = fields[..] else {
-                    continue;
-                };
-                let (Ok(size), Ok(mtime)) = (size.parse::<u64>(), mtime.parse::<u64>()) else {
-                    continue;
-                };
-                known.insert(
-                    PathBuf::from(path),
-                    FileInfo {
-                        size,
-                        mtime: UNIX_EPOCH + std::time::Duration::from_nanos(mtime),
-                        sha256: sha256.to_string(),
-                        metadata_sha256: (metadata != "-").then(|| metadata.to_string()),
-                        requires_python: (!requires_python.is_empty())
-                            .then(|| requires_python.to_string()),
-                    },
-                );
+                if let Some((path, info)) = parse_line(line) {
+                    known.insert(path, info);
+                }
             }
         }
         Self {
@@ -95,18 +84,18 @@ impl HashCache {
         }
     }
 
-    /// The facts of `path`: from the cache when its size and mtime match, else computed
-    /// (every byte read once) and appended to the cache file.
+    /// The facts of `path`: from the cache when its stamp matches, else computed (every
+    /// byte read once) and remembered when the file has settled.
     pub(crate) fn info(&self, path: &Path) -> std::io::Result<FileInfo> {
         let metadata = std::fs::metadata(path)?;
-        let (size, mtime) = (metadata.len(), metadata.modified()?);
+        let stamp = FileStamp::of(&metadata);
         if let Some(info) = self.known.lock().expect("not poisoned").get(path)
-            && info.size == size
-            && nanos(info.mtime) == nanos(mtime)
+            && info.stamp == stamp
         {
             return Ok(info.clone());
         }
-        let (sha256, _) = wharf_digest::sha256_file(path)?;
+        let file = wharf_digest::open_regular(path, &metadata)?;
+        let (sha256, _) = wharf_digest::sha256_reader(&file)?;
         let (metadata_sha256, requires_python) = match wharf_metadata::read_metadata_bytes(path) {
             Ok(bytes) => {
                 let text = String::from_utf8_lossy(&bytes);
@@ -122,17 +111,24 @@ impl HashCache {
             Err(_) => (None, None),
         };
         let info = FileInfo {
-            size,
-            mtime,
+            size: stamp.size,
+            mtime: metadata.modified()?,
+            stamp,
             sha256: hex(&sha256),
             metadata_sha256,
             requires_python,
         };
-        self.persist(path, &info);
-        self.known
-            .lock()
-            .expect("not poisoned")
-            .insert(path.to_path_buf(), info.clone());
+        // Remembered only when nothing moved while it was read, and the file had settled.
+        if FileStamp::of(&file.metadata()?) == stamp
+            && FileStamp::of(&std::fs::metadata(path)?) == stamp
+            && stamp.settled()
+        {
+            self.persist(path, &info);
+            self.known
+                .lock()
+                .expect("not poisoned")
+                .insert(path.to_path_buf(), info.clone());
+        }
         Ok(info)
     }
 
@@ -144,14 +140,16 @@ impl HashCache {
         if path_text.contains(['\t', '\n']) || requires_python.contains(['\t', '\n']) {
             return;
         }
-        let Ok(mtime) = u64::try_from(nanos(info.mtime)) else {
-            return;
-        };
+        let s = info.stamp;
         let line = format!(
-            "{}\t{}\t{}\t{mtime}\t{requires_python}\t{path_text}\n",
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{requires_python}\t{path_text}\n",
             info.sha256,
             info.metadata_sha256.as_deref().unwrap_or("-"),
-            info.size,
+            s.size,
+            s.mtime_ns,
+            s.ctime_ns,
+            s.ino,
+            s.dev,
         );
         if let Some(parent) = file.parent() {
             let _ = std::fs::create_dir_all(parent);
@@ -165,6 +163,44 @@ impl HashCache {
             let _ = out.write_all(line.as_bytes());
         }
     }
+}
+
+/// One line of the hash cache (see [`HashCache`]); `None` when malformed.
+fn parse_line(line: &str) -> Option<(PathBuf, FileInfo)> {
+    let fields: Vec<&str> = line.splitn(9, '\t').collect();
+    let [
+        sha256,
+        metadata,
+        size,
+        mtime_ns,
+        ctime_ns,
+        ino,
+        dev,
+        requires_python,
+        path,
+    ] = fields[..]
+    else {
+        return None;
+    };
+    let stamp = FileStamp {
+        dev: dev.parse().ok()?,
+        ino: ino.parse().ok()?,
+        size: size.parse().ok()?,
+        mtime_ns: mtime_ns.parse().ok()?,
+        ctime_ns: ctime_ns.parse().ok()?,
+    };
+    let mtime_ns = u64::try_from(stamp.mtime_ns).ok()?;
+    Some((
+        PathBuf::from(path),
+        FileInfo {
+            size: stamp.size,
+            mtime: UNIX_EPOCH + std::time::Duration::from_nanos(mtime_ns),
+            stamp,
+            sha256: sha256.to_string(),
+            metadata_sha256: (metadata != "-").then(|| metadata.to_string()),
+            requires_python: (!requires_python.is_empty()).then(|| requires_python.to_string()),
+        },
+    ))
 }
 
 /// One project of the index: its normalized name and its listed files.
@@ -404,5 +440,54 @@ impl Site {
         ));
         *self.snapshot.write().expect("not poisoned") = fresh.clone();
         fresh
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 17 §1: the hash cache was keyed by size and mtime, so a wheel replaced by another
+    /// of the same size with the old mtime kept (`cp -p`, `rsync -t`) was served with the old
+    /// file's sha256.
+    #[test]
+    fn a_replaced_file_with_the_same_size_and_mtime_is_hashed_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let wheel = dir.path().join("demo-1.0-py3-none-any.whl");
+        std::fs::write(&wheel, b"first").unwrap();
+        let old = std::fs::metadata(&wheel).unwrap().modified().unwrap();
+        let cache = HashCache::load(Some(dir.path()));
+        let first = cache.info(&wheel).unwrap();
+        assert_eq!(first.sha256, hex(&Sha256::digest(b"first")));
+        let other = dir.path().join("other");
+        std::fs::write(&other, b"other").unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&other)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+        std::fs::rename(&other, &wheel).unwrap();
+        let second = cache.info(&wheel).unwrap();
+        assert_eq!(second.sha256, hex(&Sha256::digest(b"other")));
+        // Neither was remembered on disk: both had changed in the last seconds.
+        assert!(!dir.path().join(HASHES_FILE).exists());
+    }
+
+    #[test]
+    fn lines_round_trip() {
+        let stamp = FileStamp {
+            dev: 1,
+            ino: 2,
+            size: 3,
+            mtime_ns: 4,
+            ctime_ns: 5,
+        };
+        let line = format!("{}\t-\t3\t4\t5\t2\t1\t>=3.9\t/w/a b.whl", "ab".repeat(32));
+        let (path, info) = parse_line(&line).unwrap();
+        assert_eq!(path, PathBuf::from("/w/a b.whl"));
+        assert_eq!(info.stamp, stamp);
+        assert_eq!(info.requires_python.as_deref(), Some(">=3.9"));
+        assert!(parse_line("short\tline").is_none());
     }
 }

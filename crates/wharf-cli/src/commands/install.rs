@@ -68,8 +68,8 @@ pub struct InstallArgs {
     #[arg(long)]
     pub compile: bool,
     /// Do not use the wheel cache: unpack every wheel straight into the environment
-    /// [default: unpack each wheel once into $WHARF_CACHE_DIR/wheels-v1 (else
-    /// $XDG_CACHE_HOME/wharf, ~/.cache/wharf; off under WHARF_NO_CACHE or PIP_NO_CACHE_DIR), then hard-link]
+    /// [default: unpack each wheel once into $WHARF_CACHE_DIR/wheels-v2 (else
+    /// $XDG_CACHE_HOME/wharf, ~/.cache/wharf; off under WHARF_NO_CACHE or PIP_NO_CACHE_DIR), then link]
     #[arg(long, alias = "no-cache-dir")]
     pub no_cache: bool,
     /// Do not check installed files against the wheels' RECORD hashes and sizes [default:
@@ -77,6 +77,10 @@ pub struct InstallArgs {
     /// libraries only, shown with -v]
     #[arg(long)]
     pub no_verify_record: bool,
+    /// How files come from the wheel cache [env: WHARF_LINK_MODE; default: auto, reflinks
+    /// where the filesystem has them (XFS, Btrfs), else hard links]
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub link_mode: Option<crate::settings::LinkModeArg>,
     /// Refused: wharf installs into virtual environments only (pip's `--user`)
     #[arg(long)]
     pub user: bool,
@@ -100,6 +104,7 @@ impl InstallArgs {
             allow_manylinux: self.allow_manylinux,
             no_cache: self.no_cache,
             no_verify_record: self.no_verify_record,
+            link_mode: self.link_mode.map(Into::into),
         }
     }
 }
@@ -264,7 +269,8 @@ fn install_once(
         return Ok(ExitStatus::Success);
     }
     let install_start = Instant::now();
-    let output = match crate::commands::execute_plan(&plan, &environment, settings, printer)? {
+    let output = match crate::commands::execute_plan(&plan, &environment, settings, None, printer)?
+    {
         Ok(output) => output,
         Err(status) => return Ok(status),
     };

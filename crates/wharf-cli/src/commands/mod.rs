@@ -127,11 +127,13 @@ pub fn replanning<T>(
 /// Executes `plan` in `environment` as one transaction, with the settings' threads, compile,
 /// cache and RECORD verification, a progress bar, and SIGINT/SIGTERM rolling it back: the
 /// installer's output, or the exit status of an interrupt (130/143, already reported), and
-/// the recovered transactions reported.
+/// the recovered transactions reported. `digests`: the wheel digests the caller already took
+/// (`sync`), else the installer uses the cache root's.
 pub fn execute_plan(
     plan: &wharf_environment::operations::InstallPlan,
     environment: &wharf_environment::PythonEnvironment,
     settings: &crate::settings::InstallSettings,
+    digests: Option<std::sync::Arc<wharf_digest::DigestCache>>,
     printer: crate::Printer,
 ) -> Result<Result<wharf_install::InstallOutput, ExitStatus>, crate::Error> {
     let (progress, sink) = crate::progress::install_bar(printer);
@@ -149,6 +151,8 @@ pub fn execute_plan(
                 record: !settings.no_verify_record,
                 ..wharf_install::Verification::default()
             },
+            link_mode: settings.link_mode,
+            digests,
         },
     );
     progress.finish_and_clear();

@@ -42,6 +42,10 @@ pub struct SyncArgs {
     /// Do not use the wheel cache: unpack every wheel straight into the environment
     #[arg(long, alias = "no-cache-dir")]
     pub no_cache: bool,
+    /// How files come from the wheel cache [env: WHARF_LINK_MODE; default: auto, reflinks
+    /// where the filesystem has them (XFS, Btrfs), else hard links]
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub link_mode: Option<crate::settings::LinkModeArg>,
     #[command(flatten)]
     pub global: GlobalArgs,
 }
@@ -74,6 +78,7 @@ pub fn sync(
         dry_run: args.dry_run,
         allow_manylinux: args.allow_manylinux,
         no_cache: args.no_cache,
+        link_mode: args.link_mode.map(Into::into),
         ..InstallFlags::default()
     };
     let settings = InstallSettings::resolve(&flags, site, config.as_ref())?;
@@ -156,17 +161,30 @@ fn sync_once(
 ) -> Result<SyncOutput, Error> {
     let start = Instant::now();
     let lock = read_lock(lock_path, settings, site)?;
-    lock.verify()
+    // One digest per wheel for the whole sync: the check against the lock reads each wheel
+    // (or finds its unchanged stamp remembered), and the installer, which must install
+    // exactly those bytes, finds the digest of the file it opens by the same stamp.
+    let digests = std::sync::Arc::new(crate::commands::lock::wheel_digests(site));
+    lock.verify(&digests)
         .map_err(|e| Error::from(OperationError::Sync(SyncError::Lock(e))))?;
     let resolution =
         lock_ops::resolution_from_lock(&lock, lock_path, environment, settings.allow_manylinux)?;
-    let plan = InstallPlan::from_resolution(
+    let mut plan = InstallPlan::from_resolution(
         &resolution,
         PlanOptions {
             reinstall: false,
             exact: true,
         },
     );
+    // The installer refuses other bytes than the locked ones, and links the cache entry of
+    // exactly the locked digest.
+    for install in &mut plan.plan.install {
+        install.sha256 = lock
+            .packages
+            .iter()
+            .find(|p| p.wheel.path == install.path)
+            .map(|p| p.wheel.sha256.clone());
+    }
     let mut summary = String::new();
     let mut removed = 0;
     for change in &plan.changes {
@@ -205,7 +223,15 @@ fn sync_once(
         });
     }
     let install_start = Instant::now();
-    let output = match crate::commands::execute_plan(&plan, environment, settings, printer)? {
+    let output = crate::commands::execute_plan(
+        &plan,
+        environment,
+        settings,
+        Some(std::sync::Arc::clone(&digests)),
+        printer,
+    );
+    let _ = digests.save();
+    let output = match output? {
         Ok(output) => output,
         Err(status) => {
             return Ok(SyncOutput {
