@@ -655,6 +655,27 @@ fn venv_from_installs_the_verified_bytes_of_a_replaced_wheel() {
     std::thread::sleep(std::time::Duration::from_millis(20));
     std::fs::write(&installed, b"x = 0\n").unwrap();
     assert_eq!(edited.len(), 6);
+    // `check --files` names the edit and says it is shared through the cache's hard link.
+    let checked = run(peers
+        .wharf_with_cache(&cache)
+        .args(["check", "--files", "--python"])
+        .arg(&venv))
+    .exit_code(1);
+    assert!(
+        checked.stdout().contains("other hard link") && checked.stderr().contains("--reinstall"),
+        "{}",
+        checked.transcript()
+    );
+    // `install --reinstall` repairs it from the wheel's bytes.
+    run(peers
+        .wharf_with_cache(&cache)
+        .args(["install", "--reinstall", "swap", "-f"])
+        .arg(&private)
+        .arg("--python")
+        .arg(&venv))
+    .success();
+    assert_eq!(swap_value(&venv), value.to_string());
+    std::fs::write(&installed, b"x = 0\n").unwrap();
     let venv = dir.path().join("d");
     let made = venv_from(&venv, &second_lock).success();
     assert!(

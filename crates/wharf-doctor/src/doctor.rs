@@ -423,7 +423,12 @@ impl Doctor<'_> {
             by_dist
                 .entry((problem.dist.clone(), problem.version.clone()))
                 .or_default()
-                .push(format!("{}: {}", problem.path.display(), problem.damage));
+                .push(format!(
+                    "{}: {}{}",
+                    problem.path.display(),
+                    problem.damage,
+                    problem.shared_note()
+                ));
         }
         if stale > 0 {
             self.report.notes.push(format!(
@@ -449,10 +454,16 @@ impl Doctor<'_> {
                 finding = finding.evidence(format!("… and {} more", count - 5));
             }
             let pin = format!("{name}=={}", public_version(&version));
-            let fix = format!(
+            let mut fix = format!(
                 "reinstall it: `{}`; `wharf check --files` verifies every hash",
                 self.wharf("install", &format!("--reinstall {}", shell_quote(&pin)))
             );
+            if files.iter().any(|line| line.contains("other hard link")) {
+                fix.push_str(&format!(
+                    "; the edit is shared through hard links with the wheel cache and the environments made from it: run `wharf check --files --python ENV` in each and `wharf install --reinstall {} --python ENV` where it reports",
+                    shell_quote(&pin)
+                ));
+            }
             self.push(finding.fix(fix));
         }
     }

@@ -92,6 +92,40 @@ pub struct FileProblem {
     /// A changed hash or size in a distribution whose `RECORD` came from a re-tagged site
     /// wheel through pip (see the module docs): most likely not damage.
     pub stale_record: bool,
+    /// How many other hard links the changed file has (`st_nlink - 1`): an installed file
+    /// linked from the wheel cache shares its inode with the cache entry and with every
+    /// environment made from it, so an edit in place is seen there too. 0 for a missing or
+    /// unshared file.
+    pub other_links: u64,
+}
+
+impl FileProblem {
+    /// The note for a changed file shared through hard links, ex) ` (2 other hard links
+    /// share this change: the wheel cache and environments made from it)`; empty otherwise.
+    pub fn shared_note(&self) -> String {
+        match self.other_links {
+            0 => String::new(),
+            1 => " (1 other hard link shares this change: the wheel cache or an environment made from it)".to_string(),
+            n => format!(
+                " ({n} other hard links share this change: the wheel cache and environments made from it)"
+            ),
+        }
+    }
+}
+
+/// The hint for changed files shared through hard links: which environments see the edit and
+/// how to repair them. `None` when no changed file is shared.
+pub fn shared_hint(report: &FilesReport) -> Option<String> {
+    let shared = report.damage().filter(|p| p.other_links > 0).count();
+    (shared > 0).then(|| {
+        format!(
+            "{shared} changed files are hard links shared with the wheel cache and every environment made from it: \
+             new environments get the wheel's bytes (wharf checks cache entries before linking), \
+             but existing ones see the edit too; run `wharf check --files --python ENV` in each and \
+             `wharf install --reinstall NAME==VERSION --python ENV` where it reports; \
+             `--link-mode clone` (XFS, Btrfs) or `copy` gives environments files of their own"
+        )
+    })
 }
 
 /// The result of [`verify_files`].
@@ -176,12 +210,12 @@ pub fn verify_files(
         }
     }
     report.files = jobs.len();
-    let results: Vec<(Option<FileDamage>, u64)> = jobs
+    let results: Vec<((Option<FileDamage>, u64), u64)> = jobs
         .par_iter()
         .with_min_len(8)
         .map(|job| check_one(&job.path, &job.entry, job.record_mtime, mode, digests))
         .collect();
-    for (job, (damage, hashed)) in jobs.into_iter().zip(results) {
+    for (job, ((damage, other_links), hashed)) in jobs.into_iter().zip(results) {
         report.bytes_hashed += hashed;
         if let Some(damage) = damage {
             let dist = &dists[job.dist];
@@ -194,14 +228,36 @@ pub fn verify_files(
                 path: job.path,
                 damage,
                 stale_record,
+                other_links,
             });
         }
     }
     report
 }
 
-/// Checks one file; returns the damage, if any, and the bytes read to hash it.
+/// Checks one file; returns the damage, if any, with the file's other hard links, and the
+/// bytes read to hash it.
 fn check_one(
+    path: &Path,
+    entry: &RecordEntry,
+    record_mtime: (i64, i64),
+    mode: VerifyMode,
+    digests: &DigestCache,
+) -> ((Option<FileDamage>, u64), u64) {
+    let (damage, read) = check_contents(path, entry, record_mtime, mode, digests);
+    // Only a changed file pays the extra `lstat`.
+    let links = match damage {
+        Some(FileDamage::Size { .. } | FileDamage::Hash { .. }) => {
+            std::fs::symlink_metadata(path).map_or(0, |m| m.nlink().saturating_sub(1))
+        }
+        _ => 0,
+    };
+    ((damage, links), read)
+}
+
+/// Checks one file's existence, size and hash; returns the damage, if any, and the bytes read
+/// to hash it.
+fn check_contents(
     path: &Path,
     entry: &RecordEntry,
     record_mtime: (i64, i64),

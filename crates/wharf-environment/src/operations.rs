@@ -554,6 +554,9 @@ impl InstallPlan {
             });
             let mut install = WheelInstall::new(candidate.path.clone(), package.requested);
             install.direct_url = local.map(|w| w.direct_url.clone());
+            // `--reinstall` is the repair of an edited installed file: fresh bytes from the
+            // wheel, not the cache entry the edit may have reached through a hard link.
+            install.refresh_cache = same && options.reinstall && package.requested;
             out.plan.install.push(install);
         }
         if options.exact {

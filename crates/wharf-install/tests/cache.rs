@@ -1039,3 +1039,39 @@ fn link_modes_copy_and_clone_share_no_inode_with_the_cache() {
         check_record(&layout.purelib, "demo-1.0.dist-info");
     }
 }
+
+/// Issue 17 §3: the repair of an edited file (`--reinstall`, [`WheelInstall::refresh_cache`])
+/// unpacks the wheel afresh even when the edit hid itself (mtime set back by hand, which the
+/// `lstat` check cannot see).
+#[test]
+fn refresh_cache_repairs_an_edit_with_its_mtime_set_back() {
+    let setup = setup();
+    let wheel = demo_wheel(&setup.wheels, "1.0");
+    let (layout, _) = install_fresh(&setup.root.join("a"), &[&wheel], Some(&setup.cache));
+    let edited = layout.purelib.join("demo/cli.py");
+    let before = std::fs::metadata(&edited).unwrap();
+    std::fs::write(&edited, b"def main():\n    return 1\n").unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&edited)
+        .unwrap()
+        .set_modified(before.modified().unwrap())
+        .unwrap();
+    // Unseen by the check: a plain install links the edited file.
+    let (other, output) = install_fresh(&setup.root.join("b"), &[&wheel], Some(&setup.cache));
+    assert_eq!(output.cache, stats(1, 0, 0));
+    assert_eq!(
+        std::fs::read(other.purelib.join("demo/cli.py")).unwrap(),
+        b"def main():\n    return 1\n"
+    );
+    // The repair unpacks afresh.
+    let mut request = WheelInstall::new(&wheel, true);
+    request.refresh_cache = true;
+    let output = install_wheels(&[request], &layout, &options(Some(&setup.cache))).unwrap();
+    assert_eq!(output.cache, stats(0, 1, 0));
+    assert_eq!(
+        std::fs::read(&edited).unwrap(),
+        b"def main():\n    return 0\n"
+    );
+    check_record(&layout.purelib, "demo-1.0.dist-info");
+}

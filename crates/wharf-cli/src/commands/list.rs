@@ -189,6 +189,7 @@ pub fn check(
         out.push('\n');
     }
     let mut damaged = false;
+    let mut shared_hint = None;
     if args.files {
         let own = environment.installed()?;
         let pool = rayon::ThreadPoolBuilder::new()
@@ -225,11 +226,12 @@ pub fn check(
                 ""
             };
             out.push_str(&format!(
-                "{} {}: {}: {}{note}\n",
+                "{} {}: {}: {}{note}{}\n",
                 problem.dist,
                 problem.version,
                 problem.path.display(),
-                problem.damage
+                problem.damage,
+                problem.shared_note()
             ));
         }
         for (name, error) in &report.unreadable {
@@ -237,6 +239,7 @@ pub fn check(
         }
         let bad = report.damage().count();
         damaged = bad > 0 || !report.unreadable.is_empty();
+        shared_hint = wharf_doctor::files::shared_hint(&report);
         if bad == 0 {
             out.push_str(&format!(
                 "All {} files of {} distributions match their RECORD.\n",
@@ -254,6 +257,9 @@ pub fn check(
         printer.hint(
             "reinstall each damaged distribution: `wharf install --reinstall NAME==VERSION`; `wharf doctor` names them",
         );
+    }
+    if let Some(hint) = shared_hint {
+        printer.hint(hint);
     }
     if problems.is_empty() && !damaged && !unreadable {
         Ok(status)

@@ -30,6 +30,9 @@ pub struct WheelInstall {
     /// exactly this digest. `None`: the digest is still computed when a cache is used (entries
     /// are keyed by it).
     pub sha256: Option<String>,
+    /// Discard the wheel's cache entry and unpack it again (`--reinstall`: the repair of an
+    /// installed file edited in place, which a hard link shares with the entry).
+    pub refresh_cache: bool,
 }
 
 impl WheelInstall {
@@ -40,6 +43,7 @@ impl WheelInstall {
             requested,
             direct_url: None,
             sha256: None,
+            refresh_cache: false,
         }
     }
 }

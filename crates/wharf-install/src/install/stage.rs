@@ -325,7 +325,12 @@ pub(super) fn stage_wheel(
         return from_archive(root);
     };
     let mut hit = false;
-    let mut source = match session.cache.lookup(identity) {
+    let lookup = if install.refresh_cache {
+        Lookup::Corrupt
+    } else {
+        session.cache.lookup(identity)
+    };
+    let mut source = match lookup {
         Lookup::Hit(entry) if entry_satisfies(&entry, &install.path, verification) => {
             hit = true;
             Source::Cache(entry)
