@@ -753,3 +753,50 @@ fn venv_seed_installs_pip_from_the_wheelhouse() {
         );
     }
 }
+
+/// Issue 17 §6: an install that fails on a full disk keeps the cache entries it made there;
+/// the hint says how to free them. The environment and its cache sit on a 24 MB tmpfs (root
+/// mounts it; elsewhere the test says why it skips, or fails under WHARF_TEST_REQUIRE_PEERS).
+#[test]
+fn a_full_disk_fails_with_the_cache_hint_and_changes_nothing() {
+    let Some(peers) = peers() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let small = dir.path().join("small");
+    std::fs::create_dir(&small).unwrap();
+    let mounted = run(command("mount")
+        .args(["-t", "tmpfs", "-o", "size=24m", "tmpfs"])
+        .arg(&small))
+    .code()
+        == Some(0);
+    if !mounted {
+        let reason = "a_full_disk_fails…: cannot mount a small tmpfs (not root)";
+        assert!(
+            std::env::var_os("WHARF_TEST_REQUIRE_PEERS").is_none(),
+            "{reason}"
+        );
+        eprintln!("skipped: {reason}");
+        return;
+    }
+    let venv = peers.new_venv(&small);
+    let before = snapshot(&venv);
+    let failed = run(peers
+        .wharf_with_cache(&small.join("cache"))
+        .args(["install", "--python"])
+        .arg(&venv)
+        .args(["pandas", "scipy"]));
+    let after = snapshot(&venv);
+    run(command("umount").arg(&small)).success();
+    assert_eq!(failed.code(), Some(1), "{}", failed.transcript());
+    let stderr = failed.stderr();
+    assert!(
+        stderr.contains("No space left on device") && stderr.contains("wharf cache prune"),
+        "{}",
+        failed.transcript()
+    );
+    assert!(
+        before == after,
+        "{}\n{}",
+        snapshot_diff(&before, &after),
+        failed.transcript()
+    );
+}

@@ -61,6 +61,30 @@ impl EnvironmentError {
     }
 }
 
+/// Whether `error` (or one of its causes) is a full disk or an exceeded quota.
+fn out_of_space(error: &wharf_install::InstallError) -> bool {
+    let full = |io: &std::io::Error| {
+        matches!(
+            io.kind(),
+            std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+        )
+    };
+    // `Io` is transparent: its `source()` is the io error's own source, not the io error.
+    if let wharf_install::InstallError::Io(io) = error {
+        return full(io);
+    }
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(current) = cause {
+        if let Some(io) = current.downcast_ref::<std::io::Error>()
+            && full(io)
+        {
+            return true;
+        }
+        cause = current.source();
+    }
+    false
+}
+
 /// One line of an explanation: a fact, or the fix.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Diagnostic {
@@ -180,6 +204,8 @@ impl OperationError {
                 missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ")
             )),
             Self::BuildDependencies { cause, .. } => cause.hint(),
+            Self::Install(wharf_install::InstallError::HashMismatch { .. } | wharf_install::InstallError::WheelChanged { .. }) => Some("nothing was changed; the wheelhouse changed under this command: check with the site's staff, then lock again (`wharf lock`) or run the command again".to_string()),
+            Self::Install(error) if out_of_space(error) => Some("nothing was changed: the environment is as it was before this command; the disk or quota is full: the wheel cache keeps the wheels it unpacked (`wharf cache size` counts bytes and inodes; `wharf cache prune` frees the entries no environment uses, `wharf cache clean` all of them), or install with `--no-cache`".to_string()),
             Self::Install(_) => Some("nothing was changed: the environment is as it was before this command".to_string()),
             Self::Uninstall(_) => Some("nothing was removed".to_string()),
         }
