@@ -1,4 +1,5 @@
-//! The wheel cache: each wheel is unpacked once, then installed by hard links.
+//! The wheel cache: each wheel is unpacked once, then installed by links (reflinks or hard
+//! links, [`LinkMode`]).
 //!
 //! # Layout
 //!
@@ -6,77 +7,84 @@
 //! `$XDG_CACHE_HOME/wharf`, else `~/.cache/wharf`):
 //!
 //! ```text
-//! wheels-v1/
-//!   {key}/                one unpacked wheel (an "entry")
+//! wheels-v2/
+//!   {sha256}/             one unpacked wheel (an "entry"), named by the wheel's SHA-256
 //!     manifest.json       what the entry holds, see below
 //!     0  1  …  255        the wheel's files, named by number
 //!     d1/256 … d1/511     files 256 to 511 (and so on: `d{n / 256}/{n}`)
 //!   .tmp-{pid}-{n}/       an entry being written (or the remains of a killed writer)
+//! digests-v1/wheels.tsv   wheel digests by `stat` stamp (wharf-digest), shared with `lock`
 //! ```
 //!
-//! `{key}` is the first 32 hex digits of the SHA-256 of the wheel's *file identity*: its
-//! absolute path, size and modification time (nanoseconds). It costs one `stat`, so a hit never
-//! reads the wheel. `manifest.json` repeats that identity, then holds what an install needs
-//! without opening the wheel: the `.dist-info` directory name, `Name` and `Version` from
-//! `METADATA`, `Root-Is-Purelib` from `WHEEL`, the text of `entry_points.txt`, and for each
-//! member (archive order; directories and the wheel's own `RECORD`, `INSTALLER` and
-//! `REQUESTED` left out) its archive path, its `sha256=` hash and size as computed while it
-//! was unpacked, whether it is executable, the number of its file, and (only when true)
-//! that its content differs from the wheel's `RECORD` as the site's re-tagging leaves it.
-//! `record_verified` says whether the files were checked against the wheel's `RECORD` in
-//! that same pass (`crate::verify`): a wheel that fails the check never gets an entry, and an
-//! unverified entry (an older wharf's, or `--no-verify-record`'s) is rebuilt, hence
-//! verified, by an install that verifies. Every member has its
-//! own file, equal members too (a wheel's empty `__init__.py` files, time zone aliases):
-//! a cached file is linked to one path per environment, so editing an installed file never
-//! changes another file of the same environment. (Entries written by earlier versions, whose
-//! equal members share a file number, are still read: the second and later members sharing
-//! a file are copied, not linked.) Files are stored by number, not as the
-//! wheel's tree, so that an entry costs one directory per 256 files instead of one per
-//! directory of the wheel (the tree is built in the environment): inode allocations are
-//! what a cold install pays most for on a local disk, and metadata operations on a
-//! parallel filesystem.
+//! # Keys: the wheel's content
+//!
+//! An entry is named by the SHA-256 of the wheel's bytes. The installer opens the wheel once
+//! and takes its digest through that handle, or finds it in the digest cache by the handle's
+//! `stat` stamp (device, inode, size, mtime, ctime: a `cp -p` or `rsync -t` replacement keeps
+//! size and mtime but not inode and ctime, and no unprivileged call sets a ctime back), so a
+//! warm install still reads no wheel. Everything unpacked on a miss is read through the same
+//! handle, and the entry is published only if the handle's stamp did not move meanwhile.
+//! `sync` and `venv --from` pass the digest they checked against the lock
+//! ([`crate::WheelInstall::sha256`]): other bytes are refused, and a hit links the entry of
+//! exactly that digest.
+//!
+//! # Trust: checked before every link
+//!
+//! `manifest.json` repeats the digest and size, then holds what an install needs without
+//! opening the wheel: the `.dist-info` directory name, `Name` and `Version` from `METADATA`,
+//! `Root-Is-Purelib` from `WHEEL`, the text of `entry_points.txt`, whether the files were
+//! checked against the wheel's `RECORD` (`crate::verify`) while unpacked, and for each member
+//! (archive order; directories and the wheel's own `RECORD`, `INSTALLER` and `REQUESTED` left
+//! out) its archive path, `sha256=` hash and size computed while unpacking, whether it is
+//! executable, the number of its file (its position: file `n` holds member `n`, so a cached
+//! file is linked to one path per environment), whether the site rule accepted it stale, and
+//! the inode and mtime its file had when written. The manifest is validated as strictly as a
+//! wheel's member names (a `.dist-info` or member path that is absolute or climbs with `..`
+//! makes the entry corrupt: a group's shared cache cannot make one user write outside their
+//! environment), and each file is checked with one `lstat` before it is linked: a regular
+//! file (not a symlink, FIFO or device) with the recorded size, inode and mtime. An installed
+//! file edited in place through a hard link moves the shared inode's mtime, so the entry is
+//! found changed at its next use: discarded, unpacked again from the wheel, with one warning
+//! naming the file. The cost is one `lstat` per file on a warm install (measured in
+//! BENCHMARKS.md). Not seen: an edit whose mtime is then set back by hand; `install
+//! --reinstall` unpacks its wheels afresh in any case ([`crate::WheelInstall::refresh_cache`]).
 //!
 //! # Writing, concurrency, invalidation
 //!
 //! An entry is unpacked into a fresh `.tmp-…` directory, its manifest written last, and the
-//! directory renamed to `{key}` — an entry is complete or absent, never partial. Two
+//! directory renamed to `{sha256}` — an entry is complete or absent, never partial. Two
 //! processes that miss the same wheel both unpack it; the first `rename` wins and the loser
-//! drops its copy and uses the winner's (no lock, so a cache on NFS works too).
+//! drops its copy and uses the winner's (no lock, so a cache on NFS works too). An entry that
+//! is corrupt or changed is moved aside, unpacked again and replaced; if that fails too the
+//! wheel is installed straight from the archive. A cache that cannot be written (read-only,
+//! full) never fails an install: the wheel is unpacked into the environment directly and a
+//! warning says so.
 //!
-//! A wheel replaced or touched in place gets a new key (its size or mtime changed); the old
-//! entry is simply never used again. An entry whose manifest is missing, unreadable, of
-//! another format or of another identity, or one of whose files is missing when it is
-//! linked, is *corrupt*: it is moved aside, unpacked again and replaced; if that fails too
-//! the wheel is installed straight from the archive. The *contents* of the files of a
-//! complete entry are trusted, as uv trusts its cache: they are not re-read or `stat`ed on a
-//! hit (that would cost as much as the links). Delete an entry (or use `--no-cache`) if its
-//! files were edited. A cache that cannot be
-//! written (read-only, full) never fails an install: the wheel is unpacked into the
-//! environment directly and a warning says so.
-//!
-//! Deleting the whole `wheels-v1/` directory (or `.tmp-*` remains) is always safe when no
-//! wharf process is running; installed environments keep their files (hard links).
-//! [`WheelCache::clean`] and [`WheelCache::prune`] do it safely while other wharf processes
-//! run: installs hold a shared lock on `{cache root}/wheels.lock`, cleaners the exclusive
-//! one (module `cache_admin`).
+//! Deleting the whole `wheels-v2/` directory (or `.tmp-*` remains) is always safe when no
+//! wharf process is running; installed environments keep their files. [`WheelCache::clean`]
+//! and [`WheelCache::prune`] do it safely while other wharf processes run: installs hold a
+//! shared lock on `{cache root}/wheels.lock`, cleaners the exclusive one (module
+//! `cache_admin`); both also remove the `wheels-v1/` bucket of earlier versions.
 //!
 //! # Linking
 //!
-//! Files are hard-linked from the entry into the transaction's staging area, then renamed into
-//! the environment: a warm install writes no file data. When a hard link is impossible
-//! (another filesystem: `EXDEV`, then every later file is copied at once; too many links;
-//! a filesystem without links; `protected_hardlinks` refusing another user's file) the file
-//! is copied with `std::fs::copy`, which on Linux uses `copy_file_range` and so shares the
-//! extents (a reflink) where the filesystem can. A cache found on another filesystem than the
-//! environment (by `st_dev`) is only read: misses are not unpacked into it. Per-environment files are always written,
-//! never linked: `RECORD`, `INSTALLER`, `REQUESTED`, `direct_url.json`, entry point launchers
-//! and `{dist}.data/scripts/` files (their `#!python` shebang is rewritten).
+//! By [`LinkMode`]: `auto` (the default) clones (`FICLONE`, a reflink) where the filesystem
+//! can (XFS, Btrfs: the environment's files share blocks but not inodes with the cache, so an
+//! edit in place stays in that environment) and hard-links elsewhere (ext4, tmpfs, Lustre,
+//! GPFS, NFS: one failed clone switches the install to links); `clone` copies where it cannot
+//! clone; `hardlink`; `copy`. When a hard link is impossible (another filesystem: `EXDEV`,
+//! then every later file is copied at once; too many links; `protected_hardlinks`) the file
+//! is copied. A cache found on another filesystem than the environment (by `st_dev`) is only
+//! read: misses are not unpacked into it. Per-environment files are always written, never
+//! linked: `RECORD`, `INSTALLER`, `REQUESTED`, `direct_url.json`, entry point launchers and
+//! `{dist}.data/scripts/` files (their `#!python` shebang is rewritten, after their content is
+//! checked against the recorded hash).
 //!
-//! Trap: a hard-linked file is shared by the cache and every environment made from it
-//! (never by two paths of one environment).
-//! Editing an installed file *in place* (not replacing it) changes it everywhere; tools that
-//! patch installed files should run on environments made with `--no-cache`.
+//! Trap: with hard links a file is shared by the cache and every environment made from it
+//! (never by two paths of one environment). An installed file edited *in place* changes in
+//! the other environments too (the cache itself is protected by the check above); `wharf
+//! check --files` and `wharf doctor` say so. Use `--link-mode copy` (or `clone` on XFS/Btrfs)
+//! for environments whose files you patch.
 
 use std::io;
 use std::os::unix::fs::MetadataExt;

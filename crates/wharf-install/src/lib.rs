@@ -69,36 +69,37 @@
 //! With [`InstallOptions::cache`] set to a [`WheelCache`] (the CLI's default, under
 //! `$WHARF_CACHE_DIR`, else `$XDG_CACHE_HOME/wharf`, else `~/.cache/wharf`; `wharf install
 //! --no-cache` to bypass it), every wheel is unpacked once into
-//! `{cache}/wheels-v1/{key}/` and installs hard-link its files from there: a warm install
-//! writes no file data and costs about `cp -al`. Details, from the [`WheelCache`] docs:
+//! `{cache}/wheels-v2/{sha256}/` and installs link its files from there: a warm install
+//! writes no file data. Details, from the [`WheelCache`] docs:
 //!
-//! - **Key**: SHA-256 of the wheel file's identity — absolute path, size, modification time —
-//!   so a hit costs one `stat` and never opens the wheel; a wheel changed in place gets a new
-//!   entry (the old one is never used again).
+//! - **Key**: the SHA-256 of the wheel's bytes, taken through the handle the install reads
+//!   (or found by its `stat` stamp in `digests-v1/wheels.tsv`, so a hit reads no wheel); a
+//!   wheel replaced with the same size and mtime has another entry. [`WheelInstall::sha256`]
+//!   (from a lock) must match.
 //! - **Entry**: the wheel's files stored by number (`0`…`255`, then `d1/256`…), one file per
-//!   member (equal members too: a cached file is linked to one path per environment, never
-//!   two), and `manifest.json` (the `.dist-info` facts an
-//!   install needs, and per member: archive path, `RECORD` hash and size computed once while
-//!   unpacking, executable bit, file number). Warm installs neither rehash nor open the zip.
+//!   member, and `manifest.json` (the `.dist-info` facts an install needs, and per member:
+//!   archive path, `RECORD` hash and size computed once while unpacking, executable bit, file
+//!   number, and the file's inode and mtime). Warm installs neither rehash nor open the zip.
+//! - **Trust**: the manifest is validated field by field and every file is `lstat`ed before
+//!   it is linked (regular, recorded size, inode, mtime); a changed entry is unpacked again
+//!   with a warning ([`CacheStats::refreshed`]).
 //! - **Writing**: unpacked in parallel into `.tmp-{pid}-{n}/`, manifest last, then renamed
 //!   into place; concurrent writers of one wheel race on that rename and the loser uses the
-//!   winner's entry. A missing, unreadable or foreign manifest, or a missing file, makes the
-//!   entry corrupt: it is rebuilt. A cache that cannot be written is skipped with a warning.
+//!   winner's entry. A cache that cannot be written is skipped with a warning.
 //! - **Per-environment files** are always written: `RECORD`, `INSTALLER`, `REQUESTED`,
 //!   `direct_url.json`, entry point launchers, and `.data/scripts` files (shebang rewritten).
-//! - **Links**: hard links; when impossible (too many links, `protected_hardlinks`) a copy via
-//!   `copy_file_range` (a reflink where the filesystem can). A cache on *another filesystem*
-//!   than the environment is only read: hits are copied, misses are unpacked straight into
-//!   the environment and not cached (filling it would write every byte twice, and a cache in
-//!   a network home directory would cost a round trip per file for a job that builds its
-//!   environment on node-local disk). Uninstalling (pip's too) just unlinks.
+//! - **Links** ([`LinkMode`]): reflinks where the filesystem has them, else hard links (the
+//!   default); `clone`, `hardlink`, `copy` on request. A cache on *another filesystem* than
+//!   the environment is only read: hits are copied, misses are unpacked straight into the
+//!   environment and not cached. Uninstalling (pip's too) just unlinks.
 //! - **Administration** (for `wharf cache`): [`WheelCache::size`] (bytes and inodes, each
 //!   inode once: users have inode quotas), [`WheelCache::clean`] (all entries, or one
 //!   project's), [`WheelCache::prune`] (entries no environment links to, leftovers of dead
-//!   writers). Installs hold a shared lock on `{cache}/wheels.lock`; clean and prune take it
-//!   exclusively and wait or fail with [`CacheError::Busy`]. Trap: an
-//!   installed file edited *in place* changes in the cache and in every environment linked
-//!   to it (as with uv); use `--no-cache` for environments whose files you patch.
+//!   writers, older buckets). Installs hold a shared lock on `{cache}/wheels.lock`; clean and
+//!   prune take it exclusively and wait or fail with [`CacheError::Busy`]. Trap: with hard
+//!   links, an installed file edited *in place* changes in every environment linked to it
+//!   (the cache's own check catches it before the next link); use `--link-mode copy` for
+//!   environments whose files you patch.
 //!
 //! [binary distribution format]: https://packaging.python.org/en/latest/specifications/binary-distribution-format/
 //! [recording installed projects]: https://packaging.python.org/en/latest/specifications/recording-installed-packages/
