@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Creates (once, cached in .cache/) the Python tools that wharf's tests compare against:
 # pinned peers (tabulate 0.10.0 as avail_wheels uses it, pip, uv, virtualenv) in a venv.
-# Prints the `export` lines to eval: WHARF_TEST_PYTHON and WHARF_TEST_REQUIRE_PEERS, and when
+# Also the peers' current releases (pip 26.3, uv 0.13.10) in .cache/peers-current.
+# Prints the `export` lines to eval: WHARF_TEST_PYTHON, WHARF_TEST_CURRENT_PEERS (their bin
+# directory) and WHARF_TEST_REQUIRE_PEERS, and when
 # the test Slurm cluster answers (scripts/slurm-cluster.sh start), SLURM_CONF and
 # WHARF_TEST_SLURM_CONF (the job tests run only then).
 set -euo pipefail
@@ -19,7 +21,20 @@ if [ ! -f "$stamp" ]; then
     'virtualenv==20.26.6' 'uv==0.9.5' >&2
   touch "$stamp"
 fi
+# The peers' current releases (pip 26, uv 0.13), beside the pinned older ones the format
+# tests were written against: resolution scenarios and locks are compared with these.
+current="$cache/peers-current"
+current_stamp="$current/.wharf-peers-pip26.3-uv0.13.10"
+if [ ! -f "$current_stamp" ]; then
+  rm -rf "$current"
+  python3 -m venv "$current" >&2
+  env -u PIP_FIND_LINKS -u PIP_CONFIG_FILE -u PIP_NO_INDEX -u PIP_INDEX_URL \
+    "$current/bin/python" -m pip install --quiet --disable-pip-version-check \
+    'pip==26.3' 'uv==0.13.10' >&2
+  touch "$current_stamp"
+fi
 echo "export WHARF_TEST_PYTHON=$venv/bin/python"
+echo "export WHARF_TEST_CURRENT_PEERS=$current/bin"
 echo "export WHARF_TEST_REQUIRE_PEERS=1"
 if "$repo/scripts/slurm-cluster.sh" status >/dev/null 2>&1; then
   "$repo/scripts/slurm-cluster.sh" env

@@ -135,6 +135,13 @@ pub enum OperationError {
         /// help: [`crate::operations::resolve_with_builds`]).
         sdists: Vec<PathBuf>,
     },
+    /// The planned set would break a requirement of a package in it (the check before
+    /// anything is committed, [`crate::operations::check_plan`]): nothing was changed.
+    #[error("the planned installation is inconsistent, nothing was changed:\n{}", indent(&problems.join("\n")))]
+    Inconsistent {
+        /// pip check's lines, ex) `a 1.0 has requirement b==2.0.0+bar, but you have b 2.0.0+foo.`
+        problems: Vec<String>,
+    },
     /// Another resolver failure (metadata unreadable, direct URL…).
     #[error(transparent)]
     Resolve(wharf_resolve::ResolveError),
@@ -192,6 +199,7 @@ impl OperationError {
             Self::Editable { .. } => Some("wharf installs wheels from the wheelhouse; build a wheel and pass its directory with `-f`".to_string()),
             Self::NothingToInstall => Some("name packages (`wharf install numpy`) or pass `-r requirements.txt`".to_string()),
             Self::NoSolution { .. } | Self::Resolve(_) | Self::NotInstalled { .. } => None,
+            Self::Inconsistent { .. } => Some("this is a resolver defect: please report it with the command and `wharf list`; `--no-deps` installs without the check".to_string()),
             Self::Sync(error) => error.hint(),
             Self::Install(wharf_install::InstallError::EnvironmentChanged { .. })
             | Self::Uninstall(wharf_install::InstallError::EnvironmentChanged { .. }) => Some("nothing was changed by this command; run it again: it plans against what the environment holds now".to_string()),

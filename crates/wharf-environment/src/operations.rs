@@ -10,7 +10,7 @@
 //! PythonEnvironment ─────────────────┘                                   └─▶ execute ─▶ InstallOutput
 //! ```
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -603,6 +603,9 @@ pub struct ExecuteOptions {
     pub link_mode: wharf_install::LinkMode,
     /// Wheel digests the caller already took (see [`InstallOptions::digests`]).
     pub digests: Option<std::sync::Arc<wharf_digest::DigestCache>>,
+    /// Check, before the transaction, that the planned set satisfies every requirement of
+    /// what it installs ([`check_plan`]); off for `--no-deps`.
+    pub check_requirements: bool,
 }
 
 /// Runs `plan` in `environment` as one transaction (all or nothing).
@@ -613,6 +616,9 @@ pub fn execute(
     environment: &PythonEnvironment,
     options: &ExecuteOptions,
 ) -> Result<InstallOutput, OperationError> {
+    if options.check_requirements {
+        check_plan(plan, environment, true)?;
+    }
     Ok(wharf_install::install(
         &plan.plan,
         &environment.layout,
@@ -766,8 +772,80 @@ pub fn check(dists: &[InstalledDist], markers: &MarkerEnvironment) -> Vec<CheckP
 }
 
 fn version_matches(specifiers: &VersionSpecifiers, version: &str) -> bool {
-    Version::from_str(version)
-        .is_ok_and(|v| specifiers.contains(&v) || specifiers.contains(&v.clone().without_local()))
+    Version::from_str(version).is_ok_and(|v| wharf_resolve::specifiers_contain(specifiers, &v))
+}
+
+/// The last line of defence before a transaction: the distributions the environment will
+/// hold once `plan` is applied (what stays, the planned wheels' `METADATA`, and what modules
+/// provide outside the environment) must satisfy every requirement of every distribution the
+/// plan installs, and every requirement on them; a problem that does not involve the plan (an
+/// environment already broken) is left to `wharf check`. `missing` also counts requirements
+/// that nothing provides (off for `--no-deps`).
+///
+/// Errors: [`OperationError::Inconsistent`] with the offending pairs (pip check's words).
+pub fn check_plan(
+    plan: &InstallPlan,
+    environment: &PythonEnvironment,
+    missing: bool,
+) -> Result<(), OperationError> {
+    if plan.plan.install.is_empty() {
+        return Ok(());
+    }
+    let mut planned: Vec<InstalledDist> = Vec::new();
+    for install in &plan.plan.install {
+        let metadata = wharf_metadata::read_metadata(&install.path).map_err(|source| {
+            OperationError::Resolve(wharf_resolve::ResolveError::Metadata {
+                path: install.path.clone(),
+                source,
+            })
+        })?;
+        planned.push(InstalledDist {
+            name: metadata.name.clone(),
+            version: metadata.version.clone(),
+            path: install.path.clone(),
+            requested: install.requested,
+            installer: None,
+            requires_dist: metadata.requires_dist.clone(),
+            requires_python: metadata.requires_python.clone(),
+        });
+    }
+    let new: HashSet<String> = planned.iter().map(InstalledDist::normalized_name).collect();
+    let removed: HashSet<&Path> = plan.plan.remove.iter().map(|d| d.path.as_path()).collect();
+    let mut after: Vec<InstalledDist> = environment
+        .installed()?
+        .into_iter()
+        .filter(|d| !removed.contains(d.path.as_path()) && !new.contains(&d.normalized_name()))
+        .collect();
+    let inside: HashSet<String> = after
+        .iter()
+        .chain(&planned)
+        .map(InstalledDist::normalized_name)
+        .collect();
+    after.extend(planned);
+    // A module's package counts where the environment has none of that name (sys.path order).
+    after.extend(
+        environment
+            .installed_outside()?
+            .into_iter()
+            .filter(|d| !inside.contains(&d.normalized_name())),
+    );
+    let markers = environment.marker_environment()?;
+    let problems: Vec<CheckProblem> = check(&after, &markers)
+        .into_iter()
+        .filter(|problem| match problem {
+            CheckProblem::Missing { dist, .. } => missing && new.contains(dist),
+            CheckProblem::Conflict {
+                dist, dependency, ..
+            } => new.contains(dist) || new.contains(dependency),
+        })
+        .collect();
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(OperationError::Inconsistent {
+            problems: problems.iter().map(ToString::to_string).collect(),
+        })
+    }
 }
 
 /// The names of `wanted` that the catalogue has wheels of (for `venv --seed`, which installs

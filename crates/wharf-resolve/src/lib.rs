@@ -4,9 +4,9 @@
 //! read from each candidate's `*.dist-info/METADATA` inside the zip, only for the versions the
 //! solver asks about. The site's rules:
 //!
-//! - Versions are compared without their local part: `==1.2` matches `1.2+computecanada`
-//!   (PEP 440); a requirement that names a local version (`==1.2+computecanada`, as `pip
-//!   freeze` writes) additionally pins the local label.
+//! - Local versions as PEP 440 has them, in the requirements of every package (not only the
+//!   user's): `==1.2` matches `1.2+computecanada`, `<=1.2` too; `==1.2+computecanada` (as
+//!   `pip freeze` writes) matches that label only ([`specifiers_contain`]).
 //! - Among wheels of one version, the most specific arch directory (the first find-links
 //!   entry) wins, then the best tag, then the highest build tag.
 //! - manylinux wheels are refused when the interpreter's `_manylinux` module says so (the
@@ -27,4 +27,5 @@ pub use candidates::{Candidate, CandidateSet, RejectReason, Rejected};
 pub use explain::explain_unavailable;
 pub use resolver::{
     Installed, ResolveError, ResolveOptions, ResolvedPackage, ResolvedSource, ResolverEnv, resolve,
+    specifiers_contain,
 };

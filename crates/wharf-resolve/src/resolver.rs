@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::rc::Rc;
 use std::str::FromStr;
 
-use pep440_rs::{LocalSegment, Version, VersionSpecifier, VersionSpecifiers};
+use pep440_rs::{Operator, Version, VersionSpecifier, VersionSpecifiers};
 use pep508_rs::{ExtraName, MarkerEnvironment, PackageName, Requirement, VersionOrUrl};
 use pubgrub::{
     DefaultStringReporter, Dependencies, DependencyConstraints, DependencyProvider,
@@ -142,24 +142,55 @@ enum Choice {
     Installed(Rc<Installed>),
 }
 
-/// Ranges over public versions (local parts stripped), plus an optional local-label pin.
-fn requirement_range(
-    specifiers: &VersionSpecifiers,
-) -> (Ranges<Version>, Option<Vec<LocalSegment>>) {
-    let mut local = None;
-    let stripped: Vec<VersionSpecifier> = specifiers
-        .iter()
-        .map(|s| {
-            if s.version().local().is_empty() {
-                s.clone()
-            } else {
-                local = Some(s.version().local().to_vec());
-                VersionSpecifier::from_version(*s.operator(), s.version().clone().without_local())
-                    .unwrap_or_else(|_| s.clone())
-            }
-        })
-        .collect();
-    (Ranges::from(VersionSpecifiers::from_iter(stripped)), local)
+/// The versions `specifiers` allow, local version labels included, as PEP 440 ("Version
+/// specifiers", "Local version identifiers") has them: a specifier without a local label
+/// ignores the candidates' labels (`==1.26.4` allows `1.26.4+computecanada`, `<=1.0` allows
+/// `1.0+cpu`, `!=1.0` excludes `1.0+cpu`); `==` with a label allows that label only
+/// (`==2.0.0+bar` excludes `2.0.0+foo`).
+fn requirement_range(specifiers: &VersionSpecifiers) -> Ranges<Version> {
+    specifiers.iter().fold(Ranges::full(), |range, specifier| {
+        range.intersection(&specifier_range(specifier))
+    })
+}
+
+/// Whether `version` satisfies `specifiers` under PEP 440's rules for local versions (see
+/// [`requirement_range`]): the one matcher of the resolver, the plan's last check and
+/// `wharf check`.
+pub fn specifiers_contain(specifiers: &VersionSpecifiers, version: &Version) -> bool {
+    requirement_range(specifiers).contains(version)
+}
+
+/// One specifier's versions (see [`requirement_range`]).
+fn specifier_range(specifier: &VersionSpecifier) -> Ranges<Version> {
+    let version = specifier.version();
+    let labelled = !version.local().is_empty();
+    match specifier.operator() {
+        Operator::Equal if !labelled => public_versions_of(version),
+        Operator::NotEqual if !labelled => public_versions_of(version).complement(),
+        Operator::LessThanEqual if !labelled => {
+            Ranges::strictly_lower_than(after_local_versions_of(version))
+        }
+        _ => Ranges::from(specifier.clone()),
+    }
+}
+
+/// `version` and every local version of it (`1.0`, `1.0+cpu`, `1.0+cu121.computecanada`):
+/// from `version` up to, not including, the next version that is not one of them.
+fn public_versions_of(version: &Version) -> Ranges<Version> {
+    Ranges::from_range_bounds(version.clone()..after_local_versions_of(version))
+}
+
+/// The smallest version above `version` and all its local versions: its first dev release
+/// of the next post release (`1.0` ▸ `1.0.post0.dev0`, `1.0.post1` ▸ `1.0.post2.dev0`), or the
+/// next dev release of a dev release (`1.0.dev1` ▸ `1.0.dev2`).
+fn after_local_versions_of(version: &Version) -> Version {
+    let public = version.clone().without_local();
+    if let Some(dev) = public.dev() {
+        public.with_dev(Some(dev + 1))
+    } else {
+        let post = public.post().map_or(0, |post| post + 1);
+        public.with_post(Some(post)).with_dev(Some(0))
+    }
 }
 
 fn names_prerelease(specifiers: &VersionSpecifiers) -> bool {
@@ -173,7 +204,6 @@ struct Provider<'a> {
     options: &'a ResolveOptions,
     root: Vec<Requirement>,
     constraints: HashMap<PackageName, Ranges<Version>>,
-    local_pins: HashMap<PackageName, Vec<LocalSegment>>,
     prerelease_named: HashSet<PackageName>,
     requested: HashSet<PackageName>,
     metadata: RefCell<HashMap<PathBuf, Rc<WheelMetadata>>>,
@@ -224,20 +254,15 @@ impl Provider<'_> {
     ) -> Result<Option<Version>, ResolveError> {
         let is_requested = self.requested.contains(name);
         if let Some(installed) = self.installed.get(name) {
-            let public = installed.version.clone().without_local();
             let replaceable = installed.in_target
                 && is_requested
                 && (self.options.upgrade || self.options.reinstall);
-            let pinned_ok = self
-                .local_pins
-                .get(name)
-                .is_none_or(|l| installed.version.local() == l.as_slice());
-            if !replaceable && range.contains(&public) && pinned_ok {
+            if !replaceable && range.contains(&installed.version) {
                 self.choices.borrow_mut().insert(
-                    (name.clone(), public.clone()),
+                    (name.clone(), installed.version.clone()),
                     Choice::Installed(installed.clone()),
                 );
-                return Ok(Some(public));
+                return Ok(Some(installed.version.clone()));
             }
         }
         let candidates = self.candidates.get(name);
@@ -245,24 +270,18 @@ impl Provider<'_> {
         for pass_allows_pre in [allow_pre, true] {
             for (index, candidate) in candidates.iter().enumerate() {
                 let version = &candidate.filename.version;
-                let public = version.clone().without_local();
-                if !range.contains(&public) {
+                if !range.contains(version) {
                     continue;
                 }
-                if public.any_prerelease() && !pass_allows_pre {
-                    continue;
-                }
-                if let Some(local) = self.local_pins.get(name)
-                    && version.local() != local.as_slice()
-                {
+                if version.any_prerelease() && !pass_allows_pre {
                     continue;
                 }
                 if self
                     .choices
                     .borrow()
-                    .contains_key(&(name.clone(), public.clone()))
+                    .contains_key(&(name.clone(), version.clone()))
                 {
-                    return Ok(Some(public));
+                    return Ok(Some(version.clone()));
                 }
                 let metadata = self.metadata_of(name, index)?;
                 if !self.requires_python_ok(&metadata) {
@@ -278,8 +297,8 @@ impl Provider<'_> {
                 }
                 self.choices
                     .borrow_mut()
-                    .insert((name.clone(), public.clone()), Choice::Wheel(index));
-                return Ok(Some(public));
+                    .insert((name.clone(), version.clone()), Choice::Wheel(index));
+                return Ok(Some(version.clone()));
             }
             if pass_allows_pre {
                 break;
@@ -320,7 +339,7 @@ impl Provider<'_> {
     ) -> Result<Vec<(Node, Ranges<Version>)>, ResolveError> {
         let mut range = match &requirement.version_or_url {
             None => Ranges::full(),
-            Some(VersionOrUrl::VersionSpecifier(specifiers)) => requirement_range(specifiers).0,
+            Some(VersionOrUrl::VersionSpecifier(specifiers)) => requirement_range(specifiers),
             Some(VersionOrUrl::Url(_)) => {
                 return Err(ResolveError::DirectUrl {
                     requirement: requirement.to_string(),
@@ -457,17 +476,12 @@ pub fn resolve(
     options: &ResolveOptions,
 ) -> Result<Vec<ResolvedPackage>, ResolveError> {
     let mut constraint_ranges: HashMap<PackageName, Ranges<Version>> = HashMap::new();
-    let mut local_pins = HashMap::new();
     let mut prerelease_named = HashSet::new();
     for requirement in requirements.iter().chain(constraints) {
-        if let Some(VersionOrUrl::VersionSpecifier(specifiers)) = &requirement.version_or_url {
-            let (_, local) = requirement_range(specifiers);
-            if let Some(local) = local {
-                local_pins.insert(requirement.name.clone(), local);
-            }
-            if names_prerelease(specifiers) {
-                prerelease_named.insert(requirement.name.clone());
-            }
+        if let Some(VersionOrUrl::VersionSpecifier(specifiers)) = &requirement.version_or_url
+            && names_prerelease(specifiers)
+        {
+            prerelease_named.insert(requirement.name.clone());
         }
     }
     for constraint in constraints {
@@ -475,7 +489,7 @@ pub fn resolve(
             continue;
         }
         if let Some(VersionOrUrl::VersionSpecifier(specifiers)) = &constraint.version_or_url {
-            let (range, _) = requirement_range(specifiers);
+            let range = requirement_range(specifiers);
             let entry = constraint_ranges
                 .entry(constraint.name.clone())
                 .or_insert_with(Ranges::full);
@@ -492,7 +506,6 @@ pub fn resolve(
         options,
         root: requirements.to_vec(),
         constraints: constraint_ranges,
-        local_pins,
         prerelease_named,
         requested: requirements.iter().map(|r| r.name.clone()).collect(),
         metadata: RefCell::default(),

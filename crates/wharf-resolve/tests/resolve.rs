@@ -153,6 +153,97 @@ fn local_versions_match_public_specifiers_and_pins() {
     assert!(run(&s, &["numpy==1.25.2+other"], &[]).is_err());
 }
 
+/// Issue 18: local labels in *dependency* specifiers were stripped, so `a` requiring
+/// `b==2.0.0+bar` got `b 2.0.0+foo` (an inconsistent set, installed with exit 0).
+#[test]
+fn local_labels_in_dependency_specifiers_are_exact() {
+    let both = site(
+        |r| {
+            let dir = r.join("generic");
+            wheel(&dir, "a-1.0-py3-none-any.whl", &["b==2.0.0+bar"], None);
+            wheel(&dir, "b-2.0.0+foo-py3-none-any.whl", &[], None);
+            wheel(&dir, "b-2.0.0+bar-py3-none-any.whl", &[], None);
+        },
+        false,
+    );
+    assert_eq!(
+        pins(&run(&both, &["a"], &[]).unwrap()),
+        ["a==1.0", "b==2.0.0+bar"]
+    );
+    let only_foo = site(
+        |r| {
+            let dir = r.join("generic");
+            wheel(&dir, "a-1.0-py3-none-any.whl", &["b==2.0.0+bar"], None);
+            wheel(&dir, "b-2.0.0+foo-py3-none-any.whl", &[], None);
+        },
+        false,
+    );
+    assert!(run(&only_foo, &["a"], &[]).is_err());
+}
+
+/// Issue 18: a local label that rules a candidate out makes the solver backtrack to the
+/// version whose dependency it allows (a 2.0 needs `b==1.0+bar`, which does not exist; a 1.0
+/// takes any `b`), and another local version of the same public version is still a choice.
+#[test]
+fn local_labels_steer_backtracking() {
+    let s = site(
+        |r| {
+            let dir = r.join("generic");
+            wheel(&dir, "a-2.0-py3-none-any.whl", &["b==1.0+bar"], None);
+            wheel(&dir, "a-1.0-py3-none-any.whl", &["b"], None);
+            wheel(&dir, "b-1.0+foo-py3-none-any.whl", &[], None);
+            wheel(&dir, "c-1.0-py3-none-any.whl", &["d==3.0"], None);
+            wheel(&dir, "d-3.0+zzz-py3-none-any.whl", &["e==1.0+nope"], None);
+            wheel(&dir, "d-3.0+aaa-py3-none-any.whl", &[], None);
+        },
+        false,
+    );
+    assert_eq!(
+        pins(&run(&s, &["a"], &[]).unwrap()),
+        ["a==1.0", "b==1.0+foo"]
+    );
+    // d 3.0+zzz sorts first but its dependency cannot be met: 3.0+aaa satisfies `==3.0`.
+    assert_eq!(
+        pins(&run(&s, &["c"], &[]).unwrap()),
+        ["c==1.0", "d==3.0+aaa"]
+    );
+}
+
+/// PEP 440 on local versions for every operator without a label: `<=`, `!=`, `==V.*`, `~=`
+/// ignore the candidates' labels; `<` and `>` exclude the local versions of `V` (and `>` its
+/// post releases). Each answer agrees with `packaging.specifiers`.
+#[test]
+fn public_specifiers_ignore_local_labels() {
+    let s = site(
+        |r| {
+            let dir = r.join("generic");
+            wheel(&dir, "b-1.0+cpu-py3-none-any.whl", &[], None);
+            wheel(&dir, "b-0.9+cpu-py3-none-any.whl", &[], None);
+            wheel(&dir, "b-1.0.post1-py3-none-any.whl", &[], None);
+        },
+        false,
+    );
+    for (requirement, expected) in [
+        ("b<=1.0", "b==1.0+cpu"),
+        ("b==1.0", "b==1.0+cpu"),
+        ("b==1.0.*", "b==1.0.post1"),
+        ("b~=0.9", "b==0.9+cpu"),
+        ("b~=1.0", "b==1.0.post1"),
+        ("b!=1.0,<1.0.post1", "b==0.9+cpu"),
+        ("b<1.0", "b==0.9+cpu"),
+        ("b>=1.0,!=1.0", "b==1.0.post1"),
+        ("b==1.0+cpu", "b==1.0+cpu"),
+    ] {
+        assert_eq!(
+            pins(&run(&s, &[requirement], &[]).unwrap()),
+            [expected],
+            "{requirement}"
+        );
+    }
+    // `>1.0` allows neither 1.0's local versions nor its post releases (PEP 440).
+    assert!(run(&s, &["b>1.0"], &[]).is_err());
+}
+
 #[test]
 fn most_specific_arch_directory_wins_a_tie() {
     let s = site(

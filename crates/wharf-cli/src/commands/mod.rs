@@ -153,6 +153,7 @@ pub fn execute_plan(
             },
             link_mode: settings.link_mode,
             digests,
+            check_requirements: !settings.no_deps,
         },
     );
     progress.finish_and_clear();

@@ -1,0 +1,282 @@
+//! Resolution scenarios (issue 18), each resolved side by side by wharf, pip 26.3 and uv
+//! 0.13.10 from one find-links directory of tiny wheels built here, each into a fresh
+//! environment of the same CPython; the installed sets (or the refusals) must agree.
+//!
+//! Needs `WHARF_TEST_PYTHON` and `WHARF_TEST_CURRENT_PEERS` (`eval "$(scripts/test-env.sh)"`);
+//! without them the tests say why and skip, or fail when `WHARF_TEST_REQUIRE_PEERS` is set.
+
+#[path = "support/sci.rs"]
+mod sci;
+
+use std::path::{Path, PathBuf};
+
+use sci::{Peers, command, peers, run};
+use wharf_test_support::WheelBuilder;
+
+/// The bin directory of the current pip and uv, or `None` (the test then skips).
+fn current_peers() -> Option<PathBuf> {
+    if let Some(bin) = std::env::var_os("WHARF_TEST_CURRENT_PEERS") {
+        return Some(PathBuf::from(bin));
+    }
+    assert!(
+        std::env::var_os("WHARF_TEST_REQUIRE_PEERS").is_none(),
+        "WHARF_TEST_CURRENT_PEERS is not set: run `eval \"$(scripts/test-env.sh)\"`"
+    );
+    eprintln!("skipped: WHARF_TEST_CURRENT_PEERS is not set (pip 26, uv 0.13)");
+    None
+}
+
+/// A wheel `name-version` requiring `requires` into `dir`.
+fn wheel(dir: &Path, name: &str, version: &str, requires: &[&str]) {
+    let file = format!("{name}-{version}-py3-none-any.whl");
+    WheelBuilder::new(name, version, true, requires)
+        .file(&format!("{name}/__init__.py"), b"")
+        .write(&dir.join(file));
+}
+
+/// What one tool installed (`name==version`, sorted), or its failure.
+type Outcome = Result<Vec<String>, String>;
+
+/// `name==version` of every distribution in `venv` but the tools', through its interpreter.
+fn installed(venv: &Path) -> Vec<String> {
+    let out = run(command(venv.join("bin/python")).args([
+        "-c",
+        "import importlib.metadata as m; print('\\n'.join(sorted(f\"{d.metadata['Name'].lower()}=={d.version}\" for d in m.distributions() if d.metadata['Name'].lower() not in ('pip', 'setuptools', 'wheel'))))",
+    ]))
+    .success();
+    out.stdout().lines().map(str::to_string).collect()
+}
+
+fn outcome(venv: &Path, result: &sci::Run) -> Outcome {
+    if result.output.status.success() {
+        Ok(installed(venv))
+    } else {
+        Err(result.transcript())
+    }
+}
+
+/// Installs `requirements` from `links` (and nothing else) with wharf, pip and uv, each into
+/// a new environment under `dir`; returns the three outcomes.
+fn three_ways(
+    peers: &Peers,
+    bin: &Path,
+    dir: &Path,
+    links: &Path,
+    requirements: &[&str],
+) -> [Outcome; 3] {
+    let uv_venv = |venv: &Path| {
+        run(command(bin.join("uv"))
+            .args(["venv", "--no-config", "-q", "--python"])
+            .arg(&peers.base_python)
+            .arg(venv)
+            .env("UV_CACHE_DIR", dir.join("uv-cache")))
+        .success();
+    };
+    let wharf_venv = dir.join("wharf");
+    run(command(env!("CARGO_BIN_EXE_wharf"))
+        .arg("venv")
+        .arg(&wharf_venv)
+        .arg("--python")
+        .arg(&peers.base_python)
+        .env("WHARF_CACHE_DIR", dir.join("wharf-cache")))
+    .success();
+    let wharf = run(command(env!("CARGO_BIN_EXE_wharf"))
+        .args(["install", "--no-index", "--python"])
+        .arg(&wharf_venv)
+        .arg("-f")
+        .arg(links)
+        .args(requirements)
+        .env("WHARF_CACHE_DIR", dir.join("wharf-cache"))
+        .env("PIP_CONFIG_FILE", "/dev/null"));
+    let pip_venv = dir.join("pip");
+    uv_venv(&pip_venv);
+    let pip = run(command(bin.join("python"))
+        .args([
+            "-m",
+            "pip",
+            "--isolated",
+            "--disable-pip-version-check",
+            "--python",
+        ])
+        .arg(pip_venv.join("bin/python"))
+        .args(["install", "--no-index", "-f"])
+        .arg(links)
+        .args(requirements)
+        .env("PIP_CONFIG_FILE", "/dev/null"));
+    let uv_env = dir.join("uv");
+    uv_venv(&uv_env);
+    let uv = run(command(bin.join("uv"))
+        .args(["pip", "install", "--no-config", "--no-index", "--python"])
+        .arg(&uv_env)
+        .arg("-f")
+        .arg(links)
+        .args(requirements)
+        .env("UV_CACHE_DIR", dir.join("uv-cache")));
+    [
+        outcome(&wharf_venv, &wharf),
+        outcome(&pip_venv, &pip),
+        outcome(&uv_env, &uv),
+    ]
+}
+
+/// Asserts that wharf, pip and uv installed `expected`, or all three refused (`None`).
+fn assert_agree(outcomes: &[Outcome; 3], expected: Option<&[&str]>) {
+    let [wharf, pip, uv] = outcomes;
+    let shown = format!("wharf: {wharf:#?}\npip: {pip:#?}\nuv: {uv:#?}");
+    match expected {
+        Some(expected) => {
+            let expected: Vec<String> = expected.iter().map(ToString::to_string).collect();
+            for outcome in [wharf, pip, uv] {
+                assert_eq!(outcome.as_ref().ok(), Some(&expected), "{shown}");
+            }
+        }
+        None => {
+            for outcome in [wharf, pip, uv] {
+                assert!(outcome.is_err(), "{shown}");
+            }
+        }
+    }
+}
+
+/// Issue 18 §1: `a` requires `b==2.0.0+bar`; the links hold `b 2.0.0+foo` too. wharf stripped
+/// the label below the top level and could install `b 2.0.0+foo`, exit 0.
+#[test]
+fn a_dependency_local_label_is_matched_exactly() {
+    let (Some(peers), Some(bin)) = (peers(), current_peers()) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let links = dir.path().join("links");
+    std::fs::create_dir(&links).unwrap();
+    wheel(&links, "a", "1.0", &["b==2.0.0+bar"]);
+    wheel(&links, "b", "2.0.0+foo", &[]);
+    wheel(&links, "b", "2.0.0+bar", &[]);
+    let both = three_ways(peers, &bin, &dir.path().join("both"), &links, &["a"]);
+    assert_agree(&both, Some(&["a==1.0", "b==2.0.0+bar"]));
+
+    // Without the `+bar` build, nobody installs `a`.
+    std::fs::remove_file(links.join("b-2.0.0+bar-py3-none-any.whl")).unwrap();
+    let only_foo = three_ways(peers, &bin, &dir.path().join("foo"), &links, &["a"]);
+    assert_agree(&only_foo, None);
+}
+
+/// Issue 18 §1: a local label that rules a candidate out steers backtracking: `a 2.0` needs
+/// `b==1.0+bar`, which does not exist, so `a 1.0` is chosen; `c` needs `d==3.0`, and of the
+/// two local builds of 3.0 only one has its dependencies.
+#[test]
+fn a_local_label_steers_backtracking() {
+    let (Some(peers), Some(bin)) = (peers(), current_peers()) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let links = dir.path().join("links");
+    std::fs::create_dir(&links).unwrap();
+    wheel(&links, "a", "2.0", &["b==1.0+bar"]);
+    wheel(&links, "a", "1.0", &["b"]);
+    wheel(&links, "b", "1.0+foo", &[]);
+    let first = three_ways(peers, &bin, &dir.path().join("a"), &links, &["a"]);
+    assert_agree(&first, Some(&["a==1.0", "b==1.0+foo"]));
+    wheel(&links, "c", "1.0", &["d==3.0"]);
+    wheel(&links, "d", "3.0+zzz", &["e==1.0+nope"]);
+    wheel(&links, "d", "3.0+aaa", &[]);
+    let second = three_ways(peers, &bin, &dir.path().join("c"), &links, &["c"]);
+    assert_agree(&second, Some(&["c==1.0", "d==3.0+aaa"]));
+}
+
+/// PEP 440's public specifiers against local versions, in a dependency: `<=`, `!=`, `==V.*`.
+#[test]
+fn public_specifiers_in_dependencies_ignore_local_labels() {
+    let (Some(peers), Some(bin)) = (peers(), current_peers()) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let links = dir.path().join("links");
+    std::fs::create_dir(&links).unwrap();
+    wheel(&links, "b", "1.0+cpu", &[]);
+    wheel(&links, "b", "0.9+cpu", &[]);
+    wheel(&links, "b", "1.0.post1", &[]);
+    for (index, (requirement, expected)) in [
+        ("b<=1.0", "b==1.0+cpu"),
+        ("b!=1.0,<1.0.post1", "b==0.9+cpu"),
+        ("b==1.0.*", "b==1.0.post1"),
+        ("b<1.0", "b==0.9+cpu"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let name = format!("q{index}");
+        wheel(&links, &name, "1.0", &[requirement]);
+        let outcomes = three_ways(
+            peers,
+            &bin,
+            &dir.path().join(&name),
+            &links,
+            &[name.as_str()],
+        );
+        let pin = format!("{name}==1.0");
+        assert_agree(&outcomes, Some(&[expected, pin.as_str()]));
+    }
+}
+
+/// Issue 18 §1, the last line of defence: a lock that lists an inconsistent set (edited by
+/// hand, or written by a tool with the bug) is refused before anything is committed, naming
+/// the offending pair; the environment is unchanged.
+#[test]
+fn sync_refuses_an_inconsistent_lock_before_committing() {
+    let Some(peers) = peers() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let links = dir.path().join("links");
+    std::fs::create_dir(&links).unwrap();
+    wheel(&links, "a", "1.0", &["b==2.0.0+bar"]);
+    wheel(&links, "b", "2.0.0+foo", &[]);
+    wheel(&links, "b", "2.0.0+bar", &[]);
+    let wharf = |args: &[&str]| {
+        let mut command = command(env!("CARGO_BIN_EXE_wharf"));
+        command
+            .args(args)
+            .env("WHARF_CACHE_DIR", dir.path().join("cache"))
+            .env("PIP_CONFIG_FILE", "/dev/null");
+        command
+    };
+    let lock = dir.path().join("pylock.toml");
+    run(wharf(&["lock", "a", "-f"])
+        .arg(&links)
+        .arg("--python")
+        .arg(&peers.base_python)
+        .arg("-o")
+        .arg(&lock))
+    .success();
+    // Point the lock's `b` at the `+foo` build (its own name, version, size and hash).
+    let text = std::fs::read_to_string(&lock).unwrap();
+    let bar = links.join("b-2.0.0+bar-py3-none-any.whl");
+    let foo = links.join("b-2.0.0+foo-py3-none-any.whl");
+    let digest = |path: &Path| {
+        let (sha256, size) = wharf_digest::sha256_file(path).unwrap();
+        (data_encoding::HEXLOWER.encode(&sha256), size)
+    };
+    let ((bar_sha, bar_size), (foo_sha, foo_size)) = (digest(&bar), digest(&foo));
+    assert!(text.contains(&bar_sha), "{text}");
+    let edited = text
+        .replace(&bar_sha, &foo_sha)
+        .replace("2.0.0+bar", "2.0.0+foo")
+        .replace(&format!("size = {bar_size}"), &format!("size = {foo_size}"));
+    std::fs::write(&lock, edited).unwrap();
+
+    let venv = dir.path().join("env");
+    run(wharf(&["venv"])
+        .arg(&venv)
+        .arg("--python")
+        .arg(&peers.base_python))
+    .success();
+    let before = installed(&venv);
+    let refused = run(wharf(&["sync", "--python"]).arg(&venv).arg(&lock));
+    assert_ne!(refused.code(), Some(0), "{}", refused.transcript());
+    assert!(
+        refused
+            .stderr()
+            .contains("a 1.0 has requirement b==2.0.0+bar, but you have b 2.0.0+foo."),
+        "{}",
+        refused.transcript()
+    );
+    assert_eq!(installed(&venv), before);
+}
