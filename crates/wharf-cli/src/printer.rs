@@ -140,3 +140,12 @@ impl Printer {
         error.status
     }
 }
+
+/// `count` and `noun`, plural unless `count` is 1, ex) `1 package`, `3 packages`.
+pub fn plural(count: usize, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
+}

@@ -320,7 +320,17 @@ impl InstallSettings {
 
     /// The wheel sources, or the error that says how to get some.
     pub fn sources(&self) -> Result<wharf_environment::operations::Sources, Error> {
-        if self.find_links_origin.is_none() {
+        self.sources_for(false)
+    }
+
+    /// The wheel sources; with `direct` (the request names wheels or projects by path, or a
+    /// requirements file brings its own `--find-links`), none configured is no error, as pip
+    /// installs a local wheel without an index.
+    pub fn sources_for(
+        &self,
+        direct: bool,
+    ) -> Result<wharf_environment::operations::Sources, Error> {
+        if self.find_links_origin.is_none() && !direct {
             return Err(Error::usage(
                 "no wheel sources: no `--find-links` given, PIP_FIND_LINKS is not set, and no `find-links` in $PIP_CONFIG_FILE",
                 Some(

@@ -843,10 +843,10 @@ pub fn download(
     }
     drop(staging);
     printer.info(format_args!(
-        "Resolved {} packages in {} ms; downloaded {} files in {} ms{}",
-        chosen.len(),
+        "Resolved {} in {} ms; downloaded {} in {} ms{}",
+        crate::printer::plural(chosen.len(), "package"),
         resolved_in.as_millis(),
-        chosen.len() - already.len(),
+        crate::printer::plural(chosen.len() - already.len(), "file"),
         download_start.elapsed().as_millis(),
         if already.is_empty() {
             String::new()

@@ -196,7 +196,8 @@ fn install_once(
     )?;
     crate::commands::report_recovery(&environment, printer);
     warn_on_pin_mismatch(&environment, printer);
-    let wheel_sources = settings.sources()?;
+    let wheel_sources = settings
+        .sources_for(!requirements.direct.is_empty() || !requirements.find_links.is_empty())?;
     if requirements.requirements.is_empty() && requirements.direct.is_empty() {
         return Err(wharf_environment::OperationError::NothingToInstall.into());
     }
@@ -254,16 +255,16 @@ fn install_once(
     let summary = summary_lines(&plan, printer.verbosity() > 0);
     if settings.dry_run {
         printer.info(format_args!(
-            "Resolved {} packages in {} ms (dry run: nothing changed)",
-            resolution.packages.len(),
+            "Resolved {} in {} ms (dry run: nothing changed)",
+            crate::printer::plural(resolution.packages.len(), "package"),
             resolved_in.as_millis()
         ));
         return Ok(write_stdout(summary.concat().as_bytes()));
     }
     if plan.is_empty() {
         printer.info(format_args!(
-            "Resolved {} packages in {} ms; requirements already satisfied",
-            resolution.packages.len(),
+            "Resolved {} in {} ms; requirements already satisfied",
+            crate::printer::plural(resolution.packages.len(), "package"),
             resolved_in.as_millis()
         ));
         return Ok(ExitStatus::Success);
@@ -275,8 +276,8 @@ fn install_once(
         Err(status) => return Ok(status),
     };
     printer.info(format_args!(
-        "Resolved {} packages in {} ms",
-        resolution.packages.len(),
+        "Resolved {} in {} ms",
+        crate::printer::plural(resolution.packages.len(), "package"),
         resolved_in.as_millis()
     ));
     let cache = output.cache;
@@ -289,8 +290,8 @@ fn install_once(
         String::new()
     };
     printer.info(format_args!(
-        "Installed {} packages in {} ms{from_cache}",
-        output.installed.len(),
+        "Installed {} in {} ms{from_cache}",
+        crate::printer::plural(output.installed.len(), "package"),
         install_start.elapsed().as_millis()
     ));
     for line in &summary {

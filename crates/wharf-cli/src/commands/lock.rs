@@ -115,8 +115,8 @@ pub fn lock(
     }
     write_atomically(&output, &text)?;
     printer.info(format_args!(
-        "Locked {} packages in {} ms to {}",
-        lock.packages.len(),
+        "Locked {} in {} ms to {}",
+        crate::printer::plural(lock.packages.len(), "package"),
         start.elapsed().as_millis(),
         output.display()
     ));

@@ -201,8 +201,8 @@ fn sync_once(
     let verified_in = start.elapsed();
     if settings.dry_run {
         printer.info(format_args!(
-            "Verified {} locked wheels in {} ms (dry run: nothing changed)",
-            lock.packages.len(),
+            "Verified {} in {} ms (dry run: nothing changed)",
+            crate::printer::plural(lock.packages.len(), "locked wheel"),
             verified_in.as_millis()
         ));
         write_stdout(summary.as_bytes());
@@ -213,8 +213,8 @@ fn sync_once(
     }
     if plan.is_empty() {
         printer.info(format_args!(
-            "Verified {} locked wheels in {} ms; the environment is already the lock",
-            lock.packages.len(),
+            "Verified {} in {} ms; the environment is already the lock",
+            crate::printer::plural(lock.packages.len(), "locked wheel"),
             verified_in.as_millis()
         ));
         return Ok(SyncOutput {
@@ -242,8 +242,8 @@ fn sync_once(
         }
     };
     printer.info(format_args!(
-        "Verified {} locked wheels in {} ms",
-        lock.packages.len(),
+        "Verified {} in {} ms",
+        crate::printer::plural(lock.packages.len(), "locked wheel"),
         verified_in.as_millis()
     ));
     printer.info(format_args!(
