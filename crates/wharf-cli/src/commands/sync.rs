@@ -156,7 +156,7 @@ fn sync_once(
 ) -> Result<SyncOutput, Error> {
     let start = Instant::now();
     let lock = read_lock(lock_path, settings, site)?;
-    lock.verify()
+    lock.verify(lock_path)
         .map_err(|e| Error::from(OperationError::Sync(SyncError::Lock(e))))?;
     let resolution =
         lock_ops::resolution_from_lock(&lock, lock_path, environment, settings.allow_manylinux)?;
