@@ -17,6 +17,7 @@ use std::process::{Child, Command, Stdio};
 
 use sci::{command, run, test_python};
 use sha2::Digest;
+use wharf_test_support::http::{Reply, TestServer};
 use wharf_test_support::{NETWORK_VARIABLES, WheelBuilder};
 
 /// `python index_server.py ROOT`, killed when dropped.
@@ -465,4 +466,300 @@ fn command_pip(python: &Path) -> Command {
     let mut command = command(python);
     command.args(["-m", "pip"]);
     command
+}
+
+/// Runs `command`, killing it and failing the test when it takes longer than `deadline` (a
+/// download that never ends fails the test instead of stalling the suite).
+fn run_within(command: &mut Command, deadline: std::time::Duration) -> sci::Run {
+    let shown = format!("{command:?}");
+    let start = std::time::Instant::now();
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|error| panic!("cannot run {shown}: {error}"));
+    let mut stdout = child.stdout.take().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let out = std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut stdout, &mut bytes);
+        bytes
+    });
+    let err = std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut stderr, &mut bytes);
+        bytes
+    });
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{shown} did not finish within {deadline:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    sci::Run {
+        shown,
+        output: std::process::Output {
+            status,
+            stdout: out.join().unwrap(),
+            stderr: err.join().unwrap(),
+        },
+    }
+}
+
+/// A PEP 691 JSON project page listing one file (`size`: its PEP 700 size, if any).
+fn json_page(project: &str, filename: &str, url: &str, sha256: &str, size: Option<u64>) -> Reply {
+    let mut file = serde_json::json!({
+        "filename": filename,
+        "url": url,
+        "hashes": {},
+    });
+    if !sha256.is_empty() {
+        file["hashes"]["sha256"] = sha256.into();
+    }
+    if let Some(size) = size {
+        file["size"] = size.into();
+    }
+    let page = serde_json::json!({
+        "meta": {"api-version": "1.1"},
+        "name": project,
+        "files": [file],
+    });
+    Reply::ok(
+        "application/vnd.pypi.simple.v1+json",
+        page.to_string().into_bytes(),
+    )
+}
+
+/// The misbehaving index of the "no input is unbounded" issue, served from Rust
+/// ([`TestServer`]): one project per misbehaviour, and `good` (a real wheel, its true size and
+/// hash) to show that the limits do not stop an honest download.
+fn misbehaving_index(good_wheel: Vec<u8>) -> TestServer {
+    let good_sha256 = data_encoding::HEXLOWER.encode(&sha2::Sha256::digest(&good_wheel));
+    TestServer::start(move |path| {
+        let wheel = |project: &str| format!("{project}-1.0-py3-none-any.whl");
+        let page = |project: &str, size| {
+            json_page(
+                project,
+                &wheel(project),
+                &format!("/files/{}", wheel(project)),
+                "",
+                size,
+            )
+        };
+        match path {
+            "/simple/good/" => json_page(
+                "good",
+                &wheel("good"),
+                "/files/good-1.0-py3-none-any.whl",
+                &good_sha256,
+                Some(good_wheel.len() as u64),
+            ),
+            "/files/good-1.0-py3-none-any.whl" => {
+                Reply::ok("application/octet-stream", good_wheel.clone())
+            }
+            // PEP 700 size 1000, then zeros without end (no Content-Length).
+            "/simple/endless/" => page("endless", Some(1000)),
+            "/files/endless-1.0-py3-none-any.whl" => Reply::Endless,
+            // PEP 700 size 100, Content-Length 200 and 200 bytes.
+            "/simple/longer/" => page("longer", Some(100)),
+            "/files/longer-1.0-py3-none-any.whl" => Reply::Body {
+                status: 200,
+                content_type: "application/octet-stream".to_string(),
+                content_length: Some(200),
+                body: vec![b'x'; 200],
+            },
+            // 1000 bytes, one a second.
+            "/simple/trickle/" => page("trickle", Some(1000)),
+            "/files/trickle-1.0-py3-none-any.whl" => Reply::Trickle {
+                length: 1000,
+                interval: std::time::Duration::from_secs(1),
+            },
+            "/simple/redirect/" => page("redirect", None),
+            "/files/redirect-1.0-py3-none-any.whl" => {
+                Reply::Redirect("file:///etc/passwd".to_string())
+            }
+            // A file name that is a path (JSON), and one hidden in a percent-encoded href.
+            "/simple/evil/" => json_page(
+                "evil",
+                "../evil-1.0-py3-none-any.whl",
+                "/files/evil-1.0-py3-none-any.whl",
+                "",
+                None,
+            ),
+            "/simple/evilhtml/" => Reply::ok(
+                "text/html",
+                "<html><body><a href=\"/files/..%2Fevilhtml-1.0-py3-none-any.whl\">evilhtml</a></body></html>",
+            ),
+            p if p.starts_with("/files/") => Reply::ok("application/octet-stream", b"PK".to_vec()),
+            _ => Reply::not_found(),
+        }
+    })
+}
+
+/// Regression ("no input is unbounded"): `wharf download` from an index that misbehaves.
+/// A body that never ends filled the disk, one that trickles never timed out, a redirect to
+/// `file://` was "too many redirects", a file name with `../` was "only source distributions".
+/// Each now ends promptly with exit 1, a message naming the URL or the file name, and nothing
+/// in `-d` but what was there (no partial file, no staging directory).
+#[test]
+fn regression_unbounded_download_from_a_misbehaving_index() {
+    let Some(python) = test_python() else { return };
+    let temp = tempfile::tempdir().unwrap();
+    let good = WheelBuilder::new("good", "1.0", true, &[])
+        .write(&temp.path().join("good-1.0-py3-none-any.whl"));
+    let server = misbehaving_index(std::fs::read(&good).unwrap());
+    let index = server.url("simple");
+    let out = temp.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("keep.txt"), "already here").unwrap();
+    let before = BTreeSet::from(["keep.txt".to_string()]);
+    let download = |project: &str| {
+        let mut command = wharf();
+        command
+            .args([
+                "download",
+                project,
+                "--no-deps",
+                "--retries",
+                "1",
+                "--timeout",
+                "2",
+                "--python",
+            ])
+            .arg(&python)
+            .args(["-i", &index, "-d"])
+            .arg(&out);
+        let start = std::time::Instant::now();
+        let ran = run_within(&mut command, std::time::Duration::from_mins(1));
+        (ran, start.elapsed())
+    };
+    let file_url = |project: &str| server.url(&format!("files/{project}-1.0-py3-none-any.whl"));
+
+    // An honest download is not stopped: its size and hash are the index's.
+    let (ran, _) = download("good");
+    let ran = ran.success();
+    assert_eq!(
+        listing(&out),
+        BTreeSet::from([
+            "keep.txt".to_string(),
+            "good-1.0-py3-none-any.whl".to_string()
+        ]),
+        "{}",
+        ran.transcript()
+    );
+    std::fs::remove_file(out.join("good-1.0-py3-none-any.whl")).unwrap();
+
+    // Endless: stopped one byte past the declared size, not retried (a retry gets the same).
+    let (ran, elapsed) = download("endless");
+    let ran = ran.exit_code(1);
+    assert!(
+        ran.stderr().contains(&format!(
+            "error: `{}` sent more than the 1000 bytes the index declared (PEP 700 `size`): stopped after 1001 bytes; nothing was kept\n",
+            file_url("endless")
+        )),
+        "{}",
+        ran.transcript()
+    );
+    assert!(ran.stderr().contains("\nhint: "), "{}", ran.transcript());
+    assert!(elapsed < std::time::Duration::from_secs(20), "{elapsed:?}");
+    assert_eq!(listing(&out), before, "{}", ran.transcript());
+
+    // Longer than declared: Content-Length 200 against the index's 100.
+    let (ran, _) = download("longer");
+    let ran = ran.exit_code(1);
+    assert!(
+        ran.stderr().contains(&format!(
+            "error: `{}` sent more than the 100 bytes the index declared (PEP 700 `size`): stopped after 101 bytes; nothing was kept\n",
+            file_url("longer")
+        )),
+        "{}",
+        ran.transcript()
+    );
+    assert_eq!(listing(&out), before, "{}", ran.transcript());
+
+    // A trickle (1 byte/s): each attempt ends at its deadline, --timeout × (1 + size in
+    // MiB, rounded up) = 4 s; two attempts (--retries 1).
+    let (ran, elapsed) = download("trickle");
+    let ran = ran.exit_code(1);
+    let stderr = ran.stderr();
+    assert!(
+        stderr.contains(&format!("error: `{}` is too slow: ", file_url("trickle")))
+            && stderr.contains(" of 1000 bytes in ")
+            && stderr.contains("(after 2 attempt(s))"),
+        "{}",
+        ran.transcript()
+    );
+    assert!(
+        stderr.contains("hint: ") && stderr.contains("--timeout"),
+        "{}",
+        ran.transcript()
+    );
+    assert!(elapsed < std::time::Duration::from_secs(30), "{elapsed:?}");
+    assert_eq!(
+        server
+            .requests()
+            .iter()
+            .filter(|p| p.ends_with("trickle-1.0-py3-none-any.whl"))
+            .count(),
+        2
+    );
+    assert_eq!(listing(&out), before, "{}", ran.transcript());
+
+    // A redirect to file:///etc/passwd: refused, named.
+    let (ran, _) = download("redirect");
+    let ran = ran.exit_code(1);
+    assert!(
+        ran.stderr().contains(&format!(
+            "error: `{}` redirects to `file:///etc/passwd`, which is not an HTTP(S) URL: refused\n",
+            file_url("redirect")
+        )),
+        "{}",
+        ran.transcript()
+    );
+    assert!(
+        !ran.stderr().contains("too many redirects"),
+        "{}",
+        ran.transcript()
+    );
+    assert_eq!(listing(&out), before, "{}", ran.transcript());
+
+    // A file name with `../`, in JSON and percent-encoded in an href: skipped, named.
+    for project in ["evil", "evilhtml"] {
+        let (ran, _) = download(project);
+        let ran = ran.exit_code(1);
+        let stderr = ran.stderr();
+        let name = format!("../{project}-1.0-py3-none-any.whl");
+        assert!(
+            stderr.contains(&format!(
+                "warning: the index offered an unsafe file name for `{project}`, `{name}` (not a plain file name): skipped\n"
+            )),
+            "{}",
+            ran.transcript()
+        );
+        assert!(
+            stderr.contains(&format!(
+                "hint: the index offered only an unsafe file name (`{name}`)"
+            )),
+            "{}",
+            ran.transcript()
+        );
+        assert!(
+            !stderr.contains("only source distributions"),
+            "{}",
+            ran.transcript()
+        );
+        assert_eq!(listing(&out), before, "{}", ran.transcript());
+        assert!(
+            !temp
+                .path()
+                .join(format!("{project}-1.0-py3-none-any.whl"))
+                .exists()
+        );
+    }
 }

@@ -685,3 +685,151 @@ fn venv_from_installs_the_verified_bytes_of_a_replaced_wheel() {
     );
     assert_eq!(swap_value(&venv), value.to_string());
 }
+
+/// Runs `command` like [`run`], but kills it and fails the test when it takes longer than
+/// `deadline` (a regression that hangs fails instead of stalling the suite).
+fn run_within(command: &mut std::process::Command, deadline: std::time::Duration) -> sci::Run {
+    use std::process::Stdio;
+    let shown = format!("{command:?}");
+    let start = std::time::Instant::now();
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|error| panic!("cannot run {shown}: {error}"));
+    let mut stdout = child.stdout.take().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let out = std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut stdout, &mut bytes);
+        bytes
+    });
+    let err = std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut stderr, &mut bytes);
+        bytes
+    });
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{shown} did not finish within {deadline:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    sci::Run {
+        shown,
+        output: std::process::Output {
+            status,
+            stdout: out.join().unwrap(),
+            stderr: err.join().unwrap(),
+        },
+    }
+}
+
+/// Regression ("no input is unbounded"): a locked wheel `path` that is a FIFO or a device
+/// hung `wharf sync` and `wharf venv --from` (opening a FIFO waits for a writer, `/dev/zero`
+/// never ends; a lock without `size` skipped the size check). Now each is refused promptly,
+/// naming the lock, the package and the path, and the environment is unchanged. No wheelhouse
+/// is needed: the lock is written by hand.
+#[test]
+fn regression_unbounded_sync_refuses_a_fifo_or_device_as_wheel() {
+    let Some(test_python) = sci::test_python() else {
+        return;
+    };
+    let base = wharf_test_support::base_python(&test_python);
+    let dir = tempfile::tempdir().unwrap();
+    let wharf = || {
+        let mut command = command(env!("CARGO_BIN_EXE_wharf"));
+        command.env("NO_COLOR", "1").env("WHARF_NO_CACHE", "1");
+        command
+    };
+    let venv = dir.path().join("env");
+    run(wharf().arg("venv").arg(&venv).arg("--python").arg(&base)).success();
+    let before = installed(&venv);
+    let fifo = dir.path().join("six-1.16.0-py2.py3-none-any.whl");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success(), "mkfifo {}", fifo.display());
+    let cases = [
+        ("fifo.toml", fifo.display().to_string(), None, "a FIFO"),
+        (
+            "zero.toml",
+            "/dev/zero".to_string(),
+            None,
+            "a character device",
+        ),
+        // With a size the old code said "changed size (0 bytes, locked 1000)": misleading.
+        (
+            "zero-sized.toml",
+            "/dev/zero".to_string(),
+            Some(1000),
+            "a character device",
+        ),
+    ];
+    let deadline = std::time::Duration::from_secs(30);
+    for (lock_name, path, size, kind) in cases {
+        let lock = dir.path().join(lock_name);
+        let size = size.map(|s| format!("size = {s}\n")).unwrap_or_default();
+        std::fs::write(
+            &lock,
+            format!(
+                "lock-version = \"1.0\"\ncreated-by = \"hand\"\n\n[[packages]]\nname = \"six\"\nversion = \"1.16.0\"\n\n[[packages.wheels]]\nname = \"six-1.16.0-py2.py3-none-any.whl\"\npath = \"{path}\"\n{size}\n[packages.wheels.hashes]\nsha256 = \"{}\"\n",
+                "0".repeat(64)
+            ),
+        )
+        .unwrap();
+        let start = std::time::Instant::now();
+        let refused = run_within(
+            wharf().args(["sync", "--python"]).arg(&venv).arg(&lock),
+            deadline,
+        )
+        .exit_code(1);
+        let stderr = refused.stderr();
+        assert!(
+            stderr.contains(&format!(
+                "error: `{}`: the locked wheel of six 1.16.0 is not a regular file but {kind}: `{path}`\n",
+                lock.display()
+            )),
+            "{}",
+            refused.transcript()
+        );
+        assert!(
+            stderr.contains("hint: a lock names wheel files"),
+            "{}",
+            refused.transcript()
+        );
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(10),
+            "{lock_name}: {:?}",
+            start.elapsed()
+        );
+        assert_eq!(installed(&venv), before, "{lock_name}");
+
+        // `venv --from` the same lock: refused as promptly, and no environment left behind.
+        let other = dir.path().join("from-env");
+        let refused = run_within(
+            wharf()
+                .arg("venv")
+                .arg(&other)
+                .arg("--python")
+                .arg(&base)
+                .arg("--from")
+                .arg(&lock),
+            deadline,
+        )
+        .exit_code(1);
+        assert!(
+            refused.stderr().contains("is not a regular file but"),
+            "{}",
+            refused.transcript()
+        );
+        assert!(!other.exists(), "{lock_name}: {}", refused.transcript());
+    }
+}

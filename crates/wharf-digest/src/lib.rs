@@ -16,11 +16,14 @@
 //! and rename) by [`DigestCache::save`]; a damaged line is skipped, a damaged or missing file
 //! is an empty cache. Concurrent writers lose entries, never correctness: an entry is only
 //! used when the file's stamp matches it.
+//!
+//! Only regular files are hashed ([`open_regular`]): a path that names a FIFO would block the
+//! open until a writer comes, a device such as `/dev/zero` never ends.
 
 use std::collections::HashMap;
-use std::fs::Metadata;
-use std::io::{Read as _, Write as _};
-use std::os::unix::fs::MetadataExt as _;
+use std::fs::{File, Metadata};
+use std::io::{Read, Write as _};
+use std::os::unix::fs::{FileTypeExt as _, MetadataExt as _, OpenOptionsExt as _};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -115,45 +118,138 @@ impl FileDigest {
     }
 }
 
-/// The SHA-256 of the file at `path` and its size, read in 256 KiB blocks.
-///
-/// Errors: the file cannot be opened or read, or is not a regular file (`InvalidInput`: a
-/// FIFO or a device would block or never end).
-pub fn sha256_file(path: &Path) -> std::io::Result<([u8; 32], u64)> {
-    sha256_reader(&open_regular(path, &std::fs::metadata(path)?)?)
+/// A path that names something other than a regular file: a FIFO, a device, a directory, a
+/// socket. Ex) `` `/dev/zero` is not a regular file but a character device ``
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotRegularFile {
+    /// The path.
+    pub path: PathBuf,
+    /// What it is instead, with its article. Ex) `a FIFO`
+    pub kind: &'static str,
 }
 
-/// Opens `path` for reading when `metadata` (its `stat`) says it is a regular file: opening a
-/// FIFO would block until a writer comes, and a device may never end.
-///
-/// Errors: not a regular file (`InvalidInput`), or the open fails.
-pub fn open_regular(path: &Path, metadata: &Metadata) -> std::io::Result<std::fs::File> {
-    if !metadata.is_file() {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            format!("`{}` is not a regular file", path.display()),
-        ));
+impl std::fmt::Display for NotRegularFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "`{}` is not a regular file but {}",
+            self.path.display(),
+            self.kind
+        )
     }
-    std::fs::File::open(path)
 }
 
-/// The SHA-256 and size of the regular file `file`, read with positioned reads from offset 0
-/// (the file's own offset does not move).
-///
-/// Errors: `file` is not a regular file (`InvalidInput`), or a read fails.
-pub fn sha256_reader(file: &std::fs::File) -> std::io::Result<([u8; 32], u64)> {
-    use std::os::unix::fs::FileExt as _;
-    if !file.metadata()?.is_file() {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            "not a regular file",
-        ));
+impl std::error::Error for NotRegularFile {}
+
+impl NotRegularFile {
+    /// The [`NotRegularFile`] inside an error of [`open_regular`] or [`sha256_file`], if that
+    /// is what it is.
+    pub fn of(error: &std::io::Error) -> Option<&Self> {
+        error.get_ref()?.downcast_ref()
     }
+
+    /// What a file of `metadata` is, when it is not a regular file. Ex) `a FIFO`
+    pub fn kind(metadata: &Metadata) -> Option<&'static str> {
+        let file_type = metadata.file_type();
+        Some(if file_type.is_file() {
+            return None;
+        } else if file_type.is_fifo() {
+            "a FIFO"
+        } else if file_type.is_char_device() {
+            "a character device"
+        } else if file_type.is_block_device() {
+            "a block device"
+        } else if file_type.is_socket() {
+            "a socket"
+        } else if file_type.is_dir() {
+            "a directory"
+        } else {
+            "not a file"
+        })
+    }
+
+    fn check(path: &Path, metadata: &Metadata) -> std::io::Result<()> {
+        match Self::kind(metadata) {
+            None => Ok(()),
+            Some(kind) => Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                Self {
+                    path: path.to_path_buf(),
+                    kind,
+                },
+            )),
+        }
+    }
+}
+
+/// Opens `path` (symlinks followed) for reading, only if it is a regular file, and returns it
+/// with its metadata (`fstat` of the opened file).
+///
+/// The path is stat'ed first, so a device is never opened (opening some has effects); then it
+/// is opened with `O_NONBLOCK`, so that a FIFO put in its place meanwhile does not block the
+/// open until a writer comes, and the opened file is checked again. (`O_NONBLOCK` changes
+/// nothing for a regular file's reads.)
+///
+/// Errors: the path cannot be stat'ed or opened; anything but a regular file is an error of
+/// kind `InvalidInput` holding a [`NotRegularFile`] ([`NotRegularFile::of`]).
+pub fn open_regular(path: &Path) -> std::io::Result<(File, Metadata)> {
+    NotRegularFile::check(path, &std::fs::metadata(path)?)?;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
+    let metadata = file.metadata()?;
+    NotRegularFile::check(path, &metadata)?;
+    Ok((file, metadata))
+}
+
+/// The SHA-256 of everything `reader` gives and its size, read in 256 KiB blocks (bound it
+/// with [`Read::take`]).
+///
+/// Errors: a read fails (`Interrupted` is retried).
+pub fn sha256_reader(mut reader: impl Read) -> std::io::Result<([u8; 32], u64)> {
     let mut hasher = Sha256::new();
     let mut buffer = vec![0u8; BLOCK];
     let mut size = 0u64;
     loop {
-        let n = match file.read_at(&mut buffer, size) {
+        let n = match reader.read(&mut buffer) {
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buffer[..n]);
+        size += n as u64;
+    }
+    Ok((hasher.finalize().into(), size))
+}
+
+/// The SHA-256 of the regular file at `path` and its size, read in 256 KiB blocks.
+///
+/// Errors: as [`open_regular`] (a FIFO or a device is refused, not read), or a read fails.
+pub fn sha256_file(path: &Path) -> std::io::Result<([u8; 32], u64)> {
+    let (file, _) = open_regular(path)?;
+    sha256_reader(file)
+}
+
+/// The SHA-256 and size of the open file `file`, read with positioned reads from offset 0
+/// (the file's own offset does not move, so a caller that reads it elsewhere, the
+/// installer's zip reader, is not disturbed), and at most `limit` bytes: a file that grows
+/// past it while it is read stops there (the size returned then tells).
+///
+/// Errors: `file` is not a regular file (`InvalidInput` holding a [`NotRegularFile`], `path`
+/// naming it), or a read fails.
+pub fn sha256_open_file(path: &Path, file: &File, limit: u64) -> std::io::Result<([u8; 32], u64)> {
+    use std::os::unix::fs::FileExt as _;
+    NotRegularFile::check(path, &file.metadata()?)?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; BLOCK];
+    let mut size = 0u64;
+    while size < limit {
+        let want = usize::try_from((limit - size).min(BLOCK as u64)).unwrap_or(BLOCK);
+        let n = match file.read_at(&mut buffer[..want], size) {
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
@@ -232,7 +328,16 @@ impl DigestCache {
         if let Some(digest) = self.remembered(path, &stamp) {
             return Ok(digest);
         }
-        let file = open_regular(path, metadata)?;
+        if let Some(kind) = NotRegularFile::kind(metadata) {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                NotRegularFile {
+                    path: path.to_path_buf(),
+                    kind,
+                },
+            ));
+        }
+        let (file, _) = open_regular(path)?;
         let (digest, _) = self.hash_open_file(path, &file, stamp)?;
         Ok(digest)
     }
@@ -290,7 +395,7 @@ impl DigestCache {
         stamp: FileStamp,
     ) -> std::io::Result<(FileDigest, FileStamp)> {
         let started = now_ns();
-        let (sha256, size) = sha256_reader(file)?;
+        let (sha256, size) = sha256_open_file(path, file, stamp.size.saturating_add(1))?;
         let after = FileStamp::of(&file.metadata()?);
         if after != stamp || size != stamp.size {
             return Err(std::io::Error::new(
@@ -416,8 +521,8 @@ fn now_ns() -> i128 {
 
 /// The entries of a cache file; `None` when it is missing, too big or of another format.
 fn read_cache(file: &Path) -> Option<HashMap<PathBuf, Entry>> {
-    let handle = std::fs::File::open(file).ok()?;
-    if handle.metadata().ok()?.len() > MAX_CACHE_BYTES {
+    let (handle, metadata) = open_regular(file).ok()?;
+    if metadata.len() > MAX_CACHE_BYTES {
         return None;
     }
     let mut text = String::new();
@@ -604,6 +709,44 @@ mod tests {
                 .save()
                 .is_ok_and(|wrote| !wrote)
         );
+    }
+
+    /// Regression ("no input is unbounded"): a FIFO blocked the open, `/dev/zero` never
+    /// ended. Both are refused at once, saying what they are.
+    #[test]
+    fn only_regular_files_are_hashed() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("six-1.16.0-py3-none-any.whl");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let start = std::time::Instant::now();
+        for (path, kind) in [
+            (fifo.as_path(), "a FIFO"),
+            (Path::new("/dev/zero"), "a character device"),
+            (dir.path(), "a directory"),
+        ] {
+            let error = sha256_file(path).unwrap_err();
+            assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput);
+            let not = NotRegularFile::of(&error).unwrap();
+            assert_eq!((not.path.as_path(), not.kind), (path, kind));
+            assert_eq!(
+                error.to_string(),
+                format!("`{}` is not a regular file but {kind}", path.display())
+            );
+            let error = DigestCache::disabled().sha256(path).unwrap_err();
+            assert!(NotRegularFile::of(&error).is_some(), "{error}");
+        }
+        assert!(start.elapsed() < Duration::from_secs(2));
+        // A symlink to a regular file is followed.
+        let real = dir.path().join("real");
+        std::fs::write(&real, b"abc").unwrap();
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        assert_eq!(sha256_file(&link).unwrap(), sha256_file(&real).unwrap());
+        assert!(NotRegularFile::of(&std::io::Error::other("x")).is_none());
     }
 
     #[test]

@@ -231,11 +231,15 @@ impl OperationError {
     }
 
     /// Whether the request cannot be satisfied (exit 1) rather than being bad usage or an
-    /// internal error (exit 2): a malformed lock is bad input (2), a changed wheel or a lock
-    /// for another Python cannot be satisfied (1).
+    /// internal error (exit 2): a malformed lock is bad input (2), a changed wheel, a wheel
+    /// path that is not a regular file or a lock for another Python cannot be satisfied (1).
     pub fn is_unsatisfiable(&self) -> bool {
         if let Self::Sync(crate::sync::SyncError::Lock(error)) = self {
-            return matches!(error, crate::lock::LockError::WheelChanged { .. });
+            return matches!(
+                error,
+                crate::lock::LockError::WheelChanged { .. }
+                    | crate::lock::LockError::NotRegularFile { .. }
+            );
         }
         matches!(
             self,

@@ -134,6 +134,21 @@ pub enum LockError {
         /// `is gone`, `changed size (…)`, `changed content (sha256 …)`.
         problem: String,
     },
+    /// A locked wheel's path names a FIFO, a device or a directory: it is not opened (a FIFO
+    /// would wait for a writer, `/dev/zero` never ends).
+    #[error("`{}`: the locked wheel of {name} {version} is not a regular file but {kind}: `{}`", lock.display(), path.display())]
+    NotRegularFile {
+        /// The lock.
+        lock: PathBuf,
+        /// The package.
+        name: PackageName,
+        /// Its version.
+        version: Version,
+        /// The wheel's path.
+        path: PathBuf,
+        /// What it is instead. Ex) `a FIFO`
+        kind: &'static str,
+    },
 }
 
 impl LockError {
@@ -143,6 +158,9 @@ impl LockError {
             Self::WheelChanged { name, .. } => Some(format!(
                 "the wheelhouse changed since the lock was made: re-lock with `wharf lock --upgrade-package {name}` (or `wharf lock` again) on a login node and commit the new lock"
             )),
+            Self::NotRegularFile { name, .. } => Some(format!(
+                "a lock names wheel files: point the `path` of {name} in the lock at its `.whl` file, or re-lock with `wharf lock`"
+            )),
             Self::UnsupportedVersion { .. } => {
                 Some("re-create the lock with this wharf: `wharf lock`".to_string())
             }
@@ -150,6 +168,42 @@ impl LockError {
                 "pass a `pylock.toml` written by `wharf lock` or `uv pip compile --format pylock.toml`, or a requirements file with `--hash` on every line".to_string(),
             ),
             Self::Package { .. } | Self::Io { .. } => None,
+        }
+    }
+}
+
+impl LockedPackage {
+    /// Opens its wheel for reading, only if it is a regular file
+    /// ([`wharf_digest::open_regular`]: a FIFO or a device is not opened). `lock` is the lock
+    /// file, for the messages.
+    ///
+    /// Errors: [`LockError::NotRegularFile`]; [`LockError::WheelChanged`] when it is gone or
+    /// cannot be opened.
+    pub fn open_wheel(&self, lock: &Path) -> Result<(std::fs::File, std::fs::Metadata), LockError> {
+        wharf_digest::open_regular(&self.wheel.path).map_err(|e| {
+            if let Some(not) = wharf_digest::NotRegularFile::of(&e) {
+                LockError::NotRegularFile {
+                    lock: lock.to_path_buf(),
+                    name: self.name.clone(),
+                    version: self.version.clone(),
+                    path: self.wheel.path.clone(),
+                    kind: not.kind,
+                }
+            } else if e.kind() == std::io::ErrorKind::NotFound {
+                self.changed("is gone".to_string())
+            } else {
+                self.changed(format!("cannot be read ({e})"))
+            }
+        })
+    }
+
+    /// [`LockError::WheelChanged`] of its wheel with `problem`.
+    fn changed(&self, problem: String) -> LockError {
+        LockError::WheelChanged {
+            name: self.name.clone(),
+            version: self.version.clone(),
+            path: self.wheel.path.clone(),
+            problem,
         }
     }
 }
@@ -419,27 +473,28 @@ impl Lock {
     }
 
     /// Checks every locked wheel against the file on disk (size, then sha256), in parallel,
-    /// before anything changes. Digests go through `digests` (a wheel unchanged since it was
-    /// last hashed is not read again, and the installer finds the digest of the file it opens
-    /// there). A path that is not a regular file (a FIFO, a device) is refused unopened.
+    /// before anything changes. `lock` is the lock file, for the messages. Digests go
+    /// through `digests` (a wheel unchanged since it was last hashed is not read again, and
+    /// the installer finds there the digest of the file it opens).
     ///
-    /// Errors: [`LockError::WheelChanged`] for the first package (in name order) whose wheel is
-    /// gone or differs.
-    pub fn verify(&self, digests: &wharf_digest::DigestCache) -> Result<(), LockError> {
+    /// Only a regular file is opened ([`wharf_digest::open_regular`]), and at most its size
+    /// and one byte more is read (a file that grows or changes while it is read has changed).
+    ///
+    /// Errors: [`LockError::NotRegularFile`] or [`LockError::WheelChanged`] for the first
+    /// package (in name order) whose wheel is not a regular file, is gone or differs.
+    pub fn verify(
+        &self,
+        lock: &Path,
+        digests: &wharf_digest::DigestCache,
+    ) -> Result<(), LockError> {
         let problems: Vec<Option<LockError>> = self
             .packages
             .par_iter()
             .map(|p| {
-                let changed = |problem: String| {
-                    Some(LockError::WheelChanged {
-                        name: p.name.clone(),
-                        version: p.version.clone(),
-                        path: p.wheel.path.clone(),
-                        problem,
-                    })
-                };
-                let Ok(metadata) = std::fs::metadata(&p.wheel.path) else {
-                    return changed("is gone".to_string());
+                let changed = |problem: String| Some(p.changed(problem));
+                let (file, metadata) = match p.open_wheel(lock) {
+                    Ok(opened) => opened,
+                    Err(e) => return Some(e),
                 };
                 let size = metadata.len();
                 if p.wheel.size != 0 && size != p.wheel.size {
@@ -448,13 +503,11 @@ impl Lock {
                         p.wheel.size
                     ));
                 }
-                match digests
-                    .sha256_of(&p.wheel.path, &metadata)
-                    .map(|digest| digest.hex())
-                {
-                    Ok(sha256) if sha256 == p.wheel.sha256 => None,
-                    Ok(sha256) => changed(format!(
-                        "changed content (sha256 {sha256}, locked {})",
+                match digests.sha256_of_file(&p.wheel.path, &file) {
+                    Ok((digest, _)) if digest.hex() == p.wheel.sha256 => None,
+                    Ok((digest, _)) => changed(format!(
+                        "changed content (sha256 {}, locked {})",
+                        digest.hex(),
                         p.wheel.sha256
                     )),
                     Err(e) => changed(format!("cannot be read ({e})")),
@@ -535,7 +588,13 @@ mod tests {
         "#);
         let read = Lock::parse(&dir.path().join("pylock.toml"), &text).unwrap();
         assert_eq!(read, lock);
-        assert!(read.verify(&wharf_digest::DigestCache::disabled()).is_ok());
+        assert!(
+            read.verify(
+                &dir.path().join("pylock.toml"),
+                &wharf_digest::DigestCache::disabled()
+            )
+            .is_ok()
+        );
     }
 
     #[test]
@@ -549,7 +608,10 @@ mod tests {
         )
         .unwrap();
         let err = lock
-            .verify(&wharf_digest::DigestCache::disabled())
+            .verify(
+                &dir.path().join("pylock.toml"),
+                &wharf_digest::DigestCache::disabled(),
+            )
             .unwrap_err();
         assert!(
             err.to_string()
@@ -559,13 +621,52 @@ mod tests {
         assert!(err.hint().unwrap().contains("--upgrade-package six"));
         std::fs::remove_file(dir.path().join("abc-2.0-py3-none-any.whl")).unwrap();
         let err = lock
-            .verify(&wharf_digest::DigestCache::disabled())
+            .verify(
+                &dir.path().join("pylock.toml"),
+                &wharf_digest::DigestCache::disabled(),
+            )
             .unwrap_err();
         assert!(
             err.to_string()
                 .starts_with("the locked wheel of abc 2.0 is gone"),
             "{err}"
         );
+    }
+
+    /// Regression ("no input is unbounded"): a locked wheel that is a FIFO blocked `verify`
+    /// in `open`, one that is `/dev/zero` never ended (a lock without `size`).
+    #[test]
+    fn err_not_a_regular_file_names_lock_package_and_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut lock = lock(dir.path());
+        let fifo = dir.path().join("fifo.whl");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let pylock = dir.path().join("pylock.toml");
+        for (path, kind) in [
+            (fifo, "a FIFO"),
+            (PathBuf::from("/dev/zero"), "a character device"),
+        ] {
+            lock.packages[0].wheel.path = path.clone();
+            lock.packages[0].wheel.size = 0;
+            let start = std::time::Instant::now();
+            let err = lock
+                .verify(&pylock, &wharf_digest::DigestCache::disabled())
+                .unwrap_err();
+            assert!(start.elapsed() < std::time::Duration::from_secs(2));
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "`{}`: the locked wheel of abc 2.0 is not a regular file but {kind}: `{}`",
+                    pylock.display(),
+                    path.display()
+                )
+            );
+            assert!(err.hint().unwrap().starts_with("a lock names wheel files"));
+        }
     }
 
     #[test]

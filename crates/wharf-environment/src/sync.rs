@@ -290,15 +290,18 @@ pub fn lock_from_hashed_requirements(
 /// dependencies stay in the lock).
 ///
 /// Errors: [`SyncError::Lock`] when a locked wheel's metadata cannot be read (gone: the fix
-/// is a fresh lock).
+/// is a fresh lock), or its path is not a regular file (`lock_path` names the lock).
 pub fn preferences_from_lock(
     lock: &Lock,
+    lock_path: &std::path::Path,
     upgrade: &[PackageName],
 ) -> Result<Vec<wharf_resolve::Installed>, SyncError> {
     lock.packages
         .iter()
         .filter(|p| !upgrade.contains(&p.name))
         .map(|p| {
+            // A FIFO would block the zip reader's open, a device never end.
+            p.open_wheel(lock_path)?;
             let metadata = wharf_metadata::read_metadata(&p.wheel.path).map_err(|e| {
                 SyncError::Lock(LockError::WheelChanged {
                     name: p.name.clone(),

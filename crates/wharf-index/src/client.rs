@@ -1,11 +1,21 @@
 //! The HTTP side: one `ureq` agent (rustls; the CA bundle and proxy given by the caller, never
 //! read from the environment here), retries with exponential backoff on transport errors,
-//! 429 and 5xx, and downloads that are hashed while they stream and only land under their
-//! name once the hash matches.
+//! 429, 5xx and bodies too slow or cut short, and downloads that are hashed while they stream
+//! and only land under their name once the hash matches.
+//!
+//! Every body is bounded in size and in time:
+//! - size: a file stops at the size the index declares (PEP 700 `size`), else its
+//!   `Content-Length`, else [`MAX_UNDECLARED_FILE_BYTES`]; one byte more is an error and
+//!   nothing is kept. Pages and metadata are kept in memory and capped whatever they declare.
+//! - time: besides the connect and per-read timeouts, each attempt must end within
+//!   [`deadline`]: one `timeout` plus one per MiB of the body (a server that sends one byte a
+//!   second never trips a per-read timeout).
+//! - redirects are followed by hand, only to `http:` and `https:` URLs (`file:///etc/passwd`
+//!   is refused, not resolved as a path on the same host), at most [`MAX_REDIRECTS`].
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use data_encoding::HEXLOWER;
 use pep508_rs::PackageName;
@@ -14,8 +24,45 @@ use ureq::Agent;
 use ureq::http::Response;
 use url::Url;
 
-use crate::error::IndexError;
+use crate::error::{DeclaredBy, IndexError};
 use crate::page::{ProjectFile, ProjectPage, parse_html, parse_json};
+
+/// The largest file [`IndexClient::download`] accepts when neither the index (PEP 700 `size`)
+/// nor the server (`Content-Length`) declares its size: 16 GiB, several times the largest
+/// wheels on PyPI (CUDA builds of a few GiB).
+pub const MAX_UNDECLARED_FILE_BYTES: u64 = 16 << 30;
+
+/// The largest project page read (it is kept in memory): 256 MiB.
+const MAX_PAGE_BYTES: u64 = 256 << 20;
+
+/// The largest PEP 658 metadata file read (it is kept in memory): 64 MiB.
+const MAX_METADATA_BYTES: u64 = 64 << 20;
+
+/// The redirects followed for one request (ureq's default).
+pub const MAX_REDIRECTS: u32 = 10;
+
+/// The size of each read of a body, bytes.
+const CHUNK: usize = 64 * 1024;
+
+/// How long one attempt at a body of `size` bytes may take, from the request to its last
+/// byte: one `timeout` for the answer and one more per MiB started. At pip's 15 s that is an
+/// average of at least 1 MiB per 15 s (68 KiB/s); a slower link needs a larger `--timeout`.
+/// Ex) `deadline(15 s, 1000 bytes)` = 30 s; `deadline(15 s, 2 GiB)` = about 8.5 h.
+pub fn deadline(timeout: Duration, size: u64) -> Duration {
+    let per_mib = size.div_ceil(1 << 20).saturating_add(1);
+    timeout.saturating_mul(u32::try_from(per_mib).unwrap_or(u32::MAX))
+}
+
+/// How large a body may be.
+#[derive(Debug, Clone, Copy)]
+struct BodyLimits {
+    /// The size the index states (PEP 700), if any.
+    declared: Option<u64>,
+    /// The most bytes accepted when neither the index nor `Content-Length` declares a size.
+    cap: u64,
+    /// Whether `cap` also bounds a declared size (a body kept in memory).
+    cap_always: bool,
+}
 
 /// PEP 691 content negotiation: JSON first, HTML as the fallback.
 const ACCEPT: &str = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01";
@@ -28,8 +75,12 @@ pub struct ClientOptions {
     pub retries: u32,
     /// The first backoff; doubled after each failed attempt (pip: 0.25 s).
     pub backoff: Duration,
-    /// Connect and read timeout (pip's `--timeout`, default 15 s).
+    /// Connect and per-read timeout (pip's `--timeout`, default 15 s), and the pace of every
+    /// transfer: an attempt at a body must end within [`deadline`] of it.
     pub timeout: Duration,
+    /// The largest file downloaded when nobody declares its size (neither the index's PEP 700
+    /// `size` nor `Content-Length`); default [`MAX_UNDECLARED_FILE_BYTES`].
+    pub max_file_size: u64,
     /// A PEM bundle of trusted CAs (pip's `--cert`, `PIP_CERT`, `SSL_CERT_FILE`); `None`: the
     /// Mozilla roots built in (`webpki-roots`).
     pub ca_bundle: Option<PathBuf>,
@@ -45,6 +96,7 @@ impl Default for ClientOptions {
             retries: 5,
             backoff: Duration::from_millis(250),
             timeout: Duration::from_secs(15),
+            max_file_size: MAX_UNDECLARED_FILE_BYTES,
             ca_bundle: None,
             proxy: None,
             no_proxy: Vec::new(),
@@ -126,6 +178,9 @@ fn agent(
         .timeout_recv_response(Some(options.timeout))
         .timeout_recv_body(None)
         .timeout_per_read(Some(options.timeout))
+        // Redirects are followed by `IndexClient::get_once`, which checks where they lead.
+        .max_redirects(0)
+        .max_redirects_will_error(false)
         .user_agent(concat!("wharf/", env!("CARGO_PKG_VERSION")))
         .tls_config(tls.build())
         .proxy(proxy)
@@ -187,55 +242,176 @@ impl IndexClient {
         }
     }
 
-    /// GET with retries: transport errors, 429 and 5xx are retried after a backoff that
-    /// doubles; any other status is returned (the caller judges it).
-    fn get(&self, url: &Url, accept: &str) -> Result<Response<ureq::Body>, IndexError> {
-        let attempts = self.options.retries + 1;
+    /// One GET of `url`, redirects followed by hand: only to `http:`/`https:` URLs, at most
+    /// [`MAX_REDIRECTS`]. Returns the final URL and its response (any status but a redirect).
+    ///
+    /// Errors: [`IndexError::Unreachable`] (one attempt), [`IndexError::RedirectRefused`],
+    /// [`IndexError::TooManyRedirects`], [`IndexError::BadUrl`] (a `Location` that is no URL).
+    fn get_once(&self, url: &Url, accept: &str) -> Result<(Url, Response<ureq::Body>), IndexError> {
+        let mut current = url.clone();
+        for _ in 0..=MAX_REDIRECTS {
+            let response = self
+                .agent_for(&current)
+                .get(current.as_str())
+                .header("Accept", accept)
+                .call()
+                .map_err(|source| IndexError::Unreachable {
+                    url: current.to_string(),
+                    attempts: 1,
+                    source: Box::new(source),
+                })?;
+            let redirect = matches!(response.status().as_u16(), 301 | 302 | 303 | 307 | 308);
+            let location = response
+                .headers()
+                .get("location")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string);
+            let (true, Some(location)) = (redirect, location) else {
+                return Ok((current, response));
+            };
+            let next = current.join(&location).map_err(|e| IndexError::BadUrl {
+                url: location.clone(),
+                message: e.to_string(),
+            })?;
+            if !matches!(next.scheme(), "http" | "https") {
+                return Err(IndexError::RedirectRefused {
+                    url: current.to_string(),
+                    location: next.to_string(),
+                });
+            }
+            current = next;
+        }
+        Err(IndexError::TooManyRedirects {
+            url: url.to_string(),
+            location: current.to_string(),
+        })
+    }
+
+    /// GET `url` and hand the final URL, the response and the attempt's start to `read`; the
+    /// whole is retried on a transient failure ([`IndexError::is_transient`]: transport
+    /// errors, 429 and 5xx, a body too slow or cut short) after a backoff that doubles, at
+    /// most `retries` times. Any other status goes to `read`, which judges it. The error of
+    /// the last attempt says how many there were.
+    fn request<T>(
+        &self,
+        url: &Url,
+        accept: &str,
+        read: impl Fn(&Url, Response<ureq::Body>, Instant) -> Result<T, IndexError>,
+    ) -> Result<T, IndexError> {
+        let attempts = self.options.retries.saturating_add(1);
         let mut delay = self.options.backoff;
         let mut attempt = 1;
         loop {
-            let result = self
-                .agent_for(url)
-                .get(url.as_str())
-                .header("Accept", accept)
-                .call();
-            let retry = match &result {
-                Ok(response) => {
-                    let status = response.status().as_u16();
-                    status == 429 || status >= 500
+            let start = Instant::now();
+            let result = self.get_once(url, accept).and_then(|(url, response)| {
+                let status = response.status().as_u16();
+                if status == 429 || status >= 500 {
+                    return Err(IndexError::Status {
+                        url: url.to_string(),
+                        status,
+                        attempts: 1,
+                    });
                 }
-                Err(_) => true,
-            };
-            if !retry {
-                return result.map_err(|source| IndexError::Unreachable {
-                    url: url.to_string(),
-                    attempts: attempt,
-                    source: Box::new(source),
-                });
+                read(&url, response, start)
+            });
+            match result {
+                Err(error) if error.is_transient() && attempt < attempts => {
+                    std::thread::sleep(delay);
+                    delay = delay.saturating_mul(2);
+                    attempt += 1;
+                }
+                other => return other.map_err(|error| error.with_attempts(attempt)),
             }
-            if attempt >= attempts {
-                return match result {
-                    Ok(response) => Err(IndexError::Status {
-                        url: url.to_string(),
-                        status: response.status().as_u16(),
-                        attempts: attempt,
-                    }),
-                    Err(source) => Err(IndexError::Unreachable {
-                        url: url.to_string(),
-                        attempts: attempt,
-                        source: Box::new(source),
-                    }),
-                };
-            }
-            std::thread::sleep(delay);
-            delay = delay.saturating_mul(2);
-            attempt += 1;
         }
     }
 
+    /// Streams the body of `response` (from `url`) into `sink` in 64 KiB chunks, and returns
+    /// its size. It may have at most the size the index declares, else its `Content-Length`,
+    /// else `limits.cap` bytes: one byte more is [`IndexError::TooLarge`], and that byte is
+    /// not given to `sink`. Less than the index declares is [`IndexError::Truncated`]. The
+    /// attempt, begun at `start`, must end within [`deadline`] of the declared size (or of
+    /// the bytes received so far): [`IndexError::TooSlow`].
+    fn transfer(
+        &self,
+        url: &Url,
+        response: &mut Response<ureq::Body>,
+        limits: BodyLimits,
+        start: Instant,
+        sink: &mut dyn FnMut(&[u8]) -> Result<(), IndexError>,
+    ) -> Result<u64, IndexError> {
+        let content_length = response
+            .headers()
+            .get("content-length")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        let size = limits.declared.or(content_length);
+        let (mut max, mut by) = match (limits.declared, content_length) {
+            (Some(declared), _) => (declared, DeclaredBy::Index),
+            (None, Some(length)) => (length, DeclaredBy::ContentLength),
+            (None, None) => (limits.cap, DeclaredBy::Limit),
+        };
+        if limits.cap_always && limits.cap < max {
+            (max, by) = (limits.cap, DeclaredBy::Limit);
+        }
+        let mut reader = response.body_mut().with_config().limit(u64::MAX).reader();
+        let mut buffer = vec![0u8; CHUNK];
+        let mut received = 0u64;
+        loop {
+            // At most one byte past the limit: enough to know that the body is too long.
+            let want = usize::try_from((max - received).saturating_add(1))
+                .unwrap_or(CHUNK)
+                .min(CHUNK);
+            let n = match reader.read(&mut buffer[..want]) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    return Err(IndexError::Unreachable {
+                        url: url.to_string(),
+                        attempts: 1,
+                        source: Box::new(ureq::Error::Io(e)),
+                    });
+                }
+            };
+            received += n as u64;
+            if received > max {
+                return Err(IndexError::TooLarge {
+                    url: url.to_string(),
+                    declared: max,
+                    by,
+                    received,
+                });
+            }
+            sink(&buffer[..n])?;
+            let allowed = deadline(self.options.timeout, size.unwrap_or(received));
+            let elapsed = start.elapsed();
+            if elapsed > allowed {
+                return Err(IndexError::TooSlow {
+                    url: url.to_string(),
+                    received,
+                    size,
+                    elapsed,
+                    deadline: allowed,
+                    attempts: 1,
+                });
+            }
+        }
+        if let Some(declared) = limits.declared
+            && received < declared
+        {
+            return Err(IndexError::Truncated {
+                url: url.to_string(),
+                declared,
+                received,
+                attempts: 1,
+            });
+        }
+        Ok(received)
+    }
+
     /// The project page of `name` on the simple index `index` (`{index}/{name}/`), JSON when
-    /// the index speaks PEP 691, else HTML. `Ok(None)` when the index answers 404 (it has no
-    /// such project).
+    /// the index speaks PEP 691, else HTML; relative links are resolved against the page's
+    /// URL after redirects. `Ok(None)` when the index answers 404 (it has no such project).
     pub fn project_page(
         &self,
         index: &Url,
@@ -251,69 +427,73 @@ impl IndexClient {
                 url: format!("{index}{name}/"),
                 message: e.to_string(),
             })?;
-        let mut response = self.get(&url, ACCEPT)?;
-        let status = response.status().as_u16();
-        if status == 404 {
-            return Ok(None);
-        }
-        if status != 200 {
-            return Err(IndexError::Status {
-                url: url.to_string(),
-                status,
-                attempts: 1,
-            });
-        }
-        let content_type = response
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_ascii_lowercase();
-        let text = response
-            .body_mut()
-            .with_config()
-            .limit(256 * 1024 * 1024)
-            .read_to_string()
-            .map_err(|source| IndexError::Unreachable {
-                url: url.to_string(),
-                attempts: 1,
-                source: Box::new(source),
-            })?;
-        if content_type.starts_with(JSON) {
-            parse_json(&url, &text)
-                .map(Some)
-                .map_err(|message| IndexError::BadPage {
+        self.request(&url, ACCEPT, |url, mut response, start| {
+            let status = response.status().as_u16();
+            if status == 404 {
+                return Ok(None);
+            }
+            if status != 200 {
+                return Err(IndexError::Status {
                     url: url.to_string(),
-                    message,
-                })
-        } else {
-            Ok(Some(parse_html(&url, &text)))
-        }
+                    status,
+                    attempts: 1,
+                });
+            }
+            let content_type = response
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_ascii_lowercase();
+            let mut bytes = Vec::new();
+            let limits = BodyLimits {
+                declared: None,
+                cap: MAX_PAGE_BYTES,
+                cap_always: true,
+            };
+            self.transfer(url, &mut response, limits, start, &mut |chunk| {
+                bytes.extend_from_slice(chunk);
+                Ok(())
+            })?;
+            let text = String::from_utf8_lossy(&bytes);
+            if content_type.starts_with(JSON) {
+                parse_json(url, &text)
+                    .map(Some)
+                    .map_err(|message| IndexError::BadPage {
+                        url: url.to_string(),
+                        message,
+                    })
+            } else {
+                Ok(Some(parse_html(url, &text)))
+            }
+        })
     }
 
     /// The PEP 658 metadata of `file` (`{url}.metadata`), checked against the hash the index
     /// states for it.
     pub fn metadata(&self, file: &ProjectFile) -> Result<String, IndexError> {
         let url = file.metadata_url();
-        let mut response = self.get(&url, "*/*")?;
-        let status = response.status().as_u16();
-        if status != 200 {
-            return Err(IndexError::Status {
-                url: url.to_string(),
-                status,
-                attempts: 1,
-            });
-        }
-        let bytes = response
-            .body_mut()
-            .with_config()
-            .limit(64 * 1024 * 1024)
-            .read_to_vec()
-            .map_err(|source| IndexError::Unreachable {
-                url: url.to_string(),
-                attempts: 1,
-                source: Box::new(source),
+        let bytes = self.request(&url, "*/*", |url, mut response, start| {
+            let status = response.status().as_u16();
+            if status != 200 {
+                return Err(IndexError::Status {
+                    url: url.to_string(),
+                    status,
+                    attempts: 1,
+                });
+            }
+            let mut bytes = Vec::new();
+            let limits = BodyLimits {
+                declared: None,
+                cap: MAX_METADATA_BYTES,
+                cap_always: true,
+            };
+            self.transfer(url, &mut response, limits, start, &mut |chunk| {
+                bytes.extend_from_slice(chunk);
+                Ok(())
             })?;
+            Ok(bytes)
+        })?;
         if let Some(expected) = &file.core_metadata_sha256 {
             let actual = sha256_hex(&bytes);
             if &actual != expected {
@@ -331,36 +511,47 @@ impl IndexClient {
     /// Downloads `file` into `directory` under its file name: streamed into a temporary file
     /// beside it while hashed, then renamed into place only when the sha256 matches the
     /// index's (a mismatch leaves nothing behind). `on_bytes` is told of each chunk.
-    /// Transport errors and 5xx during the transfer are retried like any request.
+    ///
+    /// Bounded ([`IndexClient::transfer`]): at most the size the index declares (PEP 700),
+    /// else the `Content-Length`, else [`ClientOptions::max_file_size`]; each attempt within
+    /// [`deadline`]. Transport errors, 429, 5xx, a body cut short or too slow are retried
+    /// like any request; a failed attempt leaves no file.
+    ///
+    /// Errors: [`IndexError::UnsafeFilename`] before any request when the file name is a
+    /// path (`../evil.whl`); the errors of a request; [`IndexError::TooLarge`],
+    /// [`IndexError::HashMismatch`].
     pub fn download(
         &self,
         file: &ProjectFile,
         directory: &Path,
         on_bytes: &(dyn Fn(u64) + Sync),
     ) -> Result<DownloadedFile, IndexError> {
-        let mut attempt = 0;
-        loop {
-            match self.download_once(file, directory, on_bytes) {
-                Err(IndexError::Unreachable { .. }) if attempt < self.options.retries => {
-                    std::thread::sleep(self.options.backoff.saturating_mul(2u32.pow(attempt)));
-                    attempt += 1;
-                }
-                other => return other,
-            }
+        if !file.has_safe_filename() {
+            return Err(IndexError::UnsafeFilename {
+                url: file.url.to_string(),
+                filename: file.filename.clone(),
+            });
         }
+        self.request(&file.url, "*/*", |url, response, start| {
+            self.save(file, url, response, start, directory, on_bytes)
+        })
     }
 
-    fn download_once(
+    /// One attempt of [`IndexClient::download`] after the answer: the body into a temporary
+    /// file in `directory` (removed on any error), checked, renamed into place.
+    fn save(
         &self,
         file: &ProjectFile,
+        url: &Url,
+        mut response: Response<ureq::Body>,
+        start: Instant,
         directory: &Path,
         on_bytes: &(dyn Fn(u64) + Sync),
     ) -> Result<DownloadedFile, IndexError> {
-        let mut response = self.get(&file.url, "*/*")?;
         let status = response.status().as_u16();
         if status != 200 {
             return Err(IndexError::Status {
-                url: file.url.to_string(),
+                url: url.to_string(),
                 status,
                 attempts: 1,
             });
@@ -378,27 +569,17 @@ impl IndexClient {
                 ))
             })?;
         let mut hasher = Sha256::new();
-        let mut reader = response.body_mut().with_config().limit(u64::MAX).reader();
-        let mut buffer = vec![0u8; 64 * 1024];
-        let mut size = 0u64;
-        loop {
-            let n = match reader.read(&mut buffer) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    return Err(IndexError::Unreachable {
-                        url: file.url.to_string(),
-                        attempts: 1,
-                        source: Box::new(ureq::Error::Io(e)),
-                    });
-                }
-            };
-            hasher.update(&buffer[..n]);
-            temp.write_all(&buffer[..n]).map_err(IndexError::Io)?;
-            size += n as u64;
-            on_bytes(n as u64);
-        }
+        let limits = BodyLimits {
+            declared: file.size,
+            cap: self.options.max_file_size,
+            cap_always: false,
+        };
+        let size = self.transfer(url, &mut response, limits, start, &mut |chunk| {
+            hasher.update(chunk);
+            temp.write_all(chunk).map_err(IndexError::Io)?;
+            on_bytes(chunk.len() as u64);
+            Ok(())
+        })?;
         let actual = HEXLOWER.encode(&hasher.finalize());
         if let Some(expected) = &file.sha256
             && &actual != expected
@@ -441,7 +622,222 @@ pub struct DownloadedFile {
 
 #[cfg(test)]
 mod tests {
+    use std::str::FromStr as _;
+
+    use wharf_test_support::http::{Reply, TestServer};
+
     use super::*;
+
+    fn client(max_file_size: u64) -> IndexClient {
+        IndexClient::new(ClientOptions {
+            retries: 1,
+            backoff: Duration::from_millis(10),
+            timeout: Duration::from_millis(500),
+            max_file_size,
+            ..ClientOptions::default()
+        })
+        .unwrap()
+    }
+
+    fn file(server: &TestServer, name: &str, size: Option<u64>) -> ProjectFile {
+        ProjectFile {
+            filename: name.to_string(),
+            url: Url::parse(&server.url(&format!("files/{name}"))).unwrap(),
+            sha256: None,
+            requires_python: None,
+            yanked: false,
+            core_metadata: false,
+            core_metadata_sha256: None,
+            size,
+        }
+    }
+
+    fn listing(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    fn server() -> TestServer {
+        TestServer::start(|path| match path {
+            "/files/endless.whl" => Reply::Endless,
+            "/files/short.whl" => Reply::Body {
+                status: 200,
+                content_type: "application/octet-stream".to_string(),
+                content_length: None,
+                body: vec![b'x'; 10],
+            },
+            "/files/trickle.whl" => Reply::Trickle {
+                length: 100,
+                interval: Duration::from_millis(300),
+            },
+            "/files/away.whl" => Reply::Redirect("file:///etc/passwd".to_string()),
+            "/files/loop.whl" => Reply::Redirect("/files/loop.whl".to_string()),
+            "/files/moved.whl" => Reply::Redirect("/files/ok.whl".to_string()),
+            "/files/ok.whl" => Reply::ok("application/octet-stream", b"wheel".to_vec()),
+            "/simple/moved/" => Reply::Redirect("/elsewhere/moved/".to_string()),
+            "/elsewhere/moved/" => Reply::ok("text/html", "<a href=\"f/moved-1.0.tar.gz\">x</a>"),
+            _ => Reply::not_found(),
+        })
+    }
+
+    /// Regression ("no input is unbounded"): a body without a declared size that never ends
+    /// stops at the client's cap, one byte past it, and leaves no file.
+    #[test]
+    fn err_endless_body_stops_at_the_cap() {
+        let server = server();
+        let dir = tempfile::tempdir().unwrap();
+        let err = client(100_000)
+            .download(&file(&server, "endless.whl", None), dir.path(), &|_| {})
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "`{}` sent more than the 100000 bytes wharf accepts for it: stopped after 100001 bytes; nothing was kept",
+                server.url("files/endless.whl")
+            )
+        );
+        assert!(!err.is_transient());
+        assert!(listing(dir.path()).is_empty());
+        // With a PEP 700 size, that size is the limit.
+        let err = client(100_000)
+            .download(&file(&server, "endless.whl", Some(10)), dir.path(), &|_| {})
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("sent more than the 10 bytes the index declared (PEP 700 `size`): stopped after 11 bytes"),
+            "{err}"
+        );
+        assert!(listing(dir.path()).is_empty());
+    }
+
+    #[test]
+    fn err_shorter_than_declared_is_retried_then_reported() {
+        let server = server();
+        let dir = tempfile::tempdir().unwrap();
+        let err = client(1000)
+            .download(&file(&server, "short.whl", Some(20)), dir.path(), &|_| {})
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "`{}` ended after 10 of the 20 bytes the index declared (after 2 attempt(s))",
+                server.url("files/short.whl")
+            )
+        );
+        assert!(listing(dir.path()).is_empty());
+        assert_eq!(server.requests().len(), 2);
+    }
+
+    /// Regression ("no input is unbounded"): a trickle never tripped the per-read timeout.
+    /// 100 bytes get deadline(0.5 s, 100) = 1 s an attempt.
+    #[test]
+    fn err_trickle_past_the_deadline() {
+        let server = server();
+        let dir = tempfile::tempdir().unwrap();
+        let start = Instant::now();
+        let err = client(1000)
+            .download(&file(&server, "trickle.whl", None), dir.path(), &|_| {})
+            .unwrap_err();
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            start.elapsed()
+        );
+        let text = err.to_string();
+        assert!(
+            text.starts_with(&format!(
+                "`{}` is too slow: ",
+                server.url("files/trickle.whl")
+            )) && text.contains(" of 100 bytes in ")
+                && text.ends_with(", past the 1.0s an attempt may take (after 2 attempt(s))"),
+            "{text}"
+        );
+        assert!(listing(dir.path()).is_empty());
+    }
+
+    #[test]
+    fn redirects_only_to_http_and_not_in_a_loop() {
+        let server = server();
+        let dir = tempfile::tempdir().unwrap();
+        let client = client(1000);
+        let err = client
+            .download(&file(&server, "away.whl", None), dir.path(), &|_| {})
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "`{}` redirects to `file:///etc/passwd`, which is not an HTTP(S) URL: refused",
+                server.url("files/away.whl")
+            )
+        );
+        let err = client
+            .download(&file(&server, "loop.whl", None), dir.path(), &|_| {})
+            .unwrap_err();
+        let url = server.url("files/loop.whl");
+        assert_eq!(
+            err.to_string(),
+            format!("`{url}` redirects more than 10 times (the last to `{url}`)")
+        );
+        assert!(listing(dir.path()).is_empty());
+        // An HTTP redirect is followed; a page's links are relative to where it landed.
+        let got = client
+            .download(&file(&server, "moved.whl", Some(5)), dir.path(), &|_| {})
+            .unwrap();
+        assert_eq!(
+            (got.size, listing(dir.path())),
+            (5, vec!["moved.whl".to_string()])
+        );
+        let index = Url::parse(&server.url("simple")).unwrap();
+        let page = client
+            .project_page(&index, &PackageName::from_str("moved").unwrap())
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            page.files[0].url.as_str(),
+            server.url("elsewhere/moved/f/moved-1.0.tar.gz")
+        );
+    }
+
+    #[test]
+    fn err_unsafe_file_name_is_not_requested() {
+        let server = server();
+        let dir = tempfile::tempdir().unwrap();
+        let mut evil = file(&server, "ok.whl", None);
+        evil.filename = "../evil-1.0-py3-none-any.whl".to_string();
+        let err = client(1000)
+            .download(&evil, dir.path(), &|_| {})
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "the index offered an unsafe file name `../evil-1.0-py3-none-any.whl` (for `{}`): refused",
+                server.url("files/ok.whl")
+            )
+        );
+        assert!(server.requests().is_empty());
+        assert!(listing(dir.path()).is_empty());
+        assert!(
+            !dir.path()
+                .parent()
+                .unwrap()
+                .join("evil-1.0-py3-none-any.whl")
+                .exists()
+        );
+    }
+
+    #[test]
+    fn deadline_grows_with_size() {
+        let t = Duration::from_secs(15);
+        assert_eq!(deadline(t, 0), t);
+        assert_eq!(deadline(t, 1000), 2 * t);
+        assert_eq!(deadline(t, 1 << 20), 2 * t);
+        assert_eq!(deadline(t, (1 << 20) + 1), 3 * t);
+        assert_eq!(deadline(t, u64::MAX), t.saturating_mul(u32::MAX));
+    }
 
     #[test]
     fn no_proxy_matches_host_and_subdomains() {

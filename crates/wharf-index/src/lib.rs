@@ -7,8 +7,12 @@
 //! - PEP 658/714: a file's core metadata at `{url}.metadata`, checked against its stated hash.
 //! - Downloads stream into a temporary file beside the destination while hashed; the file
 //!   appears under its name only when the sha256 matches the index's.
-//! - Transport errors, 429 and 5xx are retried with a doubling backoff; 404 on a project
-//!   page means "no such project".
+//! - Transport errors, 429, 5xx and bodies too slow or cut short are retried with a doubling
+//!   backoff; 404 on a project page means "no such project".
+//! - Nothing an index sends is unbounded: a body stops at its declared size (PEP 700 `size`,
+//!   else `Content-Length`, else [`MAX_UNDECLARED_FILE_BYTES`]), each attempt at a body ends
+//!   within [`deadline`], redirects go only to `http(s):` URLs, and a file name that is a path
+//!   (`../evil.whl`) is never written.
 //!
 //! Traps: relative hrefs are relative to the page URL *with* its trailing slash (or a
 //! `<base href>`); `data-yanked=""` (empty) still means yanked; PyPI's JSON spells the
@@ -21,9 +25,11 @@ mod client;
 mod error;
 mod page;
 
-pub use client::{ClientOptions, DownloadedFile, IndexClient};
-pub use error::IndexError;
-pub use page::{ProjectFile, ProjectPage, parse_html, parse_json};
+pub use client::{
+    ClientOptions, DownloadedFile, IndexClient, MAX_REDIRECTS, MAX_UNDECLARED_FILE_BYTES, deadline,
+};
+pub use error::{DeclaredBy, IndexError};
+pub use page::{ProjectFile, ProjectPage, is_safe_filename, parse_html, parse_json};
 pub use url::Url;
 
 /// PyPI's simple index, pip's default `--index-url`.

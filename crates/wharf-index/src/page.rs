@@ -25,7 +25,20 @@ pub struct ProjectFile {
     pub size: Option<u64>,
 }
 
+/// Whether `filename` is a plain file name, safe to write in a directory: not empty, without
+/// `/`, `\` or NUL, and not starting with `.` (so neither `.` nor `..`, nor hidden). An index
+/// chooses it: `../evil-1.0-py3-none-any.whl` (a JSON `filename`, or `..%2F` in an href) would
+/// be written outside the directory.
+pub fn is_safe_filename(filename: &str) -> bool {
+    !filename.is_empty() && !filename.starts_with('.') && !filename.contains(['/', '\\', '\0'])
+}
+
 impl ProjectFile {
+    /// Whether its file name is safe to write ([`is_safe_filename`]).
+    pub fn has_safe_filename(&self) -> bool {
+        is_safe_filename(&self.filename)
+    }
+
     /// The URL of its PEP 658 metadata file, `{url}.metadata`.
     pub fn metadata_url(&self) -> Url {
         let mut url = self.url.clone();
@@ -368,6 +381,29 @@ mod tests {
     fn err_json_not_a_page() {
         let err = parse_json(&base(), "{\"nope\": 1}").unwrap_err();
         insta::assert_snapshot!(err, @"missing field `files` at line 1 column 11");
+    }
+
+    #[test]
+    fn unsafe_file_names() {
+        for name in ["six-1.16.0-py2.py3-none-any.whl", "a..b.whl"] {
+            assert!(is_safe_filename(name), "{name}");
+        }
+        for name in [
+            "",
+            ".",
+            "..",
+            "../evil-1.0-py3-none-any.whl",
+            "a/b.whl",
+            "a\\b.whl",
+            ".hidden.whl",
+            "a\0.whl",
+        ] {
+            assert!(!is_safe_filename(name), "{name:?}");
+        }
+        // A percent-encoded slash in an href decodes to a path.
+        let page = parse_html(&base(), r#"<a href="..%2Fevil-1.0-py3-none-any.whl">x</a>"#);
+        assert_eq!(page.files[0].filename, "../evil-1.0-py3-none-any.whl");
+        assert!(!page.files[0].has_safe_filename());
     }
 
     #[test]

@@ -95,8 +95,9 @@ pub(crate) fn open_wheel_file(path: &Path) -> Result<std::fs::File, WheelError> 
         path: path.to_path_buf(),
         source,
     };
-    let metadata = std::fs::metadata(path).map_err(io_error)?;
-    wharf_digest::open_regular(path, &metadata).map_err(io_error)
+    wharf_digest::open_regular(path)
+        .map(|(file, _)| file)
+        .map_err(io_error)
 }
 
 impl Wheel {

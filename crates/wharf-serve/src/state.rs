@@ -94,8 +94,9 @@ impl HashCache {
         {
             return Ok(info.clone());
         }
-        let file = wharf_digest::open_regular(path, &metadata)?;
-        let (sha256, _) = wharf_digest::sha256_reader(&file)?;
+        let (file, _) = wharf_digest::open_regular(path)?;
+        let (sha256, _) =
+            wharf_digest::sha256_open_file(path, &file, stamp.size.saturating_add(1))?;
         let (metadata_sha256, requires_python) = match wharf_metadata::read_metadata_bytes(path) {
             Ok(bytes) => {
                 let text = String::from_utf8_lossy(&bytes);

@@ -7,8 +7,12 @@
 //! - [`clean_command`]: a `Command` with an empty environment but `PATH` and `HOME`; these
 //!   machines export `PIP_FIND_LINKS`, `PIP_CONFIG_FILE` and more, and every test must set
 //!   the environment it means to test. [`NETWORK_VARIABLES`] are the ones a download needs.
+//! - [`http::TestServer`]: an HTTP server on 127.0.0.1 whose replies a test writes (an
+//!   endless body, a trickle, a lying `Content-Length`, a redirect anywhere).
 //! - [`WheelBuilder`]: tiny synthetic wheels (valid zips, `METADATA`, `WHEEL`, and a correct
 //!   `RECORD` unless told otherwise) for unit tests; end-to-end tests use real wheels.
+
+pub mod http;
 
 use std::ffi::OsString;
 use std::io::Write;

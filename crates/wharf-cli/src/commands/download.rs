@@ -7,6 +7,13 @@
 //! the target (tags, `Requires-Python`), dependencies read from PEP 658 metadata (else from
 //! the downloaded wheel), repeated until no choice changes. It does not backtrack across
 //! versions of other packages; a conflict is reported, not solved.
+//!
+//! What an index sends is bounded (`wharf_index`'s client): a file stops at the size the index
+//! declares (PEP 700 `size`), else its `Content-Length`, else 16 GiB
+//! (`wharf_index::MAX_UNDECLARED_FILE_BYTES`); each attempt at a file must end within
+//! `--timeout` plus `--timeout` per MiB of the file (`wharf_index::deadline`), and is retried
+//! like any request (`--retries`); redirects go only to `http(s):` URLs; a file name that is a
+//! path (`../evil.whl`) is skipped with a warning. A failed file leaves nothing in `-d`.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -80,10 +87,10 @@ pub struct DownloadArgs {
     /// A proxy, ex) http://proxy:3128 [env: PIP_PROXY, HTTPS_PROXY]
     #[arg(long, value_name = "URL")]
     pub proxy: Option<String>,
-    /// Retries of each request after the first attempt (backoff 0.25 s, doubling) [env: PIP_RETRIES; default: 5]
+    /// Retries of each request after the first attempt, also of a file cut short or past its deadline (backoff 0.25 s, doubling) [env: PIP_RETRIES; default: 5]
     #[arg(long, value_name = "N")]
     pub retries: Option<u32>,
-    /// Connect and read timeout, in seconds [env: PIP_TIMEOUT; default: 15]
+    /// Connect and read timeout, in seconds; each attempt at a file must also end within this timeout plus this timeout per MiB of the file [env: PIP_TIMEOUT; default: 15]
     #[arg(long, visible_alias = "default-timeout", value_name = "SECONDS")]
     pub timeout: Option<f64>,
     #[command(flatten)]
@@ -417,12 +424,15 @@ fn fetch_pages(
 }
 
 /// The newest version of `name` allowed by `requirements` with a wheel for `target`.
+/// `skipped`: the file names of `name` that the index offered but were not plain file names
+/// (for the hint when no wheel is left).
 fn choose(
     name: &PackageName,
     files: &[ProjectFile],
     requirements: &[&Requirement],
     target: &Target,
     pre: bool,
+    skipped: &[String],
 ) -> Result<Choice, Error> {
     let specifiers: Vec<&VersionSpecifiers> = requirements
         .iter()
@@ -502,7 +512,17 @@ fn choose(
         .into_iter()
         .collect::<Vec<_>>()
         .join(", ");
-    let hint = if wheels_seen == 0 {
+    let unsafe_wheels: Vec<String> = skipped
+        .iter()
+        .filter(|f| f.ends_with(".whl"))
+        .map(|f| format!("`{f}`"))
+        .collect();
+    let hint = if wheels_seen == 0 && !unsafe_wheels.is_empty() {
+        format!(
+            "the index offered only an unsafe file name ({}) for a wheel of `{name}`, which was skipped: report it to the index",
+            unsafe_wheels.join(", ")
+        )
+    } else if wheels_seen == 0 {
         format!(
             "`{name}` publishes no wheel (only source distributions): ask support to build it for the wheelhouse"
         )
@@ -529,6 +549,8 @@ fn resolve(
     printer: Printer,
 ) -> Result<BTreeMap<PackageName, Choice>, Error> {
     let mut pages: Pages = HashMap::new();
+    // The file names of each project that were not plain file names.
+    let mut skipped: HashMap<PackageName, Vec<String>> = HashMap::new();
     // Requires-Dist of each chosen (name, version), from PEP 658 metadata or the wheel.
     let mut dependencies: HashMap<(PackageName, Version), Vec<Requirement>> = HashMap::new();
     let mut chosen: BTreeMap<PackageName, Choice> = BTreeMap::new();
@@ -611,14 +633,36 @@ fn resolve(
                     .collect::<Vec<_>>()
                     .join(", ")
             ));
-            pages.extend(fetch_pages(client, &settings.indexes, &missing, pool)?);
+            for (name, files) in fetch_pages(client, &settings.indexes, &missing, pool)? {
+                // A file name that is a path (`../evil.whl`) is never written: skipped, said.
+                let (safe, unsafe_files): (Vec<ProjectFile>, Vec<ProjectFile>) =
+                    files.into_iter().partition(ProjectFile::has_safe_filename);
+                for file in &unsafe_files {
+                    printer.warn(format_args!(
+                        "the index offered an unsafe file name for `{name}`, `{}` (not a plain file name): skipped",
+                        file.filename
+                    ));
+                }
+                skipped.insert(
+                    name.clone(),
+                    unsafe_files.into_iter().map(|f| f.filename).collect(),
+                );
+                pages.insert(name, safe);
+            }
         }
         let mut next: BTreeMap<PackageName, Choice> = BTreeMap::new();
         for (name, requirements) in &wanted {
             let files = pages.get(name).map_or(&[][..], Vec::as_slice);
             next.insert(
                 name.clone(),
-                choose(name, files, requirements, target, settings.pre)?,
+                choose(
+                    name,
+                    files,
+                    requirements,
+                    target,
+                    settings.pre,
+                    skipped.get(name).map_or(&[][..], Vec::as_slice),
+                )?,
             );
         }
         let stable = next.len() == chosen.len()

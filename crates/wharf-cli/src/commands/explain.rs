@@ -1,10 +1,14 @@
 //! `wharf explain`: an error message or traceback (stdin or a file) mapped to the site's
 //! catalogue with this environment's fix. The catalogue is `wharf_doctor::explain`; this file
 //! gathers what the environment and the wheelhouse say, and renders.
+//!
+//! The input is bounded: only its last [`EXPLAIN_TAIL_BYTES`] are explained (a traceback is at
+//! the end of a job's log), and a stream is read for at most [`EXPLAIN_STREAM_LIMIT`]
+//! (`wharf explain < /dev/zero` ends). Bytes that are not UTF-8 are replaced, not refused.
 
 use std::cell::OnceCell;
-use std::io::{IsTerminal as _, Read as _};
-use std::path::PathBuf;
+use std::io::IsTerminal as _;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 use pep440_rs::Version;
@@ -21,10 +25,18 @@ use crate::error::Error;
 use crate::settings::GlobalArgs;
 use crate::{ExitStatus, Printer};
 
+/// How much of its input `wharf explain` explains: the last 4 MiB (tens of thousands of lines
+/// of a log before its traceback).
+pub const EXPLAIN_TAIL_BYTES: usize = 4 * 1024 * 1024;
+
+/// How much of a stream (stdin from a pipe, a FIFO, a device) `wharf explain` reads before it
+/// gives up on reaching its end: 256 MiB. A regular file is not read through: its end is read.
+pub const EXPLAIN_STREAM_LIMIT: u64 = 256 * 1024 * 1024;
+
 /// `wharf explain` arguments.
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
-    /// A file holding the error message or traceback [default: stdin]
+    /// A file holding the error message or traceback; only its last 4 MiB are read [default: stdin]
     pub file: Option<PathBuf>,
     /// The environment the error happened in: a venv directory or its python [default: $VIRTUAL_ENV]
     #[arg(long, value_name = "PATH")]
@@ -127,21 +139,7 @@ pub fn explain(
     python_env: &PythonEnv,
     printer: Printer,
 ) -> Result<ExitStatus, Error> {
-    let text = match &args.file {
-        Some(path) if path.as_os_str() != "-" => fs_err::read_to_string(path).map_err(|e| {
-            Error::usage(
-                e.to_string(),
-                Some("give a readable file, or pipe the text on stdin".into()),
-            )
-        })?,
-        _ => {
-            let mut text = String::new();
-            std::io::stdin()
-                .read_to_string(&mut text)
-                .map_err(|e| Error::usage(format!("cannot read stdin: {e}"), None))?;
-            text
-        }
-    };
+    let text = read_input(args.file.as_deref(), printer)?;
     let environment = PythonEnvironment::find(
         args.python.as_deref(),
         site.virtual_env.as_deref(),
@@ -182,6 +180,63 @@ pub fn explain(
         ExitStatus::Success if !matched => ExitStatus::Failure,
         other => other,
     })
+}
+
+/// The text to explain: the last [`EXPLAIN_TAIL_BYTES`] of `file` (`None` or `-`: stdin),
+/// decoded lossily, with one warning line when bytes were skipped.
+///
+/// Errors: the file cannot be opened or read (exit 2, naming it).
+fn read_input(file: Option<&Path>, printer: Printer) -> Result<String, Error> {
+    let (tail, name) = match file {
+        Some(path) if path.as_os_str() != "-" => {
+            let mut file = fs_err::File::open(path).map_err(|e| {
+                Error::usage(
+                    e.to_string(),
+                    Some("give a readable file, or pipe the text on stdin".into()),
+                )
+            })?;
+            let tail =
+                wharf_fs::read_tail(file.file_mut(), EXPLAIN_TAIL_BYTES, EXPLAIN_STREAM_LIMIT)
+                    .map_err(|e| {
+                        Error::usage(
+                            format!("cannot read `{}`: {e}", path.display()),
+                            Some("give a readable file, or pipe the text on stdin".into()),
+                        )
+                    })?;
+            (tail, format!("`{}`", path.display()))
+        }
+        _ => {
+            let read = stdin_file().and_then(|mut stdin| {
+                wharf_fs::read_tail(&mut stdin, EXPLAIN_TAIL_BYTES, EXPLAIN_STREAM_LIMIT)
+            });
+            let tail = read.map_err(|e| Error::usage(format!("cannot read stdin: {e}"), None))?;
+            (tail, "stdin".to_string())
+        }
+    };
+    if tail.stopped {
+        printer.warn(format_args!(
+            "stopped reading {name} after {} MiB (it may never end): explaining only the last {} MiB read",
+            EXPLAIN_STREAM_LIMIT >> 20,
+            EXPLAIN_TAIL_BYTES >> 20
+        ));
+    } else if tail.skipped > 0 {
+        printer.warn(format_args!(
+            "{name} is larger than {} MiB: explaining only its last {} MiB (the traceback is at the end); skipped its first {} bytes",
+            EXPLAIN_TAIL_BYTES >> 20,
+            EXPLAIN_TAIL_BYTES >> 20,
+            tail.skipped
+        ));
+    }
+    Ok(String::from_utf8_lossy(&tail.bytes).into_owned())
+}
+
+/// Stdin as a `File` (a duplicate of descriptor 0, same offset), so that a regular file
+/// redirected to it is seeked to its end rather than read through.
+fn stdin_file() -> std::io::Result<std::fs::File> {
+    use std::os::fd::AsFd as _;
+    Ok(std::fs::File::from(
+        std::io::stdin().as_fd().try_clone_to_owned()?,
+    ))
 }
 
 fn render(report: &ExplainReport, color: bool) -> String {

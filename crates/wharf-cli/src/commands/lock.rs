@@ -218,7 +218,7 @@ fn lock_requirements(
                 let existing = Lock::read(output).map_err(|e| {
                     Error::from(wharf_environment::OperationError::Sync(SyncError::Lock(e)))
                 })?;
-                preferences = lock_ops::preferences_from_lock(&existing, &upgrade)
+                preferences = lock_ops::preferences_from_lock(&existing, output, &upgrade)
                     .map_err(wharf_environment::OperationError::Sync)?;
             }
             _ => printer.warn(format_args!(

@@ -165,7 +165,7 @@ fn sync_once(
     // (or finds its unchanged stamp remembered), and the installer, which must install
     // exactly those bytes, finds the digest of the file it opens by the same stamp.
     let digests = std::sync::Arc::new(crate::commands::lock::wheel_digests(site));
-    lock.verify(&digests)
+    lock.verify(lock_path, &digests)
         .map_err(|e| Error::from(OperationError::Sync(SyncError::Lock(e))))?;
     let resolution =
         lock_ops::resolution_from_lock(&lock, lock_path, environment, settings.allow_manylinux)?;
