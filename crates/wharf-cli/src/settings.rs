@@ -234,30 +234,42 @@ impl InstallSettings {
         let flag = |cli: bool, variable: &str, key: &str| -> Result<bool, Error> {
             Ok(cli || pip_flag(env, config, variable, key)?.unwrap_or(false))
         };
-        // Sources: -f ▸ PIP_FIND_LINKS ▸ [install] find-links ▸ [global] find-links.
-        let (find_links, find_links_origin) = if !flags.find_links.is_empty() {
-            (flags.find_links.clone(), Some(FindLinksOrigin::CommandLine))
-        } else if env.is_set(EnvVars::PIP_FIND_LINKS) {
-            (
-                env.list(EnvVars::PIP_FIND_LINKS)
-                    .into_iter()
-                    .map(PathBuf::from)
-                    .collect(),
-                Some(FindLinksOrigin::Environment),
-            )
-        } else {
-            config
-                .and_then(|config| {
-                    ["install", "global"].into_iter().find_map(|section| {
-                        let links = config.find_links(section).ok()?;
-                        Some((
-                            links.into_iter().map(PathBuf::from).collect(),
-                            Some(FindLinksOrigin::Config(section.to_string())),
-                        ))
+        // Sources: PIP_FIND_LINKS ▸ [install] find-links ▸ [global] find-links, then -f added
+        // after them (pip's `append` option: its configured value is the list the command
+        // line extends; `-f ~/wheels` must not hide the wheelhouse).
+        let (mut find_links, mut find_links_origin): (Vec<PathBuf>, Option<FindLinksOrigin>) =
+            if env.is_set(EnvVars::PIP_FIND_LINKS) {
+                (
+                    env.list(EnvVars::PIP_FIND_LINKS)
+                        .into_iter()
+                        .map(PathBuf::from)
+                        .collect(),
+                    Some(FindLinksOrigin::Environment),
+                )
+            } else {
+                config
+                    .and_then(|config| {
+                        ["install", "global"].into_iter().find_map(|section| {
+                            let links = config.find_links(section).ok()?;
+                            Some((
+                                links.into_iter().map(PathBuf::from).collect(),
+                                Some(FindLinksOrigin::Config(section.to_string())),
+                            ))
+                        })
                     })
-                })
-                .unwrap_or_default()
-        };
+                    .unwrap_or_default()
+            };
+        if !flags.find_links.is_empty() {
+            find_links.extend(
+                flags
+                    .find_links
+                    .iter()
+                    .filter(|dir| !find_links.contains(dir))
+                    .cloned()
+                    .collect::<Vec<_>>(),
+            );
+            find_links_origin.get_or_insert(FindLinksOrigin::CommandLine);
+        }
         // Constraints: -c, plus PIP_CONSTRAINT ▸ the config's `constraint` (existing files).
         let mut constraint_files = flags.constraints.clone();
         let default_constraints: Vec<PathBuf> = if env.is_set(EnvVars::PIP_CONSTRAINT) {
@@ -424,7 +436,8 @@ mod tests {
 
     #[test]
     fn precedence_command_line_then_environment_then_config() {
-        // PIP_FIND_LINKS beats the config; -f beats both.
+        // PIP_FIND_LINKS beats the config; -f adds to either, after it (pip 26: `Looking in
+        // links: /env, /cli`; issue 20: `-f ~/wheels` used to hide the wheelhouse).
         let s = settings(
             &[("PIP_FIND_LINKS", "/env")],
             Some(CONFIG),
@@ -437,7 +450,16 @@ mod tests {
             ..InstallFlags::default()
         };
         let s = settings(&[("PIP_FIND_LINKS", "/env")], Some(CONFIG), &flags).unwrap();
-        assert_eq!(s.find_links, [PathBuf::from("/cli")]);
+        assert_eq!(s.find_links, [PathBuf::from("/env"), PathBuf::from("/cli")]);
+        let s = settings(&[], Some(CONFIG), &flags).unwrap();
+        assert_eq!(
+            s.find_links,
+            [
+                PathBuf::from("/w/avx2"),
+                PathBuf::from("/w/generic"),
+                PathBuf::from("/cli")
+            ]
+        );
         // PIP_UPGRADE=1 beats `upgrade = no`; PIP_NO_INDEX=0 beats `no-index = true`.
         let s = settings(
             &[("PIP_UPGRADE", "1"), ("PIP_NO_INDEX", "off")],

@@ -833,3 +833,130 @@ fn regression_unbounded_sync_refuses_a_fifo_or_device_as_wheel() {
         assert!(!other.exists(), "{lock_name}: {}", refused.transcript());
     }
 }
+
+/// Issue 18 §1, modules' packages in locks: with `module load scipy-stack` (a real numpy
+/// 1.26.4 from PyPI on PYTHONPATH) and a wheelhouse that also has numpy 2.0.2, `wharf lock
+/// pandas` locked numpy 2.0.2 (`install` would have kept the module's). Now the lock pins the
+/// module's release; a job with the module finds numpy there (nothing installed), one without
+/// installs the wheelhouse's 1.26.4; both import pandas. `lock --from-env` of an environment made
+/// under the module locks numpy too.
+#[test]
+fn a_module_numpy_is_locked_at_its_release_and_jobs_import_with_and_without_it() {
+    let Some(peers) = peers() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    // The module: numpy 1.26.4 from PyPI, installed with pip --target.
+    let module = dir.path().join("scipy-stack");
+    let pypi_numpy = sci::repo_root()
+        .join(".cache/wheels/pypi/numpy-1.26.4-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl");
+    run(command(&peers.test_python)
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-index",
+            "--no-deps",
+            "--target",
+        ])
+        .arg(&module)
+        .arg(&pypi_numpy)
+        .env("PIP_DISABLE_PIP_VERSION_CHECK", "1"))
+    .success();
+    // A newer numpy in the wheelhouse (re-tagged as the site does).
+    let extra = dir.path().join("extra");
+    std::fs::create_dir(&extra).unwrap();
+    std::fs::copy(
+        peers.wheel("numpy-2.0.2-"),
+        extra.join("numpy-2.0.2+computecanada-cp311-cp311-linux_x86_64.whl"),
+    )
+    .unwrap();
+    let with_module = peers.pythonpath(std::slice::from_ref(&module));
+    let without_module = peers.pythonpath(&[]);
+    let wharf = |pythonpath: &std::ffi::OsString| {
+        let mut command = peers.wharf_with_cache(&cache);
+        command.env("PYTHONPATH", pythonpath);
+        command
+    };
+    let lock = dir.path().join("pylock.toml");
+    run(wharf(&with_module)
+        .args(["lock", "pandas", "-f"])
+        .arg(&extra)
+        .arg("--python")
+        .arg(&peers.base_python)
+        .arg("-o")
+        .arg(&lock))
+    .success();
+    let text = std::fs::read_to_string(&lock).unwrap();
+    assert!(
+        text.contains("name = \"numpy\"\nversion = \"1.26.4+computecanada\""),
+        "{text}"
+    );
+    // Without the module the same request takes the newest numpy: the module made the difference.
+    let unpinned = dir.path().join("unpinned.toml");
+    run(wharf(&without_module)
+        .args(["lock", "pandas", "-f"])
+        .arg(&extra)
+        .arg("--python")
+        .arg(&peers.base_python)
+        .arg("-o")
+        .arg(&unpinned))
+    .success();
+    assert!(
+        std::fs::read_to_string(&unpinned)
+            .unwrap()
+            .contains("version = \"2.0.2+computecanada\""),
+    );
+    let import = |venv: &Path, pythonpath: &std::ffi::OsString| {
+        run(command(venv.join("bin/python"))
+            .args([
+                "-c",
+                "import numpy, pandas; print(numpy.__version__, numpy.__file__)",
+            ])
+            .env("PYTHONPATH", pythonpath))
+        .success()
+        .stdout()
+    };
+    // The job with the module: numpy comes from the module, not installed.
+    let job = dir.path().join("job-module");
+    run(wharf(&with_module)
+        .arg("venv")
+        .arg(&job)
+        .arg("--python")
+        .arg(&peers.base_python)
+        .arg("--from")
+        .arg(&lock))
+    .success();
+    let out = import(&job, &with_module);
+    assert!(
+        out.starts_with("1.26.4 ") && out.contains("scipy-stack"),
+        "{out}"
+    );
+    assert!(!job.join("lib/python3.11/site-packages/numpy").exists());
+    // The job without it: the wheelhouse's numpy 1.26.4 is installed.
+    let bare = dir.path().join("job-bare");
+    run(wharf(&without_module)
+        .arg("venv")
+        .arg(&bare)
+        .arg("--python")
+        .arg(&peers.base_python)
+        .arg("--from")
+        .arg(&lock))
+    .success();
+    let out = import(&bare, &without_module);
+    assert!(
+        out.starts_with("1.26.4 ") && out.contains("job-bare"),
+        "{out}"
+    );
+    // `lock --from-env` of the module job's environment locks the numpy it relies on.
+    let from_env = dir.path().join("from-env.toml");
+    run(wharf(&with_module)
+        .args(["lock", "--from-env"])
+        .arg(&job)
+        .arg("-o")
+        .arg(&from_env))
+    .success();
+    let text = std::fs::read_to_string(&from_env).unwrap();
+    assert!(text.contains("name = \"numpy\""), "{text}");
+    assert!(text.contains("name = \"pandas\""), "{text}");
+}

@@ -195,6 +195,21 @@ impl PythonEnvironment {
     }
 }
 
+/// The distributions that modules put on `info`'s `sys.path` (`PYTHONPATH`: scipy-stack's
+/// numpy, arrow's pyarrow), outside the interpreter's own prefixes, as the resolver counts
+/// them: already there, not in the target. `lock` resolves with them as `install` does, so the
+/// lock pins what the module provides (a job with the module loaded finds it there, one without
+/// installs the wheelhouse's wheel of that version).
+///
+/// Errors: a directory on `sys.path` cannot be scanned.
+pub fn module_packages(info: &InterpreterInfo) -> Result<Vec<Installed>, EnvironmentError> {
+    let dirs = info
+        .sys_path
+        .iter()
+        .filter(|p| !p.starts_with(&info.prefix) && !p.starts_with(&info.base_prefix));
+    Ok(to_resolver(&SitePackages::scan(dirs)?.dists, false))
+}
+
 fn to_resolver(dists: &[InstalledDist], in_target: bool) -> Vec<Installed> {
     dists
         .iter()

@@ -85,17 +85,31 @@ pub fn lock_requires_python(info: &InterpreterInfo) -> String {
     format!("=={major}.{minor}.*")
 }
 
-/// The best candidate (first find-links directory, best tag) of `name` at `version`.
+/// The best candidate (first find-links directory, best tag) of `name` at `version`; for a
+/// version without a local label (a module's `numpy 1.26.4`), the best of its local versions
+/// (`1.26.4+computecanada`), as `==1.26.4` would choose.
 fn wheel_of<'a>(
     resolution: &'a TargetResolution,
     name: &PackageName,
     version: &Version,
 ) -> Option<&'a Candidate> {
-    resolution
-        .candidates
-        .get(name)
+    let candidates = resolution.candidates.get(name);
+    candidates
         .iter()
         .find(|c| &c.filename.version == version)
+        .or_else(|| {
+            candidates
+                .iter()
+                .find(|c| same_release(&c.filename.version, version))
+        })
+}
+
+/// Whether `a` and `b` are one release as PEP 440's `==` without a label has it: equal, or
+/// equal public versions where one of them has no local label.
+fn same_release(a: &Version, b: &Version) -> bool {
+    a == b
+        || ((a.local().is_empty() || b.local().is_empty())
+            && a.clone().without_local() == b.clone().without_local())
 }
 
 /// The lock of a resolution for `info`: every package with its wheel (packages kept from an
@@ -109,18 +123,20 @@ pub fn lock_from_resolution(
 ) -> Result<Lock, SyncError> {
     let mut wheels = Vec::new();
     for package in &resolution.packages {
-        let path = match &package.source {
-            ResolvedSource::Wheel(candidate) => candidate.path.clone(),
+        // The version locked is the wheel's own (a module's `1.26.4` is locked as the
+        // wheelhouse's `1.26.4+computecanada`, which `sync` finds the module provides).
+        let (version, path) = match &package.source {
+            ResolvedSource::Wheel(candidate) => (package.version.clone(), candidate.path.clone()),
             ResolvedSource::Installed { .. } => {
                 wheel_of(resolution, &package.name, &package.version)
-                    .map(|c| c.path.clone())
+                    .map(|c| (c.filename.version.clone(), c.path.clone()))
                     .ok_or_else(|| SyncError::NoWheel {
                         name: package.name.clone(),
                         version: package.version.clone(),
                     })?
             }
         };
-        wheels.push((package.name.clone(), package.version.clone(), path));
+        wheels.push((package.name.clone(), version, path));
     }
     Lock::from_wheels(
         wheels,
@@ -166,9 +182,12 @@ pub fn resolution_from_lock(
     let in_env = environment.installed()?;
     let mut packages = Vec::new();
     for locked in &lock.packages {
+        // A module's `numpy 1.26.4` provides the locked `1.26.4+computecanada` (the lock
+        // pinned the module's release; the module does not carry the site's label).
         let provided = outside.iter().any(|d| {
             PackageName::from_str(&d.name).ok().as_ref() == Some(&locked.name)
-                && Version::from_str(&d.version).ok().as_ref() == Some(&locked.version)
+                && Version::from_str(&d.version)
+                    .is_ok_and(|version| same_release(&version, &locked.version))
         });
         if provided {
             packages.push(ResolvedPackage {

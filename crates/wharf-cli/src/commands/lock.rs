@@ -227,6 +227,18 @@ fn lock_requirements(
             )),
         }
     }
+    // What modules put on PYTHONPATH counts as there, as `install` counts it: the lock pins
+    // the module's version (a job with the module loaded finds it, one without installs the
+    // wheelhouse's wheel of that version).
+    for provided in wharf_environment::environment::module_packages(&info)? {
+        if !preferences.iter().any(|p| p.name == provided.name) {
+            printer.verbose(format_args!(
+                "{} {} is provided outside the environment (PYTHONPATH): locked at that version",
+                provided.name, provided.version
+            ));
+            preferences.push(provided);
+        }
+    }
     let catalogue = settings
         .sources()?
         .with_extra(&requirements.find_links)
@@ -241,6 +253,44 @@ fn lock_requirements(
         operations::resolve_for(&requirements, &target, &preferences, &catalogue, &policy)?;
     Ok(lock_ops::lock_from_resolution(&resolution, &info, digests)
         .map_err(wharf_environment::OperationError::Sync)?)
+}
+
+/// The distributions outside `environment` (on `PYTHONPATH`, put there by modules) that the
+/// requirements of `dists` reach, directly or through one another, where the environment has
+/// no distribution of that name.
+fn relied_on_outside(
+    environment: &PythonEnvironment,
+    dists: &[wharf_install::InstalledDist],
+) -> Result<Vec<wharf_install::InstalledDist>, Error> {
+    let outside = environment.installed_outside()?;
+    let markers = environment.marker_environment()?;
+    let inside: std::collections::HashSet<String> = dists
+        .iter()
+        .map(wharf_install::InstalledDist::normalized_name)
+        .collect();
+    let mut found: Vec<wharf_install::InstalledDist> = Vec::new();
+    let mut queue: Vec<&wharf_install::InstalledDist> = dists.iter().collect();
+    while let Some(dist) = queue.pop() {
+        for text in &dist.requires_dist {
+            let Ok(requirement) = wharf_metadata::parse_requirement::<pep508_rs::VerbatimUrl>(text)
+            else {
+                continue;
+            };
+            if !requirement.evaluate_markers(&markers, &[]) {
+                continue;
+            }
+            let name = requirement.name.to_string();
+            if inside.contains(&name) || found.iter().any(|d| d.normalized_name() == name) {
+                continue;
+            }
+            if let Some(provided) = outside.iter().find(|d| d.normalized_name() == name) {
+                found.push(provided.clone());
+                queue.push(provided);
+            }
+        }
+    }
+    found.sort_by_key(wharf_install::InstalledDist::normalized_name);
+    Ok(found)
 }
 
 /// `--from-env`: each distribution installed in the environment (pip, and setuptools and
@@ -274,6 +324,17 @@ fn lock_environment(
             .requirements
             .push(operations::parse_requirement(
                 &format!("{name}==={version}"),
+                &dist.path.display().to_string(),
+            )?);
+    }
+    // What the environment's packages rely on from a module (scipy-stack's numpy on
+    // PYTHONPATH) is locked too, at the module's release: a job without the module then
+    // installs it, one with the module finds it there.
+    for dist in relied_on_outside(&environment, &dists)? {
+        requirements
+            .requirements
+            .push(operations::parse_requirement(
+                &format!("{}=={}", dist.name, dist.version),
                 &dist.path.display().to_string(),
             )?);
     }
