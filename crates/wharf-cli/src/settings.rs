@@ -158,6 +158,9 @@ pub struct InstallSettings {
     pub no_verify_record: bool,
     /// `--link-mode` ▸ `WHARF_LINK_MODE` ▸ `auto`.
     pub link_mode: wharf_install::LinkMode,
+    /// `--require-hashes` / `PIP_REQUIRE_HASHES` / `require-hashes =`: pip's hash-checking
+    /// mode (also on when a requirements file has a `--hash`).
+    pub require_hashes: bool,
     /// Worker threads (`SLURM_CPUS_PER_TASK`).
     pub threads: usize,
     /// Where the catalogue index is cached.
@@ -219,6 +222,8 @@ pub struct InstallFlags {
     pub no_verify_record: bool,
     /// `--link-mode`.
     pub link_mode: Option<wharf_install::LinkMode>,
+    /// `--require-hashes`.
+    pub require_hashes: bool,
 }
 
 impl InstallSettings {
@@ -325,6 +330,11 @@ impl InstallSettings {
             },
             no_verify_record: flags.no_verify_record,
             link_mode,
+            require_hashes: flag(
+                flags.require_hashes,
+                EnvVars::PIP_REQUIRE_HASHES,
+                "require-hashes",
+            )?,
             threads: site.threads(),
             index_dir: site.catalogue_index_dir(),
         })
@@ -408,6 +418,7 @@ mod tests {
             ),
             no_verify_record: false,
             link_mode: Auto,
+            require_hashes: false,
             threads: 1,
             index_dir: Some(
                 "/h/.cache/wharf/catalogue-v1",

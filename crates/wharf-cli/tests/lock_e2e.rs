@@ -960,3 +960,127 @@ fn a_module_numpy_is_locked_at_its_release_and_jobs_import_with_and_without_it()
     assert!(text.contains("name = \"numpy\""), "{text}");
     assert!(text.contains("name = \"pandas\""), "{text}");
 }
+
+/// Issue 19 §1: a requirements file whose `--hash` does not match installed with exit 0 (pip
+/// refuses it), and `--require-hashes` was an unknown option. Now any `--hash` turns on pip's
+/// hash-checking mode: every requirement pinned and hashed, every wheel checked before anything
+/// changes; pip 26 agrees on each case.
+#[test]
+fn hash_checking_mode_refuses_a_wrong_hash_like_pip() {
+    let Some(peers) = peers() else { return };
+    let current = std::env::var_os("WHARF_TEST_CURRENT_PEERS").map(PathBuf::from);
+    let dir = tempfile::tempdir().unwrap();
+    let six = peers.wheel("six-1.16.0+");
+    let links = dir.path().join("links");
+    std::fs::create_dir(&links).unwrap();
+    std::fs::copy(&six, links.join(six.file_name().unwrap())).unwrap();
+    let sha256 = sha2_hex(&std::fs::read(&six).unwrap());
+    let sha512 = {
+        let out = run(command(&peers.test_python).arg("-c").arg(
+            "import hashlib, sys; print(hashlib.sha512(open(sys.argv[1], 'rb').read()).hexdigest())",
+        ).arg(&six))
+        .success();
+        out.stdout().trim().to_string()
+    };
+    let wrong = "0".repeat(64);
+    let case =
+        |name: &str, text: String, extra: &[&str]| -> (sci::Run, Vec<String>, Option<sci::Run>) {
+            let file = dir.path().join(format!("{name}.txt"));
+            std::fs::write(&file, text).unwrap();
+            let venv = peers.new_venv(&dir.path().join(name));
+            let before = installed(&venv);
+            let result = run(command(env!("CARGO_BIN_EXE_wharf"))
+                .args(["install", "--python"])
+                .arg(&venv)
+                .arg("-r")
+                .arg(&file)
+                .args(extra)
+                .env("PIP_CONFIG_FILE", "/dev/null")
+                .env("WHARF_CACHE_DIR", dir.path().join("cache")));
+            if !result.output.status.success() {
+                assert_eq!(installed(&venv), before, "{name}: {}", result.transcript());
+            }
+            let pip = current.as_ref().map(|bin| {
+                let pip_env = dir.path().join(format!("{name}-pip"));
+                run(command(&peers.base_python)
+                    .args(["-m", "venv", "--without-pip"])
+                    .arg(&pip_env))
+                .success();
+                run(command(bin.join("python"))
+                    .args([
+                        "-m",
+                        "pip",
+                        "--isolated",
+                        "--disable-pip-version-check",
+                        "--python",
+                    ])
+                    .arg(pip_env.join("bin/python"))
+                    .args(["install", "--no-index", "-r"])
+                    .arg(&file)
+                    .args(extra)
+                    .env("PIP_CONFIG_FILE", "/dev/null"))
+            });
+            (result, installed(&venv), pip)
+        };
+    let links_line = format!("--find-links {}\n", links.display());
+    // A wrong hash: refused by both, naming the file, the expected and the actual hash.
+    let (wharf, _, pip) = case(
+        "wrong",
+        format!("{links_line}six==1.16.0 --hash=sha256:{wrong}\n"),
+        &[],
+    );
+    assert_eq!(wharf.code(), Some(1), "{}", wharf.transcript());
+    let stderr = wharf.stderr();
+    assert!(
+        stderr.contains(&six.file_name().unwrap().to_string_lossy().to_string())
+            && stderr.contains(&format!("sha256:{wrong}"))
+            && stderr.contains(&format!("sha256:{sha256}"))
+            && stderr.contains("wrong.txt:2"),
+        "{}",
+        wharf.transcript()
+    );
+    if let Some(pip) = pip {
+        assert_ne!(pip.code(), Some(0), "{}", pip.transcript());
+    }
+    // The right hash (among others, sha512 too): installed by both.
+    for (name, hashes) in [
+        (
+            "right",
+            format!("--hash=sha256:{wrong} --hash=sha256:{sha256}"),
+        ),
+        ("sha512", format!("--hash=sha512:{sha512}")),
+    ] {
+        let (wharf, now, pip) = case(name, format!("{links_line}six==1.16.0 {hashes}\n"), &[]);
+        assert_eq!(wharf.code(), Some(0), "{}", wharf.transcript());
+        assert!(now.iter().any(|d| d.starts_with("six==1.16.0")), "{now:?}");
+        if let Some(pip) = pip {
+            assert_eq!(pip.code(), Some(0), "{}", pip.transcript());
+        }
+    }
+    // Not pinned but hashed: the hash pins the file (pip 26 installs it too).
+    let (wharf, now, pip) = case(
+        "unpinned",
+        format!("{links_line}six>=1.0 --hash=sha256:{sha256}\n"),
+        &[],
+    );
+    assert_eq!(wharf.code(), Some(0), "{}", wharf.transcript());
+    assert!(now.iter().any(|d| d.starts_with("six==1.16.0")), "{now:?}");
+    if let Some(pip) = pip {
+        assert_eq!(pip.code(), Some(0), "{}", pip.transcript());
+    }
+    // No hash under --require-hashes: refused by both.
+    let (wharf, _, pip) = case(
+        "required",
+        format!("{links_line}six==1.16.0\n"),
+        &["--require-hashes"],
+    );
+    assert_ne!(wharf.code(), Some(0), "{}", wharf.transcript());
+    assert!(
+        wharf.stderr().contains("needs a `--hash`"),
+        "{}",
+        wharf.transcript()
+    );
+    if let Some(pip) = pip {
+        assert_ne!(pip.code(), Some(0), "{}", pip.transcript());
+    }
+}

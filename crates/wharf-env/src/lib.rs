@@ -81,6 +81,8 @@ impl EnvVars {
     pub const PIP_PRE: &'static str = "PIP_PRE";
     /// pip's `--no-deps` (boolean).
     pub const PIP_NO_DEPS: &'static str = "PIP_NO_DEPS";
+    /// pip's `--require-hashes` (boolean): hash-checking mode for every install.
+    pub const PIP_REQUIRE_HASHES: &'static str = "PIP_REQUIRE_HASHES";
     /// pip's `--upgrade` (boolean).
     pub const PIP_UPGRADE: &'static str = "PIP_UPGRADE";
     /// pip's `--force-reinstall` (boolean).
@@ -185,6 +187,7 @@ impl EnvVars {
         Self::PIP_PREFER_BINARY,
         Self::PIP_PRE,
         Self::PIP_NO_DEPS,
+        Self::PIP_REQUIRE_HASHES,
         Self::PIP_UPGRADE,
         Self::PIP_FORCE_REINSTALL,
         Self::PIP_NO_CACHE_DIR,

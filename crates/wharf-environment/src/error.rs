@@ -135,6 +135,34 @@ pub enum OperationError {
         /// help: [`crate::operations::resolve_with_builds`]).
         sdists: Vec<PathBuf>,
     },
+    /// Hash-checking mode: a wheel the plan installs has no `--hash` (a dependency not
+    /// listed, or a requirement without hashes).
+    #[error("in hash-checking mode every package installed needs a `--hash`; none is given for: {}", names.join(", "))]
+    HashMissing {
+        /// The projects without hashes.
+        names: Vec<String>,
+    },
+    /// Hash-checking mode: a wheel's bytes have none of its requirement's hashes.
+    #[error("the wheel `{}` does not match the hashes of {origin}: expected {}, found {}", wheel.display(), expected.join(" or "), actual.join(", "))]
+    HashMismatch {
+        /// The wheel file.
+        wheel: PathBuf,
+        /// The requirement's file and line.
+        origin: String,
+        /// The `--hash` values, `ALGORITHM:DIGEST`.
+        expected: Vec<String>,
+        /// The file's digests, `ALGORITHM:DIGEST`.
+        actual: Vec<String>,
+    },
+    /// Hash-checking mode: a wheel could not be read to hash it.
+    #[error("cannot hash `{}`", wheel.display())]
+    HashRead {
+        /// The wheel file.
+        wheel: PathBuf,
+        /// The IO error.
+        #[source]
+        source: std::io::Error,
+    },
     /// The planned set would break a requirement of a package in it (the check before
     /// anything is committed, [`crate::operations::check_plan`]): nothing was changed.
     #[error("the planned installation is inconsistent, nothing was changed:\n{}", indent(&problems.join("\n")))]
@@ -198,7 +226,12 @@ impl OperationError {
             Self::RequirementsFile(error) => error.hint(),
             Self::Editable { .. } => Some("wharf installs wheels from the wheelhouse; build a wheel and pass its directory with `-f`".to_string()),
             Self::NothingToInstall => Some("name packages (`wharf install numpy`) or pass `-r requirements.txt`".to_string()),
-            Self::NoSolution { .. } | Self::Resolve(_) | Self::NotInstalled { .. } => None,
+            Self::NoSolution { .. }
+            | Self::Resolve(_)
+            | Self::NotInstalled { .. }
+            | Self::HashRead { .. } => None,
+            Self::HashMissing { .. } => Some("list every package (dependencies too) with `==` and its `--hash`, as `wharf lock --format requirements.txt` or `pip-compile --generate-hashes` write them; nothing was changed".to_string()),
+            Self::HashMismatch { .. } => Some("nothing was changed; the wheel is not the one the requirements file names: if the wheelhouse changed on purpose, write the hashes again (`wharf lock --format requirements.txt`), else tell the site's staff".to_string()),
             Self::Inconsistent { .. } => Some("this is a resolver defect: please report it with the command and `wharf list`; `--no-deps` installs without the check".to_string()),
             Self::Sync(error) => error.hint(),
             Self::Install(wharf_install::InstallError::EnvironmentChanged { .. })
@@ -244,6 +277,8 @@ impl OperationError {
         matches!(
             self,
             Self::NoSolution { .. }
+                | Self::HashMismatch { .. }
+                | Self::HashRead { .. }
                 | Self::Resolve(_)
                 | Self::Install(_)
                 | Self::Uninstall(_)

@@ -16,6 +16,7 @@ use std::str::FromStr;
 
 use pep440_rs::{Version, VersionSpecifiers};
 use pep508_rs::{MarkerEnvironment, PackageName, Requirement, VersionOrUrl};
+use rayon::prelude::*;
 use wharf_install::{
     InstallOptions, InstallOutput, InstalledDist, InstalledSnapshot, Plan, WheelCache, WheelInstall,
 };
@@ -47,6 +48,154 @@ pub struct Requirements {
     /// Wheels built from the wheelhouse's sdists (projects without a compatible wheel):
     /// extra candidates, after the wheelhouse's own.
     pub sdist_wheels: Vec<LocalWheel>,
+    /// The `--hash` values of each requirement that has some (`ALGORITHM:DIGEST`), with the
+    /// line they came from, for pip's hash-checking mode ([`check_hashes`]).
+    pub hashes: Vec<HashedRequirement>,
+    /// A `--require-hashes` line in a file read.
+    pub require_hashes: bool,
+}
+
+/// A requirement of a file and its `--hash` values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HashedRequirement {
+    /// The requirement.
+    pub requirement: Requirement,
+    /// `ALGORITHM:DIGEST` values, ex) `sha256:2cf2…`.
+    pub hashes: Vec<String>,
+    /// The file and line, ex) `requirements.txt:3`.
+    pub origin: String,
+}
+
+impl Requirements {
+    /// Whether pip's hash-checking mode is on: `--require-hashes` (`explicit`, from the
+    /// command line or `PIP_REQUIRE_HASHES`, or a line of a file), or any `--hash` at all.
+    pub fn hash_checking(&self, explicit: bool) -> bool {
+        explicit || self.require_hashes || !self.hashes.is_empty()
+    }
+}
+
+/// pip's hash-checking mode over a plan (pip's "Secure installs"): every wheel the plan
+/// installs must be of a requirement with `--hash` values, and its bytes must have one of them
+/// (sha256, sha384 or sha512, read through `digests`). As pip 26, a requirement with hashes
+/// need not be pinned with `==`: the hash pins the file. Each checked wheel's sha256 is then set on the plan, so
+/// the installer refuses other bytes than the ones checked here. Nothing is changed before.
+///
+/// Errors: [`OperationError::HashMissing`] (exit 2: the request is incomplete), [`OperationError::HashMismatch`] (exit 1: the file is not the one
+/// the requirements name).
+pub fn check_hashes(
+    requirements: &Requirements,
+    plan: &mut InstallPlan,
+    digests: &wharf_digest::DigestCache,
+) -> Result<(), OperationError> {
+    let mut missing = Vec::new();
+    let mut checks = Vec::new();
+    for (install, change) in
+        plan.plan
+            .install
+            .iter()
+            .zip(plan.changes.iter().filter_map(|c| match c {
+                Change::Install { name, .. } => Some(name),
+                Change::Remove { .. } => None,
+            }))
+    {
+        match requirements
+            .hashes
+            .iter()
+            .find(|h| &h.requirement.name == change)
+        {
+            Some(hashed) => checks.push((install.path.clone(), hashed)),
+            None => missing.push(change.to_string()),
+        }
+    }
+    if !missing.is_empty() {
+        return Err(OperationError::HashMissing { names: missing });
+    }
+    let digests_of: Vec<Result<String, OperationError>> = checks
+        .par_iter()
+        .map(|(path, hashed)| {
+            let io = |source: std::io::Error| OperationError::HashRead {
+                wheel: path.clone(),
+                source,
+            };
+            let mut found = Vec::new();
+            let mut sha256 = String::new();
+            for algorithm in ["sha256", "sha384", "sha512"] {
+                let wanted: Vec<&str> = hashed
+                    .hashes
+                    .iter()
+                    .filter_map(|h| h.strip_prefix(algorithm)?.strip_prefix(':'))
+                    .collect();
+                if wanted.is_empty() && algorithm != "sha256" {
+                    continue;
+                }
+                let actual = if algorithm == "sha256" {
+                    let digest = digests.sha256(path).map_err(io)?;
+                    sha256 = digest.hex();
+                    digest.hex()
+                } else {
+                    file_digest(path, algorithm).map_err(io)?
+                };
+                if wanted.iter().any(|w| w.eq_ignore_ascii_case(&actual)) {
+                    return sha256_or(&sha256, path, digests).map_err(io);
+                }
+                found.push(format!("{algorithm}:{actual}"));
+            }
+            Err(OperationError::HashMismatch {
+                wheel: path.clone(),
+                origin: hashed.origin.clone(),
+                expected: hashed.hashes.clone(),
+                actual: found,
+            })
+        })
+        .collect();
+    let mut verified = HashMap::new();
+    for ((path, _), digest) in checks.iter().zip(digests_of) {
+        verified.insert(path.clone(), digest?);
+    }
+    for install in &mut plan.plan.install {
+        install.sha256 = verified.get(&install.path).cloned();
+    }
+    Ok(())
+}
+
+/// The sha256 already taken (`known`), else the file's.
+fn sha256_or(
+    known: &str,
+    path: &Path,
+    digests: &wharf_digest::DigestCache,
+) -> std::io::Result<String> {
+    if known.is_empty() {
+        Ok(digests.sha256(path)?.hex())
+    } else {
+        Ok(known.to_string())
+    }
+}
+
+/// The `algorithm` (`sha384` or `sha512`) digest of the regular file at `path`, hex.
+fn file_digest(path: &Path, algorithm: &str) -> std::io::Result<String> {
+    use sha2::Digest as _;
+    use std::io::Read as _;
+    fn feed(file: &mut std::fs::File, mut update: impl FnMut(&[u8])) -> std::io::Result<()> {
+        let mut buffer = vec![0u8; 256 * 1024];
+        loop {
+            match file.read(&mut buffer) {
+                Ok(0) => return Ok(()),
+                Ok(n) => update(&buffer[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    let (mut file, _) = wharf_digest::open_regular(path)?;
+    Ok(if algorithm == "sha384" {
+        let mut hasher = sha2::Sha384::new();
+        feed(&mut file, |bytes| hasher.update(bytes))?;
+        data_encoding::HEXLOWER.encode(&hasher.finalize())
+    } else {
+        let mut hasher = sha2::Sha512::new();
+        feed(&mut file, |bytes| hasher.update(bytes))?;
+        data_encoding::HEXLOWER.encode(&hasher.finalize())
+    })
 }
 
 /// Where requirements come from.
@@ -116,6 +265,13 @@ pub fn read_requirements(
         }
     }
     for entry in &files.requirements {
+        if !entry.hashes.is_empty() && !entry.is_url_or_path {
+            out.hashes.push(HashedRequirement {
+                requirement: parse_requirement(&entry.text, &entry.origin.to_string())?,
+                hashes: entry.hashes.clone(),
+                origin: entry.origin.to_string(),
+            });
+        }
         if entry.is_url_or_path {
             out.direct.push(direct::parse_direct(
                 &entry.text,
@@ -133,6 +289,7 @@ pub fn read_requirements(
             .push(parse_requirement(&entry.text, &entry.origin.to_string())?);
     }
     out.find_links = files.options.find_links.iter().map(PathBuf::from).collect();
+    out.require_hashes = files.options.require_hashes;
     Ok(out)
 }
 

@@ -81,6 +81,11 @@ pub struct InstallArgs {
     /// where the filesystem has them (XFS, Btrfs), else hard links]
     #[arg(long, value_enum, value_name = "MODE")]
     pub link_mode: Option<crate::settings::LinkModeArg>,
+    /// Require a `--hash` for every package installed, and check each wheel against it before
+    /// anything changes [env: PIP_REQUIRE_HASHES; default: on when a requirements file has a
+    /// `--hash`]
+    #[arg(long)]
+    pub require_hashes: bool,
     /// Refused: wharf installs into virtual environments only (pip's `--user`)
     #[arg(long)]
     pub user: bool,
@@ -105,6 +110,7 @@ impl InstallArgs {
             no_cache: self.no_cache,
             no_verify_record: self.no_verify_record,
             link_mode: self.link_mode.map(Into::into),
+            require_hashes: self.require_hashes,
         }
     }
 }
@@ -244,7 +250,7 @@ fn install_once(
     progress.finish_and_clear();
     let resolution = resolution?;
     let resolved_in = start.elapsed();
-    let plan = InstallPlan::from_resolution_with(
+    let mut plan = InstallPlan::from_resolution_with(
         &resolution,
         PlanOptions {
             reinstall: settings.reinstall,
@@ -252,6 +258,16 @@ fn install_once(
         },
         &requirements.local_wheels,
     );
+    // pip's hash-checking mode: every wheel checked against its `--hash` before anything
+    // changes, and the installer held to the bytes checked.
+    let digests = if requirements.hash_checking(settings.require_hashes) {
+        let digests = std::sync::Arc::new(crate::commands::lock::wheel_digests(site));
+        operations::check_hashes(&requirements, &mut plan, &digests)?;
+        let _ = digests.save();
+        Some(digests)
+    } else {
+        None
+    };
     let summary = summary_lines(&plan, printer.verbosity() > 0);
     if settings.dry_run {
         printer.info(format_args!(
@@ -270,11 +286,11 @@ fn install_once(
         return Ok(ExitStatus::Success);
     }
     let install_start = Instant::now();
-    let output = match crate::commands::execute_plan(&plan, &environment, settings, None, printer)?
-    {
-        Ok(output) => output,
-        Err(status) => return Ok(status),
-    };
+    let output =
+        match crate::commands::execute_plan(&plan, &environment, settings, digests, printer)? {
+            Ok(output) => output,
+            Err(status) => return Ok(status),
+        };
     printer.info(format_args!(
         "Resolved {} in {} ms",
         crate::printer::plural(resolution.packages.len(), "package"),
