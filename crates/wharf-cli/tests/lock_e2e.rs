@@ -294,8 +294,10 @@ fn sync_refuses_a_changed_wheel_and_a_bad_lock() {
     let copy = private.join(six.file_name().unwrap());
     std::fs::copy(&six, &copy).unwrap();
     let out = dir.path().join("pylock.toml");
+    // Only the private copy: `-f` adds to the site's find-links, which hold the same six.
     run(peers
         .wharf()
+        .env("PIP_CONFIG_FILE", "/dev/null")
         .args(["lock", "six", "-f"])
         .arg(&private)
         .arg("--python")
@@ -359,10 +361,9 @@ fn sync_refuses_a_changed_wheel_and_a_bad_lock() {
     );
     // A lock for another Python: which, and what to do.
     let other = dir.path().join("other.toml");
-    let text = std::fs::read_to_string(&out).unwrap().replace(
-        "python_full_version == '3.11",
-        "python_full_version == '3.12",
-    );
+    let text = std::fs::read_to_string(&out)
+        .unwrap()
+        .replace("python_version == '3.11'", "python_version == '3.12'");
     std::fs::write(&other, text).unwrap();
     std::fs::copy(&six, &copy).unwrap();
     let mismatch = run(peers
@@ -374,7 +375,7 @@ fn sync_refuses_a_changed_wheel_and_a_bad_lock() {
     assert!(
         mismatch
             .stderr()
-            .contains("is for python_full_version == '3.12"),
+            .contains("is for python_version == '3.12'"),
         "{}",
         mismatch.transcript()
     );
@@ -485,6 +486,7 @@ fn lock_digest_cache_sees_a_rebuilt_wheel() {
     let lock_six = || {
         let mut command = peers.wharf_with_cache(&cache);
         command
+            .env("PIP_CONFIG_FILE", "/dev/null")
             .args(["lock", "six", "-f"])
             .arg(&private)
             .arg("--python")
@@ -1083,4 +1085,175 @@ fn hash_checking_mode_refuses_a_wrong_hash_like_pip() {
     if let Some(pip) = pip {
         assert_ne!(pip.code(), Some(0), "{}", pip.transcript());
     }
+}
+
+/// Issue 19 §2: wharf reads the locks that uv 0.13 (`uv pip compile --format pylock.toml`)
+/// and pip 26 (`pip lock`) write of the same wheelhouse (`file://` URLs, pip's `%2B`, uv's
+/// markers), installs exactly their packages, and the environment imports them.
+#[test]
+fn locks_of_uv_and_pip_install_exactly_what_they_list() {
+    let Some(peers) = peers() else { return };
+    let Some(bin) = std::env::var_os("WHARF_TEST_CURRENT_PEERS").map(PathBuf::from) else {
+        assert!(
+            std::env::var_os("WHARF_TEST_REQUIRE_PEERS").is_none(),
+            "WHARF_TEST_CURRENT_PEERS is not set: run `eval \"$(scripts/test-env.sh)\"`"
+        );
+        eprintln!("skipped: WHARF_TEST_CURRENT_PEERS is not set (pip 26, uv 0.13)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("requirements.in");
+    std::fs::write(&input, "pandas\n").unwrap();
+    let links: Vec<PathBuf> = ["gentoo2023/x86-64-v3", "gentoo2023/generic", "generic"]
+        .iter()
+        .map(|layer| peers.layer(layer))
+        .collect();
+    let mut find_links = Vec::new();
+    for link in &links {
+        find_links.push("-f".into());
+        find_links.push(link.clone().into_os_string());
+    }
+    // uv (which does not see the site's manylinux policy: its numpy is a manylinux wheel, so
+    // the sync allows them) and pip (which does, through PYTHONPATH).
+    let uv_lock = dir.path().join("pylock.uv.toml");
+    run(command(bin.join("uv"))
+        .args([
+            "pip",
+            "compile",
+            "--no-config",
+            "--no-index",
+            "-q",
+            "--format",
+            "pylock.toml",
+        ])
+        .args(&find_links)
+        .arg(&input)
+        .arg("--python")
+        .arg(&peers.base_python)
+        .arg("-o")
+        .arg(&uv_lock)
+        .env("UV_CACHE_DIR", dir.path().join("uv-cache")))
+    .success();
+    let pip_lock = dir.path().join("pylock.pip.toml");
+    run(peers
+        .on_site(bin.join("python"))
+        .args(["-m", "pip", "lock", "--isolated", "--no-index", "-q"])
+        .args(&find_links)
+        .arg("-r")
+        .arg(&input)
+        .arg("-o")
+        .arg(&pip_lock))
+    .success();
+    for (name, lock, extra) in [
+        ("uv", &uv_lock, &["--allow-manylinux"][..]),
+        ("pip", &pip_lock, &[][..]),
+    ] {
+        let text = std::fs::read_to_string(lock).unwrap();
+        let venv = peers.new_venv(&dir.path().join(name));
+        let synced = run(peers
+            .wharf()
+            .args(["sync", "--python"])
+            .arg(&venv)
+            .args(extra)
+            .arg(lock));
+        assert_eq!(
+            synced.code(),
+            Some(0),
+            "{name}:\n{text}\n{}",
+            synced.transcript()
+        );
+        let mut expected = locked_names(&text);
+        expected.sort();
+        let now: Vec<String> = installed(&venv)
+            .into_iter()
+            .filter(|d| {
+                !d.starts_with("pip==")
+                    && !d.starts_with("setuptools==")
+                    && !d.starts_with("wheel==")
+            })
+            .collect();
+        assert_eq!(now, expected, "{name}:\n{text}");
+        run(peers
+            .on_site(venv.join("bin/python"))
+            .args(["-c", "import pandas"]))
+        .success();
+    }
+}
+
+/// Issue 19 §2 on hand-made locks: a false marker leaves its package out, of two wheels the
+/// compatible one is installed, a lock for Python >=3.13 is refused by name.
+#[test]
+fn hand_made_locks_markers_wheels_and_requires_python() {
+    let Some(peers) = peers() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let six = peers.wheel("six-1.16.0+");
+    let sha = sha2_hex(&std::fs::read(&six).unwrap());
+    let numpy = peers.wheel("numpy-1.26.4+");
+    let numpy_sha = sha2_hex(&std::fs::read(&numpy).unwrap());
+    let lock = dir.path().join("pylock.toml");
+    std::fs::write(
+        &lock,
+        format!(
+            "lock-version = \"1.0\"\nrequires-python = \">=3.9\"\n\
+             [[packages]]\nname = \"six\"\nversion = \"1.16.0+computecanada\"\n\
+             wheels = [{{ url = \"file://{six}\", hashes = {{ sha256 = \"{sha}\" }} }}]\n\
+             [[packages]]\nname = \"numpy\"\nversion = \"1.26.4+computecanada\"\nmarker = \"sys_platform == 'win32'\"\n\
+             wheels = [{{ path = \"{numpy}\", hashes = {{ sha256 = \"{numpy_sha}\" }} }}]\n",
+            six = six.display().to_string().replace('+', "%2B"),
+            numpy = numpy.display(),
+        ),
+    )
+    .unwrap();
+    let venv = peers.new_venv(dir.path());
+    run(peers
+        .wharf()
+        .args(["sync", "--python"])
+        .arg(&venv)
+        .arg(&lock))
+    .success();
+    let now = installed(&venv);
+    assert!(now.iter().any(|d| d.starts_with("six==")), "{now:?}");
+    assert!(!now.iter().any(|d| d.starts_with("numpy==")), "{now:?}");
+    // Two wheels of six: an incompatible one (cp313 only) first, the real one second.
+    let two = dir.path().join("two.toml");
+    std::fs::write(
+        &two,
+        format!(
+            "lock-version = \"1.0\"\n[[packages]]\nname = \"six\"\nversion = \"1.16.0+computecanada\"\n\
+             [[packages.wheels]]\nname = \"six-1.16.0+computecanada-cp313-cp313-linux_x86_64.whl\"\npath = \"/nonexistent/six-1.16.0+computecanada-cp313-cp313-linux_x86_64.whl\"\nhashes = {{ sha256 = \"{}\" }}\n\
+             [[packages.wheels]]\npath = \"{}\"\nhashes = {{ sha256 = \"{sha}\" }}\n",
+            "0".repeat(64),
+            six.display()
+        ),
+    )
+    .unwrap();
+    let other = peers.new_venv(&dir.path().join("two"));
+    run(peers
+        .wharf()
+        .args(["sync", "--python"])
+        .arg(&other)
+        .arg(&two))
+    .success();
+    assert!(installed(&other).iter().any(|d| d.starts_with("six==")));
+    // A lock for Python >= 3.13.
+    let newer = dir.path().join("newer.toml");
+    std::fs::write(
+        &newer,
+        std::fs::read_to_string(&lock).unwrap().replace(
+            "requires-python = \">=3.9\"",
+            "requires-python = \">=3.13\"",
+        ),
+    )
+    .unwrap();
+    let refused = run(peers
+        .wharf()
+        .args(["sync", "--python"])
+        .arg(&other)
+        .arg(&newer))
+    .exit_code(1);
+    assert!(
+        refused.stderr().contains("requires Python >=3.13"),
+        "{}",
+        refused.transcript()
+    );
 }

@@ -41,7 +41,7 @@ use serde::{Deserialize, Serialize};
 pub const LOCK_VERSION: &str = "1.0";
 
 /// A lock: what to install, exactly, for one interpreter.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Lock {
     /// PEP 508 marker expressions the lock is valid for (the interpreter's Python version and
     /// platform), ex) `python_full_version == '3.11.7' and …`.
@@ -50,6 +50,8 @@ pub struct Lock {
     pub requires_python: Option<String>,
     /// The packages, in name order.
     pub packages: Vec<LockedPackage>,
+    /// What the reader noticed and the caller should say (a newer `lock-version` 1.x).
+    pub warnings: Vec<String>,
 }
 
 /// One package of a [`Lock`].
@@ -59,8 +61,16 @@ pub struct LockedPackage {
     pub name: PackageName,
     /// Its version, local label kept, ex) `2.4.6+computecanada`.
     pub version: Version,
-    /// The wheel to install.
+    /// The wheel to install: the first of [`Self::wheels`] as read, the best for the target
+    /// interpreter once [`crate::sync::select_for_environment`] chose.
     pub wheel: LockedWheel,
+    /// Every wheel the lock offers (several for a lock made for many platforms).
+    pub wheels: Vec<LockedWheel>,
+    /// PEP 751 `marker`: the package is installed only where it holds, ex)
+    /// `sys_platform == 'linux'`.
+    pub marker: Option<String>,
+    /// PEP 751 `requires-python` of the package.
+    pub requires_python: Option<String>,
 }
 
 /// The wheel of a [`LockedPackage`].
@@ -230,6 +240,8 @@ struct PyLockPackage {
     version: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     marker: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    requires_python: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     wheels: Vec<PyLockWheel>,
     // Other PEP 751 fields (sdist, vcs, directory, archive, index, dependencies…) are read
@@ -313,15 +325,19 @@ impl Lock {
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default();
+                let wheel = LockedWheel {
+                    filename,
+                    path,
+                    size,
+                    sha256,
+                };
                 Ok(LockedPackage {
                     name,
                     version,
-                    wheel: LockedWheel {
-                        filename,
-                        path,
-                        size,
-                        sha256,
-                    },
+                    wheels: vec![wheel.clone()],
+                    wheel,
+                    marker: None,
+                    requires_python: None,
                 })
             })
             .collect::<std::io::Result<_>>()?;
@@ -330,6 +346,7 @@ impl Lock {
             environments,
             requires_python,
             packages: locked,
+            warnings: Vec::new(),
         })
     }
 
@@ -347,6 +364,7 @@ impl Lock {
                     name: p.name.to_string(),
                     version: Some(p.version.to_string()),
                     marker: None,
+                    requires_python: None,
                     wheels: vec![PyLockWheel {
                         name: Some(p.wheel.filename.clone()),
                         url: None,
@@ -395,11 +413,34 @@ impl Lock {
             path: path.to_path_buf(),
             message: e.to_string().trim_end().replace('\n', "\n  "),
         })?;
-        if document.lock_version.split('.').next() != Some("1") {
-            return Err(LockError::UnsupportedVersion {
-                path: path.to_path_buf(),
-                version: document.lock_version,
-            });
+        let mut warnings = Vec::new();
+        let mut version_parts = document.lock_version.split('.');
+        match (version_parts.next(), version_parts.next()) {
+            (Some("1"), Some("0") | None) => {}
+            (Some("1"), Some(_)) => warnings.push(format!(
+                "`{}` has lock-version {}; wharf writes 1.0 and reads what it knows of 1.x",
+                path.display(),
+                document.lock_version
+            )),
+            _ => {
+                return Err(LockError::UnsupportedVersion {
+                    path: path.to_path_buf(),
+                    version: document.lock_version,
+                });
+            }
+        }
+        // Markers are parsed strictly: a lock that cannot say where it applies is refused.
+        let invalid = |what: String| LockError::Invalid {
+            path: path.to_path_buf(),
+            message: what,
+        };
+        for environment in &document.environments {
+            wharf_metadata::parse_marker(environment)
+                .map_err(|e| invalid(format!("`environments` entry `{environment}`: {e}")))?;
+        }
+        if let Some(text) = &document.requires_python {
+            pep440_rs::VersionSpecifiers::from_str(text)
+                .map_err(|e| invalid(format!("`requires-python = \"{text}\"`: {e}")))?;
         }
         let base = path.parent().unwrap_or(Path::new("."));
         let mut packages = Vec::new();
@@ -411,57 +452,105 @@ impl Lock {
             };
             let name = PackageName::from_str(&package.name)
                 .map_err(|e| bad(format!("invalid name: {e}")))?;
-            let Some(version_text) = &package.version else {
-                return Err(bad("no `version`".to_string()));
-            };
-            let version = Version::from_str(version_text)
-                .map_err(|e| bad(format!("invalid version `{version_text}`: {e}")))?;
+            if let Some(marker) = &package.marker {
+                wharf_metadata::parse_marker(marker)
+                    .map_err(|e| bad(format!("invalid marker `{marker}`: {e}")))?;
+            }
+            if let Some(text) = &package.requires_python {
+                pep440_rs::VersionSpecifiers::from_str(text)
+                    .map_err(|e| bad(format!("invalid requires-python `{text}`: {e}")))?;
+            }
+            // The source first: a VCS or directory entry has no version to complain about.
             if package.wheels.is_empty() {
-                let kind = if package.sdist.is_some() {
-                    "only an sdist"
-                } else if package.vcs.is_some() {
-                    "a VCS source"
+                let kind = if package.vcs.is_some() {
+                    "a VCS source (`vcs`); wharf installs wheels of the wheelhouse: build a wheel of it and lock that"
+                } else if package.sdist.is_some() {
+                    "only an sdist; wharf syncs wheels only: add a wheel of it to the wheelhouse (or a `-f` directory) and lock again"
                 } else if package.directory.is_some() {
-                    "a local directory"
+                    "a local directory; wharf syncs wheels only: install it with `wharf install DIR`"
                 } else if package.archive.is_some() {
-                    "an archive"
+                    "an archive; wharf syncs wheels only"
                 } else {
                     "no wheel"
                 };
-                return Err(bad(format!("has {kind}; wharf syncs wheels only")));
+                return Err(bad(format!("has {kind}")));
             }
-            if package.wheels.len() > 1 {
-                // Several wheels (a lock for many platforms, as uv writes for universal
-                // locks): the caller picks the compatible one by tags; keep them all in order.
+            let mut wheels = Vec::new();
+            for wheel in &package.wheels {
+                let wheel_path = match (&wheel.path, &wheel.url) {
+                    (Some(wheel_path), _) => base.join(wheel_path),
+                    (None, Some(url)) => match url::Url::parse(url) {
+                        // PEP 751 allows a `file:` URL; pip writes `+` as `%2B`.
+                        Ok(parsed) if parsed.scheme() == "file" => {
+                            parsed.to_file_path().map_err(|()| {
+                                bad(format!("its wheel URL `{url}` is not a local path"))
+                            })?
+                        }
+                        _ => {
+                            return Err(bad(format!(
+                                "its wheel is at `{url}`: wharf installs offline, from files; download the wheels (`wharf download`) and lock them, or lock from the wheelhouse"
+                            )));
+                        }
+                    },
+                    (None, None) => return Err(bad("a wheel has no `path` or `url`".to_string())),
+                };
+                let filename = wheel.name.clone().unwrap_or_else(|| {
+                    wheel_path
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default()
+                });
+                let Some(sha256) = wheel.hashes.get("sha256") else {
+                    return Err(bad(format!(
+                        "its wheel `{filename}` has no sha256 hash (wharf checks sha256)"
+                    )));
+                };
+                wheels.push(LockedWheel {
+                    filename,
+                    path: wheel_path,
+                    size: wheel.size.unwrap_or(0),
+                    sha256: sha256.to_ascii_lowercase(),
+                });
             }
-            let wheel = &package.wheels[0];
-            let Some(wheel_path) = &wheel.path else {
-                return Err(bad(match &wheel.url {
-                    Some(url) => format!(
-                        "its wheel is a URL (`{url}`); wharf syncs from the wheelhouse by path"
-                    ),
-                    None => "its wheel has no `path`".to_string(),
-                }));
+            // The version: as written, else the wheels'; each wheel must be of this package
+            // and version (a swapped name would install another project under this one).
+            let mut version = match &package.version {
+                Some(text) => Some(
+                    Version::from_str(text)
+                        .map_err(|e| bad(format!("invalid version `{text}`: {e}")))?,
+                ),
+                None => None,
             };
-            let Some(sha256) = wheel.hashes.get("sha256") else {
-                return Err(bad("its wheel has no sha256 hash".to_string()));
-            };
-            let full_path = base.join(wheel_path);
-            let filename = wheel.name.clone().unwrap_or_else(|| {
-                full_path
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default()
-            });
+            for wheel in &wheels {
+                let parsed = wharf_wheel_filename::WheelFilename::from_str(&wheel.filename)
+                    .map_err(|e| {
+                        bad(format!("invalid wheel file name `{}`: {e}", wheel.filename))
+                    })?;
+                if parsed.name != name {
+                    return Err(bad(format!(
+                        "its wheel `{}` is of {}, not {name}",
+                        wheel.filename, parsed.name
+                    )));
+                }
+                match &version {
+                    Some(version) if *version != parsed.version => {
+                        return Err(bad(format!(
+                            "its wheel `{}` is version {}, the package {version}",
+                            wheel.filename, parsed.version
+                        )));
+                    }
+                    Some(_) => {}
+                    None => version = Some(parsed.version.clone()),
+                }
+            }
+            let version = version.ok_or_else(|| bad("no `version`".to_string()))?;
             packages.push(LockedPackage {
                 name,
                 version,
-                wheel: LockedWheel {
-                    filename,
-                    path: full_path,
-                    size: wheel.size.unwrap_or(0),
-                    sha256: sha256.to_ascii_lowercase(),
-                },
+                wheel: wheels[0].clone(),
+                wheels,
+                marker: package.marker.clone(),
+                requires_python: package.requires_python.clone(),
             });
         }
         packages.sort_by(|a, b| a.name.cmp(&b.name));
@@ -469,6 +558,7 @@ impl Lock {
             environments: document.environments,
             requires_python: document.requires_python,
             packages,
+            warnings,
         })
     }
 
@@ -680,11 +770,93 @@ mod tests {
         let err = Lock::parse(path, "lock-version = \"1.0\"\n[[packages]]\nname = \"a\"\nversion = \"1\"\n[packages.sdist]\nname = \"a-1.tar.gz\"\n").unwrap_err();
         assert_eq!(
             err.to_string(),
-            "`/x/pylock.toml`: package `a`: has only an sdist; wharf syncs wheels only"
+            "`/x/pylock.toml`: package `a`: has only an sdist; wharf syncs wheels only: add a wheel of it to the wheelhouse (or a `-f` directory) and lock again"
         );
         let err = Lock::parse(path, "lock-version = \"1.0\"\n[[packages]\n").unwrap_err();
         assert!(err.to_string().contains("line 2"), "{err}");
         let err = Lock::parse(path, "[[packages]]\nname = \"a\"\n").unwrap_err();
         assert!(err.to_string().contains("lock-version"), "{err}");
+    }
+
+    const HASH: &str = "44778d82365e4af681c40d5f0eef5cf6f5899d3f0ac335050a7ed6779cf3f674";
+
+    /// A one-package lock with `fields` (TOML lines of the package) and `wheel` (of the wheel).
+    fn one(fields: &str, wheel: &str) -> String {
+        format!(
+            "lock-version = \"1.0\"\n[[packages]]\nname = \"six\"\n{fields}\n[[packages.wheels]]\n{wheel}\n[packages.wheels.hashes]\nsha256 = \"{HASH}\"\n"
+        )
+    }
+
+    /// Issue 19 §2: what pip and uv write, read exactly.
+    #[test]
+    fn file_urls_are_percent_decoded_paths() {
+        let path = Path::new("/locks/pylock.toml");
+        let lock = Lock::parse(
+            path,
+            &one(
+                "version = \"1.16.0+computecanada\"",
+                "url = \"file:///wh/six-1.16.0%2Bcomputecanada-py2.py3-none-any.whl\"",
+            ),
+        )
+        .unwrap();
+        assert_eq!(
+            lock.packages[0].wheel.path,
+            PathBuf::from("/wh/six-1.16.0+computecanada-py2.py3-none-any.whl")
+        );
+        assert_eq!(
+            lock.packages[0].wheel.filename,
+            "six-1.16.0+computecanada-py2.py3-none-any.whl"
+        );
+        // No version: the wheel's.
+        let lock = Lock::parse(path, &one("", "path = \"six-1.16.0-py3-none-any.whl\"")).unwrap();
+        assert_eq!(lock.packages[0].version.to_string(), "1.16.0");
+        assert_eq!(
+            lock.packages[0].wheel.path,
+            PathBuf::from("/locks/six-1.16.0-py3-none-any.whl")
+        );
+    }
+
+    /// Issue 19 §2: one error per rule, naming the package.
+    #[test]
+    fn err_locks_that_cannot_be_honoured_are_refused_by_name() {
+        let path = Path::new("/locks/pylock.toml");
+        let cases = [
+            // Six's wheel under another name installed as that name.
+            (
+                one(
+                    "version = \"1.16.0\"",
+                    "path = \"tabulate-1.16.0-py3-none-any.whl\"",
+                ),
+                "is of tabulate, not six",
+            ),
+            (
+                one("version = \"1.15.0\"", "path = \"six-1.16.0-py3-none-any.whl\""),
+                "is version 1.16.0, the package 1.15.0",
+            ),
+            (
+                one("version = \"1.16.0\"", "url = \"https://files.example/six-1.16.0-py3-none-any.whl\""),
+                "wharf installs offline",
+            ),
+            (
+                one("marker = \"(((\"", "path = \"six-1.16.0-py3-none-any.whl\""),
+                "invalid marker `(((`",
+            ),
+            (
+                "lock-version = \"1.0\"\n[[packages]]\nname = \"six\"\nvcs = { type = \"git\", url = \"https://example/six\", commit-id = \"abc\" }\n"
+                    .to_string(),
+                "has a VCS source",
+            ),
+            (
+                "lock-version = \"1.0\"\nenvironments = [\"(((\"]\n".to_string(),
+                "`environments` entry `(((`",
+            ),
+            ("lock-version = \"2.0\"\n".to_string(), "wharf reads lock-version 1.x"),
+        ];
+        for (text, message) in cases {
+            let err = Lock::parse(path, &text).unwrap_err();
+            assert!(err.to_string().contains(message), "{message}: {err}");
+        }
+        let newer = Lock::parse(path, "lock-version = \"1.1\"\n").unwrap();
+        assert_eq!(newer.warnings.len(), 1);
     }
 }

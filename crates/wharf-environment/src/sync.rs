@@ -44,6 +44,30 @@ pub enum SyncError {
         /// The environment's Python version.
         python: String,
     },
+    /// The lock's or a package's `requires-python` excludes the environment's Python.
+    #[error("the lock `{}` {what} requires Python {requires_python}, but the environment has Python {actual}", lock.display())]
+    RequiresPython {
+        /// The lock file.
+        lock: PathBuf,
+        /// `` ``, or `package NAME`.
+        what: String,
+        /// The specifiers.
+        requires_python: String,
+        /// The environment's Python version.
+        actual: String,
+    },
+    /// Two entries of one package apply to the environment (no marker tells them apart).
+    #[error("the lock `{}` lists {name} twice for this environment ({first} and {second}); their markers do not tell them apart", lock.display())]
+    Duplicate {
+        /// The lock file.
+        lock: PathBuf,
+        /// The package.
+        name: PackageName,
+        /// The first version.
+        first: Version,
+        /// The second version.
+        second: Version,
+    },
     /// A wheel of the wheelhouse could not be hashed while locking (the cause names it).
     #[error("cannot hash a wheel of the wheelhouse")]
     Hash(#[source] std::io::Error),
@@ -65,17 +89,22 @@ impl SyncError {
             Self::Lock(error) => error.hint(),
             Self::OtherEnvironment { .. } => Some("create the environment with the Python the lock was made for (`wharf venv DIR --python X.Y --from LOCK`; on the cluster `module load python/X.Y`), or re-lock for this one with `wharf lock --python ENV`".to_string()),
             Self::IncompatibleWheel { .. } => Some("re-lock for this interpreter: `wharf lock --python ENV`".to_string()),
+            Self::RequiresPython { .. } => Some("use a Python the lock allows (`module load python/X.Y`, `--python`), or re-lock for this one".to_string()),
+            Self::Duplicate { .. } => Some("the lock is inconsistent: write it again with the tool that made it".to_string()),
             Self::Hash(_) => None,
             Self::NoWheel { name, .. } => Some(format!("`wharf install --upgrade {name}` to move to a version the wheelhouse has, then lock again")),
         }
     }
 }
 
-/// The `environments` markers of a lock for `info`: its full Python version and platform.
+/// The `environments` markers of a lock for `info`: what its wheels depend on, the Python
+/// `X.Y` (not the patch level: a module update from 3.11.7 to 3.11.9 keeps every lock valid),
+/// the implementation and the platform.
 pub fn lock_environments(info: &InterpreterInfo) -> Vec<String> {
+    let (major, minor) = info.major_minor();
     vec![format!(
-        "python_full_version == '{}' and platform_machine == '{}' and sys_platform == '{}'",
-        info.markers.python_full_version, info.markers.platform_machine, info.markers.sys_platform
+        "python_version == '{major}.{minor}' and implementation_name == '{}' and platform_machine == '{}' and sys_platform == '{}'",
+        info.markers.implementation_name, info.markers.platform_machine, info.markers.sys_platform
     )]
 }
 
@@ -147,36 +176,126 @@ pub fn lock_from_resolution(
     .map_err(SyncError::Hash)
 }
 
-/// The resolution a lock asks for in `environment`: every locked wheel (checked against the
-/// lock's `environments` and the interpreter's tags), except packages that a module provides
-/// on `sys.path` outside the environment at the locked version (present, as pip sees them).
-/// `lock_path` is named in errors.
+/// The part of `lock` that applies to `environment`, as PEP 751 has a reader choose: the
+/// lock's `environments` must hold (parsed strictly when read), its `requires-python` and each
+/// applying package's must admit the interpreter, packages whose `marker` is false are left
+/// out, and of several wheels the one with the best tags for the interpreter is chosen (the
+/// site's policy applied unless `allow_manylinux`). `lock_path` is named in errors.
 ///
-/// Errors: [`SyncError::OtherEnvironment`], [`SyncError::IncompatibleWheel`].
+/// Errors: [`SyncError::OtherEnvironment`], [`SyncError::RequiresPython`],
+/// [`SyncError::IncompatibleWheel`], [`SyncError::Duplicate`].
+pub fn select_for_environment(
+    lock: &Lock,
+    lock_path: &std::path::Path,
+    environment: &PythonEnvironment,
+    allow_manylinux: bool,
+) -> Result<Lock, crate::OperationError> {
+    let sync = |error: SyncError| crate::OperationError::Sync(error);
+    let markers = environment.marker_environment()?;
+    let holds = |text: &str| {
+        wharf_metadata::parse_marker(text).is_ok_and(|tree| tree.evaluate(&markers, &[]))
+    };
+    if !lock.environments.is_empty() && !lock.environments.iter().any(|text| holds(text)) {
+        return Err(sync(SyncError::OtherEnvironment {
+            lock: lock_path.to_path_buf(),
+            expected: lock.environments.join(" or "),
+            actual: environment.info.version().to_string(),
+            platform: format!(
+                "{} {}",
+                environment.info.markers.sys_platform, environment.info.markers.platform_machine
+            ),
+        }));
+    }
+    let python = environment.python_full_version();
+    let admits = |text: &str| {
+        pep440_rs::VersionSpecifiers::from_str(text).is_ok_and(|s| s.contains(&python))
+    };
+    if let Some(text) = &lock.requires_python
+        && !admits(text)
+    {
+        return Err(sync(SyncError::RequiresPython {
+            lock: lock_path.to_path_buf(),
+            what: String::new(),
+            requires_python: text.clone(),
+            actual: python.to_string(),
+        }));
+    }
+    let (tags, _) = environment.tags(allow_manylinux);
+    let mut selected = Lock {
+        environments: lock.environments.clone(),
+        requires_python: lock.requires_python.clone(),
+        packages: Vec::new(),
+        warnings: lock.warnings.clone(),
+    };
+    for package in &lock.packages {
+        if package
+            .marker
+            .as_deref()
+            .is_some_and(|marker| !holds(marker))
+        {
+            continue;
+        }
+        if let Some(text) = &package.requires_python
+            && !admits(text)
+        {
+            return Err(sync(SyncError::RequiresPython {
+                lock: lock_path.to_path_buf(),
+                what: format!("package {}", package.name),
+                requires_python: text.clone(),
+                actual: python.to_string(),
+            }));
+        }
+        let best = package
+            .wheels
+            .iter()
+            .filter_map(|wheel| {
+                let priority = WheelFilename::from_str(&wheel.filename)
+                    .ok()?
+                    .compatibility(&tags)?;
+                Some((priority, wheel))
+            })
+            .min_by_key(|(priority, _)| *priority)
+            .map(|(_, wheel)| wheel.clone());
+        let Some(wheel) = best else {
+            return Err(sync(SyncError::IncompatibleWheel {
+                name: package.name.clone(),
+                filename: package
+                    .wheels
+                    .iter()
+                    .map(|w| w.filename.clone())
+                    .collect::<Vec<_>>()
+                    .join("`, `"),
+                python: environment.info.version().to_string(),
+            }));
+        };
+        if let Some(first) = selected.packages.iter().find(|p| p.name == package.name) {
+            return Err(sync(SyncError::Duplicate {
+                lock: lock_path.to_path_buf(),
+                name: package.name.clone(),
+                first: first.version.clone(),
+                second: package.version.clone(),
+            }));
+        }
+        let mut chosen = package.clone();
+        chosen.wheel = wheel;
+        selected.packages.push(chosen);
+    }
+    Ok(selected)
+}
+
+/// The resolution a lock asks for in `environment`: every locked wheel (of a lock already
+/// [`select_for_environment`]ed), except packages that a module provides on `sys.path` outside
+/// the environment at the locked release (present, as pip sees them). `lock_path` is named in
+/// errors.
+///
+/// Errors: [`SyncError::IncompatibleWheel`].
 pub fn resolution_from_lock(
     lock: &Lock,
     lock_path: &std::path::Path,
     environment: &PythonEnvironment,
     allow_manylinux: bool,
 ) -> Result<Resolution, crate::OperationError> {
-    let markers = environment.marker_environment()?;
-    if !lock.environments.is_empty() {
-        let fits = lock.environments.iter().any(|text| {
-            wharf_metadata::parse_marker(text).map_or(true, |tree| tree.evaluate(&markers, &[]))
-        });
-        if !fits {
-            return Err(crate::OperationError::Sync(SyncError::OtherEnvironment {
-                lock: lock_path.to_path_buf(),
-                expected: lock.environments.join(" or "),
-                actual: environment.info.version().to_string(),
-                platform: format!(
-                    "{} {}",
-                    environment.info.markers.sys_platform,
-                    environment.info.markers.platform_machine
-                ),
-            }));
-        }
-    }
+    let _ = lock_path;
     let (tags, _) = environment.tags(allow_manylinux);
     let outside = environment.installed_outside()?;
     let in_env = environment.installed()?;

@@ -161,6 +161,12 @@ fn sync_once(
 ) -> Result<SyncOutput, Error> {
     let start = Instant::now();
     let lock = read_lock(lock_path, settings, site)?;
+    for warning in &lock.warnings {
+        printer.warn(warning);
+    }
+    // What applies here (markers, requires-python, the best of several wheels), then checked.
+    let lock =
+        lock_ops::select_for_environment(&lock, lock_path, environment, settings.allow_manylinux)?;
     // One digest per wheel for the whole sync: the check against the lock reads each wheel
     // (or finds its unchanged stamp remembered), and the installer, which must install
     // exactly those bytes, finds the digest of the file it opens by the same stamp.
