@@ -225,6 +225,11 @@ pub fn run(args: Vec<OsString>, env: &Env) -> ExitStatus {
         };
         return commands::avail::avail(parsed, &site, printer);
     }
+    // `wharf pip …` (and the `bin/pip` of wharf's environments): pip's command line,
+    // translated to wharf's commands.
+    if args.get(1).is_some_and(|a| a == "pip") {
+        return commands::pip::run(&args[2..], env);
+    }
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => return clap_exit(&e),

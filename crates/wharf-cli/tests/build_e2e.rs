@@ -79,9 +79,12 @@ fn project(root: &Path, backend: &str, name: &str) -> PathBuf {
     dir
 }
 
+/// wharf with the same sources as [`pip_install`]: only the `-f` directories (`-f` adds to
+/// a configured wheelhouse, as pip's does, so the site's pip config is left out).
 fn wharf_install(peers: &Peers, venv: &Path, cwd: &Path, args: &[&str]) -> Run {
     run(peers
         .wharf()
+        .env("PIP_CONFIG_FILE", "/dev/null")
         .current_dir(cwd)
         .arg("install")
         .arg("--python")

@@ -14,6 +14,7 @@ pub mod list;
 pub mod lock;
 pub mod outdated;
 pub mod per_node;
+pub mod pip;
 pub mod pip_habits;
 pub mod python;
 pub mod serve;
