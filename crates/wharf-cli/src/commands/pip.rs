@@ -170,9 +170,8 @@ pub fn translate(args: &[OsString], environment: &OsStr) -> Result<Translated, U
                 | "--no-build-isolation"
                 | "--user",
             ) => out.push(name.clone().into()),
-            ("uninstall", "-y" | "--yes") => {}
+            ("uninstall", "-y" | "--yes") | ("freeze", "--all") => {}
             ("freeze" | "list", "-l" | "--local") => out.push("--local".into()),
-            ("freeze", "--all") => {}
             ("freeze" | "list", "--exclude") => {
                 let value = value()?;
                 out.push("--exclude".into());
