@@ -550,8 +550,10 @@ fn failed_install_leaves_environment_unchanged() {
     let before = snapshot(&venv);
     for mode in ["damage", "truncate"] {
         let links = find_links(mode, Some(mode));
+        // Only these wheels: `-f` adds to the site's find-links, which hold an intact pandas.
         let failed = run(peers
             .wharf_with_cache(&cache)
+            .env("PIP_CONFIG_FILE", "/dev/null")
             .args(["install", "--python"])
             .arg(&venv)
             .arg("-f")
@@ -574,6 +576,7 @@ fn failed_install_leaves_environment_unchanged() {
     let links = find_links("intact", None);
     run(peers
         .wharf_with_cache(&cache)
+        .env("PIP_CONFIG_FILE", "/dev/null")
         .args(["install", "--python"])
         .arg(&venv)
         .arg("-f")
