@@ -18,6 +18,10 @@ pub enum EnvironmentError {
         /// The interpreter looked for.
         executable: PathBuf,
     },
+    /// The environment is a venv whose creation by `wharf venv --from` was interrupted (or is
+    /// under way in another process): it has no `bin/python` yet.
+    #[error(transparent)]
+    Incomplete(wharf_venv::Incomplete),
     /// The interpreter could not be probed.
     #[error(transparent)]
     Probe(#[from] wharf_python::ProbeError),
@@ -53,6 +57,7 @@ impl EnvironmentError {
         match self {
             Self::NoEnvironment => Some("create one with `wharf venv ENV` and `source ENV/bin/activate`, or pass `--python ENV`; wharf never installs into the system or `~/.local`".to_string()),
             Self::NoInterpreter { .. } => Some("pass a virtual environment directory or its `bin/python`".to_string()),
+            Self::Incomplete(incomplete) => Some(incomplete.hint()),
             Self::Probe(error) => error.hint(),
             Self::NotAVenv { .. } => Some("wharf installs only into virtual environments: `wharf venv ENV --python ...` then `--python ENV`".to_string()),
             Self::Scan(_) => None,
