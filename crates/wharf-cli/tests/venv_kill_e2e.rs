@@ -4,6 +4,9 @@
 //! or without `bin/python`, marked incomplete, refused by the other commands and by
 //! `activate`, and finished by the same `wharf venv DIR --from LOCK` run again.
 //!
+//! Also: an install killed in the middle of its commit leaves a `.pth` file that makes every
+//! `DIR/bin/python` say so on stderr until a wharf command recovers the environment.
+//!
 //! The wheelhouse is synthetic (twelve small pure-Python projects, a chain of dependencies,
 //! a console script) and locked by `wharf lock`; the venvs use the real CPython. The kill
 //! delays come from a seeded generator: the seed is printed, `WHARF_KILL_SEED` replays a run,
@@ -443,4 +446,147 @@ fn incomplete_environment_is_refused_then_finished() {
         "{}",
         transcript(&activated)
     );
+}
+
+/// Leftovers of a transaction in site-packages.
+fn transaction_directory(site_packages: &Path) -> Option<PathBuf> {
+    std::fs::read_dir(site_packages)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .find(|path| {
+            path.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(".wharf-txn-")
+        })
+}
+
+/// An install SIGKILLed in the middle of its commit: until a wharf command recovers the
+/// environment, every start of `DIR/bin/python` says on stderr that it may be half changed
+/// and how to fix it; `wharf check` recovers it and the warning is gone.
+#[test]
+fn sigkill_mid_commit_warns_every_python_until_recovered() {
+    let Some(setup) = setup() else { return };
+    // Many top-level modules make the commit long enough (one journaled rename each) to be
+    // killed in the middle.
+    let mut many = WheelBuilder::new("many", "1.0", true, &[]);
+    for index in 0..4000 {
+        many = many.member(&format!("many_{index}.py"), b"x = 1\n", 0o644, false);
+    }
+    many.write(&setup.wheelhouse.join("many-1.0-py3-none-any.whl"));
+    let venv = setup.path("env");
+    success(
+        setup
+            .wharf()
+            .arg("venv")
+            .arg(&venv)
+            .arg("--python")
+            .arg(&setup.base_python),
+    );
+    let site_packages = venv.join("lib/python3.11/site-packages");
+    let site_packages = if site_packages.is_dir() {
+        site_packages
+    } else {
+        std::fs::read_dir(venv.join("lib"))
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path()
+            .join("site-packages")
+    };
+    let warning = site_packages.join("00-wharf-transaction-in-progress.pth");
+    let python = || {
+        clean_command(venv.join("bin/python"), None)
+            .args(["-c", "pass"])
+            .output()
+            .unwrap()
+    };
+    assert!(python().stderr.is_empty());
+
+    let mut killed_mid_commit = false;
+    for attempt in 0..5 {
+        let mut child = setup
+            .wharf()
+            .args(["install", "--no-cache", "--python"])
+            .arg(&venv)
+            .arg("many")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let started = Instant::now();
+        let finished = loop {
+            if let Some(transaction) = transaction_directory(&site_packages)
+                && transaction.join("journal").exists()
+                && site_packages.join("many_1.py").exists()
+            {
+                break false;
+            }
+            if child.try_wait().unwrap().is_some() {
+                break true;
+            }
+            assert!(started.elapsed() < Duration::from_mins(1), "no commit seen");
+            std::thread::sleep(Duration::from_micros(200));
+        };
+        child.kill().unwrap();
+        child.wait().unwrap();
+        if !finished && transaction_directory(&site_packages).is_some() {
+            killed_mid_commit = true;
+            break;
+        }
+        eprintln!("attempt {attempt}: the install finished before it could be killed");
+        success(
+            setup
+                .wharf()
+                .args(["uninstall", "--python"])
+                .arg(&venv)
+                .arg("many"),
+        );
+    }
+    assert!(
+        killed_mid_commit,
+        "never killed in the middle of the commit"
+    );
+    assert!(warning.is_file());
+
+    let warned = python();
+    assert!(warned.status.success(), "{}", transcript(&warned));
+    insta::assert_snapshot!(filtered(&setup, &warned), @"
+    exit Some(0)
+    --- stdout
+    --- stderr
+    wharf: warning: the environment [TEMP]/env may be half changed (an install or uninstall into it was interrupted, or is under way): unless a wharf command runs on it now, run any wharf command on it to finish or undo the change, e.g. `wharf check --python [TEMP]/env`
+    ");
+
+    let checked = success(setup.wharf().args(["check", "--python"]).arg(&venv));
+    assert!(
+        String::from_utf8_lossy(&checked.stderr).contains(&format!(
+            "Recovered an interrupted install in {}",
+            venv.display()
+        )),
+        "{}",
+        transcript(&checked)
+    );
+    assert!(!warning.exists());
+    assert!(transaction_directory(&site_packages).is_none());
+    let quiet = python();
+    assert!(
+        quiet.status.success() && quiet.stderr.is_empty(),
+        "{}",
+        transcript(&quiet)
+    );
+    // No RECORD names the warning: the rolled-back install left no distribution, and a
+    // complete install of `many` does not list it either.
+    success(
+        setup
+            .wharf()
+            .args(["install", "--python"])
+            .arg(&venv)
+            .arg("many"),
+    );
+    let record = std::fs::read_to_string(site_packages.join("many-1.0.dist-info/RECORD")).unwrap();
+    assert!(!record.contains("wharf-transaction"), "{record}");
+    assert!(!warning.exists());
+    assert!(python().stderr.is_empty());
 }
