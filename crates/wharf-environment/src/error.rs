@@ -185,6 +185,7 @@ impl OperationError {
                 missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ")
             )),
             Self::BuildDependencies { cause, .. } => cause.hint(),
+            Self::Install(wharf_install::InstallError::Invalid(wharf_install::InvalidWheel::MultipleDistInfo { .. })) => Some("the wheel is malformed (pip refuses it too): rebuild it with its own project's `.dist-info` only, or take it out of the wheelhouse; nothing was changed".to_string()),
             Self::Install(_) => Some("nothing was changed: the environment is as it was before this command".to_string()),
             Self::Uninstall(_) => Some("nothing was removed".to_string()),
         }
