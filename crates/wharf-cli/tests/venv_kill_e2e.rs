@@ -431,7 +431,24 @@ fn incomplete_environment_is_refused_then_finished() {
     success(&mut setup.venv_from(&venv));
     check_complete(&venv).unwrap();
     assert!(!venv.join(".wharf-incomplete").exists());
-    assert!(!venv.join("bin/.wharf-python").exists());
+    assert!(!venv.join(".wharf-bin").exists());
+    // The probe through `.wharf-bin/python` is remembered as `bin/python`'s (the next command
+    // does not run the interpreter); nothing is cached under the hidden name.
+    let cached: Vec<String> = std::fs::read_dir(setup.path("cache/interpreters"))
+        .unwrap()
+        .map(|entry| std::fs::read_to_string(entry.unwrap().path()).unwrap())
+        .collect();
+    let python = serde_json::to_string(&venv.join("bin/python")).unwrap();
+    assert!(
+        cached
+            .iter()
+            .any(|entry| entry.contains(&format!("\"executable\":{python}"))),
+        "{cached:#?}"
+    );
+    assert!(
+        !cached.iter().any(|entry| entry.contains(".wharf-bin")),
+        "{cached:#?}"
+    );
     let activated = clean_command("bash", None)
         .arg("-c")
         .arg(format!(

@@ -44,7 +44,7 @@ impl PythonEnvironment {
     ///
     /// An incomplete venv (`wharf venv --from` killed before its packages were installed, see
     /// [`wharf_venv::incomplete`]) is refused, unless this process is the one creating it:
-    /// that one opens it through its hidden interpreter `bin/.wharf-python`, probed without
+    /// that one opens it through its hidden interpreter `.wharf-bin/python`, probed without
     /// the probe cache (the name is gone once the venv is finished), and gets the final
     /// `bin/python` as [`PythonEnvironment::python`] (what the installed scripts' shebangs
     /// name). Bytecode compilation runs that `bin/python`, so it cannot be asked for while

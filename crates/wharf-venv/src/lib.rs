@@ -215,7 +215,7 @@ pub fn create_venv(
 
 /// Creates a virtual environment that stays incomplete until [`UnfinishedVenv::finish`]: the
 /// marker [`INCOMPLETE_MARKER`] (holding this process and `rerun`, the command that finishes
-/// it) and the interpreter as `bin/.wharf-python` only, no `bin/python*` (see the
+/// it) and the interpreter as `.wharf-bin/python` only, no `bin/python*` (see the
 /// `unfinished` module). For a venv that gets its packages before anyone may use it.
 ///
 /// - A path that is absent or empty (or emptied by `clear`) gets an unfinished venv.
@@ -595,7 +595,7 @@ impl VenvFiles<'_> {
             std::os::unix::fs::symlink("lib", staging.join("lib64"))?;
         }
 
-        self.link_interpreter(&scripts)?;
+        self.link_interpreter(staging, &scripts)?;
         fs_err::write(staging.join("pyvenv.cfg"), self.pyvenv_cfg())?;
 
         let bin = layout
@@ -649,12 +649,16 @@ impl VenvFiles<'_> {
 
     /// `bin/<base name>` -> the base interpreter; `python`, `python3`, `python3.X` -> that
     /// name (relative), unless they are the same name; copies instead of links on request.
-    /// Unfinished: only `bin/.wharf-python` -> the base interpreter.
-    fn link_interpreter(&self, scripts: &Path) -> io::Result<()> {
+    /// Unfinished: only `.wharf-bin/python` -> the base interpreter.
+    fn link_interpreter(&self, staging: &Path, scripts: &Path) -> io::Result<()> {
         use std::os::unix::fs::{PermissionsExt as _, symlink};
         let base_name = self.base_name();
         let primary = if self.unfinished.is_some() {
-            scripts.join(UNFINISHED_PYTHON)
+            let primary = staging.join(UNFINISHED_PYTHON);
+            if let Some(directory) = primary.parent() {
+                fs_err::create_dir_all(directory)?;
+            }
+            primary
         } else {
             scripts.join(&base_name)
         };

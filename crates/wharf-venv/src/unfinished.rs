@@ -8,15 +8,18 @@
 //!
 //! - the marker [`INCOMPLETE_MARKER`] (`DIR/.wharf-incomplete`): who creates it ([`Creator`]:
 //!   host, pid, process start time) and the command that finishes it;
-//! - the interpreter under a hidden name only, `bin/.wharf-python` ([`UNFINISHED_PYTHON`]):
-//!   CPython finds `pyvenv.cfg` from it as from `bin/python`, so the creating process probes
-//!   and installs through it; no `bin/python*` exists;
+//! - the interpreter only as `.wharf-bin/python` ([`UNFINISHED_PYTHON`]): CPython finds
+//!   `pyvenv.cfg` in the parent of its directory as from `bin/python`, so the creating process
+//!   probes and installs through it, and the probe's answer is `bin/python`'s but for
+//!   `sys.executable` (same base name, so same `sys._base_executable`); no `bin/python*`
+//!   exists;
 //! - everything else of a venv (`pyvenv.cfg`, the activation scripts, which refuse to
 //!   activate an incomplete venv).
 //!
 //! [`UnfinishedVenv::finish`] then links `bin/python`, `bin/python3`, `bin/python3.X` to the
 //! base name (dangling for an instant) and renames the hidden interpreter to the base name
-//! (`bin/python3.11`): one rename makes every name work at once. The marker goes last.
+//! (`.wharf-bin/python` ▸ `bin/python3.11`): one rename makes every name work at once. The
+//! empty `.wharf-bin` and the marker go last.
 //!
 //! [`incomplete`] tells whether a directory is such a venv: the marker is there and
 //! `bin/python` does not resolve. (A marker beside a working `bin/python` is the leftover of
@@ -49,8 +52,8 @@ use crate::{VenvError, VenvLayout};
 /// The marker of an unfinished venv, in its root. Ex) `/scratch/env/.wharf-incomplete`
 pub const INCOMPLETE_MARKER: &str = ".wharf-incomplete";
 
-/// The interpreter of an unfinished venv, in its scripts directory (`bin/.wharf-python`).
-pub const UNFINISHED_PYTHON: &str = ".wharf-python";
+/// The interpreter of an unfinished venv, relative to its root.
+pub const UNFINISHED_PYTHON: &str = ".wharf-bin/python";
 
 /// First line of the marker (format version).
 const MARKER_HEADER: &str = "wharf-incomplete 1";
@@ -212,9 +215,9 @@ impl Incomplete {
             .is_some_and(|creator| !creator.is_current() && creator.is_running() == Some(true))
     }
 
-    /// The interpreter to run until it is finished: `bin/.wharf-python`.
+    /// The interpreter to run until it is finished: `.wharf-bin/python`.
     pub fn interpreter(&self) -> PathBuf {
-        self.root.join("bin").join(UNFINISHED_PYTHON)
+        self.root.join(UNFINISHED_PYTHON)
     }
 }
 
@@ -290,11 +293,11 @@ impl UnfinishedVenv {
         self.unfinished
     }
 
-    /// The interpreter to run until [`UnfinishedVenv::finish`]: `bin/.wharf-python`, or
+    /// The interpreter to run until [`UnfinishedVenv::finish`]: `.wharf-bin/python`, or
     /// `bin/python` when the venv is complete already.
     pub fn python(&self) -> PathBuf {
         if self.unfinished {
-            self.layout.scripts.join(UNFINISHED_PYTHON)
+            self.layout.root.join(UNFINISHED_PYTHON)
         } else {
             self.layout.python.clone()
         }
@@ -315,7 +318,7 @@ impl UnfinishedVenv {
             source,
         };
         let scripts = &self.layout.scripts;
-        let hidden = scripts.join(UNFINISHED_PYTHON);
+        let hidden = root.join(UNFINISHED_PYTHON);
         let base = scripts.join(&self.base_name);
         let reveal_base = || match std::fs::rename(&hidden, &base) {
             // Finished by another process meanwhile.
@@ -345,6 +348,14 @@ impl UnfinishedVenv {
                     })
                     .map_err(io_error)?;
                 }
+            }
+        }
+        if let Some(directory) = hidden.parent() {
+            match fs_err::remove_dir(directory) {
+                Err(error) if error.kind() != io::ErrorKind::NotFound => {
+                    return Err(io_error(error));
+                }
+                _ => {}
             }
         }
         match fs_err::remove_file(root.join(INCOMPLETE_MARKER)) {

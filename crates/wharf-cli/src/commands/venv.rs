@@ -145,9 +145,10 @@ pub fn create(
     let venv = create_unfinished(args, path, lock, &info, &options, printer)?;
     let root = venv.layout.root.clone();
     report_created(&info, &root, printer);
-    let synced = match sync_new_environment(args, lock, &root, site, python_env, printer) {
-        Ok(output) if output.interrupted.is_none() => output,
-        Ok(output) => {
+    let (synced, probed) = match sync_new_environment(args, lock, &root, site, python_env, printer)
+    {
+        Ok((output, probed)) if output.interrupted.is_none() => (output, probed),
+        Ok((output, _)) => {
             // SIGINT/SIGTERM: rolled back and reported.
             let _ = venv.discard();
             return Ok(Created {
@@ -185,7 +186,13 @@ pub fn create(
             return Err(error);
         }
     };
+    let unfinished = venv.is_unfinished();
     let layout = venv.finish()?;
+    if unfinished {
+        // The probe of `.wharf-bin/python` is `bin/python`'s (but for `executable`, set by
+        // `PythonEnvironment::find`): the next command on the environment need not run it.
+        wharf_python::remember(&layout.python, &probed, python_env);
+    }
     let synced = Some(synced);
     if status == ExitStatus::Success {
         printer.info(format_args!(
@@ -340,7 +347,7 @@ fn lock_python_request(lock: &wharf_environment::lock::Lock) -> Option<PythonReq
     PythonRequest::parse(version).ok()
 }
 
-/// `--from LOCK`: sync the environment just created at `root`.
+/// `--from LOCK`: sync the environment just created at `root`; also its interpreter's probe.
 fn sync_new_environment(
     args: &VenvArgs,
     lock: &std::path::Path,
@@ -348,7 +355,13 @@ fn sync_new_environment(
     site: &SiteEnv,
     python_env: &PythonEnv,
     printer: Printer,
-) -> Result<crate::commands::sync::SyncOutput, Error> {
+) -> Result<
+    (
+        crate::commands::sync::SyncOutput,
+        wharf_python::InterpreterInfo,
+    ),
+    Error,
+> {
     let config = crate::settings::pip_config(site, printer);
     let flags = crate::settings::InstallFlags {
         python: Some(root.to_path_buf()),
@@ -361,6 +374,7 @@ fn sync_new_environment(
     let environment = wharf_environment::PythonEnvironment::find(Some(root), None, python_env)?;
     crate::commands::report_recovery(&environment, printer);
     crate::commands::sync::sync_environment(lock, &environment, &settings, site, printer)
+        .map(|output| (output, environment.info))
 }
 
 /// Whether `root` is a job's node-local environment (under `$SLURM_TMPDIR`) with no cache
