@@ -1,4 +1,13 @@
 //! `wharf venv`: a PEP 405 virtual environment, like `virtualenv --no-download`.
+//!
+//! With `--from LOCK` the environment gets `bin/python` only once its packages are installed
+//! (`wharf_venv::create_unfinished_venv`): a process killed in between (SIGKILL, a job's time
+//! limit) leaves either nothing, or a directory marked incomplete (`.wharf-incomplete`) that
+//! no job script takes for a ready environment, that every other command and `activate`
+//! refuse with the fix, and that the same command run again finishes. What remains: a kill
+//! while the environment is staged leaves its staging directory beside DIR
+//! (`.DIR.wharf-PID-N`); `--seed` installs pip in a second transaction, before the
+//! environment is finished (a kill between the two leaves it incomplete, not without pip).
 
 use std::path::{Path, PathBuf};
 
@@ -19,7 +28,7 @@ pub struct VenvArgs {
     /// The interpreter: a version (3.11, 3.11.5) or a path [default: with --from, the lock's Python; else .python-version, the loaded module, the active venv's base, then PATH]
     #[arg(short = 'p', long)]
     pub python: Option<String>,
-    /// Then make the environment exactly LOCK (pylock.toml or hashed requirements), every wheel verified; the environment is removed again if that fails
+    /// Then make the environment exactly LOCK (pylock.toml or hashed requirements), every wheel verified; it has no bin/python until then, is removed again if that fails, and is finished by the same command if it was interrupted
     #[arg(long, value_name = "LOCK")]
     pub from: Option<PathBuf>,
     /// Look for the wheels of a hashed requirements LOCK in DIR (repeatable) [default: PIP_FIND_LINKS, else find-links of $PIP_CONFIG_FILE]
