@@ -687,6 +687,71 @@ fn second_install_links_from_the_wheel_cache() {
     }
 }
 
+/// d'') A wheel with two `.dist-info` directories (its project's and another's, every file in
+/// its RECORD): pip refuses it ("multiple .dist-info directories found"), and so does wharf,
+/// naming both, exit 1, with and without the wheel cache; the venv is unchanged.
+#[test]
+fn wheel_with_two_dist_info_directories_is_refused_like_pip() {
+    let Some(peers) = peers() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let venv = peers.new_venv(dir.path());
+    let links = dir.path().join("links");
+    std::fs::create_dir(&links).unwrap();
+    let wheel = wharf_test_support::WheelBuilder::new("twoinfo", "1.0", true, &[])
+        .file("twoinfo/__init__.py", b"x = 1\n")
+        .file(
+            "other-2.0.dist-info/METADATA",
+            b"Metadata-Version: 2.1\nName: other\nVersion: 2.0\n",
+        )
+        .write(&links.join("twoinfo-1.0-py3-none-any.whl"));
+
+    let pip = run(command(&peers.test_python)
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--dry-run",
+            "--no-index",
+            "--no-deps",
+        ])
+        .arg(&wheel))
+    .exit_code(1);
+    assert!(
+        pip.stderr()
+            .contains("multiple .dist-info directories found"),
+        "{}",
+        pip.transcript()
+    );
+
+    let before = snapshot(&venv);
+    for no_cache in [false, true] {
+        let mut install = peers.wharf_with_cache(&dir.path().join("cache"));
+        install
+            .args(["install", "--python"])
+            .arg(&venv)
+            .arg("-f")
+            .arg(&links);
+        if no_cache {
+            install.arg("--no-cache");
+        }
+        let refused = run(install.arg("twoinfo")).exit_code(1);
+        let stderr = refused.stderr();
+        assert!(
+            stderr.contains(&format!(
+                "error: wheel `{}` is refused: it has 2 `.dist-info` directories (`twoinfo-1.0.dist-info`, `other-2.0.dist-info`)",
+                wheel.display()
+            )) && stderr.contains("hint: the wheel is malformed (pip refuses it too)"),
+            "{}",
+            refused.transcript()
+        );
+        assert!(
+            before == snapshot(&venv),
+            "{}",
+            snapshot_diff(&before, &snapshot(&venv))
+        );
+    }
+}
+
 /// e) `wharf install` with no target (no `VIRTUAL_ENV`, no `--python`) is a usage error
 /// (exit 2) with a hint, and installs nothing anywhere.
 #[test]

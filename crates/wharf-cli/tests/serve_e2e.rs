@@ -498,6 +498,12 @@ fn traversal_symlinks_oversized_and_slow_requests_are_refused() {
         root.path().join("wh/generic/evil-1.0-py3-none-any.whl"),
     )
     .unwrap();
+    // And one beside a real wheel of its project.
+    std::os::unix::fs::symlink(
+        outside.join("secret.whl"),
+        root.path().join("wh/generic/six-0.9-py2.py3-none-any.whl"),
+    )
+    .unwrap();
     let server = Server::start(wharf, &["--header-timeout", "1"]);
 
     for path in [
@@ -520,10 +526,37 @@ fn traversal_symlinks_oversized_and_slow_requests_are_refused() {
             "{path}"
         );
     }
-    let evil = server
-        .get("/simple/evil/", &[("Accept", PIP_JSON_ACCEPT)])
+    // A project whose only file is refused is not listed; a refused file is not on its
+    // project's page (HTML or JSON); the server said why when it started.
+    for accept in ["text/html", PIP_JSON_ACCEPT] {
+        let index = server.get("/simple/", &[("Accept", accept)]).text();
+        assert!(!index.contains("evil"), "{accept}: {index}");
+        assert!(index.contains("six"), "{accept}: {index}");
+        let six = server.get("/simple/six/", &[("Accept", accept)]);
+        assert_eq!(six.status, 200);
+        assert!(
+            !six.text().contains("six-0.9") && six.text().contains("six-1.16.0"),
+            "{accept}: {}",
+            six.text()
+        );
+    }
+    assert_eq!(server.get("/simple/evil/", &[]).status, 404);
+    let six = server
+        .get("/simple/six/", &[("Accept", PIP_JSON_ACCEPT)])
         .json();
-    assert_eq!(evil["files"].as_array().unwrap().len(), 0, "{evil}");
+    assert_eq!(six["files"].as_array().unwrap().len(), 1, "{six}");
+    assert_eq!(
+        six["versions"],
+        serde_json::json!(["1.16.0+computecanada"]),
+        "{six}"
+    );
+    assert!(
+        server
+            .log_with("evil-1.0-py3-none-any.whl")
+            .contains("is a symbolic link that leaves the find-links directories: not served"),
+        "{}",
+        server.log()
+    );
 
     // Oversized request line and headers.
     let long = format!("/simple/{}/", "a".repeat(20_000));

@@ -7,6 +7,7 @@
 //!
 //! | check | rule |
 //! | --- | --- |
+//! | `environment-incomplete` | `wharf venv --from` was killed before the packages were installed (or is installing them): `.wharf-incomplete` and no `bin/python` ([`wharf_venv::incomplete`]) |
 //! | `base-interpreter-missing` | `pyvenv.cfg`'s `home`/`executable` is gone, or `bin/python` dangles |
 //! | `interpreter-fails` | `bin/python` exists but does not run (a damaged file — refused by the kernel or killed by a signal — is rebuilt from another Python; an error at startup gets the probe's hint) |
 //! | `base-interpreter-changed` | the interpreter's `major.minor` is not `pyvenv.cfg`'s `version` |
@@ -162,6 +163,25 @@ impl Doctor<'_> {
         let cfg_version = cfg
             .version_text()
             .and_then(|v| PythonVersion::from_str(v).ok());
+        self.checked("environment-incomplete");
+        if let Some(incomplete) = wharf_venv::incomplete(&root) {
+            let mut finding = Finding::new(
+                "environment-incomplete",
+                format!("`{}` is an incomplete environment", root.display()),
+                "`wharf venv --from` was killed before its packages were installed, or is still installing them: the environment gets `bin/python` only once they are",
+            )
+            .evidence(format!(
+                "{} exists; {} does not",
+                root.join(wharf_venv::INCOMPLETE_MARKER).display(),
+                root.join("bin/python").display()
+            ))
+            .fix(incomplete.hint());
+            if let Some(creator) = &incomplete.creator {
+                finding = finding.evidence(format!("created by {creator}"));
+            }
+            self.push(finding);
+            return;
+        }
         let python = root.join("bin").join("python");
         if !self.base_interpreter_exists(&cfg, cfg_version, &python) {
             self.offline_checks(cfg_version);
@@ -1143,6 +1163,41 @@ mod tests {
         };
         let findings = doctor(&input).findings;
         (venv, interpreter, findings)
+    }
+
+    /// A venv whose `wharf venv --from` was killed: one finding, the fix is that command
+    /// again (not "the base interpreter is gone").
+    #[test]
+    fn incomplete_environment_is_one_finding() {
+        let dir = tempfile::tempdir().unwrap();
+        let (venv, _) = venv_with_base(dir.path(), b"#!/bin/sh\n");
+        fs_err::remove_file(venv.join("bin/python")).unwrap();
+        fs_err::write(
+            venv.join(wharf_venv::INCOMPLETE_MARKER),
+            "wharf-incomplete 1\ncreator elsewhere 12 34\nrerun wharf venv /x/env --from /x/pylock.toml\n",
+        )
+        .unwrap();
+        let env = Env::from_pairs(Vec::<(String, String)>::new());
+        let python_env = PythonEnv::from_env(&env);
+        let input = DoctorInput {
+            root: venv.clone(),
+            env: &env,
+            python_env: &python_env,
+            module_pythons: Vec::new(),
+        };
+        let findings = doctor(&input).findings;
+        assert_eq!(findings.len(), 1, "{findings:#?}");
+        assert_eq!(findings[0].check, "environment-incomplete");
+        assert_eq!(
+            findings[0].evidence.last().map(String::as_str),
+            Some("created by process 12 on host elsewhere")
+        );
+        assert!(
+            findings[0].fix.as_deref().is_some_and(
+                |fix| fix.starts_with("run `wharf venv /x/env --from /x/pylock.toml` again")
+            ),
+            "{findings:#?}"
+        );
     }
 
     /// An empty base interpreter (a copy cut short by a full quota): the kernel refuses it

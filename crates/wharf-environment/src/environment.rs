@@ -42,9 +42,18 @@ impl PythonEnvironment {
     /// The environment named by `python` (a venv directory or its interpreter), else by
     /// `virtual_env` (`$VIRTUAL_ENV`); refuses anything that is not a virtual environment.
     ///
+    /// An incomplete venv (`wharf venv --from` killed before its packages were installed, see
+    /// [`wharf_venv::incomplete`]) is refused, unless this process is the one creating it:
+    /// that one opens it through its hidden interpreter `.wharf-bin/python`, probed without
+    /// the probe cache (the name is gone once the venv is finished), and gets the final
+    /// `bin/python` as [`PythonEnvironment::python`] (what the installed scripts' shebangs
+    /// name). Bytecode compilation runs that `bin/python`, so it cannot be asked for while
+    /// the venv is unfinished.
+    ///
     /// Errors: [`EnvironmentError::NoEnvironment`] (neither given),
-    /// [`EnvironmentError::NoInterpreter`], [`EnvironmentError::Probe`],
-    /// [`EnvironmentError::NotAVenv`]; each has a [`EnvironmentError::hint`].
+    /// [`EnvironmentError::NoInterpreter`], [`EnvironmentError::Incomplete`],
+    /// [`EnvironmentError::Probe`], [`EnvironmentError::NotAVenv`]; each has a
+    /// [`EnvironmentError::hint`].
     pub fn find(
         python: Option<&Path>,
         virtual_env: Option<&Path>,
@@ -59,6 +68,18 @@ impl PythonEnvironment {
             given.to_path_buf()
         };
         if !executable.exists() {
+            let root = executable
+                .parent()
+                .and_then(Path::parent)
+                .map(|root| std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf()));
+            if let Some(incomplete) = root.as_deref().and_then(wharf_venv::incomplete) {
+                if !incomplete.is_ours() {
+                    return Err(EnvironmentError::Incomplete(incomplete));
+                }
+                let mut info = wharf_python::probe_uncached(&incomplete.interpreter(), python_env)?;
+                info.executable.clone_from(&executable);
+                return Self::from_probe(executable, info);
+            }
             return Err(EnvironmentError::NoInterpreter {
                 given: given.to_path_buf(),
                 executable,

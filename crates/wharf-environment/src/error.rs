@@ -18,6 +18,10 @@ pub enum EnvironmentError {
         /// The interpreter looked for.
         executable: PathBuf,
     },
+    /// The environment is a venv whose creation by `wharf venv --from` was interrupted (or is
+    /// under way in another process): it has no `bin/python` yet.
+    #[error(transparent)]
+    Incomplete(wharf_venv::Incomplete),
     /// The interpreter could not be probed.
     #[error(transparent)]
     Probe(#[from] wharf_python::ProbeError),
@@ -53,6 +57,7 @@ impl EnvironmentError {
         match self {
             Self::NoEnvironment => Some("create one with `wharf venv ENV` and `source ENV/bin/activate`, or pass `--python ENV`; wharf never installs into the system or `~/.local`".to_string()),
             Self::NoInterpreter { .. } => Some("pass a virtual environment directory or its `bin/python`".to_string()),
+            Self::Incomplete(incomplete) => Some(incomplete.hint()),
             Self::Probe(error) => error.hint(),
             Self::NotAVenv { .. } => Some("wharf installs only into virtual environments: `wharf venv ENV --python ...` then `--python ENV`".to_string()),
             Self::Scan(_) => None,
@@ -245,6 +250,7 @@ impl OperationError {
                 missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ")
             )),
             Self::BuildDependencies { cause, .. } => cause.hint(),
+            Self::Install(wharf_install::InstallError::Invalid(wharf_install::InvalidWheel::MultipleDistInfo { .. })) => Some("the wheel is malformed (pip refuses it too): rebuild it with its own project's `.dist-info` only, or take it out of the wheelhouse; nothing was changed".to_string()),
             Self::Install(wharf_install::InstallError::HashMismatch { .. } | wharf_install::InstallError::WheelChanged { .. }) => Some("nothing was changed; the wheelhouse changed under this command: check with the site's staff, then lock again (`wharf lock`) or run the command again".to_string()),
             Self::Install(error) if out_of_space(error) => Some("nothing was changed: the environment is as it was before this command; the disk or quota is full: the wheel cache keeps the wheels it unpacked (`wharf cache size` counts bytes and inodes; `wharf cache prune` frees the entries no environment uses, `wharf cache clean` all of them), or install with `--no-cache`".to_string()),
             Self::Install(_) => Some("nothing was changed: the environment is as it was before this command".to_string()),

@@ -25,6 +25,24 @@
 //! back; with neither (the process died while staging), deletes it. A transaction directory
 //! is only ever touched by the lock holder, so a live transaction is never recovered.
 //!
+//! While the environment may be half changed — from just before the journal is in place
+//! until the commit point or the end of a rollback — site-packages holds
+//! [`IN_PROGRESS_PTH`], `00-wharf-transaction-in-progress.pth`: `site` runs its `import`
+//! line at every interpreter start, before any other `.pth` file of the directory (they are
+//! processed in sorted order, and `0` sorts before letters and `_`), and it prints one line
+//! to stderr naming the environment and the fix (any wharf command on it recovers it), once
+//! per process (a venv's `lib64 -> lib` link makes `site` read the directory twice).
+//! So a process killed in its commit leaves an environment that Python still imports, but
+//! loudly. It is removed right after the commit point, after a rollback, and by the recovery
+//! of a killed transaction (or found alone, without a transaction, by any [`recover`]). It is
+//! written directly into site-packages, never staged, so no `RECORD` lists it.
+//!
+//! Limits of that warning: a Python started with `-S` (no `site`) or that does not import
+//! the environment's site-packages does not print it; a Python started while a live
+//! transaction commits prints it too (the line says "interrupted, or is under way"); only a
+//! file with exactly wharf's text is removed, so a wheel that ships a file of that name
+//! keeps it (and its own content is what runs).
+//!
 //! Failpoints (cargo feature `failpoints`, for tests; `FAILPOINTS=name=panic`): `install::
 //! after-stage`, `transaction::after-journal`, `transaction::after-remove` (each rename into
 //! the backup, each directory removed), `transaction::after-move` (each rename from the
@@ -56,6 +74,33 @@ const JOURNAL: &str = "journal";
 const JOURNAL_TMP: &str = "journal.tmp";
 const COMMITTED: &str = "committed";
 const HEADER: &[u8] = b"wharf-journal 2\n";
+
+/// The `.pth` file that warns while the environment may be half changed (see the module
+/// docs), in purelib.
+pub(crate) const IN_PROGRESS_PTH: &str = "00-wharf-transaction-in-progress.pth";
+
+/// Its content: one `import` line, which `site` executes at interpreter start.
+const IN_PROGRESS_LINE: &str = concat!(
+    "import sys; hasattr(sys, '_wharf_transaction_warned') or (setattr(sys, '_wharf_transaction_warned', True), ",
+    "sys.stderr.write('wharf: warning: the environment %s may be half changed (an install or uninstall into it was interrupted, or is under way): ",
+    "unless a wharf command runs on it now, run any wharf command on it to finish or undo the change, e.g. `wharf check --python %s`\\n' % (sys.prefix, sys.prefix)))\n",
+);
+
+/// Writes [`IN_PROGRESS_PTH`] into `purelib`.
+fn write_in_progress(purelib: &Path) -> io::Result<()> {
+    fs_err::write(purelib.join(IN_PROGRESS_PTH), IN_PROGRESS_LINE)
+}
+
+/// Removes [`IN_PROGRESS_PTH`] from `purelib` if it is there with wharf's text.
+fn remove_in_progress(purelib: &Path) -> io::Result<()> {
+    let path = purelib.join(IN_PROGRESS_PTH);
+    match std::fs::read(&path) {
+        Ok(content) if content == IN_PROGRESS_LINE.as_bytes() => fs_err::remove_file(&path),
+        Ok(_) => Ok(()),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(_) => Err(fs_err::read(&path).unwrap_err()),
+    }
+}
 
 /// One planned change to the environment, as journaled.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,6 +137,8 @@ pub(crate) enum Planned {
 
 /// An open transaction; dropping it without [`Transaction::commit`] rolls it back.
 pub(crate) struct Transaction {
+    /// purelib, which holds the transaction directory.
+    parent: PathBuf,
     directory: PathBuf,
     operations: Vec<Operation>,
     overlay: HashMap<PathBuf, Overlay>,
@@ -161,6 +208,7 @@ impl Transaction {
         }
         Ok((
             Self {
+                parent: parent.to_path_buf(),
                 directory,
                 operations: Vec::new(),
                 overlay: HashMap::new(),
@@ -286,7 +334,8 @@ impl Transaction {
     }
 
     /// Writes the plan to the journal and makes it durable (`journal.tmp`, `fsync`, rename,
-    /// `fsync` of the directory), before anything of the environment is touched.
+    /// `fsync` of the directory), before anything of the environment is touched; with a
+    /// change to make, [`IN_PROGRESS_PTH`] is written first.
     pub(crate) fn write_journal(&mut self) -> io::Result<()> {
         let mut bytes = HEADER.to_vec();
         for operation in &self.operations {
@@ -297,6 +346,9 @@ impl Transaction {
         file.write_all(&bytes)?;
         file.sync_all()?;
         drop(file);
+        if !self.operations.is_empty() {
+            write_in_progress(&self.parent)?;
+        }
         fs_err::rename(&temporary, self.directory.join(JOURNAL))?;
         sync_directory(&self.directory);
         self.journaled = true;
@@ -347,6 +399,11 @@ impl Transaction {
         self.finished = true;
         failpoint!("transaction::after-commit");
         let mut warnings = Vec::new();
+        if let Err(error) = remove_in_progress(&self.parent) {
+            warnings.push(format!(
+                "could not remove the warning `{IN_PROGRESS_PTH}` (Python will print it until a wharf command removes it): {error}"
+            ));
+        }
         if let Err(error) = clean_up_committed(&self.directory) {
             warnings.push(format!("could not clean up the transaction: {error}"));
         }
@@ -359,7 +416,9 @@ impl Transaction {
         self.finished = true;
         let (_, errors) = undo(&self.operations, &self.directory);
         if errors.is_empty() {
-            clean_up_rolled_back(&self.directory).map_err(|error| vec![error])
+            remove_in_progress(&self.parent)
+                .and_then(|()| clean_up_rolled_back(&self.directory))
+                .map_err(|error| vec![error])
         } else {
             Err(errors)
         }
@@ -371,6 +430,7 @@ impl Drop for Transaction {
         if !self.finished {
             let (_, errors) = undo(&self.operations, &self.directory);
             if errors.is_empty() {
+                let _ = remove_in_progress(&self.parent);
                 let _ = clean_up_rolled_back(&self.directory);
             }
         }
@@ -618,6 +678,11 @@ pub fn recover_with(
     if transaction_directories(purelib)?.is_empty()
         && !purelib.join(crate::lock::LOCK_NAME).exists()
     {
+        // The warning alone is stale (a live transaction holds the lock file): nothing to
+        // warn about. An environment this user cannot write keeps it.
+        if purelib.join(IN_PROGRESS_PTH).exists() {
+            let _ = remove_in_progress(purelib);
+        }
         return Ok(Vec::new());
     }
     // A lock file alone (its holder died before creating its transaction directory) is
@@ -702,6 +767,8 @@ fn recover_locked(purelib: &Path) -> io::Result<Vec<RecoveredTransaction>> {
             });
         }
     }
+    // Every transaction is finished: the environment is whole again.
+    remove_in_progress(purelib)?;
     Ok(recovered)
 }
 

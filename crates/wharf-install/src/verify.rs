@@ -5,6 +5,9 @@
 //!
 //! When the wheel is opened ([`check_archive`], central directory and local headers only):
 //!
+//! - more than one top-level `.dist-info` directory ([`check_one_dist_info`], before the
+//!   project's is looked for): which one describes what is installed would be a guess, and
+//!   the others would be installed as stray metadata (pip refuses such wheels too);
 //! - a member name that appears twice in the central directory (zip readers disagree on which
 //!   copy wins: pip's takes the last, a streaming reader the first);
 //! - a symbolic link member (zip mode `S_IFLNK`): it would be written as a regular file
@@ -167,6 +170,19 @@ pub enum InvalidWheel {
         member: String,
         /// The member below it.
         child: String,
+    },
+    /// The archive has more than one top-level `.dist-info` directory. Ex) `demo-1.0.dist-info`
+    /// and `other-2.0.dist-info` in `demo-1.0-py3-none-any.whl`
+    #[error(
+        "wheel `{wheel}` is refused: it has {} `.dist-info` directories ({}); a wheel has exactly one, for its project",
+        found.len(),
+        found.iter().map(|directory| format!("`{directory}`")).collect::<Vec<_>>().join(", ")
+    )]
+    MultipleDistInfo {
+        /// The wheel file.
+        wheel: PathBuf,
+        /// The top-level `.dist-info` directories, in archive order.
+        found: Vec<String>,
     },
     /// A local file header disagrees with the central directory.
     #[error(
@@ -423,6 +439,31 @@ pub(crate) fn stale_note(wheel: &Path, members: &[String]) -> String {
     )
 }
 
+/// Refuses an archive with more than one top-level `.dist-info` directory (module docs),
+/// naming them all. Directory entries (`x.dist-info/`) count as members do.
+pub(crate) fn check_one_dist_info<R: Read + Seek>(
+    archive: &ZipArchive<R>,
+    wheel: &Path,
+) -> Result<(), InvalidWheel> {
+    let mut found: Vec<String> = Vec::new();
+    for raw in archive.file_names_raw() {
+        let name = String::from_utf8_lossy(raw);
+        let Some((top, _)) = name.split_once('/') else {
+            continue;
+        };
+        if top.ends_with(".dist-info") && !found.iter().any(|known| known == top) {
+            found.push(top.to_owned());
+        }
+    }
+    if found.len() > 1 {
+        return Err(InvalidWheel::MultipleDistInfo {
+            wheel: wheel.to_path_buf(),
+            found,
+        });
+    }
+    Ok(())
+}
+
 /// Checks the archive's structure (module docs): no duplicate member, no symbolic link, no
 /// file that is also a directory, local headers that agree with the central directory.
 /// `file` reads the same wheel (with `pread`, its own position). Returns the non-directory
@@ -626,6 +667,72 @@ fn duplicate_name(file: &mut SharedFile, start: u64) -> Option<(String, usize)> 
 mod tests {
     use super::*;
     use std::str::FromStr;
+
+    /// A zip in memory holding `names` (empty files; a name ending in `/` is a directory).
+    fn archive(names: &[&str]) -> ZipArchive<std::io::Cursor<Vec<u8>>> {
+        let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        for name in names {
+            let options = zip::write::SimpleFileOptions::default();
+            if let Some(directory) = name.strip_suffix('/') {
+                writer.add_directory(directory, options).unwrap();
+            } else {
+                writer.start_file(*name, options).unwrap();
+            }
+        }
+        ZipArchive::new(writer.finish().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn one_dist_info_directory_is_accepted() {
+        let wheel = Path::new("demo-1.0-py3-none-any.whl");
+        let one = archive(&[
+            "demo/__init__.py",
+            "demo-1.0.dist-info/",
+            "demo-1.0.dist-info/METADATA",
+            "demo-1.0.dist-info/RECORD",
+            "demo-1.0.data/purelib/x.dist-info.py",
+        ]);
+        check_one_dist_info(&one, wheel).unwrap();
+    }
+
+    #[test]
+    fn err_two_dist_info_directories() {
+        let wheel = Path::new("/wheels/demo-1.0-py3-none-any.whl");
+        // Another project's, and (as a bare directory entry) a second one of the project.
+        for (names, found) in [
+            (
+                &[
+                    "demo-1.0.dist-info/METADATA",
+                    "demo/__init__.py",
+                    "other-2.0.dist-info/METADATA",
+                    "demo-1.0.dist-info/RECORD",
+                ][..],
+                vec!["demo-1.0.dist-info", "other-2.0.dist-info"],
+            ),
+            (
+                &["demo-1.0.dist-info/METADATA", "Demo-1.0.dist-info/"][..],
+                vec!["demo-1.0.dist-info", "Demo-1.0.dist-info"],
+            ),
+        ] {
+            let error = check_one_dist_info(&archive(names), wheel).unwrap_err();
+            let InvalidWheel::MultipleDistInfo { found: got, .. } = &error else {
+                panic!("{error}")
+            };
+            assert_eq!(got, &found);
+        }
+        let error = check_one_dist_info(
+            &archive(&[
+                "demo-1.0.dist-info/METADATA",
+                "other-2.0.dist-info/METADATA",
+            ]),
+            wheel,
+        )
+        .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "wheel `/wheels/demo-1.0-py3-none-any.whl` is refused: it has 2 `.dist-info` directories (`demo-1.0.dist-info`, `other-2.0.dist-info`); a wheel has exactly one, for its project"
+        );
+    }
 
     #[test]
     fn site_retagged_by_last_local_segment() {

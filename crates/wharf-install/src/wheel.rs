@@ -7,8 +7,9 @@
 //! found by the PEP 503 normalized project name of the file name, and only the members asked
 //! for are decompressed.
 //!
-//! Opening validates the wheel before anything is unpacked (`crate::verify`): `METADATA`
-//! `Name`/`Version` against the file name, the archive's structure (duplicates, symbolic
+//! Opening validates the wheel before anything is unpacked (`crate::verify`): one
+//! `.dist-info` directory only, `METADATA` `Name`/`Version` against the file name, the
+//! archive's structure (duplicates, symbolic
 //! links, local headers), and `RECORD` listing every member; the files' hashes are checked
 //! against `RECORD` while they are unpacked.
 //!
@@ -35,7 +36,7 @@ use zip::ZipArchive;
 
 use crate::cache::DistInfo;
 use crate::install::InstallError;
-use crate::verify::{RecordCheck, Verification, check_archive};
+use crate::verify::{RecordCheck, Verification, check_archive, check_one_dist_info};
 
 /// The `WHEEL` file of a wheel (PEP 427 "The .dist-info directory").
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,6 +121,7 @@ impl Wheel {
             path: path.to_path_buf(),
             source,
         })?;
+        check_one_dist_info(&archive, path)?;
         let dist_info = find_dist_info(&archive, path, &name)?;
         let metadata_member = format!("{dist_info}/METADATA");
         let metadata = WheelMetadata::from_headers(

@@ -20,6 +20,9 @@ use wharf_install::{
 
 const CHILD: &str = "WHARF_FAILPOINT_CHILD";
 
+/// The warning `.pth` file of a transaction that may have changed the environment.
+const IN_PROGRESS_PTH: &str = "00-wharf-transaction-in-progress.pth";
+
 fn layout(prefix: &Path) -> Layout {
     Layout::for_venv(prefix, (3, 11))
 }
@@ -178,6 +181,27 @@ fn case(failpoints: &str, expected: Expected, extra: &[(&str, &str)]) {
         leftovers, 1,
         "`{failpoints}`: no transaction left by the death"
     );
+    // Between the journal and the commit point (and until a rollback ends), Python is warned
+    // at every start by a `.pth` file of site-packages; recovery removes it (the snapshot
+    // comparison below sees every path).
+    let warning = layout.purelib.join(IN_PROGRESS_PTH);
+    let warned = !failpoints.starts_with("install::after-stage")
+        && !failpoints.starts_with("transaction::during-cleanup");
+    assert_eq!(
+        warning.exists(),
+        warned,
+        "`{failpoints}`: {IN_PROGRESS_PTH}"
+    );
+    if warned {
+        let line = std::fs::read_to_string(&warning).unwrap();
+        assert!(
+            line.starts_with("import sys; ")
+                && line.contains("sys.stderr.write('wharf: warning: the environment %s")
+                && line.ends_with("% (sys.prefix, sys.prefix)))\n")
+                && line.lines().count() == 1,
+            "{line}"
+        );
+    }
     let recovered = recover(&layout).unwrap();
     assert_eq!(recovered.len(), 1, "`{failpoints}`");
     assert_eq!(

@@ -600,3 +600,38 @@ fn site_fixture_wheel_installs_and_its_tampered_copy_is_refused() {
     let (_, message) = env.refused(&tampered);
     assert_names(&message, &tampered, "six.py");
 }
+
+/// A wheel of `demo` that also carries another project's `.dist-info` (listed in its RECORD,
+/// every hash right): pip refuses it; so does wharf, naming both directories, with and
+/// without the cache, changing nothing.
+#[test]
+fn err_two_dist_info_directories() {
+    let env = environment();
+    let wheel = raw_wheel(
+        &env.wheels,
+        vec![
+            RawMember::file("demo/__init__.py", b"x = 1\n"),
+            RawMember::file(
+                "other-2.0.dist-info/METADATA",
+                b"Metadata-Version: 2.1\nName: other\nVersion: 2.0\n",
+            ),
+        ],
+        None,
+    );
+    let (error, message) = env.refused(&wheel);
+    assert!(
+        matches!(
+            &error,
+            InstallError::Invalid(InvalidWheel::MultipleDistInfo { found, .. })
+                if found == &["demo-1.0.dist-info", "other-2.0.dist-info"]
+        ),
+        "{error:?}"
+    );
+    assert!(message.contains("demo-1.0-py3-none-any.whl"), "{message}");
+    assert!(
+        message.contains(
+            "it has 2 `.dist-info` directories (`demo-1.0.dist-info`, `other-2.0.dist-info`)"
+        ),
+        "{message}"
+    );
+}

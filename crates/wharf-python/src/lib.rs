@@ -46,7 +46,7 @@ pub use env::PythonEnv;
 pub use pin::{PinError, read_pin, try_read_pin, write_pin};
 pub use probe::{
     CacheStatus, InterpreterInfo, ManylinuxPolicy, MarkerValues, ProbeError, SchemePaths, probe,
-    probe_with_cache_status,
+    probe_uncached, probe_with_cache_status, remember,
 };
 pub use pyvenv::{PyvenvCfg, PyvenvCfgError};
 pub use version::{PartialVersion, PartialVersionParseError, PythonVersion};

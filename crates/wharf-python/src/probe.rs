@@ -561,6 +561,28 @@ pub fn probe_with_cache_status(
     Ok((info, status))
 }
 
+/// Stores `info` as the cached answer for `executable`, as [`probe`] would after running it
+/// (same key: the file's identity now, `pyvenv.cfg`, the variables): for an answer obtained
+/// through another path to the same interpreter and environment. An unfinished venv
+/// (`wharf-venv`) is probed through `.wharf-bin/python` before its `bin/python` exists; the
+/// two answers differ only in `executable`, which the caller sets. Never an error: a cache
+/// that cannot be written costs the next run a probe.
+pub fn remember(executable: &Path, info: &InterpreterInfo, env: &PythonEnv) {
+    let executable = std::path::absolute(executable).unwrap_or_else(|_| executable.to_owned());
+    let (Ok(key), Some(cache_dir)) = (CacheKey::new(&executable, env), env.probe_cache_dir())
+    else {
+        return;
+    };
+    let entry_path = cache_dir.join(format!("{}.json", key.file_stem()));
+    let _ = write_entry(
+        &entry_path,
+        &CacheEntry {
+            key,
+            info: info.clone(),
+        },
+    );
+}
+
 /// Runs the probe script, without the cache, killing the interpreter (and its process group)
 /// after [`PythonEnv::probe_timeout`].
 pub fn probe_uncached(executable: &Path, env: &PythonEnv) -> Result<InterpreterInfo, ProbeError> {
@@ -876,6 +898,20 @@ mod tests {
                 .map(|entry| entry.unwrap().path())
                 .collect()
         }
+    }
+
+    #[test]
+    fn remembered_answer_is_a_cache_hit() {
+        let fake = FakePython::new();
+        let env = fake.env();
+        let mut info = probe_uncached(&fake.executable(), &env).unwrap();
+        info.executable = PathBuf::from("/elsewhere/bin/python");
+        remember(&fake.executable(), &info, &env);
+        let (cached, status) = probe_with_cache_status(&fake.executable(), &env).unwrap();
+        assert_eq!((status, fake.runs()), (CacheStatus::Hit, 1));
+        assert_eq!(cached, info);
+        // Without a cache directory nothing is written, and nothing fails.
+        remember(&fake.executable(), &info, &PythonEnv::default());
     }
 
     #[test]

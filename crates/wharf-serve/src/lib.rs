@@ -21,6 +21,9 @@
 //!   [`CHECK_INTERVAL`]), so new wheels appear without a restart.
 //! - Only files of the catalogue are served: a URL is looked up, never joined to a path, and a
 //!   file whose real path (symlinks resolved) leaves the find-links directories is refused.
+//!   Such a file is not listed either: not on its project's page, and a project with no other
+//!   file is not in `/simple/` (checked when the catalogue snapshot is built: one `lstat` per
+//!   file; the server notes each at start).
 
 #![deny(missing_docs)]
 

@@ -242,6 +242,21 @@ pub(crate) struct Snapshot {
     pub page_pythons: Vec<PythonVersion>,
 }
 
+/// Whether the catalogue file at `path` is served: its real path is inside one of `roots`
+/// (the find-links directories, symlinks resolved). The catalogue does not descend into
+/// symlinked directories, so only a file that is itself a symbolic link can leave them: one
+/// `lstat` per file, and a `realpath` for the links only. The request handlers check the real
+/// path again when they read the file (it may change after the snapshot).
+fn servable(path: &Path, roots: &[PathBuf]) -> bool {
+    match std::fs::symlink_metadata(path) {
+        Ok(metadata) if metadata.file_type().is_symlink() => {
+            std::fs::canonicalize(path).is_ok_and(|real| crate::files::inside(&real, roots))
+        }
+        Ok(_) => true,
+        Err(_) => false,
+    }
+}
+
 /// Whether the site's policy lists `entry`.
 fn listed(entry: &CatalogueEntry, python_tags: Option<&Tags>, allow_manylinux: bool) -> bool {
     if !allow_manylinux && entry.filename.is_manylinux_only() {
@@ -286,6 +301,12 @@ impl Snapshot {
             }
         }
         let tags = python_filter(&options.pythons);
+        let roots: Vec<PathBuf> = catalogue
+            .find_links
+            .0
+            .iter()
+            .filter_map(|link| std::fs::canonicalize(&link.path).ok())
+            .collect();
         let mut projects: BTreeMap<String, Project> = BTreeMap::new();
         let mut urls = HashMap::new();
         let mut url_of = HashMap::new();
@@ -293,6 +314,17 @@ impl Snapshot {
         let mut seen: HashSet<&str> = HashSet::new();
         for (index, entry) in catalogue.entries.iter().enumerate() {
             if !listed(entry, tags.as_ref(), options.allow_manylinux) {
+                continue;
+            }
+            // A file that would be refused is not listed either (nor is its project, when it
+            // has no other file); a later copy of the same name may be.
+            if !servable(&entry.path, &roots) {
+                if report {
+                    crate::server::note(&format!(
+                        "warning: `{}` is a symbolic link that leaves the find-links directories: not served",
+                        entry.path.display()
+                    ));
+                }
                 continue;
             }
             let name = entry.file_name();
@@ -318,12 +350,6 @@ impl Snapshot {
                 .files
                 .push(index);
         }
-        let roots = catalogue
-            .find_links
-            .0
-            .iter()
-            .filter_map(|link| std::fs::canonicalize(&link.path).ok())
-            .collect();
         let page_pythons = if options.page_pythons.is_empty() {
             let mut found: Vec<PythonVersion> = catalogue
                 .entries
@@ -490,5 +516,66 @@ mod tests {
         assert_eq!(info.stamp, stamp);
         assert_eq!(info.requires_python.as_deref(), Some(">=3.9"));
         assert!(parse_line("short\tline").is_none());
+    }
+
+    /// A wheelhouse `wh/` whose `evil` wheel and one of `mixed`'s are symbolic links to files
+    /// outside it, and `inner` a link to a file inside it.
+    fn wheelhouse(root: &Path) -> ServeOptions {
+        let wheels = root.join("wh");
+        let outside = root.join("outside");
+        std::fs::create_dir_all(&wheels).unwrap();
+        std::fs::create_dir_all(&outside).unwrap();
+        for name in [
+            "good-1.0-py3-none-any.whl",
+            "mixed-2.0-py3-none-any.whl",
+            "target-1.0-py3-none-any.whl",
+        ] {
+            std::fs::write(wheels.join(name), name).unwrap();
+        }
+        std::fs::write(outside.join("secret"), "secret").unwrap();
+        for name in ["evil-1.0-py3-none-any.whl", "mixed-1.0-py3-none-any.whl"] {
+            std::os::unix::fs::symlink(outside.join("secret"), wheels.join(name)).unwrap();
+        }
+        std::os::unix::fs::symlink(
+            "target-1.0-py3-none-any.whl",
+            wheels.join("inner-1.0-py3-none-any.whl"),
+        )
+        .unwrap();
+        ServeOptions {
+            bind: "127.0.0.1:0".parse().unwrap(),
+            find_links: FindLinks::from_paths([wheels]),
+            pythons: Vec::new(),
+            page_pythons: Vec::new(),
+            allow_manylinux: true,
+            index_dir: None,
+            threads: 1,
+            json_log: false,
+            header_timeout: std::time::Duration::from_secs(1),
+        }
+    }
+
+    #[test]
+    fn files_leaving_the_wheelhouse_are_not_listed() {
+        let root = tempfile::tempdir().unwrap();
+        let snapshot = Snapshot::build(&wheelhouse(root.path()), false);
+        let projects: Vec<&str> = snapshot.projects.keys().map(String::as_str).collect();
+        assert_eq!(projects, ["good", "inner", "mixed", "target"]);
+        let mixed: Vec<&str> = snapshot.projects["mixed"]
+            .files
+            .iter()
+            .map(|&index| snapshot.catalogue.entries[index].file_name())
+            .collect();
+        assert_eq!(mixed, ["mixed-2.0-py3-none-any.whl"]);
+        let index = String::from_utf8_lossy(&snapshot.index.html).into_owned();
+        assert!(!index.contains("evil"), "{index}");
+        assert!(
+            String::from_utf8_lossy(&snapshot.index.json).contains("\"mixed\""),
+            "{index}"
+        );
+        for name in ["evil-1.0-py3-none-any.whl", "mixed-1.0-py3-none-any.whl"] {
+            assert!(!snapshot.by_name.contains_key(name), "{name}");
+            assert!(!snapshot.urls.contains_key(&format!("0/{name}")), "{name}");
+        }
+        assert!(snapshot.urls.contains_key("0/inner-1.0-py3-none-any.whl"));
     }
 }

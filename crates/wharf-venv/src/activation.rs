@@ -5,6 +5,12 @@
 //! `PYTHONHOME`, prefixes the prompt with `(<prompt>) ` unless `VIRTUAL_ENV_DISABLE_PROMPT` is
 //! set, forgets the shell's cached command locations, and defines `deactivate`, which puts
 //! everything back. The venv path is quoted for each shell, so spaces and quotes are safe.
+//!
+//! An incomplete venv (its marker `.wharf-incomplete` is there and `bin/python` does not
+//! resolve: `wharf venv --from` was killed before its packages were installed, or is still
+//! installing them) is not activated: the script says so on stderr, with the fix, and
+//! returns 1 (so `set -e` stops a job script there). Activating it would put a `bin/`
+//! without `python` first on `PATH`, and the next `python` would be another one.
 
 use std::fmt::Write as _;
 
@@ -34,6 +40,33 @@ fn csh_quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', r"'\''").replace('!', r"\!"))
 }
 
+impl Activation<'_> {
+    /// The marker of an incomplete venv. Ex) `/scratch/me/env/.wharf-incomplete`
+    fn marker(&self) -> String {
+        format!("{}/{}", self.root, crate::INCOMPLETE_MARKER)
+    }
+
+    /// The venv's `python`. Ex) `/scratch/me/env/bin/python`
+    fn python(&self) -> String {
+        format!("{}/{}/python", self.root, self.bin)
+    }
+
+    /// The two lines an incomplete venv's activation prints.
+    fn refusal(&self) -> [String; 2] {
+        [
+            format!(
+                "error: the virtual environment `{}` is incomplete: `wharf venv --from` was interrupted before its packages were installed, or is still installing them; it is not activated",
+                self.root
+            ),
+            format!(
+                "hint: run that `wharf venv {} --from LOCK` again to finish it (`cat {}` shows the command), or remove the directory",
+                self.root,
+                self.marker()
+            ),
+        ]
+    }
+}
+
 /// `bin/activate`, for bash, zsh and ksh (`source bin/activate`).
 pub fn posix(activation: &Activation<'_>) -> String {
     let mut out = String::new();
@@ -53,6 +86,20 @@ if [ -n "${BASH_VERSION-}" ] && [ "${BASH_SOURCE-}" = "$0" ]; then
     exit 33
 fi
 
+"#
+    ));
+    let [error, hint] = activation.refusal();
+    let _ = writeln!(
+        out,
+        "# An incomplete venv is not activated (see `{}`).\nif [ -e {} ] && [ ! -e {} ]; then\n    printf '%s\\n' {} {} >&2\n    return 1 2>/dev/null || exit 1\nfi",
+        crate::INCOMPLETE_MARKER,
+        posix_quote(&activation.marker()),
+        posix_quote(&activation.python()),
+        posix_quote(&error),
+        posix_quote(&hint)
+    );
+    out.push_str(
+        r#"
 # Leave the environment that is active now, whichever tool created it.
 if command -v deactivate >/dev/null 2>&1; then
     deactivate
@@ -79,8 +126,8 @@ deactivate () {
     unset -f deactivate
 }
 
-"#
-    ));
+"#,
+    );
     let _ = writeln!(out, "VIRTUAL_ENV={}", posix_quote(activation.root));
     let _ = writeln!(out, "VIRTUAL_ENV_PROMPT={}", posix_quote(activation.prompt));
     out.push_str("export VIRTUAL_ENV VIRTUAL_ENV_PROMPT\n\n");
@@ -119,7 +166,20 @@ pub fn fish(activation: &Activation<'_>) -> String {
         "# Written by wharf ",
         env!("CARGO_PKG_VERSION"),
         ".\n",
-        r#"
+    ));
+    let [error, hint] = activation.refusal();
+    // `exit` in a sourced file ends the sourcing only.
+    let _ = writeln!(
+        out,
+        "\n# An incomplete venv is not activated (see `{}`).\nif test -e {}; and not test -e {}\n    printf '%s\\n' {} {} >&2\n    exit 1\nend",
+        crate::INCOMPLETE_MARKER,
+        fish_quote(&activation.marker()),
+        fish_quote(&activation.python()),
+        fish_quote(&error),
+        fish_quote(&hint)
+    );
+    out.push_str(
+        r"
 # Leave the environment that is active now, whichever tool created it.
 if functions -q deactivate
     deactivate
@@ -145,8 +205,8 @@ function deactivate --description 'Leave the virtual environment'
     functions -e deactivate
 end
 
-"#
-    ));
+",
+    );
     let _ = writeln!(out, "set -gx VIRTUAL_ENV {}", fish_quote(activation.root));
     let _ = writeln!(
         out,
@@ -198,14 +258,27 @@ pub fn csh(activation: &Activation<'_>) -> String {
         "# Written by wharf ",
         env!("CARGO_PKG_VERSION"),
         ".\n",
+    ));
+    let [error, hint] = activation.refusal();
+    // csh cannot end a sourced file early (`exit` ends the shell): the rest is the `else`.
+    let _ = writeln!(
+        out,
+        "\n# An incomplete venv is not activated (see `{}`).\nif ( -e {} && ! -e {} ) then\n    printf '%s\\n' {} {} >> /dev/stderr\nelse",
+        crate::INCOMPLETE_MARKER,
+        csh_quote(&activation.marker()),
+        csh_quote(&activation.python()),
+        csh_quote(&error),
+        csh_quote(&hint)
+    );
+    out.push_str(
         r#"
 alias deactivate 'test $?_wharf_saved_path != 0 && setenv PATH "$_wharf_saved_path:q" && unset _wharf_saved_path; test $?_wharf_saved_pythonhome != 0 && setenv PYTHONHOME "$_wharf_saved_pythonhome:q" && unset _wharf_saved_pythonhome; test $?_wharf_saved_prompt != 0 && set prompt="$_wharf_saved_prompt:q" && unset _wharf_saved_prompt; unsetenv VIRTUAL_ENV; unsetenv VIRTUAL_ENV_PROMPT; rehash; test "\!:*" != "nondestructive" && unalias deactivate'
 
 # Leave the environment that is active now.
 deactivate nondestructive
 
-"#
-    ));
+"#,
+    );
     let _ = writeln!(out, "setenv VIRTUAL_ENV {}", csh_quote(activation.root));
     let _ = writeln!(
         out,
@@ -234,6 +307,7 @@ if ( ! $?VIRTUAL_ENV_DISABLE_PROMPT ) then
 endif
 
 rehash
+endif
 "#,
     );
     out

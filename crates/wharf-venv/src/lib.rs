@@ -19,9 +19,20 @@
 //!   failure half-way leaves nothing behind. An existing venv is updated in place (its
 //!   packages kept) unless `clear`; a non-empty directory that is not a venv is refused.
 //! - Nothing here runs Python: creation costs a few file writes.
+//! - A venv that gets its packages after its creation (`wharf venv DIR --from LOCK`) is made
+//!   with [`create_unfinished_venv`]: marked incomplete (`DIR/.wharf-incomplete`) and
+//!   without any `bin/python*` until [`UnfinishedVenv::finish`], so that a process killed in
+//!   between never leaves a bare venv that passes for the one asked for ([`incomplete`]
+//!   tells, the activation scripts refuse it; see the `unfinished` module).
 #![deny(missing_docs)]
 
 pub mod activation;
+mod unfinished;
+
+pub use unfinished::{
+    Creator, Discarded, INCOMPLETE_MARKER, Incomplete, UNFINISHED_PYTHON, UnfinishedVenv,
+    incomplete,
+};
 
 use std::fmt::{self, Write as _};
 use std::io;
@@ -144,6 +155,10 @@ pub enum VenvError {
         #[source]
         source: io::Error,
     },
+    /// The directory is a venv whose creation by `wharf venv --from` was interrupted (or is
+    /// under way): only that command, run again, or `clear` may touch it.
+    #[error(transparent)]
+    Incomplete(Incomplete),
     /// A filesystem operation failed (the error names the file).
     #[error("cannot {action} the venv at `{}`", path.display())]
     Io {
@@ -176,6 +191,9 @@ impl VenvError {
                 "the module that provided it may be unloaded: `module load python`, then retry"
                     .to_owned(),
             ),
+            Self::Incomplete(incomplete) => {
+                Some(format!("{}; `--clear` starts it afresh", incomplete.hint()))
+            }
             Self::Io { .. } => None,
         }
     }
@@ -184,11 +202,45 @@ impl VenvError {
 /// Creates (or updates) a virtual environment at `path` for `interpreter` (see the crate docs).
 ///
 /// `interpreter` may come from a venv's python: the new venv is made from its base.
+///
+/// Errors: every [`VenvError`]; [`VenvError::Incomplete`] for an incomplete venv at `path`
+/// (unless `clear`).
 pub fn create_venv(
     path: &Path,
     interpreter: &InterpreterInfo,
     options: &VenvOptions,
 ) -> Result<VenvLayout, VenvError> {
+    create(path, interpreter, options, None).map(|venv| venv.layout)
+}
+
+/// Creates a virtual environment that stays incomplete until [`UnfinishedVenv::finish`]: the
+/// marker [`INCOMPLETE_MARKER`] (holding this process and `rerun`, the command that finishes
+/// it) and the interpreter as `.wharf-bin/python` only, no `bin/python*` (see the
+/// `unfinished` module). For a venv that gets its packages before anyone may use it.
+///
+/// - A path that is absent or empty (or emptied by `clear`) gets an unfinished venv.
+/// - An incomplete venv (a killed run of the same command) is taken over: updated in place,
+///   still unfinished, the marker naming this process, its packages kept for the install to
+///   recover and complete. When another process of this host is still creating it, nothing
+///   is done: [`VenvError::Incomplete`] (with [`Incomplete::is_being_created_here`]) lets the
+///   caller wait and call again.
+/// - A complete venv is updated in place as by [`create_venv`] and stays complete.
+pub fn create_unfinished_venv(
+    path: &Path,
+    interpreter: &InterpreterInfo,
+    options: &VenvOptions,
+    rerun: &str,
+) -> Result<UnfinishedVenv, VenvError> {
+    create(path, interpreter, options, Some(rerun))
+}
+
+/// [`create_venv`], unfinished when `rerun` is given (see [`create_unfinished_venv`]).
+fn create(
+    path: &Path,
+    interpreter: &InterpreterInfo,
+    options: &VenvOptions,
+    rerun: Option<&str>,
+) -> Result<UnfinishedVenv, VenvError> {
     let root = absolute_normalized(path).map_err(|source| VenvError::Io {
         action: "locate",
         path: path.to_owned(),
@@ -239,7 +291,7 @@ pub fn create_venv(
     let target = match target {
         Target::NotADirectory => return Err(VenvError::NotADirectory { path: root }),
         Target::NonEmpty if !options.clear => return Err(VenvError::NotEmpty { path: root }),
-        Target::NonEmpty | Target::Venv if options.clear => {
+        Target::NonEmpty | Target::Venv | Target::Incomplete(_) if options.clear => {
             let canonical_root = fs_err::canonicalize(&root).map_err(io_error("clear"))?;
             if executable.starts_with(&canonical_root) {
                 return Err(VenvError::ClearWouldRemoveInterpreter {
@@ -250,7 +302,17 @@ pub fn create_venv(
             clear_directory(&root).map_err(io_error("clear"))?;
             Target::Empty
         }
+        Target::Incomplete(incomplete) if rerun.is_none() || incomplete.is_being_created_here() => {
+            return Err(VenvError::Incomplete(incomplete));
+        }
         target => target,
+    };
+    // A complete venv stays complete; anything else is made unfinished when asked.
+    let unfinished = rerun.filter(|_| !matches!(target, Target::Venv));
+    let origin = match target {
+        Target::Absent => unfinished::Origin::Made,
+        Target::Empty => unfinished::Origin::Empty,
+        _ => unfinished::Origin::Existing,
     };
 
     let layout = VenvLayout::new(&root, interpreter);
@@ -265,6 +327,7 @@ pub fn create_venv(
 
     fs_err::create_dir_all(parent).map_err(io_error("create"))?;
     let staging = Staging::new(parent, name).map_err(io_error("create"))?;
+    let creator = unfinished::Creator::current();
     let files = VenvFiles {
         root: &root,
         root_text,
@@ -274,18 +337,34 @@ pub fn create_venv(
         executable: &executable,
         prompt: prompt.as_deref(),
         options,
+        unfinished: unfinished.map(|rerun| unfinished::marker_text(&creator, rerun)),
     };
     files.write(staging.path()).map_err(io_error("create"))?;
-    staging.commit(&root, target).map_err(io_error("create"))?;
-    Ok(layout)
+    let renamed = staging.commit(&root, &target).map_err(io_error("create"))?;
+    Ok(UnfinishedVenv {
+        unfinished: unfinished.is_some(),
+        // Another process made the directory between the inspection and the rename: it is
+        // not this call's to remove.
+        origin: if origin == unfinished::Origin::Made && !renamed {
+            unfinished::Origin::Existing
+        } else {
+            origin
+        },
+        base_name: files.base_name(),
+        other_names: files.other_names(),
+        copy_of: (!options.symlinks).then(|| executable.clone()),
+        layout,
+    })
 }
 
 /// What is at the venv path now.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Target {
     Absent,
     Empty,
     Venv,
+    /// A venv marked incomplete, without `bin/python`.
+    Incomplete(Incomplete),
     NonEmpty,
     NotADirectory,
 }
@@ -300,6 +379,9 @@ impl Target {
         if !metadata.is_dir() {
             return Ok(Self::NotADirectory);
         }
+        if let Some(incomplete) = incomplete(root) {
+            return Ok(Self::Incomplete(incomplete));
+        }
         if root.join("pyvenv.cfg").is_file() {
             return Ok(Self::Venv);
         }
@@ -313,8 +395,16 @@ impl Target {
 
 /// Deletes everything inside `dir`, keeping `dir` itself (its permissions, a mount point).
 fn clear_directory(dir: &Path) -> io::Result<()> {
+    clear_directory_except(dir, "")
+}
+
+/// [`clear_directory`], keeping the entry `keep` (`""`: none).
+fn clear_directory_except(dir: &Path, keep: &str) -> io::Result<()> {
     for entry in fs_err::read_dir(dir)? {
         let entry = entry?;
+        if !keep.is_empty() && entry.file_name() == keep {
+            continue;
+        }
         if entry.file_type()?.is_dir() {
             fs_err::remove_dir_all(entry.path())?;
         } else {
@@ -346,19 +436,40 @@ struct Staging {
     committed: bool,
 }
 
+/// A free name beside `root`: `.{name}.wharf-{tag}-{pid}-{n}`.
+fn sibling(root: &Path, tag: &str) -> io::Result<PathBuf> {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let (Some(parent), Some(name)) = (root.parent(), root.file_name()) else {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("`{}` has no parent directory", root.display()),
+        ));
+    };
+    for _ in 0..100 {
+        let mut sibling = std::ffi::OsString::from(".");
+        sibling.push(name);
+        sibling.push(format!(
+            ".wharf-{tag}{}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        let path = parent.join(sibling);
+        if fs_err::symlink_metadata(&path).is_err() {
+            return Ok(path);
+        }
+    }
+    Err(io::Error::new(
+        io::ErrorKind::AlreadyExists,
+        format!("no free name beside `{}`", root.display()),
+    ))
+}
+
 impl Staging {
     fn new(parent: &Path, name: &std::ffi::OsStr) -> io::Result<Self> {
-        static COUNTER: AtomicU32 = AtomicU32::new(0);
+        let root = parent.join(name);
         let mut attempt = 0;
         loop {
-            let mut staged = std::ffi::OsString::from(".");
-            staged.push(name);
-            staged.push(format!(
-                ".wharf-{}-{}",
-                std::process::id(),
-                COUNTER.fetch_add(1, Ordering::Relaxed)
-            ));
-            let path = parent.join(staged);
+            let path = sibling(&root, "")?;
             match fs_err::create_dir(&path) {
                 Ok(()) => {
                     return Ok(Self {
@@ -380,8 +491,8 @@ impl Staging {
 
     /// Moves the staged tree to `root`: one rename when `root` is absent or empty, else a
     /// merge that replaces files one by one and keeps everything else (an existing venv's
-    /// packages).
-    fn commit(mut self, root: &Path, target: Target) -> io::Result<()> {
+    /// packages). Returns whether it was the one rename.
+    fn commit(mut self, root: &Path, target: &Target) -> io::Result<bool> {
         let renamed = match target {
             Target::Absent | Target::Empty => fs_err::rename(&self.path, root).is_ok(),
             _ => false,
@@ -391,7 +502,7 @@ impl Staging {
             fs_err::remove_dir_all(&self.path)?;
         }
         self.committed = true;
-        Ok(())
+        Ok(renamed)
     }
 }
 
@@ -450,6 +561,8 @@ struct VenvFiles<'a> {
     executable: &'a Path,
     prompt: Option<&'a str>,
     options: &'a VenvOptions,
+    /// The marker's text, for an unfinished venv (no `bin/python*`).
+    unfinished: Option<String>,
 }
 
 impl VenvFiles<'_> {
@@ -461,6 +574,9 @@ impl VenvFiles<'_> {
     fn write(&self, staging: &Path) -> io::Result<()> {
         let layout = self.layout;
         let scripts = self.staged(staging, &layout.scripts);
+        if let Some(marker) = &self.unfinished {
+            fs_err::write(staging.join(INCOMPLETE_MARKER), marker)?;
+        }
         for dir in [
             &layout.scripts,
             &layout.purelib,
@@ -479,7 +595,7 @@ impl VenvFiles<'_> {
             std::os::unix::fs::symlink("lib", staging.join("lib64"))?;
         }
 
-        self.link_interpreter(&scripts)?;
+        self.link_interpreter(staging, &scripts)?;
         fs_err::write(staging.join("pyvenv.cfg"), self.pyvenv_cfg())?;
 
         let bin = layout
@@ -510,15 +626,42 @@ impl VenvFiles<'_> {
         Ok(())
     }
 
+    /// The base interpreter's name in `bin/`. Ex) `python3.11`
+    fn base_name(&self) -> std::ffi::OsString {
+        self.base
+            .file_name()
+            .map_or_else(|| "python3".into(), std::ffi::OsStr::to_os_string)
+    }
+
+    /// `python3.X`, `python3`, `python` but the base name, `python` last.
+    fn other_names(&self) -> Vec<String> {
+        let (major, minor) = self.interpreter.major_minor();
+        let base_name = self.base_name();
+        [
+            format!("python{major}.{minor}"),
+            format!("python{major}"),
+            "python".to_owned(),
+        ]
+        .into_iter()
+        .filter(|name| base_name != name.as_str())
+        .collect()
+    }
+
     /// `bin/<base name>` -> the base interpreter; `python`, `python3`, `python3.X` -> that
     /// name (relative), unless they are the same name; copies instead of links on request.
-    fn link_interpreter(&self, scripts: &Path) -> io::Result<()> {
+    /// Unfinished: only `.wharf-bin/python` -> the base interpreter.
+    fn link_interpreter(&self, staging: &Path, scripts: &Path) -> io::Result<()> {
         use std::os::unix::fs::{PermissionsExt as _, symlink};
-        let base_name = self
-            .base
-            .file_name()
-            .map_or_else(|| "python3".into(), std::ffi::OsStr::to_os_string);
-        let primary = scripts.join(&base_name);
+        let base_name = self.base_name();
+        let primary = if self.unfinished.is_some() {
+            let primary = staging.join(UNFINISHED_PYTHON);
+            if let Some(directory) = primary.parent() {
+                fs_err::create_dir_all(directory)?;
+            }
+            primary
+        } else {
+            scripts.join(&base_name)
+        };
         let copy = |destination: &Path| -> io::Result<()> {
             fs_err::copy(self.executable, destination)?;
             fs_err::set_permissions(destination, std::fs::Permissions::from_mode(0o755))
@@ -529,12 +672,10 @@ impl VenvFiles<'_> {
         } else {
             copy(&primary)?;
         }
-        let (major, minor) = self.interpreter.major_minor();
-        for name in [
-            "python".to_owned(),
-            format!("python{major}"),
-            format!("python{major}.{minor}"),
-        ] {
+        if self.unfinished.is_some() {
+            return Ok(());
+        }
+        for name in self.other_names() {
             let link = scripts.join(&name);
             if link.symlink_metadata().is_ok() {
                 continue;
@@ -599,8 +740,8 @@ impl VenvFiles<'_> {
     }
 }
 
-/// A word for a POSIX shell: as is when plain, else single-quoted.
-fn shell_word(word: &str) -> String {
+/// A word for a POSIX shell: as is when plain, else single-quoted. Ex) `'/scratch/my env'`
+pub fn shell_word(word: &str) -> String {
     let plain = !word.is_empty()
         && word
             .bytes()

@@ -387,3 +387,282 @@ fn free_threaded_venv_gets_lib_python3_13t() {
     let layout = create_venv(&other, &info, &VenvOptions::default()).unwrap();
     assert_eq!(layout.purelib, other.join("lib/python3.13t/site-packages"));
 }
+
+const RERUN: &str = "wharf venv env --from pylock.toml";
+
+/// Writes the marker of a creator that is gone (a pid no process has) into `root`.
+fn mark_killed(root: &Path) {
+    let dead = Creator {
+        host: Creator::current().host,
+        pid: 999_999_999,
+        start: 1,
+    };
+    assert_eq!(dead.is_running(), Some(false));
+    fs_err::write(
+        root.join(INCOMPLETE_MARKER),
+        unfinished::marker_text(&dead, RERUN),
+    )
+    .unwrap();
+}
+
+#[test]
+fn unfinished_venv_has_no_python_until_finished() {
+    let fixture = Fixture::new();
+    let root = fixture.path("work/env");
+    let venv =
+        create_unfinished_venv(&root, &fixture.info, &VenvOptions::default(), RERUN).unwrap();
+    assert!(venv.is_unfinished());
+    // The marker and the hidden interpreter only; no `bin/python*` at all.
+    let names: Vec<String> = fs_err::read_dir(root.join("bin"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.contains("python"))
+        .collect();
+    assert!(names.is_empty(), "{names:?}");
+    assert_eq!(venv.python(), root.join(".wharf-bin/python"));
+    assert_eq!(venv.python(), root.join(UNFINISHED_PYTHON));
+    assert_eq!(
+        fs_err::canonicalize(venv.python()).unwrap(),
+        fs_err::canonicalize(fixture.path("opt/py/bin/python3.11")).unwrap()
+    );
+    let found = incomplete(&root).expect("marked incomplete");
+    assert!(found.is_ours());
+    assert!(!found.is_being_created_here());
+    assert_eq!(found.rerun.as_deref(), Some(RERUN));
+    assert_eq!(found.interpreter(), venv.python());
+
+    let layout = venv.finish().unwrap();
+    assert!(incomplete(&root).is_none());
+    assert!(!root.join(INCOMPLETE_MARKER).exists());
+    // Exactly the tree of a venv made complete at once.
+    let finished = tree(&root);
+    let reference = fixture.path("work/reference");
+    create_venv(&reference, &fixture.info, &VenvOptions::default()).unwrap();
+    assert_eq!(
+        finished,
+        tree(&reference).replace("work/reference", "work/env")
+    );
+    assert_eq!(layout.python, root.join("bin/python"));
+    // Nothing is left beside the venv.
+    let mut siblings: Vec<_> = fs_err::read_dir(fixture.path("work"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name())
+        .collect();
+    siblings.sort();
+    assert_eq!(siblings, ["env", "reference"]);
+}
+
+#[test]
+fn err_incomplete_venv_is_refused_without_rerun() {
+    let fixture = Fixture::new();
+    let root = fixture.path("env");
+    let _ = create_unfinished_venv(&root, &fixture.info, &VenvOptions::default(), RERUN).unwrap();
+    mark_killed(&root);
+    let error = create_venv(&root, &fixture.info, &VenvOptions::default()).unwrap_err();
+    let VenvError::Incomplete(found) = &error else {
+        panic!("{error}")
+    };
+    assert!(!found.is_ours());
+    fixture.snapshot(|| {
+        insta::assert_snapshot!(
+            format!("{error}\nhint: {}", error.hint().unwrap()).replace(
+                &format!("host {})", Creator::current().host),
+                "host [HOST])"
+            ),
+            @"
+        the virtual environment `[TEMP]/env` is incomplete: its creation (`wharf venv --from`, process 999999999 on host [HOST]) was interrupted before its packages were installed; it has no `bin/python`
+        hint: run `wharf venv env --from pylock.toml` again to finish it (the install the kill interrupted is recovered first), or remove it: `rm -rf [TEMP]/env`; `--clear` starts it afresh
+        "
+        );
+    });
+    assert!(!root.join("bin/python").exists());
+    // `clear` starts afresh.
+    let options = VenvOptions {
+        clear: true,
+        ..VenvOptions::default()
+    };
+    create_venv(&root, &fixture.info, &options).unwrap();
+    assert!(root.join("bin/python").exists());
+    assert!(!root.join(INCOMPLETE_MARKER).exists());
+}
+
+#[test]
+fn killed_unfinished_venv_is_taken_over_and_keeps_its_packages() {
+    let fixture = Fixture::new();
+    let root = fixture.path("env");
+    let venv =
+        create_unfinished_venv(&root, &fixture.info, &VenvOptions::default(), RERUN).unwrap();
+    let package = venv.layout.purelib.join("mypkg.py");
+    fs_err::write(&package, "").unwrap();
+    mark_killed(&root);
+    // A finish killed half-way: the dangling `python` link is there already.
+    std::os::unix::fs::symlink("python3.11", root.join("bin/python")).unwrap();
+    assert!(incomplete(&root).is_some());
+
+    let again =
+        create_unfinished_venv(&root, &fixture.info, &VenvOptions::default(), RERUN).unwrap();
+    assert!(again.is_unfinished());
+    assert!(incomplete(&root).unwrap().is_ours(), "the marker names us");
+    assert!(package.exists());
+    again.finish().unwrap();
+    assert!(root.join("bin/python").exists());
+    assert!(package.exists());
+}
+
+#[test]
+fn complete_venv_stays_complete_when_asked_unfinished() {
+    let fixture = Fixture::new();
+    let root = fixture.path("env");
+    create_venv(&root, &fixture.info, &VenvOptions::default()).unwrap();
+    let venv =
+        create_unfinished_venv(&root, &fixture.info, &VenvOptions::default(), RERUN).unwrap();
+    assert!(!venv.is_unfinished());
+    assert_eq!(venv.python(), root.join("bin/python"));
+    assert!(!root.join(INCOMPLETE_MARKER).exists());
+    assert_eq!(venv.discard().unwrap(), Discarded::Kept);
+    assert!(root.join("bin/python").exists(), "an existing venv is kept");
+}
+
+#[test]
+fn stale_marker_beside_a_working_python_is_complete() {
+    let fixture = Fixture::new();
+    let root = fixture.path("env");
+    create_venv(&root, &fixture.info, &VenvOptions::default()).unwrap();
+    mark_killed(&root);
+    assert!(incomplete(&root).is_none());
+    create_venv(&root, &fixture.info, &VenvOptions::default()).unwrap();
+}
+
+#[test]
+fn finish_of_a_venv_finished_by_another_process() {
+    let fixture = Fixture::new();
+    let root = fixture.path("env");
+    let first =
+        create_unfinished_venv(&root, &fixture.info, &VenvOptions::default(), RERUN).unwrap();
+    let second =
+        create_unfinished_venv(&root, &fixture.info, &VenvOptions::default(), RERUN).unwrap();
+    first.finish().unwrap();
+    second.finish().unwrap();
+    assert!(root.join("bin/python").exists());
+    assert!(!root.join(".wharf-bin").exists());
+}
+
+#[test]
+fn unfinished_copies_finish_with_python_last() {
+    let fixture = Fixture::new();
+    let root = fixture.path("env");
+    let options = VenvOptions {
+        symlinks: false,
+        ..VenvOptions::default()
+    };
+    let venv = create_unfinished_venv(&root, &fixture.info, &options, RERUN).unwrap();
+    assert!(!root.join("bin/python3.11").exists());
+    venv.finish().unwrap();
+    for name in ["python", "python3", "python3.11"] {
+        let metadata = fs_err::symlink_metadata(root.join("bin").join(name)).unwrap();
+        assert!(metadata.is_file(), "{name} is a copy");
+    }
+}
+
+#[test]
+fn discard_removes_what_it_made() {
+    let fixture = Fixture::new();
+    let root = fixture.path("work/env");
+    let venv =
+        create_unfinished_venv(&root, &fixture.info, &VenvOptions::default(), RERUN).unwrap();
+    assert_eq!(venv.discard().unwrap(), Discarded::Removed);
+    assert_eq!(fs_err::read_dir(fixture.path("work")).unwrap().count(), 0);
+
+    // A directory that was empty is emptied again, not removed.
+    fs_err::create_dir(&root).unwrap();
+    let venv =
+        create_unfinished_venv(&root, &fixture.info, &VenvOptions::default(), RERUN).unwrap();
+    assert_eq!(venv.discard().unwrap(), Discarded::Emptied);
+    assert_eq!(fs_err::read_dir(&root).unwrap().count(), 0);
+}
+
+#[test]
+fn activation_refuses_an_incomplete_venv() {
+    let fixture = Fixture::new();
+    let root = fixture.path("env");
+    let venv =
+        create_unfinished_venv(&root, &fixture.info, &VenvOptions::default(), RERUN).unwrap();
+    let root_text = root.display().to_string();
+    let run = |program: &str, args: &[&str]| {
+        std::process::Command::new(program)
+            .args(args)
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .output()
+            .unwrap()
+    };
+    let installed = |program: &str| Path::new("/usr/bin").join(program).exists();
+    let mut shells: Vec<(&str, Vec<String>)> = vec![(
+        "bash",
+        vec![
+            "-c".into(),
+            format!("source '{root_text}/bin/activate'; echo \"status $? [${{VIRTUAL_ENV-}}]\""),
+        ],
+    )];
+    if installed("zsh") {
+        shells.push((
+            "zsh",
+            vec![
+                "-f".into(),
+                "-c".into(),
+                format!(
+                    "source '{root_text}/bin/activate'; echo \"status $? [${{VIRTUAL_ENV-}}]\""
+                ),
+            ],
+        ));
+    }
+    if installed("fish") {
+        shells.push((
+            "fish",
+            vec![
+                "--no-config".into(),
+                "-c".into(),
+                format!(
+                    "source '{root_text}/bin/activate.fish'; echo \"status $status [$VIRTUAL_ENV]\""
+                ),
+            ],
+        ));
+    }
+    let csh_script = fixture.path("check.csh");
+    fs_err::write(
+        &csh_script,
+        format!("source '{root_text}/bin/activate.csh'\nif ($?VIRTUAL_ENV) then\necho active\nelse\necho \"status 0 []\"\nendif\n"),
+    )
+    .unwrap();
+    if installed("tcsh") {
+        shells.push(("tcsh", vec!["-f".into(), csh_script.display().to_string()]));
+    }
+    let finished = |shells: &[(&str, Vec<String>)], expect_active: bool| {
+        for (shell, args) in shells {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let output = run(&format!("/usr/bin/{shell}"), &args);
+            let stdout = String::from_utf8_lossy(&output.stdout);
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            if expect_active {
+                assert!(!stdout.contains("[]"), "{shell}: {stdout}{stderr}");
+                assert!(stderr.is_empty(), "{shell}: {stderr}");
+            } else {
+                let status = if *shell == "tcsh" { "0" } else { "1" };
+                assert_eq!(
+                    stdout.trim(),
+                    format!("status {status} []"),
+                    "{shell}: {stderr}"
+                );
+                assert!(
+                    stderr.starts_with(&format!(
+                        "error: the virtual environment `{root_text}` is incomplete"
+                    )) && stderr.contains("\nhint: run that `wharf venv"),
+                    "{shell}: {stderr}"
+                );
+            }
+        }
+    };
+    finished(&shells, false);
+    venv.finish().unwrap();
+    finished(&shells, true);
+}

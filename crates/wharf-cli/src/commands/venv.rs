@@ -1,6 +1,15 @@
 //! `wharf venv`: a PEP 405 virtual environment, like `virtualenv --no-download`.
+//!
+//! With `--from LOCK` the environment gets `bin/python` only once its packages are installed
+//! (`wharf_venv::create_unfinished_venv`): a process killed in between (SIGKILL, a job's time
+//! limit) leaves either nothing, or a directory marked incomplete (`.wharf-incomplete`) that
+//! no job script takes for a ready environment, that every other command and `activate`
+//! refuse with the fix, and that the same command run again finishes. What remains: a kill
+//! while the environment is staged leaves its staging directory beside DIR
+//! (`.DIR.wharf-PID-N`); `--seed` installs pip in a second transaction, before the
+//! environment is finished (a kill between the two leaves it incomplete, not without pip).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 use wharf_python::{PythonEnv, PythonRequest};
@@ -19,7 +28,7 @@ pub struct VenvArgs {
     /// The interpreter: a version (3.11, 3.11.5) or a path [default: with --from, the lock's Python; else .python-version, the loaded module, the active venv's base, then PATH]
     #[arg(short = 'p', long)]
     pub python: Option<String>,
-    /// Then make the environment exactly LOCK (pylock.toml or hashed requirements), every wheel verified; the environment is removed again if that fails
+    /// Then make the environment exactly LOCK (pylock.toml or hashed requirements), every wheel verified; it has no bin/python until then, is removed again if that fails, and is finished by the same command if it was interrupted
     #[arg(long, value_name = "LOCK")]
     pub from: Option<PathBuf>,
     /// Look for the wheels of a hashed requirements LOCK in DIR (repeatable) [default: PIP_FIND_LINKS, else find-links of $PIP_CONFIG_FILE]
@@ -129,56 +138,71 @@ pub fn create(
         clear: args.clear,
         ..VenvOptions::default()
     };
-    let existed = path.exists();
-    let layout = wharf_venv::create_venv(path, &info, &options)?;
-    printer.info(format_args!(
-        "Using CPython {} at {}",
-        info.version(),
-        info.base_interpreter().display()
-    ));
-    printer.info(format_args!(
-        "Created virtual environment at: {}",
-        layout.root.display()
-    ));
-    let mut synced = None;
-    if let Some(lock) = &args.from {
-        let mut result = sync_new_environment(args, lock, &layout.root, site, python_env, printer);
-        let interrupted = result.as_ref().ok().and_then(|output| output.interrupted);
-        if (result.is_err() || interrupted.is_some()) && !existed {
-            // No environment left half-made: remove what this command created. The install's
-            // own "nothing was changed" would then mislead: there is nothing at all.
-            let _ = fs_err::remove_dir_all(&layout.root);
-            if let Err(error) = &mut result
+    let Some(lock) = &args.from else {
+        let layout = wharf_venv::create_venv(path, &info, &options)?;
+        report_created(&info, &layout.root, printer);
+        let status = seed_if_asked(args, &layout.root, site, python_env, printer)?;
+        return Ok(Created {
+            root: layout.root,
+            synced: None,
+            status,
+        });
+    };
+    // With `--from`, the environment has no `bin/python*` (and is marked incomplete) until
+    // its packages are installed: a kill in between never leaves a bare venv that a job
+    // script would take for the one it asked for. Run again, this command finishes it.
+    let venv = create_unfinished(args, path, lock, &info, &options, printer)?;
+    let root = venv.layout.root.clone();
+    report_created(&info, &root, printer);
+    let (synced, probed) = match sync_new_environment(args, lock, &root, site, python_env, printer)
+    {
+        Ok((output, probed)) if output.interrupted.is_none() => (output, probed),
+        Ok((output, _)) => {
+            // SIGINT/SIGTERM: rolled back and reported.
+            let _ = venv.discard();
+            return Ok(Created {
+                root,
+                synced: None,
+                status: output.interrupted.unwrap_or(ExitStatus::Error),
+            });
+        }
+        Err(mut error) => {
+            let discarded = discarded_hint(&root, venv.discard());
+            if let Some(said) = discarded
                 && error
                     .hint
                     .as_deref()
                     .is_none_or(|hint| hint.starts_with("nothing was changed"))
             {
-                error.hint = Some(format!(
-                    "{} was removed again (no environment is left half-made); fix the cause and run the command again",
-                    layout.root.display()
-                ));
+                // The install's own "nothing was changed" would mislead when the whole
+                // environment is gone.
+                error.hint = Some(said);
             }
+            return Err(error);
         }
-        if let Some(status) = interrupted {
-            return Ok(Created {
-                root: layout.root,
-                synced: None,
-                status,
-            });
+    };
+    // Seeded before it is finished: pip is part of what was asked.
+    let status = match seed_if_asked(args, &root, site, python_env, printer) {
+        Ok(status) => status,
+        Err(mut error) => {
+            if let Some(said) = discarded_hint(&root, venv.discard()) {
+                error.hint = Some(
+                    error
+                        .hint
+                        .map_or(said.clone(), |hint| format!("{hint}; {said}")),
+                );
+            }
+            return Err(error);
         }
-        synced = Some(result?);
+    };
+    let unfinished = venv.is_unfinished();
+    let layout = venv.finish()?;
+    if unfinished {
+        // The probe of `.wharf-bin/python` is `bin/python`'s (but for `executable`, set by
+        // `PythonEnvironment::find`): the next command on the environment need not run it.
+        wharf_python::remember(&layout.python, &probed, python_env);
     }
-    let mut status = ExitStatus::Success;
-    if args.seed {
-        status = crate::commands::install::seed(
-            &layout.root,
-            &["pip", "setuptools", "wheel"],
-            site,
-            python_env,
-            printer,
-        )?;
-    }
+    let synced = Some(synced);
     if status == ExitStatus::Success {
         printer.info(format_args!(
             "Activate with: source {}/bin/activate",
@@ -192,6 +216,139 @@ pub fn create(
     })
 }
 
+/// `Using CPython …` and `Created virtual environment at: …`.
+fn report_created(info: &wharf_python::InterpreterInfo, root: &Path, printer: Printer) {
+    printer.info(format_args!(
+        "Using CPython {} at {}",
+        info.version(),
+        info.base_interpreter().display()
+    ));
+    printer.info(format_args!(
+        "Created virtual environment at: {}",
+        root.display()
+    ));
+}
+
+/// With `--seed`: pip (setuptools, wheel) from the wheelhouse; says how to activate on
+/// success when the environment is complete (`--from` says it once finished).
+fn seed_if_asked(
+    args: &VenvArgs,
+    root: &Path,
+    site: &SiteEnv,
+    python_env: &PythonEnv,
+    printer: Printer,
+) -> Result<ExitStatus, Error> {
+    let status = if args.seed {
+        crate::commands::install::seed(
+            root,
+            &["pip", "setuptools", "wheel"],
+            site,
+            python_env,
+            printer,
+        )?
+    } else {
+        ExitStatus::Success
+    };
+    if status == ExitStatus::Success && args.from.is_none() {
+        printer.info(format_args!(
+            "Activate with: source {}/bin/activate",
+            root.display()
+        ));
+    }
+    Ok(status)
+}
+
+/// [`wharf_venv::create_unfinished_venv`], waiting while another process of this host is
+/// creating the same environment (then finishing what it left, usually nothing).
+fn create_unfinished(
+    args: &VenvArgs,
+    path: &Path,
+    lock: &Path,
+    info: &wharf_python::InterpreterInfo,
+    options: &VenvOptions,
+    printer: Printer,
+) -> Result<wharf_venv::UnfinishedVenv, Error> {
+    let rerun = rerun_command(args, path, lock);
+    let mut waiting = false;
+    loop {
+        match wharf_venv::create_unfinished_venv(path, info, options, &rerun) {
+            Err(wharf_venv::VenvError::Incomplete(incomplete))
+                if incomplete.is_being_created_here() =>
+            {
+                if !waiting {
+                    let creator = incomplete
+                        .creator
+                        .as_ref()
+                        .map_or_else(String::new, ToString::to_string);
+                    printer.info(format_args!(
+                        "Waiting for {creator}, which is creating {}",
+                        incomplete.root.display()
+                    ));
+                    waiting = true;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            other => return Ok(other?),
+        }
+    }
+}
+
+/// The command that finishes the environment (recorded in its marker, quoted in errors):
+/// this one, paths made absolute. Ex) `wharf venv /scratch/env --from /home/me/pylock.toml`
+fn rerun_command(args: &VenvArgs, path: &Path, lock: &Path) -> String {
+    let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let word = |p: &Path| wharf_venv::shell_word(&absolute(p).to_string_lossy());
+    let mut words = vec![
+        "wharf venv".to_owned(),
+        word(path),
+        "--from".to_owned(),
+        word(lock),
+    ];
+    if let Some(python) = &args.python {
+        words.push(format!("--python {}", wharf_venv::shell_word(python)));
+    }
+    for directory in &args.find_links {
+        words.push(format!("-f {}", word(directory)));
+    }
+    for (flag, set) in [
+        ("--no-cache", args.no_cache),
+        ("--seed", args.seed),
+        ("--system-site-packages", args.system_site_packages),
+    ] {
+        if set {
+            words.push(flag.to_owned());
+        }
+    }
+    if let Some(prompt) = &args.prompt {
+        words.push(format!("--prompt {}", wharf_venv::shell_word(prompt)));
+    }
+    words.join(" ")
+}
+
+/// What a failed `--from` left, for the hint: `None` when the environment existed complete
+/// (the install's own hint says that nothing was changed).
+fn discarded_hint(
+    root: &Path,
+    discarded: Result<wharf_venv::Discarded, wharf_venv::VenvError>,
+) -> Option<String> {
+    let root = root.display();
+    match discarded {
+        Ok(wharf_venv::Discarded::Removed) => Some(format!(
+            "{root} was removed again (no environment is left half-made); fix the cause and run the command again"
+        )),
+        Ok(wharf_venv::Discarded::Emptied) => Some(format!(
+            "{root} was emptied again (no environment is left half-made); fix the cause and run the command again"
+        )),
+        Ok(wharf_venv::Discarded::KeptIncomplete) => Some(format!(
+            "{root} is left incomplete, as it was (it has no `bin/python`); fix the cause and run the command again to finish it, or remove it"
+        )),
+        Ok(wharf_venv::Discarded::Kept) => None,
+        Err(error) => Some(format!(
+            "{root} is left incomplete (it has no `bin/python`; removing it failed: {error}); remove it, fix the cause and run the command again"
+        )),
+    }
+}
+
 /// The Python a lock was made for, from its `requires-python` (`==3.11.*` ▸ `3.11`).
 fn lock_python_request(lock: &wharf_environment::lock::Lock) -> Option<PythonRequest> {
     let text = lock.requires_python.as_deref()?;
@@ -199,7 +356,7 @@ fn lock_python_request(lock: &wharf_environment::lock::Lock) -> Option<PythonReq
     PythonRequest::parse(version).ok()
 }
 
-/// `--from LOCK`: sync the environment just created at `root`.
+/// `--from LOCK`: sync the environment just created at `root`; also its interpreter's probe.
 fn sync_new_environment(
     args: &VenvArgs,
     lock: &std::path::Path,
@@ -207,7 +364,13 @@ fn sync_new_environment(
     site: &SiteEnv,
     python_env: &PythonEnv,
     printer: Printer,
-) -> Result<crate::commands::sync::SyncOutput, Error> {
+) -> Result<
+    (
+        crate::commands::sync::SyncOutput,
+        wharf_python::InterpreterInfo,
+    ),
+    Error,
+> {
     let config = crate::settings::pip_config(site, printer);
     let flags = crate::settings::InstallFlags {
         python: Some(root.to_path_buf()),
@@ -216,8 +379,11 @@ fn sync_new_environment(
         ..crate::settings::InstallFlags::default()
     };
     let settings = crate::settings::InstallSettings::resolve(&flags, site, config.as_ref())?;
+    // An incomplete environment taken over may hold the killed run's install: recovered here.
     let environment = wharf_environment::PythonEnvironment::find(Some(root), None, python_env)?;
+    crate::commands::report_recovery(&environment, printer);
     crate::commands::sync::sync_environment(lock, &environment, &settings, site, printer)
+        .map(|output| (output, environment.info))
 }
 
 /// Whether `root` is a job's node-local environment (under `$SLURM_TMPDIR`) with no cache
