@@ -141,6 +141,7 @@ pub fn create(
     let Some(lock) = &args.from else {
         let layout = wharf_venv::create_venv(path, &info, &options)?;
         report_created(&info, &layout.root, printer);
+        pip_front_end_unless_seeded(args, &layout.root, &info, printer)?;
         let status = seed_if_asked(args, &layout.root, site, python_env, printer)?;
         return Ok(Created {
             root: layout.root,
@@ -154,6 +155,7 @@ pub fn create(
     let venv = create_unfinished(args, path, lock, &info, &options, printer)?;
     let root = venv.layout.root.clone();
     report_created(&info, &root, printer);
+    pip_front_end_unless_seeded(args, &root, &info, printer)?;
     let (synced, probed) = match sync_new_environment(args, lock, &root, site, python_env, printer)
     {
         Ok((output, probed)) if output.interrupted.is_none() => (output, probed),
@@ -214,6 +216,49 @@ pub fn create(
         synced,
         status,
     })
+}
+
+/// Without `--seed`, the environment's `pip`, `pip3` and `pip3.X` are wharf's pip front end on
+/// it ([`crate::commands::pip::pip_script`]): `pip install` inside it installs into it, at
+/// wharf's speed, instead of falling through to the module's pip (which would install into the
+/// module's Python). `--seed` installs the real pip instead.
+fn pip_front_end_unless_seeded(
+    args: &VenvArgs,
+    root: &Path,
+    info: &wharf_python::InterpreterInfo,
+    printer: Printer,
+) -> Result<(), Error> {
+    use std::os::unix::fs::PermissionsExt as _;
+    if args.seed {
+        return Ok(());
+    }
+    let wharf = std::env::current_exe()
+        .and_then(std::fs::canonicalize)
+        .map_err(|e| Error::usage(format!("cannot find wharf's own executable: {e}"), None))?;
+    let script = crate::commands::pip::pip_script(&wharf);
+    let (major, minor) = info.major_minor();
+    let bin = root.join("bin");
+    for name in [
+        "pip".to_string(),
+        format!("pip{major}"),
+        format!("pip{major}.{minor}"),
+    ] {
+        let path = bin.join(&name);
+        let write = || -> std::io::Result<()> {
+            std::fs::write(&path, &script)?;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
+        };
+        write().map_err(|e| {
+            Error::usage(
+                format!("cannot write `{}`: {e}", path.display()),
+                Some("check the permissions of the environment's bin directory".to_string()),
+            )
+        })?;
+    }
+    printer.info(format_args!(
+        "pip in this environment is wharf's pip front end (`wharf venv --seed` installs the real pip)"
+    ));
+    Ok(())
 }
 
 /// `Using CPython …` and `Created virtual environment at: …`.

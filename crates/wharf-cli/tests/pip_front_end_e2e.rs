@@ -1,0 +1,117 @@
+//! `pip` inside a wharf environment (issue 20 §1): the site wiki's job recipe runs unchanged,
+//! in an activated environment, and installs into that environment (before, a wharf venv had no
+//! `pip`, so `pip install` ran the module's pip and installed into the module's Python).
+//!
+//! Needs `WHARF_TEST_PYTHON` (`eval "$(scripts/test-env.sh)"`), like `install_e2e.rs`.
+
+#[path = "support/sci.rs"]
+mod sci;
+
+use sci::{command, peers, run};
+
+/// The wiki's recipe, word for word after `wharf venv`: activate, upgrade pip, install the
+/// requirements with `--no-index`, freeze; the base interpreter is left alone.
+#[test]
+fn the_site_recipe_runs_unchanged_in_a_wharf_environment() {
+    let Some(peers) = peers() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let env = dir.path().join("env");
+    let created = run(peers
+        .wharf()
+        .arg("venv")
+        .arg(&env)
+        .arg("--python")
+        .arg(&peers.base_python))
+    .success();
+    assert!(
+        created
+            .stderr()
+            .contains("pip in this environment is wharf's pip front end"),
+        "{}",
+        created.transcript()
+    );
+    for name in ["pip", "pip3", "pip3.11"] {
+        assert!(env.join("bin").join(name).is_file(), "bin/{name}");
+    }
+    std::fs::write(
+        dir.path().join("requirements.txt"),
+        "six==1.16.0\npython-dateutil\n",
+    )
+    .unwrap();
+    let base_site = run(command(&peers.base_python).args([
+        "-c",
+        "import sysconfig; print(sysconfig.get_paths()['purelib'])",
+    ]))
+    .success()
+    .stdout()
+    .trim()
+    .to_string();
+    let listing = || {
+        let mut names: Vec<String> = std::fs::read_dir(&base_site)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    let before = listing();
+    let script = format!(
+        "set -e\n\
+         source {env}/bin/activate\n\
+         pip install --no-index --upgrade pip\n\
+         pip install --no-index -r requirements.txt\n\
+         python -c 'import six, dateutil; print(six.__file__)'\n\
+         pip freeze\n\
+         pip list --format=json\n",
+        env = env.display()
+    );
+    let recipe = run(peers
+        .on_site("bash")
+        .arg("-c")
+        .arg(&script)
+        .current_dir(dir.path())
+        // A plain PATH: no pyenv shims (whose `deactivate` is not a venv's).
+        .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+        .env("WHARF_CACHE_DIR", dir.path().join("cache")));
+    assert_eq!(recipe.code(), Some(0), "{}", recipe.transcript());
+    let stdout = recipe.stdout();
+    assert!(
+        stdout.contains("is wharf's pip front end: nothing to install"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "{}/lib/python3.11/site-packages/six.py",
+            env.display()
+        )),
+        "{stdout}"
+    );
+    assert!(stdout.contains("six==1.16.0+computecanada"), "{stdout}");
+    assert!(
+        stdout.contains("\"name\":\"python-dateutil\"")
+            || stdout.contains("\"name\": \"python-dateutil\""),
+        "{stdout}"
+    );
+    assert_eq!(
+        listing(),
+        before,
+        "the base interpreter's site-packages changed"
+    );
+
+    // What wharf cannot honour is refused by name, with the way out; nothing changes.
+    let refused = run(peers.on_site(env.join("bin/pip")).args([
+        "install",
+        "--index-url",
+        "https://pypi.org/simple",
+        "tabulate",
+    ]));
+    assert_eq!(refused.code(), Some(2), "{}", refused.transcript());
+    assert!(
+        refused
+            .stderr()
+            .contains("`pip install --index-url` is not supported")
+            && refused.stderr().contains("wharf venv --seed"),
+        "{}",
+        refused.transcript()
+    );
+}
