@@ -468,50 +468,6 @@ fn command_pip(python: &Path) -> Command {
     command
 }
 
-/// Runs `command`, killing it and failing the test when it takes longer than `deadline` (a
-/// download that never ends fails the test instead of stalling the suite).
-fn run_within(command: &mut Command, deadline: std::time::Duration) -> sci::Run {
-    let shown = format!("{command:?}");
-    let start = std::time::Instant::now();
-    let mut child = command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|error| panic!("cannot run {shown}: {error}"));
-    let mut stdout = child.stdout.take().unwrap();
-    let mut stderr = child.stderr.take().unwrap();
-    let out = std::thread::spawn(move || {
-        let mut bytes = Vec::new();
-        let _ = std::io::Read::read_to_end(&mut stdout, &mut bytes);
-        bytes
-    });
-    let err = std::thread::spawn(move || {
-        let mut bytes = Vec::new();
-        let _ = std::io::Read::read_to_end(&mut stderr, &mut bytes);
-        bytes
-    });
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if start.elapsed() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{shown} did not finish within {deadline:?}");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    };
-    sci::Run {
-        shown,
-        output: std::process::Output {
-            status,
-            stdout: out.join().unwrap(),
-            stderr: err.join().unwrap(),
-        },
-    }
-}
-
 /// A PEP 691 JSON project page listing one file (`size`: its PEP 700 size, if any).
 fn json_page(project: &str, filename: &str, url: &str, sha256: &str, size: Option<u64>) -> Reply {
     let mut file = serde_json::json!({
@@ -636,7 +592,7 @@ fn regression_unbounded_download_from_a_misbehaving_index() {
             .args(["-i", &index, "-d"])
             .arg(&out);
         let start = std::time::Instant::now();
-        let ran = run_within(&mut command, std::time::Duration::from_mins(1));
+        let ran = sci::run_within(&mut command, std::time::Duration::from_mins(1));
         (ran, start.elapsed())
     };
     let file_url = |project: &str| server.url(&format!("files/{project}-1.0-py3-none-any.whl"));

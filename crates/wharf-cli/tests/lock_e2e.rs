@@ -688,51 +688,6 @@ fn venv_from_installs_the_verified_bytes_of_a_replaced_wheel() {
     assert_eq!(swap_value(&venv), value.to_string());
 }
 
-/// Runs `command` like [`run`], but kills it and fails the test when it takes longer than
-/// `deadline` (a regression that hangs fails instead of stalling the suite).
-fn run_within(command: &mut std::process::Command, deadline: std::time::Duration) -> sci::Run {
-    use std::process::Stdio;
-    let shown = format!("{command:?}");
-    let start = std::time::Instant::now();
-    let mut child = command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|error| panic!("cannot run {shown}: {error}"));
-    let mut stdout = child.stdout.take().unwrap();
-    let mut stderr = child.stderr.take().unwrap();
-    let out = std::thread::spawn(move || {
-        let mut bytes = Vec::new();
-        let _ = std::io::Read::read_to_end(&mut stdout, &mut bytes);
-        bytes
-    });
-    let err = std::thread::spawn(move || {
-        let mut bytes = Vec::new();
-        let _ = std::io::Read::read_to_end(&mut stderr, &mut bytes);
-        bytes
-    });
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if start.elapsed() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{shown} did not finish within {deadline:?}");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    };
-    sci::Run {
-        shown,
-        output: std::process::Output {
-            status,
-            stdout: out.join().unwrap(),
-            stderr: err.join().unwrap(),
-        },
-    }
-}
-
 /// Regression ("no input is unbounded"): a locked wheel `path` that is a FIFO or a device
 /// hung `wharf sync` and `wharf venv --from` (opening a FIFO waits for a writer, `/dev/zero`
 /// never ends; a lock without `size` skipped the size check). Now each is refused promptly,
@@ -788,7 +743,7 @@ fn regression_unbounded_sync_refuses_a_fifo_or_device_as_wheel() {
         )
         .unwrap();
         let start = std::time::Instant::now();
-        let refused = run_within(
+        let refused = sci::run_within(
             wharf().args(["sync", "--python"]).arg(&venv).arg(&lock),
             deadline,
         )
@@ -816,7 +771,7 @@ fn regression_unbounded_sync_refuses_a_fifo_or_device_as_wheel() {
 
         // `venv --from` the same lock: refused as promptly, and no environment left behind.
         let other = dir.path().join("from-env");
-        let refused = run_within(
+        let refused = sci::run_within(
             wharf()
                 .arg("venv")
                 .arg(&other)

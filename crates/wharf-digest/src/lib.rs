@@ -242,25 +242,24 @@ pub fn sha256_file(path: &Path) -> std::io::Result<([u8; 32], u64)> {
 /// Errors: `file` is not a regular file (`InvalidInput` holding a [`NotRegularFile`], `path`
 /// naming it), or a read fails.
 pub fn sha256_open_file(path: &Path, file: &File, limit: u64) -> std::io::Result<([u8; 32], u64)> {
-    use std::os::unix::fs::FileExt as _;
     NotRegularFile::check(path, &file.metadata()?)?;
-    let mut hasher = Sha256::new();
-    let mut buffer = vec![0u8; BLOCK];
-    let mut size = 0u64;
-    while size < limit {
-        let want = usize::try_from((limit - size).min(BLOCK as u64)).unwrap_or(BLOCK);
-        let n = match file.read_at(&mut buffer[..want], size) {
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buffer[..n]);
-        size += n as u64;
+    sha256_reader(PositionedReader { file, offset: 0 }.take(limit))
+}
+
+/// Reads `file` from `offset` on with positioned reads (`pread`): the file's own offset, which
+/// other readers of the same handle use, does not move.
+struct PositionedReader<'a> {
+    file: &'a File,
+    offset: u64,
+}
+
+impl Read for PositionedReader<'_> {
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        use std::os::unix::fs::FileExt as _;
+        let n = self.file.read_at(buffer, self.offset)?;
+        self.offset += n as u64;
+        Ok(n)
     }
-    Ok((hasher.finalize().into(), size))
 }
 
 /// One remembered digest.
