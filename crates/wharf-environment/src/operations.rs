@@ -652,6 +652,9 @@ pub struct InstallPlan {
     /// transaction applies the plan only while the environment still holds exactly that
     /// ([`wharf_install::InstallOptions::expected`]). `None`: not checked.
     pub basis: Option<InstalledSnapshot>,
+    /// The `Requires-Dist` of the planned wheels the resolver read, by wheel path
+    /// ([`check_plan`] reads the others from the wheels).
+    pub requires_dist: HashMap<PathBuf, Vec<String>>,
 }
 
 impl InstallPlan {
@@ -709,6 +712,10 @@ impl InstallPlan {
                 version: package.version.clone(),
                 path: candidate.path.clone(),
             });
+            if let Some(requires) = &package.requires_dist {
+                out.requires_dist
+                    .insert(candidate.path.clone(), requires.clone());
+            }
             let mut install = WheelInstall::new(candidate.path.clone(), package.requested);
             install.direct_url = local.map(|w| w.direct_url.clone());
             // `--reinstall` is the repair of an edited installed file: fresh bytes from the
@@ -949,7 +956,35 @@ pub fn check_plan(
         return Ok(());
     }
     let mut planned: Vec<InstalledDist> = Vec::new();
+    let known: HashMap<&Path, (&PackageName, &Version)> = plan
+        .changes
+        .iter()
+        .filter_map(|change| match change {
+            Change::Install {
+                name,
+                version,
+                path,
+            } => Some((path.as_path(), (name, version))),
+            Change::Remove { .. } => None,
+        })
+        .collect();
     for install in &plan.plan.install {
+        // What the resolver read is not read again (a warm install opens no wheel).
+        if let (Some(requires), Some((name, version))) = (
+            plan.requires_dist.get(&install.path),
+            known.get(install.path.as_path()),
+        ) {
+            planned.push(InstalledDist {
+                name: name.to_string(),
+                version: version.to_string(),
+                path: install.path.clone(),
+                requested: install.requested,
+                installer: None,
+                requires_dist: requires.clone(),
+                requires_python: None,
+            });
+            continue;
+        }
         let metadata = wharf_metadata::read_metadata(&install.path).map_err(|source| {
             OperationError::Resolve(wharf_resolve::ResolveError::Metadata {
                 path: install.path.clone(),

@@ -314,6 +314,7 @@ pub fn resolution_from_lock(
                 version: locked.version.clone(),
                 source: ResolvedSource::Installed { in_target: false },
                 requested: true,
+                requires_dist: None,
             });
             continue;
         }
@@ -337,6 +338,7 @@ pub fn resolution_from_lock(
                 tag_priority,
             }),
             requested: true,
+            requires_dist: None,
         });
     }
     Ok(Resolution {

@@ -78,6 +78,10 @@ pub struct ResolvedPackage {
     pub source: ResolvedSource,
     /// Whether the user asked for it by name.
     pub requested: bool,
+    /// Its `Requires-Dist` as the resolver read them (the wheel's `METADATA`, or the installed
+    /// distribution's), when it read them: the plan's last check uses them without opening the
+    /// wheel again. `None`: not read (a lock's package).
+    pub requires_dist: Option<Vec<String>>,
 }
 
 /// Why a resolution failed.
@@ -544,12 +548,18 @@ pub fn resolve(
             .borrow()
             .get(&(name.clone(), version.clone()))
             .cloned();
-        let (full_version, source) = match choice {
+        let (full_version, source, requires_dist) = match choice {
             Some(Choice::Wheel(index)) => {
                 let candidate = candidates.get(&name)[index].clone();
+                let requires_dist = provider
+                    .metadata
+                    .borrow()
+                    .get(&candidate.path)
+                    .map(|metadata| metadata.requires_dist.clone());
                 (
                     candidate.filename.version.clone(),
                     ResolvedSource::Wheel(candidate),
+                    requires_dist,
                 )
             }
             Some(Choice::Installed(installed)) => (
@@ -557,6 +567,7 @@ pub fn resolve(
                 ResolvedSource::Installed {
                     in_target: installed.in_target,
                 },
+                Some(installed.requires_dist.clone()),
             ),
             None => {
                 return Err(ResolveError::Internal(format!(
@@ -569,6 +580,7 @@ pub fn resolve(
             name,
             version: full_version,
             source,
+            requires_dist,
         });
     }
     out.sort_by(|a, b| a.name.cmp(&b.name));
