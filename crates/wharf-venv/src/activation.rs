@@ -100,10 +100,12 @@ fi
     );
     out.push_str(
         r#"
-# Leave the environment that is active now, whichever tool created it.
-if command -v deactivate >/dev/null 2>&1; then
-    deactivate
-fi
+# Leave the environment that is active now, whichever tool created it: a shell function
+# only (`command -v` also finds pyenv-virtualenv's `deactivate` program on PATH, which fails
+# unless sourced and stops a `set -e` job script).
+case "$(type deactivate 2>/dev/null)" in
+    *function*) deactivate ;;
+esac
 
 deactivate () {
     if [ -n "${_WHARF_SAVED_PATH+x}" ]; then

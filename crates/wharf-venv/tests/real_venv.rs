@@ -255,6 +255,38 @@ fn installed(program: &str) -> Option<PathBuf> {
         .find(|path| path.is_file())
 }
 
+/// A `deactivate` program on PATH (pyenv-virtualenv's, which fails unless sourced) was run by
+/// `activate` and stopped a `set -e` job script; only a shell function is called now.
+#[test]
+fn activate_under_set_e_ignores_a_deactivate_program_on_path() {
+    let Some(setup) = Setup::new() else { return };
+    let root = setup.path("env");
+    create_venv(&root, &setup.info, &VenvOptions::default()).unwrap();
+    let bin = setup.path("tools");
+    std::fs::create_dir_all(&bin).unwrap();
+    let program = bin.join("deactivate");
+    std::fs::write(&program, "#!/bin/sh\necho 'must be sourced' >&2\nexit 1\n").unwrap();
+    std::fs::set_permissions(
+        &program,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let script = format!(
+        "set -e\nPATH='{bin}':$PATH\nsource '{activate}'\necho \"$VIRTUAL_ENV\"",
+        bin = bin.display(),
+        activate = root.join("bin/activate").display()
+    );
+    for shell_name in ["bash", "sh"] {
+        let out = shell(
+            &setup,
+            shell_name,
+            &["-c"],
+            &script.replace("source ", ". "),
+        );
+        assert_eq!(out.trim(), root.display().to_string(), "{shell_name}");
+    }
+}
+
 #[test]
 fn bash_activate_and_deactivate() {
     let Some(setup) = Setup::new() else { return };
