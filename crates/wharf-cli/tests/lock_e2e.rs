@@ -1212,3 +1212,37 @@ fn hand_made_locks_markers_wheels_and_requires_python() {
         refused.transcript()
     );
 }
+
+/// Issue 19 §3: `-o x.txt` without `--format` wrote TOML into a `.txt`; the format now follows
+/// the name, and a TOML lock named otherwise than `pylock.toml`/`pylock.NAME.toml` (which uv and
+/// pip require) gets a warning.
+#[test]
+fn lock_format_follows_the_output_name() {
+    let Some(peers) = peers() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let lock_to = |name: &str| {
+        let out = dir.path().join(name);
+        let ran = run(peers
+            .wharf()
+            .args(["lock", "six", "--python"])
+            .arg(&peers.base_python)
+            .arg("-o")
+            .arg(&out))
+        .success();
+        (std::fs::read_to_string(&out).unwrap(), ran.stderr())
+    };
+    let (text, stderr) = lock_to("requirements.txt");
+    assert!(
+        text.contains("six==1.16.0+computecanada \\\n    --hash=sha256:"),
+        "{text}"
+    );
+    assert!(!stderr.contains("not a PEP 751"), "{stderr}");
+    let (text, stderr) = lock_to("pylock.dev.toml");
+    assert!(text.starts_with("lock-version = \"1.0\""), "{text}");
+    assert!(!stderr.contains("not a PEP 751"), "{stderr}");
+    let (_, stderr) = lock_to("mylock.toml");
+    assert!(
+        stderr.contains("`mylock.toml` is not a PEP 751 lock file name"),
+        "{stderr}"
+    );
+}

@@ -54,9 +54,10 @@ pub struct LockArgs {
     /// Where to write the lock (`-` for stdout) [default: pylock.toml, or requirements.txt with --format requirements.txt]
     #[arg(short = 'o', long, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// The lock's format
-    #[arg(long, value_enum, default_value = "pylock.toml")]
-    pub format: LockFormat,
+    /// The lock's format [default: from the output's name: requirements.txt for `*.txt`,
+    /// else pylock.toml]
+    #[arg(long, value_enum)]
+    pub format: Option<LockFormat>,
     /// Re-lock PACKAGE to its newest version, keep every other version of the existing lock; repeatable
     #[arg(short = 'P', long, value_name = "PACKAGE")]
     pub upgrade_package: Vec<String>,
@@ -90,12 +91,38 @@ pub fn lock(
         ..InstallFlags::default()
     };
     let settings = InstallSettings::resolve(&flags, site, config.as_ref())?;
+    // The format from the output's name when not given (`-o x.txt` wrote TOML into a `.txt`).
+    let format =
+        args.format
+            .unwrap_or_else(|| match args.output.as_deref().and_then(Path::extension) {
+                Some(extension) if extension.eq_ignore_ascii_case("txt") => {
+                    LockFormat::RequirementsTxt
+                }
+                _ => LockFormat::PylockToml,
+            });
     let output = args.output.clone().unwrap_or_else(|| {
-        PathBuf::from(match args.format {
+        PathBuf::from(match format {
             LockFormat::PylockToml => "pylock.toml",
             LockFormat::RequirementsTxt => "requirements.txt",
         })
     });
+    // PEP 751: `pylock.toml` or `pylock.NAME.toml`; uv and pip read no other name.
+    if format == LockFormat::PylockToml && output.as_os_str() != "-" {
+        let name = output
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let standard = name == "pylock.toml"
+            || (name.starts_with("pylock.")
+                && name.ends_with(".toml")
+                && name.len() > "pylock..toml".len()
+                && !name["pylock.".len()..name.len() - ".toml".len()].contains('.'));
+        if !standard {
+            printer.warn(format_args!(
+                "`{name}` is not a PEP 751 lock file name (`pylock.toml` or `pylock.NAME.toml`): uv and pip will not read it as a lock"
+            ));
+        }
+    }
     let digests = wheel_digests(site);
     let lock = match &args.from_env {
         Some(env) => lock_environment(env, &settings, python_env, &digests)?,
@@ -106,7 +133,7 @@ pub fn lock(
     if let Err(e) = digests.save() {
         printer.verbose(format_args!("the wheel digest cache was not kept: {e}"));
     }
-    let text = match args.format {
+    let text = match format {
         LockFormat::PylockToml => lock.to_toml(),
         LockFormat::RequirementsTxt => lock.to_requirements_txt(),
     };
@@ -213,18 +240,17 @@ fn lock_requirements(
                     .map_err(|e| Error::usage(format!("invalid package name `{p}`: {e}"), None))
             })
             .collect::<Result<_, _>>()?;
-        match args.format {
-            LockFormat::PylockToml if output.exists() => {
-                let existing = Lock::read(output).map_err(|e| {
-                    Error::from(wharf_environment::OperationError::Sync(SyncError::Lock(e)))
-                })?;
-                preferences = lock_ops::preferences_from_lock(&existing, output, &upgrade)
-                    .map_err(wharf_environment::OperationError::Sync)?;
-            }
-            _ => printer.warn(format_args!(
+        if crate::commands::sync::is_toml_lock(output) && output.exists() {
+            let existing = Lock::read(output).map_err(|e| {
+                Error::from(wharf_environment::OperationError::Sync(SyncError::Lock(e)))
+            })?;
+            preferences = lock_ops::preferences_from_lock(&existing, output, &upgrade)
+                .map_err(wharf_environment::OperationError::Sync)?;
+        } else {
+            printer.warn(format_args!(
                 "--upgrade-package: no existing `{}` to keep versions from; locking everything anew",
                 output.display()
-            )),
+            ));
         }
     }
     // What modules put on PYTHONPATH counts as there, as `install` counts it: the lock pins
