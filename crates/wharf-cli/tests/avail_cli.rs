@@ -495,7 +495,7 @@ fn install_with_empty_virtual_env_names_the_fix() {
     exit: 2
     --- stdout
     --- stderr
-    error: no virtual environment to act on: `--python` is not given and VIRTUAL_ENV is not set
-    hint: create one with `wharf venv ENV` and `source ENV/bin/activate`, or pass `--python ENV`; wharf never installs into the system or `~/.local`
+    error: no virtual environment to act on: `--python` is not given, VIRTUAL_ENV is not set, and there is no .venv here or above
+    hint: create one with `wharf venv` (it makes `./.venv`, which wharf then finds) or `wharf venv ENV` and `source ENV/bin/activate`, or pass `--python ENV`; wharf never installs into the system or `~/.local`
     ");
 }

@@ -115,3 +115,30 @@ fn the_site_recipe_runs_unchanged_in_a_wharf_environment() {
         refused.transcript()
     );
 }
+
+/// Issue 20 §3: with no environment active, `wharf install` finds the `./.venv` that `wharf
+/// venv` (without a path) creates, from the project directory or below it, as uv does.
+#[test]
+fn install_finds_the_dot_venv_of_the_project() {
+    let Some(peers) = peers() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    run(peers
+        .wharf()
+        .arg("venv")
+        .arg("--python")
+        .arg(&peers.base_python)
+        .current_dir(dir.path()))
+    .success();
+    assert!(dir.path().join(".venv/pyvenv.cfg").is_file());
+    let below = dir.path().join("src/pkg");
+    std::fs::create_dir_all(&below).unwrap();
+    run(peers.wharf().args(["install", "six"]).current_dir(&below)).success();
+    let out = run(command(dir.path().join(".venv/bin/python"))
+        .args(["-c", "import six; print(six.__file__)"]))
+    .success()
+    .stdout();
+    assert!(
+        out.contains(".venv/lib/python3.11/site-packages/six.py"),
+        "{out}"
+    );
+}

@@ -117,6 +117,19 @@ fn pip_habits() {
         "{}",
         ran.transcript()
     );
+    // `PIP_USER=1` asks the same (issue 20 §3).
+    let ran = run(peers
+        .wharf()
+        .env("PIP_USER", "1")
+        .args(["install", "numpy", "--python"])
+        .arg(&venv))
+    .exit_code(2);
+    assert!(
+        ran.stderr()
+            .starts_with("error: `PIP_USER` (set in the environment) is refused"),
+        "{}",
+        ran.transcript()
+    );
     let ran = run(peers
         .wharf()
         .args(["install", "--upgrade", "pip", "--python"])

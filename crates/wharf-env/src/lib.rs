@@ -81,6 +81,9 @@ impl EnvVars {
     pub const PIP_PRE: &'static str = "PIP_PRE";
     /// pip's `--no-deps` (boolean).
     pub const PIP_NO_DEPS: &'static str = "PIP_NO_DEPS";
+    /// pip's `--user` (boolean): refused by `wharf install`, as `--user` is (wharf installs
+    /// into virtual environments only).
+    pub const PIP_USER: &'static str = "PIP_USER";
     /// pip's `--require-hashes` (boolean): hash-checking mode for every install.
     pub const PIP_REQUIRE_HASHES: &'static str = "PIP_REQUIRE_HASHES";
     /// pip's `--upgrade` (boolean).
@@ -188,6 +191,7 @@ impl EnvVars {
         Self::PIP_PRE,
         Self::PIP_NO_DEPS,
         Self::PIP_REQUIRE_HASHES,
+        Self::PIP_USER,
         Self::PIP_UPGRADE,
         Self::PIP_FORCE_REINSTALL,
         Self::PIP_NO_CACHE_DIR,

@@ -59,8 +59,16 @@ impl PythonEnvironment {
         virtual_env: Option<&Path>,
         python_env: &PythonEnv,
     ) -> Result<Self, EnvironmentError> {
-        let Some(given) = python.or(virtual_env) else {
-            return Err(EnvironmentError::NoEnvironment);
+        // Neither `--python` nor an active environment: the `.venv` of the current directory
+        // or of its nearest ancestor that has one, as uv finds it (`wharf venv` without a path
+        // creates `.venv`).
+        let discovered;
+        let given = match python.or(virtual_env) {
+            Some(given) => given,
+            None => {
+                discovered = dot_venv().ok_or(EnvironmentError::NoEnvironment)?;
+                discovered.as_path()
+            }
         };
         let executable = if given.is_dir() {
             given.join("bin").join("python")
@@ -214,6 +222,15 @@ impl PythonEnvironment {
     fn is_inside(&self, path: &Path) -> bool {
         path.starts_with(&self.root) || path.starts_with(&self.info.prefix)
     }
+}
+
+/// The nearest `.venv` (a directory with `pyvenv.cfg`) in the current directory or its
+/// ancestors, ex) `/home/me/project/.venv`.
+fn dot_venv() -> Option<PathBuf> {
+    let cwd = std::env::current_dir().ok()?;
+    cwd.ancestors()
+        .map(|dir| dir.join(".venv"))
+        .find(|venv| venv.join("pyvenv.cfg").is_file())
 }
 
 /// The distributions that modules put on `info`'s `sys.path` (`PYTHONPATH`: scipy-stack's

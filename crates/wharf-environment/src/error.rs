@@ -7,8 +7,11 @@ use pep508_rs::PackageName;
 /// Why the environment to act on cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum EnvironmentError {
-    /// Neither `--python` nor `$VIRTUAL_ENV` names an environment.
-    #[error("no virtual environment to act on: `--python` is not given and VIRTUAL_ENV is not set")]
+    /// Neither `--python` nor `$VIRTUAL_ENV` names an environment, and there is no `.venv` in
+    /// the current directory or its ancestors.
+    #[error(
+        "no virtual environment to act on: `--python` is not given, VIRTUAL_ENV is not set, and there is no .venv here or above"
+    )]
     NoEnvironment,
     /// The given path has no interpreter.
     #[error("`{}` has no interpreter (`{}` does not exist)", given.display(), executable.display())]
@@ -55,7 +58,7 @@ impl EnvironmentError {
     /// How to fix it, when there is a fix to name.
     pub fn hint(&self) -> Option<String> {
         match self {
-            Self::NoEnvironment => Some("create one with `wharf venv ENV` and `source ENV/bin/activate`, or pass `--python ENV`; wharf never installs into the system or `~/.local`".to_string()),
+            Self::NoEnvironment => Some("create one with `wharf venv` (it makes `./.venv`, which wharf then finds) or `wharf venv ENV` and `source ENV/bin/activate`, or pass `--python ENV`; wharf never installs into the system or `~/.local`".to_string()),
             Self::NoInterpreter { .. } => Some("pass a virtual environment directory or its `bin/python`".to_string()),
             Self::Incomplete(incomplete) => Some(incomplete.hint()),
             Self::Probe(error) => error.hint(),

@@ -122,9 +122,19 @@ pub fn install(
     python_env: &PythonEnv,
     printer: Printer,
 ) -> Result<ExitStatus, Error> {
-    if args.user {
+    // `PIP_USER=1` (a user's shell profile, some old wiki pages) asks the same as `--user`.
+    let user_from_env = site
+        .vars
+        .flag(wharf_env::EnvVars::PIP_USER)?
+        .unwrap_or(false);
+    if args.user || user_from_env {
+        let given = if args.user {
+            "`--user`"
+        } else {
+            "`PIP_USER` (set in the environment)"
+        };
         return Err(Error::usage(
-            "`--user` is refused: wharf installs into virtual environments, never into ~/.local",
+            format!("{given} is refused: wharf installs into virtual environments, never into ~/.local"),
             Some(
                 "a --user install is seen by every Python of that version and breaks environments and modules; create one instead: `wharf venv ~/env && source ~/env/bin/activate`"
                     .to_string(),
