@@ -63,12 +63,11 @@ impl PythonEnvironment {
         // or of its nearest ancestor that has one, as uv finds it (`wharf venv` without a path
         // creates `.venv`).
         let discovered;
-        let given = match python.or(virtual_env) {
-            Some(given) => given,
-            None => {
-                discovered = dot_venv().ok_or(EnvironmentError::NoEnvironment)?;
-                discovered.as_path()
-            }
+        let given = if let Some(given) = python.or(virtual_env) {
+            given
+        } else {
+            discovered = dot_venv().ok_or(EnvironmentError::NoEnvironment)?;
+            discovered.as_path()
         };
         let executable = if given.is_dir() {
             given.join("bin").join("python")
