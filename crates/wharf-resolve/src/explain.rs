@@ -37,6 +37,27 @@ pub fn explain_unavailable(
         }
         return lines;
     }
+    // Wheels for this Python exist but none was acceptable: say which versions there are, as
+    // pip's "from versions: …" does (local labels kept).
+    let mut versions: Vec<String> = candidates
+        .get(name)
+        .iter()
+        .map(|c| c.filename.version.to_string())
+        .collect();
+    versions.dedup();
+    if !versions.is_empty() {
+        let shown: Vec<&str> = versions.iter().take(12).map(String::as_str).collect();
+        let more = versions.len().saturating_sub(shown.len());
+        lines.push(format!(
+            "the wheelhouse has {name} {} for this Python{}",
+            shown.join(", "),
+            if more > 0 {
+                format!(" (and {more} older)")
+            } else {
+                String::new()
+            }
+        ));
+    }
     let manylinux: Vec<_> = rejected
         .iter()
         .filter(|r| r.reason == RejectReason::ManylinuxRefused)

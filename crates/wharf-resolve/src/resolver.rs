@@ -197,6 +197,62 @@ fn after_local_versions_of(version: &Version) -> Version {
     }
 }
 
+/// PubGrub's report with the ranges of [`requirement_range`] written back as the specifiers
+/// they came from: `>=9.9, <9.9.post0.dev0` as `==9.9`, `<1.0.post0.dev0` as `<=1.0`.
+fn readable_ranges(report: &str) -> String {
+    let words: Vec<&str> = report.split(' ').collect();
+    let mut out: Vec<String> = Vec::with_capacity(words.len());
+    let mut index = 0;
+    while index < words.len() {
+        let word = words[index];
+        // `>=V, <W` where W is the end of V's local versions: `==V`.
+        if let (Some(low), Some(next)) = (word.strip_prefix(">="), words.get(index + 1))
+            && let Some(low) = low.strip_suffix(',')
+            && let Some(high) = next.strip_prefix('<')
+            && let (Ok(low_version), Some((high, rest))) =
+                (Version::from_str(low), split_version(high))
+            && Version::from_str(high).is_ok_and(|h| h == after_local_versions_of(&low_version))
+        {
+            out.push(format!("=={low}{rest}"));
+            index += 2;
+            continue;
+        }
+        // `<W` alone, W the end of V's local versions: `<=V`.
+        if let Some(high) = word.strip_prefix('<')
+            && !high.starts_with('=')
+            && let Some((high, rest)) = split_version(high)
+            && let Ok(high_version) = Version::from_str(high)
+            && high_version.dev() == Some(0)
+            && let Some(post) = high_version.post()
+        {
+            let public = if post == 0 {
+                high_version.clone().with_dev(None).with_post(None)
+            } else {
+                high_version
+                    .clone()
+                    .with_dev(None)
+                    .with_post(Some(post - 1))
+            };
+            if after_local_versions_of(&public) == high_version {
+                out.push(format!("<={public}{rest}"));
+                index += 1;
+                continue;
+            }
+        }
+        out.push(word.to_string());
+        index += 1;
+    }
+    out.join(" ")
+}
+
+/// A version at the start of `text` and what follows it (`,`, `)`, a line's end).
+fn split_version(text: &str) -> Option<(&str, &str)> {
+    let end = text
+        .find([',', ')', '\n', '|'])
+        .unwrap_or(text.len());
+    (end > 0).then(|| (&text[..end], &text[end..]))
+}
+
 fn names_prerelease(specifiers: &VersionSpecifiers) -> bool {
     specifiers.iter().any(|s| s.version().any_prerelease())
 }
@@ -526,8 +582,10 @@ pub fn resolve(
                 provider.unavailable.borrow().iter().cloned().collect();
             unavailable.sort();
             return Err(ResolveError::NoSolution {
-                report: DefaultStringReporter::report(&tree)
-                    .replace("your request 0 ", "your request "),
+                report: readable_ranges(
+                    &DefaultStringReporter::report(&tree)
+                        .replace("your request 0 ", "your request "),
+                ),
                 unavailable,
                 requires_python: provider.requires_python.take(),
             });

@@ -473,3 +473,27 @@ fn other_python_and_sdist_only_are_explained() {
         "{pysam}"
     );
 }
+
+/// Issue 18 §3: the report says the specifiers the user wrote (`==9.9`, `<=1.0`), not the
+/// ranges local versions need internally (`>=9.9, <9.9.post0.dev0`).
+#[test]
+fn reports_keep_the_specifiers_as_written() {
+    let s = site(
+        |r| {
+            let dir = r.join("generic");
+            wheel(&dir, "b-1.0+cpu-py3-none-any.whl", &[], None);
+            wheel(&dir, "a-1.0-py3-none-any.whl", &["b<=0.5"], None);
+        },
+        false,
+    );
+    let report = |requirement: &str| match run(&s, &[requirement], &[]).unwrap_err() {
+        wharf_resolve::ResolveError::NoSolution { report, .. } => report,
+        other => panic!("{other}"),
+    };
+    let text = report("b==9.9");
+    assert!(text.contains("b ==9.9"), "{text}");
+    assert!(!text.contains("post0"), "{text}");
+    let text = report("a");
+    assert!(text.contains("b <=0.5"), "{text}");
+    assert!(!text.contains("post0"), "{text}");
+}
