@@ -1246,3 +1246,41 @@ fn lock_format_follows_the_output_name() {
         "{stderr}"
     );
 }
+
+/// Issue 19 §4: with a python module loaded whose Python the lock excludes, `venv --from` took
+/// another Python from the module trees without a word; now it refuses and names the module to
+/// load (`--python` still chooses).
+#[test]
+fn venv_from_refuses_a_loaded_module_the_lock_excludes() {
+    let Some(peers) = peers() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let six = peers.wheel("six-1.16.0+");
+    let lock = dir.path().join("pylock.toml");
+    std::fs::write(
+        &lock,
+        format!(
+            "lock-version = \"1.0\"\nrequires-python = \"==3.12.*\"\n[[packages]]\nname = \"six\"\nversion = \"1.16.0+computecanada\"\n[[packages.wheels]]\npath = \"{}\"\nhashes = {{ sha256 = \"{}\" }}\n",
+            six.display(),
+            sha2_hex(&std::fs::read(&six).unwrap())
+        ),
+    )
+    .unwrap();
+    // The loaded "module" is the test's CPython 3.11 tree.
+    let root = peers.base_python.parent().unwrap().parent().unwrap();
+    let venv = dir.path().join("env");
+    let refused = run(peers
+        .wharf()
+        .env("EBROOTPYTHON", root)
+        .arg("venv")
+        .arg(&venv)
+        .arg("--from")
+        .arg(&lock))
+    .exit_code(2);
+    assert!(
+        refused.stderr().contains("requires Python ==3.12.*")
+            && refused.stderr().contains("`module load python/3.12`"),
+        "{}",
+        refused.transcript()
+    );
+    assert!(!venv.exists());
+}

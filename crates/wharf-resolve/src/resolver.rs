@@ -247,9 +247,7 @@ fn readable_ranges(report: &str) -> String {
 
 /// A version at the start of `text` and what follows it (`,`, `)`, a line's end).
 fn split_version(text: &str) -> Option<(&str, &str)> {
-    let end = text
-        .find([',', ')', '\n', '|'])
-        .unwrap_or(text.len());
+    let end = text.find([',', ')', '\n', '|']).unwrap_or(text.len());
     (end > 0).then(|| (&text[..end], &text[end..]))
 }
 

@@ -110,7 +110,10 @@ pub fn create(
         None => None,
     };
     let lock_python = match (&args.python, &parsed_lock) {
-        (None, Some(lock)) => lock_python_request(lock),
+        (None, Some(lock)) => {
+            refuse_a_loaded_module_the_lock_excludes(args, lock, python_env)?;
+            lock_python_request(lock)
+        }
         _ => None,
     };
     let request = args
@@ -399,6 +402,59 @@ fn lock_python_request(lock: &wharf_environment::lock::Lock) -> Option<PythonReq
     let text = lock.requires_python.as_deref()?;
     let version = text.trim().strip_prefix("==")?.trim_end_matches(".*");
     PythonRequest::parse(version).ok()
+}
+
+/// With a python module loaded (`EBROOTPYTHON`) and no `--python`, a lock whose
+/// `requires-python` the module's Python does not satisfy is refused (issue 19 §4): taking
+/// another Python from the module trees silently gave an environment that `doctor` then
+/// reported, and whose jobs run with the module's Python first on `PATH`.
+///
+/// Errors: exit 2 with `module load python/X.Y` (the lock's) and `--python` as the fixes.
+fn refuse_a_loaded_module_the_lock_excludes(
+    args: &VenvArgs,
+    lock: &wharf_environment::lock::Lock,
+    python_env: &PythonEnv,
+) -> Result<(), Error> {
+    use std::str::FromStr as _;
+    let (Some(requires_python), Some(root)) = (&lock.requires_python, &python_env.ebrootpython)
+    else {
+        return Ok(());
+    };
+    let Some(module_python) = ["bin/python3", "bin/python"]
+        .iter()
+        .map(|name| root.join(name))
+        .find(|path| path.exists())
+    else {
+        return Ok(());
+    };
+    let info = wharf_python::probe(&module_python, python_env)?;
+    let full = pep440_rs::Version::from_str(&info.markers.python_full_version).ok();
+    let admits = pep440_rs::VersionSpecifiers::from_str(requires_python)
+        .ok()
+        .zip(full)
+        .is_none_or(|(specifiers, version)| specifiers.contains(&version));
+    if admits {
+        return Ok(());
+    }
+    let wanted = requires_python
+        .trim()
+        .trim_start_matches("==")
+        .trim_end_matches(".*")
+        .to_string();
+    let lock_name = args
+        .from
+        .as_deref()
+        .map_or_else(String::new, |p| format!(" `{}`", p.display()));
+    Err(Error::usage(
+        format!(
+            "the loaded python module is Python {} (`{}`), but the lock{lock_name} requires Python {requires_python}",
+            info.version(),
+            root.display()
+        ),
+        Some(format!(
+            "`module load python/{wanted}` (the lock's Python) and run it again, or pass `--python` to choose the interpreter"
+        )),
+    ))
 }
 
 /// `--from LOCK`: sync the environment just created at `root`; also its interpreter's probe.
