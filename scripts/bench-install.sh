@@ -10,7 +10,8 @@
 #   FRESH=1 scripts/bench-install.sh    # --prepare moves old output aside instead of deleting
 #   SETTLE=0 scripts/bench-install.sh   # no pause between commands (faster, biased: see below)
 #
-# Steps: builds wharf (release), the Python peers (scripts/test-env.sh: uv 0.9.5, virtualenv,
+# Steps: builds wharf (release), the Python peers (scripts/test-env.sh: uv 0.13.10 from
+# .cache/peers-current, the current release; UV=PATH for another; virtualenv,
 # pip 24.2) and the fixture (scripts/build-sci-wheelhouse.py, cached in .cache/); installs
 # hyperfine if missing; then one hyperfine invocation per command of each scenario:
 #   1. cold    wharf venv+install, WHARF_CACHE_DIR emptied before each run (wheel cache,
@@ -57,7 +58,8 @@ say "Python peers and fixture"
 eval "$(scripts/test-env.sh)"
 test_python=$WHARF_TEST_PYTHON
 peers_bin=$(dirname "$test_python")
-uv=$peers_bin/uv
+# The current uv (0.13.x): older ones are slower, and benchmarks against them flatter wharf.
+uv=${UV:-$WHARF_TEST_CURRENT_PEERS/uv}
 virtualenv=$peers_bin/virtualenv
 clean_path=/usr/local/bin:/usr/bin:/bin
 network_env=()

@@ -79,7 +79,9 @@ fi
 if [ "${KEEP:-0}" != 1 ]; then rm -rf "$bench"; fi
 mkdir -p "$bench/bin"
 ln -sf "$wharf" "$bench/bin/wharf"
-for tool in uv virtualenv; do ln -sf "$peers_bin/$tool" "$bench/bin/$tool"; done
+# The current uv (0.13.x, `.cache/peers-current`); virtualenv from the test venv.
+ln -sf "${UV:-$WHARF_TEST_CURRENT_PEERS/uv}" "$bench/bin/uv"
+ln -sf "$peers_bin/virtualenv" "$bench/bin/virtualenv"
 # The job's PATH: wharf and the peers, then the `python/3.11` module (the base CPython).
 job_path="$bench/bin:$(dirname "$python"):$clean_path"
 site_env=(env -i PATH="$job_path" HOME="$HOME" LANG=C.UTF-8 SLURM_CONF="$SLURM_CONF"
