@@ -248,7 +248,7 @@ Caveats:
     same find-links it may pick the manylinux numpy 2.0.2 where wharf and pip install the
     site's 1.26.4+computecanada: see the numpy versions above.
   - pip byte-compiles (.pyc) by default; wharf and uv do not unless asked (--compile).
-  - Both warm runs hard-link every file from the tool's cache (wharf: WHARF_CACHE_DIR/wheels-v1).
+  - Both warm runs link every file from the tool's cache (wharf: WHARF_CACHE_DIR/wheels-v2).
   - Each run's --prepare $(if [ "${FRESH:-0}" = 1 ]; then echo "moved the previous run's output aside (FRESH=1: nothing deleted while timing)"; else echo "deleted the previous run's env (and, cold, cache) just before it"; fi);
     on an ext4 without a journal every new inode then pays a scan over the inodes deleted in
     the last minute, so times grow with the square of the inodes a tool creates. Commands
