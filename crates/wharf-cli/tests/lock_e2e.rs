@@ -1284,3 +1284,68 @@ fn venv_from_refuses_a_loaded_module_the_lock_excludes() {
     );
     assert!(!venv.exists());
 }
+
+/// Issue 19 §2: PEP 751's `'x' in extras` and `'g' in dependency_groups` markers (uv writes them
+/// for projects with groups) were a parse error; now `--extra` and `--group` (and the lock's
+/// `default-groups`) decide them.
+#[test]
+fn lock_extras_and_dependency_groups_are_selected() {
+    let Some(peers) = peers() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let entry = |prefix: &str, name: &str, marker: Option<&str>| {
+        let wheel = peers.wheel(prefix);
+        let version = wheel
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .split('-')
+            .nth(1)
+            .unwrap()
+            .to_string();
+        format!(
+            "[[packages]]\nname = \"{name}\"\nversion = \"{version}\"\n{}\n[[packages.wheels]]\npath = \"{}\"\nhashes = {{ sha256 = \"{}\" }}\n",
+            marker.map_or(String::new(), |m| format!("marker = \"{m}\"")),
+            wheel.display(),
+            sha2_hex(&std::fs::read(&wheel).unwrap())
+        )
+    };
+    let body = format!(
+        "{}{}{}",
+        entry("pytz-", "pytz", None),
+        entry("six-1.16.0+", "six", Some("'dev' in dependency_groups")),
+        entry("tzdata-", "tzdata", Some("'tz' in extras")),
+    );
+    let write = |name: &str, head: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, format!("lock-version = \"1.0\"\n{head}{body}")).unwrap();
+        path
+    };
+    let plain = write("pylock.toml", "");
+    let defaults = write("pylock.defaults.toml", "default-groups = [\"dev\"]\n");
+    let names = |venv: &Path| -> Vec<String> {
+        installed(venv)
+            .into_iter()
+            .filter_map(|d| d.split("==").next().map(str::to_string))
+            .filter(|n| ["pytz", "six", "tzdata"].contains(&n.as_str()))
+            .collect()
+    };
+    for (index, (lock, args, expected)) in [
+        (&plain, &[][..], &["pytz"][..]),
+        (&plain, &["--group", "dev"][..], &["pytz", "six"][..]),
+        (&plain, &["--extra", "tz"][..], &["pytz", "tzdata"][..]),
+        (&defaults, &[][..], &["pytz", "six"][..]),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let venv = peers.new_venv(&dir.path().join(format!("case{index}")));
+        run(peers
+            .wharf()
+            .args(["sync", "--python"])
+            .arg(&venv)
+            .args(args)
+            .arg(lock))
+        .success();
+        assert_eq!(names(&venv), expected, "{args:?} {}", lock.display());
+    }
+}

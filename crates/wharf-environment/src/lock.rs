@@ -52,6 +52,55 @@ pub struct Lock {
     pub packages: Vec<LockedPackage>,
     /// What the reader noticed and the caller should say (a newer `lock-version` 1.x).
     pub warnings: Vec<String>,
+    /// PEP 751 `default-groups`: the dependency groups installed when none is asked for.
+    pub default_groups: Vec<String>,
+}
+
+/// The extras and dependency groups a sync installs from a lock (PEP 751 markers
+/// `'x' in extras`, `'g' in dependency_groups`): `--extra`, `--group`; no group asked means the
+/// lock's `default-groups`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LockSelection {
+    /// `--extra` names.
+    pub extras: Vec<String>,
+    /// `--group` names; empty: the lock's `default-groups`.
+    pub groups: Vec<String>,
+}
+
+/// `marker` with PEP 751's set-valued markers decided: each `'NAME' in extras`,
+/// `'NAME' not in extras`, and the same with `dependency_groups`, becomes an expression that is
+/// always true or always false for `extras` and `groups`, so that a PEP 508 parser that does not
+/// know those two names reads the rest. Ex) `'dev' in dependency_groups` with no group:
+/// `python_version < '0'`.
+pub fn decide_set_markers(marker: &str, extras: &[String], groups: &[String]) -> String {
+    static SET_MARKER: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let pattern = SET_MARKER.get_or_init(|| {
+        regex::Regex::new(
+            r#"(?:'([^']*)'|"([^"]*)")\s+(not\s+in|in)\s+(extras|dependency_groups)\b"#,
+        )
+        .expect("a valid pattern")
+    });
+    pattern
+        .replace_all(marker, |captures: &regex::Captures<'_>| {
+            let name = captures
+                .get(1)
+                .or_else(|| captures.get(2))
+                .map_or("", |m| m.as_str());
+            let set = if &captures[4] == "extras" {
+                extras
+            } else {
+                groups
+            };
+            let normalized = |text: &str| text.to_ascii_lowercase().replace(['_', '.'], "-");
+            let member = set.iter().any(|item| normalized(item) == normalized(name));
+            let holds = member != captures[3].starts_with("not");
+            if holds {
+                "python_version >= '0'".to_string()
+            } else {
+                "python_version < '0'".to_string()
+            }
+        })
+        .into_owned()
 }
 
 /// One package of a [`Lock`].
@@ -228,6 +277,8 @@ struct PyLockToml {
     requires_python: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     created_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    default_groups: Vec<String>,
     #[serde(default)]
     packages: Vec<PyLockPackage>,
 }
@@ -347,6 +398,7 @@ impl Lock {
             requires_python,
             packages: locked,
             warnings: Vec::new(),
+            default_groups: Vec::new(),
         })
     }
 
@@ -357,6 +409,7 @@ impl Lock {
             environments: self.environments.clone(),
             requires_python: self.requires_python.clone(),
             created_by: Some("wharf".to_string()),
+            default_groups: self.default_groups.clone(),
             packages: self
                 .packages
                 .iter()
@@ -435,7 +488,7 @@ impl Lock {
             message: what,
         };
         for environment in &document.environments {
-            wharf_metadata::parse_marker(environment)
+            wharf_metadata::parse_marker(&decide_set_markers(environment, &[], &[]))
                 .map_err(|e| invalid(format!("`environments` entry `{environment}`: {e}")))?;
         }
         if let Some(text) = &document.requires_python {
@@ -453,7 +506,7 @@ impl Lock {
             let name = PackageName::from_str(&package.name)
                 .map_err(|e| bad(format!("invalid name: {e}")))?;
             if let Some(marker) = &package.marker {
-                wharf_metadata::parse_marker(marker)
+                wharf_metadata::parse_marker(&decide_set_markers(marker, &[], &[]))
                     .map_err(|e| bad(format!("invalid marker `{marker}`: {e}")))?;
             }
             if let Some(text) = &package.requires_python {
@@ -559,6 +612,7 @@ impl Lock {
             requires_python: document.requires_python,
             packages,
             warnings,
+            default_groups: document.default_groups,
         })
     }
 
@@ -858,5 +912,31 @@ mod tests {
         }
         let newer = Lock::parse(path, "lock-version = \"1.1\"\n").unwrap();
         assert_eq!(newer.warnings.len(), 1);
+    }
+
+    #[test]
+    fn set_markers_are_decided_by_the_selection() {
+        let groups = vec!["dev".to_string()];
+        let extras = vec!["Big_Data".to_string()];
+        assert_eq!(
+            decide_set_markers("'dev' in dependency_groups", &[], &groups),
+            "python_version >= '0'"
+        );
+        assert_eq!(
+            decide_set_markers("\"dev\" not in dependency_groups", &[], &groups),
+            "python_version < '0'"
+        );
+        assert_eq!(
+            decide_set_markers(
+                "sys_platform == 'linux' and 'big-data' in extras",
+                &extras,
+                &[]
+            ),
+            "sys_platform == 'linux' and python_version >= '0'"
+        );
+        assert_eq!(
+            decide_set_markers("'docs' in dependency_groups", &[], &groups),
+            "python_version < '0'"
+        );
     }
 }

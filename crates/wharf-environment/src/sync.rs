@@ -180,7 +180,9 @@ pub fn lock_from_resolution(
 /// lock's `environments` must hold (parsed strictly when read), its `requires-python` and each
 /// applying package's must admit the interpreter, packages whose `marker` is false are left
 /// out, and of several wheels the one with the best tags for the interpreter is chosen (the
-/// site's policy applied unless `allow_manylinux`). `lock_path` is named in errors.
+/// site's policy applied unless `allow_manylinux`). PEP 751's `'x' in extras` and
+/// `'g' in dependency_groups` are decided by `selection` (no group asked: the lock's
+/// `default-groups`). `lock_path` is named in errors.
 ///
 /// Errors: [`SyncError::OtherEnvironment`], [`SyncError::RequiresPython`],
 /// [`SyncError::IncompatibleWheel`], [`SyncError::Duplicate`].
@@ -189,11 +191,18 @@ pub fn select_for_environment(
     lock_path: &std::path::Path,
     environment: &PythonEnvironment,
     allow_manylinux: bool,
+    selection: &crate::lock::LockSelection,
 ) -> Result<Lock, crate::OperationError> {
     let sync = |error: SyncError| crate::OperationError::Sync(error);
     let markers = environment.marker_environment()?;
+    let groups = if selection.groups.is_empty() {
+        &lock.default_groups
+    } else {
+        &selection.groups
+    };
     let holds = |text: &str| {
-        wharf_metadata::parse_marker(text).is_ok_and(|tree| tree.evaluate(&markers, &[]))
+        let decided = crate::lock::decide_set_markers(text, &selection.extras, groups);
+        wharf_metadata::parse_marker(&decided).is_ok_and(|tree| tree.evaluate(&markers, &[]))
     };
     if !lock.environments.is_empty() && !lock.environments.iter().any(|text| holds(text)) {
         return Err(sync(SyncError::OtherEnvironment {
@@ -226,6 +235,7 @@ pub fn select_for_environment(
         requires_python: lock.requires_python.clone(),
         packages: Vec::new(),
         warnings: lock.warnings.clone(),
+        default_groups: lock.default_groups.clone(),
     };
     for package in &lock.packages {
         if package

@@ -142,6 +142,12 @@ pub fn per_node(args: &VenvArgs, site: &SiteEnv, printer: Printer) -> Result<Exi
     if let Some(prompt) = &args.prompt {
         srun.arg("--prompt").arg(prompt);
     }
+    for extra in &args.extras {
+        srun.arg("--extra").arg(extra);
+    }
+    for group in &args.groups {
+        srun.arg("--group").arg(group);
+    }
     printer.info(format_args!(
         "Creating {} on {} node{} of job {} (srun, one task per node)",
         dir.to_string_lossy(),

@@ -46,6 +46,13 @@ pub struct SyncArgs {
     /// where the filesystem has them (XFS, Btrfs), else hard links]
     #[arg(long, value_enum, value_name = "MODE")]
     pub link_mode: Option<crate::settings::LinkModeArg>,
+    /// Install the lock's packages of this extra (PEP 751 `'NAME' in extras`); repeatable
+    #[arg(long = "extra", value_name = "NAME")]
+    pub extras: Vec<String>,
+    /// Install the lock's packages of this dependency group (PEP 751 `'NAME' in
+    /// dependency_groups`); repeatable [default: the lock's default-groups]
+    #[arg(long = "group", value_name = "NAME")]
+    pub groups: Vec<String>,
     #[command(flatten)]
     pub global: GlobalArgs,
 }
@@ -87,7 +94,18 @@ pub fn sync(
         settings.virtual_env.as_deref(),
         python_env,
     )?;
-    let output = sync_environment(&args.lock, &environment, &settings, site, printer)?;
+    let selection = wharf_environment::lock::LockSelection {
+        extras: args.extras.clone(),
+        groups: args.groups.clone(),
+    };
+    let output = sync_environment(
+        &args.lock,
+        &environment,
+        &settings,
+        &selection,
+        site,
+        printer,
+    )?;
     Ok(output.interrupted.unwrap_or(ExitStatus::Success))
 }
 
@@ -142,11 +160,12 @@ pub fn sync_environment(
     lock_path: &Path,
     environment: &PythonEnvironment,
     settings: &InstallSettings,
+    selection: &wharf_environment::lock::LockSelection,
     site: &SiteEnv,
     printer: Printer,
 ) -> Result<SyncOutput, Error> {
     crate::commands::replanning(printer, || {
-        sync_once(lock_path, environment, settings, site, printer)
+        sync_once(lock_path, environment, settings, selection, site, printer)
     })
 }
 
@@ -156,6 +175,7 @@ fn sync_once(
     lock_path: &Path,
     environment: &PythonEnvironment,
     settings: &InstallSettings,
+    selection: &wharf_environment::lock::LockSelection,
     site: &SiteEnv,
     printer: Printer,
 ) -> Result<SyncOutput, Error> {
@@ -165,8 +185,13 @@ fn sync_once(
         printer.warn(warning);
     }
     // What applies here (markers, requires-python, the best of several wheels), then checked.
-    let lock =
-        lock_ops::select_for_environment(&lock, lock_path, environment, settings.allow_manylinux)?;
+    let lock = lock_ops::select_for_environment(
+        &lock,
+        lock_path,
+        environment,
+        settings.allow_manylinux,
+        selection,
+    )?;
     // One digest per wheel for the whole sync: the check against the lock reads each wheel
     // (or finds its unchanged stamp remembered), and the installer, which must install
     // exactly those bytes, finds the digest of the file it opens by the same stamp.

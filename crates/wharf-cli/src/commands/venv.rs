@@ -31,6 +31,13 @@ pub struct VenvArgs {
     /// Then make the environment exactly LOCK (pylock.toml or hashed requirements), every wheel verified; it has no bin/python until then, is removed again if that fails, and is finished by the same command if it was interrupted
     #[arg(long, value_name = "LOCK")]
     pub from: Option<PathBuf>,
+    /// With --from: install the lock's packages of this extra; repeatable
+    #[arg(long = "extra", value_name = "NAME", requires = "from")]
+    pub extras: Vec<String>,
+    /// With --from: install the lock's packages of this dependency group; repeatable [default:
+    /// the lock's default-groups]
+    #[arg(long = "group", value_name = "NAME", requires = "from")]
+    pub groups: Vec<String>,
     /// Look for the wheels of a hashed requirements LOCK in DIR (repeatable) [default: PIP_FIND_LINKS, else find-links of $PIP_CONFIG_FILE]
     #[arg(
         short = 'f',
@@ -370,6 +377,12 @@ fn rerun_command(args: &VenvArgs, path: &Path, lock: &Path) -> String {
     if let Some(prompt) = &args.prompt {
         words.push(format!("--prompt {}", wharf_venv::shell_word(prompt)));
     }
+    for extra in &args.extras {
+        words.push(format!("--extra {}", wharf_venv::shell_word(extra)));
+    }
+    for group in &args.groups {
+        words.push(format!("--group {}", wharf_venv::shell_word(group)));
+    }
     words.join(" ")
 }
 
@@ -483,8 +496,19 @@ fn sync_new_environment(
     // An incomplete environment taken over may hold the killed run's install: recovered here.
     let environment = wharf_environment::PythonEnvironment::find(Some(root), None, python_env)?;
     crate::commands::report_recovery(&environment, printer);
-    crate::commands::sync::sync_environment(lock, &environment, &settings, site, printer)
-        .map(|output| (output, environment.info))
+    let selection = wharf_environment::lock::LockSelection {
+        extras: args.extras.clone(),
+        groups: args.groups.clone(),
+    };
+    crate::commands::sync::sync_environment(
+        lock,
+        &environment,
+        &settings,
+        &selection,
+        site,
+        printer,
+    )
+    .map(|output| (output, environment.info))
 }
 
 /// Whether `root` is a job's node-local environment (under `$SLURM_TMPDIR`) with no cache
