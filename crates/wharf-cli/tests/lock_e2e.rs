@@ -1135,6 +1135,45 @@ fn locks_of_uv_and_pip_install_exactly_what_they_list() {
     }
 }
 
+/// Issue 19: wharf's own `pylock.toml` is read by pip 26 (`pip install -r pylock.toml`), which
+/// installs exactly what it lists (uv's `pip sync` is checked by `uv_pip_sync_installs_exactly_the_lock`).
+#[test]
+fn pip_26_installs_exactly_what_wharf_locked() {
+    let Some(peers) = peers() else { return };
+    let Some(bin) = std::env::var_os("WHARF_TEST_CURRENT_PEERS").map(PathBuf::from) else {
+        assert!(
+            std::env::var_os("WHARF_TEST_REQUIRE_PEERS").is_none(),
+            "WHARF_TEST_CURRENT_PEERS is not set: run `eval \"$(scripts/test-env.sh)\"`"
+        );
+        eprintln!("skipped: WHARF_TEST_CURRENT_PEERS is not set (pip 26, uv 0.13)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let lock_path = dir.path().join("pylock.toml");
+    let text = lock(peers, &lock_path, &["pandas"]);
+    let venv = dir.path().join("pip-env");
+    run(command(&peers.base_python)
+        .args(["-m", "venv", "--without-pip"])
+        .arg(&venv))
+    .success();
+    run(peers
+        .on_site(bin.join("python"))
+        .args([
+            "-m",
+            "pip",
+            "--isolated",
+            "--disable-pip-version-check",
+            "--python",
+        ])
+        .arg(venv.join("bin/python"))
+        .args(["install", "--no-index", "-r"])
+        .arg(&lock_path))
+    .success();
+    let mut expected = locked_names(&text);
+    expected.sort();
+    assert_eq!(installed(&venv), expected, "{text}");
+}
+
 /// Issue 19 §2 on hand-made locks: a false marker leaves its package out, of two wheels the
 /// compatible one is installed, a lock for Python >=3.13 is refused by name.
 #[test]
