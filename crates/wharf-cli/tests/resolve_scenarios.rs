@@ -280,3 +280,40 @@ fn sync_refuses_an_inconsistent_lock_before_committing() {
     );
     assert_eq!(installed(&venv), before);
 }
+
+/// Issue 18 §3: an extra the package does not have is a warning, as pip and uv give one, and
+/// the package is installed by all three.
+#[test]
+fn an_unknown_extra_is_a_warning() {
+    let (Some(peers), Some(bin)) = (peers(), current_peers()) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let links = dir.path().join("links");
+    std::fs::create_dir(&links).unwrap();
+    wheel(&links, "a", "1.0", &[]);
+    let outcomes = three_ways(peers, &bin, &dir.path().join("x"), &links, &["a[nope]"]);
+    assert_agree(&outcomes, Some(&["a==1.0"]));
+    let venv = dir.path().join("again");
+    run(command(env!("CARGO_BIN_EXE_wharf"))
+        .arg("venv")
+        .arg(&venv)
+        .arg("--python")
+        .arg(&peers.base_python))
+    .success();
+    let warned = run(command(env!("CARGO_BIN_EXE_wharf"))
+        .args(["install", "--python"])
+        .arg(&venv)
+        .arg("-f")
+        .arg(&links)
+        .arg("a[nope]")
+        .env("PIP_CONFIG_FILE", "/dev/null"))
+    .success();
+    assert!(
+        warned
+            .stderr()
+            .contains("a 1.0 does not provide the extra `nope`"),
+        "{}",
+        warned.transcript()
+    );
+}

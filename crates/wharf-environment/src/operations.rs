@@ -383,6 +383,41 @@ pub struct Resolution {
     pub installed: Vec<InstalledDist>,
 }
 
+/// The extras that `requirements` ask of a resolved wheel whose `METADATA` has no such
+/// `Provides-Extra`, as pip and uv warn: ex) `six 1.16.0+computecanada does not provide the
+/// extra `foo``. Installed (kept) distributions are not read.
+pub fn missing_extras(requirements: &Requirements, packages: &[ResolvedPackage]) -> Vec<String> {
+    let normalized = |text: &str| text.to_ascii_lowercase().replace(['_', '.'], "-");
+    let mut warnings = Vec::new();
+    for requirement in &requirements.requirements {
+        if requirement.extras.is_empty() {
+            continue;
+        }
+        let Some(package) = packages.iter().find(|p| p.name == requirement.name) else {
+            continue;
+        };
+        let wharf_resolve::ResolvedSource::Wheel(candidate) = &package.source else {
+            continue;
+        };
+        let Ok(metadata) = wharf_metadata::read_metadata(&candidate.path) else {
+            continue;
+        };
+        for extra in &requirement.extras {
+            if !metadata
+                .provides_extra
+                .iter()
+                .any(|provided| normalized(provided) == normalized(extra.as_ref()))
+            {
+                warnings.push(format!(
+                    "{} {} does not provide the extra `{extra}`",
+                    package.name, package.version
+                ));
+            }
+        }
+    }
+    warnings
+}
+
 /// What a resolution is computed for: an interpreter's tags under the site's policy, its
 /// markers and version (`wharf lock` resolves for an interpreter, `install` for a venv's).
 #[derive(Debug, Clone)]

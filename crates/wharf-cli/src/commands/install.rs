@@ -259,6 +259,9 @@ fn install_once(
     );
     progress.finish_and_clear();
     let resolution = resolution?;
+    for warning in operations::missing_extras(&requirements, &resolution.packages) {
+        printer.warn(warning);
+    }
     let resolved_in = start.elapsed();
     let mut plan = InstallPlan::from_resolution_with(
         &resolution,
