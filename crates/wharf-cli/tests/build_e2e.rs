@@ -452,6 +452,28 @@ fn sdist_in_find_links_is_built_only_without_a_wheel() {
     let links_text = links.to_string_lossy().into_owned();
     let by_pip = peers.new_venv(&dir.path().join("pip"));
     let by_wharf = peers.new_venv(&dir.path().join("wharf"));
+    // Issue 18: `--only-binary` (of the project, or `:all:`) forbids the build, as pip's does.
+    for only in ["sdist_demo", ":all:"] {
+        let refused = wharf_install(
+            peers,
+            &by_wharf,
+            dir.path(),
+            &["-f", &links_text, "--only-binary", only, "sdist_demo"],
+        )
+        .exit_code(1);
+        assert!(
+            !refused.stderr().contains("Building"),
+            "{}",
+            refused.transcript()
+        );
+        let pip_refused = pip_install(
+            peers,
+            &by_pip,
+            dir.path(),
+            &["-f", &links_text, "--only-binary", only, "sdist_demo"],
+        );
+        assert_ne!(pip_refused.code(), Some(0), "{}", pip_refused.transcript());
+    }
     let out = wharf_install(
         peers,
         &by_wharf,

@@ -53,6 +53,9 @@ pub struct Requirements {
     pub hashes: Vec<HashedRequirement>,
     /// A `--require-hashes` line in a file read.
     pub require_hashes: bool,
+    /// pip's `--only-binary`/`--no-binary` (from the files read, then the command line):
+    /// projects never built from their sdist (`:all:` for every one).
+    pub format_control: wharf_requirements_txt::FormatControl,
 }
 
 /// A requirement of a file and its `--hash` values.
@@ -290,6 +293,7 @@ pub fn read_requirements(
     }
     out.find_links = files.options.find_links.iter().map(PathBuf::from).collect();
     out.require_hashes = files.options.require_hashes;
+    out.format_control = files.options.format_control.clone();
     Ok(out)
 }
 
@@ -609,12 +613,22 @@ pub fn resolve_with_builds(
 ) -> Result<Resolution, OperationError> {
     let mut built = BTreeSet::new();
     loop {
+        // `--only-binary`: those projects' sdists are never built.
+        let only_binary = &requirements.format_control.only_binary;
+        let buildable = |sdist: &PathBuf| {
+            !only_binary.contains(":all:")
+                && !sdist_project(sdist).is_some_and(|name| {
+                    only_binary
+                        .iter()
+                        .any(|listed| PackageName::from_str(listed).ok().as_ref() == Some(&name))
+                })
+        };
         match resolve(requirements, environment, catalogue, policy) {
             Err(OperationError::NoSolution { sdists, .. })
-                if sdists.iter().any(|s| !built.contains(s)) =>
+                if sdists.iter().any(|s| !built.contains(s) && buildable(s)) =>
             {
                 for sdist in sdists {
-                    if built.insert(sdist.clone()) {
+                    if buildable(&sdist) && built.insert(sdist.clone()) {
                         let wheel = builder.sdist_wheel(&sdist)?;
                         requirements.sdist_wheels.push(wheel);
                     }
@@ -623,6 +637,16 @@ pub fn resolve_with_builds(
             other => return other,
         }
     }
+}
+
+/// The project of an sdist file name (`name-version.tar.gz`, `.zip`), PEP 503 normalized.
+fn sdist_project(sdist: &Path) -> Option<PackageName> {
+    let file = sdist.file_name()?.to_str()?;
+    let stem = file
+        .strip_suffix(".tar.gz")
+        .or_else(|| file.strip_suffix(".zip"))?;
+    let (name, _) = stem.rsplit_once('-')?;
+    PackageName::from_str(name).ok()
 }
 
 /// Resolves `requirements` against the `catalogue` for `environment` under the site's

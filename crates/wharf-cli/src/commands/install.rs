@@ -86,6 +86,17 @@ pub struct InstallArgs {
     /// `--hash`]
     #[arg(long)]
     pub require_hashes: bool,
+    /// Never build these projects from source (comma-separated names, `:all:`, `:none:`);
+    /// repeatable, applied after a requirements file's
+    #[arg(long, value_name = "NAMES")]
+    pub only_binary: Vec<String>,
+    /// Refused unless `:none:`: wharf installs wheels, and builds a project's sdist only when
+    /// it has no compatible wheel
+    #[arg(long, value_name = "NAMES")]
+    pub no_binary: Vec<String>,
+    /// Accepted: wharf already prefers a wheel to building an sdist
+    #[arg(long)]
+    pub prefer_binary: bool,
     /// Refused: wharf installs into virtual environments only (pip's `--user`)
     #[arg(long)]
     pub user: bool,
@@ -158,6 +169,8 @@ pub fn install(
         &settings,
         &BuildSettings {
             isolation: !args.no_build_isolation,
+            only_binary: args.only_binary.clone(),
+            no_binary: args.no_binary.clone(),
         },
         site,
         python_env,
@@ -165,16 +178,24 @@ pub fn install(
     )
 }
 
-/// How direct references (paths, `-e DIR`) are built.
-#[derive(Debug, Clone, Copy)]
+/// How direct references (paths, `-e DIR`) and sdists are built.
+#[derive(Debug, Clone)]
 pub struct BuildSettings {
     /// Build in an isolated environment from the wheelhouse (`--no-build-isolation`: false).
     pub isolation: bool,
+    /// `--only-binary` values (names, `:all:`, `:none:`), applied after the files' own.
+    pub only_binary: Vec<String>,
+    /// `--no-binary` values; anything but `:none:` is refused.
+    pub no_binary: Vec<String>,
 }
 
 impl Default for BuildSettings {
     fn default() -> Self {
-        Self { isolation: true }
+        Self {
+            isolation: true,
+            only_binary: Vec::new(),
+            no_binary: Vec::new(),
+        }
     }
 }
 
@@ -189,7 +210,7 @@ pub fn install_with(
     printer: Printer,
 ) -> Result<ExitStatus, Error> {
     crate::commands::replanning(printer, || {
-        install_once(sources, settings, *build, site, python_env, printer)
+        install_once(sources, settings, build, site, python_env, printer)
     })
 }
 
@@ -197,7 +218,7 @@ pub fn install_with(
 fn install_once(
     sources: RequirementSources<'_>,
     settings: &InstallSettings,
-    build: BuildSettings,
+    build: &BuildSettings,
     site: &SiteEnv,
     python_env: &PythonEnv,
     printer: Printer,
@@ -250,6 +271,18 @@ fn install_once(
         prerelease: settings.pre,
         allow_manylinux: settings.allow_manylinux,
     };
+    for value in &build.only_binary {
+        requirements.format_control.add_only_binary(value);
+    }
+    for value in &build.no_binary {
+        requirements.format_control.add_no_binary(value);
+    }
+    if let Some(first) = requirements.format_control.no_binary.iter().next() {
+        return Err(Error::usage(
+            format!("`--no-binary {first}` is not supported: wharf installs wheels, and builds a project from its sdist only when the wheelhouse has no compatible wheel of it"),
+            Some("install the sdist by path (`wharf install ./x-1.0.tar.gz`) to build it, or use `--only-binary` to forbid builds".to_string()),
+        ));
+    }
     let resolution = operations::resolve_with_builds(
         &mut requirements,
         &environment,

@@ -149,6 +149,11 @@ pub fn translate(args: &[OsString], environment: &OsStr) -> Result<Translated, U
                 out.push(short_of(&name).into());
                 out.push(value);
             }
+            ("install", "--only-binary" | "--no-binary") => {
+                let value = value()?;
+                out.push(name.clone().into());
+                out.push(value);
+            }
             ("install", "-f" | "--find-links") => {
                 let value = value()?;
                 out.push("-f".into());
@@ -367,8 +372,8 @@ mod tests {
                 "`pip install -i` is not supported",
             ),
             (
-                &["install", "--only-binary", ":all:", "x"][..],
-                "`pip install --only-binary` is not supported",
+                &["install", "--target", "/t", "x"][..],
+                "`pip install --target` is not supported",
             ),
             (&["wheel", "."][..], "`pip wheel` is not supported"),
             (
