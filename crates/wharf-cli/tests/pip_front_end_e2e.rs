@@ -88,8 +88,7 @@ fn the_site_recipe_runs_unchanged_in_a_wharf_environment() {
     );
     assert!(stdout.contains("six==1.16.0+computecanada"), "{stdout}");
     assert!(
-        stdout.contains("\"name\":\"python-dateutil\"")
-            || stdout.contains("\"name\": \"python-dateutil\""),
+        stdout.contains("{\"name\": \"python-dateutil\", \"version\": "),
         "{stdout}"
     );
     assert_eq!(
@@ -141,4 +140,53 @@ fn install_finds_the_dot_venv_of_the_project() {
         out.contains(".venv/lib/python3.11/site-packages/six.py"),
         "{out}"
     );
+}
+
+/// Issue 20 §2: `freeze`, `list --format=freeze` and `list --format=json` print byte for byte
+/// what pip 26.3 prints for the same environment (pip's JSON is Python's `json.dumps`: `", "`
+/// and `": "`; wharf's was compact).
+#[test]
+fn outputs_match_pip_26_byte_for_byte() {
+    let Some(peers) = peers() else { return };
+    let Some(bin) = std::env::var_os("WHARF_TEST_CURRENT_PEERS").map(std::path::PathBuf::from)
+    else {
+        assert!(
+            std::env::var_os("WHARF_TEST_REQUIRE_PEERS").is_none(),
+            "WHARF_TEST_CURRENT_PEERS is not set: run `eval \"$(scripts/test-env.sh)\"`"
+        );
+        eprintln!("skipped: WHARF_TEST_CURRENT_PEERS is not set (pip 26)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let venv = peers.new_venv(dir.path());
+    run(peers
+        .wharf()
+        .args(["install", "pandas", "--python"])
+        .arg(&venv))
+    .success();
+    for args in [
+        &["freeze"][..],
+        &["list", "--format=freeze"][..],
+        &["list", "--format=json"][..],
+    ] {
+        let pip = run(command(bin.join("python"))
+            .args([
+                "-m",
+                "pip",
+                "--isolated",
+                "--disable-pip-version-check",
+                "--python",
+            ])
+            .arg(venv.join("bin/python"))
+            .args(args))
+        .success()
+        .stdout();
+        let wharf = run(command(env!("CARGO_BIN_EXE_wharf"))
+            .args(["pip", "--python"])
+            .arg(&venv)
+            .args(args))
+        .success()
+        .stdout();
+        assert_eq!(wharf, pip, "{args:?}");
+    }
 }

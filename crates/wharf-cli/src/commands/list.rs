@@ -150,7 +150,7 @@ pub fn list(
                 .map(|d| serde_json::json!({"name": d.name, "version": d.version}))
                 .collect();
             rows.sort_by_key(|v| v["name"].as_str().unwrap_or_default().to_lowercase());
-            let mut s = serde_json::to_string(&rows).unwrap_or_default();
+            let mut s = python_json(&rows);
             s.push('\n');
             s
         }
@@ -266,4 +266,65 @@ pub fn check(
     } else {
         Ok(ExitStatus::Failure)
     }
+}
+
+/// `value` as Python's `json.dumps` writes it by default (`", "` between items, `": "` after
+/// keys, non-ASCII escaped), which is what `pip list --format=json` prints: wharf's output is
+/// then byte for byte pip's.
+pub fn python_json(value: &impl serde::Serialize) -> String {
+    struct PythonFormatter;
+    impl serde_json::ser::Formatter for PythonFormatter {
+        fn begin_array_value<W: ?Sized + std::io::Write>(
+            &mut self,
+            writer: &mut W,
+            first: bool,
+        ) -> std::io::Result<()> {
+            if first {
+                Ok(())
+            } else {
+                writer.write_all(b", ")
+            }
+        }
+        fn begin_object_key<W: ?Sized + std::io::Write>(
+            &mut self,
+            writer: &mut W,
+            first: bool,
+        ) -> std::io::Result<()> {
+            if first {
+                Ok(())
+            } else {
+                writer.write_all(b", ")
+            }
+        }
+        fn begin_object_value<W: ?Sized + std::io::Write>(
+            &mut self,
+            writer: &mut W,
+        ) -> std::io::Result<()> {
+            writer.write_all(b": ")
+        }
+        fn write_string_fragment<W: ?Sized + std::io::Write>(
+            &mut self,
+            writer: &mut W,
+            fragment: &str,
+        ) -> std::io::Result<()> {
+            // `ensure_ascii=True`: every character outside ASCII as `\uXXXX` (UTF-16 units).
+            for c in fragment.chars() {
+                if c.is_ascii() {
+                    writer.write_all(&[c as u8])?;
+                } else {
+                    let mut units = [0u16; 2];
+                    for unit in c.encode_utf16(&mut units) {
+                        write!(writer, "\\u{unit:04x}")?;
+                    }
+                }
+            }
+            Ok(())
+        }
+    }
+    let mut out = Vec::new();
+    let mut serializer = serde_json::Serializer::with_formatter(&mut out, PythonFormatter);
+    if value.serialize(&mut serializer).is_err() {
+        return String::new();
+    }
+    String::from_utf8(out).unwrap_or_default()
 }
