@@ -1048,12 +1048,7 @@ fn hash_checking_mode_refuses_a_wrong_hash_like_pip() {
 #[test]
 fn locks_of_uv_and_pip_install_exactly_what_they_list() {
     let Some(peers) = peers() else { return };
-    let Some(bin) = std::env::var_os("WHARF_TEST_CURRENT_PEERS").map(PathBuf::from) else {
-        assert!(
-            std::env::var_os("WHARF_TEST_REQUIRE_PEERS").is_none(),
-            "WHARF_TEST_CURRENT_PEERS is not set: run `eval \"$(scripts/test-env.sh)\"`"
-        );
-        eprintln!("skipped: WHARF_TEST_CURRENT_PEERS is not set (pip 26, uv 0.13)");
+    let Some(bin) = sci::current_peers() else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -1140,12 +1135,7 @@ fn locks_of_uv_and_pip_install_exactly_what_they_list() {
 #[test]
 fn pip_26_installs_exactly_what_wharf_locked() {
     let Some(peers) = peers() else { return };
-    let Some(bin) = std::env::var_os("WHARF_TEST_CURRENT_PEERS").map(PathBuf::from) else {
-        assert!(
-            std::env::var_os("WHARF_TEST_REQUIRE_PEERS").is_none(),
-            "WHARF_TEST_CURRENT_PEERS is not set: run `eval \"$(scripts/test-env.sh)\"`"
-        );
-        eprintln!("skipped: WHARF_TEST_CURRENT_PEERS is not set (pip 26, uv 0.13)");
+    let Some(bin) = sci::current_peers() else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();

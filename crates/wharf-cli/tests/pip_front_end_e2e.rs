@@ -148,13 +148,7 @@ fn install_finds_the_dot_venv_of_the_project() {
 #[test]
 fn outputs_match_pip_26_byte_for_byte() {
     let Some(peers) = peers() else { return };
-    let Some(bin) = std::env::var_os("WHARF_TEST_CURRENT_PEERS").map(std::path::PathBuf::from)
-    else {
-        assert!(
-            std::env::var_os("WHARF_TEST_REQUIRE_PEERS").is_none(),
-            "WHARF_TEST_CURRENT_PEERS is not set: run `eval \"$(scripts/test-env.sh)\"`"
-        );
-        eprintln!("skipped: WHARF_TEST_CURRENT_PEERS is not set (pip 26)");
+    let Some(bin) = sci::current_peers() else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();

@@ -8,23 +8,10 @@
 #[path = "support/sci.rs"]
 mod sci;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use sci::{Peers, command, peers, run};
+use sci::{Peers, command, current_peers, peers, run};
 use wharf_test_support::WheelBuilder;
-
-/// The bin directory of the current pip and uv, or `None` (the test then skips).
-fn current_peers() -> Option<PathBuf> {
-    if let Some(bin) = std::env::var_os("WHARF_TEST_CURRENT_PEERS") {
-        return Some(PathBuf::from(bin));
-    }
-    assert!(
-        std::env::var_os("WHARF_TEST_REQUIRE_PEERS").is_none(),
-        "WHARF_TEST_CURRENT_PEERS is not set: run `eval \"$(scripts/test-env.sh)\"`"
-    );
-    eprintln!("skipped: WHARF_TEST_CURRENT_PEERS is not set (pip 26, uv 0.13)");
-    None
-}
 
 /// A wheel `name-version` requiring `requires` into `dir`.
 fn wheel(dir: &Path, name: &str, version: &str, requires: &[&str]) {

@@ -272,6 +272,14 @@ pub fn check(
 /// keys, non-ASCII escaped), which is what `pip list --format=json` prints: wharf's output is
 /// then byte for byte pip's.
 pub fn python_json(value: &impl serde::Serialize) -> String {
+    /// `", "` before every item but the first, as Python's default `item_separator`.
+    fn separator<W: ?Sized + std::io::Write>(writer: &mut W, first: bool) -> std::io::Result<()> {
+        if first {
+            Ok(())
+        } else {
+            writer.write_all(b", ")
+        }
+    }
     struct PythonFormatter;
     impl serde_json::ser::Formatter for PythonFormatter {
         fn begin_array_value<W: ?Sized + std::io::Write>(
@@ -279,22 +287,14 @@ pub fn python_json(value: &impl serde::Serialize) -> String {
             writer: &mut W,
             first: bool,
         ) -> std::io::Result<()> {
-            if first {
-                Ok(())
-            } else {
-                writer.write_all(b", ")
-            }
+            separator(writer, first)
         }
         fn begin_object_key<W: ?Sized + std::io::Write>(
             &mut self,
             writer: &mut W,
             first: bool,
         ) -> std::io::Result<()> {
-            if first {
-                Ok(())
-            } else {
-                writer.write_all(b", ")
-            }
+            separator(writer, first)
         }
         fn begin_object_value<W: ?Sized + std::io::Write>(
             &mut self,

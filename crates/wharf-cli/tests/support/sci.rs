@@ -321,3 +321,18 @@ pub fn run_within(command: &mut Command, deadline: std::time::Duration) -> Run {
         },
     }
 }
+
+/// The bin directory of the peers' current releases (pip 26.3, uv 0.13.10, from
+/// `scripts/test-env.sh`'s `WHARF_TEST_CURRENT_PEERS`), or `None`: the test then says why and
+/// skips, or fails under `WHARF_TEST_REQUIRE_PEERS`.
+pub fn current_peers() -> Option<PathBuf> {
+    if let Some(bin) = std::env::var_os("WHARF_TEST_CURRENT_PEERS") {
+        return Some(PathBuf::from(bin));
+    }
+    assert!(
+        std::env::var_os("WHARF_TEST_REQUIRE_PEERS").is_none(),
+        "WHARF_TEST_CURRENT_PEERS is not set: run `eval \"$(scripts/test-env.sh)\"`"
+    );
+    eprintln!("skipped: WHARF_TEST_CURRENT_PEERS is not set (pip 26, uv 0.13)");
+    None
+}
