@@ -464,9 +464,64 @@ fn sibling(root: &Path, tag: &str) -> io::Result<PathBuf> {
     ))
 }
 
+/// How old (last changed) a leftover staging directory must be before it is removed: on a
+/// shared filesystem a creator on another host, whose process cannot be seen from here, may
+/// still be writing it.
+const STALE_STAGING: std::time::Duration = std::time::Duration::from_hours(1);
+
+/// Removes what killed creators of `root` left beside it (`.{name}.wharf-{tag}{pid}-{n}`):
+/// directories whose process is not alive on this host and that were last changed more than
+/// [`STALE_STAGING`] ago. Best effort: a leftover that cannot be read or removed stays.
+fn remove_stale_siblings(root: &Path) -> usize {
+    let (Some(parent), Some(name)) = (root.parent(), root.file_name()) else {
+        return 0;
+    };
+    let mut prefix = std::ffi::OsString::from(".");
+    prefix.push(name);
+    prefix.push(".wharf-");
+    let Some(prefix) = prefix.to_str().map(str::to_owned) else {
+        return 0;
+    };
+    let Ok(entries) = std::fs::read_dir(if parent.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        parent
+    }) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(rest) = file_name.to_str().and_then(|n| n.strip_prefix(&prefix)) else {
+            continue;
+        };
+        let Some(pid) = rest
+            .rsplit_once('-')
+            .and_then(|(head, _)| head.rsplit('-').next())
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let alive = pid == std::process::id() || Path::new("/proc").join(pid.to_string()).exists();
+        let old = entry
+            .metadata()
+            .ok()
+            .filter(std::fs::Metadata::is_dir)
+            .and_then(|m| m.modified().ok())
+            .and_then(|modified| modified.elapsed().ok())
+            .is_some_and(|age| age > STALE_STAGING);
+        if !alive && old && std::fs::remove_dir_all(entry.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
+}
+
 impl Staging {
     fn new(parent: &Path, name: &std::ffi::OsStr) -> io::Result<Self> {
         let root = parent.join(name);
+        // What a killed creator of this environment left beside it.
+        remove_stale_siblings(&root);
         let mut attempt = 0;
         loop {
             let path = sibling(&root, "")?;

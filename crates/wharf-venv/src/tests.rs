@@ -666,3 +666,34 @@ fn activation_refuses_an_incomplete_venv() {
     venv.finish().unwrap();
     finished(&shells, true);
 }
+
+/// Issue 17 §5: a creator killed while staging left `.DIR.wharf-PID-N` beside `DIR` for good;
+/// the next creation removes such leftovers once their process is gone and they are old (a
+/// young one, or one of a live process, may belong to a creator still at work).
+#[test]
+fn stale_staging_leftovers_are_removed_by_the_next_creation() {
+    let fixture = Fixture::new();
+    let root = fixture.path("env");
+    let leftover = |name: &str, age: std::time::Duration| {
+        let path = fixture.path(name);
+        fs_err::create_dir_all(path.join("lib")).unwrap();
+        fs_err::write(path.join("lib/half"), "x").unwrap();
+        let when = std::time::SystemTime::now() - age;
+        std::fs::File::open(&path)
+            .unwrap()
+            .set_modified(when)
+            .unwrap();
+        path
+    };
+    let two_hours = std::time::Duration::from_hours(2);
+    // A pid no process has (above the kernel's pid_max).
+    let dead_old = leftover(".env.wharf-4194399-0", two_hours);
+    let dead_young = leftover(".env.wharf-4194399-1", std::time::Duration::ZERO);
+    let live_old = leftover(&format!(".env.wharf-{}-7", std::process::id()), two_hours);
+    let other_env = leftover(".other.wharf-4194399-0", two_hours);
+    create_venv(&root, &fixture.info, &VenvOptions::default()).unwrap();
+    assert!(!dead_old.exists());
+    assert!(dead_young.exists());
+    assert!(live_old.exists());
+    assert!(other_env.exists());
+}

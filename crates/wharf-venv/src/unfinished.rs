@@ -37,7 +37,9 @@
 //!   again on another); if the first still runs, its next open of the venv is refused (the
 //!   marker names the second).
 //! - A process killed while it stages the venv leaves the staging directory
-//!   (`.DIR.wharf-PID-N`, beside `DIR`), never `DIR` itself; nothing removes it.
+//!   (`.DIR.wharf-PID-N`, beside `DIR`), never `DIR` itself; the next creation of `DIR`
+//!   removes it once its process is gone from this host and it is an hour old (on a shared
+//!   filesystem, a creator on another host may still be writing it).
 //! - Nothing is `fsync`ed: this is about processes killed (SIGKILL, out-of-memory, time
 //!   limit), not power loss.
 
