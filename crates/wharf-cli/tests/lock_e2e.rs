@@ -963,15 +963,7 @@ fn hash_checking_mode_refuses_a_wrong_hash_like_pip() {
                     .args(["-m", "venv", "--without-pip"])
                     .arg(&pip_env))
                 .success();
-                run(command(bin.join("python"))
-                    .args([
-                        "-m",
-                        "pip",
-                        "--isolated",
-                        "--disable-pip-version-check",
-                        "--python",
-                    ])
-                    .arg(pip_env.join("bin/python"))
+                run(sci::pip_on(command(bin.join("python")), &pip_env)
                     .args(["install", "--no-index", "-r"])
                     .arg(&file)
                     .args(extra)
@@ -1146,16 +1138,7 @@ fn pip_26_installs_exactly_what_wharf_locked() {
         .args(["-m", "venv", "--without-pip"])
         .arg(&venv))
     .success();
-    run(peers
-        .on_site(bin.join("python"))
-        .args([
-            "-m",
-            "pip",
-            "--isolated",
-            "--disable-pip-version-check",
-            "--python",
-        ])
-        .arg(venv.join("bin/python"))
+    run(sci::pip_on(peers.on_site(bin.join("python")), &venv)
         .args(["install", "--no-index", "-r"])
         .arg(&lock_path))
     .success();

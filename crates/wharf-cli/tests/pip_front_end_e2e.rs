@@ -163,18 +163,9 @@ fn outputs_match_pip_26_byte_for_byte() {
         &["list", "--format=freeze"][..],
         &["list", "--format=json"][..],
     ] {
-        let pip = run(command(bin.join("python"))
-            .args([
-                "-m",
-                "pip",
-                "--isolated",
-                "--disable-pip-version-check",
-                "--python",
-            ])
-            .arg(venv.join("bin/python"))
-            .args(args))
-        .success()
-        .stdout();
+        let pip = run(sci::pip_on(command(bin.join("python")), &venv).args(args))
+            .success()
+            .stdout();
         let wharf = run(command(env!("CARGO_BIN_EXE_wharf"))
             .args(["pip", "--python"])
             .arg(&venv)

@@ -77,15 +77,7 @@ fn three_ways(
         .env("PIP_CONFIG_FILE", "/dev/null"));
     let pip_venv = dir.join("pip");
     uv_venv(&pip_venv);
-    let pip = run(command(bin.join("python"))
-        .args([
-            "-m",
-            "pip",
-            "--isolated",
-            "--disable-pip-version-check",
-            "--python",
-        ])
-        .arg(pip_venv.join("bin/python"))
+    let pip = run(sci::pip_on(command(bin.join("python")), &pip_venv)
         .args(["install", "--no-index", "-f"])
         .arg(links)
         .args(requirements)

@@ -336,3 +336,18 @@ pub fn current_peers() -> Option<PathBuf> {
     eprintln!("skipped: WHARF_TEST_CURRENT_PEERS is not set (pip 26, uv 0.13)");
     None
 }
+
+/// `start` (a Python: the current peers' `bin/python`, clean or on site) running pip on the
+/// environment `venv` through `--python`, isolated from pip's config files and version check.
+pub fn pip_on(mut start: Command, venv: &Path) -> Command {
+    start
+        .args([
+            "-m",
+            "pip",
+            "--isolated",
+            "--disable-pip-version-check",
+            "--python",
+        ])
+        .arg(venv.join("bin/python"));
+    start
+}
