@@ -284,6 +284,23 @@ pub fn error_chain(error: &dyn std::error::Error) -> String {
         .join(" ")
 }
 
+/// The start time of process `pid` on this host (field 22 of `/proc/{pid}/stat`, in clock
+/// ticks since boot): `None` when no such process runs, `Some(0)` when `/proc` cannot tell (the
+/// process is then assumed alive). With the pid, it tells a live holder of a lock or marker
+/// from a dead one whose pid was reused.
+pub fn process_start_time(pid: u32) -> Option<u64> {
+    if !Path::new("/proc/self/stat").exists() {
+        return Some(0);
+    }
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    after_name
+        .split_whitespace()
+        .nth(19)
+        .and_then(|field| field.parse().ok())
+        .or(Some(0))
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::{Duration, Instant};

@@ -80,21 +80,6 @@ fn host_name() -> String {
         .into_owned()
 }
 
-/// Start time of `pid` (field 22 of `/proc/{pid}/stat`), `None` when it is gone; `Some(0)`
-/// when `/proc` cannot tell (assumed alive).
-fn start_time(pid: u32) -> Option<u64> {
-    if !Path::new("/proc/self/stat").exists() {
-        return Some(0);
-    }
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let after_name = &stat[stat.rfind(')')? + 1..];
-    after_name
-        .split_whitespace()
-        .nth(19)
-        .and_then(|field| field.parse().ok())
-        .or(Some(0))
-}
-
 fn parse(content: &str) -> Option<(LockHolder, u64)> {
     let mut fields = content.split_whitespace();
     let host = fields.next()?.to_string();
@@ -106,10 +91,12 @@ fn parse(content: &str) -> Option<(LockHolder, u64)> {
 /// Whether the holder of `content` is known to be gone (only decidable on this host).
 fn dead_here(content: &str, host: &str) -> bool {
     match parse(content) {
-        Some((holder, start)) if holder.host == host => match start_time(holder.pid) {
-            None => true,
-            Some(now) => now != 0 && start != 0 && now != start,
-        },
+        Some((holder, start)) if holder.host == host => {
+            match wharf_fs::process_start_time(holder.pid) {
+                None => true,
+                Some(now) => now != 0 && start != 0 && now != start,
+            }
+        }
         _ => false,
     }
 }
@@ -239,7 +226,10 @@ impl EnvironmentLock {
         let nonce = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
             .map_or(0, |elapsed| elapsed.as_nanos());
-        let content = format!("{host} {pid} {} {nonce}\n", start_time(pid).unwrap_or(0));
+        let content = format!(
+            "{host} {pid} {} {nonce}\n",
+            wharf_fs::process_start_time(pid).unwrap_or(0)
+        );
         let mut delay = Duration::from_millis(10);
         let mut reported = false;
         // The content and mtime last seen, and since when (our clock) they have not changed.
@@ -247,7 +237,7 @@ impl EnvironmentLock {
         loop {
             let temporary = directory.join(format!(
                 "{TEMPORARY_PREFIX}{host}-{pid}-{}-{nonce}",
-                start_time(pid).unwrap_or(0)
+                wharf_fs::process_start_time(pid).unwrap_or(0)
             ));
             match create_lock(&path, &content, &temporary) {
                 Ok(true) => return Ok(Some(Self::held(path, content))),

@@ -502,7 +502,7 @@ fn remove_stale_siblings(root: &Path) -> usize {
         else {
             continue;
         };
-        let alive = pid == std::process::id() || Path::new("/proc").join(pid.to_string()).exists();
+        let alive = pid == std::process::id() || wharf_fs::process_start_time(pid).is_some();
         let old = entry
             .metadata()
             .ok()

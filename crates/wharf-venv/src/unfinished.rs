@@ -82,7 +82,7 @@ impl Creator {
                 Self {
                     host: host_name(),
                     pid,
-                    start: start_time(pid).unwrap_or(0),
+                    start: wharf_fs::process_start_time(pid).unwrap_or(0),
                 }
             })
             .clone()
@@ -98,7 +98,7 @@ impl Creator {
         if self.host != host_name() {
             return None;
         }
-        Some(match start_time(self.pid) {
+        Some(match wharf_fs::process_start_time(self.pid) {
             None => false,
             Some(now) => self.start == 0 || now == 0 || now == self.start,
         })
@@ -126,21 +126,6 @@ fn host_name() -> String {
         .map(|name| name.trim().to_owned())
         .filter(|name| !name.is_empty() && !name.contains(char::is_whitespace))
         .unwrap_or_else(|| "localhost".to_owned())
-}
-
-/// Start time of `pid` (field 22 of `/proc/{pid}/stat`): `None` when the process is gone,
-/// `Some(0)` when `/proc` cannot tell.
-fn start_time(pid: u32) -> Option<u64> {
-    if !Path::new("/proc/self/stat").exists() {
-        return Some(0);
-    }
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let after_name = &stat[stat.rfind(')')? + 1..];
-    after_name
-        .split_whitespace()
-        .nth(19)
-        .and_then(|field| field.parse().ok())
-        .or(Some(0))
 }
 
 /// The marker's text: format, creator, the command that finishes the venv, and a note for
