@@ -489,7 +489,7 @@ fn sdist_in_find_links_is_built_only_without_a_wheel() {
         .collect::<Vec<_>>();
     assert_eq!(
         announced,
-        ["Building sdist_demo-0.2.tar.gz: the wheelhouse has no compatible wheel of it"],
+        ["Building sdist_demo-0.2.tar.gz (a source distribution of the wheelhouse)"],
         "{}",
         out.transcript()
     );
@@ -518,6 +518,148 @@ fn sdist_in_find_links_is_built_only_without_a_wheel() {
         !with_wheel.stderr().contains("Building"),
         "{}",
         with_wheel.transcript()
+    );
+}
+
+/// Issue 18 §1: an sdist is a candidate at every version, not only when a project has no
+/// wheel at all. The newer wheel of `older_sdist` requires a Python that does not exist, so
+/// its older sdist is built, by wharf as by pip and uv (0.13, when present); `wharf lock`
+/// locks the sdist (PEP 751 `sdist` with its sha256 and size) and `venv --from` builds it,
+/// after checking that hash: a replaced sdist is refused before anything is built.
+#[test]
+fn an_older_sdist_is_built_locked_and_synced_when_newer_wheels_are_ruled_out() {
+    use sha2::Digest;
+    let Some(peers) = peers() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let links = dir.path().join("links");
+    fs_err::create_dir_all(&links).unwrap();
+    let archive = sdist(peers, &links, "older_sdist");
+    wharf_test_support::WheelBuilder::new("older_sdist", "0.3", true, &[])
+        .metadata_line("Requires-Python: >=3.99")
+        .file("older_sdist/__init__.py", b"VALUE = 3\n")
+        .write(&links.join("older_sdist-0.3-py3-none-any.whl"));
+    let links_text = links.to_string_lossy().into_owned();
+    let by_wharf = peers.new_venv(&dir.path().join("wharf"));
+    wharf_install(
+        peers,
+        &by_wharf,
+        dir.path(),
+        &["-f", &links_text, "older_sdist"],
+    )
+    .success();
+    let by_pip = peers.new_venv(&dir.path().join("pip"));
+    pip_install(
+        peers,
+        &by_pip,
+        dir.path(),
+        &["-f", &links_text, "older_sdist"],
+    )
+    .success();
+    let wharf_freeze = freeze(peers, &by_wharf);
+    assert!(wharf_freeze.contains("older_sdist==0.2"), "{wharf_freeze}");
+    assert_eq!(wharf_freeze, freeze(peers, &by_pip));
+    if let Some(bin) = sci::current_peers() {
+        let by_uv = dir.path().join("uv");
+        let cache = dir.path().join("uv-cache");
+        run(command(bin.join("uv"))
+            .args(["venv", "--no-config", "-q", "--python"])
+            .arg(&peers.base_python)
+            .arg(&by_uv)
+            .env("UV_CACHE_DIR", &cache))
+        .success();
+        run(command(bin.join("uv"))
+            .args([
+                "pip",
+                "install",
+                "--no-config",
+                "-q",
+                "--no-index",
+                "--python",
+            ])
+            .arg(&by_uv)
+            .args(["-f", &links_text, "-f"])
+            .arg(backends(peers))
+            .arg("older_sdist")
+            .env("UV_CACHE_DIR", &cache))
+        .success();
+        assert_eq!(wharf_freeze, freeze(peers, &by_uv));
+    }
+
+    // The lock names the sdist, with its hash and size, and no wheel of it.
+    let lock = dir.path().join("pylock.toml");
+    let locked = run(peers
+        .wharf()
+        .env("PIP_CONFIG_FILE", "/dev/null")
+        .current_dir(dir.path())
+        .args(["lock", "--python"])
+        .arg(&peers.base_python)
+        .args(["-f", &links_text, "-f"])
+        .arg(backends(peers))
+        .arg("older_sdist")
+        .arg("-o")
+        .arg(&lock))
+    .success();
+    let text = fs_err::read_to_string(&lock).unwrap();
+    let bytes = fs_err::read(&archive).unwrap();
+    let sha256 = data_encoding::HEXLOWER.encode(&sha2::Sha256::digest(&bytes));
+    let package = text
+        .split("[[packages]]")
+        .find(|p| p.contains("name = \"older-sdist\""))
+        .unwrap_or_else(|| panic!("{text}\n{}", locked.transcript()));
+    assert!(
+        package.contains("[packages.sdist]")
+            && package.contains("name = \"older_sdist-0.2.tar.gz\"")
+            && package.contains(&format!("size = {}", bytes.len()))
+            && package.contains(&sha256)
+            && !package.contains("wheels"),
+        "{text}"
+    );
+
+    // The job environment from the lock builds the sdist (the build cache may have it) and
+    // imports it; the wheelhouse's build backends come from the configured find-links.
+    let job = dir.path().join("job");
+    run(peers
+        .wharf()
+        .env("PIP_CONFIG_FILE", "/dev/null")
+        .env("PIP_FIND_LINKS", backends(peers))
+        .arg("venv")
+        .arg(&job)
+        .arg("--python")
+        .arg(&peers.base_python)
+        .arg("--from")
+        .arg(&lock))
+    .success();
+    let imported = run(command(job.join("bin/python"))
+        .args(["-c", "import older_sdist; print(older_sdist.VALUE)"]))
+    .success();
+    assert_eq!(imported.stdout().trim(), "1");
+
+    // Another sdist under the locked name: refused by its hash, nothing built or made.
+    let original = fs_err::read(&archive).unwrap();
+    let mut tampered = original.clone();
+    tampered.extend_from_slice(b"\0");
+    fs_err::write(&archive, &tampered).unwrap();
+    let refused = run(peers
+        .wharf()
+        .env("PIP_CONFIG_FILE", "/dev/null")
+        .env("PIP_FIND_LINKS", backends(peers))
+        .arg("venv")
+        .arg(dir.path().join("job2"))
+        .arg("--python")
+        .arg(&peers.base_python)
+        .arg("--from")
+        .arg(&lock))
+    .exit_code(1);
+    assert!(
+        refused.stderr().contains("older_sdist-0.2.tar.gz")
+            && !refused.stderr().contains("Building"),
+        "{}",
+        refused.transcript()
+    );
+    assert!(
+        !dir.path().join("job2").exists(),
+        "{}",
+        refused.transcript()
     );
 }
 

@@ -44,7 +44,8 @@ pub struct BuildOptions {
 
 /// Builds wheels for one target environment from one catalogue.
 pub struct Builder<'a> {
-    environment: &'a PythonEnvironment,
+    /// The target interpreter's probe (a venv's, or a base interpreter's for `lock`).
+    info: wharf_python::InterpreterInfo,
     catalogue: &'a Catalogue,
     target: ResolveTarget,
     options: &'a BuildOptions,
@@ -58,7 +59,7 @@ pub struct Builder<'a> {
 impl std::fmt::Debug for Builder<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Builder")
-            .field("environment", &self.environment.root)
+            .field("python", &self.python)
             .finish_non_exhaustive()
     }
 }
@@ -73,15 +74,35 @@ impl<'a> Builder<'a> {
         options: &'a BuildOptions,
         report: &'a dyn Fn(&str),
     ) -> Result<Self, OperationError> {
-        Ok(Self {
-            environment,
+        Self::for_interpreter(
+            &environment.python,
+            &environment.info,
             catalogue,
-            target: ResolveTarget::from_info(&environment.info, false)?,
+            options,
+            report,
+        )
+    }
+
+    /// A builder for the interpreter `python` probed as `info`, without an environment (what
+    /// `wharf lock` builds sdists with): builds are isolated unless `options` say otherwise,
+    /// when the hooks run in `python` itself.
+    ///
+    /// Errors: [`OperationError::Environment`].
+    pub fn for_interpreter(
+        python: &Path,
+        info: &wharf_python::InterpreterInfo,
+        catalogue: &'a Catalogue,
+        options: &'a BuildOptions,
+        report: &'a dyn Fn(&str),
+    ) -> Result<Self, OperationError> {
+        Ok(Self {
+            info: info.clone(),
+            catalogue,
+            target: ResolveTarget::from_info(info, false)?,
             options,
             report,
             scratch: std::cell::OnceCell::new(),
-            python: std::path::absolute(&environment.python)
-                .unwrap_or_else(|_| environment.python.clone()),
+            python: std::path::absolute(python).unwrap_or_else(|_| python.to_path_buf()),
         })
     }
 
@@ -94,7 +115,7 @@ impl<'a> Builder<'a> {
         &self,
         requirement: &DirectRequirement,
     ) -> Result<LocalWheel, OperationError> {
-        let python = self.environment.info.version().to_string();
+        let python = self.info.version().to_string();
         let tags = &self.target.tags;
         Ok(match &requirement.source {
             DirectSource::Wheel(path) => {
@@ -134,18 +155,14 @@ impl<'a> Builder<'a> {
         })
     }
 
-    /// The wheel built from a wheelhouse sdist of a project that has no compatible wheel,
-    /// announced in one line.
+    /// The wheel built from a wheelhouse sdist the resolver chose, announced in one line.
     ///
     /// Errors: [`OperationError::Build`], [`OperationError::BuildDependencies`],
     /// [`OperationError::Direct`].
     pub fn sdist_wheel(&self, sdist: &Path) -> Result<LocalWheel, OperationError> {
         let sha256 = wharf_build::file_sha256(sdist)?;
-        let wheel = self.build_sdist(
-            sdist,
-            &sha256,
-            ": the wheelhouse has no compatible wheel of it",
-        )?;
+        let wheel =
+            self.build_sdist(sdist, &sha256, " (a source distribution of the wheelhouse)")?;
         let reference = DirectRequirement {
             source: DirectSource::Sdist(sdist.to_path_buf()),
             name: None,
@@ -159,7 +176,7 @@ impl<'a> Builder<'a> {
             &reference,
             &wheel,
             &self.target.tags,
-            self.environment.info.version(),
+            self.info.version(),
             false,
             String::new(),
         )?)
@@ -176,8 +193,8 @@ impl<'a> Builder<'a> {
     fn build_identity(&self) -> String {
         format!(
             "{}|{}|{}|{:?}",
-            self.environment.info.base_interpreter().display(),
-            self.environment.info.version(),
+            self.info.base_interpreter().display(),
+            self.info.version(),
             self.options.isolation,
             self.options.config_settings
         )
@@ -378,7 +395,7 @@ impl<'a> Builder<'a> {
         let root = self.fresh_dir("env")?;
         let layout = wharf_venv::create_venv(
             &root,
-            &self.environment.info,
+            &self.info,
             &wharf_venv::VenvOptions {
                 command: Some(format!(
                     "wharf (build environment for {})",
@@ -390,7 +407,7 @@ impl<'a> Builder<'a> {
         .map_err(OperationError::BuildEnvironment)?;
         Ok(PythonEnvironment::from_probe(
             layout.python,
-            self.environment.info.clone(),
+            self.info.clone(),
         )?)
     }
 
@@ -429,6 +446,7 @@ impl<'a> Builder<'a> {
             &installed,
             self.catalogue,
             &ResolvePolicy::default(),
+            None,
         )
         .map_err(|error| {
             let missing: Vec<String> = requirements

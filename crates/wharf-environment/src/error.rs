@@ -139,9 +139,6 @@ pub enum OperationError {
         report: String,
         /// What exists instead, and the fixes, in order.
         diagnostics: Vec<Diagnostic>,
-        /// The newest sdist of each project that had no compatible wheel (building it may
-        /// help: [`crate::operations::resolve_with_builds`]).
-        sdists: Vec<PathBuf>,
     },
     /// Hash-checking mode: a wheel the plan installs has no `--hash` (a dependency not
     /// listed, or a requirement without hashes).

@@ -120,12 +120,24 @@ pub struct LockedPackage {
     pub marker: Option<String>,
     /// PEP 751 `requires-python` of the package.
     pub requires_python: Option<String>,
+    /// PEP 751 `sdist`: the source distribution (file name, path, size, sha256), built by
+    /// `sync` when no wheel of the package fits the interpreter ([`LockedPackage::builds`]).
+    pub sdist: Option<LockedWheel>,
 }
 
-/// The wheel of a [`LockedPackage`].
+impl LockedPackage {
+    /// Whether the file chosen ([`LockedPackage::wheel`]) is the package's sdist, to be
+    /// built ([`crate::sync::build_locked_sdists`]) once its hash is verified.
+    pub fn builds(&self) -> bool {
+        !self.wheel.filename.ends_with(".whl")
+    }
+}
+
+/// A file of a [`LockedPackage`]: one of its wheels, or its sdist (the same fields).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LockedWheel {
-    /// The file name, ex) `six-1.16.0+computecanada-py2.py3-none-any.whl`.
+    /// The file name, ex) `six-1.16.0+computecanada-py2.py3-none-any.whl` (an sdist's:
+    /// `pysam-0.22.1.tar.gz`).
     pub filename: String,
     /// Where it is: absolute, or relative to the lock file's directory when read.
     pub path: PathBuf,
@@ -295,10 +307,10 @@ struct PyLockPackage {
     requires_python: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     wheels: Vec<PyLockWheel>,
-    // Other PEP 751 fields (sdist, vcs, directory, archive, index, dependencies…) are read
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sdist: Option<PyLockWheel>,
+    // Other PEP 751 fields (vcs, directory, archive, index, dependencies…) are read
     // leniently: a package without a usable wheel is reported by name.
-    #[serde(default, skip_serializing)]
-    sdist: Option<toml::Value>,
     #[serde(default, skip_serializing)]
     vcs: Option<toml::Value>,
     #[serde(default, skip_serializing)]
@@ -320,6 +332,19 @@ struct PyLockWheel {
     size: Option<u64>,
     #[serde(default)]
     hashes: BTreeMap<String, String>,
+}
+
+impl PyLockWheel {
+    /// The entry of a locked file, as wharf writes it: name, path, size, sha256.
+    fn of(file: &LockedWheel) -> Self {
+        Self {
+            name: Some(file.filename.clone()),
+            url: None,
+            path: Some(file.path.display().to_string()),
+            size: Some(file.size),
+            hashes: BTreeMap::from([("sha256".to_string(), file.sha256.clone())]),
+        }
+    }
 }
 
 /// The largest lock read (16 MiB): anything bigger is not a lock.
@@ -376,7 +401,8 @@ impl Lock {
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default();
-                let wheel = LockedWheel {
+                let is_wheel = filename.ends_with(".whl");
+                let file = LockedWheel {
                     filename,
                     path,
                     size,
@@ -385,8 +411,13 @@ impl Lock {
                 Ok(LockedPackage {
                     name,
                     version,
-                    wheels: vec![wheel.clone()],
-                    wheel,
+                    wheels: if is_wheel {
+                        vec![file.clone()]
+                    } else {
+                        Vec::new()
+                    },
+                    sdist: (!is_wheel).then(|| file.clone()),
+                    wheel: file,
                     marker: None,
                     requires_python: None,
                 })
@@ -418,14 +449,12 @@ impl Lock {
                     version: Some(p.version.to_string()),
                     marker: None,
                     requires_python: None,
-                    wheels: vec![PyLockWheel {
-                        name: Some(p.wheel.filename.clone()),
-                        url: None,
-                        path: Some(p.wheel.path.display().to_string()),
-                        size: Some(p.wheel.size),
-                        hashes: BTreeMap::from([("sha256".to_string(), p.wheel.sha256.clone())]),
-                    }],
-                    sdist: None,
+                    wheels: if p.builds() {
+                        Vec::new()
+                    } else {
+                        vec![PyLockWheel::of(&p.wheel)]
+                    },
+                    sdist: p.sdist.as_ref().map(PyLockWheel::of),
                     vcs: None,
                     directory: None,
                     archive: None,
@@ -514,57 +543,66 @@ impl Lock {
                     .map_err(|e| bad(format!("invalid requires-python `{text}`: {e}")))?;
             }
             // The source first: a VCS or directory entry has no version to complain about.
-            if package.wheels.is_empty() {
+            if package.wheels.is_empty() && package.sdist.is_none() {
                 let kind = if package.vcs.is_some() {
-                    "a VCS source (`vcs`); wharf installs wheels of the wheelhouse: build a wheel of it and lock that"
-                } else if package.sdist.is_some() {
-                    "only an sdist; wharf syncs wheels only: add a wheel of it to the wheelhouse (or a `-f` directory) and lock again"
+                    "a VCS source (`vcs`); wharf installs wheels and sdists of the wheelhouse: build a wheel of it and lock that"
                 } else if package.directory.is_some() {
-                    "a local directory; wharf syncs wheels only: install it with `wharf install DIR`"
+                    "a local directory; wharf syncs wheels and sdists: install it with `wharf install DIR`"
                 } else if package.archive.is_some() {
-                    "an archive; wharf syncs wheels only"
+                    "an archive; wharf syncs wheels and sdists"
                 } else {
-                    "no wheel"
+                    "no wheel and no sdist"
                 };
                 return Err(bad(format!("has {kind}")));
             }
-            let mut wheels = Vec::new();
-            for wheel in &package.wheels {
-                let wheel_path = match (&wheel.path, &wheel.url) {
-                    (Some(wheel_path), _) => base.join(wheel_path),
+            // One file entry (a wheel's, or the sdist's) as a path, with its sha256.
+            let file_of = |entry: &PyLockWheel, what: &str| -> Result<LockedWheel, LockError> {
+                let file_path = match (&entry.path, &entry.url) {
+                    (Some(file_path), _) => base.join(file_path),
                     (None, Some(url)) => match url::Url::parse(url) {
                         // PEP 751 allows a `file:` URL; pip writes `+` as `%2B`.
                         Ok(parsed) if parsed.scheme() == "file" => {
                             parsed.to_file_path().map_err(|()| {
-                                bad(format!("its wheel URL `{url}` is not a local path"))
+                                bad(format!("its {what} URL `{url}` is not a local path"))
                             })?
                         }
                         _ => {
                             return Err(bad(format!(
-                                "its wheel is at `{url}`: wharf installs offline, from files; download the wheels (`wharf download`) and lock them, or lock from the wheelhouse"
+                                "its {what} is at `{url}`: wharf installs offline, from files; download the wheels (`wharf download`) and lock them, or lock from the wheelhouse"
                             )));
                         }
                     },
-                    (None, None) => return Err(bad("a wheel has no `path` or `url`".to_string())),
+                    (None, None) => {
+                        return Err(bad(format!("its {what} has no `path` or `url`")));
+                    }
                 };
-                let filename = wheel.name.clone().unwrap_or_else(|| {
-                    wheel_path
+                let filename = entry.name.clone().unwrap_or_else(|| {
+                    file_path
                         .file_name()
                         .map(|n| n.to_string_lossy().into_owned())
                         .unwrap_or_default()
                 });
-                let Some(sha256) = wheel.hashes.get("sha256") else {
+                let Some(sha256) = entry.hashes.get("sha256") else {
                     return Err(bad(format!(
-                        "its wheel `{filename}` has no sha256 hash (wharf checks sha256)"
+                        "its {what} `{filename}` has no sha256 hash (wharf checks sha256)"
                     )));
                 };
-                wheels.push(LockedWheel {
+                Ok(LockedWheel {
                     filename,
-                    path: wheel_path,
-                    size: wheel.size.unwrap_or(0),
+                    path: file_path,
+                    size: entry.size.unwrap_or(0),
                     sha256: sha256.to_ascii_lowercase(),
-                });
+                })
+            };
+            let mut wheels = Vec::new();
+            for wheel in &package.wheels {
+                wheels.push(file_of(wheel, "wheel")?);
             }
+            let sdist = package
+                .sdist
+                .as_ref()
+                .map(|entry| file_of(entry, "sdist"))
+                .transpose()?;
             // The version: as written, else the wheels'; each wheel must be of this package
             // and version (a swapped name would install another project under this one).
             let mut version = match &package.version {
@@ -596,11 +634,43 @@ impl Lock {
                     None => version = Some(parsed.version.clone()),
                 }
             }
+            if let Some(sdist) = &sdist {
+                let parsed = wharf_resolve::SdistCandidate::from_path(
+                    Path::new(&sdist.filename),
+                    0,
+                )
+                .ok_or_else(|| {
+                    bad(format!(
+                        "its sdist `{}` is not named `{{name}}-{{version}}.tar.gz` (or `.zip`)",
+                        sdist.filename
+                    ))
+                })?;
+                if parsed.name != name {
+                    return Err(bad(format!(
+                        "its sdist `{}` is of {}, not {name}",
+                        sdist.filename, parsed.name
+                    )));
+                }
+                match &version {
+                    Some(version) if *version != parsed.version => {
+                        return Err(bad(format!(
+                            "its sdist `{}` is version {}, the package {version}",
+                            sdist.filename, parsed.version
+                        )));
+                    }
+                    Some(_) => {}
+                    None => version = Some(parsed.version),
+                }
+            }
             let version = version.ok_or_else(|| bad("no `version`".to_string()))?;
+            let Some(first) = wheels.first().or(sdist.as_ref()).cloned() else {
+                return Err(bad("no wheel and no sdist".to_string()));
+            };
             packages.push(LockedPackage {
                 name,
                 version,
-                wheel: wheels[0].clone(),
+                wheel: first,
+                sdist,
                 wheels,
                 marker: package.marker.clone(),
                 requires_python: package.requires_python.clone(),
@@ -821,10 +891,35 @@ mod tests {
             err.to_string(),
             "`/x/pylock.toml` has lock-version 2.0; wharf reads lock-version 1.x"
         );
-        let err = Lock::parse(path, "lock-version = \"1.0\"\n[[packages]]\nname = \"a\"\nversion = \"1\"\n[packages.sdist]\nname = \"a-1.tar.gz\"\n").unwrap_err();
+        // An sdist needs a place and a sha256, and must be of its package and version.
+        let sdist = |fields: &str| {
+            Lock::parse(path, &format!("lock-version = \"1.0\"\n[[packages]]\nname = \"a\"\nversion = \"1\"\n[packages.sdist]\n{fields}\n"))
+        };
+        let err = sdist("name = \"a-1.tar.gz\"").unwrap_err();
         assert_eq!(
             err.to_string(),
-            "`/x/pylock.toml`: package `a`: has only an sdist; wharf syncs wheels only: add a wheel of it to the wheelhouse (or a `-f` directory) and lock again"
+            "`/x/pylock.toml`: package `a`: its sdist has no `path` or `url`"
+        );
+        let err = sdist("name = \"a-1.tar.gz\"\npath = \"a-1.tar.gz\"").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "`/x/pylock.toml`: package `a`: its sdist `a-1.tar.gz` has no sha256 hash (wharf checks sha256)"
+        );
+        let hashed = format!("path = \"b-1.tar.gz\"\nhashes = {{ sha256 = \"{HASH}\" }}");
+        let err = sdist(&hashed).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "`/x/pylock.toml`: package `a`: its sdist `b-1.tar.gz` is of b, not a"
+        );
+        let lock = sdist(&hashed.replace("b-1", "a-1")).unwrap();
+        let package = &lock.packages[0];
+        assert!(package.builds() && package.wheels.is_empty());
+        assert_eq!(package.wheel.path, PathBuf::from("/x/a-1.tar.gz"));
+        assert_eq!(package.sdist.as_ref(), Some(&package.wheel));
+        let err = sdist(&hashed.replace("b-1", "a-2")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "`/x/pylock.toml`: package `a`: its sdist `a-2.tar.gz` is version 2, the package 1"
         );
         let err = Lock::parse(path, "lock-version = \"1.0\"\n[[packages]\n").unwrap_err();
         assert!(err.to_string().contains("line 2"), "{err}");

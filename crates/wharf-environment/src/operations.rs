@@ -10,6 +10,7 @@
 //! PythonEnvironment ─────────────────┘                                   └─▶ execute ─▶ InstallOutput
 //! ```
 
+use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -45,17 +46,29 @@ pub struct Requirements {
     /// The wheels that stand for the direct references: each is the only candidate of its
     /// project in the resolution.
     pub local_wheels: Vec<LocalWheel>,
-    /// Wheels built from the wheelhouse's sdists (projects without a compatible wheel):
-    /// extra candidates, after the wheelhouse's own.
-    pub sdist_wheels: Vec<LocalWheel>,
     /// The `--hash` values of each requirement that has some (`ALGORITHM:DIGEST`), with the
     /// line they came from, for pip's hash-checking mode ([`check_hashes`]).
     pub hashes: Vec<HashedRequirement>,
     /// A `--require-hashes` line in a file read.
     pub require_hashes: bool,
     /// pip's `--only-binary`/`--no-binary` (from the files read, then the command line):
-    /// projects never built from their sdist (`:all:` for every one).
+    /// projects never built from their sdist, or never installed from a wheel (`:all:` for
+    /// every one).
     pub format_control: wharf_requirements_txt::FormatControl,
+    /// pip's `--prefer-binary` (a file's line, or the command line): any wheel before an sdist.
+    pub prefer_binary: bool,
+}
+
+impl Requirements {
+    /// The resolver's view of [`Requirements::format_control`] and
+    /// [`Requirements::prefer_binary`].
+    pub fn binary_policy(&self) -> wharf_resolve::BinaryPolicy {
+        wharf_resolve::BinaryPolicy {
+            no_binary: self.format_control.no_binary.clone(),
+            only_binary: self.format_control.only_binary.clone(),
+            prefer_binary: self.prefer_binary,
+        }
+    }
 }
 
 /// A requirement of a file and its `--hash` values.
@@ -294,6 +307,7 @@ pub fn read_requirements(
     out.find_links = files.options.find_links.iter().map(PathBuf::from).collect();
     out.require_hashes = files.options.require_hashes;
     out.format_control = files.options.format_control.clone();
+    out.prefer_binary = files.options.prefer_binary;
     Ok(out)
 }
 
@@ -476,7 +490,8 @@ pub struct TargetResolution {
 
 /// Resolves `requirements` against the `catalogue` for `target`, counting `installed`
 /// distributions (kept unless `--upgrade`; `in_target: false` ones are provided on
-/// `sys.path` by modules).
+/// `sys.path` by modules). With a `builder`, the wheelhouse's sdists are candidates too (built
+/// only when chosen); without one, wheels only.
 ///
 /// Errors: [`OperationError::NoSolution`] with the derivation and, for each package without
 /// an acceptable wheel, what exists instead and the fix; [`OperationError::Resolve`].
@@ -486,6 +501,7 @@ pub fn resolve_for(
     installed: &[wharf_resolve::Installed],
     catalogue: &Catalogue,
     policy: &ResolvePolicy,
+    builder: Option<&Builder<'_>>,
 ) -> Result<TargetResolution, OperationError> {
     let mut candidates = CandidateSet::new(catalogue, &target.tags, target.manylinux_tags.as_ref());
     // A local wheel is the only candidate of its project; an installed distribution of it is
@@ -499,6 +515,8 @@ pub fn resolve_for(
                 path: wheel.path.clone(),
                 find_link: 0,
                 tag_priority: wheel.tag_priority,
+                sdist: None,
+                direct: true,
             }],
         );
         candidates.rejected.remove(&wheel.name);
@@ -506,18 +524,6 @@ pub fn resolve_for(
             i.name != wheel.name
                 || (i.in_target && !wheel.always_reinstall && i.version == wheel.filename.version)
         });
-    }
-    for wheel in &requirements.sdist_wheels {
-        candidates
-            .by_name
-            .entry(wheel.name.clone())
-            .or_default()
-            .push(wharf_resolve::Candidate {
-                filename: wheel.filename.clone(),
-                path: wheel.path.clone(),
-                find_link: usize::MAX,
-                tag_priority: wheel.tag_priority,
-            });
     }
     let installed = installed.as_slice();
     let env = ResolverEnv {
@@ -529,15 +535,24 @@ pub fn resolve_for(
         reinstall: policy.reinstall,
         no_deps: policy.no_deps,
         prerelease: policy.prerelease,
+        binary: requirements.binary_policy(),
     };
-    match wharf_resolve::resolve(
+    let sdists = builder.map(|builder| SdistBuilds {
+        builder,
+        failure: RefCell::new(None),
+    });
+    let resolved = wharf_resolve::resolve(
         &requirements.requirements,
         &requirements.constraints,
         &candidates,
         installed,
         &env,
         &options,
-    ) {
+        sdists
+            .as_ref()
+            .map(|s| s as &dyn wharf_resolve::SdistBuilder),
+    );
+    match resolved {
         Ok(packages) => Ok(TargetResolution {
             packages,
             candidates,
@@ -569,84 +584,64 @@ pub fn resolve_for(
                     "create the environment with a Python that satisfies it (`wharf python list`, `module load python/X.Y`), or pin an older version".to_string(),
                 ));
             }
-            let sdists = unavailable
-                .iter()
-                .filter(|name| candidates.get(name).is_empty())
-                .filter_map(|name| newest_sdist(candidates.sdists.get(name.as_ref())?))
-                .collect();
             Err(OperationError::NoSolution {
                 report,
                 diagnostics,
-                sdists,
             })
         }
+        // The build's own error (its log, its hint), not the resolver's summary of it.
+        Err(e @ ResolveError::Build { .. }) => Err(sdists
+            .and_then(|s| s.failure.into_inner())
+            .unwrap_or(OperationError::Resolve(e))),
         Err(e) => Err(OperationError::Resolve(e)),
     }
 }
 
-/// The sdist of the highest version among `paths` (`name-1.2.tar.gz`).
-fn newest_sdist(paths: &[PathBuf]) -> Option<PathBuf> {
-    paths
-        .iter()
-        .filter_map(|path| {
-            let file = path.file_name()?.to_str()?;
-            let stem = [".tar.gz", ".zip", ".tar.bz2"]
-                .iter()
-                .find_map(|s| file.strip_suffix(s))?;
-            let version = Version::from_str(stem.rsplit_once('-')?.1).ok()?;
-            Some((version, path))
-        })
-        .max_by(|a, b| a.0.cmp(&b.0))
-        .map(|(_, path)| path.clone())
+/// The resolver's [`wharf_resolve::SdistBuilder`] over a [`Builder`]: a build's error is kept
+/// whole for the caller.
+struct SdistBuilds<'b, 'e> {
+    builder: &'b Builder<'e>,
+    failure: RefCell<Option<OperationError>>,
 }
 
-/// [`resolve`], building the wheelhouse's sdists of projects that have no compatible wheel
-/// (one line each through the builder's report) and resolving again with the built wheels.
+impl wharf_resolve::SdistBuilder for SdistBuilds<'_, '_> {
+    fn build(
+        &self,
+        sdist: &wharf_resolve::SdistCandidate,
+    ) -> Result<wharf_resolve::Candidate, ResolveError> {
+        match self.builder.sdist_wheel(&sdist.path) {
+            Ok(wheel) => Ok(wharf_resolve::Candidate {
+                filename: wheel.filename,
+                path: wheel.path,
+                find_link: sdist.find_link,
+                tag_priority: wheel.tag_priority,
+                sdist: Some(sdist.path.clone()),
+                direct: false,
+            }),
+            Err(error) => {
+                let message = error.to_string();
+                *self.failure.borrow_mut() = Some(error);
+                Err(ResolveError::Build {
+                    sdist: sdist.path.clone(),
+                    message,
+                })
+            }
+        }
+    }
+}
+
+/// [`resolve`] with the wheelhouse's sdists as candidates at every version, each built by
+/// `builder` (one line each through its report) only when the resolver chooses it.
 ///
 /// Errors: as [`resolve`], and the build's.
 pub fn resolve_with_builds(
-    requirements: &mut Requirements,
+    requirements: &Requirements,
     environment: &PythonEnvironment,
     catalogue: &Catalogue,
     policy: &ResolvePolicy,
     builder: &Builder<'_>,
 ) -> Result<Resolution, OperationError> {
-    let mut built = BTreeSet::new();
-    loop {
-        // `--only-binary`: those projects' sdists are never built.
-        let only_binary = &requirements.format_control.only_binary;
-        let buildable = |sdist: &PathBuf| {
-            !only_binary.contains(":all:")
-                && !sdist_project(sdist).is_some_and(|name| {
-                    only_binary
-                        .iter()
-                        .any(|listed| PackageName::from_str(listed).ok().as_ref() == Some(&name))
-                })
-        };
-        match resolve(requirements, environment, catalogue, policy) {
-            Err(OperationError::NoSolution { sdists, .. })
-                if sdists.iter().any(|s| !built.contains(s) && buildable(s)) =>
-            {
-                for sdist in sdists {
-                    if buildable(&sdist) && built.insert(sdist.clone()) {
-                        let wheel = builder.sdist_wheel(&sdist)?;
-                        requirements.sdist_wheels.push(wheel);
-                    }
-                }
-            }
-            other => return other,
-        }
-    }
-}
-
-/// The project of an sdist file name (`name-version.tar.gz`, `.zip`), PEP 503 normalized.
-fn sdist_project(sdist: &Path) -> Option<PackageName> {
-    let file = sdist.file_name()?.to_str()?;
-    let stem = file
-        .strip_suffix(".tar.gz")
-        .or_else(|| file.strip_suffix(".zip"))?;
-    let (name, _) = stem.rsplit_once('-')?;
-    PackageName::from_str(name).ok()
+    resolve_in(requirements, environment, catalogue, *policy, Some(builder))
 }
 
 /// Resolves `requirements` against the `catalogue` for `environment` under the site's
@@ -659,10 +654,27 @@ pub fn resolve(
     catalogue: &Catalogue,
     policy: &ResolvePolicy,
 ) -> Result<Resolution, OperationError> {
+    resolve_in(requirements, environment, catalogue, *policy, None)
+}
+
+fn resolve_in(
+    requirements: &Requirements,
+    environment: &PythonEnvironment,
+    catalogue: &Catalogue,
+    policy: ResolvePolicy,
+    builder: Option<&Builder<'_>>,
+) -> Result<Resolution, OperationError> {
     let target = ResolveTarget::from_info(&environment.info, policy.allow_manylinux)?;
     let in_env = environment.installed()?;
     let installed = environment.installed_for_resolver(&in_env)?;
-    let resolution = resolve_for(requirements, &target, &installed, catalogue, policy)?;
+    let resolution = resolve_for(
+        requirements,
+        &target,
+        &installed,
+        catalogue,
+        &policy,
+        builder,
+    )?;
     Ok(Resolution {
         packages: resolution.packages,
         installed: in_env,

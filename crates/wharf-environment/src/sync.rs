@@ -80,6 +80,16 @@ pub enum SyncError {
         /// The version.
         version: Version,
     },
+    /// A locked sdist built a wheel of another version than the lock's.
+    #[error("the sdist of {name} {locked} built a wheel of version {built}")]
+    BuiltVersion {
+        /// The package.
+        name: PackageName,
+        /// The version the lock names.
+        locked: Version,
+        /// The version the build made.
+        built: Version,
+    },
 }
 
 impl SyncError {
@@ -92,6 +102,7 @@ impl SyncError {
             Self::RequiresPython { .. } => Some("use a Python the lock allows (`module load python/X.Y`, `--python`), or re-lock for this one".to_string()),
             Self::Duplicate { .. } => Some("the lock is inconsistent: write it again with the tool that made it".to_string()),
             Self::Hash(_) => None,
+            Self::BuiltVersion { .. } => Some("the sdist's build backend computes another version (a dynamic version from a VCS?): ask for a wheel of it, or re-lock".to_string()),
             Self::NoWheel { name, .. } => Some(format!("`wharf install --upgrade {name}` to move to a version the wheelhouse has, then lock again")),
         }
     }
@@ -155,7 +166,14 @@ pub fn lock_from_resolution(
         // The version locked is the wheel's own (a module's `1.26.4` is locked as the
         // wheelhouse's `1.26.4+computecanada`, which `sync` finds the module provides).
         let (version, path) = match &package.source {
-            ResolvedSource::Wheel(candidate) => (package.version.clone(), candidate.path.clone()),
+            // A wheel built from the wheelhouse's sdist: the lock names the sdist.
+            ResolvedSource::Wheel(candidate) => (
+                package.version.clone(),
+                candidate
+                    .sdist
+                    .clone()
+                    .unwrap_or_else(|| candidate.path.clone()),
+            ),
             ResolvedSource::Installed { .. } => {
                 wheel_of(resolution, &package.name, &package.version)
                     .map(|c| (c.filename.version.clone(), c.path.clone()))
@@ -265,7 +283,9 @@ pub fn select_for_environment(
                 Some((priority, wheel))
             })
             .min_by_key(|(priority, _)| *priority)
-            .map(|(_, wheel)| wheel.clone());
+            .map(|(_, wheel)| wheel.clone())
+            // No wheel fits: the sdist, built once verified (`build_locked_sdists`).
+            .or_else(|| package.sdist.clone());
         let Some(wheel) = best else {
             return Err(sync(SyncError::IncompatibleWheel {
                 name: package.name.clone(),
@@ -291,6 +311,43 @@ pub fn select_for_environment(
         selected.packages.push(chosen);
     }
     Ok(selected)
+}
+
+/// Builds the sdist of every package of `lock` (already [`select_for_environment`]ed and
+/// verified: the sdist's sha256 is the lock's) that has no wheel for the interpreter, through
+/// `builder` (its isolated build environment and the build cache); each such package's
+/// [`LockedPackage::wheel`](crate::lock::LockedPackage::wheel) becomes the built wheel, with
+/// that wheel's own sha256 (what the installer then checks).
+///
+/// Errors: the build's ([`crate::OperationError::Build`] and the others of
+/// [`crate::build::Builder::sdist_wheel`]); the built wheel unreadable.
+pub fn build_locked_sdists(
+    lock: &mut Lock,
+    builder: &crate::build::Builder<'_>,
+) -> Result<(), crate::OperationError> {
+    for package in lock.packages.iter_mut().filter(|p| p.builds()) {
+        let built = builder.sdist_wheel(&package.wheel.path)?;
+        if built.filename.version != package.version {
+            return Err(crate::OperationError::Sync(SyncError::BuiltVersion {
+                name: package.name.clone(),
+                locked: package.version.clone(),
+                built: built.filename.version.clone(),
+            }));
+        }
+        let (sha256, size) = crate::lock::sha256_file(&built.path)
+            .map_err(|source| crate::OperationError::Sync(SyncError::Hash(source)))?;
+        package.wheel = crate::lock::LockedWheel {
+            filename: built
+                .path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            path: built.path,
+            size,
+            sha256,
+        };
+    }
+    Ok(())
 }
 
 /// The resolution a lock asks for in `environment`: every locked wheel (of a lock already
@@ -341,12 +398,14 @@ pub fn resolution_from_lock(
         packages.push(ResolvedPackage {
             name: locked.name.clone(),
             version: locked.version.clone(),
-            source: ResolvedSource::Wheel(Candidate {
+            source: ResolvedSource::Wheel(Box::new(Candidate {
                 filename,
                 path: locked.wheel.path.clone(),
                 find_link: 0,
                 tag_priority,
-            }),
+                sdist: None,
+                direct: false,
+            })),
             requested: true,
             requires_dist: None,
         });

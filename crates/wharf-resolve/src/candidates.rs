@@ -1,9 +1,10 @@
 //! The installable wheels of each project, best first, and the ones refused (with why).
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+use pep440_rs::Version;
 use pep508_rs::PackageName;
 use wharf_site::{Catalogue, ScanWarning};
 use wharf_wheel_filename::{Tags, WheelFilename};
@@ -19,6 +20,45 @@ pub struct Candidate {
     pub find_link: usize,
     /// Its best tag's priority for the target (0 = best).
     pub tag_priority: usize,
+    /// The wheelhouse sdist this wheel was built from (by [`crate::SdistBuilder`]), when it
+    /// was: a lock records the sdist, not the built wheel.
+    pub sdist: Option<PathBuf>,
+    /// A wheel the user named by path (or built from a path they named): the only candidate
+    /// of its project, which `--no-binary` does not remove.
+    pub direct: bool,
+}
+
+/// A source distribution of the wheelhouse (`name-1.0.tar.gz`, `name-1.0.zip`, the sdist
+/// file name of the "Source distribution format" specification): a candidate at its version,
+/// built into a wheel only when the resolver chooses it.
+#[derive(Clone, Debug)]
+pub struct SdistCandidate {
+    /// Its project (from the file name, PEP 503 normalized).
+    pub name: PackageName,
+    /// Its version (from the file name).
+    pub version: Version,
+    /// The file.
+    pub path: PathBuf,
+    /// Index of its find-links directory (0 = most specific, preferred).
+    pub find_link: usize,
+}
+
+impl SdistCandidate {
+    /// The sdist named by `path`'s file name (`{name}-{version}.tar.gz` or `.zip`), found
+    /// under find-links directory `find_link`; `None` for any other file.
+    pub fn from_path(path: &Path, find_link: usize) -> Option<Self> {
+        let file = path.file_name()?.to_str()?;
+        let stem = file
+            .strip_suffix(".tar.gz")
+            .or_else(|| file.strip_suffix(".zip"))?;
+        let (name, version) = stem.rsplit_once('-')?;
+        Some(Self {
+            name: PackageName::from_str(name).ok()?,
+            version: Version::from_str(version).ok()?,
+            path: path.to_path_buf(),
+            find_link,
+        })
+    }
 }
 
 /// Why a wheel of the catalogue is not a candidate.
@@ -49,9 +89,9 @@ pub struct CandidateSet {
     pub by_name: HashMap<PackageName, Vec<Candidate>>,
     /// Refused wheels.
     pub rejected: HashMap<PackageName, Vec<Rejected>>,
-    /// Source distributions seen among the wheels (`name` normalized → files): wharf installs
-    /// wheels only, and says so.
-    pub sdists: HashMap<String, Vec<PathBuf>>,
+    /// Source distributions of the wheelhouse per project, sorted as the wheels are (version
+    /// descending, then find-links order).
+    pub sdists: HashMap<PackageName, Vec<SdistCandidate>>,
 }
 
 impl CandidateSet {
@@ -69,6 +109,8 @@ impl CandidateSet {
                     path: entry.path.clone(),
                     find_link: entry.find_link,
                     tag_priority,
+                    sdist: None,
+                    direct: false,
                 });
             } else {
                 let reason = if manylinux_tags.is_some_and(|t| entry.filename.is_compatible(t)) {
@@ -95,24 +137,27 @@ impl CandidateSet {
         }
         for warning in &catalogue.warnings {
             if let ScanWarning::NotAWheel { path } = warning {
-                let file = path
-                    .file_name()
-                    .and_then(|n| n.to_str())
-                    .unwrap_or_default();
-                for suffix in [".tar.gz", ".zip", ".tar.bz2"] {
-                    // An sdist whose name is no valid project name can never be asked
-                    // for: it is left out of the explanations.
-                    if let Some(stem) = file.strip_suffix(suffix)
-                        && let Some((name, _version)) = stem.rsplit_once('-')
-                        && let Ok(name) = PackageName::from_str(name)
-                    {
-                        set.sdists
-                            .entry(name.to_string())
-                            .or_default()
-                            .push(path.clone());
-                    }
+                // The find-links directory the file was found under (its priority).
+                let find_link = catalogue
+                    .find_links
+                    .0
+                    .iter()
+                    .position(|link| path.starts_with(&link.path))
+                    .unwrap_or(usize::MAX);
+                if let Some(sdist) = SdistCandidate::from_path(path, find_link) {
+                    set.sdists
+                        .entry(sdist.name.clone())
+                        .or_default()
+                        .push(sdist);
                 }
             }
+        }
+        for sdists in set.sdists.values_mut() {
+            sdists.sort_by(|a, b| {
+                b.version
+                    .cmp(&a.version)
+                    .then(a.find_link.cmp(&b.find_link))
+            });
         }
         set
     }
@@ -120,5 +165,10 @@ impl CandidateSet {
     /// The candidates of `name`, best first.
     pub fn get(&self, name: &PackageName) -> &[Candidate] {
         self.by_name.get(name).map_or(&[], Vec::as_slice)
+    }
+
+    /// The sdists of `name`, newest first.
+    pub fn sdists_of(&self, name: &PackageName) -> &[SdistCandidate] {
+        self.sdists.get(name).map_or(&[], Vec::as_slice)
     }
 }

@@ -6,7 +6,7 @@ use wharf_wheel_filename::LanguageTag;
 use crate::candidates::{CandidateSet, RejectReason};
 
 /// Lines explaining why `name` has no acceptable wheel for CPython `python` (`(3, 11)`),
-/// each with the fix: no wheel at all (an sdist-only project: wharf installs wheels only),
+/// each with the fix: no wheel at all (an sdist-only project whose sdists could not be used),
 /// wheels only for other Pythons (`module load python/X.Y`), or manylinux wheels refused by
 /// the site's policy (`--allow-manylinux`). Empty when `name` has candidates.
 pub fn explain_unavailable(
@@ -18,16 +18,17 @@ pub fn explain_unavailable(
     let rejected = candidates.rejected.get(name).map_or(&[][..], Vec::as_slice);
     let (major, minor) = python;
     if candidates.get(name).is_empty() && rejected.is_empty() {
-        if let Some(sdists) = candidates.sdists.get(name.as_ref()) {
-            let file = sdists[0]
+        if let Some(newest) = candidates.sdists_of(name).first() {
+            let file = newest
+                .path
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
             lines.push(format!(
-                "{name} has only a source distribution (`{file}`) in the wheelhouse; wharf installs wheels only"
+                "{name} has only source distributions in the wheelhouse (newest: `{file}`), and none was usable: building is forbidden (`--only-binary`), or no version matches"
             ));
             lines.push(format!(
-                "hint: ask your site's staff for a wheel of {name}, or build one with `pip wheel`"
+                "hint: drop `--only-binary` for {name} to let wharf build it, or ask your site's staff for a wheel of {name}"
             ));
         } else {
             lines.push(format!("no wheel named {name} in the wheelhouse"));

@@ -14,6 +14,9 @@
 //! - A distribution already importable from the target (installed in the environment, or put
 //!   on `PYTHONPATH` by a module) satisfies a requirement it matches, as pip counts it.
 //! - `Requires-Python` is honoured; markers and extras are evaluated for the target.
+//! - The wheelhouse's sdists are candidates at every version, after the wheel of the same
+//!   version (pip's and uv's order), built only when chosen ([`SdistBuilder`]); pip's
+//!   `--only-binary`, `--no-binary` and `--prefer-binary` ([`BinaryPolicy`]) apply.
 //! - Pre-releases are used only when a specifier names one, `--pre` is given, or no final
 //!   release matches (packaging's `SpecifierSet.filter` rule).
 
@@ -23,9 +26,9 @@ mod candidates;
 mod explain;
 mod resolver;
 
-pub use candidates::{Candidate, CandidateSet, RejectReason, Rejected};
+pub use candidates::{Candidate, CandidateSet, RejectReason, Rejected, SdistCandidate};
 pub use explain::explain_unavailable;
 pub use resolver::{
-    Installed, ResolveError, ResolveOptions, ResolvedPackage, ResolvedSource, ResolverEnv, resolve,
-    specifiers_contain,
+    BinaryPolicy, Installed, ResolveError, ResolveOptions, ResolvedPackage, ResolvedSource,
+    ResolverEnv, SdistBuilder, resolve, specifiers_contain,
 };

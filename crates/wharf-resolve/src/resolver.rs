@@ -15,7 +15,50 @@ use pubgrub::{
 };
 use wharf_metadata::WheelMetadata;
 
-use crate::candidates::{Candidate, CandidateSet};
+use crate::candidates::{Candidate, CandidateSet, SdistCandidate};
+
+/// Builds a wheelhouse sdist the resolver chose, for the target interpreter: the frontend
+/// (PEP 517 in an isolated build environment, the build cache) lives outside the resolver.
+pub trait SdistBuilder {
+    /// The wheel built from `sdist` (or found in the build cache), as a candidate of the
+    /// target: its [`Candidate::sdist`] names `sdist`.
+    ///
+    /// Errors: [`ResolveError::Build`] when the build fails or its wheel does not fit the
+    /// target; the resolution stops there (as pip's and uv's do).
+    fn build(&self, sdist: &SdistCandidate) -> Result<Candidate, ResolveError>;
+}
+
+/// pip's `FormatControl` as the resolver applies it to one project, with `--prefer-binary`.
+#[derive(Clone, Debug, Default)]
+pub struct BinaryPolicy {
+    /// `--no-binary`: projects never installed from a wheel of the wheelhouse (normalized
+    /// names, `:all:` for every one). A wheel built from their sdist is used.
+    pub no_binary: std::collections::BTreeSet<String>,
+    /// `--only-binary`: projects never built from an sdist (`:all:` for every one).
+    pub only_binary: std::collections::BTreeSet<String>,
+    /// `--prefer-binary`: any wheel, however old, before an sdist.
+    pub prefer_binary: bool,
+}
+
+impl BinaryPolicy {
+    /// `(wheels allowed, sdists allowed)` for `name`, in the order of pip's
+    /// `FormatControl.get_allowed_formats`: the project's own entry, then `:all:`, with
+    /// `--only-binary` first.
+    pub fn allowed(&self, name: &PackageName) -> (bool, bool) {
+        let name = name.as_ref();
+        if self.only_binary.contains(name) {
+            (true, false)
+        } else if self.no_binary.contains(name) {
+            (false, true)
+        } else if self.only_binary.contains(":all:") {
+            (true, false)
+        } else if self.no_binary.contains(":all:") {
+            (false, true)
+        } else {
+            (true, true)
+        }
+    }
+}
 
 /// The target interpreter, as the resolver needs it.
 #[derive(Clone, Debug)]
@@ -53,13 +96,15 @@ pub struct ResolveOptions {
     pub no_deps: bool,
     /// `--pre`: allow pre-releases everywhere.
     pub prerelease: bool,
+    /// `--only-binary`, `--no-binary`, `--prefer-binary`.
+    pub binary: BinaryPolicy,
 }
 
 /// Where a resolved project comes from.
 #[derive(Clone, Debug)]
 pub enum ResolvedSource {
     /// Install this wheel.
-    Wheel(Candidate),
+    Wheel(Box<Candidate>),
     /// Already there (installed in the environment, or provided on `sys.path`).
     Installed {
         /// Whether it lives in the target environment.
@@ -116,6 +161,14 @@ pub enum ResolveError {
         #[source]
         source: wharf_metadata::WheelError,
     },
+    /// A chosen sdist could not be built into a wheel for the target.
+    #[error("cannot build `{}`: {message}", sdist.display())]
+    Build {
+        /// The sdist.
+        sdist: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
     /// Internal solver failure.
     #[error("resolver failure: {0}")]
     Internal(String),
@@ -143,7 +196,24 @@ impl fmt::Display for Node {
 #[derive(Clone, Debug)]
 enum Choice {
     Wheel(usize),
+    Built(Rc<Candidate>),
     Installed(Rc<Installed>),
+}
+
+/// One file the resolver may take for a version: a wheel of the wheelhouse or an sdist.
+#[derive(Clone, Copy)]
+enum Offer<'c> {
+    Wheel(usize, &'c Candidate),
+    Sdist(&'c SdistCandidate),
+}
+
+impl Offer<'_> {
+    fn version(&self) -> &Version {
+        match self {
+            Offer::Wheel(_, candidate) => &candidate.filename.version,
+            Offer::Sdist(sdist) => &sdist.version,
+        }
+    }
 }
 
 /// The versions `specifiers` allow, local version labels included, as PEP 440 ("Version
@@ -257,6 +327,8 @@ fn names_prerelease(specifiers: &VersionSpecifiers) -> bool {
 
 struct Provider<'a> {
     candidates: &'a CandidateSet,
+    builder: Option<&'a dyn SdistBuilder>,
+    built: RefCell<HashMap<PathBuf, Rc<Candidate>>>,
     installed: HashMap<PackageName, Rc<Installed>>,
     env: &'a ResolverEnv,
     options: &'a ResolveOptions,
@@ -275,13 +347,8 @@ struct Provider<'a> {
 #[error("resolution aborted")]
 struct Abort;
 
-impl Provider<'_> {
-    fn metadata_of(
-        &self,
-        index_name: &PackageName,
-        index: usize,
-    ) -> Result<Rc<WheelMetadata>, ResolveError> {
-        let candidate = &self.candidates.get(index_name)[index];
+impl<'a> Provider<'a> {
+    fn metadata_of(&self, candidate: &Candidate) -> Result<Rc<WheelMetadata>, ResolveError> {
         if let Some(m) = self.metadata.borrow().get(&candidate.path) {
             return Ok(m.clone());
         }
@@ -296,6 +363,73 @@ impl Provider<'_> {
             .borrow_mut()
             .insert(candidate.path.clone(), metadata.clone());
         Ok(metadata)
+    }
+
+    /// The files of `name` in the order they are tried: version descending, a wheel before
+    /// the sdist of its version (pip's and uv's order); with `--prefer-binary` every wheel
+    /// before any sdist. `--only-binary`/`--no-binary` and a missing builder remove files.
+    fn offers(&self, name: &PackageName) -> Vec<Offer<'a>> {
+        let candidates: &'a CandidateSet = self.candidates;
+        let (wheels_allowed, sdists_allowed) = self.options.binary.allowed(name);
+        let wheels: Vec<Offer<'a>> = candidates
+            .get(name)
+            .iter()
+            .enumerate()
+            // A wheel the user named by path is theirs, whatever `--no-binary` says.
+            .filter(|(_, c)| wheels_allowed || c.direct)
+            .map(|(index, c)| Offer::Wheel(index, c))
+            .collect();
+        let sdists: Vec<Offer<'a>> = if sdists_allowed && self.builder.is_some() {
+            candidates
+                .sdists_of(name)
+                .iter()
+                .map(Offer::Sdist)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        if self.options.binary.prefer_binary {
+            return wheels.into_iter().chain(sdists).collect();
+        }
+        let mut merged = Vec::with_capacity(wheels.len() + sdists.len());
+        let (mut w, mut d) = (wheels.into_iter().peekable(), sdists.into_iter().peekable());
+        loop {
+            let take_wheel = match (w.peek(), d.peek()) {
+                (Some(wheel), Some(sdist)) => wheel.version() >= sdist.version(),
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (None, None) => break,
+            };
+            merged.extend(if take_wheel { w.next() } else { d.next() });
+        }
+        merged
+    }
+
+    /// The wheel built from `sdist` (built once per resolution), checked against the
+    /// version its file name promised.
+    fn built(&self, sdist: &SdistCandidate) -> Result<Rc<Candidate>, ResolveError> {
+        if let Some(built) = self.built.borrow().get(&sdist.path) {
+            return Ok(built.clone());
+        }
+        let builder = self.builder.ok_or_else(|| {
+            ResolveError::Internal("an sdist was chosen without a builder".to_string())
+        })?;
+        let mut candidate = builder.build(sdist)?;
+        if candidate.filename.name != sdist.name || candidate.filename.version != sdist.version {
+            return Err(ResolveError::Build {
+                sdist: sdist.path.clone(),
+                message: format!(
+                    "it built {} {}, not the {} {} its file name says",
+                    candidate.filename.name, candidate.filename.version, sdist.name, sdist.version
+                ),
+            });
+        }
+        candidate.sdist = Some(sdist.path.clone());
+        let candidate = Rc::new(candidate);
+        self.built
+            .borrow_mut()
+            .insert(sdist.path.clone(), candidate.clone());
+        Ok(candidate)
     }
 
     fn requires_python_ok(&self, metadata: &WheelMetadata) -> bool {
@@ -323,11 +457,11 @@ impl Provider<'_> {
                 return Ok(Some(installed.version.clone()));
             }
         }
-        let candidates = self.candidates.get(name);
+        let offers = self.offers(name);
         let allow_pre = self.options.prerelease || self.prerelease_named.contains(name);
         for pass_allows_pre in [allow_pre, true] {
-            for (index, candidate) in candidates.iter().enumerate() {
-                let version = &candidate.filename.version;
+            for offer in &offers {
+                let version = offer.version();
                 if !range.contains(version) {
                     continue;
                 }
@@ -341,7 +475,15 @@ impl Provider<'_> {
                 {
                     return Ok(Some(version.clone()));
                 }
-                let metadata = self.metadata_of(name, index)?;
+                let (metadata, choice) = match *offer {
+                    Offer::Wheel(index, candidate) => {
+                        (self.metadata_of(candidate)?, Choice::Wheel(index))
+                    }
+                    Offer::Sdist(sdist) => {
+                        let built = self.built(sdist)?;
+                        (self.metadata_of(&built)?, Choice::Built(built))
+                    }
+                };
                 if !self.requires_python_ok(&metadata) {
                     let mut skipped = self.requires_python.borrow_mut();
                     if !skipped.iter().any(|(n, v, _)| n == name && v == version) {
@@ -355,7 +497,7 @@ impl Provider<'_> {
                 }
                 self.choices
                     .borrow_mut()
-                    .insert((name.clone(), version.clone()), Choice::Wheel(index));
+                    .insert((name.clone(), version.clone()), choice);
                 return Ok(Some(version.clone()));
             }
             if pass_allows_pre {
@@ -496,8 +638,12 @@ impl DependencyProvider for Provider<'_> {
                         .cloned();
                     let requires = match choice {
                         Some(Choice::Installed(installed)) => installed.requires_dist.clone(),
-                        Some(Choice::Wheel(index)) => {
-                            self.metadata_of(name, index)?.requires_dist.clone()
+                        Some(Choice::Wheel(index)) => self
+                            .metadata_of(&self.candidates.get(name)[index])?
+                            .requires_dist
+                            .clone(),
+                        Some(Choice::Built(candidate)) => {
+                            self.metadata_of(&candidate)?.requires_dist.clone()
                         }
                         None => Vec::new(),
                     };
@@ -521,6 +667,7 @@ impl DependencyProvider for Provider<'_> {
 
 /// Resolves `requirements` (and `constraints`, which limit versions without requesting a
 /// project) against `candidates` for the target `env`, counting `installed` distributions.
+/// The wheelhouse's sdists are candidates when a `builder` is given (built only if chosen).
 ///
 /// Returns every project of the solution (the requested ones flagged), in name order.
 /// Errors: [`ResolveError::NoSolution`] with PubGrub's chain of reasons, and the others of
@@ -532,6 +679,7 @@ pub fn resolve(
     installed: &[Installed],
     env: &ResolverEnv,
     options: &ResolveOptions,
+    builder: Option<&dyn SdistBuilder>,
 ) -> Result<Vec<ResolvedPackage>, ResolveError> {
     let mut constraint_ranges: HashMap<PackageName, Ranges<Version>> = HashMap::new();
     let mut prerelease_named = HashSet::new();
@@ -556,6 +704,8 @@ pub fn resolve(
     }
     let provider = Provider {
         candidates,
+        builder,
+        built: RefCell::default(),
         installed: installed
             .iter()
             .map(|i| (i.name.clone(), Rc::new(i.clone())))
@@ -614,7 +764,19 @@ pub fn resolve(
                     .map(|metadata| metadata.requires_dist.clone());
                 (
                     candidate.filename.version.clone(),
-                    ResolvedSource::Wheel(candidate),
+                    ResolvedSource::Wheel(Box::new(candidate)),
+                    requires_dist,
+                )
+            }
+            Some(Choice::Built(candidate)) => {
+                let requires_dist = provider
+                    .metadata
+                    .borrow()
+                    .get(&candidate.path)
+                    .map(|metadata| metadata.requires_dist.clone());
+                (
+                    candidate.filename.version.clone(),
+                    ResolvedSource::Wheel(Box::new((*candidate).clone())),
                     requires_dist,
                 )
             }

@@ -6,8 +6,9 @@ use std::str::FromStr;
 use pep440_rs::Version;
 use pep508_rs::{MarkerEnvironment, MarkerEnvironmentBuilder, PackageName, Requirement};
 use wharf_resolve::{
-    CandidateSet, Installed, ResolveError, ResolveOptions, ResolvedPackage, ResolvedSource,
-    ResolverEnv, explain_unavailable, resolve,
+    BinaryPolicy, Candidate, CandidateSet, Installed, ResolveError, ResolveOptions,
+    ResolvedPackage, ResolvedSource, ResolverEnv, SdistBuilder, SdistCandidate,
+    explain_unavailable, resolve,
 };
 use wharf_site::{Catalogue, FindLinks};
 use wharf_wheel_filename::{PlatformTag, Tags};
@@ -99,6 +100,7 @@ fn run(
         installed,
         &env(),
         &ResolveOptions::default(),
+        None,
     )
 }
 
@@ -469,7 +471,9 @@ fn other_python_and_sdist_only_are_explained() {
     )
     .join("\n");
     assert!(
-        pysam.contains("only a source distribution (`pysam-0.22.1.tar.gz`)"),
+        pysam.contains(
+            "only source distributions in the wheelhouse (newest: `pysam-0.22.1.tar.gz`)"
+        ),
         "{pysam}"
     );
 }
@@ -496,4 +500,207 @@ fn reports_keep_the_specifiers_as_written() {
     let text = report("a");
     assert!(text.contains("b <=0.5"), "{text}");
     assert!(!text.contains("post0"), "{text}");
+}
+
+/// A stand-in for the PEP 517 frontend: "builds" `name-version.tar.gz` into a pure wheel
+/// whose metadata is `requires` (and `Requires-Python` when given), and counts its builds.
+struct FakeBuilder {
+    out: tempfile::TempDir,
+    requires: Vec<(String, Vec<String>, Option<String>)>,
+    built: std::cell::RefCell<Vec<String>>,
+}
+
+impl FakeBuilder {
+    fn new(requires: &[(&str, &[&str], Option<&str>)]) -> Self {
+        Self {
+            out: tempfile::tempdir().unwrap(),
+            requires: requires
+                .iter()
+                .map(|(file, r, rp)| {
+                    (
+                        (*file).to_string(),
+                        r.iter().map(|s| (*s).to_string()).collect(),
+                        rp.map(str::to_string),
+                    )
+                })
+                .collect(),
+            built: std::cell::RefCell::default(),
+        }
+    }
+}
+
+impl SdistBuilder for FakeBuilder {
+    fn build(&self, sdist: &SdistCandidate) -> Result<Candidate, ResolveError> {
+        let file = sdist
+            .path
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        self.built.borrow_mut().push(file.clone());
+        let (requires, requires_python) = self
+            .requires
+            .iter()
+            .find(|(f, _, _)| *f == file)
+            .map(|(_, r, rp)| (r.clone(), rp.clone()))
+            .unwrap_or_default();
+        let requires: Vec<&str> = requires.iter().map(String::as_str).collect();
+        let filename = format!("{}-{}-py3-none-any.whl", sdist.name, sdist.version);
+        wheel(
+            self.out.path(),
+            &filename,
+            &requires,
+            requires_python.as_deref(),
+        );
+        Ok(Candidate {
+            filename: wharf_wheel_filename::WheelFilename::from_str(&filename).unwrap(),
+            path: self.out.path().join(&filename),
+            find_link: sdist.find_link,
+            tag_priority: 0,
+            sdist: None,
+            direct: false,
+        })
+    }
+}
+
+fn sdist(dir: &Path, file: &str) {
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(dir.join(file), b"not read by the fake builder").unwrap();
+}
+
+fn run_with(
+    site: &Site,
+    requirements: &[&str],
+    binary: BinaryPolicy,
+    builder: &FakeBuilder,
+) -> Result<Vec<ResolvedPackage>, ResolveError> {
+    resolve(
+        &reqs(requirements),
+        &[],
+        &site.candidates,
+        &[],
+        &env(),
+        &ResolveOptions {
+            binary,
+            ..ResolveOptions::default()
+        },
+        Some(builder),
+    )
+}
+
+fn names(list: &[&str]) -> std::collections::BTreeSet<String> {
+    list.iter().map(|s| (*s).to_string()).collect()
+}
+
+/// Issue 18 §1: sdists are candidates at every version, after the wheel of their version,
+/// built only when chosen; the wheel built records the sdist it came from.
+#[test]
+fn sdists_are_candidates_at_every_version() {
+    let s = site(
+        |root| {
+            // The newest release has only an sdist: chosen (pip and uv build it).
+            sdist(&root.join("any"), "alpha-2.0.tar.gz");
+            wheel(&root.join("any"), "alpha-1.0-py3-none-any.whl", &[], None);
+            // Same version: the wheel, and its sdist never built.
+            sdist(&root.join("any"), "beta-1.0.tar.gz");
+            wheel(&root.join("any"), "beta-1.0-py3-none-any.whl", &[], None);
+            // The newer wheel's Requires-Python excludes 3.11: the older sdist is built.
+            wheel(
+                &root.join("any"),
+                "gamma-3.0-py3-none-any.whl",
+                &[],
+                Some(">=3.12"),
+            );
+            sdist(&root.join("any"), "gamma-2.0.tar.gz");
+        },
+        true,
+    );
+    let builder = FakeBuilder::new(&[("alpha-2.0.tar.gz", &["beta"], None)]);
+    let resolved = run_with(&s, &["alpha", "gamma"], BinaryPolicy::default(), &builder).unwrap();
+    assert_eq!(pins(&resolved), ["alpha==2.0", "beta==1.0", "gamma==2.0"]);
+    assert_eq!(
+        *builder.built.borrow(),
+        ["alpha-2.0.tar.gz", "gamma-2.0.tar.gz"]
+    );
+    let ResolvedSource::Wheel(alpha) = &resolved[0].source else {
+        panic!("alpha is built")
+    };
+    assert!(
+        alpha
+            .sdist
+            .as_ref()
+            .unwrap()
+            .ends_with("any/alpha-2.0.tar.gz")
+    );
+    assert_eq!(
+        resolved[0].requires_dist.as_deref(),
+        Some(&["beta".to_string()][..])
+    );
+    let ResolvedSource::Wheel(beta) = &resolved[1].source else {
+        panic!("beta is a wheel")
+    };
+    assert!(beta.sdist.is_none());
+
+    // Without a builder (wheels only), the older wheel of alpha; gamma has none for 3.11.
+    assert_eq!(pins(&run(&s, &["alpha"], &[]).unwrap()), ["alpha==1.0"]);
+    assert!(run(&s, &["gamma"], &[]).is_err());
+}
+
+/// pip's `--prefer-binary`, `--only-binary`, `--no-binary` as `FormatControl` orders them.
+#[test]
+fn binary_options_choose_between_wheels_and_sdists() {
+    let s = site(
+        |root| {
+            sdist(&root.join("any"), "alpha-2.0.tar.gz");
+            wheel(&root.join("any"), "alpha-1.0-py3-none-any.whl", &[], None);
+            sdist(&root.join("any"), "alpha-1.0.tar.gz");
+        },
+        true,
+    );
+    let pick = |binary: BinaryPolicy| {
+        let builder = FakeBuilder::new(&[]);
+        let resolved = run_with(&s, &["alpha"], binary, &builder).map(|r| pins(&r));
+        (resolved.ok(), builder.built.borrow().clone())
+    };
+    // --prefer-binary: the older wheel, nothing built.
+    assert_eq!(
+        pick(BinaryPolicy {
+            prefer_binary: true,
+            ..BinaryPolicy::default()
+        }),
+        (Some(vec!["alpha==1.0".to_string()]), vec![])
+    );
+    // --only-binary alpha (or :all:): the wheel.
+    for only in [":all:", "alpha"] {
+        assert_eq!(
+            pick(BinaryPolicy {
+                only_binary: names(&[only]),
+                ..BinaryPolicy::default()
+            }),
+            (Some(vec!["alpha==1.0".to_string()]), vec![])
+        );
+    }
+    // --no-binary :all: with `alpha==1.0`: the sdist of 1.0, not its wheel.
+    let builder = FakeBuilder::new(&[]);
+    let resolved = run_with(
+        &s,
+        &["alpha==1.0"],
+        BinaryPolicy {
+            no_binary: names(&[":all:"]),
+            ..BinaryPolicy::default()
+        },
+        &builder,
+    )
+    .unwrap();
+    assert_eq!(pins(&resolved), ["alpha==1.0"]);
+    assert_eq!(*builder.built.borrow(), ["alpha-1.0.tar.gz"]);
+    // The project's own entry beats `:all:`: --no-binary :all: --only-binary alpha.
+    assert_eq!(
+        pick(BinaryPolicy {
+            no_binary: names(&[":all:"]),
+            only_binary: names(&["alpha"]),
+            prefer_binary: false,
+        }),
+        (Some(vec!["alpha==1.0".to_string()]), vec![])
+    );
 }

@@ -86,17 +86,8 @@ pub struct InstallArgs {
     /// `--hash`]
     #[arg(long)]
     pub require_hashes: bool,
-    /// Never build these projects from source (comma-separated names, `:all:`, `:none:`);
-    /// repeatable, applied after a requirements file's
-    #[arg(long, value_name = "NAMES")]
-    pub only_binary: Vec<String>,
-    /// Refused unless `:none:`: wharf installs wheels, and builds a project's sdist only when
-    /// it has no compatible wheel
-    #[arg(long, value_name = "NAMES")]
-    pub no_binary: Vec<String>,
-    /// Accepted: wharf already prefers a wheel to building an sdist
-    #[arg(long)]
-    pub prefer_binary: bool,
+    #[command(flatten)]
+    pub binary: BinaryArgs,
     /// Refused: wharf installs into virtual environments only (pip's `--user`)
     #[arg(long)]
     pub user: bool,
@@ -169,8 +160,7 @@ pub fn install(
         &settings,
         &BuildSettings {
             isolation: !args.no_build_isolation,
-            only_binary: args.only_binary.clone(),
-            no_binary: args.no_binary.clone(),
+            binary: args.binary.clone(),
         },
         site,
         python_env,
@@ -178,23 +168,51 @@ pub fn install(
     )
 }
 
+/// pip's choice between wheels and sdists (`install`, `lock`), applied after the
+/// requirements files' own lines, as pip applies them.
+#[derive(Debug, Clone, Default, Args)]
+pub struct BinaryArgs {
+    /// Never build these projects from source: comma-separated names, `:all:` or `:none:`;
+    /// repeatable
+    #[arg(long, value_name = "NAMES")]
+    pub only_binary: Vec<String>,
+    /// Never install these projects from a wheel of the wheelhouse, build their sdists
+    /// instead: comma-separated names, `:all:` or `:none:`; repeatable
+    #[arg(long, value_name = "NAMES")]
+    pub no_binary: Vec<String>,
+    /// Prefer any wheel, even of an older version, to building an sdist
+    #[arg(long)]
+    pub prefer_binary: bool,
+}
+
+impl BinaryArgs {
+    /// Adds these options to what `requirements`' files said (`--only-binary` first, then
+    /// `--no-binary`, as pip's parser meets them when both are given).
+    pub fn apply(&self, requirements: &mut operations::Requirements) {
+        for value in &self.only_binary {
+            requirements.format_control.add_only_binary(value);
+        }
+        for value in &self.no_binary {
+            requirements.format_control.add_no_binary(value);
+        }
+        requirements.prefer_binary |= self.prefer_binary;
+    }
+}
+
 /// How direct references (paths, `-e DIR`) and sdists are built.
 #[derive(Debug, Clone)]
 pub struct BuildSettings {
     /// Build in an isolated environment from the wheelhouse (`--no-build-isolation`: false).
     pub isolation: bool,
-    /// `--only-binary` values (names, `:all:`, `:none:`), applied after the files' own.
-    pub only_binary: Vec<String>,
-    /// `--no-binary` values; anything but `:none:` is refused.
-    pub no_binary: Vec<String>,
+    /// `--only-binary`, `--no-binary`, `--prefer-binary`.
+    pub binary: BinaryArgs,
 }
 
 impl Default for BuildSettings {
     fn default() -> Self {
         Self {
             isolation: true,
-            only_binary: Vec::new(),
-            no_binary: Vec::new(),
+            binary: BinaryArgs::default(),
         }
     }
 }
@@ -271,25 +289,9 @@ fn install_once(
         prerelease: settings.pre,
         allow_manylinux: settings.allow_manylinux,
     };
-    for value in &build.only_binary {
-        requirements.format_control.add_only_binary(value);
-    }
-    for value in &build.no_binary {
-        requirements.format_control.add_no_binary(value);
-    }
-    if let Some(first) = requirements.format_control.no_binary.iter().next() {
-        return Err(Error::usage(
-            format!("`--no-binary {first}` is not supported: wharf installs wheels, and builds a project from its sdist only when the wheelhouse has no compatible wheel of it"),
-            Some("install the sdist by path (`wharf install ./x-1.0.tar.gz`) to build it, or use `--only-binary` to forbid builds".to_string()),
-        ));
-    }
-    let resolution = operations::resolve_with_builds(
-        &mut requirements,
-        &environment,
-        &catalogue,
-        &policy,
-        &builder,
-    );
+    build.binary.apply(&mut requirements);
+    let resolution =
+        operations::resolve_with_builds(&requirements, &environment, &catalogue, &policy, &builder);
     progress.finish_and_clear();
     let resolution = resolution?;
     for warning in operations::missing_extras(&requirements, &resolution.packages) {

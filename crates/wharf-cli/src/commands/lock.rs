@@ -71,6 +71,8 @@ pub struct LockArgs {
     #[arg(long)]
     pub allow_manylinux: bool,
     #[command(flatten)]
+    pub binary: crate::commands::install::BinaryArgs,
+    #[command(flatten)]
     pub global: GlobalArgs,
 }
 
@@ -201,7 +203,7 @@ fn lock_requirements(
         info.version(),
         info.base_interpreter().display()
     ));
-    let requirements = operations::read_requirements(
+    let mut requirements = operations::read_requirements(
         RequirementSources {
             packages: &args.packages,
             requirement_files: &args.requirements,
@@ -210,6 +212,7 @@ fn lock_requirements(
         },
         &|name| site.lookup(name),
     )?;
+    args.binary.apply(&mut requirements);
     if let Some(direct) = requirements.direct.first() {
         return Err(Error::usage(
             format!(
@@ -275,8 +278,31 @@ fn lock_requirements(
         allow_manylinux: settings.allow_manylinux,
         ..ResolvePolicy::default()
     };
-    let resolution =
-        operations::resolve_for(&requirements, &target, &preferences, &catalogue, &policy)?;
+    // The wheelhouse's sdists are candidates as for `install`: one chosen is built (in an
+    // isolated build environment of this interpreter, through the build cache) to read its
+    // metadata, and locked as the sdist.
+    let build_options = wharf_environment::build::BuildOptions {
+        isolation: true,
+        cache_dir: settings.cache_dir.clone(),
+        threads: settings.threads,
+        config_settings: std::collections::BTreeMap::new(),
+    };
+    let report = |line: &str| printer.info(line);
+    let builder = wharf_environment::build::Builder::for_interpreter(
+        &found.installation.executable,
+        &info,
+        &catalogue,
+        &build_options,
+        &report,
+    )?;
+    let resolution = operations::resolve_for(
+        &requirements,
+        &target,
+        &preferences,
+        &catalogue,
+        &policy,
+        Some(&builder),
+    )?;
     Ok(lock_ops::lock_from_resolution(&resolution, &info, digests)
         .map_err(wharf_environment::OperationError::Sync)?)
 }
@@ -372,7 +398,8 @@ fn lock_environment(
         allow_manylinux: settings.allow_manylinux,
         ..ResolvePolicy::default()
     };
-    let resolution = operations::resolve_for(&requirements, &target, &[], &catalogue, &policy)?;
+    let resolution =
+        operations::resolve_for(&requirements, &target, &[], &catalogue, &policy, None)?;
     Ok(
         lock_ops::lock_from_resolution(&resolution, &environment.info, digests)
             .map_err(wharf_environment::OperationError::Sync)?,

@@ -7,8 +7,7 @@
 //! pip's arguments are translated to wharf's commands, option by option ([`translate`]); an
 //! option wharf cannot honour is refused (exit 2) with one line naming it and the way out
 //! (`wharf venv --seed` installs the real pip), never silently ignored. Options that change
-//! nothing in wharf (pip's progress bar, its version check, `--prefer-binary`: wharf prefers
-//! wheels) are accepted.
+//! nothing in wharf (pip's progress bar, its version check) are accepted.
 
 use std::ffi::{OsStr, OsString};
 
@@ -65,7 +64,6 @@ const IGNORED_FLAGS: &[&str] = &[
     "--isolated",
     "--no-color",
     "--no-python-version-warning",
-    "--prefer-binary",
     "--no-compile",
     "--no-warn-script-location",
     "--no-warn-conflicts",
@@ -149,6 +147,7 @@ pub fn translate(args: &[OsString], environment: &OsStr) -> Result<Translated, U
                 out.push(short_of(&name).into());
                 out.push(value);
             }
+            ("install", "--prefer-binary") => out.push("--prefer-binary".into()),
             ("install", "--only-binary" | "--no-binary") => {
                 let value = value()?;
                 out.push(name.clone().into());

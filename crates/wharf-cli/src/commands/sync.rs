@@ -198,6 +198,30 @@ fn sync_once(
     let digests = std::sync::Arc::new(crate::commands::lock::wheel_digests(site));
     lock.verify(lock_path, &digests)
         .map_err(|e| Error::from(OperationError::Sync(SyncError::Lock(e))))?;
+    // Packages locked as sdists (no wheel fits this interpreter): built now, their hash
+    // checked above, through the build cache.
+    let mut lock = lock;
+    if lock
+        .packages
+        .iter()
+        .any(wharf_environment::lock::LockedPackage::builds)
+    {
+        let catalogue = settings.sources()?.catalogue();
+        let build_options = wharf_environment::build::BuildOptions {
+            isolation: true,
+            cache_dir: settings.cache_dir.clone(),
+            threads: settings.threads,
+            config_settings: std::collections::BTreeMap::new(),
+        };
+        let report = |line: &str| printer.info(line);
+        let builder = wharf_environment::build::Builder::new(
+            environment,
+            &catalogue,
+            &build_options,
+            &report,
+        )?;
+        lock_ops::build_locked_sdists(&mut lock, &builder)?;
+    }
     let resolution =
         lock_ops::resolution_from_lock(&lock, lock_path, environment, settings.allow_manylinux)?;
     let mut plan = InstallPlan::from_resolution(
