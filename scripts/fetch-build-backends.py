@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Fetches the pinned PEP 517 build backends from PyPI: `fetch-build-backends.py OUT_DIR`.
+"""Fetches the pinned PEP 517 build backends from PyPI: `fetch-build-backends.py OUT_DIR
+[SDIST_DIR]`; with SDIST_DIR, also the pinned real sdists (SDISTS) the lock tests build.
 
 Python 3.11, standard library only (pip is run as `sys.executable -m pip`). Every wheel of
 BACKENDS (setuptools, wheel, flit_core, hatchling and hatchling's dependencies, editables for its PEP 660 builds) is downloaded
@@ -32,6 +33,11 @@ BACKENDS = [
     ("pluggy-1.5.0-py3-none-any.whl", "44e1ad92c8ca002de6377e165f3e0f1be63266ab4d554740532335b9d75ea669"),
     ("trove_classifiers-2024.9.12-py3-none-any.whl", "f88a27a892891c87c5f8bbdf110710ae9e0a4725ea8e0fb45f1bcadf088a491f"),
 ]  # fmt: skip
+# Real source distributions (no wheel of them is used): docopt 0.6.2 has only an sdist on
+# PyPI, a legacy `setup.py` built through setuptools' PEP 517 fallback.
+SDISTS = [
+    ("docopt-0.6.2.tar.gz", "49b3a825280bd66b3aa83585ef59c4a8c82f2c8a522dbe754a8bc8d08c85c491"),
+]  # fmt: skip
 NETWORK_VARIABLES = (
     "PIP_CERT", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "HTTPS_PROXY", "https_proxy",
     "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy",
@@ -63,13 +69,16 @@ def fetch(filename: str, sha256: str) -> Path:
     cached = CACHE / filename
     if cached.is_file() and sha256_of(cached) == sha256:
         return cached
-    name, version = filename.split("-")[:2]
+    is_sdist = filename.endswith(".tar.gz")
+    stem = filename.removesuffix(".tar.gz")
+    name, version = stem.split("-")[:2]
     print(f"downloading {filename}", file=sys.stderr)
     CACHE.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=CACHE, prefix=".download-") as scratch:
         command = [
             sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
-            "--only-binary=:all:", "--dest", scratch, f"{name}=={version}",
+            "--no-binary=:all:" if is_sdist else "--only-binary=:all:",
+            "--dest", scratch, f"{name}=={version}",
         ]  # fmt: skip
         result = subprocess.run(command, env=pip_environment(), stdin=subprocess.DEVNULL)
         got = Path(scratch) / filename
@@ -81,15 +90,21 @@ def fetch(filename: str, sha256: str) -> Path:
     return cached
 
 
-def main() -> None:
-    out = Path(sys.argv[1])
+def copy_pinned(files: list[tuple[str, str]], out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    for filename, sha256 in BACKENDS:
+    for filename, sha256 in files:
         target = out / filename
         if target.is_file() and sha256_of(target) == sha256:
             continue
-        shutil.copyfile(fetch(filename, sha256), target.with_suffix(".tmp"))
-        os.replace(target.with_suffix(".tmp"), target)
+        temporary = out / f".{filename}.tmp"
+        shutil.copyfile(fetch(filename, sha256), temporary)
+        os.replace(temporary, target)
+
+
+def main() -> None:
+    copy_pinned(BACKENDS, Path(sys.argv[1]))
+    if len(sys.argv) > 2:
+        copy_pinned(SDISTS, Path(sys.argv[2]))
 
 
 if __name__ == "__main__":

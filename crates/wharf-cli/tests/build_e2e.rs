@@ -19,20 +19,31 @@ use wharf_test_support::NETWORK_VARIABLES;
 
 /// The backends' wheelhouse (fetched once per test binary).
 fn backends(peers: &Peers) -> &'static Path {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
+    &fetched(peers).0
+}
+
+/// The pinned real sdists (`docopt-0.6.2.tar.gz`), in a directory of their own.
+fn real_sdists(peers: &Peers) -> &'static Path {
+    &fetched(peers).1
+}
+
+fn fetched(peers: &Peers) -> &'static (PathBuf, PathBuf) {
+    static DIRS: OnceLock<(PathBuf, PathBuf)> = OnceLock::new();
+    DIRS.get_or_init(|| {
         let dir = sci::repo_root().join(".cache/build-backends");
+        let sdists = sci::repo_root().join(".cache/real-sdists");
         let mut fetch = command(&peers.test_python);
         fetch
             .arg(sci::repo_root().join("scripts/fetch-build-backends.py"))
-            .arg(&dir);
+            .arg(&dir)
+            .arg(&sdists);
         for variable in NETWORK_VARIABLES {
             if let Some(value) = std::env::var_os(variable) {
                 fetch.env(variable, value);
             }
         }
         run(&mut fetch).success();
-        dir
+        (dir, sdists)
     })
 }
 
@@ -660,6 +671,131 @@ fn an_older_sdist_is_built_locked_and_synced_when_newer_wheels_are_ruled_out() {
         !dir.path().join("job2").exists(),
         "{}",
         refused.transcript()
+    );
+}
+
+/// Issue 18 §1 on a real sdist (docopt 0.6.2: only an sdist on PyPI, a legacy `setup.py`):
+/// `wharf lock` locks it (it refused: "wharf installs wheels only"), the job environment made
+/// from the lock builds it and imports it, and the result is pip's.
+#[test]
+fn a_real_sdist_only_project_is_locked_and_built_from_the_lock() {
+    let Some(peers) = peers() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let sdists = real_sdists(peers).to_string_lossy().into_owned();
+    let lock = dir.path().join("pylock.toml");
+    let locked = run(peers
+        .wharf()
+        .env("PIP_CONFIG_FILE", "/dev/null")
+        .env("PIP_FIND_LINKS", backends(peers))
+        .args(["lock", "--python"])
+        .arg(&peers.base_python)
+        .args(["-f", &sdists, "docopt==0.6.2", "-o"])
+        .arg(&lock))
+    .success();
+    let text = fs_err::read_to_string(&lock).unwrap();
+    assert!(
+        text.contains("name = \"docopt-0.6.2.tar.gz\"")
+            && text.contains("49b3a825280bd66b3aa83585ef59c4a8c82f2c8a522dbe754a8bc8d08c85c491")
+            && text.contains("size = 25901"),
+        "{text}\n{}",
+        locked.transcript()
+    );
+    let job = dir.path().join("job");
+    run(peers
+        .wharf()
+        .env("PIP_CONFIG_FILE", "/dev/null")
+        .env("PIP_FIND_LINKS", backends(peers))
+        .arg("venv")
+        .arg(&job)
+        .arg("--python")
+        .arg(&peers.base_python)
+        .arg("--from")
+        .arg(&lock))
+    .success();
+    run(command(job.join("bin/python")).args([
+        "-c",
+        "import docopt; assert docopt.docopt('usage: x [--v]', ['--v']) == {'--v': True}",
+    ]))
+    .success();
+    let by_pip = peers.new_venv(&dir.path().join("pip"));
+    pip_install(
+        peers,
+        &by_pip,
+        dir.path(),
+        &["-f", &sdists, "docopt==0.6.2"],
+    )
+    .success();
+    assert_eq!(freeze(peers, &job), freeze(peers, &by_pip));
+    assert_eq!(files(&job), files(&by_pip));
+}
+
+/// pip's `--no-binary` and `--prefer-binary` (issue 18 §1), against pip (and uv 0.13 for
+/// `--no-binary`, when present): `binopt` has a wheel 0.1 and an sdist 0.2.
+#[test]
+fn no_binary_and_prefer_binary_choose_as_pip_does() {
+    let Some(peers) = peers() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let links = dir.path().join("links");
+    fs_err::create_dir_all(&links).unwrap();
+    sdist(peers, &links, "binopt");
+    wharf_test_support::WheelBuilder::new("binopt", "0.1", true, &[])
+        .file("binopt/__init__.py", b"VALUE = 0\n")
+        .write(&links.join("binopt-0.1-py3-none-any.whl"));
+    let links_text = links.to_string_lossy().into_owned();
+    let cases: [(&str, &[&str]); 4] = [
+        ("default", &["binopt"]),
+        ("prefer", &["--prefer-binary", "binopt"]),
+        ("only", &["--only-binary", ":all:", "binopt"]),
+        (
+            "no-binary",
+            &[
+                "--no-binary",
+                ":all:",
+                "--only-binary",
+                "flit_core,packaging",
+                "binopt",
+            ],
+        ),
+    ];
+    for (label, args) in cases {
+        let mut wharf_args = vec!["-f", links_text.as_str()];
+        wharf_args.extend_from_slice(args);
+        let by_wharf = peers.new_venv(&dir.path().join(format!("wharf-{label}")));
+        let out = wharf_install(peers, &by_wharf, dir.path(), &wharf_args).success();
+        let by_pip = peers.new_venv(&dir.path().join(format!("pip-{label}")));
+        pip_install(peers, &by_pip, dir.path(), &wharf_args).success();
+        assert_eq!(
+            freeze(peers, &by_wharf),
+            freeze(peers, &by_pip),
+            "{label}: {}",
+            out.transcript()
+        );
+        // The wheel 0.1 holds VALUE = 0; a build of the sdist (any version) VALUE = 1.
+        let value =
+            run(command(by_wharf.join("bin/python"))
+                .args(["-c", "import binopt; print(binopt.VALUE)"]))
+            .success()
+            .stdout();
+        let expected = if matches!(label, "default" | "no-binary") {
+            "1"
+        } else {
+            "0"
+        };
+        assert_eq!(value.trim(), expected, "{label}: {}", out.transcript());
+    }
+    // `--no-binary binopt` with `==0.1`: only a wheel has that version; both refuse.
+    let args = [
+        "-f",
+        links_text.as_str(),
+        "--no-binary",
+        "binopt",
+        "binopt==0.1",
+    ];
+    let refused = peers.new_venv(&dir.path().join("refused"));
+    wharf_install(peers, &refused, dir.path(), &args).exit_code(1);
+    assert_ne!(
+        pip_install(peers, &refused, dir.path(), &args).code(),
+        Some(0)
     );
 }
 

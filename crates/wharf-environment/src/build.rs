@@ -54,6 +54,9 @@ pub struct Builder<'a> {
     scratch: std::cell::OnceCell<tempfile::TempDir>,
     /// The target's interpreter, absolute (hooks run in the source tree).
     python: PathBuf,
+    /// For a base interpreter ([`Builder::for_interpreter`]): how to probe the build
+    /// environments made from it (a venv's probe is derived from the target venv's).
+    probe_env: Option<wharf_python::PythonEnv>,
 }
 
 impl std::fmt::Debug for Builder<'_> {
@@ -74,9 +77,10 @@ impl<'a> Builder<'a> {
         options: &'a BuildOptions,
         report: &'a dyn Fn(&str),
     ) -> Result<Self, OperationError> {
-        Self::for_interpreter(
+        Self::make(
             &environment.python,
             &environment.info,
+            None,
             catalogue,
             options,
             report,
@@ -85,12 +89,31 @@ impl<'a> Builder<'a> {
 
     /// A builder for the interpreter `python` probed as `info`, without an environment (what
     /// `wharf lock` builds sdists with): builds are isolated unless `options` say otherwise,
-    /// when the hooks run in `python` itself.
+    /// when the hooks run in `python` itself. Each build environment made from a base
+    /// interpreter is probed anew (without `PYTHONPATH`: a module's packages must not count as
+    /// installed in it).
     ///
     /// Errors: [`OperationError::Environment`].
     pub fn for_interpreter(
         python: &Path,
         info: &wharf_python::InterpreterInfo,
+        python_env: &wharf_python::PythonEnv,
+        catalogue: &'a Catalogue,
+        options: &'a BuildOptions,
+        report: &'a dyn Fn(&str),
+    ) -> Result<Self, OperationError> {
+        let probe_env = wharf_python::PythonEnv {
+            pythonpath: None,
+            no_cache: true,
+            ..python_env.clone()
+        };
+        Self::make(python, info, Some(probe_env), catalogue, options, report)
+    }
+
+    fn make(
+        python: &Path,
+        info: &wharf_python::InterpreterInfo,
+        probe_env: Option<wharf_python::PythonEnv>,
         catalogue: &'a Catalogue,
         options: &'a BuildOptions,
         report: &'a dyn Fn(&str),
@@ -103,6 +126,7 @@ impl<'a> Builder<'a> {
             report,
             scratch: std::cell::OnceCell::new(),
             python: std::path::absolute(python).unwrap_or_else(|_| python.to_path_buf()),
+            probe_env: probe_env.filter(|_| !info.is_venv()),
         })
     }
 
@@ -405,10 +429,12 @@ impl<'a> Builder<'a> {
             },
         )
         .map_err(OperationError::BuildEnvironment)?;
-        Ok(PythonEnvironment::from_probe(
-            layout.python,
-            self.info.clone(),
-        )?)
+        let info = match &self.probe_env {
+            Some(probe_env) => wharf_python::probe_uncached(&layout.python, probe_env)
+                .map_err(|e| OperationError::Environment(e.into()))?,
+            None => self.info.clone(),
+        };
+        Ok(PythonEnvironment::from_probe(layout.python, info)?)
     }
 
     /// Resolves `requires` from the wheelhouse and installs them into the build environment.

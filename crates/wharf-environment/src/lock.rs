@@ -893,7 +893,12 @@ mod tests {
         );
         // An sdist needs a place and a sha256, and must be of its package and version.
         let sdist = |fields: &str| {
-            Lock::parse(path, &format!("lock-version = \"1.0\"\n[[packages]]\nname = \"a\"\nversion = \"1\"\n[packages.sdist]\n{fields}\n"))
+            Lock::parse(
+                path,
+                &format!(
+                    "lock-version = \"1.0\"\n[[packages]]\nname = \"a\"\nversion = \"1\"\n[packages.sdist]\n{fields}\n"
+                ),
+            )
         };
         let err = sdist("name = \"a-1.tar.gz\"").unwrap_err();
         assert_eq!(

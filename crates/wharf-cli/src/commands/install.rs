@@ -186,14 +186,24 @@ pub struct BinaryArgs {
 }
 
 impl BinaryArgs {
-    /// Adds these options to what `requirements`' files said (`--only-binary` first, then
-    /// `--no-binary`, as pip's parser meets them when both are given).
+    /// Adds these options to what `requirements`' files said. pip applies them in command-line
+    /// order, where a later `:all:` clears the other option's names; the parser keeps no order
+    /// between two options, so values with `:all:` are applied first: `--no-binary :all:
+    /// --only-binary numpy` and `--only-binary :all: --no-binary pkg` mean what they say in
+    /// either order.
     pub fn apply(&self, requirements: &mut operations::Requirements) {
-        for value in &self.only_binary {
-            requirements.format_control.add_only_binary(value);
-        }
-        for value in &self.no_binary {
-            requirements.format_control.add_no_binary(value);
+        let control = &mut requirements.format_control;
+        for everything in [true, false] {
+            for value in &self.only_binary {
+                if value.split(',').any(|n| n == ":all:") == everything {
+                    control.add_only_binary(value);
+                }
+            }
+            for value in &self.no_binary {
+                if value.split(',').any(|n| n == ":all:") == everything {
+                    control.add_no_binary(value);
+                }
+            }
         }
         requirements.prefer_binary |= self.prefer_binary;
     }

@@ -291,6 +291,7 @@ fn lock_requirements(
     let builder = wharf_environment::build::Builder::for_interpreter(
         &found.installation.executable,
         &info,
+        python_env,
         &catalogue,
         &build_options,
         &report,
