@@ -1361,3 +1361,149 @@ fn lock_extras_and_dependency_groups_are_selected() {
         assert_eq!(names(&venv), expected, "{args:?} {}", lock.display());
     }
 }
+
+/// The pinned real build-backend wheels (`scripts/fetch-build-backends.py`, cached in
+/// `.cache/build-backends`): a small wheelhouse of pure wheels the lock matrix shares.
+fn backend_wheels(peers: &Peers) -> PathBuf {
+    let dir = sci::repo_root().join(".cache/build-backends");
+    let mut fetch = command(&peers.test_python);
+    fetch
+        .arg(sci::repo_root().join("scripts/fetch-build-backends.py"))
+        .arg(&dir);
+    for variable in wharf_test_support::NETWORK_VARIABLES {
+        if let Some(value) = std::env::var_os(variable) {
+            fetch.env(variable, value);
+        }
+    }
+    run(&mut fetch).success();
+    dir
+}
+
+/// pdm 2.29 (`WHARF_TEST_CURRENT_PEERS/pdm`) in `project`, on the interpreter `python`, with
+/// nothing of the machine's pip or pdm settings.
+fn pdm(bin: &Path, project: &Path, python: &Path) -> std::process::Command {
+    let mut command = command(bin.join("pdm"));
+    command
+        .current_dir(project)
+        .env("PDM_HOME", project.join(".pdm-home"))
+        .env("PDM_CHECK_UPDATE", "false")
+        .env("PDM_IGNORE_SAVED_PYTHON", "1")
+        .env("PDM_PYTHON", python)
+        .env("PDM_CACHE_DIR", project.join(".pdm-cache"))
+        .env("PDM_CONFIG_FILE", project.join(".pdm-config.toml"));
+    command
+}
+
+/// Issue 19 "What it must show": the lock matrix with the real tools, pinned. One wheelhouse
+/// (real PyPI wheels), one project with a dependency and a PEP 735 group:
+/// - uv 0.13 `uv export --format pylock.toml` (from `uv lock` of the project, the group
+///   included as uv exports it) and pdm 2.29 `pdm export -f pylock -G dev` each write a lock
+///   that `wharf venv --from` installs exactly (the set compared with the lock, imports run);
+/// - wharf's own lock is installed exactly by pdm (`pdm sync -L`): pdm refused wharf's earlier
+///   `environments` (`sys_platform`), and reads `platform_system` (uv and pip read both; their
+///   side of the matrix is `uv_pip_sync_installs_exactly_the_lock` and
+///   `pip_26_installs_exactly_what_wharf_locked`).
+#[test]
+fn lock_matrix_uv_export_and_pdm_both_ways() {
+    let Some(peers) = peers() else { return };
+    let Some(bin) = sci::current_peers() else {
+        return;
+    };
+    let wheels = backend_wheels(peers);
+    let wheels_url = format!("file://{}", wheels.display());
+    let dir = tempfile::tempdir().unwrap();
+    let project = |name: &str, tool: &str| {
+        let root = dir.path().join(name);
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::write(
+            root.join("pyproject.toml"),
+            format!(
+                "[project]\nname = \"demo\"\nversion = \"0.1\"\nrequires-python = \">=3.11\"\ndependencies = [\"pluggy\", \"packaging\"]\n\n[dependency-groups]\ndev = [\"pathspec\"]\n\n{tool}"
+            ),
+        )
+        .unwrap();
+        root
+    };
+    let expected = ["packaging==24.1", "pathspec==0.12.1", "pluggy==1.5.0"];
+
+    let uv_project = project("uv", "[tool.uv]\npackage = false\n");
+    let uv = |args: &[&str]| {
+        run(command(bin.join("uv"))
+            .current_dir(&uv_project)
+            .args(args)
+            .args(["--no-config", "--no-index", "-q", "--find-links"])
+            .arg(&wheels)
+            .env("UV_CACHE_DIR", dir.path().join("uv-cache"))
+            .env("UV_PYTHON", &peers.base_python))
+        .success()
+    };
+    uv(&["lock"]);
+    uv(&["export", "--format", "pylock.toml", "-o", "pylock.toml"]);
+
+    let pdm_project = project(
+        "pdm",
+        &format!(
+            "[[tool.pdm.source]]\nname = \"pypi\"\nurl = \"{wheels_url}\"\ntype = \"find_links\"\n\n[tool.pdm]\ndistribution = false\n"
+        ),
+    );
+    run(pdm(&bin, &pdm_project, &peers.base_python).args(["lock", "-G", "dev"])).success();
+    run(pdm(&bin, &pdm_project, &peers.base_python).args([
+        "export",
+        "-f",
+        "pylock",
+        "-G",
+        "dev",
+        "-o",
+        "pylock.toml",
+    ]))
+    .success();
+
+    for (tool, lock) in [
+        ("uv", uv_project.join("pylock.toml")),
+        ("pdm", pdm_project.join("pylock.toml")),
+    ] {
+        let text = std::fs::read_to_string(&lock).unwrap();
+        assert_eq!(locked_names(&text), expected, "{tool}:\n{text}");
+        let venv = dir.path().join(format!("from-{tool}"));
+        let made = run(peers
+            .wharf()
+            .env("PIP_CONFIG_FILE", "/dev/null")
+            .arg("venv")
+            .arg(&venv)
+            .arg("--python")
+            .arg(&peers.base_python)
+            .arg("--from")
+            .arg(&lock));
+        assert_eq!(
+            made.code(),
+            Some(0),
+            "{tool}:\n{text}\n{}",
+            made.transcript()
+        );
+        assert_eq!(installed(&venv), expected, "{tool}:\n{text}");
+        run(command(venv.join("bin/python")).args(["-c", "import pluggy, packaging, pathspec"]))
+            .success();
+    }
+
+    // wharf's lock, installed by pdm exactly.
+    let wharf_lock = pdm_project.join("pylock.wharf.toml");
+    let text = lock(
+        peers,
+        &wharf_lock,
+        &[
+            "-f",
+            &wheels.to_string_lossy(),
+            "pluggy",
+            "packaging",
+            "pathspec",
+        ],
+    );
+    run(pdm(&bin, &pdm_project, &peers.base_python).args(["sync", "-L", "pylock.wharf.toml"]))
+        .success();
+    let pdm_venv = pdm_project.join(".venv");
+    let now: Vec<String> = installed(&pdm_venv)
+        .into_iter()
+        .filter(|d| !d.starts_with("pip==") && !d.starts_with("setuptools=="))
+        .collect();
+    assert_eq!(now, expected, "{text}");
+}

@@ -5,7 +5,7 @@
 //!
 //! ```toml
 //! lock-version = "1.0"
-//! environments = ["python_full_version == '3.11.7' and platform_machine == 'x86_64' and sys_platform == 'linux'"]
+//! environments = ["python_version == '3.11' and implementation_name == 'cpython' and platform_system == 'Linux' and platform_machine == 'x86_64'"]
 //! requires-python = "==3.11.*"
 //! created-by = "wharf"
 //!

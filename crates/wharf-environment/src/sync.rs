@@ -110,12 +110,16 @@ impl SyncError {
 
 /// The `environments` markers of a lock for `info`: what its wheels depend on, the Python
 /// `X.Y` (not the patch level: a module update from 3.11.7 to 3.11.9 keeps every lock valid),
-/// the implementation and the platform.
+/// the implementation and the platform. The platform is `platform_system` and
+/// `platform_machine`, one expression each: the only spelling pdm reads (it refuses
+/// `sys_platform`), and uv and pip read it too.
 pub fn lock_environments(info: &InterpreterInfo) -> Vec<String> {
     let (major, minor) = info.major_minor();
     vec![format!(
-        "python_version == '{major}.{minor}' and implementation_name == '{}' and platform_machine == '{}' and sys_platform == '{}'",
-        info.markers.implementation_name, info.markers.platform_machine, info.markers.sys_platform
+        "python_version == '{major}.{minor}' and implementation_name == '{}' and platform_system == '{}' and platform_machine == '{}'",
+        info.markers.implementation_name,
+        info.markers.platform_system,
+        info.markers.platform_machine
     )]
 }
 
