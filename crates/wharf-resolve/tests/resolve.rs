@@ -432,7 +432,7 @@ fn conflicts_are_explained_as_a_chain() {
     let err = run(&s, &["a", "b"], &[]).unwrap_err();
     let text = err.to_string();
     assert!(
-        text.contains("Because a depends on c <2 and b 1.0 depends on c >=2"),
+        text.contains("Because a depends on c<2 and b==1.0 depends on c>=2"),
         "{text}"
     );
     assert!(text.contains("Because"), "a derivation, not a dump: {text}");
@@ -491,9 +491,48 @@ fn reports_keep_the_specifiers_as_written() {
         other => panic!("{other}"),
     };
     let text = report("b==9.9");
-    assert!(text.contains("b ==9.9"), "{text}");
+    assert!(text.contains("b==9.9"), "{text}");
     assert!(!text.contains("post0"), "{text}");
     let text = report("a");
-    assert!(text.contains("b <=0.5"), "{text}");
+    assert!(text.contains("b<=0.5"), "{text}");
     assert!(!text.contains("post0"), "{text}");
+}
+
+/// Issue 18 §3: the report is in plain words, as pip's: "the user requested", the missing
+/// dependency named with its specifier, "any version of"; none of PubGrub's internal terms
+/// ("your request 0", "pydantic *", "is forbidden") and the local label kept.
+#[test]
+fn reports_use_plain_words() {
+    let s = site(
+        |r| {
+            let dir = r.join("generic");
+            wheel(
+                &dir,
+                "pydantic-2.5.0-py3-none-any.whl",
+                &["pydantic-core==2.14.5"],
+                None,
+            );
+            wheel(&dir, "pydantic_core-2.14.6-py3-none-any.whl", &[], None);
+            wheel(&dir, "numpy-1.26.4+computecanada-py3-none-any.whl", &[], None);
+        },
+        false,
+    );
+    let report = |requirements: &[&str]| match run(&s, requirements, &[]).unwrap_err() {
+        wharf_resolve::ResolveError::NoSolution { report, .. } => report,
+        other => panic!("{other}"),
+    };
+    let text = report(&["pydantic"]);
+    assert_eq!(
+        text,
+        "Because the wheelhouse has no usable wheel of pydantic-core==2.14.5 and pydantic==2.5.0 depends on pydantic-core==2.14.5, pydantic==2.5.0 cannot be installed.\n\
+         And because the wheelhouse has no usable wheel of pydantic other than 2.5.0 and the user requested pydantic, the requested packages cannot be installed."
+    );
+    let text = report(&["numpy==1.23.0+computecanada"]);
+    assert!(
+        text.contains("the user requested numpy==1.23.0+computecanada"),
+        "{text}"
+    );
+    for jargon in ["your request", " *", "is forbidden", "is mandatory"] {
+        assert!(!text.contains(jargon), "{jargon}: {text}");
+    }
 }
