@@ -549,22 +549,32 @@ pub fn resolve_for(
         }) => {
             let mut diagnostics = Vec::new();
             for name in &unavailable {
-                for line in
-                    wharf_resolve::explain_unavailable(name, &candidates, target.python_version)
-                {
+                for line in wharf_resolve::explain_unavailable(
+                    name,
+                    &candidates,
+                    &target.python_full_version,
+                ) {
                     diagnostics.push(match line.strip_prefix("hint: ") {
                         Some(hint) => Diagnostic::Hint(hint.to_string()),
                         None => Diagnostic::Detail(line),
                     });
                 }
             }
-            for (name, version, requires) in &requires_python {
+            // Those of projects without a usable wheel are among their `excluded:` lines.
+            for (name, version, requires) in requires_python
+                .iter()
+                .filter(|(n, ..)| !unavailable.contains(n))
+            {
                 diagnostics.push(Diagnostic::Detail(format!(
                     "{name} {version} requires Python {requires}; the environment has Python {}",
                     target.python_full_version
                 )));
             }
-            if !requires_python.is_empty() {
+            if !requires_python.is_empty()
+                || diagnostics.iter().any(|d| {
+                    matches!(d, Diagnostic::Detail(line) if line.starts_with("excluded: ") && line.contains(" requires Python "))
+                })
+            {
                 diagnostics.push(Diagnostic::Hint(
                     "create the environment with a Python that satisfies it (`wharf python list`, `module load python/X.Y`), or pin an older version".to_string(),
                 ));

@@ -6,7 +6,9 @@
 use std::collections::Bound;
 
 use pep440_rs::Version;
-use pubgrub::{DefaultStringReporter, DerivationTree, Derived, External, Map, Ranges, Reporter, Term};
+use pubgrub::{
+    DefaultStringReporter, DerivationTree, Derived, External, Map, Ranges, Reporter, Term,
+};
 
 use crate::resolver::{Node, after_local_versions_of, readable_ranges};
 
@@ -62,8 +64,10 @@ struct PlainReportFormatter;
 fn specifier_text(range: &Ranges<Version>) -> String {
     let segments: Vec<(&Bound<Version>, &Bound<Version>)> = range.iter().collect();
     // `!=V` (any local version of V excluded): below V, and from the end of V's local versions.
-    if let [(Bound::Unbounded, Bound::Excluded(low)), (Bound::Included(high), Bound::Unbounded)] =
-        segments.as_slice()
+    if let [
+        (Bound::Unbounded, Bound::Excluded(low)),
+        (Bound::Included(high), Bound::Unbounded),
+    ] = segments.as_slice()
         && *high == after_local_versions_of(low)
     {
         return format!("!={low}");
@@ -84,7 +88,11 @@ fn specifier_text(range: &Ranges<Version>) -> String {
                     Bound::Excluded(v) => Some(format!("<{v}")),
                     Bound::Unbounded => None,
                 };
-                [lower, upper].into_iter().flatten().collect::<Vec<_>>().join(", ")
+                [lower, upper]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(", ")
             }
         })
         .map(|part| readable_ranges(&part))
@@ -137,10 +145,7 @@ impl pubgrub::ReportFormatter<Node, Ranges<Version>, String> for PlainReportForm
                 format!("{} cannot be used: {reason}", subject(name, range))
             }
             External::FromDependencyOf(Node::Root, _, dependency, range) => {
-                format!(
-                    "the user requested {}",
-                    requirement_text(dependency, range)
-                )
+                format!("the user requested {}", requirement_text(dependency, range))
             }
             External::FromDependencyOf(name, range, dependency, dependency_range) => {
                 let who = if range == &Ranges::full() {
@@ -312,7 +317,10 @@ mod tests {
     fn terms_in_plain_words() {
         let formatter = PlainReportFormatter;
         let mut terms = Map::default();
-        terms.insert(Node::Root, Term::Positive(Ranges::singleton(Version::new([0]))));
+        terms.insert(
+            Node::Root,
+            Term::Positive(Ranges::singleton(Version::new([0]))),
+        );
         assert_eq!(
             pubgrub::ReportFormatter::format_terms(&formatter, &terms),
             "the requested packages cannot be installed"

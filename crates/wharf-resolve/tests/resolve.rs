@@ -294,7 +294,12 @@ fn manylinux_refused_by_policy_unless_allowed() {
     };
     let name = PackageName::from_str("numpy").unwrap();
     assert_eq!(unavailable, std::slice::from_ref(&name));
-    let lines = explain_unavailable(&name, &refused.candidates, (3, 11)).join("\n");
+    let lines = explain_unavailable(
+        &name,
+        &refused.candidates,
+        &Version::from_str("3.11.7").unwrap(),
+    )
+    .join("\n");
     assert!(
         lines.contains("manylinux wheel, refused by the site's policy"),
         "{lines}"
@@ -457,7 +462,7 @@ fn other_python_and_sdist_only_are_explained() {
     let torch = explain_unavailable(
         &PackageName::from_str("torch").unwrap(),
         &s.candidates,
-        (3, 11),
+        &Version::from_str("3.11.7").unwrap(),
     )
     .join("\n");
     assert!(torch.contains("torch 2.5.0+computecanada exists for CPython 3.12 (`cp312`); you are using CPython 3.11 (`cp311`)"), "{torch}");
@@ -465,7 +470,7 @@ fn other_python_and_sdist_only_are_explained() {
     let pysam = explain_unavailable(
         &PackageName::from_str("pysam").unwrap(),
         &s.candidates,
-        (3, 11),
+        &Version::from_str("3.11.7").unwrap(),
     )
     .join("\n");
     assert!(
@@ -513,7 +518,12 @@ fn reports_use_plain_words() {
                 None,
             );
             wheel(&dir, "pydantic_core-2.14.6-py3-none-any.whl", &[], None);
-            wheel(&dir, "numpy-1.26.4+computecanada-py3-none-any.whl", &[], None);
+            wheel(
+                &dir,
+                "numpy-1.26.4+computecanada-py3-none-any.whl",
+                &[],
+                None,
+            );
         },
         false,
     );
@@ -535,4 +545,48 @@ fn reports_use_plain_words() {
     for jargon in ["your request", " *", "is forbidden", "is mandatory"] {
         assert!(!text.contains(jargon), "{jargon}: {text}");
     }
+}
+
+/// Issue 18 §3: a version that does not exist is answered as pip's "from versions: …": the
+/// versions for this Python (labels kept), then each excluded wheel and why.
+#[test]
+fn missing_version_lists_what_exists_and_why_others_are_excluded() {
+    let s = site(
+        |r| {
+            let dir = r.join("generic");
+            wheel(
+                &dir,
+                "numpy-1.26.4+computecanada-cp311-cp311-linux_x86_64.whl",
+                &[],
+                None,
+            );
+            wheel(
+                &dir,
+                "numpy-1.25.0+computecanada-cp311-cp311-linux_x86_64.whl",
+                &[],
+                Some(">=3.12"),
+            );
+            wheel(
+                &dir,
+                "numpy-2.1.1+computecanada-cp312-cp312-linux_x86_64.whl",
+                &[],
+                None,
+            );
+        },
+        false,
+    );
+    assert!(run(&s, &["numpy==9.9"], &[]).is_err());
+    let lines = explain_unavailable(
+        &PackageName::from_str("numpy").unwrap(),
+        &s.candidates,
+        &Version::from_str("3.11.7").unwrap(),
+    );
+    assert_eq!(
+        lines,
+        [
+            "versions of numpy for CPython 3.11 in the wheelhouse: 1.26.4+computecanada",
+            "excluded: numpy 1.25.0+computecanada requires Python >=3.12; the environment has Python 3.11.7",
+            "excluded: numpy 2.1.1+computecanada exists for CPython 3.12 (`cp312`); you are using CPython 3.11 (`cp311`)",
+        ]
+    );
 }
