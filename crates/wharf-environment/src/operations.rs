@@ -337,7 +337,10 @@ impl Sources {
     /// requirements files.
     pub fn with_extra(mut self, extra: &[PathBuf]) -> Self {
         for dir in extra {
-            self.find_links.0.push(FindLink::new(dir));
+            self.find_links.0.push(FindLink::with_origin(
+                dir,
+                wharf_site::FindLinkOrigin::RequirementsFile,
+            ));
         }
         self
     }
@@ -554,10 +557,14 @@ pub fn resolve_for(
                     &candidates,
                     &target.python_full_version,
                 ) {
+                    let not_named = line.starts_with("no wheel named ");
                     diagnostics.push(match line.strip_prefix("hint: ") {
                         Some(hint) => Diagnostic::Hint(hint.to_string()),
                         None => Diagnostic::Detail(line),
                     });
+                    if not_named {
+                        diagnostics.extend(where_wharf_looked(name, catalogue));
+                    }
                 }
             }
             // Those of projects without a usable wheel are among their `excluded:` lines.
@@ -592,6 +599,44 @@ pub fn resolve_for(
         }
         Err(e) => Err(OperationError::Resolve(e)),
     }
+}
+
+/// For a project the catalogue has no file of: the names like it (a typo, as `wharf avail
+/// --explain` finds them) and every directory searched with where it was configured.
+fn where_wharf_looked(name: &PackageName, catalogue: &Catalogue) -> Vec<Diagnostic> {
+    let mut lines = Vec::new();
+    let similar = wharf_site::similar_names(
+        name.as_ref(),
+        catalogue.entries.iter().map(|e| e.filename.name.as_ref()),
+    );
+    if !similar.is_empty() {
+        lines.push(Diagnostic::Detail(format!(
+            "similar names in the wheelhouse: {}",
+            similar.join(", ")
+        )));
+    }
+    let count = catalogue.find_links.len();
+    lines.push(Diagnostic::Detail(format!(
+        "searched {count} {}:",
+        if count == 1 {
+            "directory"
+        } else {
+            "directories"
+        }
+    )));
+    for link in catalogue.find_links.iter() {
+        let missing = if link.path.is_dir() {
+            ""
+        } else {
+            ", does not exist"
+        };
+        lines.push(Diagnostic::Detail(match &link.origin {
+            Some(origin) => format!("  {} (from {origin}{missing})", link.path.display()),
+            None if missing.is_empty() => format!("  {}", link.path.display()),
+            None => format!("  {} (does not exist)", link.path.display()),
+        }));
+    }
+    lines
 }
 
 /// The sdist of the highest version among `paths` (`name-1.2.tar.gz`).
