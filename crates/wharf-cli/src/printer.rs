@@ -142,7 +142,7 @@ impl Printer {
 }
 
 /// `count` and `noun`, plural unless `count` is 1, ex) `1 package`, `3 packages`.
-pub fn plural<T: std::fmt::Display + PartialEq + From<u8>>(count: T, noun: &str) -> String {
+pub fn plural<T: std::fmt::Display + PartialEq + From<u8> + Copy>(count: T, noun: &str) -> String {
     if count == T::from(1) {
         format!("1 {noun}")
     } else {
