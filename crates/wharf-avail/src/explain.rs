@@ -83,19 +83,14 @@ pub fn explain(
             requirement.name,
             searched.find_links.len().max(everywhere.find_links.len())
         );
-        let mut names: Vec<&str> = everywhere
-            .entries
-            .iter()
-            .chain(&searched.entries)
-            .map(|e| e.filename.name.as_ref())
-            .collect();
-        names.sort_unstable();
-        names.dedup();
-        let similar: Vec<&str> = names
-            .into_iter()
-            .filter(|n| strsim::jaro_winkler(n, &requirement.pattern) > 0.85)
-            .take(5)
-            .collect();
+        let similar = wharf_site::similar_names(
+            &requirement.pattern,
+            everywhere
+                .entries
+                .iter()
+                .chain(&searched.entries)
+                .map(|e| e.filename.name.as_ref()),
+        );
         if !similar.is_empty() {
             let _ = write!(line, "; similar names: {}", similar.join(", "));
         }

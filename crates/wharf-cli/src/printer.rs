@@ -142,10 +142,24 @@ impl Printer {
 }
 
 /// `count` and `noun`, plural unless `count` is 1, ex) `1 package`, `3 packages`.
-pub fn plural(count: usize, noun: &str) -> String {
-    if count == 1 {
+pub fn plural<T: std::fmt::Display + PartialEq + From<u8> + Copy>(count: T, noun: &str) -> String {
+    if count == T::from(1) {
         format!("1 {noun}")
     } else {
         format!("{count} {noun}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plural;
+
+    /// Issue 18 §3: "1 package", not "1 packages", for every count type printed.
+    #[test]
+    fn plural_is_singular_for_one() {
+        assert_eq!(plural(1_usize, "package"), "1 package");
+        assert_eq!(plural(0_usize, "package"), "0 packages");
+        assert_eq!(plural(1_u64, "unpacked wheel"), "1 unpacked wheel");
+        assert_eq!(plural(3_u64, "inode"), "3 inodes");
     }
 }

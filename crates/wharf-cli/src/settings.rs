@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use wharf_env::{Env, EnvVars};
-use wharf_site::{FindLinks, PipConfig, SiteEnv};
+use wharf_site::{FindLink, FindLinkOrigin, FindLinks, PipConfig, SiteEnv};
 
 use crate::Printer;
 use crate::error::Error;
@@ -132,6 +132,9 @@ pub struct InstallSettings {
     pub find_links: Vec<PathBuf>,
     /// Where they came from (`None`: no source at all).
     pub find_links_origin: Option<FindLinksOrigin>,
+    /// Where each of [`Self::find_links`] came from, in the same order (for the messages
+    /// that say where wharf looked).
+    pub find_link_origins: Vec<FindLinkOrigin>,
     /// Constraints files: `-c`, then `PIP_CONSTRAINT` or the config's `constraint` (those
     /// that exist).
     pub constraint_files: Vec<PathBuf>,
@@ -264,7 +267,25 @@ impl InstallSettings {
                     })
                     .unwrap_or_default()
             };
+        let origin = match &find_links_origin {
+            Some(FindLinksOrigin::Environment) => Some(FindLinkOrigin::Environment),
+            Some(FindLinksOrigin::Config(section)) => {
+                config.map(|config| FindLinkOrigin::PipConfig {
+                    path: config.path().to_path_buf(),
+                    section: section.clone(),
+                })
+            }
+            Some(FindLinksOrigin::CommandLine) | None => None,
+        };
+        let mut find_link_origins: Vec<FindLinkOrigin> =
+            origin.map_or_else(Vec::new, |origin| vec![origin; find_links.len()]);
         if !flags.find_links.is_empty() {
+            let added = flags
+                .find_links
+                .iter()
+                .filter(|dir| !find_links.contains(dir))
+                .count();
+            find_link_origins.extend(std::iter::repeat_n(FindLinkOrigin::CommandLine, added));
             find_links.extend(
                 flags
                     .find_links
@@ -310,6 +331,7 @@ impl InstallSettings {
             virtual_env: site.virtual_env.clone(),
             find_links,
             find_links_origin,
+            find_link_origins,
             constraint_files,
             upgrade: flag(flags.upgrade, EnvVars::PIP_UPGRADE, "upgrade")?,
             reinstall: flag(
@@ -362,7 +384,16 @@ impl InstallSettings {
             ));
         }
         Ok(wharf_environment::operations::Sources {
-            find_links: FindLinks::from_paths(self.find_links.iter().cloned()),
+            find_links: FindLinks(
+                self.find_links
+                    .iter()
+                    .enumerate()
+                    .map(|(index, dir)| match self.find_link_origins.get(index) {
+                        Some(origin) => FindLink::with_origin(dir, origin.clone()),
+                        None => FindLink::new(dir),
+                    })
+                    .collect(),
+            ),
             threads: self.threads,
             index_dir: self.index_dir.clone(),
         })
@@ -404,6 +435,16 @@ mod tests {
                     "install",
                 ),
             ),
+            find_link_origins: [
+                PipConfig {
+                    path: "/site/pip.conf",
+                    section: "install",
+                },
+                PipConfig {
+                    path: "/site/pip.conf",
+                    section: "install",
+                },
+            ],
             constraint_files: [],
             upgrade: false,
             reinstall: false,
@@ -463,6 +504,19 @@ mod tests {
         let s = settings(&[("PIP_FIND_LINKS", "/env")], Some(CONFIG), &flags).unwrap();
         assert_eq!(s.find_links, [PathBuf::from("/env"), PathBuf::from("/cli")]);
         let s = settings(&[], Some(CONFIG), &flags).unwrap();
+        // Issue 18 §3: each directory keeps where it came from.
+        let config = FindLinkOrigin::PipConfig {
+            path: "/site/pip.conf".into(),
+            section: "install".into(),
+        };
+        assert_eq!(
+            s.find_link_origins,
+            [config.clone(), config, FindLinkOrigin::CommandLine]
+        );
+        assert_eq!(
+            s.sources().unwrap().find_links.0[2].origin,
+            Some(FindLinkOrigin::CommandLine)
+        );
         assert_eq!(
             s.find_links,
             [

@@ -868,3 +868,199 @@ fn a_full_disk_fails_with_the_cache_hint_and_changes_nothing() {
         failed.transcript()
     );
 }
+
+/// Writes a tiny wheel `file` (its name decides its tags) into `dir`.
+fn tiny_wheel(dir: &Path, file: &str, requires: &[&str], requires_python: Option<&str>) {
+    std::fs::create_dir_all(dir).unwrap();
+    let parts: Vec<&str> = file.trim_end_matches(".whl").split('-').collect();
+    let mut builder = wharf_test_support::WheelBuilder::new(parts[0], parts[1], true, requires);
+    if let Some(requires_python) = requires_python {
+        builder = builder.metadata_line(&format!("Requires-Python: {requires_python}"));
+    }
+    builder
+        .file(&format!("{}/__init__.py", parts[0]), b"")
+        .write(&dir.join(file));
+}
+
+/// Regression (issue 18 §3): a version that does not exist is answered as pip's "from
+/// versions: …" (the versions for this Python, each excluded wheel and why, local labels
+/// kept), and conflicts in plain words: today's report said "your request depends on numpy
+/// 1.23.0+computecanada", "your request is forbidden", and no excluded wheel.
+#[test]
+fn missing_version_and_conflict_reports_say_what_exists() {
+    let Some(peers) = peers() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let venv = peers.new_venv(dir.path());
+    let links = dir.path().join("links");
+    tiny_wheel(
+        &links,
+        "numpy-1.26.4+computecanada-py3-none-any.whl",
+        &[],
+        None,
+    );
+    tiny_wheel(
+        &links,
+        "numpy-1.25.0+computecanada-py3-none-any.whl",
+        &[],
+        Some(">=3.99"),
+    );
+    tiny_wheel(
+        &links,
+        "numpy-2.1.1+computecanada-cp27-cp27mu-linux_x86_64.whl",
+        &[],
+        None,
+    );
+    tiny_wheel(
+        &links,
+        "pydantic-2.5.0-py3-none-any.whl",
+        &["pydantic-core==2.14.5"],
+        None,
+    );
+    tiny_wheel(&links, "pydantic_core-2.14.6-py3-none-any.whl", &[], None);
+    let install = |requirement: &str| {
+        run(peers
+            .wharf_with_cache(&dir.path().join("cache"))
+            .env("PIP_CONFIG_FILE", "/dev/null")
+            .args(["install", "--dry-run", "--python"])
+            .arg(&venv)
+            .arg("-f")
+            .arg(&links)
+            .arg(requirement))
+        .exit_code(1)
+    };
+    let refused = install("numpy==1.23.0+computecanada");
+    let stderr = refused.stderr();
+    for expected in [
+        "the user requested numpy==1.23.0+computecanada",
+        "in the wheelhouse: 1.26.4+computecanada\n",
+        "excluded: numpy 1.25.0+computecanada requires Python >=3.99; the environment has Python 3.",
+        "excluded: numpy 2.1.1+computecanada exists for CPython 2.7 (`cp27`)",
+    ] {
+        assert!(
+            stderr.contains(expected),
+            "{expected}:\n{}",
+            refused.transcript()
+        );
+    }
+    let refused = install("pydantic");
+    let stderr = refused.stderr();
+    assert!(
+        stderr.contains("Because the wheelhouse has no usable wheel of pydantic-core==2.14.5 and pydantic==2.5.0 depends on pydantic-core==2.14.5, pydantic==2.5.0 cannot be installed.")
+            && stderr.contains("versions of pydantic-core for CPython 3.")
+            && stderr.contains("in the wheelhouse: 2.14.6"),
+        "{}",
+        refused.transcript()
+    );
+    for jargon in ["your request", "request 0", "is forbidden", " *"] {
+        assert!(
+            !stderr.contains(jargon),
+            "{jargon}:\n{}",
+            refused.transcript()
+        );
+    }
+}
+
+/// Regression (issue 18 §3): "no wheel named X" said nothing of where wharf looked. Now it
+/// names each directory and where it was configured (the pip config's `[install]`, `-f`, a
+/// requirements file's `--find-links`, `PIP_FIND_LINKS`), the similar names, and a
+/// configured directory that does not exist is one warning naming its origin.
+#[test]
+fn no_wheel_named_says_where_wharf_looked() {
+    let Some(peers) = peers() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let venv = peers.new_venv(dir.path());
+    let links = dir.path().join("links");
+    let more = dir.path().join("more");
+    let missing = dir.path().join("missing");
+    let typo = dir.path().join("typo");
+    tiny_wheel(
+        &links,
+        "numpy-1.26.4+computecanada-py3-none-any.whl",
+        &[],
+        None,
+    );
+    tiny_wheel(
+        &more,
+        "scipy-1.14.1+computecanada-py3-none-any.whl",
+        &[],
+        None,
+    );
+    let config = dir.path().join("pip.conf");
+    std::fs::write(
+        &config,
+        format!(
+            "[install]\nfind-links = {} {}\n",
+            links.display(),
+            missing.display()
+        ),
+    )
+    .unwrap();
+    let requirements = dir.path().join("requirements.txt");
+    std::fs::write(
+        &requirements,
+        format!("--find-links {}\nnunpy\n", more.display()),
+    )
+    .unwrap();
+    let refused = run(peers
+        .wharf_with_cache(&dir.path().join("cache"))
+        .env("PIP_CONFIG_FILE", &config)
+        .args(["install", "--dry-run", "--python"])
+        .arg(&venv)
+        .arg("-f")
+        .arg(&typo)
+        .arg("-r")
+        .arg(&requirements))
+    .exit_code(1);
+    let stderr = refused.stderr();
+    let from_config = format!("[install] find-links in `{}`", config.display());
+    for expected in [
+        format!(
+            "warning: wheel directory `{}` (from {from_config}) does not exist; skipped",
+            missing.display()
+        ),
+        format!(
+            "warning: wheel directory `{}` (from `-f` on the command line) does not exist; skipped",
+            typo.display()
+        ),
+        "no wheel named nunpy in the wheelhouse".to_string(),
+        "similar names in the wheelhouse: numpy".to_string(),
+        "searched 4 directories:".to_string(),
+        format!("    {} (from {from_config})", links.display()),
+        format!(
+            "    {} (from {from_config}, does not exist)",
+            missing.display()
+        ),
+        format!(
+            "    {} (from `-f` on the command line, does not exist)",
+            typo.display()
+        ),
+        format!(
+            "    {} (from a requirements file's `--find-links`)",
+            more.display()
+        ),
+    ] {
+        assert_eq!(
+            stderr.matches(&expected).count(),
+            1,
+            "{expected}:\n{}",
+            refused.transcript()
+        );
+    }
+
+    let refused = run(peers
+        .wharf_with_cache(&dir.path().join("cache"))
+        .env("PIP_CONFIG_FILE", "/dev/null")
+        .env("PIP_FIND_LINKS", &links)
+        .args(["install", "--dry-run", "--python"])
+        .arg(&venv)
+        .arg("zzz"))
+    .exit_code(1);
+    assert!(
+        refused.stderr().contains(&format!(
+            "searched 1 directory:\n    {} (from PIP_FIND_LINKS)",
+            links.display()
+        )),
+        "{}",
+        refused.transcript()
+    );
+}

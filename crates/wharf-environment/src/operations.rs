@@ -351,7 +351,10 @@ impl Sources {
     /// requirements files.
     pub fn with_extra(mut self, extra: &[PathBuf]) -> Self {
         for dir in extra {
-            self.find_links.0.push(FindLink::new(dir));
+            self.find_links.0.push(FindLink::with_origin(
+                dir,
+                wharf_site::FindLinkOrigin::RequirementsFile,
+            ));
         }
         self
     }
@@ -564,22 +567,36 @@ pub fn resolve_for(
         }) => {
             let mut diagnostics = Vec::new();
             for name in &unavailable {
-                for line in
-                    wharf_resolve::explain_unavailable(name, &candidates, target.python_version)
-                {
+                for line in wharf_resolve::explain_unavailable(
+                    name,
+                    &candidates,
+                    &target.python_full_version,
+                ) {
+                    let not_named = line.starts_with("no wheel named ");
                     diagnostics.push(match line.strip_prefix("hint: ") {
                         Some(hint) => Diagnostic::Hint(hint.to_string()),
                         None => Diagnostic::Detail(line),
                     });
+                    if not_named {
+                        diagnostics.extend(where_wharf_looked(name, catalogue));
+                    }
                 }
             }
-            for (name, version, requires) in &requires_python {
+            // Those of projects without a usable wheel are among their `excluded:` lines.
+            for (name, version, requires) in requires_python
+                .iter()
+                .filter(|(n, ..)| !unavailable.contains(n))
+            {
                 diagnostics.push(Diagnostic::Detail(format!(
                     "{name} {version} requires Python {requires}; the environment has Python {}",
                     target.python_full_version
                 )));
             }
-            if !requires_python.is_empty() {
+            if !requires_python.is_empty()
+                || diagnostics.iter().any(|d| {
+                    matches!(d, Diagnostic::Detail(line) if line.starts_with("excluded: ") && line.contains(" requires Python "))
+                })
+            {
                 diagnostics.push(Diagnostic::Hint(
                     "create the environment with a Python that satisfies it (`wharf python list`, `module load python/X.Y`), or pin an older version".to_string(),
                 ));
@@ -595,6 +612,44 @@ pub fn resolve_for(
             .unwrap_or(OperationError::Resolve(e))),
         Err(e) => Err(OperationError::Resolve(e)),
     }
+}
+
+/// For a project the catalogue has no file of: the names like it (a typo, as `wharf avail
+/// --explain` finds them) and every directory searched with where it was configured.
+fn where_wharf_looked(name: &PackageName, catalogue: &Catalogue) -> Vec<Diagnostic> {
+    let mut lines = Vec::new();
+    let similar = wharf_site::similar_names(
+        name.as_ref(),
+        catalogue.entries.iter().map(|e| e.filename.name.as_ref()),
+    );
+    if !similar.is_empty() {
+        lines.push(Diagnostic::Detail(format!(
+            "similar names in the wheelhouse: {}",
+            similar.join(", ")
+        )));
+    }
+    let count = catalogue.find_links.len();
+    lines.push(Diagnostic::Detail(format!(
+        "searched {count} {}:",
+        if count == 1 {
+            "directory"
+        } else {
+            "directories"
+        }
+    )));
+    for link in catalogue.find_links.iter() {
+        let missing = if link.path.is_dir() {
+            ""
+        } else {
+            ", does not exist"
+        };
+        lines.push(Diagnostic::Detail(match &link.origin {
+            Some(origin) => format!("  {} (from {origin}{missing})", link.path.display()),
+            None if missing.is_empty() => format!("  {}", link.path.display()),
+            None => format!("  {} (does not exist)", link.path.display()),
+        }));
+    }
+    lines
 }
 
 /// The resolver's [`wharf_resolve::SdistBuilder`] over a [`Builder`]: a build's error is kept

@@ -24,6 +24,7 @@
 
 mod candidates;
 mod explain;
+mod report;
 mod resolver;
 
 pub use candidates::{Candidate, CandidateSet, RejectReason, Rejected, SdistCandidate};

@@ -10,8 +10,8 @@ use std::str::FromStr;
 use pep440_rs::{Operator, Version, VersionSpecifier, VersionSpecifiers};
 use pep508_rs::{ExtraName, MarkerEnvironment, PackageName, Requirement, VersionOrUrl};
 use pubgrub::{
-    DefaultStringReporter, Dependencies, DependencyConstraints, DependencyProvider,
-    PackageResolutionStatistics, PubGrubError, Ranges, Reporter,
+    Dependencies, DependencyConstraints, DependencyProvider, PackageResolutionStatistics,
+    PubGrubError, Ranges,
 };
 use wharf_metadata::WheelMetadata;
 
@@ -177,7 +177,7 @@ pub enum ResolveError {
 /// A node of the resolution graph: the root, a project, or a project with an extra (which
 /// depends on the project at the same version).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-enum Node {
+pub(crate) enum Node {
     Root,
     Package(PackageName),
     Extra(PackageName, ExtraName),
@@ -186,7 +186,7 @@ enum Node {
 impl fmt::Display for Node {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Node::Root => f.write_str("your request"),
+            Node::Root => f.write_str("the requested packages"),
             Node::Package(name) => write!(f, "{name}"),
             Node::Extra(name, extra) => write!(f, "{name}[{extra}]"),
         }
@@ -221,7 +221,7 @@ impl Offer<'_> {
 /// ignores the candidates' labels (`==1.26.4` allows `1.26.4+computecanada`, `<=1.0` allows
 /// `1.0+cpu`, `!=1.0` excludes `1.0+cpu`); `==` with a label allows that label only
 /// (`==2.0.0+bar` excludes `2.0.0+foo`).
-fn requirement_range(specifiers: &VersionSpecifiers) -> Ranges<Version> {
+pub(crate) fn requirement_range(specifiers: &VersionSpecifiers) -> Ranges<Version> {
     specifiers.iter().fold(Ranges::full(), |range, specifier| {
         range.intersection(&specifier_range(specifier))
     })
@@ -257,7 +257,7 @@ fn public_versions_of(version: &Version) -> Ranges<Version> {
 /// The smallest version above `version` and all its local versions: its first dev release
 /// of the next post release (`1.0` ▸ `1.0.post0.dev0`, `1.0.post1` ▸ `1.0.post2.dev0`), or the
 /// next dev release of a dev release (`1.0.dev1` ▸ `1.0.dev2`).
-fn after_local_versions_of(version: &Version) -> Version {
+pub(crate) fn after_local_versions_of(version: &Version) -> Version {
     let public = version.clone().without_local();
     if let Some(dev) = public.dev() {
         public.with_dev(Some(dev + 1))
@@ -269,7 +269,7 @@ fn after_local_versions_of(version: &Version) -> Version {
 
 /// PubGrub's report with the ranges of [`requirement_range`] written back as the specifiers
 /// they came from: `>=9.9, <9.9.post0.dev0` as `==9.9`, `<1.0.post0.dev0` as `<=1.0`.
-fn readable_ranges(report: &str) -> String {
+pub(crate) fn readable_ranges(report: &str) -> String {
     let words: Vec<&str> = report.split(' ').collect();
     let mut out: Vec<String> = Vec::with_capacity(words.len());
     let mut index = 0;
@@ -724,16 +724,12 @@ pub fn resolve(
     };
     let solution = match pubgrub::resolve(&provider, Node::Root, Version::new([0])) {
         Ok(solution) => solution,
-        Err(PubGrubError::NoSolution(mut tree)) => {
-            tree.collapse_no_versions();
+        Err(PubGrubError::NoSolution(tree)) => {
             let mut unavailable: Vec<PackageName> =
                 provider.unavailable.borrow().iter().cloned().collect();
             unavailable.sort();
             return Err(ResolveError::NoSolution {
-                report: readable_ranges(
-                    &DefaultStringReporter::report(&tree)
-                        .replace("your request 0 ", "your request "),
-                ),
+                report: crate::report::plain_report(&tree),
                 unavailable,
                 requires_python: provider.requires_python.take(),
             });

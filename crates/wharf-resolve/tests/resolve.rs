@@ -296,7 +296,12 @@ fn manylinux_refused_by_policy_unless_allowed() {
     };
     let name = PackageName::from_str("numpy").unwrap();
     assert_eq!(unavailable, std::slice::from_ref(&name));
-    let lines = explain_unavailable(&name, &refused.candidates, (3, 11)).join("\n");
+    let lines = explain_unavailable(
+        &name,
+        &refused.candidates,
+        &Version::from_str("3.11.7").unwrap(),
+    )
+    .join("\n");
     assert!(
         lines.contains("manylinux wheel, refused by the site's policy"),
         "{lines}"
@@ -434,7 +439,7 @@ fn conflicts_are_explained_as_a_chain() {
     let err = run(&s, &["a", "b"], &[]).unwrap_err();
     let text = err.to_string();
     assert!(
-        text.contains("Because a depends on c <2 and b 1.0 depends on c >=2"),
+        text.contains("Because a depends on c<2 and b==1.0 depends on c>=2"),
         "{text}"
     );
     assert!(text.contains("Because"), "a derivation, not a dump: {text}");
@@ -459,7 +464,7 @@ fn other_python_and_sdist_only_are_explained() {
     let torch = explain_unavailable(
         &PackageName::from_str("torch").unwrap(),
         &s.candidates,
-        (3, 11),
+        &Version::from_str("3.11.7").unwrap(),
     )
     .join("\n");
     assert!(torch.contains("torch 2.5.0+computecanada exists for CPython 3.12 (`cp312`); you are using CPython 3.11 (`cp311`)"), "{torch}");
@@ -467,7 +472,7 @@ fn other_python_and_sdist_only_are_explained() {
     let pysam = explain_unavailable(
         &PackageName::from_str("pysam").unwrap(),
         &s.candidates,
-        (3, 11),
+        &Version::from_str("3.11.7").unwrap(),
     )
     .join("\n");
     assert!(
@@ -495,10 +500,10 @@ fn reports_keep_the_specifiers_as_written() {
         other => panic!("{other}"),
     };
     let text = report("b==9.9");
-    assert!(text.contains("b ==9.9"), "{text}");
+    assert!(text.contains("b==9.9"), "{text}");
     assert!(!text.contains("post0"), "{text}");
     let text = report("a");
-    assert!(text.contains("b <=0.5"), "{text}");
+    assert!(text.contains("b<=0.5"), "{text}");
     assert!(!text.contains("post0"), "{text}");
 }
 
@@ -702,5 +707,93 @@ fn binary_options_choose_between_wheels_and_sdists() {
             prefer_binary: false,
         }),
         (Some(vec!["alpha==1.0".to_string()]), vec![])
+    );
+}
+
+/// Issue 18 §3: the report is in plain words, as pip's: "the user requested", the missing
+/// dependency named with its specifier, "any version of"; none of PubGrub's internal terms
+/// ("your request 0", "pydantic *", "is forbidden") and the local label kept.
+#[test]
+fn reports_use_plain_words() {
+    let s = site(
+        |r| {
+            let dir = r.join("generic");
+            wheel(
+                &dir,
+                "pydantic-2.5.0-py3-none-any.whl",
+                &["pydantic-core==2.14.5"],
+                None,
+            );
+            wheel(&dir, "pydantic_core-2.14.6-py3-none-any.whl", &[], None);
+            wheel(
+                &dir,
+                "numpy-1.26.4+computecanada-py3-none-any.whl",
+                &[],
+                None,
+            );
+        },
+        false,
+    );
+    let report = |requirements: &[&str]| match run(&s, requirements, &[]).unwrap_err() {
+        wharf_resolve::ResolveError::NoSolution { report, .. } => report,
+        other => panic!("{other}"),
+    };
+    let text = report(&["pydantic"]);
+    assert_eq!(
+        text,
+        "Because the wheelhouse has no usable wheel of pydantic-core==2.14.5 and pydantic==2.5.0 depends on pydantic-core==2.14.5, pydantic==2.5.0 cannot be installed.\n\
+         And because the wheelhouse has no usable wheel of pydantic other than 2.5.0 and the user requested pydantic, the requested packages cannot be installed."
+    );
+    let text = report(&["numpy==1.23.0+computecanada"]);
+    assert!(
+        text.contains("the user requested numpy==1.23.0+computecanada"),
+        "{text}"
+    );
+    for jargon in ["your request", " *", "is forbidden", "is mandatory"] {
+        assert!(!text.contains(jargon), "{jargon}: {text}");
+    }
+}
+
+/// Issue 18 §3: a version that does not exist is answered as pip's "from versions: …": the
+/// versions for this Python (labels kept), then each excluded wheel and why.
+#[test]
+fn missing_version_lists_what_exists_and_why_others_are_excluded() {
+    let s = site(
+        |r| {
+            let dir = r.join("generic");
+            wheel(
+                &dir,
+                "numpy-1.26.4+computecanada-cp311-cp311-linux_x86_64.whl",
+                &[],
+                None,
+            );
+            wheel(
+                &dir,
+                "numpy-1.25.0+computecanada-cp311-cp311-linux_x86_64.whl",
+                &[],
+                Some(">=3.12"),
+            );
+            wheel(
+                &dir,
+                "numpy-2.1.1+computecanada-cp312-cp312-linux_x86_64.whl",
+                &[],
+                None,
+            );
+        },
+        false,
+    );
+    assert!(run(&s, &["numpy==9.9"], &[]).is_err());
+    let lines = explain_unavailable(
+        &PackageName::from_str("numpy").unwrap(),
+        &s.candidates,
+        &Version::from_str("3.11.7").unwrap(),
+    );
+    assert_eq!(
+        lines,
+        [
+            "versions of numpy for CPython 3.11 in the wheelhouse: 1.26.4+computecanada",
+            "excluded: numpy 1.25.0+computecanada requires Python >=3.12; the environment has Python 3.11.7",
+            "excluded: numpy 2.1.1+computecanada exists for CPython 3.12 (`cp312`); you are using CPython 3.11 (`cp311`)",
+        ]
     );
 }

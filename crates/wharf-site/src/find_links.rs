@@ -4,6 +4,37 @@ use std::path::{Path, PathBuf};
 
 use crate::catalogue::ScanWarning;
 
+/// Where a find-links directory was configured, for messages that say where wharf looked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FindLinkOrigin {
+    /// Ex) `-f ~/wheels` on the command line.
+    CommandLine,
+    /// Ex) `PIP_FIND_LINKS="/a /b"`.
+    Environment,
+    /// Ex) `find-links = …` in the `[install]` section of `$PIP_CONFIG_FILE`.
+    PipConfig {
+        /// The config file.
+        path: PathBuf,
+        /// Its section (`install`, `global`).
+        section: String,
+    },
+    /// Ex) a `--find-links DIR` line of a requirements file.
+    RequirementsFile,
+}
+
+impl std::fmt::Display for FindLinkOrigin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::CommandLine => f.write_str("`-f` on the command line"),
+            Self::Environment => f.write_str("PIP_FIND_LINKS"),
+            Self::PipConfig { path, section } => {
+                write!(f, "[{section}] find-links in `{}`", path.display())
+            }
+            Self::RequirementsFile => f.write_str("a requirements file's `--find-links`"),
+        }
+    }
+}
+
 /// One wheel directory and its arch label: the directory's basename
 /// (`…/gentoo2023/x86-64-v3` → `x86-64-v3`, `…/generic` → `generic`), as `avail_wheels`
 /// labels it.
@@ -13,6 +44,8 @@ pub struct FindLink {
     pub path: PathBuf,
     /// Its arch label.
     pub arch: String,
+    /// Where it was configured (`None`: not recorded, ex) a walk of the wheelhouse).
+    pub origin: Option<FindLinkOrigin>,
 }
 
 impl FindLink {
@@ -23,8 +56,33 @@ impl FindLink {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        Self { path, arch }
+        Self {
+            path,
+            arch,
+            origin: None,
+        }
     }
+
+    /// A find-links entry for `path` configured by `origin`.
+    pub fn with_origin(path: impl Into<PathBuf>, origin: FindLinkOrigin) -> Self {
+        Self {
+            origin: Some(origin),
+            ..Self::new(path)
+        }
+    }
+}
+
+/// The names among `names` close to `wanted` (a likely typo: Jaro-Winkler similarity above
+/// 0.85), sorted, at most five: `numpi` ▸ `numpy`.
+pub fn similar_names<'a>(wanted: &str, names: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut names: Vec<&str> = names.into_iter().collect();
+    names.sort_unstable();
+    names.dedup();
+    names
+        .into_iter()
+        .filter(|name| strsim::jaro_winkler(name, wanted) > 0.85)
+        .take(5)
+        .collect()
 }
 
 /// Wheel directories in priority order (index 0 is searched first and wins ties).
@@ -112,6 +170,30 @@ fn sorted_subdirs(dir: &Path, warnings: &mut Vec<ScanWarning>) -> Vec<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn similar_names_find_typos() {
+        let names = ["numpy", "scipy", "pandas", "numpy", "numba"];
+        assert_eq!(similar_names("numpi", names), ["numpy"]);
+        assert!(similar_names("tensorflow", names).is_empty());
+    }
+
+    #[test]
+    fn origins_read_as_configured() {
+        let config = FindLinkOrigin::PipConfig {
+            path: "/site/pip.conf".into(),
+            section: "install".into(),
+        };
+        assert_eq!(
+            config.to_string(),
+            "[install] find-links in `/site/pip.conf`"
+        );
+        assert_eq!(
+            FindLinkOrigin::CommandLine.to_string(),
+            "`-f` on the command line"
+        );
+        assert_eq!(FindLinkOrigin::Environment.to_string(), "PIP_FIND_LINKS");
+    }
 
     #[test]
     fn arch_is_basename() {

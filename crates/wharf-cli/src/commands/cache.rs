@@ -132,10 +132,10 @@ pub fn cache(
                 }
                 let after = wheels.size()?;
                 printer.info(format_args!(
-                    "Removed {} unpacked wheels, the catalogue index and interpreter probes: {} freed, {} inodes",
-                    removed.entries,
+                    "Removed {}, the catalogue index and interpreter probes: {} freed, {}",
+                    crate::printer::plural(removed.entries, "unpacked wheel"),
                     human_bytes(before.bytes.saturating_sub(after.bytes)),
-                    before.inodes.saturating_sub(after.inodes)
+                    crate::printer::plural(before.inodes.saturating_sub(after.inodes), "inode")
                 ));
                 return Ok(ExitStatus::Success);
             }
@@ -145,10 +145,10 @@ pub fn cache(
                 })?;
                 let removed = wheels.clean(Some(&name), args.wait)?;
                 printer.info(format_args!(
-                    "Removed {} unpacked wheels of {name} ({} freed, {} inodes)",
-                    removed.entries,
+                    "Removed {} of {name} ({} freed, {})",
+                    crate::printer::plural(removed.entries, "unpacked wheel"),
                     human_bytes(removed.bytes),
-                    removed.inodes
+                    crate::printer::plural(removed.inodes, "inode")
                 ));
             }
             Ok(ExitStatus::Success)
@@ -156,11 +156,11 @@ pub fn cache(
         CacheCommand::Prune(args) => {
             let removed = wheels.prune(args.wait)?;
             printer.info(format_args!(
-                "Removed {} unpacked wheels no environment links to and {} leftovers ({} freed, {} inodes)",
-                removed.entries,
-                removed.temporary,
+                "Removed {} no environment links to and {} ({} freed, {})",
+                crate::printer::plural(removed.entries, "unpacked wheel"),
+                crate::printer::plural(removed.temporary, "leftover"),
                 human_bytes(removed.bytes),
-                removed.inodes
+                crate::printer::plural(removed.inodes, "inode")
             ));
             Ok(ExitStatus::Success)
         }

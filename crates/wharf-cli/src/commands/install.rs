@@ -273,7 +273,20 @@ fn install_once(
     // An unreadable wheel directory is always worth a warning (as `avail` gives): without it
     // a permission problem reads as "no wheel named X".
     for warning in operations::notable_warnings(&catalogue) {
-        if matches!(warning, wharf_site::ScanWarning::UnreadableDirectory { .. }) {
+        if let wharf_site::ScanWarning::MissingDirectory { path } = warning {
+            // A configured directory that is not there: a typo, or a module not loaded.
+            let origin = catalogue
+                .find_links
+                .iter()
+                .find(|link| &link.path == path)
+                .and_then(|link| link.origin.as_ref())
+                .map(|origin| format!(" (from {origin})"))
+                .unwrap_or_default();
+            printer.warn(format_args!(
+                "wheel directory `{}`{origin} does not exist; skipped",
+                path.display()
+            ));
+        } else if matches!(warning, wharf_site::ScanWarning::UnreadableDirectory { .. }) {
             printer.warn_error(warning);
         } else {
             printer.verbose(format_args!("warning: {warning}"));

@@ -58,7 +58,10 @@ pub fn report_recovered(
     for transaction in recovered {
         let what = match (transaction.committed, transaction.changes) {
             (true, changes) => {
-                format!("it had committed; finished it ({changes} changes kept)")
+                format!(
+                    "it had committed; finished it ({} kept)",
+                    crate::printer::plural(changes, "change")
+                )
             }
             (false, 0) => "nothing had been changed yet; removed its staging directory".to_string(),
             (false, 1) => "rolled back 1 change".to_string(),

@@ -464,7 +464,7 @@ fn table(reports: &[NodeReport]) -> String {
         let what = if report.error.is_some() {
             "failed".to_string()
         } else {
-            format!("{} packages", report.packages)
+            crate::printer::plural(report.packages, "package")
         };
         let _ = writeln!(
             out,
