@@ -32,7 +32,8 @@ if [ ! -f "$current_stamp" ]; then
   env -u PIP_FIND_LINKS -u PIP_CONFIG_FILE -u PIP_NO_INDEX -u PIP_INDEX_URL \
     "$current/bin/python" -m pip install --quiet --disable-pip-version-check \
     'pip==26.3' 'uv==0.13.10' 'pdm==2.29.4' 'hishel[httpx2]==1.4.0' >&2
-  touch "$current_stamp"
+  # The stamp of checkouts from before pdm too: they find what they need here and keep it.
+  touch "$current_stamp" "$current/.wharf-peers-pip26.3-uv0.13.10"
 fi
 echo "export WHARF_TEST_PYTHON=$venv/bin/python"
 echo "export WHARF_TEST_CURRENT_PEERS=$current/bin"

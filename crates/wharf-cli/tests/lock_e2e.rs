@@ -1487,17 +1487,17 @@ fn lock_matrix_uv_export_and_pdm_both_ways() {
 
     // wharf's lock, installed by pdm exactly.
     let wharf_lock = pdm_project.join("pylock.wharf.toml");
-    let text = lock(
-        peers,
-        &wharf_lock,
-        &[
-            "-f",
-            &wheels.to_string_lossy(),
-            "pluggy",
-            "packaging",
-            "pathspec",
-        ],
-    );
+    run(peers
+        .wharf()
+        .env("PIP_CONFIG_FILE", "/dev/null")
+        .args(["lock", "--python"])
+        .arg(&peers.base_python)
+        .arg("-f")
+        .arg(&wheels)
+        .args(["pluggy", "packaging", "pathspec", "-o"])
+        .arg(&wharf_lock))
+    .success();
+    let text = std::fs::read_to_string(&wharf_lock).unwrap();
     run(pdm(&bin, &pdm_project, &peers.base_python).args(["sync", "-L", "pylock.wharf.toml"]))
         .success();
     let pdm_venv = pdm_project.join(".venv");

@@ -15,6 +15,7 @@
 //!
 //! [[packages.wheels]]
 //! name = "numpy-1.26.4+computecanada-cp311-cp311-linux_x86_64.whl"
+//! url = "file:///cvmfs/…/gentoo2023/x86-64-v3/numpy-1.26.4+computecanada-cp311-cp311-linux_x86_64.whl"
 //! path = "/cvmfs/…/gentoo2023/x86-64-v3/numpy-1.26.4+computecanada-cp311-cp311-linux_x86_64.whl"
 //! size = 18330124
 //!
@@ -24,8 +25,10 @@
 //!
 //! One wheel per package: the one the site's rules chose (most specific arch directory, best
 //! tag). Packages in name order, so the same resolution gives byte-identical files. Traps:
-//! the local label is part of the version (`+computecanada`), and `path` is the wheelhouse
-//! file as found (absolute), since a lock is rebuilt on every node from the same CVMFS tree.
+//! the local label is part of the version (`+computecanada`); `path` is the wheelhouse file
+//! (absolute: a lock is rebuilt on every node from the same CVMFS tree; relative to the lock's
+//! directory for a file under it, as PEP 751 resolves relative paths, so `-f ./wheels` locks
+//! stay usable from anywhere); `url` is the same file, for readers that take only `url` (pdm).
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -335,12 +338,20 @@ struct PyLockWheel {
 }
 
 impl PyLockWheel {
-    /// The entry of a locked file, as wharf writes it: name, path, size, sha256.
-    fn of(file: &LockedWheel) -> Self {
+    /// The entry of a locked file, as wharf writes it for a lock in `lock_dir`: name, `path`
+    /// (relative to `lock_dir` when the file is under it, as PEP 751 reads a relative path;
+    /// else absolute), the same file as a `file:` `url` (pdm reads only `url`, uv and pip
+    /// either), size, sha256.
+    fn of(file: &LockedWheel, lock_dir: &Path) -> Self {
+        let absolute = std::path::absolute(&file.path).unwrap_or_else(|_| file.path.clone());
+        let lock_dir = std::path::absolute(lock_dir).unwrap_or_else(|_| lock_dir.to_path_buf());
+        let path = absolute
+            .strip_prefix(&lock_dir)
+            .map_or_else(|_| absolute.clone(), Path::to_path_buf);
         Self {
             name: Some(file.filename.clone()),
-            url: None,
-            path: Some(file.path.display().to_string()),
+            url: url::Url::from_file_path(&absolute).ok().map(String::from),
+            path: Some(path.display().to_string()),
             size: Some(file.size),
             hashes: BTreeMap::from([("sha256".to_string(), file.sha256.clone())]),
         }
@@ -433,8 +444,9 @@ impl Lock {
         })
     }
 
-    /// The `pylock.toml` text: deterministic (name order, no timestamps).
-    pub fn to_toml(&self) -> String {
+    /// The `pylock.toml` text for a lock written into `lock_dir` (file paths relative to it
+    /// where they are under it): deterministic (name order, no timestamps).
+    pub fn to_toml(&self, lock_dir: &Path) -> String {
         let document = PyLockToml {
             lock_version: LOCK_VERSION.to_string(),
             environments: self.environments.clone(),
@@ -452,9 +464,9 @@ impl Lock {
                     wheels: if p.builds() {
                         Vec::new()
                     } else {
-                        vec![PyLockWheel::of(&p.wheel)]
+                        vec![PyLockWheel::of(&p.wheel, lock_dir)]
                     },
-                    sdist: p.sdist.as_ref().map(PyLockWheel::of),
+                    sdist: p.sdist.as_ref().map(|s| PyLockWheel::of(s, lock_dir)),
                     vcs: None,
                     directory: None,
                     archive: None,
@@ -768,7 +780,7 @@ mod tests {
     fn round_trip_and_order() {
         let dir = tempfile::tempdir().unwrap();
         let lock = lock(dir.path());
-        let text = lock.to_toml();
+        let text = lock.to_toml(Path::new("/elsewhere"));
         let root = dir.path().display().to_string();
         insta::assert_snapshot!(text.replace(&root, "[DIR]"), @r#"
         lock-version = "1.0"

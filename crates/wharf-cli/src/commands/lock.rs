@@ -136,7 +136,12 @@ pub fn lock(
         printer.verbose(format_args!("the wheel digest cache was not kept: {e}"));
     }
     let text = match format {
-        LockFormat::PylockToml => lock.to_toml(),
+        LockFormat::PylockToml => lock.to_toml(
+            output
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty() && output.as_os_str() != "-")
+                .unwrap_or(Path::new(".")),
+        ),
         LockFormat::RequirementsTxt => lock.to_requirements_txt(),
     };
     if output.as_os_str() == "-" {
