@@ -95,7 +95,7 @@ u_large="$(q "$uv") pip compile -q --generate-hashes --no-header --no-annotate -
 
 pins() { # FILE: sorted name==version, names normalized, hashes and comments dropped
   sed -e 's/[[:space:]]*\\$//' -e 's/ --hash=.*//' -e 's/[[:space:]]*#.*//' "$1" |
-    grep '==' | tr 'A-Z_.' 'a-z--' | sed 's/^\([^=]*\)==\(.*\)$/\1==\2/' | sort -u
+    grep '==' | awk -F'==' '{ name = tolower($1); gsub(/[-_.]+/, "-", name); print name "==" $2 }' | sort -u
 }
 declare -A wharf_ok
 resolved=$bench/resolved.txt
