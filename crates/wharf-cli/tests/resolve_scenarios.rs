@@ -296,3 +296,91 @@ fn an_unknown_extra_is_a_warning() {
         warned.transcript()
     );
 }
+
+/// Links for the backtracking scenarios: `a` 1.0 to 10.0 with no dependencies; `b` 1.0 to
+/// 20.0, every one but the ancient 1.0 requiring `a<5`.
+fn b_caps_a(links: &Path) {
+    for major in 1..=10 {
+        wheel(links, "a", &format!("{major}.0"), &[]);
+    }
+    for major in 1..=20 {
+        let requires: &[&str] = if major == 1 { &[] } else { &["a<5"] };
+        wheel(links, "b", &format!("{major}.0"), requires);
+    }
+}
+
+/// Issue 18 §1, backtracking: the user asks for `a` and `b`, and every `b` but the ancient 1.0
+/// caps `a<5`. pip and uv keep `b` new and take an older `a` (the package the conflict is
+/// about); wharf decided `a 10.0` first and then walked `b` down to 1.0. The same when both
+/// come through a dependency (`x` requires `a` and `b`), in either order.
+#[test]
+fn a_conflict_takes_an_older_culprit_not_an_ancient_dependent() {
+    let (Some(peers), Some(bin)) = (peers(), current_peers()) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let links = dir.path().join("links");
+    std::fs::create_dir(&links).unwrap();
+    b_caps_a(&links);
+    let direct = three_ways(peers, &bin, &dir.path().join("ab"), &links, &["a", "b"]);
+    assert_agree(&direct, Some(&["a==4.0", "b==20.0"]));
+    let reversed = three_ways(peers, &bin, &dir.path().join("ba"), &links, &["b", "a"]);
+    assert_agree(&reversed, Some(&["a==4.0", "b==20.0"]));
+    wheel(&links, "x", "1.0", &["a", "b"]);
+    let through = three_ways(peers, &bin, &dir.path().join("x"), &links, &["x"]);
+    assert_agree(&through, Some(&["a==4.0", "b==20.0", "x==1.0"]));
+}
+
+/// Links where `a 5.0` (the newest) requires `c>=5`, and every `b` but the ancient 1.0
+/// requires `c<3`: the conflict is between two requirements on `c`, neither on the other.
+fn a_and_b_disagree_on_c(links: &Path, a_requires_b: bool) {
+    for major in 1..=5 {
+        let mut requires = if a_requires_b { vec!["b"] } else { vec![] };
+        requires.push(if major == 5 { "c>=5" } else { "c" });
+        wheel(links, "a", &format!("{major}.0"), &requires);
+    }
+    for major in 1..=20 {
+        let requires: &[&str] = if major == 1 { &[] } else { &["c<3"] };
+        wheel(links, "b", &format!("{major}.0"), requires);
+    }
+    for major in 1..=10 {
+        wheel(links, "c", &format!("{major}.0"), &[]);
+    }
+}
+
+/// Issue 18 §1, backtracking: when the conflict is over a shared dependency (`a 5.0` wants
+/// `c>=5`, `b` wants `c<3`), pip and uv keep the first requested project at its newest and
+/// settle the other: `a b` gives `a 5.0` with the ancient `b 1.0`, `b a` gives `b 20.0` with
+/// `a 4.0`. wharf ordered by the number of candidates (fewest first) and gave `a 5.0, b 1.0`
+/// for both orders.
+#[test]
+fn a_conflict_over_a_shared_dependency_keeps_the_first_requested_new() {
+    let (Some(peers), Some(bin)) = (peers(), current_peers()) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let links = dir.path().join("links");
+    std::fs::create_dir(&links).unwrap();
+    a_and_b_disagree_on_c(&links, false);
+    let a_first = three_ways(peers, &bin, &dir.path().join("ab"), &links, &["a", "b"]);
+    assert_agree(&a_first, Some(&["a==5.0", "b==1.0", "c==10.0"]));
+    let b_first = three_ways(peers, &bin, &dir.path().join("ba"), &links, &["b", "a"]);
+    assert_agree(&b_first, Some(&["a==4.0", "b==20.0", "c==2.0"]));
+}
+
+/// Issue 18 §1, backtracking: the user asks for `a` alone; `a 5.0` requires `b` and `c>=5`.
+/// `b` is what `a` brought in, and nothing decided conflicts with it directly, so pip and uv
+/// keep the requested `a` at its newest and walk `b` down to the 1.0 without the cap; the
+/// conflict tracking must not trade the user's `a` away for it.
+#[test]
+fn a_conflict_below_the_request_keeps_the_request_new() {
+    let (Some(peers), Some(bin)) = (peers(), current_peers()) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let links = dir.path().join("links");
+    std::fs::create_dir(&links).unwrap();
+    a_and_b_disagree_on_c(&links, true);
+    let outcomes = three_ways(peers, &bin, &dir.path().join("a"), &links, &["a"]);
+    assert_agree(&outcomes, Some(&["a==5.0", "b==1.0", "c==10.0"]));
+}

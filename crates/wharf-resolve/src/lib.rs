@@ -23,6 +23,7 @@
 #![deny(missing_docs)]
 
 mod candidates;
+mod conflicts;
 mod explain;
 mod report;
 mod resolver;

@@ -16,6 +16,7 @@ use pubgrub::{
 use wharf_metadata::WheelMetadata;
 
 use crate::candidates::{Candidate, CandidateSet, SdistCandidate};
+use crate::conflicts::{ConflictTracker, Rank};
 
 /// Builds a wheelhouse sdist the resolver chose, for the target interpreter: the frontend
 /// (PEP 517 in an isolated build environment, the build cache) lives outside the resolver.
@@ -183,6 +184,16 @@ pub(crate) enum Node {
     Extra(PackageName, ExtraName),
 }
 
+impl Node {
+    /// The project of a package or extra node; `None` for the root.
+    pub(crate) fn project(&self) -> Option<&PackageName> {
+        match self {
+            Node::Root => None,
+            Node::Package(name) | Node::Extra(name, _) => Some(name),
+        }
+    }
+}
+
 impl fmt::Display for Node {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -341,6 +352,7 @@ struct Provider<'a> {
     unavailable: RefCell<HashSet<PackageName>>,
     requires_python: RefCell<Vec<(PackageName, Version, String)>>,
     error: RefCell<Option<ResolveError>>,
+    conflicts: ConflictTracker,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -570,20 +582,28 @@ impl DependencyProvider for Provider<'_> {
     type V = Version;
     type VS = Ranges<Version>;
     type M = String;
-    type Priority = (u32, std::cmp::Reverse<usize>);
+    type Priority = Rank;
     type Err = Abort;
 
+    /// uv's order (see [`crate::conflicts`]): the root, projects limited to one version, those
+    /// whose versions were often rejected, those that often were the reason, then the others in
+    /// discovery order (PubGrub breaks ties by discovery). PubGrub's own conflict counts are
+    /// not used: they add the culprit's count to the affected's.
     fn prioritize(
         &self,
         package: &Node,
-        _range: &Ranges<Version>,
-        stats: &PackageResolutionStatistics,
+        range: &Ranges<Version>,
+        _stats: &PackageResolutionStatistics,
     ) -> Self::Priority {
-        let count = match package {
-            Node::Root => 0,
-            Node::Package(name) | Node::Extra(name, _) => self.candidates.get(name).len(),
-        };
-        (stats.conflict_count(), std::cmp::Reverse(count))
+        self.conflicts.rank(package, range)
+    }
+
+    fn should_cancel(&self) -> Result<(), Abort> {
+        if self.conflicts.wants_restart() {
+            Err(Abort)
+        } else {
+            Ok(())
+        }
     }
 
     fn choose_version(
@@ -591,13 +611,17 @@ impl DependencyProvider for Provider<'_> {
         package: &Node,
         range: &Ranges<Version>,
     ) -> Result<Option<Version>, Abort> {
-        match package {
+        let chosen = match package {
             Node::Root => Ok(Some(Version::new([0]))),
             Node::Package(name) | Node::Extra(name, _) => match self.pick(name, range) {
                 Ok(v) => Ok(v),
                 Err(e) => self.fail(e),
             },
+        };
+        if let Ok(version) = &chosen {
+            self.conflicts.choose(package, range, version.as_ref());
         }
+        chosen
     }
 
     fn get_dependencies(
@@ -657,10 +681,27 @@ impl DependencyProvider for Provider<'_> {
             }
         })();
         match result {
-            Ok(edges) => Ok(Dependencies::Available(DependencyConstraints::from_iter(
-                edges,
-            ))),
+            Ok(edges) => {
+                self.conflicts.requires(package, version, &edges);
+                Ok(Dependencies::Available(DependencyConstraints::from_iter(
+                    edges,
+                )))
+            }
             Err(e) => self.fail(e),
+        }
+    }
+}
+
+/// PubGrub over `provider`, started again each time the conflict tracker learns a priority.
+#[allow(clippy::result_large_err)] // PubGrub's own error, returned once per resolution
+fn solve<'a>(
+    provider: &Provider<'a>,
+) -> Result<pubgrub::SelectedDependencies<Node, Version>, PubGrubError<Provider<'a>>> {
+    loop {
+        let result = pubgrub::resolve(provider, Node::Root, Version::new([0]));
+        let restart = matches!(result, Err(PubGrubError::ErrorInShouldCancel(_)));
+        if !(provider.conflicts.take_restart() && restart) {
+            return result;
         }
     }
 }
@@ -721,8 +762,9 @@ pub fn resolve(
         unavailable: RefCell::default(),
         requires_python: RefCell::default(),
         error: RefCell::default(),
+        conflicts: ConflictTracker::default(),
     };
-    let solution = match pubgrub::resolve(&provider, Node::Root, Version::new([0])) {
+    let solution = match solve(&provider) {
         Ok(solution) => solution,
         Err(PubGrubError::NoSolution(tree)) => {
             let mut unavailable: Vec<PackageName> =
