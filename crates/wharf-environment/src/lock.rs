@@ -776,6 +776,32 @@ mod tests {
         .unwrap()
     }
 
+    /// Issue 19 §2: a file under the lock's directory is written relative to it (PEP 751
+    /// resolves a relative `path` from the lock file), so the lock is read back to the same
+    /// files from any current directory; `url` is absolute.
+    #[test]
+    fn paths_under_the_lock_directory_are_relative() {
+        let dir = tempfile::tempdir().unwrap();
+        let lock = lock(dir.path());
+        let text = lock.to_toml(dir.path());
+        assert!(
+            text.contains("path = \"abc-2.0-py3-none-any.whl\""),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!(
+                "url = \"file://{}/abc-2.0-py3-none-any.whl\"",
+                dir.path().display()
+            )),
+            "{text}"
+        );
+        let read = Lock::parse(&dir.path().join("pylock.toml"), &text).unwrap();
+        assert_eq!(
+            read.packages[0].wheel.path,
+            dir.path().join("abc-2.0-py3-none-any.whl")
+        );
+    }
+
     #[test]
     fn round_trip_and_order() {
         let dir = tempfile::tempdir().unwrap();
@@ -794,6 +820,7 @@ mod tests {
 
         [[packages.wheels]]
         name = "abc-2.0-py3-none-any.whl"
+        url = "file://[DIR]/abc-2.0-py3-none-any.whl"
         path = "[DIR]/abc-2.0-py3-none-any.whl"
         size = 3
 
@@ -806,6 +833,7 @@ mod tests {
 
         [[packages.wheels]]
         name = "six-1.16.0+computecanada-py2.py3-none-any.whl"
+        url = "file://[DIR]/six-1.16.0+computecanada-py2.py3-none-any.whl"
         path = "[DIR]/six-1.16.0+computecanada-py2.py3-none-any.whl"
         size = 3
 

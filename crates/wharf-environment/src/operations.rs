@@ -238,8 +238,30 @@ pub fn parse_requirement(text: &str, origin: &str) -> Result<Requirement, Operat
     })
 }
 
-/// Reads requirements and constraints from arguments and files (`${VAR}` references looked up
-/// with `lookup`, pip's rule).
+/// The standard input as requirements text, at most 16 MiB (a file that large is no
+/// requirements file).
+fn read_stdin() -> Result<String, OperationError> {
+    use std::io::Read as _;
+    const MAX_STDIN_BYTES: u64 = 16 * 1024 * 1024;
+    let mut bytes = Vec::new();
+    let read = std::io::stdin()
+        .lock()
+        .take(MAX_STDIN_BYTES + 1)
+        .read_to_end(&mut bytes);
+    let invalid = |message: String| OperationError::InvalidRequirement {
+        text: "-".to_string(),
+        origin: "the standard input".to_string(),
+        message,
+    };
+    read.map_err(|e| invalid(format!("cannot read it: {e}")))?;
+    if bytes.len() as u64 > MAX_STDIN_BYTES {
+        return Err(invalid("larger than 16 MiB".to_string()));
+    }
+    String::from_utf8(bytes).map_err(|_| invalid("not UTF-8 text".to_string()))
+}
+
+/// Reads requirements and constraints from arguments and files (`-` for the standard input;
+/// `${VAR}` references looked up with `lookup`, pip's rule).
 ///
 /// Paths, `name @ file:///…` and `-e DIR` go to [`Requirements::direct`] (relative paths
 /// against the current directory, as pip does).
@@ -252,7 +274,13 @@ pub fn read_requirements(
 ) -> Result<Requirements, OperationError> {
     let mut files = RequirementsTxt::default();
     for file in sources.requirement_files {
-        files.add_file(file, FileKind::Requirements, lookup)?;
+        // `-r -`: the standard input (uv's `pip compile -`), its includes relative to the
+        // current directory.
+        if file.as_os_str() == "-" {
+            files.add_str(&read_stdin()?, file, FileKind::Requirements, lookup)?;
+        } else {
+            files.add_file(file, FileKind::Requirements, lookup)?;
+        }
     }
     for file in sources.constraint_files {
         files.add_file(file, FileKind::Constraints, lookup)?;

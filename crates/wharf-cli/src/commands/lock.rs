@@ -36,7 +36,8 @@ pub enum LockFormat {
 /// `wharf lock` arguments.
 #[derive(Debug, Args)]
 pub struct LockArgs {
-    /// Packages to lock (PEP 508 requirements)
+    /// Packages to lock (PEP 508 requirements), or requirements files (`requirements.in`,
+    /// `*.txt`, `pyproject.toml`, `-` for the standard input) as `uv pip compile` takes them
     #[arg(value_name = "PACKAGE")]
     pub packages: Vec<String>,
     /// Lock the requirements of FILE (pip format, or pyproject.toml); repeatable
@@ -208,10 +209,24 @@ fn lock_requirements(
         info.version(),
         info.base_interpreter().display()
     ));
+    // `wharf lock requirements.in` (as `uv pip compile requirements.in`): a positional
+    // argument that is `-` or an existing `*.in`, `*.txt` or `pyproject.toml` file is read as
+    // a requirements file.
+    let (files, packages): (Vec<&String>, Vec<&String>) = args
+        .packages
+        .iter()
+        .partition(|text| is_requirements_file(text));
+    let packages: Vec<String> = packages.into_iter().cloned().collect();
+    let requirement_files: Vec<PathBuf> = args
+        .requirements
+        .iter()
+        .cloned()
+        .chain(files.into_iter().map(PathBuf::from))
+        .collect();
     let mut requirements = operations::read_requirements(
         RequirementSources {
-            packages: &args.packages,
-            requirement_files: &args.requirements,
+            packages: &packages,
+            requirement_files: &requirement_files,
             constraint_files: &settings.constraint_files,
             editables: &[],
         },
@@ -311,6 +326,16 @@ fn lock_requirements(
     )?;
     Ok(lock_ops::lock_from_resolution(&resolution, &info, digests)
         .map_err(wharf_environment::OperationError::Sync)?)
+}
+
+/// Whether a positional argument of `wharf lock` names a requirements file: `-` (the
+/// standard input), or an existing file named `*.in`, `*.txt` or `pyproject.toml`.
+fn is_requirements_file(text: &str) -> bool {
+    let path = Path::new(text);
+    text == "-"
+        || (path.is_file()
+            && (path.file_name().is_some_and(|n| n == "pyproject.toml")
+                || path.extension().is_some_and(|e| e == "in" || e == "txt")))
 }
 
 /// The distributions outside `environment` (on `PYTHONPATH`, put there by modules) that the
