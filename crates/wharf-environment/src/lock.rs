@@ -146,8 +146,11 @@ pub struct LockedWheel {
     pub path: PathBuf,
     /// Size in bytes.
     pub size: u64,
-    /// SHA-256, lowercase hex.
+    /// SHA-256, lowercase hex; empty when the lock gives only stronger hashes, until
+    /// [`Lock::verify`] computed it from the verified bytes (what the installer then checks).
     pub sha256: String,
+    /// PEP 751's other hashes wharf checks as well: `sha384`, `sha512` → lowercase hex.
+    pub extra_hashes: BTreeMap<String, String>,
 }
 
 /// Why a lock cannot be read or used.
@@ -418,6 +421,7 @@ impl Lock {
                     path,
                     size,
                     sha256,
+                    extra_hashes: BTreeMap::new(),
                 };
                 Ok(LockedPackage {
                     name,
@@ -594,16 +598,36 @@ impl Lock {
                         .map(|n| n.to_string_lossy().into_owned())
                         .unwrap_or_default()
                 });
-                let Some(sha256) = entry.hashes.get("sha256") else {
-                    return Err(bad(format!(
-                        "its {what} `{filename}` has no sha256 hash (wharf checks sha256)"
-                    )));
+                // Every hash wharf can check is checked; at least one is needed.
+                let known = |algorithm: &str| {
+                    entry
+                        .hashes
+                        .iter()
+                        .find(|(name, _)| name.eq_ignore_ascii_case(algorithm))
+                        .map(|(_, hex)| hex.to_ascii_lowercase())
                 };
+                let sha256 = known("sha256").unwrap_or_default();
+                let extra_hashes: BTreeMap<String, String> = ["sha384", "sha512"]
+                    .into_iter()
+                    .filter_map(|algorithm| Some((algorithm.to_string(), known(algorithm)?)))
+                    .collect();
+                if sha256.is_empty() && extra_hashes.is_empty() {
+                    let given: Vec<&str> = entry.hashes.keys().map(String::as_str).collect();
+                    return Err(bad(format!(
+                        "its {what} `{filename}` has no hash wharf checks (sha256, sha384 or sha512){}",
+                        if given.is_empty() {
+                            String::new()
+                        } else {
+                            format!("; it has {}", given.join(", "))
+                        }
+                    )));
+                }
                 Ok(LockedWheel {
                     filename,
                     path: file_path,
                     size: entry.size.unwrap_or(0),
-                    sha256: sha256.to_ascii_lowercase(),
+                    sha256,
+                    extra_hashes,
                 })
             };
             let mut wheels = Vec::new();
@@ -698,7 +722,9 @@ impl Lock {
         })
     }
 
-    /// Checks every locked wheel against the file on disk (size, then sha256), in parallel,
+    /// Checks every locked wheel against the file on disk (size, then sha384/sha512 when the
+    /// lock gives them, and sha256, filled in from the verified bytes when the lock has only
+    /// the stronger ones), in parallel,
     /// before anything changes. `lock` is the lock file, for the messages. Digests go
     /// through `digests` (a wheel unchanged since it was last hashed is not read again, and
     /// the installer finds there the digest of the file it opens).
@@ -709,13 +735,13 @@ impl Lock {
     /// Errors: [`LockError::NotRegularFile`] or [`LockError::WheelChanged`] for the first
     /// package (in name order) whose wheel is not a regular file, is gone or differs.
     pub fn verify(
-        &self,
+        &mut self,
         lock: &Path,
         digests: &wharf_digest::DigestCache,
     ) -> Result<(), LockError> {
         let problems: Vec<Option<LockError>> = self
             .packages
-            .par_iter()
+            .par_iter_mut()
             .map(|p| {
                 let changed = |problem: String| Some(p.changed(problem));
                 let (file, metadata) = match p.open_wheel(lock) {
@@ -729,15 +755,39 @@ impl Lock {
                         p.wheel.size
                     ));
                 }
-                match digests.sha256_of_file(&p.wheel.path, &file) {
-                    Ok((digest, _)) if digest.hex() == p.wheel.sha256 => None,
+                // sha384/sha512 (and the sha256 the installer will check, when the lock has
+                // none) from one read of the opened file.
+                let mut filled = None;
+                if !p.wheel.extra_hashes.is_empty() {
+                    let computed = match stronger_digests(&file, size) {
+                        Ok(computed) => computed,
+                        Err(e) => return changed(format!("cannot be read ({e})")),
+                    };
+                    for (algorithm, locked) in &p.wheel.extra_hashes {
+                        let actual = &computed[algorithm.as_str()];
+                        if actual != locked {
+                            return changed(format!(
+                                "changed content ({algorithm} {actual}, locked {locked})"
+                            ));
+                        }
+                    }
+                    if p.wheel.sha256.is_empty() {
+                        filled = Some(computed["sha256"].clone());
+                    }
+                }
+                let expected = filled.clone().unwrap_or_else(|| p.wheel.sha256.clone());
+                let problem = match digests.sha256_of_file(&p.wheel.path, &file) {
+                    Ok((digest, _)) if digest.hex() == expected => None,
                     Ok((digest, _)) => changed(format!(
-                        "changed content (sha256 {}, locked {})",
+                        "changed content (sha256 {}, locked {expected})",
                         digest.hex(),
-                        p.wheel.sha256
                     )),
                     Err(e) => changed(format!("cannot be read ({e})")),
+                };
+                if let (None, Some(sha256)) = (&problem, filled) {
+                    p.wheel.sha256 = sha256;
                 }
+                problem
             })
             .collect();
         match problems.into_iter().flatten().next() {
@@ -745,6 +795,48 @@ impl Lock {
             None => Ok(()),
         }
     }
+}
+
+/// sha256, sha384 and sha512 (lowercase hex, by name) of the `size` bytes of `file`, read
+/// from its start in one pass; a file longer than `size` has changed.
+fn stronger_digests(
+    file: &std::fs::File,
+    size: u64,
+) -> std::io::Result<BTreeMap<&'static str, String>> {
+    use sha2::Digest as _;
+    use std::io::{Seek as _, SeekFrom};
+    let mut file = file;
+    file.seek(SeekFrom::Start(0))?;
+    let (mut a, mut b, mut c) = (
+        sha2::Sha256::new(),
+        sha2::Sha384::new(),
+        sha2::Sha512::new(),
+    );
+    let mut reader = file.take(size + 1);
+    let mut buffer = vec![0; 1 << 20];
+    let mut total = 0u64;
+    loop {
+        let n = reader.read(&mut buffer)?;
+        if n == 0 {
+            break;
+        }
+        total += n as u64;
+        a.update(&buffer[..n]);
+        b.update(&buffer[..n]);
+        c.update(&buffer[..n]);
+    }
+    if total != size {
+        return Err(std::io::Error::other(format!(
+            "{total} bytes read, {size} expected"
+        )));
+    }
+    file.seek(SeekFrom::Start(0))?;
+    let hex = |bytes: &[u8]| data_encoding::HEXLOWER.encode(bytes);
+    Ok(BTreeMap::from([
+        ("sha256", hex(&a.finalize())),
+        ("sha384", hex(&b.finalize())),
+        ("sha512", hex(&c.finalize())),
+    ]))
 }
 
 #[cfg(test)]
@@ -802,6 +894,60 @@ mod tests {
         );
     }
 
+    /// Issue 19 §2: `sha384`/`sha512` are checked as sha256 is (a lock with only those is
+    /// verified, and the installer then gets the sha256 of the verified bytes); a lock with no
+    /// hash wharf can check is refused, naming what it has.
+    #[test]
+    fn sha384_and_sha512_are_checked() {
+        use sha2::Digest as _;
+        let dir = tempfile::tempdir().unwrap();
+        let wheel = dir.path().join("abc-2.0-py3-none-any.whl");
+        std::fs::write(&wheel, b"abc").unwrap();
+        let sha512 = data_encoding::HEXLOWER.encode(&sha2::Sha512::digest(b"abc"));
+        let sha384 = data_encoding::HEXLOWER.encode(&sha2::Sha384::digest(b"abc"));
+        let text = |hashes: &str| {
+            format!(
+                "lock-version = \"1.0\"\n[[packages]]\nname = \"abc\"\nversion = \"2.0\"\n[[packages.wheels]]\npath = \"abc-2.0-py3-none-any.whl\"\nhashes = {{ {hashes} }}\n"
+            )
+        };
+        let lock_path = dir.path().join("pylock.toml");
+        let digests = wharf_digest::DigestCache::disabled();
+        let mut lock = Lock::parse(
+            &lock_path,
+            &text(&format!("sha512 = \"{sha512}\", sha384 = \"{sha384}\"")),
+        )
+        .unwrap();
+        assert!(lock.packages[0].wheel.sha256.is_empty());
+        lock.verify(&lock_path, &digests).unwrap();
+        assert_eq!(
+            lock.packages[0].wheel.sha256,
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        // One wrong hash among good ones is a change.
+        let wrong = format!("{}0", &sha512[..sha512.len() - 1]);
+        let mut lock = Lock::parse(
+            &lock_path,
+            &text(&format!("sha512 = \"{wrong}\", sha384 = \"{sha384}\"")),
+        )
+        .unwrap();
+        let err = lock.verify(&lock_path, &digests).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains(&format!("sha512 {sha512}, locked {wrong}")),
+            "{err}"
+        );
+        let err = Lock::parse(
+            &lock_path,
+            &text("md5 = \"900150983cd24fb0d6963f7d28e17f72\""),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .ends_with("has no hash wharf checks (sha256, sha384 or sha512); it has md5"),
+            "{err}"
+        );
+    }
+
     #[test]
     fn round_trip_and_order() {
         let dir = tempfile::tempdir().unwrap();
@@ -840,7 +986,7 @@ mod tests {
         [packages.wheels.hashes]
         sha256 = "44778d82365e4af681c40d5f0eef5cf6f5899d3f0ac335050a7ed6779cf3f674"
         "#);
-        let read = Lock::parse(&dir.path().join("pylock.toml"), &text).unwrap();
+        let mut read = Lock::parse(&dir.path().join("pylock.toml"), &text).unwrap();
         assert_eq!(read, lock);
         assert!(
             read.verify(
@@ -854,7 +1000,7 @@ mod tests {
     #[test]
     fn err_changed_wheel_names_package_and_file() {
         let dir = tempfile::tempdir().unwrap();
-        let lock = lock(dir.path());
+        let mut lock = lock(dir.path());
         std::fs::write(
             dir.path()
                 .join("six-1.16.0+computecanada-py2.py3-none-any.whl"),
@@ -948,7 +1094,7 @@ mod tests {
         let err = sdist("name = \"a-1.tar.gz\"\npath = \"a-1.tar.gz\"").unwrap_err();
         assert_eq!(
             err.to_string(),
-            "`/x/pylock.toml`: package `a`: its sdist `a-1.tar.gz` has no sha256 hash (wharf checks sha256)"
+            "`/x/pylock.toml`: package `a`: its sdist `a-1.tar.gz` has no hash wharf checks (sha256, sha384 or sha512)"
         );
         let hashed = format!("path = \"b-1.tar.gz\"\nhashes = {{ sha256 = \"{HASH}\" }}");
         let err = sdist(&hashed).unwrap_err();

@@ -349,6 +349,7 @@ pub fn build_locked_sdists(
             path: built.path,
             size,
             sha256,
+            extra_hashes: std::collections::BTreeMap::new(),
         };
     }
     Ok(())

@@ -185,7 +185,7 @@ fn sync_once(
         printer.warn(warning);
     }
     // What applies here (markers, requires-python, the best of several wheels), then checked.
-    let lock = lock_ops::select_for_environment(
+    let mut lock = lock_ops::select_for_environment(
         &lock,
         lock_path,
         environment,
@@ -200,7 +200,6 @@ fn sync_once(
         .map_err(|e| Error::from(OperationError::Sync(SyncError::Lock(e))))?;
     // Packages locked as sdists (no wheel fits this interpreter): built now, their hash
     // checked above, through the build cache.
-    let mut lock = lock;
     if lock
         .packages
         .iter()
