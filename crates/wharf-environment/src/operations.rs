@@ -517,6 +517,7 @@ pub fn resolve_for(
                 tag_priority: wheel.tag_priority,
                 sdist: None,
                 direct: true,
+                remote: None,
             }],
         );
         candidates.rejected.remove(&wheel.name);
@@ -617,6 +618,7 @@ impl wharf_resolve::SdistBuilder for SdistBuilds<'_, '_> {
                 tag_priority: wheel.tag_priority,
                 sdist: Some(sdist.path.clone()),
                 direct: false,
+                remote: None,
             }),
             Err(error) => {
                 let message = error.to_string();

@@ -405,6 +405,7 @@ pub fn resolution_from_lock(
                 tag_priority,
                 sdist: None,
                 direct: false,
+                remote: None,
             })),
             requested: true,
             requires_dist: None,

@@ -15,7 +15,7 @@ use pubgrub::{
 };
 use wharf_metadata::WheelMetadata;
 
-use crate::candidates::{Candidate, CandidateSet, SdistCandidate};
+use crate::candidates::{Candidate, CandidateSource, Project, SdistCandidate};
 
 /// Builds a wheelhouse sdist the resolver chose, for the target interpreter: the frontend
 /// (PEP 517 in an isolated build environment, the build cache) lives outside the resolver.
@@ -166,6 +166,15 @@ pub enum ResolveError {
     Build {
         /// The sdist.
         sdist: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+    /// A source of candidates could not answer (an index unreachable, a page it cannot read,
+    /// a project not in the offline cache); the source keeps the full error for its caller.
+    #[error("cannot get the candidates of {name}: {message}")]
+    Source {
+        /// The project asked for, or the file whose metadata was asked for.
+        name: String,
         /// What went wrong.
         message: String,
     },
@@ -326,7 +335,8 @@ fn names_prerelease(specifiers: &VersionSpecifiers) -> bool {
 }
 
 struct Provider<'a> {
-    candidates: &'a CandidateSet,
+    candidates: &'a dyn CandidateSource,
+    projects: RefCell<HashMap<PackageName, Rc<Project>>>,
     builder: Option<&'a dyn SdistBuilder>,
     built: RefCell<HashMap<PathBuf, Rc<Candidate>>>,
     installed: HashMap<PackageName, Rc<Installed>>,
@@ -348,17 +358,30 @@ struct Provider<'a> {
 struct Abort;
 
 impl<'a> Provider<'a> {
+    /// The candidates of `name`, asked of the source once (the first time the solver needs
+    /// the project: an index's page is fetched only for the projects the resolution reaches).
+    fn project(&self, name: &PackageName) -> Result<Rc<Project>, ResolveError> {
+        if let Some(project) = self.projects.borrow().get(name) {
+            return Ok(project.clone());
+        }
+        let project = self.candidates.project(name)?;
+        self.projects
+            .borrow_mut()
+            .insert(name.clone(), project.clone());
+        Ok(project)
+    }
+
+    /// How many wheels `name` has (fewer first is PubGrub's usual tie-break); 0 when the
+    /// source cannot answer (the error comes again, and stops, when a version is chosen).
+    fn candidate_count(&self, name: &PackageName) -> usize {
+        self.project(name).map_or(0, |project| project.wheels.len())
+    }
+
     fn metadata_of(&self, candidate: &Candidate) -> Result<Rc<WheelMetadata>, ResolveError> {
         if let Some(m) = self.metadata.borrow().get(&candidate.path) {
             return Ok(m.clone());
         }
-        let metadata = wharf_metadata::read_metadata(&candidate.path).map_err(|source| {
-            ResolveError::Metadata {
-                path: candidate.path.clone(),
-                source,
-            }
-        })?;
-        let metadata = Rc::new(metadata);
+        let metadata = Rc::new(self.candidates.metadata(candidate)?);
         self.metadata
             .borrow_mut()
             .insert(candidate.path.clone(), metadata.clone());
@@ -368,23 +391,18 @@ impl<'a> Provider<'a> {
     /// The files of `name` in the order they are tried: version descending, a wheel before
     /// the sdist of its version (pip's and uv's order); with `--prefer-binary` every wheel
     /// before any sdist. `--only-binary`/`--no-binary` and a missing builder remove files.
-    fn offers(&self, name: &PackageName) -> Vec<Offer<'a>> {
-        let candidates: &'a CandidateSet = self.candidates;
+    fn offers<'p>(&self, name: &PackageName, project: &'p Project) -> Vec<Offer<'p>> {
         let (wheels_allowed, sdists_allowed) = self.options.binary.allowed(name);
-        let wheels: Vec<Offer<'a>> = candidates
-            .get(name)
+        let wheels: Vec<Offer<'p>> = project
+            .wheels
             .iter()
             .enumerate()
             // A wheel the user named by path is theirs, whatever `--no-binary` says.
             .filter(|(_, c)| wheels_allowed || c.direct)
             .map(|(index, c)| Offer::Wheel(index, c))
             .collect();
-        let sdists: Vec<Offer<'a>> = if sdists_allowed && self.builder.is_some() {
-            candidates
-                .sdists_of(name)
-                .iter()
-                .map(Offer::Sdist)
-                .collect()
+        let sdists: Vec<Offer<'p>> = if sdists_allowed && self.builder.is_some() {
+            project.sdists.iter().map(Offer::Sdist).collect()
         } else {
             Vec::new()
         };
@@ -457,7 +475,8 @@ impl<'a> Provider<'a> {
                 return Ok(Some(installed.version.clone()));
             }
         }
-        let offers = self.offers(name);
+        let project = self.project(name)?;
+        let offers = self.offers(name, &project);
         let allow_pre = self.options.prerelease || self.prerelease_named.contains(name);
         for pass_allows_pre in [allow_pre, true] {
             for offer in &offers {
@@ -581,7 +600,7 @@ impl DependencyProvider for Provider<'_> {
     ) -> Self::Priority {
         let count = match package {
             Node::Root => 0,
-            Node::Package(name) | Node::Extra(name, _) => self.candidates.get(name).len(),
+            Node::Package(name) | Node::Extra(name, _) => self.candidate_count(name),
         };
         (stats.conflict_count(), std::cmp::Reverse(count))
     }
@@ -639,7 +658,7 @@ impl DependencyProvider for Provider<'_> {
                     let requires = match choice {
                         Some(Choice::Installed(installed)) => installed.requires_dist.clone(),
                         Some(Choice::Wheel(index)) => self
-                            .metadata_of(&self.candidates.get(name)[index])?
+                            .metadata_of(&self.project(name)?.wheels[index])?
                             .requires_dist
                             .clone(),
                         Some(Choice::Built(candidate)) => {
@@ -666,7 +685,9 @@ impl DependencyProvider for Provider<'_> {
 }
 
 /// Resolves `requirements` (and `constraints`, which limit versions without requesting a
-/// project) against `candidates` for the target `env`, counting `installed` distributions.
+/// project) against the `candidates` of a source (the wheelhouse's [`crate::CandidateSet`],
+/// an index, several merged: [`CandidateSource`]) for the target `env`, counting `installed`
+/// distributions.
 /// The wheelhouse's sdists are candidates when a `builder` is given (built only if chosen).
 ///
 /// Returns every project of the solution (the requested ones flagged), in name order.
@@ -675,7 +696,7 @@ impl DependencyProvider for Provider<'_> {
 pub fn resolve(
     requirements: &[Requirement],
     constraints: &[Requirement],
-    candidates: &CandidateSet,
+    candidates: &dyn CandidateSource,
     installed: &[Installed],
     env: &ResolverEnv,
     options: &ResolveOptions,
@@ -704,6 +725,7 @@ pub fn resolve(
     }
     let provider = Provider {
         candidates,
+        projects: RefCell::default(),
         builder,
         built: RefCell::default(),
         installed: installed
@@ -756,7 +778,7 @@ pub fn resolve(
             .cloned();
         let (full_version, source, requires_dist) = match choice {
             Some(Choice::Wheel(index)) => {
-                let candidate = candidates.get(&name)[index].clone();
+                let candidate = provider.project(&name)?.wheels[index].clone();
                 let requires_dist = provider
                     .metadata
                     .borrow()
