@@ -139,8 +139,12 @@ pub struct LockedWheel {
     /// The file name, ex) `six-1.16.0+computecanada-py2.py3-none-any.whl` (an sdist's:
     /// `pysam-0.22.1.tar.gz`).
     pub filename: String,
-    /// Where it is: absolute, or relative to the lock file's directory when read.
+    /// Where it is: absolute, or relative to the lock file's directory when read. For a file
+    /// at a [`LockedWheel::url`], where it is downloaded to (set by
+    /// [`crate::index::fetch_locked`]).
     pub path: PathBuf,
+    /// PEP 751 `url`: the file on a package index (`http(s):`), for a lock made from one.
+    pub url: Option<String>,
     /// Size in bytes.
     pub size: u64,
     /// SHA-256, lowercase hex.
@@ -335,12 +339,13 @@ struct PyLockWheel {
 }
 
 impl PyLockWheel {
-    /// The entry of a locked file, as wharf writes it: name, path, size, sha256.
+    /// The entry of a locked file, as wharf writes it: name, path (or the index's `url`),
+    /// size, sha256.
     fn of(file: &LockedWheel) -> Self {
         Self {
             name: Some(file.filename.clone()),
-            url: None,
-            path: Some(file.path.display().to_string()),
+            url: file.url.clone(),
+            path: file.url.is_none().then(|| file.path.display().to_string()),
             size: Some(file.size),
             hashes: BTreeMap::from([("sha256".to_string(), file.sha256.clone())]),
         }
@@ -405,6 +410,7 @@ impl Lock {
                 let file = LockedWheel {
                     filename,
                     path,
+                    url: None,
                     size,
                     sha256,
                 };
@@ -557,8 +563,22 @@ impl Lock {
             }
             // One file entry (a wheel's, or the sdist's) as a path, with its sha256.
             let file_of = |entry: &PyLockWheel, what: &str| -> Result<LockedWheel, LockError> {
+                let mut remote = None;
                 let file_path = match (&entry.path, &entry.url) {
                     (Some(file_path), _) => base.join(file_path),
+                    // A file on an index: downloaded by `sync` (`crate::index::fetch_locked`),
+                    // checked against the sha256 below.
+                    (None, Some(url))
+                        if url.starts_with("https://") || url.starts_with("http://") =>
+                    {
+                        remote = Some(url.clone());
+                        let name = url.rsplit('/').next().unwrap_or_default();
+                        PathBuf::from(
+                            percent_encoding::percent_decode_str(name)
+                                .decode_utf8_lossy()
+                                .into_owned(),
+                        )
+                    }
                     (None, Some(url)) => match url::Url::parse(url) {
                         // PEP 751 allows a `file:` URL; pip writes `+` as `%2B`.
                         Ok(parsed) if parsed.scheme() == "file" => {
@@ -590,6 +610,7 @@ impl Lock {
                 Ok(LockedWheel {
                     filename,
                     path: file_path,
+                    url: remote,
                     size: entry.size.unwrap_or(0),
                     sha256: sha256.to_ascii_lowercase(),
                 })

@@ -357,7 +357,7 @@ struct Provider<'a> {
 #[error("resolution aborted")]
 struct Abort;
 
-impl<'a> Provider<'a> {
+impl Provider<'_> {
     /// The candidates of `name`, asked of the source once (the first time the solver needs
     /// the project: an index's page is fetched only for the projects the resolution reaches).
     fn project(&self, name: &PackageName) -> Result<Rc<Project>, ResolveError> {
