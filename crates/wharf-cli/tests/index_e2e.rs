@@ -99,7 +99,7 @@ fn wharf_serve(peers: &Peers, cache: &Path) -> Server {
 fn http_server(peers: &Peers, root: &Path) -> Server {
     let files = root.join("files");
     std::fs::create_dir_all(&files).unwrap();
-    let mut projects: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    let mut projects = std::collections::BTreeMap::<String, Vec<String>>::new();
     for layer in LAYERS {
         for entry in std::fs::read_dir(peers.layer(layer)).unwrap() {
             let path = entry.unwrap().path();
@@ -191,15 +191,18 @@ fn install_lock_and_sync(peers: &Peers, server: &Server, work: &Path) -> PathBuf
     .success();
     let text = std::fs::read_to_string(&lock).unwrap();
     assert!(
-        text.contains(&format!("url = \"{}", server.url.trim_end_matches("simple/")))
-            && text.contains("sha256 = ")
+        text.contains(&format!(
+            "url = \"{}",
+            server.url.trim_end_matches("simple/")
+        )) && text.contains("sha256 = ")
             && text.contains("size = ")
             && !text.contains("path = "),
         "{}\n{text}",
         locked.transcript()
     );
     assert!(
-        text.contains("numpy-1.26.4+computecanada") || text.contains("numpy-1.26.4%2Bcomputecanada"),
+        text.contains("numpy-1.26.4+computecanada")
+            || text.contains("numpy-1.26.4%2Bcomputecanada"),
         "the policy's numpy:\n{text}"
     );
     assert!(!text.contains("numpy-2.0.2"), "manylinux refused:\n{text}");
@@ -230,7 +233,11 @@ fn install_lock_and_sync(peers: &Peers, server: &Server, work: &Path) -> PathBuf
         .args(["-i", &server.url, "--offline", "pandas", "-o"])
         .arg(&offline_lock))
     .success();
-    assert!(offline.stderr().contains("offline"), "{}", offline.transcript());
+    assert!(
+        offline.stderr().contains("offline"),
+        "{}",
+        offline.transcript()
+    );
     assert_eq!(std::fs::read_to_string(&offline_lock).unwrap(), text);
     cache
 }

@@ -128,14 +128,20 @@ pub fn lock(
         }
     }
     let digests = wheel_digests(site);
-    let lock = match &args.from_env {
-        Some(env) => lock_environment(env, &settings, python_env, &digests)?,
-        None => {
-            let index = args.index.package_index(site, config.as_ref(), "install")?;
-            lock_requirements(
-                args, &settings, index, &output, site, python_env, &digests, printer,
-            )?
-        }
+    let lock = if let Some(env) = &args.from_env {
+        lock_environment(env, &settings, python_env, &digests)?
+    } else {
+        let index = args.index.package_index(site, config.as_ref(), "install")?;
+        lock_requirements(
+            args,
+            &settings,
+            index.as_ref(),
+            &output,
+            site,
+            python_env,
+            &digests,
+            printer,
+        )?
     };
     if let Err(e) = digests.save() {
         printer.verbose(format_args!("the wheel digest cache was not kept: {e}"));
@@ -186,7 +192,7 @@ fn write_atomically(path: &Path, text: &str) -> Result<(), Error> {
 fn lock_requirements(
     args: &LockArgs,
     settings: &InstallSettings,
-    index: Option<std::sync::Arc<wharf_environment::index::PackageIndex>>,
+    index: Option<&std::sync::Arc<wharf_environment::index::PackageIndex>>,
     output: &Path,
     site: &SiteEnv,
     python_env: &PythonEnv,
@@ -220,7 +226,7 @@ fn lock_requirements(
         &|name| site.lookup(name),
     )?;
     args.binary.apply(&mut requirements);
-    requirements.index.clone_from(&index);
+    requirements.index = index.cloned();
     if let Some(direct) = requirements.direct.first() {
         return Err(Error::usage(
             format!(
@@ -312,7 +318,7 @@ fn lock_requirements(
         &policy,
         Some(&builder),
     );
-    if let Some(index) = &index {
+    if let Some(index) = index {
         for note in index.take_notes() {
             printer.info(note);
         }
@@ -320,7 +326,7 @@ fn lock_requirements(
     let resolution = resolution?;
     // A lock records the index's URL, size and sha256; a wheel whose index states neither is
     // downloaded (into the cache) to be hashed.
-    if let Some(index) = &index {
+    if let Some(index) = index {
         wharf_environment::index::fetch_chosen(&resolution.packages, index, true)?;
     }
     Ok(lock_ops::lock_from_resolution(&resolution, &info, digests)

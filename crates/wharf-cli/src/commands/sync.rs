@@ -185,7 +185,7 @@ fn sync_once(
         printer.warn(warning);
     }
     // What applies here (markers, requires-python, the best of several wheels), then checked.
-    let lock = lock_ops::select_for_environment(
+    let mut lock = lock_ops::select_for_environment(
         &lock,
         lock_path,
         environment,
@@ -193,7 +193,6 @@ fn sync_once(
         selection,
     )?;
     // Wheels locked at an index's URL (`wharf lock -i`): into the cache, checked below.
-    let mut lock = lock;
     // Kept to the end: without wharf's cache the downloads live in its temporary directory.
     let mut _downloads = None;
     if lock.packages.iter().any(|p| p.wheel.url.is_some()) {
@@ -229,7 +228,6 @@ fn sync_once(
         .map_err(|e| Error::from(OperationError::Sync(SyncError::Lock(e))))?;
     // Packages locked as sdists (no wheel fits this interpreter): built now, their hash
     // checked above, through the build cache.
-    let mut lock = lock;
     if lock
         .packages
         .iter()
