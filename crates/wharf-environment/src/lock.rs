@@ -588,7 +588,7 @@ impl Lock {
                         }
                         _ => {
                             return Err(bad(format!(
-                                "its {what} is at `{url}`: wharf installs offline, from files; download the wheels (`wharf download`) and lock them, or lock from the wheelhouse"
+                                "its {what} is at `{url}`: wharf takes files by `path`, or a `file:`, `http:` or `https:` URL"
                             )));
                         }
                     },
@@ -1009,8 +1009,8 @@ mod tests {
                 "is version 1.16.0, the package 1.15.0",
             ),
             (
-                one("version = \"1.16.0\"", "url = \"https://files.example/six-1.16.0-py3-none-any.whl\""),
-                "wharf installs offline",
+                one("version = \"1.16.0\"", "url = \"ftp://files.example/six-1.16.0-py3-none-any.whl\""),
+                "wharf takes files by `path`",
             ),
             (
                 one("marker = \"(((\"", "path = \"six-1.16.0-py3-none-any.whl\""),
@@ -1031,6 +1031,19 @@ mod tests {
             let err = Lock::parse(path, &text).unwrap_err();
             assert!(err.to_string().contains(message), "{message}: {err}");
         }
+        // A lock made from an index (`wharf lock -i`): the URL is kept, for `sync` to fetch.
+        let remote = Lock::parse(
+            path,
+            &one(
+                "version = \"1.16.0\"",
+                "url = \"https://files.example/six-1.16.0-py3-none-any.whl\"",
+            ),
+        )
+        .unwrap();
+        assert_eq!(
+            remote.packages[0].wheel.url.as_deref(),
+            Some("https://files.example/six-1.16.0-py3-none-any.whl")
+        );
         let newer = Lock::parse(path, "lock-version = \"1.1\"\n").unwrap();
         assert_eq!(newer.warnings.len(), 1);
     }
