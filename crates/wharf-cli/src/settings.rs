@@ -400,6 +400,245 @@ impl InstallSettings {
     }
 }
 
+/// `-i/--index-url`, `--extra-index-url` and `--offline` of `install` and `lock`: package
+/// indexes (PEP 503 HTML, PEP 691 JSON, PEP 658 metadata) searched together with the
+/// find-links directories. Unlike pip, they are used only when given on the command line: the
+/// site's pip config and `PIP_INDEX_URL` point at PyPI for pip's sake, and wharf installs from
+/// the wheelhouse unless asked otherwise.
+#[derive(Debug, Clone, Default, Args)]
+pub struct IndexArgs {
+    /// Also take wheels from this simple index (PEP 503/691), ex) a `wharf serve` on a login node, https://pypi.org/simple [default: none, the wheelhouse only]
+    #[arg(short = 'i', long, value_name = "URL")]
+    pub index_url: Option<String>,
+    /// Further simple indexes, looked up after --index-url; repeatable
+    #[arg(long, value_name = "URL")]
+    pub extra_index_url: Vec<String>,
+    /// Use only the index pages and files already in wharf's cache ($WHARF_CACHE_DIR/index-pages-v1), make no request
+    #[arg(long)]
+    pub offline: bool,
+}
+
+/// The network settings of a command that reads package indexes: CLI ▸ `PIP_*` ▸ pip config
+/// (`section`, then `[global]`) ▸ defaults, pip's names.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NetworkSettings {
+    /// The indexes in lookup order.
+    pub indexes: Vec<wharf_index::Url>,
+    /// The CA bundle.
+    pub cert: Option<PathBuf>,
+    /// The proxy.
+    pub proxy: Option<String>,
+    /// `NO_PROXY` hosts.
+    pub no_proxy: Vec<String>,
+    /// Retries of each request after the first.
+    pub retries: u32,
+    /// Connect and read timeout.
+    pub timeout: std::time::Duration,
+}
+
+/// The command line's part of [`NetworkSettings`].
+#[derive(Debug, Clone, Default)]
+pub struct NetworkFlags {
+    /// `-i/--index-url`.
+    pub index_url: Option<String>,
+    /// `--extra-index-url`.
+    pub extra_index_url: Vec<String>,
+    /// `--cert`.
+    pub cert: Option<PathBuf>,
+    /// `--proxy`.
+    pub proxy: Option<String>,
+    /// `--retries`.
+    pub retries: Option<u32>,
+    /// `--timeout`, seconds.
+    pub timeout: Option<f64>,
+}
+
+fn config_value(config: Option<&PipConfig>, section: &str, key: &str) -> Option<String> {
+    let config = config?;
+    [section, "global"]
+        .into_iter()
+        .find_map(|section| config.get(section, key))
+        .filter(|v| !v.trim().is_empty())
+}
+
+fn parse_index(text: &str) -> Result<wharf_index::Url, Error> {
+    wharf_index::Url::parse(text.trim()).map_err(|e| {
+        Error::usage(
+            format!("`{text}` is not a valid index URL: {e}"),
+            Some("give a full URL, ex) --index-url https://pypi.org/simple".to_string()),
+        )
+    })
+}
+
+impl NetworkSettings {
+    /// Resolves the settings; `indexes_from_config`: whether `PIP_INDEX_URL`, the pip
+    /// config's `index-url` and PyPI are the default (`download`), or only the command line's
+    /// indexes count (`install`, `lock`).
+    ///
+    /// Errors: an index that is no URL, a number that is not one (exit 2).
+    pub fn resolve(
+        flags: &NetworkFlags,
+        site: &SiteEnv,
+        config: Option<&PipConfig>,
+        section: &str,
+        indexes_from_config: bool,
+    ) -> Result<Self, Error> {
+        let env: &Env = &site.vars;
+        let mut indexes = Vec::new();
+        if indexes_from_config {
+            let index = flags
+                .index_url
+                .clone()
+                .or_else(|| env.get(EnvVars::PIP_INDEX_URL))
+                .or_else(|| config_value(config, section, "index-url"))
+                .unwrap_or_else(|| wharf_index::PYPI_SIMPLE.to_string());
+            let extra: Vec<String> = if !flags.extra_index_url.is_empty() {
+                flags.extra_index_url.clone()
+            } else if env.is_set(EnvVars::PIP_EXTRA_INDEX_URL) {
+                env.list(EnvVars::PIP_EXTRA_INDEX_URL)
+            } else {
+                config_value(config, section, "extra-index-url")
+                    .map(|v| v.split_whitespace().map(str::to_string).collect())
+                    .unwrap_or_default()
+            };
+            indexes.push(parse_index(&index)?);
+            for url in &extra {
+                indexes.push(parse_index(url)?);
+            }
+        } else {
+            for url in flags.index_url.iter().chain(&flags.extra_index_url) {
+                indexes.push(parse_index(url)?);
+            }
+        }
+        let cert = flags
+            .cert
+            .clone()
+            .or_else(|| env.path(EnvVars::PIP_CERT))
+            .or_else(|| config_value(config, section, "cert").map(PathBuf::from))
+            .or_else(|| env.path(EnvVars::SSL_CERT_FILE))
+            .or_else(|| env.path(EnvVars::REQUESTS_CA_BUNDLE));
+        let proxy = flags
+            .proxy
+            .clone()
+            .or_else(|| env.get(EnvVars::PIP_PROXY))
+            .or_else(|| config_value(config, section, "proxy"))
+            .or_else(|| {
+                [
+                    EnvVars::HTTPS_PROXY,
+                    EnvVars::HTTPS_PROXY_LOWER,
+                    EnvVars::HTTP_PROXY,
+                    EnvVars::HTTP_PROXY_LOWER,
+                ]
+                .into_iter()
+                .find_map(|name| env.get(name))
+            });
+        let no_proxy = env
+            .get(EnvVars::NO_PROXY)
+            .or_else(|| env.get(EnvVars::NO_PROXY_LOWER))
+            .map(|v| {
+                v.split(',')
+                    .map(|h| h.trim().to_string())
+                    .filter(|h| !h.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let number = |cli: Option<f64>, names: &[&str], key: &str, default: f64| {
+            if let Some(value) = cli {
+                return Ok(value);
+            }
+            let found = names
+                .iter()
+                .find_map(|n| env.get(n).map(|v| (n.to_string(), v)))
+                .or_else(|| config_value(config, section, key).map(|v| (format!("{key} ="), v)));
+            match found {
+                None => Ok(default),
+                Some((origin, value)) => value.trim().parse::<f64>().map_err(|_| {
+                    Error::usage(
+                        format!("{origin} `{value}` is not a number"),
+                        Some("give a non-negative number, as pip does".to_string()),
+                    )
+                }),
+            }
+        };
+        let retries = number(
+            flags.retries.map(f64::from),
+            &[EnvVars::PIP_RETRIES],
+            "retries",
+            5.0,
+        )?;
+        let timeout = number(
+            flags.timeout,
+            &[EnvVars::PIP_TIMEOUT, EnvVars::PIP_DEFAULT_TIMEOUT],
+            "timeout",
+            15.0,
+        )?;
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        Ok(Self {
+            indexes,
+            cert,
+            proxy,
+            no_proxy,
+            retries: retries.max(0.0) as u32,
+            timeout: std::time::Duration::from_secs_f64(timeout.max(0.1)),
+        })
+    }
+
+    /// The HTTP client of these settings.
+    ///
+    /// Errors: the CA bundle or the proxy is unusable (exit 2).
+    pub fn client(&self) -> Result<wharf_index::IndexClient, Error> {
+        wharf_index::IndexClient::new(wharf_index::ClientOptions {
+            retries: self.retries,
+            timeout: self.timeout,
+            ca_bundle: self.cert.clone(),
+            proxy: self.proxy.clone(),
+            no_proxy: self.no_proxy.clone(),
+            ..wharf_index::ClientOptions::default()
+        })
+        .map_err(|e| {
+            let hint = e.hint();
+            Error::new(e, hint, crate::ExitStatus::Error)
+        })
+    }
+}
+
+impl IndexArgs {
+    /// The package indexes these options name (`None` when none is given), read with the
+    /// network settings of the pip config's `section` and cached in wharf's cache.
+    ///
+    /// Errors: a bad URL, CA bundle or proxy (exit 2).
+    pub fn package_index(
+        &self,
+        site: &SiteEnv,
+        config: Option<&PipConfig>,
+        section: &str,
+    ) -> Result<Option<std::sync::Arc<wharf_environment::index::PackageIndex>>, Error> {
+        if self.index_url.is_none() && self.extra_index_url.is_empty() {
+            if self.offline {
+                return Err(Error::usage(
+                    "--offline without an index: only index pages are cached",
+                    Some("give the index too, ex) `-i URL --offline`; the wheelhouse needs no network".to_string()),
+                ));
+            }
+            return Ok(None);
+        }
+        let flags = NetworkFlags {
+            index_url: self.index_url.clone(),
+            extra_index_url: self.extra_index_url.clone(),
+            ..NetworkFlags::default()
+        };
+        let network = NetworkSettings::resolve(&flags, site, config, section, false)?;
+        let index = wharf_environment::index::PackageIndex::new(
+            network.indexes.clone(),
+            network.client()?,
+            site.vars.cache_dir(),
+            self.offline,
+        )
+        .map_err(|e| Error::new(e, None, crate::ExitStatus::Error))?;
+        Ok(Some(std::sync::Arc::new(index)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -175,6 +175,10 @@ pub enum OperationError {
         /// pip check's lines, ex) `a 1.0 has requirement b==2.0.0+bar, but you have b 2.0.0+foo.`
         problems: Vec<String>,
     },
+    /// A package index (`-i`, `--extra-index-url`) could not answer, or a file from it is
+    /// not the one it lists.
+    #[error(transparent)]
+    Index(#[from] wharf_index::IndexError),
     /// Another resolver failure (metadata unreadable, direct URL…).
     #[error(transparent)]
     Resolve(wharf_resolve::ResolveError),
@@ -239,6 +243,7 @@ impl OperationError {
             Self::HashMismatch { .. } => Some("nothing was changed; the wheel is not the one the requirements file names: if the wheelhouse changed on purpose, write the hashes again (`wharf lock --format requirements.txt`), else tell the site's staff".to_string()),
             Self::Inconsistent { .. } => Some("this is a resolver defect: please report it with the command and `wharf list`; `--no-deps` installs without the check".to_string()),
             Self::Sync(error) => error.hint(),
+            Self::Index(error) => error.hint(),
             Self::Install(wharf_install::InstallError::EnvironmentChanged { .. })
             | Self::Uninstall(wharf_install::InstallError::EnvironmentChanged { .. }) => Some("nothing was changed by this command; run it again: it plans against what the environment holds now".to_string()),
             Self::Install(wharf_install::InstallError::RollbackFailed { .. }) => Some("the environment is partly changed; the next wharf command on it finishes the rollback".to_string()),
@@ -286,6 +291,7 @@ impl OperationError {
                 | Self::HashMismatch { .. }
                 | Self::HashRead { .. }
                 | Self::Resolve(_)
+                | Self::Index(_)
                 | Self::Install(_)
                 | Self::Uninstall(_)
                 | Self::NotInstalled { .. }

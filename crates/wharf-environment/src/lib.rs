@@ -18,6 +18,7 @@ pub mod build;
 pub mod direct;
 pub mod environment;
 pub mod error;
+pub mod index;
 pub mod lock;
 pub mod operations;
 pub mod sync;

@@ -142,8 +142,12 @@ pub struct LockedWheel {
     /// The file name, ex) `six-1.16.0+computecanada-py2.py3-none-any.whl` (an sdist's:
     /// `pysam-0.22.1.tar.gz`).
     pub filename: String,
-    /// Where it is: absolute, or relative to the lock file's directory when read.
+    /// Where it is: absolute, or relative to the lock file's directory when read. For a file
+    /// at a [`LockedWheel::url`], where it is downloaded to (set by
+    /// [`crate::index::fetch_locked`]).
     pub path: PathBuf,
+    /// PEP 751 `url`: the file on a package index (`http(s):`), for a lock made from one.
+    pub url: Option<String>,
     /// Size in bytes.
     pub size: u64,
     /// SHA-256, lowercase hex; empty when the lock gives only stronger hashes, until
@@ -344,8 +348,18 @@ impl PyLockWheel {
     /// The entry of a locked file, as wharf writes it for a lock in `lock_dir`: name, `path`
     /// (relative to `lock_dir` when the file is under it, as PEP 751 reads a relative path;
     /// else absolute), the same file as a `file:` `url` (pdm reads only `url`, uv and pip
-    /// either), size, sha256.
+    /// either), size, sha256. A file locked from an index is written as the index's `url`
+    /// alone.
     fn of(file: &LockedWheel, lock_dir: &Path) -> Self {
+        if let Some(url) = &file.url {
+            return Self {
+                name: Some(file.filename.clone()),
+                url: Some(url.clone()),
+                path: None,
+                size: Some(file.size),
+                hashes: BTreeMap::from([("sha256".to_string(), file.sha256.clone())]),
+            };
+        }
         let absolute = std::path::absolute(&file.path).unwrap_or_else(|_| file.path.clone());
         let lock_dir = std::path::absolute(lock_dir).unwrap_or_else(|_| lock_dir.to_path_buf());
         let path = absolute
@@ -419,6 +433,7 @@ impl Lock {
                 let file = LockedWheel {
                     filename,
                     path,
+                    url: None,
                     size,
                     sha256,
                     extra_hashes: BTreeMap::new(),
@@ -573,8 +588,22 @@ impl Lock {
             }
             // One file entry (a wheel's, or the sdist's) as a path, with its sha256.
             let file_of = |entry: &PyLockWheel, what: &str| -> Result<LockedWheel, LockError> {
+                let mut remote = None;
                 let file_path = match (&entry.path, &entry.url) {
                     (Some(file_path), _) => base.join(file_path),
+                    // A file on an index: downloaded by `sync` (`crate::index::fetch_locked`),
+                    // checked against the sha256 below.
+                    (None, Some(url))
+                        if url.starts_with("https://") || url.starts_with("http://") =>
+                    {
+                        remote = Some(url.clone());
+                        let name = url.rsplit('/').next().unwrap_or_default();
+                        PathBuf::from(
+                            percent_encoding::percent_decode_str(name)
+                                .decode_utf8_lossy()
+                                .into_owned(),
+                        )
+                    }
                     (None, Some(url)) => match url::Url::parse(url) {
                         // PEP 751 allows a `file:` URL; pip writes `+` as `%2B`.
                         Ok(parsed) if parsed.scheme() == "file" => {
@@ -584,7 +613,7 @@ impl Lock {
                         }
                         _ => {
                             return Err(bad(format!(
-                                "its {what} is at `{url}`: wharf installs offline, from files; download the wheels (`wharf download`) and lock them, or lock from the wheelhouse"
+                                "its {what} is at `{url}`: wharf takes files by `path`, or a `file:`, `http:` or `https:` URL"
                             )));
                         }
                     },
@@ -625,6 +654,7 @@ impl Lock {
                 Ok(LockedWheel {
                     filename,
                     path: file_path,
+                    url: remote,
                     size: entry.size.unwrap_or(0),
                     sha256,
                     extra_hashes,
@@ -1174,8 +1204,8 @@ mod tests {
                 "is version 1.16.0, the package 1.15.0",
             ),
             (
-                one("version = \"1.16.0\"", "url = \"https://files.example/six-1.16.0-py3-none-any.whl\""),
-                "wharf installs offline",
+                one("version = \"1.16.0\"", "url = \"ftp://files.example/six-1.16.0-py3-none-any.whl\""),
+                "wharf takes files by `path`",
             ),
             (
                 one("marker = \"(((\"", "path = \"six-1.16.0-py3-none-any.whl\""),
@@ -1196,6 +1226,19 @@ mod tests {
             let err = Lock::parse(path, &text).unwrap_err();
             assert!(err.to_string().contains(message), "{message}: {err}");
         }
+        // A lock made from an index (`wharf lock -i`): the URL is kept, for `sync` to fetch.
+        let remote = Lock::parse(
+            path,
+            &one(
+                "version = \"1.16.0\"",
+                "url = \"https://files.example/six-1.16.0-py3-none-any.whl\"",
+            ),
+        )
+        .unwrap();
+        assert_eq!(
+            remote.packages[0].wheel.url.as_deref(),
+            Some("https://files.example/six-1.16.0-py3-none-any.whl")
+        );
         let newer = Lock::parse(path, "lock-version = \"1.1\"\n").unwrap();
         assert_eq!(newer.warnings.len(), 1);
     }

@@ -57,6 +57,9 @@ pub struct Requirements {
     pub format_control: wharf_requirements_txt::FormatControl,
     /// pip's `--prefer-binary` (a file's line, or the command line): any wheel before an sdist.
     pub prefer_binary: bool,
+    /// Package indexes (PEP 503/691) searched with the find-links directories (`-i`,
+    /// `--extra-index-url`): their wheels are candidates too ([`crate::index::IndexSource`]).
+    pub index: Option<std::sync::Arc<crate::index::PackageIndex>>,
 }
 
 impl Requirements {
@@ -548,6 +551,7 @@ pub fn resolve_for(
                 tag_priority: wheel.tag_priority,
                 sdist: None,
                 direct: true,
+                remote: None,
             }],
         );
         candidates.rejected.remove(&wheel.name);
@@ -572,10 +576,25 @@ pub fn resolve_for(
         builder,
         failure: RefCell::new(None),
     });
+    // With package indexes, their wheels join the find-links candidates (one source).
+    let index_source = requirements.index.as_deref().map(|index| {
+        crate::index::IndexSource::new(
+            index,
+            &candidates,
+            &target.tags,
+            target.manylinux_tags.as_ref(),
+            &target.python_full_version,
+            &requirements.requirements,
+        )
+    });
+    let source: &dyn wharf_resolve::CandidateSource = match &index_source {
+        Some(index_source) => index_source,
+        None => &candidates,
+    };
     let resolved = wharf_resolve::resolve(
         &requirements.requirements,
         &requirements.constraints,
-        &candidates,
+        source,
         installed,
         &env,
         &options,
@@ -583,6 +602,12 @@ pub fn resolve_for(
             .as_ref()
             .map(|s| s as &dyn wharf_resolve::SdistBuilder),
     );
+    // The index's own error (its URL, its hint), not the resolver's summary of it.
+    if let Some(failure) = index_source.and_then(|s| s.take_failure())
+        && matches!(resolved, Err(ResolveError::Source { .. }))
+    {
+        return Err(OperationError::Index(failure));
+    }
     match resolved {
         Ok(packages) => Ok(TargetResolution {
             packages,
@@ -700,6 +725,7 @@ impl wharf_resolve::SdistBuilder for SdistBuilds<'_, '_> {
                 tag_priority: wheel.tag_priority,
                 sdist: Some(sdist.path.clone()),
                 direct: false,
+                remote: None,
             }),
             Err(error) => {
                 let message = error.to_string();

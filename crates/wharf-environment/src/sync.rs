@@ -166,7 +166,40 @@ pub fn lock_from_resolution(
     digests: &wharf_digest::DigestCache,
 ) -> Result<Lock, SyncError> {
     let mut wheels = Vec::new();
+    let mut remote = Vec::new();
     for package in &resolution.packages {
+        // A wheel of a package index: its URL, with the index's hash and size (or the
+        // downloaded file's, [`crate::index::fetch_chosen`]).
+        if let ResolvedSource::Wheel(candidate) = &package.source
+            && let Some(file) = &candidate.remote
+        {
+            let (sha256, size) = match (&file.sha256, file.size) {
+                (Some(sha256), Some(size)) => (sha256.clone(), size),
+                _ => crate::lock::sha256_file(&candidate.path).map_err(SyncError::Hash)?,
+            };
+            let wheel = crate::lock::LockedWheel {
+                filename: candidate
+                    .path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                path: candidate.path.clone(),
+                url: Some(file.url.clone()),
+                size,
+                sha256,
+                extra_hashes: std::collections::BTreeMap::new(),
+            };
+            remote.push(crate::lock::LockedPackage {
+                name: package.name.clone(),
+                version: package.version.clone(),
+                wheels: vec![wheel.clone()],
+                wheel,
+                marker: None,
+                requires_python: None,
+                sdist: None,
+            });
+            continue;
+        }
         // The version locked is the wheel's own (a module's `1.26.4` is locked as the
         // wheelhouse's `1.26.4+computecanada`, which `sync` finds the module provides).
         let (version, path) = match &package.source {
@@ -189,13 +222,16 @@ pub fn lock_from_resolution(
         };
         wheels.push((package.name.clone(), version, path));
     }
-    Lock::from_wheels(
+    let mut lock = Lock::from_wheels(
         wheels,
         lock_environments(info),
         Some(lock_requires_python(info)),
         digests,
     )
-    .map_err(SyncError::Hash)
+    .map_err(SyncError::Hash)?;
+    lock.packages.extend(remote);
+    lock.packages.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(lock)
 }
 
 /// The part of `lock` that applies to `environment`, as PEP 751 has a reader choose: the
@@ -347,6 +383,7 @@ pub fn build_locked_sdists(
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default(),
             path: built.path,
+            url: None,
             size,
             sha256,
             extra_hashes: std::collections::BTreeMap::new(),
@@ -410,6 +447,7 @@ pub fn resolution_from_lock(
                 tag_priority,
                 sdist: None,
                 direct: false,
+                remote: None,
             })),
             requested: true,
             requires_dist: None,

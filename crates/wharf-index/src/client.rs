@@ -247,19 +247,26 @@ impl IndexClient {
     ///
     /// Errors: [`IndexError::Unreachable`] (one attempt), [`IndexError::RedirectRefused`],
     /// [`IndexError::TooManyRedirects`], [`IndexError::BadUrl`] (a `Location` that is no URL).
-    fn get_once(&self, url: &Url, accept: &str) -> Result<(Url, Response<ureq::Body>), IndexError> {
+    fn get_once(
+        &self,
+        url: &Url,
+        accept: &str,
+        etag: Option<&str>,
+    ) -> Result<(Url, Response<ureq::Body>), IndexError> {
         let mut current = url.clone();
         for _ in 0..=MAX_REDIRECTS {
-            let response = self
+            let mut request = self
                 .agent_for(&current)
                 .get(current.as_str())
-                .header("Accept", accept)
-                .call()
-                .map_err(|source| IndexError::Unreachable {
-                    url: current.to_string(),
-                    attempts: 1,
-                    source: Box::new(source),
-                })?;
+                .header("Accept", accept);
+            if let Some(etag) = etag {
+                request = request.header("If-None-Match", etag);
+            }
+            let response = request.call().map_err(|source| IndexError::Unreachable {
+                url: current.to_string(),
+                attempts: 1,
+                source: Box::new(source),
+            })?;
             let redirect = matches!(response.status().as_u16(), 301 | 302 | 303 | 307 | 308);
             let location = response
                 .headers()
@@ -298,22 +305,35 @@ impl IndexClient {
         accept: &str,
         read: impl Fn(&Url, Response<ureq::Body>, Instant) -> Result<T, IndexError>,
     ) -> Result<T, IndexError> {
+        self.request_with(url, accept, None, read)
+    }
+
+    /// [`IndexClient::request`] with an `If-None-Match: etag` header (HTTP conditional GET).
+    fn request_with<T>(
+        &self,
+        url: &Url,
+        accept: &str,
+        etag: Option<&str>,
+        read: impl Fn(&Url, Response<ureq::Body>, Instant) -> Result<T, IndexError>,
+    ) -> Result<T, IndexError> {
         let attempts = self.options.retries.saturating_add(1);
         let mut delay = self.options.backoff;
         let mut attempt = 1;
         loop {
             let start = Instant::now();
-            let result = self.get_once(url, accept).and_then(|(url, response)| {
-                let status = response.status().as_u16();
-                if status == 429 || status >= 500 {
-                    return Err(IndexError::Status {
-                        url: url.to_string(),
-                        status,
-                        attempts: 1,
-                    });
-                }
-                read(&url, response, start)
-            });
+            let result = self
+                .get_once(url, accept, etag)
+                .and_then(|(url, response)| {
+                    let status = response.status().as_u16();
+                    if status == 429 || status >= 500 {
+                        return Err(IndexError::Status {
+                            url: url.to_string(),
+                            status,
+                            attempts: 1,
+                        });
+                    }
+                    read(&url, response, start)
+                });
             match result {
                 Err(error) if error.is_transient() && attempt < attempts => {
                     std::thread::sleep(delay);
@@ -409,6 +429,20 @@ impl IndexClient {
         Ok(received)
     }
 
+    /// The URL of `name`'s project page on the simple index `index` (`{index}/{name}/`).
+    fn page_url(index: &Url, name: &PackageName) -> Result<Url, IndexError> {
+        let mut index = index.clone();
+        if !index.path().ends_with('/') {
+            index.set_path(&format!("{}/", index.path()));
+        }
+        index
+            .join(&format!("{name}/"))
+            .map_err(|e| IndexError::BadUrl {
+                url: format!("{index}{name}/"),
+                message: e.to_string(),
+            })
+    }
+
     /// The project page of `name` on the simple index `index` (`{index}/{name}/`), JSON when
     /// the index speaks PEP 691, else HTML; relative links are resolved against the page's
     /// URL after redirects. `Ok(None)` when the index answers 404 (it has no such project).
@@ -417,56 +451,128 @@ impl IndexClient {
         index: &Url,
         name: &PackageName,
     ) -> Result<Option<ProjectPage>, IndexError> {
-        let mut index = index.clone();
-        if !index.path().ends_with('/') {
-            index.set_path(&format!("{}/", index.path()));
-        }
-        let url = index
-            .join(&format!("{name}/"))
-            .map_err(|e| IndexError::BadUrl {
-                url: format!("{index}{name}/"),
-                message: e.to_string(),
-            })?;
-        self.request(&url, ACCEPT, |url, mut response, start| {
-            let status = response.status().as_u16();
-            if status == 404 {
-                return Ok(None);
-            }
-            if status != 200 {
-                return Err(IndexError::Status {
+        let url = Self::page_url(index, name)?;
+        let fetched = self.request(&url, ACCEPT, |url, response, start| {
+            self.read_page(url, response, start)
+        })?;
+        fetched.map(|body| body.parse()).transpose()
+    }
+
+    /// [`IndexClient::project_page`] through an HTTP cache in `cache` (one file per page URL:
+    /// its body, its `ETag`): a cached page is asked for again with `If-None-Match`, and
+    /// taken from the cache on `304 Not Modified`. `offline`: no request at all, the cached
+    /// page or [`IndexError::NotCached`]. When the index cannot be reached, the cached page
+    /// is used ([`PageOrigin::Stale`]). A 404 is cached too (offline, "no such project").
+    pub fn project_page_cached(
+        &self,
+        index: &Url,
+        name: &PackageName,
+        cache: &Path,
+        offline: bool,
+    ) -> Result<(Option<ProjectPage>, PageOrigin), IndexError> {
+        let url = Self::page_url(index, name)?;
+        let file = cache.join(format!("{}.json", sha256_hex(url.as_str().as_bytes())));
+        let cached: Option<CachedPage> = fs_err::read(&file)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .filter(|entry: &CachedPage| entry.url == url.as_str());
+        if offline {
+            return match cached {
+                Some(entry) => Ok((entry.page()?, PageOrigin::Offline)),
+                None => Err(IndexError::NotCached {
                     url: url.to_string(),
-                    status,
-                    attempts: 1,
-                });
-            }
-            let content_type = response
-                .headers()
-                .get("content-type")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or_default()
-                .to_ascii_lowercase();
-            let mut bytes = Vec::new();
-            let limits = BodyLimits {
-                declared: None,
-                cap: MAX_PAGE_BYTES,
-                cap_always: true,
+                }),
             };
-            self.transfer(url, &mut response, limits, start, &mut |chunk| {
-                bytes.extend_from_slice(chunk);
-                Ok(())
-            })?;
-            let text = String::from_utf8_lossy(&bytes);
-            if content_type.starts_with(JSON) {
-                parse_json(url, &text)
-                    .map(Some)
-                    .map_err(|message| IndexError::BadPage {
-                        url: url.to_string(),
-                        message,
-                    })
-            } else {
-                Ok(Some(parse_html(url, &text)))
+        }
+        let etag = cached.as_ref().and_then(|c| c.etag.clone());
+        let result = self.request_with(
+            &url,
+            ACCEPT,
+            etag.as_deref(),
+            |final_url, response, start| {
+                if response.status().as_u16() == 304 {
+                    return Ok(None);
+                }
+                let etag = response
+                    .headers()
+                    .get("etag")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string);
+                Ok(Some((self.read_page(final_url, response, start)?, etag)))
+            },
+        );
+        match (result, cached) {
+            (Ok(None), Some(entry)) => Ok((entry.page()?, PageOrigin::NotModified)),
+            (Ok(None), None) => Err(IndexError::Status {
+                url: url.to_string(),
+                status: 304,
+                attempts: 1,
+            }),
+            (Ok(Some((body, etag))), _) => {
+                let entry = CachedPage {
+                    url: url.to_string(),
+                    final_url: body.as_ref().map(|b| b.url.to_string()),
+                    etag,
+                    json: body.as_ref().is_some_and(|b| b.json),
+                    body: body.as_ref().map(|b| b.text.clone()),
+                };
+                // A cache that cannot be written costs the next run a download, nothing more.
+                if fs_err::create_dir_all(cache).is_ok()
+                    && let Ok(bytes) = serde_json::to_vec(&entry)
+                    && let Ok(mut temp) = tempfile::NamedTempFile::new_in(cache)
+                    && temp.write_all(&bytes).is_ok()
+                {
+                    let _ = temp.persist(&file);
+                }
+                Ok((body.map(|b| b.parse()).transpose()?, PageOrigin::Network))
             }
-        })
+            (
+                Err(error @ (IndexError::Unreachable { .. } | IndexError::Status { .. })),
+                Some(entry),
+            ) if error.is_transient() => Ok((entry.page()?, PageOrigin::Stale(error.to_string()))),
+            (Err(error), _) => Err(error),
+        }
+    }
+
+    /// One answer to a project page request: `None` on 404, else its text.
+    fn read_page(
+        &self,
+        url: &Url,
+        mut response: Response<ureq::Body>,
+        start: Instant,
+    ) -> Result<Option<PageBody>, IndexError> {
+        let status = response.status().as_u16();
+        if status == 404 {
+            return Ok(None);
+        }
+        if status != 200 {
+            return Err(IndexError::Status {
+                url: url.to_string(),
+                status,
+                attempts: 1,
+            });
+        }
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let mut bytes = Vec::new();
+        let limits = BodyLimits {
+            declared: None,
+            cap: MAX_PAGE_BYTES,
+            cap_always: true,
+        };
+        self.transfer(url, &mut response, limits, start, &mut |chunk| {
+            bytes.extend_from_slice(chunk);
+            Ok(())
+        })?;
+        Ok(Some(PageBody {
+            url: url.clone(),
+            json: content_type.starts_with(JSON),
+            text: String::from_utf8_lossy(&bytes).into_owned(),
+        }))
     }
 
     /// The PEP 658 metadata of `file` (`{url}.metadata`), checked against the hash the index
@@ -606,6 +712,73 @@ impl IndexClient {
             sha256: actual,
             size,
         })
+    }
+}
+
+/// Where [`IndexClient::project_page_cached`] took a page from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PageOrigin {
+    /// Fetched now (and cached).
+    Network,
+    /// The index answered `304 Not Modified` to the cached `ETag`: the cached page.
+    NotModified,
+    /// `--offline`: the cached page, not checked with the index.
+    Offline,
+    /// The index could not be reached (the error's text): the cached page, maybe out of date.
+    Stale(String),
+}
+
+/// A project page as received: its final URL, whether it is PEP 691 JSON, its text.
+struct PageBody {
+    url: Url,
+    json: bool,
+    text: String,
+}
+
+impl PageBody {
+    fn parse(&self) -> Result<ProjectPage, IndexError> {
+        if self.json {
+            parse_json(&self.url, &self.text).map_err(|message| IndexError::BadPage {
+                url: self.url.to_string(),
+                message,
+            })
+        } else {
+            Ok(parse_html(&self.url, &self.text))
+        }
+    }
+}
+
+/// A cache entry of a project page (`CACHE/index-pages-v1/{sha256 of the URL}.json`).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct CachedPage {
+    /// The page URL asked for.
+    url: String,
+    /// The URL after redirects (relative links resolve against it); `None` for a 404.
+    final_url: Option<String>,
+    /// The `ETag` the index sent, if any.
+    etag: Option<String>,
+    /// PEP 691 JSON, else HTML.
+    json: bool,
+    /// The text; `None`: the index answered 404.
+    body: Option<String>,
+}
+
+impl CachedPage {
+    fn page(&self) -> Result<Option<ProjectPage>, IndexError> {
+        let (Some(body), Some(final_url)) = (&self.body, &self.final_url) else {
+            return Ok(None);
+        };
+        let url = Url::parse(final_url).map_err(|e| IndexError::BadUrl {
+            url: final_url.clone(),
+            message: e.to_string(),
+        })?;
+        PageBody {
+            url,
+            json: self.json,
+            text: body.clone(),
+        }
+        .parse()
+        .map(Some)
     }
 }
 

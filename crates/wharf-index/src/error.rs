@@ -57,6 +57,13 @@ pub enum IndexError {
         /// How many attempts were made.
         attempts: u32,
     },
+    /// `--offline` and the page was never fetched into the cache.
+    /// Ex) `https://pypi.org/simple/six/`
+    #[error("`{url}` is not in the cache, and wharf is offline (--offline)")]
+    NotCached {
+        /// The page URL.
+        url: String,
+    },
     /// A PEP 691 page that is not valid JSON of the right shape.
     #[error("`{url}` is not a valid PEP 691 project page: {message}")]
     BadPage {
@@ -242,6 +249,9 @@ impl IndexError {
             Self::TooManyRedirects { .. } => Some("the index redirects in a loop: check the index URL (--index-url)".to_string()),
             Self::UnsafeFilename { .. } => Some(
                 "the index's page names a path, not a file name; nothing was written: report it to the index".to_string(),
+            ),
+            Self::NotCached { .. } => Some(
+                "run the same command once with the network (on a login node) to fill the cache, or drop --offline".to_string(),
             ),
             Self::BadUrl { .. } | Self::BadProxy { .. } | Self::Io(_) => None,
         }

@@ -26,7 +26,8 @@ mod error;
 mod page;
 
 pub use client::{
-    ClientOptions, DownloadedFile, IndexClient, MAX_REDIRECTS, MAX_UNDECLARED_FILE_BYTES, deadline,
+    ClientOptions, DownloadedFile, IndexClient, MAX_REDIRECTS, MAX_UNDECLARED_FILE_BYTES,
+    PageOrigin, deadline,
 };
 pub use error::{DeclaredBy, IndexError};
 pub use page::{ProjectFile, ProjectPage, is_safe_filename, parse_html, parse_json};

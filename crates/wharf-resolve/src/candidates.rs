@@ -2,11 +2,15 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use std::str::FromStr;
 
 use pep440_rs::Version;
 use pep508_rs::PackageName;
+use wharf_metadata::WheelMetadata;
 use wharf_site::{Catalogue, ScanWarning};
+
+use crate::resolver::ResolveError;
 use wharf_wheel_filename::{Tags, WheelFilename};
 
 /// A wheel the target can install.
@@ -26,6 +30,72 @@ pub struct Candidate {
     /// A wheel the user named by path (or built from a path they named): the only candidate
     /// of its project, which `--no-binary` does not remove.
     pub direct: bool,
+    /// Where the wheel is downloaded from when it comes from a package index (PEP 503/691):
+    /// `None` for a file of the wheelhouse. Then [`Candidate::path`] is where the download
+    /// goes (wharf's cache), and the file is there only once fetched.
+    pub remote: Option<RemoteFile>,
+}
+
+/// A wheel offered by a simple repository (PEP 503 HTML or PEP 691 JSON project page).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RemoteFile {
+    /// Its URL, ex) `https://pypi.org/packages/…/six-1.16.0-py2.py3-none-any.whl`.
+    pub url: String,
+    /// The sha256 the index states (lowercase hex), checked when the file is downloaded.
+    pub sha256: Option<String>,
+    /// The size the index states (PEP 700), in bytes.
+    pub size: Option<u64>,
+    /// The index it was listed by (its `--index-url`/`--extra-index-url`).
+    pub index: String,
+}
+
+/// What one source offers of a project: its wheels for the target, best first (the order of
+/// [`CandidateSet`]), and its source distributions, newest first.
+#[derive(Clone, Debug, Default)]
+pub struct Project {
+    /// Installable wheels, best first.
+    pub wheels: Vec<Candidate>,
+    /// Source distributions (built only when chosen), newest first.
+    pub sdists: Vec<SdistCandidate>,
+}
+
+/// Where the resolver takes candidates from: the one interface over every source (the
+/// find-links catalogue, a Simple API index (PEP 503/691), both merged), as uv's
+/// `ResolverProvider`. The resolver asks for a project the first time it needs it, and for
+/// the core metadata (`METADATA`, PEP 566) of a candidate only when it considers that version.
+pub trait CandidateSource {
+    /// The candidates of `name` (PEP 503 normalized); an unknown project has none.
+    ///
+    /// Errors: the source cannot be read (an index unreachable); the resolution stops.
+    fn project(&self, name: &PackageName) -> Result<Rc<Project>, ResolveError>;
+
+    /// The core metadata of `candidate` (read from the wheel, or PEP 658 metadata of an index).
+    ///
+    /// Errors: [`ResolveError::Metadata`], or the source's.
+    fn metadata(&self, candidate: &Candidate) -> Result<WheelMetadata, ResolveError>;
+}
+
+impl CandidateSource for CandidateSet {
+    fn project(&self, name: &PackageName) -> Result<Rc<Project>, ResolveError> {
+        Ok(Rc::new(Project {
+            wheels: self.get(name).to_vec(),
+            sdists: self.sdists_of(name).to_vec(),
+        }))
+    }
+
+    fn metadata(&self, candidate: &Candidate) -> Result<WheelMetadata, ResolveError> {
+        read_wheel_metadata(&candidate.path)
+    }
+}
+
+/// The core metadata of the wheel file at `path` ([`wharf_metadata::read_metadata`]).
+///
+/// Errors: [`ResolveError::Metadata`].
+pub fn read_wheel_metadata(path: &Path) -> Result<WheelMetadata, ResolveError> {
+    wharf_metadata::read_metadata(path).map_err(|source| ResolveError::Metadata {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// A source distribution of the wheelhouse (`name-1.0.tar.gz`, `name-1.0.zip`, the sdist
@@ -111,6 +181,7 @@ impl CandidateSet {
                     tag_priority,
                     sdist: None,
                     direct: false,
+                    remote: None,
                 });
             } else {
                 let reason = if manylinux_tags.is_some_and(|t| entry.filename.is_compatible(t)) {

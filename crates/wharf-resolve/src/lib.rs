@@ -28,7 +28,10 @@ mod explain;
 mod report;
 mod resolver;
 
-pub use candidates::{Candidate, CandidateSet, RejectReason, Rejected, SdistCandidate};
+pub use candidates::{
+    Candidate, CandidateSet, CandidateSource, Project, RejectReason, Rejected, RemoteFile,
+    SdistCandidate, read_wheel_metadata,
+};
 pub use explain::explain_unavailable;
 pub use resolver::{
     BinaryPolicy, Installed, ResolveError, ResolveOptions, ResolvedPackage, ResolvedSource,

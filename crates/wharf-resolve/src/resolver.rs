@@ -15,7 +15,7 @@ use pubgrub::{
 };
 use wharf_metadata::WheelMetadata;
 
-use crate::candidates::{Candidate, CandidateSet, SdistCandidate};
+use crate::candidates::{Candidate, CandidateSource, Project, SdistCandidate};
 use crate::conflicts::{ConflictTracker, Rank};
 
 /// Builds a wheelhouse sdist the resolver chose, for the target interpreter: the frontend
@@ -167,6 +167,15 @@ pub enum ResolveError {
     Build {
         /// The sdist.
         sdist: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+    /// A source of candidates could not answer (an index unreachable, a page it cannot read,
+    /// a project not in the offline cache); the source keeps the full error for its caller.
+    #[error("cannot get the candidates of {name}: {message}")]
+    Source {
+        /// The project asked for, or the file whose metadata was asked for.
+        name: String,
         /// What went wrong.
         message: String,
     },
@@ -337,7 +346,8 @@ fn names_prerelease(specifiers: &VersionSpecifiers) -> bool {
 }
 
 struct Provider<'a> {
-    candidates: &'a CandidateSet,
+    candidates: &'a dyn CandidateSource,
+    projects: RefCell<HashMap<PackageName, Rc<Project>>>,
     builder: Option<&'a dyn SdistBuilder>,
     built: RefCell<HashMap<PathBuf, Rc<Candidate>>>,
     installed: HashMap<PackageName, Rc<Installed>>,
@@ -359,18 +369,25 @@ struct Provider<'a> {
 #[error("resolution aborted")]
 struct Abort;
 
-impl<'a> Provider<'a> {
+impl Provider<'_> {
+    /// The candidates of `name`, asked of the source once (the first time the solver needs
+    /// the project: an index's page is fetched only for the projects the resolution reaches).
+    fn project(&self, name: &PackageName) -> Result<Rc<Project>, ResolveError> {
+        if let Some(project) = self.projects.borrow().get(name) {
+            return Ok(project.clone());
+        }
+        let project = self.candidates.project(name)?;
+        self.projects
+            .borrow_mut()
+            .insert(name.clone(), project.clone());
+        Ok(project)
+    }
+
     fn metadata_of(&self, candidate: &Candidate) -> Result<Rc<WheelMetadata>, ResolveError> {
         if let Some(m) = self.metadata.borrow().get(&candidate.path) {
             return Ok(m.clone());
         }
-        let metadata = wharf_metadata::read_metadata(&candidate.path).map_err(|source| {
-            ResolveError::Metadata {
-                path: candidate.path.clone(),
-                source,
-            }
-        })?;
-        let metadata = Rc::new(metadata);
+        let metadata = Rc::new(self.candidates.metadata(candidate)?);
         self.metadata
             .borrow_mut()
             .insert(candidate.path.clone(), metadata.clone());
@@ -380,23 +397,18 @@ impl<'a> Provider<'a> {
     /// The files of `name` in the order they are tried: version descending, a wheel before
     /// the sdist of its version (pip's and uv's order); with `--prefer-binary` every wheel
     /// before any sdist. `--only-binary`/`--no-binary` and a missing builder remove files.
-    fn offers(&self, name: &PackageName) -> Vec<Offer<'a>> {
-        let candidates: &'a CandidateSet = self.candidates;
+    fn offers<'p>(&self, name: &PackageName, project: &'p Project) -> Vec<Offer<'p>> {
         let (wheels_allowed, sdists_allowed) = self.options.binary.allowed(name);
-        let wheels: Vec<Offer<'a>> = candidates
-            .get(name)
+        let wheels: Vec<Offer<'p>> = project
+            .wheels
             .iter()
             .enumerate()
             // A wheel the user named by path is theirs, whatever `--no-binary` says.
             .filter(|(_, c)| wheels_allowed || c.direct)
             .map(|(index, c)| Offer::Wheel(index, c))
             .collect();
-        let sdists: Vec<Offer<'a>> = if sdists_allowed && self.builder.is_some() {
-            candidates
-                .sdists_of(name)
-                .iter()
-                .map(Offer::Sdist)
-                .collect()
+        let sdists: Vec<Offer<'p>> = if sdists_allowed && self.builder.is_some() {
+            project.sdists.iter().map(Offer::Sdist).collect()
         } else {
             Vec::new()
         };
@@ -469,7 +481,8 @@ impl<'a> Provider<'a> {
                 return Ok(Some(installed.version.clone()));
             }
         }
-        let offers = self.offers(name);
+        let project = self.project(name)?;
+        let offers = self.offers(name, &project);
         let allow_pre = self.options.prerelease || self.prerelease_named.contains(name);
         for pass_allows_pre in [allow_pre, true] {
             for offer in &offers {
@@ -663,7 +676,7 @@ impl DependencyProvider for Provider<'_> {
                     let requires = match choice {
                         Some(Choice::Installed(installed)) => installed.requires_dist.clone(),
                         Some(Choice::Wheel(index)) => self
-                            .metadata_of(&self.candidates.get(name)[index])?
+                            .metadata_of(&self.project(name)?.wheels[index])?
                             .requires_dist
                             .clone(),
                         Some(Choice::Built(candidate)) => {
@@ -707,7 +720,9 @@ fn solve<'a>(
 }
 
 /// Resolves `requirements` (and `constraints`, which limit versions without requesting a
-/// project) against `candidates` for the target `env`, counting `installed` distributions.
+/// project) against the `candidates` of a source (the wheelhouse's [`crate::CandidateSet`],
+/// an index, several merged: [`CandidateSource`]) for the target `env`, counting `installed`
+/// distributions.
 /// The wheelhouse's sdists are candidates when a `builder` is given (built only if chosen).
 ///
 /// Returns every project of the solution (the requested ones flagged), in name order.
@@ -716,7 +731,7 @@ fn solve<'a>(
 pub fn resolve(
     requirements: &[Requirement],
     constraints: &[Requirement],
-    candidates: &CandidateSet,
+    candidates: &dyn CandidateSource,
     installed: &[Installed],
     env: &ResolverEnv,
     options: &ResolveOptions,
@@ -745,6 +760,7 @@ pub fn resolve(
     }
     let provider = Provider {
         candidates,
+        projects: RefCell::default(),
         builder,
         built: RefCell::default(),
         installed: installed
@@ -794,7 +810,7 @@ pub fn resolve(
             .cloned();
         let (full_version, source, requires_dist) = match choice {
             Some(Choice::Wheel(index)) => {
-                let candidate = candidates.get(&name)[index].clone();
+                let candidate = provider.project(&name)?.wheels[index].clone();
                 let requires_dist = provider
                     .metadata
                     .borrow()

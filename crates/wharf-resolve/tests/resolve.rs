@@ -564,6 +564,7 @@ impl SdistBuilder for FakeBuilder {
             tag_priority: 0,
             sdist: None,
             direct: false,
+            remote: None,
         })
     }
 }

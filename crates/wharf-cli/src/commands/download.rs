@@ -36,7 +36,7 @@ use wharf_wheel_filename::{PlatformTag, Tags, WheelFilename};
 
 use crate::commands::write_stdout;
 use crate::error::Error;
-use crate::settings::{GlobalArgs, pip_config};
+use crate::settings::{GlobalArgs, NetworkFlags, NetworkSettings, pip_config};
 use crate::{ExitStatus, Printer};
 
 /// `wharf download` arguments (pip's names and meanings).
@@ -124,23 +124,6 @@ pub struct DownloadSettings {
     pub jobs: usize,
 }
 
-fn config_value(config: Option<&PipConfig>, key: &str) -> Option<String> {
-    let config = config?;
-    ["download", "global"]
-        .into_iter()
-        .find_map(|section| config.get(section, key))
-        .filter(|v| !v.trim().is_empty())
-}
-
-fn parse_index(text: &str) -> Result<Url, Error> {
-    Url::parse(text.trim()).map_err(|e| {
-        Error::usage(
-            format!("`{text}` is not a valid index URL: {e}"),
-            Some("give a full URL, ex) --index-url https://pypi.org/simple".to_string()),
-        )
-    })
-}
-
 impl DownloadSettings {
     /// Resolves the settings.
     pub fn resolve(
@@ -149,100 +132,32 @@ impl DownloadSettings {
         config: Option<&PipConfig>,
     ) -> Result<Self, Error> {
         let env: &Env = &site.vars;
-        let index = args
-            .index_url
-            .clone()
-            .or_else(|| env.get(EnvVars::PIP_INDEX_URL))
-            .or_else(|| config_value(config, "index-url"))
-            .unwrap_or_else(|| wharf_index::PYPI_SIMPLE.to_string());
-        let extra: Vec<String> = if !args.extra_index_url.is_empty() {
-            args.extra_index_url.clone()
-        } else if env.is_set(EnvVars::PIP_EXTRA_INDEX_URL) {
-            env.list(EnvVars::PIP_EXTRA_INDEX_URL)
-        } else {
-            config_value(config, "extra-index-url")
-                .map(|v| v.split_whitespace().map(str::to_string).collect())
-                .unwrap_or_default()
-        };
-        let mut indexes = vec![parse_index(&index)?];
-        for url in &extra {
-            indexes.push(parse_index(url)?);
-        }
-        let cert = args
-            .cert
-            .clone()
-            .or_else(|| env.path(EnvVars::PIP_CERT))
-            .or_else(|| config_value(config, "cert").map(PathBuf::from))
-            .or_else(|| env.path(EnvVars::SSL_CERT_FILE))
-            .or_else(|| env.path(EnvVars::REQUESTS_CA_BUNDLE));
-        let proxy = args
-            .proxy
-            .clone()
-            .or_else(|| env.get(EnvVars::PIP_PROXY))
-            .or_else(|| config_value(config, "proxy"))
-            .or_else(|| {
-                [
-                    EnvVars::HTTPS_PROXY,
-                    EnvVars::HTTPS_PROXY_LOWER,
-                    EnvVars::HTTP_PROXY,
-                    EnvVars::HTTP_PROXY_LOWER,
-                ]
-                .into_iter()
-                .find_map(|name| env.get(name))
-            });
-        let no_proxy = env
-            .get(EnvVars::NO_PROXY)
-            .or_else(|| env.get(EnvVars::NO_PROXY_LOWER))
-            .map(|v| {
-                v.split(',')
-                    .map(|h| h.trim().to_string())
-                    .filter(|h| !h.is_empty())
-                    .collect()
-            })
-            .unwrap_or_default();
-        let number = |cli: Option<f64>, names: &[&str], key: &str, default: f64| {
-            if let Some(value) = cli {
-                return Ok(value);
-            }
-            let found = names
-                .iter()
-                .find_map(|n| env.get(n).map(|v| (n.to_string(), v)))
-                .or_else(|| config_value(config, key).map(|v| (format!("{key} ="), v)));
-            match found {
-                None => Ok(default),
-                Some((origin, value)) => value.trim().parse::<f64>().map_err(|_| {
-                    Error::usage(
-                        format!("{origin} `{value}` is not a number"),
-                        Some("give a non-negative number, as pip does".to_string()),
-                    )
-                }),
-            }
-        };
-        let retries = number(
-            args.retries.map(f64::from),
-            &[EnvVars::PIP_RETRIES],
-            "retries",
-            5.0,
-        )?;
-        let timeout = number(
-            args.timeout,
-            &[EnvVars::PIP_TIMEOUT, EnvVars::PIP_DEFAULT_TIMEOUT],
-            "timeout",
-            15.0,
+        let network = NetworkSettings::resolve(
+            &NetworkFlags {
+                index_url: args.index_url.clone(),
+                extra_index_url: args.extra_index_url.clone(),
+                cert: args.cert.clone(),
+                proxy: args.proxy.clone(),
+                retries: args.retries,
+                timeout: args.timeout,
+            },
+            site,
+            config,
+            "download",
+            true,
         )?;
         let no_deps = args.no_deps || env.flag(EnvVars::PIP_NO_DEPS)?.unwrap_or(false);
         let pre = args.pre || env.flag(EnvVars::PIP_PRE)?.unwrap_or(false);
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         Ok(Self {
-            indexes,
+            indexes: network.indexes,
             dest: args.dest.clone().unwrap_or_else(|| PathBuf::from(".")),
             no_deps,
             pre,
-            cert,
-            proxy,
-            no_proxy,
-            retries: retries.max(0.0) as u32,
-            timeout: Duration::from_secs_f64(timeout.max(0.1)),
+            cert: network.cert,
+            proxy: network.proxy,
+            no_proxy: network.no_proxy,
+            retries: network.retries,
+            timeout: network.timeout,
             jobs: (site.threads() * 4).clamp(4, 16),
         })
     }

@@ -88,6 +88,8 @@ pub struct InstallArgs {
     pub require_hashes: bool,
     #[command(flatten)]
     pub binary: BinaryArgs,
+    #[command(flatten)]
+    pub index: crate::settings::IndexArgs,
     /// Refused: wharf installs into virtual environments only (pip's `--user`)
     #[arg(long)]
     pub user: bool,
@@ -161,6 +163,7 @@ pub fn install(
         &BuildSettings {
             isolation: !args.no_build_isolation,
             binary: args.binary.clone(),
+            index: args.index.package_index(site, config.as_ref(), "install")?,
         },
         site,
         python_env,
@@ -216,6 +219,9 @@ pub struct BuildSettings {
     pub isolation: bool,
     /// `--only-binary`, `--no-binary`, `--prefer-binary`.
     pub binary: BinaryArgs,
+    /// The package indexes searched with the find-links directories (`-i`,
+    /// `--extra-index-url`): their wheels are candidates, downloaded when chosen.
+    pub index: Option<std::sync::Arc<wharf_environment::index::PackageIndex>>,
 }
 
 impl Default for BuildSettings {
@@ -223,6 +229,7 @@ impl Default for BuildSettings {
         Self {
             isolation: true,
             binary: BinaryArgs::default(),
+            index: None,
         }
     }
 }
@@ -261,8 +268,12 @@ fn install_once(
     )?;
     crate::commands::report_recovery(&environment, printer);
     warn_on_pin_mismatch(&environment, printer);
-    let wheel_sources = settings
-        .sources_for(!requirements.direct.is_empty() || !requirements.find_links.is_empty())?;
+    requirements.index.clone_from(&build.index);
+    let wheel_sources = settings.sources_for(
+        !requirements.direct.is_empty()
+            || !requirements.find_links.is_empty()
+            || build.index.is_some(),
+    )?;
     if requirements.requirements.is_empty() && requirements.direct.is_empty() {
         return Err(wharf_environment::OperationError::NothingToInstall.into());
     }
@@ -316,7 +327,25 @@ fn install_once(
     let resolution =
         operations::resolve_with_builds(&requirements, &environment, &catalogue, &policy, &builder);
     progress.finish_and_clear();
+    if let Some(index) = &build.index {
+        for note in index.take_notes() {
+            printer.info(note);
+        }
+    }
     let resolution = resolution?;
+    // The chosen wheels of an index, into the cache (each checked against the index's
+    // sha256), so the plan installs files as from the wheelhouse.
+    if let Some(index) = &build.index
+        && !settings.dry_run
+    {
+        let fetched = wharf_environment::index::fetch_chosen(&resolution.packages, index, false)?;
+        if fetched > 0 {
+            printer.verbose(format_args!(
+                "Downloaded {} from the index",
+                crate::printer::plural(fetched, "wheel")
+            ));
+        }
+    }
     for warning in operations::missing_extras(&requirements, &resolution.packages) {
         printer.warn(warning);
     }

@@ -74,6 +74,8 @@ pub struct LockArgs {
     #[command(flatten)]
     pub binary: crate::commands::install::BinaryArgs,
     #[command(flatten)]
+    pub index: crate::settings::IndexArgs,
+    #[command(flatten)]
     pub global: GlobalArgs,
 }
 
@@ -127,11 +129,20 @@ pub fn lock(
         }
     }
     let digests = wheel_digests(site);
-    let lock = match &args.from_env {
-        Some(env) => lock_environment(env, &settings, python_env, &digests)?,
-        None => lock_requirements(
-            args, &settings, &output, site, python_env, &digests, printer,
-        )?,
+    let lock = if let Some(env) = &args.from_env {
+        lock_environment(env, &settings, python_env, &digests)?
+    } else {
+        let index = args.index.package_index(site, config.as_ref(), "install")?;
+        lock_requirements(
+            args,
+            &settings,
+            index.as_ref(),
+            &output,
+            site,
+            python_env,
+            &digests,
+            printer,
+        )?
     };
     if let Err(e) = digests.save() {
         printer.verbose(format_args!("the wheel digest cache was not kept: {e}"));
@@ -183,9 +194,11 @@ fn write_atomically(path: &Path, text: &str) -> Result<(), Error> {
     fs_err::rename(&temporary, path).map_err(io)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn lock_requirements(
     args: &LockArgs,
     settings: &InstallSettings,
+    index: Option<&std::sync::Arc<wharf_environment::index::PackageIndex>>,
     output: &Path,
     site: &SiteEnv,
     python_env: &PythonEnv,
@@ -233,6 +246,7 @@ fn lock_requirements(
         &|name| site.lookup(name),
     )?;
     args.binary.apply(&mut requirements);
+    requirements.index = index.cloned();
     if let Some(direct) = requirements.direct.first() {
         return Err(Error::usage(
             format!(
@@ -289,7 +303,7 @@ fn lock_requirements(
         }
     }
     let catalogue = settings
-        .sources()?
+        .sources_for(index.is_some())?
         .with_extra(&requirements.find_links)
         .catalogue();
     let target = ResolveTarget::from_info(&info, settings.allow_manylinux)?;
@@ -323,7 +337,18 @@ fn lock_requirements(
         &catalogue,
         &policy,
         Some(&builder),
-    )?;
+    );
+    if let Some(index) = index {
+        for note in index.take_notes() {
+            printer.info(note);
+        }
+    }
+    let resolution = resolution?;
+    // A lock records the index's URL, size and sha256; a wheel whose index states neither is
+    // downloaded (into the cache) to be hashed.
+    if let Some(index) = index {
+        wharf_environment::index::fetch_chosen(&resolution.packages, index, true)?;
+    }
     Ok(lock_ops::lock_from_resolution(&resolution, &info, digests)
         .map_err(wharf_environment::OperationError::Sync)?)
 }

@@ -192,6 +192,34 @@ fn sync_once(
         settings.allow_manylinux,
         selection,
     )?;
+    // Wheels locked at an index's URL (`wharf lock -i`): into the cache, checked below.
+    // Kept to the end: without wharf's cache the downloads live in its temporary directory.
+    let mut _downloads = None;
+    if lock.packages.iter().any(|p| p.wheel.url.is_some()) {
+        let config = crate::settings::pip_config(site, printer);
+        let network = crate::settings::NetworkSettings::resolve(
+            &crate::settings::NetworkFlags::default(),
+            site,
+            config.as_ref(),
+            "install",
+            false,
+        )?;
+        let index = wharf_environment::index::PackageIndex::new(
+            Vec::new(),
+            network.client()?,
+            site.vars.cache_dir(),
+            false,
+        )
+        .map_err(|e| Error::new(e, None, crate::ExitStatus::Error))?;
+        let fetched = wharf_environment::index::fetch_locked(&mut lock, &index)?;
+        if fetched > 0 {
+            printer.verbose(format_args!(
+                "Downloaded {} locked at an index",
+                crate::printer::plural(fetched, "wheel")
+            ));
+        }
+        _downloads = Some(index);
+    }
     // One digest per wheel for the whole sync: the check against the lock reads each wheel
     // (or finds its unchanged stamp remembered), and the installer, which must install
     // exactly those bytes, finds the digest of the file it opens by the same stamp.
