@@ -1507,3 +1507,62 @@ fn lock_matrix_uv_export_and_pdm_both_ways() {
         .collect();
     assert_eq!(now, expected, "{text}");
 }
+
+/// Issue 19 §2: a lock made from an index (`https://` wheel URLs, as uv and pip write them
+/// from PyPI) syncs on an offline cluster from the wheelhouse's file of the same name and
+/// sha256, without touching the network; a file the wheelhouse does not have at that hash is
+/// fetched from its URL (here: a host that does not exist), and the failure names it.
+#[test]
+fn https_locks_use_the_wheelhouse_copy_of_the_same_hash() {
+    let Some(peers) = peers() else { return };
+    let wheels = backend_wheels(peers);
+    let dir = tempfile::tempdir().unwrap();
+    let pluggy = "pluggy-1.5.0-py3-none-any.whl";
+    let sha256 = sha2_hex(&std::fs::read(wheels.join(pluggy)).unwrap());
+    let lock_text = |sha256: &str| {
+        format!(
+            "lock-version = \"1.0\"\ncreated-by = \"uv\"\n[[packages]]\nname = \"pluggy\"\nversion = \"1.5.0\"\nwheels = [{{ url = \"https://files.example.invalid/packages/{pluggy}\", hashes = {{ sha256 = \"{sha256}\" }} }}]\n"
+        )
+    };
+    let lock = dir.path().join("pylock.toml");
+    std::fs::write(&lock, lock_text(&sha256)).unwrap();
+    let venv = dir.path().join("env");
+    let made = run(peers
+        .wharf()
+        .env("PIP_CONFIG_FILE", "/dev/null")
+        .env("PIP_FIND_LINKS", &wheels)
+        .arg("venv")
+        .arg(&venv)
+        .arg("--python")
+        .arg(&peers.base_python)
+        .arg("--from")
+        .arg(&lock));
+    assert_eq!(made.code(), Some(0), "{}", made.transcript());
+    assert_eq!(installed(&venv), ["pluggy==1.5.0"]);
+    run(command(venv.join("bin/python")).args(["-c", "import pluggy"])).success();
+
+    // Another hash: not the wheelhouse's file, so it must come from the URL, which fails.
+    let other = "0".repeat(64);
+    std::fs::write(&lock, lock_text(&other)).unwrap();
+    let refused = run(peers
+        .wharf_with_cache(&dir.path().join("empty-cache"))
+        .env("PIP_CONFIG_FILE", "/dev/null")
+        .env("PIP_FIND_LINKS", &wheels)
+        .arg("venv")
+        .arg(dir.path().join("env2"))
+        .arg("--python")
+        .arg(&peers.base_python)
+        .arg("--from")
+        .arg(&lock));
+    assert_ne!(refused.code(), Some(0), "{}", refused.transcript());
+    assert!(
+        refused.stderr().contains("files.example.invalid"),
+        "{}",
+        refused.transcript()
+    );
+    assert!(
+        !dir.path().join("env2").exists(),
+        "{}",
+        refused.transcript()
+    );
+}

@@ -353,6 +353,45 @@ pub fn select_for_environment(
     Ok(selected)
 }
 
+/// Points every file of `lock` locked at an `http(s)` URL (a lock made from PyPI or another
+/// index) to the wheelhouse file of the same name and sha256, when `catalogue` has one: an
+/// offline cluster syncs such a lock from the wheelhouse, downloading only what it lacks
+/// ([`crate::index::fetch_locked`]). Returns how many were found.
+pub fn use_wheelhouse_copies(
+    lock: &mut Lock,
+    catalogue: &wharf_site::Catalogue,
+    digests: &wharf_digest::DigestCache,
+) -> usize {
+    let by_name: std::collections::HashMap<&std::ffi::OsStr, &std::path::Path> = catalogue
+        .entries
+        .iter()
+        .filter_map(|e| Some((e.path.file_name()?, e.path.as_path())))
+        .collect();
+    let mut found = 0;
+    for package in &mut lock.packages {
+        for file in std::iter::once(&mut package.wheel)
+            .chain(package.wheels.iter_mut())
+            .chain(package.sdist.iter_mut())
+        {
+            if file.url.is_none() || file.sha256.is_empty() {
+                continue;
+            }
+            let Some(path) = by_name.get(std::ffi::OsStr::new(&file.filename)) else {
+                continue;
+            };
+            if digests
+                .sha256(path)
+                .is_ok_and(|digest| digest.hex() == file.sha256)
+            {
+                file.path = path.to_path_buf();
+                file.url = None;
+                found += 1;
+            }
+        }
+    }
+    found
+}
+
 /// Builds the sdist of every package of `lock` (already [`select_for_environment`]ed and
 /// verified: the sdist's sha256 is the lock's) that has no wheel for the interpreter, through
 /// `builder` (its isolated build environment and the build cache); each such package's
