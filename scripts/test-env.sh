@@ -9,6 +9,11 @@
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cache="$repo/.cache"
+mkdir -p "$cache"
+# One setup at a time: a second caller waits, then finds the stamps (two at once would
+# delete each other's half-made venvs).
+exec 9>"$cache/.test-env.lock"
+flock 9
 venv="$cache/test-venv"
 stamp="$venv/.wharf-tools-v1"
 if [ ! -f "$stamp" ]; then
