@@ -1566,3 +1566,88 @@ fn https_locks_use_the_wheelhouse_copy_of_the_same_hash() {
         refused.transcript()
     );
 }
+
+/// Issue 19 §3: `wharf lock --python 3.11 --python 3.12` writes one lock for both: a package
+/// the same for both is one entry with each Python's wheel; one only one Python needs gets a
+/// `python_version` marker. `venv --from` on each Python installs its own set and imports it.
+#[test]
+#[ignore = "needs a second CPython (3.12) beside the test one (CI machines have only 3.11): run with `cargo test -- --ignored` where `python3.12` is on PATH or WHARF_TEST_PYTHON_312 names one"]
+fn one_lock_serves_two_pythons() {
+    let Some(peers) = peers() else { return };
+    let python312 = std::env::var_os("WHARF_TEST_PYTHON_312")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("PATH").and_then(|path| {
+                std::env::split_paths(&path)
+                    .map(|dir| dir.join("python3.12"))
+                    .find(|candidate| candidate.is_file())
+            })
+        })
+        .expect("no python3.12 on PATH and WHARF_TEST_PYTHON_312 is not set");
+    let dir = tempfile::tempdir().unwrap();
+    let links = dir.path().join("links");
+    std::fs::create_dir_all(&links).unwrap();
+    for (file, requires) in [
+        (
+            "demo-1.0-py3-none-any.whl",
+            &["tagged", "old_only; python_version < '3.12'"][..],
+        ),
+        ("tagged-1.0-cp311-none-any.whl", &[][..]),
+        ("tagged-1.0-cp312-none-any.whl", &[][..]),
+        ("old_only-1.0-py3-none-any.whl", &[][..]),
+    ] {
+        let name = file.split('-').next().unwrap();
+        wharf_test_support::WheelBuilder::new(name, "1.0", true, requires)
+            .file(&format!("{name}/__init__.py"), b"")
+            .write(&links.join(file));
+    }
+    let lock_path = dir.path().join("pylock.toml");
+    let locked = run(peers
+        .wharf()
+        .env("PIP_CONFIG_FILE", "/dev/null")
+        .args(["lock", "--python"])
+        .arg(&peers.base_python)
+        .arg("--python")
+        .arg(&python312)
+        .arg("-f")
+        .arg(&links)
+        .args(["demo", "-o"])
+        .arg(&lock_path))
+    .success();
+    let text = std::fs::read_to_string(&lock_path).unwrap();
+    assert!(
+        text.contains("python_version == '3.11' and")
+            && text.contains("python_version == '3.12' and")
+            && text.contains("tagged-1.0-cp311-none-any.whl")
+            && text.contains("tagged-1.0-cp312-none-any.whl")
+            && text.contains("marker = \"python_version == '3.11'\""),
+        "{text}\n{}",
+        locked.transcript()
+    );
+    for (label, python, expected) in [
+        (
+            "311",
+            peers.base_python.clone(),
+            &["demo==1.0", "old_only==1.0", "tagged==1.0"][..],
+        ),
+        ("312", python312.clone(), &["demo==1.0", "tagged==1.0"][..]),
+    ] {
+        let venv = dir.path().join(label);
+        let made = run(peers
+            .wharf()
+            .env("PIP_CONFIG_FILE", "/dev/null")
+            .arg("venv")
+            .arg(&venv)
+            .arg("--python")
+            .arg(&python)
+            .arg("--from")
+            .arg(&lock_path));
+        assert_eq!(made.code(), Some(0), "{label}: {}", made.transcript());
+        let now: Vec<String> = installed(&venv)
+            .into_iter()
+            .filter(|d| !d.starts_with("pip==") && !d.starts_with("setuptools=="))
+            .collect();
+        assert_eq!(now, expected, "{label}:\n{text}");
+        run(command(venv.join("bin/python")).args(["-c", "import demo, tagged"])).success();
+    }
+}

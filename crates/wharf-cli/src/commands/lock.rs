@@ -49,9 +49,11 @@ pub struct LockArgs {
     /// Lock what the environment ENV holds instead (its packages, not those on PYTHONPATH)
     #[arg(long, value_name = "ENV", conflicts_with_all = ["packages", "requirements"])]
     pub from_env: Option<PathBuf>,
-    /// The interpreter to lock for: a version (3.11) or a path [default: .python-version, the loaded module, the active venv's base, python3]
+    /// The interpreter to lock for: a version (3.11) or a path; repeatable: one lock for
+    /// several Pythons, each package marked with the Pythons it is for where they differ
+    /// [default: .python-version, the loaded module, the active venv's base, python3]
     #[arg(long, value_name = "PYTHON")]
-    pub python: Option<String>,
+    pub python: Vec<String>,
     /// Where to write the lock (`-` for stdout) [default: pylock.toml, or requirements.txt with --format requirements.txt]
     #[arg(short = 'o', long, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -133,16 +135,26 @@ pub fn lock(
         lock_environment(env, &settings, python_env, &digests)?
     } else {
         let index = args.index.package_index(site, config.as_ref(), "install")?;
-        lock_requirements(
-            args,
-            &settings,
-            index.as_ref(),
-            &output,
-            site,
-            python_env,
-            &digests,
-            printer,
-        )?
+        let pythons: Vec<Option<&str>> = if args.python.is_empty() {
+            vec![None]
+        } else {
+            args.python.iter().map(|p| Some(p.as_str())).collect()
+        };
+        let mut locks = Vec::new();
+        for python in pythons {
+            locks.push(lock_requirements(
+                args,
+                python,
+                &settings,
+                index.as_ref(),
+                &output,
+                site,
+                python_env,
+                &digests,
+                printer,
+            )?);
+        }
+        Lock::merge_pythons(locks)
     };
     if let Err(e) = digests.save() {
         printer.verbose(format_args!("the wheel digest cache was not kept: {e}"));
@@ -194,9 +206,12 @@ fn write_atomically(path: &Path, text: &str) -> Result<(), Error> {
     fs_err::rename(&temporary, path).map_err(io)
 }
 
+/// The lock of `args`' requirements for one interpreter (`python`, else the default one),
+/// with its `X.Y`.
 #[allow(clippy::too_many_arguments)]
 fn lock_requirements(
     args: &LockArgs,
+    python: Option<&str>,
     settings: &InstallSettings,
     index: Option<&std::sync::Arc<wharf_environment::index::PackageIndex>>,
     output: &Path,
@@ -204,12 +219,8 @@ fn lock_requirements(
     python_env: &PythonEnv,
     digests: &DigestCache,
     printer: Printer,
-) -> Result<Lock, Error> {
-    let request = args
-        .python
-        .as_deref()
-        .map(PythonRequest::parse)
-        .transpose()?;
+) -> Result<(String, Lock), Error> {
+    let request = python.map(PythonRequest::parse).transpose()?;
     let cwd = std::env::current_dir().unwrap_or_default();
     let found = wharf_python::find_python(request.as_ref(), &cwd, python_env)?;
     for skipped in &found.skipped {
@@ -349,8 +360,12 @@ fn lock_requirements(
     if let Some(index) = index {
         wharf_environment::index::fetch_chosen(&resolution.packages, index, true)?;
     }
-    Ok(lock_ops::lock_from_resolution(&resolution, &info, digests)
-        .map_err(wharf_environment::OperationError::Sync)?)
+    let (major, minor) = info.major_minor();
+    Ok((
+        format!("{major}.{minor}"),
+        lock_ops::lock_from_resolution(&resolution, &info, digests)
+            .map_err(wharf_environment::OperationError::Sync)?,
+    ))
 }
 
 /// Whether a positional argument of `wharf lock` names a requirements file: `-` (the
