@@ -1651,3 +1651,150 @@ fn one_lock_serves_two_pythons() {
         run(command(venv.join("bin/python")).args(["-c", "import demo, tagged"])).success();
     }
 }
+
+/// Issue 19 §2: PEP 751 `directory` and `archive` entries are built and installed as
+/// `wharf install` does: uv 0.13's export of a project (the project itself as an editable
+/// `directory`, version left out) gives an environment where the project is an editable
+/// install (`direct_url.json` as pip writes it; an edit is seen at once); an `archive` that is
+/// a wheel is checked by its hash and installed; a `vcs` entry is refused by name.
+#[test]
+fn directory_and_archive_entries_are_built_and_installed() {
+    let Some(peers) = peers() else { return };
+    let Some(bin) = sci::current_peers() else {
+        return;
+    };
+    let wheels = backend_wheels(peers);
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("proj");
+    std::fs::create_dir_all(project.join("demo_proj")).unwrap();
+    std::fs::write(
+        project.join("pyproject.toml"),
+        "[build-system]\nrequires = [\"flit_core>=3.4,<4\"]\nbuild-backend = \"flit_core.buildapi\"\n\n[project]\nname = \"demo_proj\"\nversion = \"0.3\"\ndescription = \"x\"\nrequires-python = \">=3.11\"\ndependencies = [\"pluggy\"]\n",
+    )
+    .unwrap();
+    std::fs::write(project.join("demo_proj/__init__.py"), "VALUE = 1\n").unwrap();
+    let uv = |args: &[&str]| {
+        run(command(bin.join("uv"))
+            .current_dir(&project)
+            .args(args)
+            .args(["--no-config", "--no-index", "-q", "--find-links"])
+            .arg(&wheels)
+            .env("UV_CACHE_DIR", dir.path().join("uv-cache"))
+            .env("UV_PYTHON", &peers.base_python))
+        .success()
+    };
+    uv(&["lock"]);
+    uv(&["export", "--format", "pylock.toml", "-o", "pylock.toml"]);
+    let lock = project.join("pylock.toml");
+    let text = std::fs::read_to_string(&lock).unwrap();
+    assert!(
+        text.contains("directory = { path = \".\", editable = true }"),
+        "{text}"
+    );
+    let venv = dir.path().join("env");
+    let made = run(peers
+        .wharf()
+        .env("PIP_CONFIG_FILE", "/dev/null")
+        .env("PIP_FIND_LINKS", &wheels)
+        .arg("venv")
+        .arg(&venv)
+        .arg("--python")
+        .arg(&peers.base_python)
+        .arg("--from")
+        .arg(&lock));
+    assert_eq!(made.code(), Some(0), "{text}\n{}", made.transcript());
+    assert_eq!(installed(&venv), ["demo_proj==0.3", "pluggy==1.5.0"]);
+    let direct_url: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            site_packages_of(&venv).join("demo_proj-0.3.dist-info/direct_url.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(direct_url["dir_info"]["editable"], true, "{direct_url}");
+    assert_eq!(
+        direct_url["url"],
+        format!("file://{}", project.display()),
+        "{direct_url}"
+    );
+    std::fs::write(project.join("demo_proj/__init__.py"), "VALUE = 2\n").unwrap();
+    let value =
+        run(command(venv.join("bin/python"))
+            .args(["-c", "import demo_proj; print(demo_proj.VALUE)"]))
+        .success()
+        .stdout();
+    assert_eq!(value.trim(), "2");
+
+    // An archive that is a wheel: checked by its hash, installed.
+    let pluggy = wheels.join("pluggy-1.5.0-py3-none-any.whl");
+    let sha256 = sha2_hex(&std::fs::read(&pluggy).unwrap());
+    let archive_lock = dir.path().join("pylock.archive.toml");
+    let archive = |sha256: &str| {
+        format!(
+            "lock-version = \"1.0\"\n[[packages]]\nname = \"pluggy\"\nversion = \"1.5.0\"\narchive = {{ path = \"{}\", hashes = {{ sha256 = \"{sha256}\" }} }}\n",
+            pluggy.display()
+        )
+    };
+    std::fs::write(&archive_lock, archive(&sha256)).unwrap();
+    let venv2 = dir.path().join("env2");
+    run(peers
+        .wharf()
+        .env("PIP_CONFIG_FILE", "/dev/null")
+        .arg("venv")
+        .arg(&venv2)
+        .arg("--python")
+        .arg(&peers.base_python)
+        .arg("--from")
+        .arg(&archive_lock))
+    .success();
+    assert_eq!(installed(&venv2), ["pluggy==1.5.0"]);
+    std::fs::write(&archive_lock, archive(&"0".repeat(64))).unwrap();
+    let refused = run(peers
+        .wharf()
+        .env("PIP_CONFIG_FILE", "/dev/null")
+        .arg("venv")
+        .arg(dir.path().join("env3"))
+        .arg("--python")
+        .arg(&peers.base_python)
+        .arg("--from")
+        .arg(&archive_lock))
+    .exit_code(1);
+    assert!(
+        refused.stderr().contains("changed content"),
+        "{}",
+        refused.transcript()
+    );
+
+    // A VCS entry: refused by name.
+    std::fs::write(
+        &archive_lock,
+        "lock-version = \"1.0\"\n[[packages]]\nname = \"pluggy\"\nvcs = { type = \"git\", url = \"https://example.invalid/pluggy\", commit-id = \"abc\" }\n",
+    )
+    .unwrap();
+    let refused = run(peers
+        .wharf()
+        .env("PIP_CONFIG_FILE", "/dev/null")
+        .args(["sync", "--python"])
+        .arg(&venv2)
+        .arg(&archive_lock));
+    assert_eq!(refused.code(), Some(2), "{}", refused.transcript());
+    assert!(
+        refused
+            .stderr()
+            .contains("package `pluggy`: has a VCS source"),
+        "{}",
+        refused.transcript()
+    );
+}
+
+/// `lib/pythonX.Y/site-packages` of `venv`.
+fn site_packages_of(venv: &Path) -> PathBuf {
+    let lib = venv.join("lib");
+    let version = std::fs::read_dir(&lib)
+        .unwrap()
+        .flatten()
+        .find(|e| e.file_name().to_string_lossy().starts_with("python"))
+        .unwrap()
+        .file_name();
+    lib.join(version).join("site-packages")
+}

@@ -126,18 +126,34 @@ pub struct LockedPackage {
     /// PEP 751 `sdist`: the source distribution (file name, path, size, sha256), built by
     /// `sync` when no wheel of the package fits the interpreter ([`LockedPackage::builds`]).
     pub sdist: Option<LockedWheel>,
+    /// PEP 751 `directory`: a local project, built by `sync` (PEP 517, or PEP 660 when
+    /// editable) as `wharf install DIR` builds it; its [`LockedPackage::wheel`] is the
+    /// directory until then.
+    pub directory: Option<LockedDirectory>,
+}
+
+/// A PEP 751 `[packages.directory]`: a project on the local file system.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockedDirectory {
+    /// The project's directory (relative paths resolved against the lock's directory).
+    pub path: PathBuf,
+    /// `editable = true`: installed as PEP 660 has it (the source tree stays live).
+    pub editable: bool,
+    /// Whether the lock gave the package's `version` (a project's version is often dynamic:
+    /// then the built wheel's is taken).
+    pub version_given: bool,
 }
 
 impl LockedPackage {
-    /// Whether the file chosen ([`LockedPackage::wheel`]) is the package's sdist, to be
-    /// built ([`crate::sync::build_locked_sdists`]) once its hash is verified.
+    /// Whether the file chosen ([`LockedPackage::wheel`]) is the package's sdist or project
+    /// directory, to be built ([`crate::sync::build_locked_sdists`]) once verified.
     pub fn builds(&self) -> bool {
         !self.wheel.filename.ends_with(".whl")
     }
 }
 
 /// A file of a [`LockedPackage`]: one of its wheels, or its sdist (the same fields).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct LockedWheel {
     /// The file name, ex) `six-1.16.0+computecanada-py2.py3-none-any.whl` (an sdist's:
     /// `pysam-0.22.1.tar.gz`).
@@ -319,14 +335,39 @@ struct PyLockPackage {
     wheels: Vec<PyLockWheel>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     sdist: Option<PyLockWheel>,
-    // Other PEP 751 fields (vcs, directory, archive, index, dependencies…) are read
-    // leniently: a package without a usable wheel is reported by name.
+    // Other PEP 751 fields (index, dependencies, tool…) are read leniently; `vcs` is
+    // refused by name.
     #[serde(default, skip_serializing)]
     vcs: Option<toml::Value>,
     #[serde(default, skip_serializing)]
-    directory: Option<toml::Value>,
+    directory: Option<PyLockDirectory>,
     #[serde(default, skip_serializing)]
-    archive: Option<toml::Value>,
+    archive: Option<PyLockArchive>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+struct PyLockDirectory {
+    path: String,
+    #[serde(default)]
+    editable: bool,
+    #[serde(default)]
+    subdirectory: Option<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+struct PyLockArchive {
+    #[serde(default)]
+    url: Option<String>,
+    #[serde(default)]
+    path: Option<String>,
+    #[serde(default)]
+    size: Option<u64>,
+    #[serde(default)]
+    hashes: BTreeMap<String, String>,
+    #[serde(default)]
+    subdirectory: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -447,6 +488,7 @@ impl Lock {
                         Vec::new()
                     },
                     sdist: (!is_wheel).then(|| file.clone()),
+                    directory: None,
                     wheel: file,
                     marker: None,
                     requires_python: None,
@@ -654,10 +696,11 @@ impl Lock {
         }
         let base = path.parent().unwrap_or(Path::new("."));
         let mut packages = Vec::new();
-        for package in document.packages {
+        for mut package in document.packages {
+            let package_name = package.name.clone();
             let bad = |reason: String| LockError::Package {
                 path: path.to_path_buf(),
-                package: package.name.clone(),
+                package: package_name.clone(),
                 reason,
             };
             let name = PackageName::from_str(&package.name)
@@ -670,18 +713,74 @@ impl Lock {
                 pep440_rs::VersionSpecifiers::from_str(text)
                     .map_err(|e| bad(format!("invalid requires-python `{text}`: {e}")))?;
             }
-            // The source first: a VCS or directory entry has no version to complain about.
-            if package.wheels.is_empty() && package.sdist.is_none() {
-                let kind = if package.vcs.is_some() {
-                    "a VCS source (`vcs`); wharf installs wheels and sdists of the wheelhouse: build a wheel of it and lock that"
-                } else if package.directory.is_some() {
-                    "a local directory; wharf syncs wheels and sdists: install it with `wharf install DIR`"
-                } else if package.archive.is_some() {
-                    "an archive; wharf syncs wheels and sdists"
-                } else {
-                    "no wheel and no sdist"
+            // The source first: a VCS entry has no version to complain about.
+            if package.vcs.is_some() {
+                return Err(bad("has a VCS source (`vcs`); wharf installs from files and directories: build a wheel of it (or check it out and lock the directory) and lock that".to_string()));
+            }
+            if let Some(directory) = &package.directory {
+                let mut dir = base.join(&directory.path);
+                if let Some(sub) = &directory.subdirectory {
+                    dir = dir.join(sub);
+                }
+                // Absolute: `direct_url.json` records it, and builds run elsewhere.
+                let dir = std::path::absolute(&dir).unwrap_or(dir);
+                let version = match &package.version {
+                    Some(text) => Version::from_str(text)
+                        .map_err(|e| bad(format!("invalid version `{text}`: {e}")))?,
+                    None => Version::new([0]),
                 };
-                return Err(bad(format!("has {kind}")));
+                packages.push(LockedPackage {
+                    name,
+                    version,
+                    wheel: LockedWheel {
+                        filename: dir
+                            .file_name()
+                            .map_or_else(|| ".".to_string(), |n| n.to_string_lossy().into_owned()),
+                        path: dir.clone(),
+                        ..LockedWheel::default()
+                    },
+                    wheels: Vec::new(),
+                    sdist: None,
+                    directory: Some(LockedDirectory {
+                        path: dir,
+                        editable: directory.editable,
+                        version_given: package.version.is_some(),
+                    }),
+                    marker: package.marker.clone(),
+                    requires_python: package.requires_python.clone(),
+                });
+                continue;
+            }
+            if package.wheels.is_empty() && package.sdist.is_none() && package.archive.is_none() {
+                return Err(bad("has no wheel, sdist, archive or directory".to_string()));
+            }
+            if package
+                .archive
+                .as_ref()
+                .is_some_and(|a| a.subdirectory.is_some())
+            {
+                return Err(bad("its archive names a `subdirectory`, which wharf does not build: lock the project directory instead".to_string()));
+            }
+            // An archive is a wheel or an sdist by its file name, checked as those are.
+            let archive = package.archive.as_ref().map(|a| PyLockWheel {
+                name: None,
+                url: a.url.clone(),
+                path: a.path.clone(),
+                size: a.size,
+                hashes: a.hashes.clone(),
+            });
+            let archive_is_wheel = archive.as_ref().is_some_and(|a| {
+                a.path
+                    .as_deref()
+                    .or(a.url.as_deref())
+                    .is_some_and(|p| p.ends_with(".whl"))
+            });
+            if let Some(archive) = archive {
+                if archive_is_wheel {
+                    package.wheels.push(archive);
+                } else if package.sdist.is_none() {
+                    package.sdist = Some(archive);
+                }
             }
             // One file entry (a wheel's, or the sdist's) as a path, with its sha256.
             let file_of = |entry: &PyLockWheel, what: &str| -> Result<LockedWheel, LockError> {
@@ -834,6 +933,7 @@ impl Lock {
                 version,
                 wheel: first,
                 sdist,
+                directory: None,
                 wheels,
                 marker: package.marker.clone(),
                 requires_python: package.requires_python.clone(),
@@ -870,6 +970,10 @@ impl Lock {
             .packages
             .par_iter_mut()
             .map(|p| {
+                // A project directory has no hash (PEP 751): it is built as it is now.
+                if p.directory.is_some() {
+                    return None;
+                }
                 let changed = |problem: String| Some(p.changed(problem));
                 let (file, metadata) = match p.open_wheel(lock) {
                     Ok(opened) => opened,

@@ -194,6 +194,7 @@ pub fn lock_from_resolution(
                 version: package.version.clone(),
                 wheels: vec![wheel.clone()],
                 wheel,
+                directory: None,
                 marker: None,
                 requires_python: None,
                 sdist: None,
@@ -324,8 +325,10 @@ pub fn select_for_environment(
             })
             .min_by_key(|(priority, _)| *priority)
             .map(|(_, wheel)| wheel.clone())
-            // No wheel fits: the sdist, built once verified (`build_locked_sdists`).
-            .or_else(|| package.sdist.clone());
+            // No wheel fits: the sdist, built once verified (`build_locked_sdists`); a project
+            // directory is built too.
+            .or_else(|| package.sdist.clone())
+            .or_else(|| package.directory.as_ref().map(|_| package.wheel.clone()));
         let Some(wheel) = best else {
             return Err(sync(SyncError::IncompatibleWheel {
                 name: package.name.clone(),
@@ -393,19 +396,43 @@ pub fn use_wheelhouse_copies(
 }
 
 /// Builds the sdist of every package of `lock` (already [`select_for_environment`]ed and
-/// verified: the sdist's sha256 is the lock's) that has no wheel for the interpreter, through
-/// `builder` (its isolated build environment and the build cache); each such package's
-/// [`LockedPackage::wheel`](crate::lock::LockedPackage::wheel) becomes the built wheel, with
-/// that wheel's own sha256 (what the installer then checks).
+/// verified: the sdist's sha256 is the lock's) that has no wheel for the interpreter, and
+/// every project directory, through `builder` (its isolated build environment and the build
+/// cache); each such package's [`LockedPackage::wheel`](crate::lock::LockedPackage::wheel)
+/// becomes the built wheel, with that wheel's own sha256 (what the installer then checks).
+/// Returns the projects' wheels, whose `direct_url.json` the plan records
+/// ([`crate::operations::InstallPlan::from_resolution_with`]).
 ///
 /// Errors: the build's ([`crate::OperationError::Build`] and the others of
 /// [`crate::build::Builder::sdist_wheel`]); the built wheel unreadable.
 pub fn build_locked_sdists(
     lock: &mut Lock,
     builder: &crate::build::Builder<'_>,
-) -> Result<(), crate::OperationError> {
+) -> Result<Vec<crate::direct::LocalWheel>, crate::OperationError> {
+    let mut projects = Vec::new();
     for package in lock.packages.iter_mut().filter(|p| p.builds()) {
-        let built = builder.sdist_wheel(&package.wheel.path)?;
+        let built = match &package.directory {
+            // A project directory: built as `wharf install [-e] DIR` builds it, its
+            // `direct_url.json` kept for the plan.
+            Some(directory) => {
+                let reference = crate::direct::DirectRequirement {
+                    source: crate::direct::DirectSource::Project(directory.path.clone()),
+                    name: Some(package.name.clone()),
+                    extras: Vec::new(),
+                    marker: None,
+                    editable: directory.editable,
+                    text: directory.path.display().to_string(),
+                    origin: "the lock".to_string(),
+                };
+                let wheel = builder.local_wheel(&reference)?;
+                if !directory.version_given {
+                    package.version = wheel.filename.version.clone();
+                }
+                projects.push(wheel.clone());
+                wheel
+            }
+            None => builder.sdist_wheel(&package.wheel.path)?,
+        };
         if built.filename.version != package.version {
             return Err(crate::OperationError::Sync(SyncError::BuiltVersion {
                 name: package.name.clone(),
@@ -422,13 +449,12 @@ pub fn build_locked_sdists(
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default(),
             path: built.path,
-            url: None,
             size,
             sha256,
-            extra_hashes: std::collections::BTreeMap::new(),
+            ..crate::lock::LockedWheel::default()
         };
     }
-    Ok(())
+    Ok(projects)
 }
 
 /// The resolution a lock asks for in `environment`: every locked wheel (of a lock already

@@ -241,6 +241,7 @@ fn sync_once(
         .map_err(|e| Error::from(OperationError::Sync(SyncError::Lock(e))))?;
     // Packages locked as sdists (no wheel fits this interpreter): built now, their hash
     // checked above, through the build cache.
+    let mut projects = Vec::new();
     if lock
         .packages
         .iter()
@@ -260,16 +261,17 @@ fn sync_once(
             &build_options,
             &report,
         )?;
-        lock_ops::build_locked_sdists(&mut lock, &builder)?;
+        projects = lock_ops::build_locked_sdists(&mut lock, &builder)?;
     }
     let resolution =
         lock_ops::resolution_from_lock(&lock, lock_path, environment, settings.allow_manylinux)?;
-    let mut plan = InstallPlan::from_resolution(
+    let mut plan = InstallPlan::from_resolution_with(
         &resolution,
         PlanOptions {
             reinstall: false,
             exact: true,
         },
+        &projects,
     );
     // The installer refuses other bytes than the locked ones, and links the cache entry of
     // exactly the locked digest.
