@@ -129,6 +129,25 @@ pub fn check_hashes(
     if !missing.is_empty() {
         return Err(OperationError::HashMissing { names: missing });
     }
+    // A requirement with `sha256` values is checked by the installer on the digest it takes
+    // while reading the wheel to unpack it (one read, before anything is committed); only
+    // one with sha384/sha512 values alone is read here first.
+    let (deferred, checks): (Vec<_>, Vec<_>) = checks
+        .into_iter()
+        .partition(|(_, hashed)| hashed.hashes.iter().any(|h| h.starts_with("sha256:")));
+    for (path, hashed) in deferred {
+        plan.hash_origins.insert(path, (*hashed).clone());
+    }
+    for install in &mut plan.plan.install {
+        if let Some(hashed) = plan.hash_origins.get(&install.path) {
+            install.accepted_sha256 = hashed
+                .hashes
+                .iter()
+                .filter_map(|h| h.strip_prefix("sha256:"))
+                .map(str::to_ascii_lowercase)
+                .collect();
+        }
+    }
     let digests_of: Vec<Result<String, OperationError>> = checks
         .par_iter()
         .map(|(path, hashed)| {
@@ -172,7 +191,9 @@ pub fn check_hashes(
         verified.insert(path.clone(), digest?);
     }
     for install in &mut plan.plan.install {
-        install.sha256 = verified.get(&install.path).cloned();
+        if let Some(sha256) = verified.get(&install.path) {
+            install.sha256 = Some(sha256.clone());
+        }
     }
     Ok(())
 }
@@ -835,6 +856,9 @@ pub struct InstallPlan {
     /// The `Requires-Dist` of the planned wheels the resolver read, by wheel path
     /// ([`check_plan`] reads the others from the wheels).
     pub requires_dist: HashMap<PathBuf, Vec<String>>,
+    /// Hash-checking mode: the requirement (file and line, `--hash` values) each wheel is
+    /// checked against while installed ([`check_hashes`]), to name it when one differs.
+    pub hash_origins: HashMap<PathBuf, HashedRequirement>,
 }
 
 impl InstallPlan {
@@ -963,7 +987,7 @@ pub fn execute(
     if options.check_requirements {
         check_plan(plan, environment, true)?;
     }
-    Ok(wharf_install::install(
+    wharf_install::install(
         &plan.plan,
         &environment.layout,
         &InstallOptions {
@@ -977,7 +1001,22 @@ pub fn execute(
             link_mode: options.link_mode,
             digests: options.digests.clone(),
         },
-    )?)
+    )
+    .map_err(|error| match error {
+        // Hash-checking mode: the requirement the wheel failed, as pip names it.
+        wharf_install::InstallError::HashMismatch { wheel, actual, .. }
+            if plan.hash_origins.contains_key(&wheel) =>
+        {
+            let hashed = &plan.hash_origins[&wheel];
+            OperationError::HashMismatch {
+                wheel,
+                origin: hashed.origin.clone(),
+                expected: hashed.hashes.clone(),
+                actual: vec![format!("sha256:{actual}")],
+            }
+        }
+        other => OperationError::Install(other),
+    })
 }
 
 /// Removes the distributions named `names` from `environment` as one transaction. Names

@@ -196,11 +196,18 @@ fn sync_once(
     // Kept to the end: without wharf's cache the downloads live in its temporary directory.
     let mut _downloads = None;
     if lock.packages.iter().any(|p| p.wheel.url.is_some()) {
-        // The wheelhouse's copy first (same file name and sha256): no network needed.
-        let catalogue = settings.sources()?.catalogue();
-        let digests = crate::commands::lock::wheel_digests(site);
-        let local = lock_ops::use_wheelhouse_copies(&mut lock, &catalogue, &digests);
-        let _ = digests.save();
+        // The wheelhouse's copy first (same file name and sha256): no network needed. No
+        // wheelhouse configured: every such wheel comes from its URL.
+        let local = match settings.sources() {
+            Ok(sources) => {
+                let digests = crate::commands::lock::wheel_digests(site);
+                let local =
+                    lock_ops::use_wheelhouse_copies(&mut lock, &sources.catalogue(), &digests);
+                let _ = digests.save();
+                local
+            }
+            Err(_) => 0,
+        };
         if local > 0 {
             printer.verbose(format_args!(
                 "{} locked at an index found in the wheelhouse",

@@ -30,6 +30,12 @@ pub struct WheelInstall {
     /// exactly this digest. `None`: the digest is still computed when a cache is used (entries
     /// are keyed by it).
     pub sha256: Option<String>,
+    /// pip's hash-checking mode: the sha256 digests (hex) of which the wheel must have one
+    /// (a requirement's `--hash=sha256:` values, one per file it may be), checked on the
+    /// digest the install takes through the handle it unpacks from, before anything is
+    /// committed ([`InstallError::HashMismatch`]): one read of the wheel, not a separate
+    /// verification pass. Empty: not checked this way.
+    pub accepted_sha256: Vec<String>,
     /// Discard the wheel's cache entry and unpack it again (`--reinstall`: the repair of an
     /// installed file edited in place, which a hard link shares with the entry).
     pub refresh_cache: bool,
@@ -43,6 +49,7 @@ impl WheelInstall {
             requested,
             direct_url: None,
             sha256: None,
+            accepted_sha256: Vec::new(),
             refresh_cache: false,
         }
     }
@@ -240,7 +247,8 @@ pub enum InstallError {
     /// disagreement, …): the message names the wheel and the member.
     #[error(transparent)]
     Invalid(#[from] InvalidWheel),
-    /// The wheel's bytes are not the ones the caller checked ([`WheelInstall::sha256`]):
+    /// The wheel's bytes are not the ones the caller checked ([`WheelInstall::sha256`], or
+    /// none of [`WheelInstall::accepted_sha256`]):
     /// it was replaced or changed after the lock or `--hash` was checked.
     #[error(
         "wheel `{wheel}` changed after it was checked: its sha256 is now {actual}, expected {expected}"

@@ -262,41 +262,54 @@ pub(super) fn stage_wheel(
         path: install.path.clone(),
         source,
     };
-    let digested = if cache.is_some() || install.sha256.is_some() {
-        let local;
-        let digests = match (cache, &options.digests) {
-            (Some(session), _) => &session.digests,
-            (None, Some(digests)) => digests,
-            (None, None) => {
-                local = Arc::new(DigestCache::disabled());
-                &local
+    let digested =
+        if cache.is_some() || install.sha256.is_some() || !install.accepted_sha256.is_empty() {
+            let local;
+            let digests = match (cache, &options.digests) {
+                (Some(session), _) => &session.digests,
+                (None, Some(digests)) => digests,
+                (None, None) => {
+                    local = Arc::new(DigestCache::disabled());
+                    &local
+                }
+            };
+            let (digest, stamp) = digests
+                .sha256_of_file(&install.path, &file)
+                .map_err(io_error)?;
+            let actual = digest.hex();
+            if let Some(expected) = &install.sha256
+                && !expected.eq_ignore_ascii_case(&actual)
+            {
+                return Err(InstallError::HashMismatch {
+                    wheel: install.path.clone(),
+                    expected: expected.to_ascii_lowercase(),
+                    actual,
+                });
             }
+            if !install.accepted_sha256.is_empty()
+                && !install
+                    .accepted_sha256
+                    .iter()
+                    .any(|accepted| accepted.eq_ignore_ascii_case(&actual))
+            {
+                return Err(InstallError::HashMismatch {
+                    wheel: install.path.clone(),
+                    expected: install.accepted_sha256.join(" or "),
+                    actual,
+                });
+            }
+            let path = std::path::absolute(&install.path).map_err(io_error)?;
+            Some((
+                Identity {
+                    path: crate::record::normalize_path(&path),
+                    sha256: actual,
+                    size: digest.size,
+                },
+                stamp,
+            ))
+        } else {
+            None
         };
-        let (digest, stamp) = digests
-            .sha256_of_file(&install.path, &file)
-            .map_err(io_error)?;
-        let actual = digest.hex();
-        if let Some(expected) = &install.sha256
-            && !expected.eq_ignore_ascii_case(&actual)
-        {
-            return Err(InstallError::HashMismatch {
-                wheel: install.path.clone(),
-                expected: expected.to_ascii_lowercase(),
-                actual,
-            });
-        }
-        let path = std::path::absolute(&install.path).map_err(io_error)?;
-        Some((
-            Identity {
-                path: crate::record::normalize_path(&path),
-                sha256: actual,
-                size: digest.size,
-            },
-            stamp,
-        ))
-    } else {
-        None
-    };
     let reopen = || -> Result<Wheel, InstallError> {
         let handle = file.try_clone().map_err(io_error)?;
         Wheel::open_file(&install.path, handle, verification)
