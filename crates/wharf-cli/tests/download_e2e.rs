@@ -350,11 +350,13 @@ fn bad_input_is_a_clear_error_and_changes_nothing() {
         ran.transcript()
     );
 
-    // 404: no such project.
+    // 404: no such project (said under the resolver's report since the one resolver).
     let ran = download(&server.url("simple"), &out, &["nosuchproject"]).exit_code(1);
     assert!(
-        ran.stderr()
-            .contains("error: no project `nosuchproject` on"),
+        ran.stderr().contains(&format!(
+            "  no project `nosuchproject` on `{}` (HTTP 404)\n",
+            server.url("simple")
+        )),
         "{}",
         ran.transcript()
     );
@@ -385,11 +387,17 @@ fn bad_input_is_a_clear_error_and_changes_nothing() {
         ran.transcript()
     );
 
-    // No wheel for the request.
+    // No wheel for the request: the resolver's report, then the versions there are (as pip's
+    // "from versions: …"; was "no wheel of `beta` satisfies `beta>5`" before the one resolver).
     let ran = download(&server.url("simple"), &out, &["beta>5"]).exit_code(1);
     assert!(
         ran.stderr()
-            .contains("error: no wheel of `beta` satisfies `beta>5`"),
+            .contains("the index has no usable wheel of beta>5")
+            && ran.stderr().contains(&format!(
+                "  versions of beta with a wheel for Python 3.{} on `{}`: 1.1, 1.0\n",
+                &tag[3..],
+                server.url("simple")
+            )),
         "{}",
         ran.transcript()
     );
