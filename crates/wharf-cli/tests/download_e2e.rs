@@ -831,25 +831,40 @@ fn err_other_target_without_only_binary() {
     let Some(python) = test_python() else { return };
     let temp = tempfile::tempdir().unwrap();
     let ran = run(wharf()
-        .args(["download", "alpha", "--platform", "manylinux_2_17_x86_64", "--python"])
+        .args([
+            "download",
+            "alpha",
+            "--platform",
+            "manylinux_2_17_x86_64",
+            "--python",
+        ])
         .arg(&python)
         .args(["-i", "http://127.0.0.1:9/simple", "-d"])
         .arg(temp.path().join("out")))
     .exit_code(2);
     assert!(
-        ran.stderr().contains("needs --only-binary :all: or --no-deps (pip's rule)")
+        ran.stderr()
+            .contains("needs --only-binary :all: or --no-deps (pip's rule)")
             && ran.stderr().contains("hint: add `--only-binary :all:`"),
         "{}",
         ran.transcript()
     );
     let ran = run(wharf()
-        .args(["download", "alpha", "--implementation", "pp", "--no-deps", "--python"])
+        .args([
+            "download",
+            "alpha",
+            "--implementation",
+            "pp",
+            "--no-deps",
+            "--python",
+        ])
         .arg(&python)
         .args(["-i", "http://127.0.0.1:9/simple", "-d"])
         .arg(temp.path().join("out")))
     .exit_code(2);
     assert!(
-        ran.stderr().contains("--implementation `pp` is not supported"),
+        ran.stderr()
+            .contains("--implementation `pp` is not supported"),
         "{}",
         ran.transcript()
     );

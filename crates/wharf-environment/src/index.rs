@@ -174,10 +174,16 @@ impl PackageIndex {
     }
 
     /// The pages of `name` on every index, in index order (`None` where it has none).
-    fn pages(&self, name: &PackageName) -> Result<Vec<Option<Vec<ProjectFile>>>, IndexError> {
-        self.indexes.iter().map(|url| self.page(url, name)).collect()
+    fn pages(&self, name: &PackageName) -> Result<Pages, IndexError> {
+        self.indexes
+            .iter()
+            .map(|url| self.page(url, name))
+            .collect()
     }
 }
+
+/// A project's page on each index, in index order (`None`: that index has no such project).
+type Pages = Vec<Option<Vec<ProjectFile>>>;
 
 /// The sha256 of `bytes`, lowercase hex.
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -201,7 +207,7 @@ pub struct IndexSource<'a> {
     files: RefCell<HashMap<String, ProjectFile>>,
     /// Pages fetched ahead, in parallel (the roots, then the dependencies of each version
     /// read), not yet used.
-    prefetched: RefCell<HashMap<PackageName, Result<Vec<Option<Vec<ProjectFile>>>, IndexError>>>,
+    prefetched: RefCell<HashMap<PackageName, Result<Pages, IndexError>>>,
     /// What each index offered of each project read (to say what exists when nothing fits).
     listings: RefCell<HashMap<PackageName, Listing>>,
     /// The whole error of a failed request, for the caller (the resolver keeps its text).
@@ -338,9 +344,7 @@ impl<'a> IndexSource<'a> {
                 "no project `{name}` on {} (HTTP 404)",
                 quoted(&listing.searched)
             ));
-            lines.push(
-                "hint: check the name's spelling, or the index (--index-url)".to_string(),
-            );
+            lines.push("hint: check the name's spelling, or the index (--index-url)".to_string());
             return lines;
         }
         let release = self.python.release();
@@ -376,8 +380,12 @@ impl<'a> IndexSource<'a> {
                 }
             ));
         }
-        let no_wheel = versions.is_empty() && listing.excluded.is_empty() && listing.other_tags.is_empty();
-        if no_wheel && !listing.unsafe_names.iter().any(|f| f.ends_with(".whl")) && !listing.sdists.is_empty() {
+        let no_wheel =
+            versions.is_empty() && listing.excluded.is_empty() && listing.other_tags.is_empty();
+        if no_wheel
+            && !listing.unsafe_names.iter().any(|f| f.ends_with(".whl"))
+            && !listing.sdists.is_empty()
+        {
             lines.push(format!(
                 "{name} has only source distributions on {}, ex) `{}`",
                 quoted(&listing.found_on),

@@ -576,8 +576,7 @@ impl ResolveTarget {
             target.markers = info
                 .marker_environment()
                 .map_err(|e| OperationError::Environment(e.into()))?;
-            target.python_full_version =
-                Version::new([u64::from(version.0), u64::from(version.1)]);
+            target.python_full_version = Version::new([u64::from(version.0), u64::from(version.1)]);
             target.python_version = version;
         }
         Ok(target)
@@ -716,7 +715,9 @@ pub fn resolve_for(
                 let local = if in_wheelhouse
                     || from_index.is_empty()
                     || !catalogue.find_links.is_empty()
-                        && from_index.first().is_some_and(|l| l.starts_with("no project "))
+                        && from_index
+                            .first()
+                            .is_some_and(|l| l.starts_with("no project "))
                 {
                     wharf_resolve::explain_unavailable(
                         name,

@@ -240,7 +240,10 @@ fn overrides(args: &DownloadArgs, no_deps: bool) -> Result<TargetOverrides, Erro
     if custom && !only_binary_all && !no_deps {
         return Err(Error::usage(
             "--python-version, --platform, --abi and --implementation describe another target, which needs --only-binary :all: or --no-deps (pip's rule)",
-            Some("add `--only-binary :all:`: a package for another target cannot be built here".to_string()),
+            Some(
+                "add `--only-binary :all:`: a package for another target cannot be built here"
+                    .to_string(),
+            ),
         ));
     }
     Ok(TargetOverrides {
@@ -385,8 +388,13 @@ pub fn download(
     }
     .client()?;
     let index = Arc::new(
-        PackageIndex::new(settings.indexes.clone(), client, site.vars.cache_dir(), false)
-            .map_err(|e| Error::new(e, None, ExitStatus::Error))?,
+        PackageIndex::new(
+            settings.indexes.clone(),
+            client,
+            site.vars.cache_dir(),
+            false,
+        )
+        .map_err(|e| Error::new(e, None, ExitStatus::Error))?,
     );
     requirements.index = Some(Arc::clone(&index));
     let catalogue = Sources {
@@ -433,7 +441,9 @@ pub fn download(
     let mut already = Vec::new();
     let mut wanted = Vec::new();
     for package in &chosen {
-        let Some(candidate) = wheel(package) else { continue };
+        let Some(candidate) = wheel(package) else {
+            continue;
+        };
         let existing = settings.dest.join(file_name(&candidate));
         let expected = match &candidate.remote {
             Some(remote) => remote.sha256.clone(),
@@ -462,22 +472,20 @@ pub fn download(
                 ExitStatus::Error,
             )
         })?;
-    let total: u64 = wanted
-        .iter()
-        .filter_map(|p| wheel(p)?.remote?.size)
-        .sum();
+    let total: u64 = wanted.iter().filter_map(|p| wheel(p)?.remote?.size).sum();
     let bar = download_bar(printer.is_quiet(), wanted.len(), total);
     let done = AtomicU64::new(0);
     let download_start = Instant::now();
     // The index's wheels into wharf's cache, each checked against the index's sha256 (those
     // the resolver read whole are there already).
-    let fetched = pool.install(|| {
-        index::fetch_chosen_counted(&wanted, &index, false, &|n| bar.inc(n))
-    });
+    let fetched =
+        pool.install(|| index::fetch_chosen_counted(&wanted, &index, false, &|n| bar.inc(n)));
     bar.finish_and_clear();
     fetched?;
     for package in &wanted {
-        let Some(candidate) = wheel(package) else { continue };
+        let Some(candidate) = wheel(package) else {
+            continue;
+        };
         let sha256 = candidate.remote.as_ref().and_then(|r| r.sha256.as_deref());
         copy_verified(
             &candidate.path,
@@ -489,7 +497,9 @@ pub fn download(
     // All arrived intact: move them into DEST.
     let mut saved = String::new();
     for package in &chosen {
-        let Some(candidate) = wheel(package) else { continue };
+        let Some(candidate) = wheel(package) else {
+            continue;
+        };
         let name = file_name(&candidate);
         let from = staging.path().join(&name);
         let to = settings.dest.join(&name);
@@ -526,7 +536,10 @@ pub fn download(
             match &candidate.remote {
                 Some(remote) => format!(
                     "sha256 {}",
-                    remote.sha256.as_deref().unwrap_or("not stated by the index")
+                    remote
+                        .sha256
+                        .as_deref()
+                        .unwrap_or("not stated by the index")
                 ),
                 None => format!("from `{}`", candidate.path.display()),
             }
