@@ -350,11 +350,13 @@ fn bad_input_is_a_clear_error_and_changes_nothing() {
         ran.transcript()
     );
 
-    // 404: no such project.
+    // 404: no such project (said under the resolver's report since the one resolver).
     let ran = download(&server.url("simple"), &out, &["nosuchproject"]).exit_code(1);
     assert!(
-        ran.stderr()
-            .contains("error: no project `nosuchproject` on"),
+        ran.stderr().contains(&format!(
+            "  no project `nosuchproject` on `{}` (HTTP 404)\n",
+            server.url("simple")
+        )),
         "{}",
         ran.transcript()
     );
@@ -385,11 +387,17 @@ fn bad_input_is_a_clear_error_and_changes_nothing() {
         ran.transcript()
     );
 
-    // No wheel for the request.
+    // No wheel for the request: the resolver's report, then the versions there are (as pip's
+    // "from versions: …"; was "no wheel of `beta` satisfies `beta>5`" before the one resolver).
     let ran = download(&server.url("simple"), &out, &["beta>5"]).exit_code(1);
     assert!(
         ran.stderr()
-            .contains("error: no wheel of `beta` satisfies `beta>5`"),
+            .contains("the index has no usable wheel of beta>5")
+            && ran.stderr().contains(&format!(
+                "  versions of beta with a wheel for Python 3.{} on `{}`: 1.1, 1.0\n",
+                &tag[3..],
+                server.url("simple")
+            )),
         "{}",
         ran.transcript()
     );
@@ -718,4 +726,147 @@ fn regression_unbounded_download_from_a_misbehaving_index() {
                 .exists()
         );
     }
+}
+
+/// Issue 18 §2 ("`download` has its own resolver … no backtracking"): `app` needs `lib<2`
+/// and `tool`; the newest `tool` (2.0) needs `lib>=2`, `tool 1.0` needs `lib<2`. The old
+/// per-name resolver took the newest of each name (app 2.0, tool 2.0) and stopped with "no
+/// wheel of `lib` satisfies `lib<2, lib>=2`"; the one resolver backtracks to tool 1.0, the set
+/// `pip download` (pip 26) saves from the same index.
+#[test]
+fn regression_download_backtracks_like_pip() {
+    let Some(python) = test_python() else { return };
+    let Some(peers) = std::env::var_os("WHARF_TEST_CURRENT_PEERS") else {
+        assert!(
+            std::env::var_os("WHARF_TEST_REQUIRE_PEERS").is_none(),
+            "WHARF_TEST_CURRENT_PEERS is not set"
+        );
+        return;
+    };
+    let temp = tempfile::tempdir().unwrap();
+    let wheels = [
+        (
+            WheelBuilder::new("app", "2.0", true, &["lib<2", "tool"]),
+            "app-2.0-py3-none-any.whl",
+        ),
+        (
+            WheelBuilder::new("tool", "2.0", true, &["lib>=2"]),
+            "tool-2.0-py3-none-any.whl",
+        ),
+        (
+            WheelBuilder::new("tool", "1.0", true, &["lib<2"]),
+            "tool-1.0-py3-none-any.whl",
+        ),
+        (
+            WheelBuilder::new("lib", "2.0", true, &[]),
+            "lib-2.0-py3-none-any.whl",
+        ),
+        (
+            WheelBuilder::new("lib", "1.0", true, &[]),
+            "lib-1.0-py3-none-any.whl",
+        ),
+    ];
+    let builders: Vec<WheelBuilder> = wheels.iter().map(|(w, _)| w.clone()).collect();
+    let names: Vec<&str> = wheels.iter().map(|(_, n)| *n).collect();
+    write_index(&temp.path().join("www"), &builders, &names, None);
+    let server = Server::start(&python, &temp.path().join("www"));
+    let index = server.url("simple");
+    let expected = BTreeSet::from([
+        "app-2.0-py3-none-any.whl".to_string(),
+        "lib-1.0-py3-none-any.whl".to_string(),
+        "tool-1.0-py3-none-any.whl".to_string(),
+    ]);
+
+    let ours = temp.path().join("wharf");
+    let ran = run(wharf()
+        .args(["download", "app", "--python"])
+        .arg(&python)
+        .args(["-i", &index, "-d"])
+        .arg(&ours))
+    .success();
+    assert_eq!(listing(&ours), expected, "{}", ran.transcript());
+
+    // The same target given as pip describes one (`--python-version`, `--only-binary`).
+    let other = temp.path().join("wharf-target");
+    let ran = run(wharf()
+        .args([
+            "download",
+            "app",
+            "--python-version",
+            "3.12",
+            "--only-binary",
+            ":all:",
+            "--python",
+        ])
+        .arg(&python)
+        .args(["-i", &index, "-d"])
+        .arg(&other))
+    .success();
+    assert_eq!(listing(&other), expected, "{}", ran.transcript());
+
+    let theirs = temp.path().join("pip");
+    let ran = run(command(Path::new(&peers).join("python"))
+        .args([
+            "-m",
+            "pip",
+            "download",
+            "--disable-pip-version-check",
+            "--no-cache-dir",
+            "--only-binary",
+            ":all:",
+            "app",
+            "-i",
+            &index,
+            "-d",
+        ])
+        .arg(&theirs))
+    .success();
+    assert_eq!(listing(&theirs), expected, "{}", ran.transcript());
+}
+
+/// pip's rule: a target other than the interpreter's (`--platform`, `--python-version`,
+/// `--abi`, `--implementation`) needs `--only-binary :all:` or `--no-deps` (exit 2, a hint).
+#[test]
+fn err_other_target_without_only_binary() {
+    let Some(python) = test_python() else { return };
+    let temp = tempfile::tempdir().unwrap();
+    let ran = run(wharf()
+        .args([
+            "download",
+            "alpha",
+            "--platform",
+            "manylinux_2_17_x86_64",
+            "--python",
+        ])
+        .arg(&python)
+        .args(["-i", "http://127.0.0.1:9/simple", "-d"])
+        .arg(temp.path().join("out")))
+    .exit_code(2);
+    assert!(
+        ran.stderr()
+            .contains("needs --only-binary :all: or --no-deps (pip's rule)")
+            && ran.stderr().contains("hint: add `--only-binary :all:`"),
+        "{}",
+        ran.transcript()
+    );
+    let ran = run(wharf()
+        .args([
+            "download",
+            "alpha",
+            "--implementation",
+            "pp",
+            "--no-deps",
+            "--python",
+        ])
+        .arg(&python)
+        .args(["-i", "http://127.0.0.1:9/simple", "-d"])
+        .arg(temp.path().join("out")))
+    .exit_code(2);
+    assert!(
+        ran.stderr()
+            .contains("--implementation `pp` is not supported"),
+        "{}",
+        ran.transcript()
+    );
+    assert!(!temp.path().join("out").exists());
 }

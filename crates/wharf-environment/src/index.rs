@@ -26,7 +26,7 @@ use std::str::FromStr;
 use std::sync::Mutex;
 
 use pep440_rs::{Operator, Version, VersionSpecifiers};
-use pep508_rs::{PackageName, Requirement, VersionOrUrl};
+use pep508_rs::{MarkerEnvironment, PackageName, Requirement, VersionOrUrl};
 use rayon::prelude::*;
 use wharf_index::{IndexClient, IndexError, PageOrigin, ProjectFile, Url};
 use wharf_resolve::{
@@ -62,6 +62,8 @@ pub struct PackageIndex {
     _temporary: Option<tempfile::TempDir>,
     /// What the user should know about the pages used (cached, offline, stale).
     notes: Mutex<Vec<String>>,
+    /// What the user should be warned of (an unsafe file name offered and skipped).
+    warnings: Mutex<Vec<String>>,
 }
 
 impl PackageIndex {
@@ -89,6 +91,7 @@ impl PackageIndex {
             persistent,
             _temporary: temporary,
             notes: Mutex::default(),
+            warnings: Mutex::default(),
         })
     }
 
@@ -100,6 +103,27 @@ impl PackageIndex {
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner),
         )
+    }
+
+    /// The warnings gathered since the last call, ex) a file name that is a path
+    /// (`../evil.whl`), skipped.
+    pub fn take_warnings(&self) -> Vec<String> {
+        std::mem::take(
+            &mut *self
+                .warnings
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
+    }
+
+    fn warn(&self, warning: String) {
+        let mut warnings = self
+            .warnings
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if !warnings.contains(&warning) {
+            warnings.push(warning);
+        }
     }
 
     fn note(&self, note: String) {
@@ -121,14 +145,15 @@ impl PackageIndex {
         self.root.join(WHEELS_DIR).join(key).join(filename)
     }
 
-    /// The page of `name` on `index`, through the cache.
-    fn page(&self, index: &Url, name: &PackageName) -> Result<Vec<ProjectFile>, IndexError> {
+    /// The page of `name` on `index`, through the cache; `None`: the index has no such
+    /// project (HTTP 404).
+    fn page(
+        &self,
+        index: &Url,
+        name: &PackageName,
+    ) -> Result<Option<Vec<ProjectFile>>, IndexError> {
         if !self.persistent {
-            return Ok(self
-                .client
-                .project_page(index, name)?
-                .map(|p| p.files)
-                .unwrap_or_default());
+            return Ok(self.client.project_page(index, name)?.map(|p| p.files));
         }
         let (page, origin) = self.client.project_page_cached(
             index,
@@ -145,9 +170,20 @@ impl PackageIndex {
                 "{error}: using the cached page of {name}, which may be out of date"
             )),
         }
-        Ok(page.map(|p| p.files).unwrap_or_default())
+        Ok(page.map(|p| p.files))
+    }
+
+    /// The pages of `name` on every index, in index order (`None` where it has none).
+    fn pages(&self, name: &PackageName) -> Result<Pages, IndexError> {
+        self.indexes
+            .iter()
+            .map(|url| self.page(url, name))
+            .collect()
     }
 }
+
+/// A project's page on each index, in index order (`None`: that index has no such project).
+type Pages = Vec<Option<Vec<ProjectFile>>>;
 
 /// The sha256 of `bytes`, lowercase hex.
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -163,12 +199,38 @@ pub struct IndexSource<'a> {
     tags: &'a Tags,
     manylinux_tags: Option<&'a Tags>,
     python: &'a Version,
+    /// The target's markers, to fetch ahead the pages of the dependencies that apply.
+    markers: Option<&'a MarkerEnvironment>,
     /// Projects the user pins with `==`/`===` (their yanked files stay candidates, PEP 592).
     pinned: HashSet<PackageName>,
     /// The index files of each candidate, by URL (for PEP 658 metadata).
     files: RefCell<HashMap<String, ProjectFile>>,
+    /// Pages fetched ahead, in parallel (the roots, then the dependencies of each version
+    /// read), not yet used.
+    prefetched: RefCell<HashMap<PackageName, Result<Pages, IndexError>>>,
+    /// What each index offered of each project read (to say what exists when nothing fits).
+    listings: RefCell<HashMap<PackageName, Listing>>,
     /// The whole error of a failed request, for the caller (the resolver keeps its text).
     failure: RefCell<Option<IndexError>>,
+}
+
+/// What the indexes offered of one project, and why the target can use none of it.
+#[derive(Debug, Default)]
+struct Listing {
+    /// The indexes that have a page of it.
+    found_on: Vec<String>,
+    /// The indexes searched.
+    searched: Vec<String>,
+    /// Versions with a wheel the target can install (local labels kept), newest first.
+    versions: Vec<Version>,
+    /// Wheels left out and why, ex) "`b-2.0-py3-none-any.whl` requires Python >=3.13".
+    excluded: Vec<String>,
+    /// Wheels for another Python or platform (file names).
+    other_tags: Vec<String>,
+    /// Source distributions (file names), which `wharf` does not take from an index.
+    sdists: Vec<String>,
+    /// File names that are paths (`../evil.whl`), skipped.
+    unsafe_names: Vec<String>,
 }
 
 /// The find-links priority given to the first index: every index comes after every
@@ -203,10 +265,49 @@ impl<'a> IndexSource<'a> {
             tags,
             manylinux_tags,
             python,
+            markers: None,
             pinned,
             files: RefCell::default(),
+            prefetched: RefCell::default(),
+            listings: RefCell::default(),
             failure: RefCell::default(),
         }
+    }
+
+    /// Fetches the pages of the dependencies that apply to `markers` as soon as a version's
+    /// metadata is read, in parallel, before the resolver asks for them one at a time.
+    #[must_use]
+    pub fn with_prefetch(mut self, markers: &'a MarkerEnvironment) -> Self {
+        self.markers = Some(markers);
+        self
+    }
+
+    /// Fetches the pages of `names` on every index in parallel (rayon's current pool), kept
+    /// for when the resolver asks for those projects; names already fetched are skipped.
+    pub fn prefetch<'n>(&self, names: impl IntoIterator<Item = &'n PackageName>) {
+        let wanted: Vec<PackageName> = {
+            let prefetched = self.prefetched.borrow();
+            let listings = self.listings.borrow();
+            let mut wanted: Vec<PackageName> = names
+                .into_iter()
+                .filter(|n| !prefetched.contains_key(*n) && !listings.contains_key(*n))
+                .cloned()
+                .collect();
+            wanted.sort();
+            wanted.dedup();
+            wanted
+        };
+        if wanted.len() < 2 {
+            return;
+        }
+        let pages: Vec<_> = wanted
+            .into_par_iter()
+            .map(|name| {
+                let pages = self.index.pages(&name);
+                (name, pages)
+            })
+            .collect();
+        self.prefetched.borrow_mut().extend(pages);
     }
 
     /// The error that stopped the resolution, whole (with its hint), if a request failed.
@@ -223,22 +324,138 @@ impl<'a> IndexSource<'a> {
         }
     }
 
+    /// What the indexes offer of `name` and why the target can use none of it, as
+    /// [`wharf_resolve::explain_unavailable`] says it of the wheelhouse (lines starting with
+    /// `hint: ` are fixes); nothing when the indexes were not asked about `name`.
+    pub fn explain(&self, name: &PackageName) -> Vec<String> {
+        let listings = self.listings.borrow();
+        let Some(listing) = listings.get(name) else {
+            return Vec::new();
+        };
+        let quoted = |urls: &[String]| {
+            urls.iter()
+                .map(|u| format!("`{u}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let mut lines = Vec::new();
+        if listing.found_on.is_empty() {
+            lines.push(format!(
+                "no project `{name}` on {} (HTTP 404)",
+                quoted(&listing.searched)
+            ));
+            lines.push("hint: check the name's spelling, or the index (--index-url)".to_string());
+            return lines;
+        }
+        let release = self.python.release();
+        let python = format!(
+            "{}.{}",
+            release.first().copied().unwrap_or(3),
+            release.get(1).copied().unwrap_or(0)
+        );
+        let mut versions: Vec<String> = Vec::new();
+        for version in &listing.versions {
+            let version = version.to_string();
+            if !versions.contains(&version) {
+                versions.push(version);
+            }
+        }
+        if !versions.is_empty() {
+            lines.push(format!(
+                "versions of {name} with a wheel for Python {python} on {}: {}",
+                quoted(&listing.found_on),
+                versions.join(", ")
+            ));
+        }
+        for excluded in &listing.excluded {
+            lines.push(format!("excluded: {excluded}"));
+        }
+        if let Some(example) = listing.other_tags.first() {
+            lines.push(format!(
+                "excluded: {} for another Python or platform, ex) `{example}`",
+                if listing.other_tags.len() == 1 {
+                    "1 wheel".to_string()
+                } else {
+                    format!("{} wheels", listing.other_tags.len())
+                }
+            ));
+        }
+        let no_wheel =
+            versions.is_empty() && listing.excluded.is_empty() && listing.other_tags.is_empty();
+        if no_wheel
+            && !listing.unsafe_names.iter().any(|f| f.ends_with(".whl"))
+            && !listing.sdists.is_empty()
+        {
+            lines.push(format!(
+                "{name} has only source distributions on {}, ex) `{}`",
+                quoted(&listing.found_on),
+                listing.sdists.last().map_or("", String::as_str)
+            ));
+            lines.push(format!(
+                "hint: `{name}` publishes no wheel (only source distributions): ask support to build it for the wheelhouse"
+            ));
+        } else if no_wheel && !listing.unsafe_names.is_empty() {
+            let names: Vec<String> = listing
+                .unsafe_names
+                .iter()
+                .map(|f| format!("`{f}`"))
+                .collect();
+            lines.push(format!(
+                "hint: the index offered only an unsafe file name ({}) for a wheel of `{name}`, which was skipped: report it to the index",
+                names.join(", ")
+            ));
+        } else if no_wheel {
+            lines.push(format!(
+                "{name} has no file on {}",
+                quoted(&listing.found_on)
+            ));
+        }
+        lines
+    }
+
     /// The index's wheels of `name` that the target can install.
     fn index_wheels(&self, name: &PackageName) -> Result<Vec<Candidate>, ResolveError> {
+        let prefetched = self.prefetched.borrow_mut().remove(name);
+        let pages = match prefetched {
+            Some(pages) => pages,
+            None => self.index.pages(name),
+        }
+        .map_err(|e| self.fail(name.as_ref(), e))?;
+        let mut listing = Listing {
+            searched: self.index.indexes.iter().map(ToString::to_string).collect(),
+            ..Listing::default()
+        };
         let mut out = Vec::new();
-        for (position, url) in self.index.indexes.iter().enumerate() {
-            let files = self
-                .index
-                .page(url, name)
-                .map_err(|e| self.fail(name.as_ref(), e))?;
+        for (position, (url, files)) in self.index.indexes.iter().zip(pages).enumerate() {
+            let Some(files) = files else { continue };
+            listing.found_on.push(url.to_string());
             for file in files {
-                if !file.has_safe_filename() || !file.filename.ends_with(".whl") {
+                if !file.has_safe_filename() {
+                    // A file name that is a path (`../evil.whl`) is never written.
+                    self.index.warn(format!(
+                        "the index offered an unsafe file name for `{name}`, `{}` (not a plain file name): skipped",
+                        file.filename
+                    ));
+                    listing.unsafe_names.push(file.filename.clone());
+                    continue;
+                }
+                if !file.filename.ends_with(".whl") {
+                    if file.filename.ends_with(".tar.gz") || file.filename.ends_with(".zip") {
+                        listing.sdists.push(file.filename.clone());
+                    }
                     continue;
                 }
                 let Ok(filename) = WheelFilename::from_str(&file.filename) else {
                     continue;
                 };
-                if &filename.name != name || (file.yanked && !self.pinned.contains(name)) {
+                if &filename.name != name {
+                    continue;
+                }
+                if file.yanked && !self.pinned.contains(name) {
+                    listing.excluded.push(format!(
+                        "`{}` is yanked (PEP 592; pin it with `==` to use it)",
+                        file.filename
+                    ));
                     continue;
                 }
                 if let Some(requires) = file
@@ -247,6 +464,10 @@ impl<'a> IndexSource<'a> {
                     .and_then(|r| VersionSpecifiers::from_str(r).ok())
                     && !requires.contains(self.python)
                 {
+                    listing.excluded.push(format!(
+                        "{name} {} requires Python {requires}; the target has Python {}",
+                        filename.version, self.python
+                    ));
                     continue;
                 }
                 let Some(tag_priority) = filename.compatibility(self.tags) else {
@@ -258,9 +479,16 @@ impl<'a> IndexSource<'a> {
                             "`{}` on `{url}` is refused by the site's manylinux policy (--allow-manylinux accepts it)",
                             file.filename
                         ));
+                        listing.excluded.push(format!(
+                            "`{}` is refused by the site's manylinux policy (--allow-manylinux accepts it)",
+                            file.filename
+                        ));
+                    } else {
+                        listing.other_tags.push(file.filename.clone());
                     }
                     continue;
                 };
+                listing.versions.push(filename.version.clone());
                 let path = self.index.wheel_path(
                     &file.filename,
                     file.url.as_str(),
@@ -283,11 +511,43 @@ impl<'a> IndexSource<'a> {
                 self.files.borrow_mut().insert(file.url.to_string(), file);
             }
         }
+        listing.versions.sort_by(|a, b| b.cmp(a));
+        listing.excluded.dedup();
+        self.listings.borrow_mut().insert(name.clone(), listing);
         Ok(out)
+    }
+
+    /// Fetches ahead the pages of the dependencies in `metadata` that apply to the target.
+    fn prefetch_dependencies(&self, metadata: &wharf_metadata::WheelMetadata) {
+        let Some(markers) = self.markers else { return };
+        let names: Vec<PackageName> = metadata
+            .requires_dist
+            .iter()
+            .filter_map(|line| Requirement::<pep508_rs::VerbatimUrl>::from_str(line).ok())
+            .filter(|r| r.evaluate_markers(markers, &[]))
+            .map(|r| r.name)
+            .collect();
+        self.prefetch(&names);
     }
 }
 
 impl CandidateSource for IndexSource<'_> {
+    fn label(&self) -> String {
+        let indexes = if self.index.indexes.len() == 1 {
+            "the index"
+        } else {
+            "the indexes"
+        };
+        if self.local.by_name.is_empty()
+            && self.local.rejected.is_empty()
+            && self.local.sdists.is_empty()
+        {
+            indexes.to_string()
+        } else {
+            format!("the wheelhouse and {indexes}")
+        }
+    }
+
     fn project(&self, name: &PackageName) -> Result<Rc<Project>, ResolveError> {
         let mut wheels = self.local.get(name).to_vec();
         // A wheel the user named by path is the only candidate of its project.
@@ -309,6 +569,17 @@ impl CandidateSource for IndexSource<'_> {
     }
 
     fn metadata(
+        &self,
+        candidate: &Candidate,
+    ) -> Result<wharf_metadata::WheelMetadata, ResolveError> {
+        let metadata = self.read_metadata(candidate)?;
+        self.prefetch_dependencies(&metadata);
+        Ok(metadata)
+    }
+}
+
+impl IndexSource<'_> {
+    fn read_metadata(
         &self,
         candidate: &Candidate,
     ) -> Result<wharf_metadata::WheelMetadata, ResolveError> {
@@ -385,9 +656,19 @@ impl CandidateSource for IndexSource<'_> {
 
 /// Downloads `file` to `path` (its directory created), verified against the index's sha256.
 fn download(client: &IndexClient, file: &ProjectFile, path: &Path) -> Result<(), IndexError> {
+    download_counted(client, file, path, &|_| {})
+}
+
+/// [`download`], telling `on_bytes` of each chunk received.
+fn download_counted(
+    client: &IndexClient,
+    file: &ProjectFile,
+    path: &Path,
+    on_bytes: &(dyn Fn(u64) + Sync),
+) -> Result<(), IndexError> {
     let directory = path.parent().unwrap_or(Path::new("."));
     fs_err::create_dir_all(directory).map_err(IndexError::Io)?;
-    client.download(file, directory, &|_| {})?;
+    client.download(file, directory, on_bytes)?;
     Ok(())
 }
 
@@ -420,6 +701,19 @@ pub fn fetch_chosen(
     index: &PackageIndex,
     only_unhashed: bool,
 ) -> Result<usize, OperationError> {
+    fetch_chosen_counted(packages, index, only_unhashed, &|_| {})
+}
+
+/// [`fetch_chosen`], telling `on_bytes` of each chunk received (a progress bar), in the
+/// current rayon pool.
+///
+/// Errors: [`OperationError::Index`] (nothing half-written is kept).
+pub fn fetch_chosen_counted(
+    packages: &[ResolvedPackage],
+    index: &PackageIndex,
+    only_unhashed: bool,
+    on_bytes: &(dyn Fn(u64) + Sync),
+) -> Result<usize, OperationError> {
     let wanted: Vec<(&Candidate, &RemoteFile)> = packages
         .iter()
         .filter_map(|p| match &p.source {
@@ -448,7 +742,7 @@ pub fn fetch_chosen(
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
             let file = project_file(&filename, remote)?;
-            download(&index.client, &file, &candidate.path)
+            download_counted(&index.client, &file, &candidate.path, on_bytes)
         })
         .collect::<Result<Vec<()>, IndexError>>()?;
     Ok(wanted.len())

@@ -29,6 +29,7 @@ use crate::build::Builder;
 use crate::direct::{self, DirectRequirement, LocalWheel};
 use crate::environment::PythonEnvironment;
 use crate::error::{Diagnostic, OperationError};
+use crate::index::IndexSource;
 
 /// What the user asked for: requirements, constraints, and the extra `--find-links` that
 /// requirements files named (`-f DIR` lines).
@@ -533,6 +534,76 @@ impl ResolveTarget {
     }
 }
 
+/// Another target than an interpreter's own, as `pip download` describes one
+/// (`--python-version`, `--platform`, `--abi`): each field left empty keeps the interpreter's.
+#[derive(Debug, Clone, Default)]
+pub struct TargetOverrides {
+    /// `--python-version`, ex) `(3, 12)`: CPython tags and markers of that version.
+    pub python_version: Option<(u8, u8)>,
+    /// `--platform`, ex) `manylinux_2_17_x86_64`, best first.
+    pub platforms: Vec<wharf_wheel_filename::PlatformTag>,
+    /// `--abi`, ex) `cp312`, best first (`abi3` and `none` are always accepted).
+    pub abis: Vec<wharf_wheel_filename::AbiTag>,
+}
+
+impl TargetOverrides {
+    /// Whether any field is set (the target is then not the interpreter's).
+    pub fn is_empty(&self) -> bool {
+        self.python_version.is_none() && self.platforms.is_empty() && self.abis.is_empty()
+    }
+}
+
+impl ResolveTarget {
+    /// The target of an interpreter's probe with `overrides` (manylinux always accepted: the
+    /// files are for another machine, or for the site to review): CPython tags of the
+    /// version, ABIs and platforms given (else the interpreter's), and its markers with
+    /// `python_version`/`python_full_version` of the version given.
+    ///
+    /// Errors: [`OperationError::Environment`] when the probe's markers are invalid.
+    pub fn with_overrides(
+        info: &wharf_python::InterpreterInfo,
+        overrides: &TargetOverrides,
+    ) -> Result<Self, OperationError> {
+        let mut target = Self::from_info(info, true)?;
+        if overrides.is_empty() {
+            return Ok(target);
+        }
+        let version = overrides.python_version.unwrap_or(target.python_version);
+        let abis = if !overrides.abis.is_empty() {
+            overrides.abis.clone()
+        } else if overrides.python_version.is_some() {
+            wharf_wheel_filename::Tags::cpython_default_abis(version)
+        } else {
+            info.abi_tags()
+        };
+        let platforms = if overrides.platforms.is_empty() {
+            let glibc = info
+                .glibc()
+                .and_then(|(a, b)| Some((u16::try_from(a).ok()?, u16::try_from(b).ok()?)));
+            wharf_wheel_filename::PlatformTag::linux_platforms(
+                &info.markers.platform_machine,
+                glibc,
+            )
+        } else {
+            overrides.platforms.clone()
+        };
+        target.tags = wharf_wheel_filename::Tags::cpython(version, &abis, &platforms, true);
+        target.manylinux_tags = None;
+        if overrides.python_version.is_some() {
+            let short = format!("{}.{}", version.0, version.1);
+            let mut info = info.clone();
+            info.markers.python_version.clone_from(&short);
+            info.markers.python_full_version = short;
+            target.markers = info
+                .marker_environment()
+                .map_err(|e| OperationError::Environment(e.into()))?;
+            target.python_full_version = Version::new([u64::from(version.0), u64::from(version.1)]);
+            target.python_version = version;
+        }
+        Ok(target)
+    }
+}
+
 /// A resolution for a target, with the candidates it chose from (to find the wheel of a
 /// version kept from an earlier lock or installation).
 #[derive(Debug)]
@@ -608,6 +679,18 @@ pub fn resolve_for(
             &requirements.requirements,
         )
     });
+    // The roots' pages are fetched together (then each version's dependencies, as read).
+    let index_source = index_source.map(|source| {
+        let source = source.with_prefetch(&target.markers);
+        source.prefetch(
+            requirements
+                .requirements
+                .iter()
+                .filter(|r| r.evaluate_markers(&target.markers, &[]))
+                .map(|r| &r.name),
+        );
+        source
+    });
     let source: &dyn wharf_resolve::CandidateSource = match &index_source {
         Some(index_source) => index_source,
         None => &candidates,
@@ -624,7 +707,7 @@ pub fn resolve_for(
             .map(|s| s as &dyn wharf_resolve::SdistBuilder),
     );
     // The index's own error (its URL, its hint), not the resolver's summary of it.
-    if let Some(failure) = index_source.and_then(|s| s.take_failure())
+    if let Some(failure) = index_source.as_ref().and_then(IndexSource::take_failure)
         && matches!(resolved, Err(ResolveError::Source { .. }))
     {
         return Err(OperationError::Index(failure));
@@ -641,11 +724,31 @@ pub fn resolve_for(
         }) => {
             let mut diagnostics = Vec::new();
             for name in &unavailable {
-                for line in wharf_resolve::explain_unavailable(
-                    name,
-                    &candidates,
-                    &target.python_full_version,
-                ) {
+                let from_index = index_source
+                    .as_ref()
+                    .map(|s| s.explain(name))
+                    .unwrap_or_default();
+                let in_wheelhouse = !candidates.get(name).is_empty()
+                    || candidates.rejected.contains_key(name)
+                    || !candidates.sdists_of(name).is_empty();
+                // A project only an index has: what the index offers, not "no wheel named
+                // … in the wheelhouse".
+                let local = if in_wheelhouse
+                    || from_index.is_empty()
+                    || !catalogue.find_links.is_empty()
+                        && from_index
+                            .first()
+                            .is_some_and(|l| l.starts_with("no project "))
+                {
+                    wharf_resolve::explain_unavailable(
+                        name,
+                        &candidates,
+                        &target.python_full_version,
+                    )
+                } else {
+                    Vec::new()
+                };
+                for line in local {
                     let not_named = line.starts_with("no wheel named ");
                     diagnostics.push(match line.strip_prefix("hint: ") {
                         Some(hint) => Diagnostic::Hint(hint.to_string()),
@@ -654,6 +757,12 @@ pub fn resolve_for(
                     if not_named {
                         diagnostics.extend(where_wharf_looked(name, catalogue));
                     }
+                }
+                for line in from_index {
+                    diagnostics.push(match line.strip_prefix("hint: ") {
+                        Some(hint) => Diagnostic::Hint(hint.to_string()),
+                        None => Diagnostic::Detail(line),
+                    });
                 }
             }
             // Those of projects without a usable wheel are among their `excluded:` lines.

@@ -73,6 +73,12 @@ pub trait CandidateSource {
     ///
     /// Errors: [`ResolveError::Metadata`], or the source's.
     fn metadata(&self, candidate: &Candidate) -> Result<WheelMetadata, ResolveError>;
+
+    /// Where the candidates come from, in a sentence of a conflict report: "the wheelhouse"
+    /// (the default), "the index", "the wheelhouse and the indexes".
+    fn label(&self) -> String {
+        "the wheelhouse".to_string()
+    }
 }
 
 impl CandidateSource for CandidateSet {

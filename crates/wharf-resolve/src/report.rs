@@ -13,10 +13,19 @@ use pubgrub::{
 use crate::resolver::{Node, after_local_versions_of, readable_ranges};
 
 /// The report of a failed resolution: PubGrub's chain of reasons, worded for users.
-pub(crate) fn plain_report(tree: &DerivationTree<Node, Ranges<Version>, String>) -> String {
+/// `source` names where candidates came from ([`crate::CandidateSource::label`]).
+pub(crate) fn plain_report(
+    tree: &DerivationTree<Node, Ranges<Version>, String>,
+    source: &str,
+) -> String {
     let mut tree = tree.clone();
     collapse_own_no_versions(&mut tree);
-    DefaultStringReporter::report_with_formatter(&tree, &PlainReportFormatter)
+    DefaultStringReporter::report_with_formatter(
+        &tree,
+        &PlainReportFormatter {
+            source: source.to_string(),
+        },
+    )
 }
 
 type Tree = DerivationTree<Node, Ranges<Version>, String>;
@@ -56,7 +65,10 @@ fn collapse_own_no_versions(tree: &mut Tree) {
 }
 
 /// The [`pubgrub::ReportFormatter`] of [`plain_report`].
-struct PlainReportFormatter;
+struct PlainReportFormatter {
+    /// Where candidates came from, ex) "the wheelhouse".
+    source: String,
+}
 
 /// How a range reads in a sentence: `==1.0`, `>=1.0, <2`, `<1 or >=2`, `!=1.0`; empty for
 /// every version. Local-version ranges are written back as the specifiers they came from
@@ -131,12 +143,16 @@ impl pubgrub::ReportFormatter<Node, Ranges<Version>, String> for PlainReportForm
             }
             External::NoVersions(name, range) => {
                 if range == &Ranges::full() {
-                    format!("the wheelhouse has no usable wheel of {name}")
+                    format!("{} has no usable wheel of {name}", self.source)
                 } else if let Some(only) = range.complement().as_singleton() {
-                    format!("the wheelhouse has no usable wheel of {name} other than {only}")
+                    format!(
+                        "{} has no usable wheel of {name} other than {only}",
+                        self.source
+                    )
                 } else {
                     format!(
-                        "the wheelhouse has no usable wheel of {}",
+                        "{} has no usable wheel of {}",
+                        self.source,
                         requirement_text(name, range)
                     )
                 }
@@ -315,7 +331,9 @@ mod tests {
     /// Issue 18 §3: no "your request", "is forbidden", "*" in the conclusions.
     #[test]
     fn terms_in_plain_words() {
-        let formatter = PlainReportFormatter;
+        let formatter = PlainReportFormatter {
+            source: "the wheelhouse".to_string(),
+        };
         let mut terms = Map::default();
         terms.insert(
             Node::Root,

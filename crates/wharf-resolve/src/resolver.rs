@@ -787,7 +787,7 @@ pub fn resolve(
                 provider.unavailable.borrow().iter().cloned().collect();
             unavailable.sort();
             return Err(ResolveError::NoSolution {
-                report: crate::report::plain_report(&tree),
+                report: crate::report::plain_report(&tree, &candidates.label()),
                 unavailable,
                 requires_python: provider.requires_python.take(),
             });

@@ -1,12 +1,12 @@
 //! `wharf download`: pip's "pre-downloading packages" — wheels from a simple index (PyPI by
-//! default, or the pip config's `index-url`), in parallel, each file's sha256 checked against
-//! the index, saved into `-d DIR` only when every file of the request arrived intact.
+//! default, or the pip config's `index-url`) and `-f` directories, each file's sha256 checked
+//! against the index, saved into `-d DIR` only when every file of the request arrived intact.
 //!
-//! Resolution (with dependencies) is deliberately simple: a fixpoint over project pages — for
-//! every name, the newest version that satisfies every requirement on it and has a wheel for
-//! the target (tags, `Requires-Python`), dependencies read from PEP 658 metadata (else from
-//! the downloaded wheel), repeated until no choice changes. It does not backtrack across
-//! versions of other packages; a conflict is reported, not solved.
+//! Resolution is wharf's one resolver (`wharf_resolve::resolve`, PubGrub, with backtracking)
+//! over the indexes merged with the `-f` directories, as `install -i` resolves
+//! (`operations::resolve_for`), for the download's target: the interpreter's tags and markers,
+//! or those of `--python-version`/`--platform`/`--abi`. This module only composes: it holds
+//! no resolution logic. Wheels only: the indexes' and directories' sdists are not downloaded.
 //!
 //! What an index sends is bounded (`wharf_index`'s client): a file stops at the size the index
 //! declares (PEP 700 `size`), else its `Content-Length`, else 16 GiB
@@ -15,24 +15,22 @@
 //! like any request (`--retries`); redirects go only to `http(s):` URLs; a file name that is a
 //! path (`../evil.whl`) is skipped with a warning. A failed file leaves nothing in `-d`.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use pep440_rs::{Version, VersionSpecifiers};
-use pep508_rs::{
-    ExtraName, MarkerEnvironment, MarkerEnvironmentBuilder, PackageName, Requirement, VersionOrUrl,
-};
-use rayon::prelude::*;
 use wharf_env::{Env, EnvVars};
-use wharf_environment::operations::{self, RequirementSources};
-use wharf_index::{ClientOptions, IndexClient, IndexError, ProjectFile, Url};
+use wharf_environment::index::{self, PackageIndex};
+use wharf_environment::operations::{
+    self, RequirementSources, ResolvePolicy, ResolveTarget, Sources, TargetOverrides,
+};
+use wharf_index::Url;
 use wharf_python::{PythonEnv, PythonRequest};
-use wharf_site::{PipConfig, SiteEnv};
-use wharf_wheel_filename::{PlatformTag, Tags, WheelFilename};
+use wharf_resolve::{Candidate, ResolvedPackage, ResolvedSource};
+use wharf_site::{FindLink, FindLinkOrigin, FindLinks, PipConfig, SiteEnv};
+use wharf_wheel_filename::{AbiTag, PlatformTag};
 
 use crate::commands::write_stdout;
 use crate::error::Error;
@@ -72,9 +70,18 @@ pub struct DownloadArgs {
     /// A platform tag the wheels may have (repeatable), ex) manylinux_2_17_x86_64 [default: the interpreter's]
     #[arg(long, value_name = "TAG")]
     pub platform: Vec<String>,
-    /// Accepted for pip compatibility: wharf downloads only wheels (`:all:`)
+    /// Only wheels: wharf downloads only wheels whatever it is (`:all:`); with --python-version, --platform, --abi or --implementation, pip requires `--only-binary :all:` (or --no-deps), and so does wharf
     #[arg(long, value_name = "FORMAT_CONTROL")]
     pub only_binary: Vec<String>,
+    /// An ABI tag the wheels may have (repeatable), ex) cp312 [default: the interpreter's, or those of --python-version; `abi3` and `none` always]
+    #[arg(long, value_name = "TAG")]
+    pub abi: Vec<String>,
+    /// The Python implementation the wheels are for: only `cp` (CPython) [default: cp]
+    #[arg(long, value_name = "IMPL")]
+    pub implementation: Option<String>,
+    /// Also take wheels from this directory, merged with the indexes' (pip's `-f`; a directory's wheel comes before an index's of the same version); repeatable [default: none: unlike pip, PIP_FIND_LINKS and the pip config's find-links are not read]
+    #[arg(short = 'f', long = "find-links", value_name = "DIR")]
+    pub find_links: Vec<PathBuf>,
     /// Include pre-release and development versions [env: PIP_PRE]
     #[arg(long)]
     pub pre: bool,
@@ -163,14 +170,6 @@ impl DownloadSettings {
     }
 }
 
-/// What the wheels must fit: tags, the marker environment, the Python version.
-struct Target {
-    tags: Tags,
-    markers: MarkerEnvironment,
-    python: Version,
-    description: String,
-}
-
 fn parse_python_version(text: &str) -> Option<(u8, u8)> {
     let text = text.trim();
     if let Some((major, minor)) = text.split_once('.') {
@@ -183,7 +182,83 @@ fn parse_python_version(text: &str) -> Option<(u8, u8)> {
     Some((u8::try_from(major).ok()?, minor))
 }
 
-fn target(args: &DownloadArgs, python_env: &PythonEnv, printer: Printer) -> Result<Target, Error> {
+/// The target flags, checked (syntax and pip's rule: another target needs
+/// `--only-binary :all:` or `--no-deps`).
+fn overrides(args: &DownloadArgs, no_deps: bool) -> Result<TargetOverrides, Error> {
+    let python_version = args
+        .python_version
+        .as_deref()
+        .map(|text| {
+            parse_python_version(text).ok_or_else(|| {
+                Error::usage(
+                    format!("--python-version `{text}` is not a Python version"),
+                    Some("give X.Y, ex) --python-version 3.12".to_string()),
+                )
+            })
+        })
+        .transpose()?;
+    let platforms = args
+        .platform
+        .iter()
+        .map(|p| {
+            p.parse::<PlatformTag>().map_err(|e| {
+                Error::usage(
+                    format!("--platform `{p}` is not a platform tag: {e}"),
+                    Some("ex) --platform manylinux_2_17_x86_64".to_string()),
+                )
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let abis = args
+        .abi
+        .iter()
+        .map(|a| {
+            a.parse::<AbiTag>().map_err(|e| {
+                Error::usage(
+                    format!("--abi `{a}` is not an ABI tag: {e}"),
+                    Some("ex) --abi cp312".to_string()),
+                )
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if let Some(implementation) = &args.implementation
+        && implementation != "cp"
+    {
+        return Err(Error::usage(
+            format!("--implementation `{implementation}` is not supported"),
+            Some("wharf downloads wheels for CPython only: give --implementation cp, or leave it out".to_string()),
+        ));
+    }
+    let only_binary_all = args
+        .only_binary
+        .iter()
+        .any(|v| v.split(',').any(|v| v.trim() == ":all:"));
+    let custom = python_version.is_some()
+        || !platforms.is_empty()
+        || !abis.is_empty()
+        || args.implementation.is_some();
+    if custom && !only_binary_all && !no_deps {
+        return Err(Error::usage(
+            "--python-version, --platform, --abi and --implementation describe another target, which needs --only-binary :all: or --no-deps (pip's rule)",
+            Some(
+                "add `--only-binary :all:`: a package for another target cannot be built here"
+                    .to_string(),
+            ),
+        ));
+    }
+    Ok(TargetOverrides {
+        python_version,
+        platforms,
+        abis,
+    })
+}
+
+fn target(
+    args: &DownloadArgs,
+    overrides: &TargetOverrides,
+    python_env: &PythonEnv,
+    printer: Printer,
+) -> Result<ResolveTarget, Error> {
     let request = args
         .python
         .as_deref()
@@ -192,471 +267,23 @@ fn target(args: &DownloadArgs, python_env: &PythonEnv, printer: Printer) -> Resu
     let cwd = std::env::current_dir().unwrap_or_default();
     let found = wharf_python::find_python(request.as_ref(), &cwd, python_env)?;
     let info = wharf_python::probe(&found.installation.executable, python_env)?;
-    let version = if let Some(text) = &args.python_version {
-        parse_python_version(text).ok_or_else(|| {
-            Error::usage(
-                format!("--python-version `{text}` is not a Python version"),
-                Some("give X.Y, ex) --python-version 3.12".to_string()),
-            )
-        })?
-    } else {
-        let (major, minor) = info.major_minor();
-        (
-            u8::try_from(major).unwrap_or(3),
-            u8::try_from(minor).unwrap_or(0),
-        )
-    };
-    let custom_version = args.python_version.is_some();
-    let tags = if !custom_version && args.platform.is_empty() {
-        info.tags(true).0
-    } else {
-        let abis = if custom_version {
-            Tags::cpython_default_abis(version)
-        } else {
-            info.abi_tags()
-        };
-        let platforms: Vec<PlatformTag> = if args.platform.is_empty() {
-            let glibc = info
-                .glibc()
-                .and_then(|(a, b)| Some((u16::try_from(a).ok()?, u16::try_from(b).ok()?)));
-            PlatformTag::linux_platforms(&info.markers.platform_machine, glibc)
-        } else {
-            args.platform
-                .iter()
-                .map(|p| {
-                    p.parse::<PlatformTag>().map_err(|e| {
-                        Error::usage(
-                            format!("--platform `{p}` is not a platform tag: {e}"),
-                            Some("ex) --platform manylinux_2_17_x86_64".to_string()),
-                        )
-                    })
-                })
-                .collect::<Result<_, _>>()?
-        };
-        Tags::cpython(version, &abis, &platforms, true)
-    };
-    let markers = &info.markers;
-    let (python_version, python_full_version) = if custom_version {
-        let v = format!("{}.{}", version.0, version.1);
-        (v.clone(), v)
-    } else {
-        (
-            markers.python_version.clone(),
-            markers.python_full_version.clone(),
-        )
-    };
-    let marker_env = MarkerEnvironment::try_from(MarkerEnvironmentBuilder {
-        implementation_name: &markers.implementation_name,
-        implementation_version: &markers.implementation_version,
-        os_name: &markers.os_name,
-        platform_machine: &markers.platform_machine,
-        platform_python_implementation: &markers.platform_python_implementation,
-        platform_release: &markers.platform_release,
-        platform_system: &markers.platform_system,
-        platform_version: &markers.platform_version,
-        python_full_version: &python_full_version,
-        python_version: &python_version,
-        sys_platform: &markers.sys_platform,
-    })
-    .map_err(|e| Error::usage(format!("bad marker environment: {e}"), None))?;
-    let python = Version::from_str(&python_full_version)
-        .unwrap_or_else(|_| Version::new([u64::from(version.0), u64::from(version.1)]));
-    let description = format!(
-        "CPython {}.{} on {}",
-        version.0,
-        version.1,
+    let target = ResolveTarget::with_overrides(&info, overrides)?;
+    printer.verbose(format_args!(
+        "Downloading for CPython {}.{} on {} ({} tags; markers of {})",
+        target.python_version.0,
+        target.python_version.1,
         if args.platform.is_empty() {
             info.markers.platform_machine.clone()
         } else {
             args.platform.join(", ")
-        }
-    );
-    printer.verbose(format_args!(
-        "Downloading for {description} ({} tags; markers of {})",
-        tags.len(),
+        },
+        target.tags.len(),
         info.executable.display()
     ));
-    Ok(Target {
-        tags,
-        markers: marker_env,
-        python,
-        description,
-    })
+    Ok(target)
 }
 
-/// A chosen release: project and version.
-type Key = (PackageName, Version);
-
-/// A project's files from every index, in index order.
-type Pages = HashMap<PackageName, Vec<ProjectFile>>;
-
-/// The wheel chosen for one project.
-#[derive(Debug, Clone)]
-struct Choice {
-    version: Version,
-    file: ProjectFile,
-    wheel: WheelFilename,
-}
-
-fn index_error(error: IndexError) -> Error {
-    let hint = error.hint();
-    Error::new(error, hint, ExitStatus::Failure)
-}
-
-fn fetch_pages(
-    client: &IndexClient,
-    indexes: &[Url],
-    names: &[PackageName],
-    pool: &rayon::ThreadPool,
-) -> Result<Vec<(PackageName, Vec<ProjectFile>)>, Error> {
-    pool.install(|| {
-        names
-            .par_iter()
-            .map(|name| {
-                let mut files = Vec::new();
-                let mut found = false;
-                for index in indexes {
-                    if let Some(page) = client.project_page(index, name).map_err(index_error)? {
-                        found = true;
-                        files.extend(page.files);
-                    }
-                }
-                if !found {
-                    let searched = indexes
-                        .iter()
-                        .map(|i| format!("`{i}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ");
-                    return Err(Error::failure(
-                        format!("no project `{name}` on {searched} (HTTP 404)"),
-                        Some("check the name's spelling, or the index (--index-url)".to_string()),
-                    ));
-                }
-                Ok((name.clone(), files))
-            })
-            .collect()
-    })
-}
-
-/// The newest version of `name` allowed by `requirements` with a wheel for `target`.
-/// `skipped`: the file names of `name` that the index offered but were not plain file names
-/// (for the hint when no wheel is left).
-fn choose(
-    name: &PackageName,
-    files: &[ProjectFile],
-    requirements: &[&Requirement],
-    target: &Target,
-    pre: bool,
-    skipped: &[String],
-) -> Result<Choice, Error> {
-    let specifiers: Vec<&VersionSpecifiers> = requirements
-        .iter()
-        .filter_map(|r| match &r.version_or_url {
-            Some(VersionOrUrl::VersionSpecifier(s)) => Some(s),
-            _ => None,
-        })
-        .collect();
-    let allow_pre = pre
-        || specifiers
-            .iter()
-            .any(|s| s.iter().any(|s| s.version().any_prerelease()));
-    // Per version: the best wheel (tag priority), ignoring yanked files unless pinned `==`.
-    let pinned = specifiers.iter().any(|s| {
-        s.iter().any(|s| {
-            matches!(
-                s.operator(),
-                pep440_rs::Operator::Equal | pep440_rs::Operator::ExactEqual
-            )
-        })
-    });
-    let mut best: BTreeMap<Version, (usize, Choice)> = BTreeMap::new();
-    let mut wheels_seen = 0usize;
-    for file in files {
-        if !file.filename.ends_with(".whl") {
-            continue;
-        }
-        let Ok(wheel) = WheelFilename::from_str(&file.filename) else {
-            continue;
-        };
-        if &wheel.name != name {
-            continue;
-        }
-        wheels_seen += 1;
-        if file.yanked && !pinned {
-            continue;
-        }
-        if !allow_pre && wheel.version.any_prerelease() {
-            continue;
-        }
-        if !specifiers.iter().all(|s| s.contains(&wheel.version)) {
-            continue;
-        }
-        if let Some(requires) = file
-            .requires_python
-            .as_deref()
-            .and_then(|r| VersionSpecifiers::from_str(r).ok())
-            && !requires.contains(&target.python)
-        {
-            continue;
-        }
-        let Some(priority) = wheel.compatibility(&target.tags) else {
-            continue;
-        };
-        let better = best.get(&wheel.version).is_none_or(|(p, _)| priority < *p);
-        if better {
-            best.insert(
-                wheel.version.clone(),
-                (
-                    priority,
-                    Choice {
-                        version: wheel.version.clone(),
-                        file: file.clone(),
-                        wheel,
-                    },
-                ),
-            );
-        }
-    }
-    if let Some((_, (_, choice))) = best.into_iter().next_back() {
-        return Ok(choice);
-    }
-    let wanted = requirements
-        .iter()
-        .map(ToString::to_string)
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect::<Vec<_>>()
-        .join(", ");
-    let unsafe_wheels: Vec<String> = skipped
-        .iter()
-        .filter(|f| f.ends_with(".whl"))
-        .map(|f| format!("`{f}`"))
-        .collect();
-    let hint = if wheels_seen == 0 && !unsafe_wheels.is_empty() {
-        format!(
-            "the index offered only an unsafe file name ({}) for a wheel of `{name}`, which was skipped: report it to the index",
-            unsafe_wheels.join(", ")
-        )
-    } else if wheels_seen == 0 {
-        format!(
-            "`{name}` publishes no wheel (only source distributions): ask support to build it for the wheelhouse"
-        )
-    } else {
-        "check the versions on the index; --python-version and --platform choose another target, --pre allows pre-releases".to_string()
-    };
-    Err(Error::failure(
-        format!(
-            "no wheel of `{name}` satisfies `{wanted}` for {}",
-            target.description
-        ),
-        Some(hint),
-    ))
-}
-
-/// Files to fetch, resolved: one chosen wheel per project, in name order.
-fn resolve(
-    client: &IndexClient,
-    settings: &DownloadSettings,
-    roots: &[Requirement],
-    target: &Target,
-    staging: &Path,
-    pool: &rayon::ThreadPool,
-    printer: Printer,
-) -> Result<BTreeMap<PackageName, Choice>, Error> {
-    let mut pages: Pages = HashMap::new();
-    // The file names of each project that were not plain file names.
-    let mut skipped: HashMap<PackageName, Vec<String>> = HashMap::new();
-    // Requires-Dist of each chosen (name, version), from PEP 658 metadata or the wheel.
-    let mut dependencies: HashMap<(PackageName, Version), Vec<Requirement>> = HashMap::new();
-    let mut chosen: BTreeMap<PackageName, Choice> = BTreeMap::new();
-    for round in 0..100 {
-        // The requirements on each name: the roots, then the dependencies of current choices.
-        let mut wanted: BTreeMap<PackageName, Vec<&Requirement>> = BTreeMap::new();
-        let mut extras: HashMap<PackageName, BTreeSet<ExtraName>> = HashMap::new();
-        for requirement in roots {
-            if requirement.evaluate_markers(&target.markers, &[]) {
-                wanted
-                    .entry(requirement.name.clone())
-                    .or_default()
-                    .push(requirement);
-                extras
-                    .entry(requirement.name.clone())
-                    .or_default()
-                    .extend(requirement.extras.iter().cloned());
-            }
-        }
-        if !settings.no_deps {
-            // Walk from the roots so that dependencies of packages no longer wanted drop out.
-            let mut stack: Vec<PackageName> = wanted.keys().cloned().collect();
-            let mut seen: BTreeSet<PackageName> = stack.iter().cloned().collect();
-            while let Some(name) = stack.pop() {
-                let Some(choice) = chosen.get(&name) else {
-                    continue;
-                };
-                let Some(requires) = dependencies.get(&(name.clone(), choice.version.clone()))
-                else {
-                    continue;
-                };
-                let active: Vec<ExtraName> = extras
-                    .get(&name)
-                    .map(|e| e.iter().cloned().collect())
-                    .unwrap_or_default();
-                for dependency in requires {
-                    if !dependency.evaluate_markers(&target.markers, &active) {
-                        continue;
-                    }
-                    wanted
-                        .entry(dependency.name.clone())
-                        .or_default()
-                        .push(dependency);
-                    extras
-                        .entry(dependency.name.clone())
-                        .or_default()
-                        .extend(dependency.extras.iter().cloned());
-                    if seen.insert(dependency.name.clone()) {
-                        stack.push(dependency.name.clone());
-                    }
-                }
-            }
-        }
-        for requirements in wanted.values() {
-            if let Some(url) = requirements.iter().find_map(|r| match &r.version_or_url {
-                Some(VersionOrUrl::Url(url)) => Some(url.to_string()),
-                _ => None,
-            }) {
-                return Err(Error::usage(
-                    format!(
-                        "`{}` is a direct URL requirement (`{url}`)",
-                        requirements[0]
-                    ),
-                    Some("download it with curl, or name a version for the index".to_string()),
-                ));
-            }
-        }
-        let missing: Vec<PackageName> = wanted
-            .keys()
-            .filter(|n| !pages.contains_key(*n))
-            .cloned()
-            .collect();
-        if !missing.is_empty() {
-            printer.verbose(format_args!(
-                "Fetching {} project page(s): {}",
-                missing.len(),
-                missing
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
-            for (name, files) in fetch_pages(client, &settings.indexes, &missing, pool)? {
-                // A file name that is a path (`../evil.whl`) is never written: skipped, said.
-                let (safe, unsafe_files): (Vec<ProjectFile>, Vec<ProjectFile>) =
-                    files.into_iter().partition(ProjectFile::has_safe_filename);
-                for file in &unsafe_files {
-                    printer.warn(format_args!(
-                        "the index offered an unsafe file name for `{name}`, `{}` (not a plain file name): skipped",
-                        file.filename
-                    ));
-                }
-                skipped.insert(
-                    name.clone(),
-                    unsafe_files.into_iter().map(|f| f.filename).collect(),
-                );
-                pages.insert(name, safe);
-            }
-        }
-        let mut next: BTreeMap<PackageName, Choice> = BTreeMap::new();
-        for (name, requirements) in &wanted {
-            let files = pages.get(name).map_or(&[][..], Vec::as_slice);
-            next.insert(
-                name.clone(),
-                choose(
-                    name,
-                    files,
-                    requirements,
-                    target,
-                    settings.pre,
-                    skipped.get(name).map_or(&[][..], Vec::as_slice),
-                )?,
-            );
-        }
-        let stable = next.len() == chosen.len()
-            && next
-                .iter()
-                .all(|(n, c)| chosen.get(n).is_some_and(|o| o.version == c.version));
-        chosen = next;
-        if stable && round > 0 || settings.no_deps {
-            return Ok(chosen);
-        }
-        // Metadata of the new choices, in parallel.
-        let need: Vec<(PackageName, Choice)> = chosen
-            .iter()
-            .filter(|(n, c)| !dependencies.contains_key(&((*n).clone(), c.version.clone())))
-            .map(|(n, c)| (n.clone(), c.clone()))
-            .collect();
-        let fetched: Vec<Result<(Key, Vec<Requirement>), Error>> = pool.install(|| {
-            need.par_iter()
-                .map(|(name, choice)| {
-                    let mut requires = Vec::new();
-                    for line in requires_dist(client, choice, staging)? {
-                        let requirement =
-                            wharf_metadata::parse_requirement::<pep508_rs::VerbatimUrl>(&line)
-                                .map_err(|e| {
-                                    Error::failure(
-                                        format!(
-                                            "`{}` has an invalid Requires-Dist `{line}`: {e}",
-                                            choice.file.filename
-                                        ),
-                                        None,
-                                    )
-                                })?;
-                        requires.push(requirement);
-                    }
-                    Ok(((name.clone(), choice.version.clone()), requires))
-                })
-                .collect()
-        });
-        for item in fetched {
-            let (key, requires) = item?;
-            dependencies.insert(key, requires);
-        }
-        if stable {
-            return Ok(chosen);
-        }
-    }
-    Err(Error::failure(
-        "the requirements did not settle after 100 rounds (the simple resolver of `wharf download` does not backtrack)",
-        Some("pin the conflicting versions, or download with --no-deps".to_string()),
-    ))
-}
-
-/// The `Requires-Dist` of a chosen wheel: from PEP 658 metadata when the index serves it,
-/// else from the wheel, downloaded into the staging directory (kept there for the final move).
-fn requires_dist(
-    client: &IndexClient,
-    choice: &Choice,
-    staging: &Path,
-) -> Result<Vec<String>, Error> {
-    if choice.file.core_metadata {
-        let text = client.metadata(&choice.file).map_err(index_error)?;
-        return Ok(wharf_metadata::Headers::parse(&text).get_all("Requires-Dist"));
-    }
-    let path = staging.join(&choice.file.filename);
-    if !path.exists() {
-        client
-            .download(&choice.file, staging, &|_| {})
-            .map_err(index_error)?;
-    }
-    let metadata = wharf_metadata::read_metadata(&path).map_err(|e| {
-        Error::new(
-            e,
-            Some("the index served a wheel that is not one".to_string()),
-            ExitStatus::Failure,
-        )
-    })?;
-    Ok(metadata.requires_dist)
-}
-
+/// The sha256 of the file at `path` (lowercase hex), `None` when it cannot be read.
 fn sha256_of(path: &Path) -> Option<String> {
     use sha2::Digest;
     use std::io::Read;
@@ -673,6 +300,48 @@ fn sha256_of(path: &Path) -> Option<String> {
     Some(data_encoding::HEXLOWER.encode(&hasher.finalize()))
 }
 
+/// Copies `from` to `to`, checking on the way that its bytes have the index's `sha256`
+/// (a cached download is checked again before it leaves the cache).
+fn copy_verified(from: &Path, to: &Path, sha256: Option<&str>) -> Result<(), Error> {
+    use sha2::Digest;
+    use std::io::{Read, Write};
+    let io = |e| Error::new(e, None, ExitStatus::Error);
+    let mut input = fs_err::File::open(from).map_err(io)?;
+    let mut output = fs_err::File::create(to).map_err(io)?;
+    let mut hasher = sha2::Sha256::new();
+    let mut buffer = vec![0u8; 256 * 1024];
+    loop {
+        let n = input.read(&mut buffer).map_err(io)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buffer[..n]);
+        output.write_all(&buffer[..n]).map_err(io)?;
+    }
+    let actual = data_encoding::HEXLOWER.encode(&hasher.finalize());
+    if let Some(expected) = sha256
+        && !expected.eq_ignore_ascii_case(&actual)
+    {
+        return Err(Error::failure(
+            format!(
+                "the sha256 of `{}` does not match the index: expected {expected}, found {actual}",
+                from.display()
+            ),
+            Some("the cached file changed since it was checked: remove it (`wharf cache clean`) and download again".to_string()),
+        ));
+    }
+    Ok(())
+}
+
+/// The file name of a chosen wheel.
+fn file_name(candidate: &Candidate) -> String {
+    candidate
+        .path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
 /// Runs `wharf download`.
 pub fn download(
     args: &DownloadArgs,
@@ -683,14 +352,8 @@ pub fn download(
     let start = Instant::now();
     let config = pip_config(site, printer);
     let settings = DownloadSettings::resolve(args, site, config.as_ref())?;
-    for value in &args.only_binary {
-        if value != ":all:" {
-            printer.verbose(format_args!(
-                "--only-binary {value}: wharf downloads only wheels, for every package"
-            ));
-        }
-    }
-    let requirements = operations::read_requirements(
+    let overrides = overrides(args, settings.no_deps)?;
+    let mut requirements = operations::read_requirements(
         RequirementSources {
             packages: &args.packages,
             requirement_files: &args.requirements,
@@ -699,6 +362,12 @@ pub fn download(
         },
         &|name| site.lookup(name),
     )?;
+    if let Some(direct) = requirements.direct.first() {
+        return Err(Error::usage(
+            format!("`{}` is a direct URL or path requirement", direct.text),
+            Some("download it with curl, or name a version for the index".to_string()),
+        ));
+    }
     if requirements.requirements.is_empty() {
         return Err(Error::usage(
             "nothing to download",
@@ -708,20 +377,87 @@ pub fn download(
             ),
         ));
     }
-    let target = target(args, python_env, printer)?;
-    let client = IndexClient::new(ClientOptions {
-        retries: settings.retries,
-        timeout: settings.timeout,
-        ca_bundle: settings.cert.clone(),
+    let target = target(args, &overrides, python_env, printer)?;
+    let client = NetworkSettings {
+        indexes: settings.indexes.clone(),
+        cert: settings.cert.clone(),
         proxy: settings.proxy.clone(),
         no_proxy: settings.no_proxy.clone(),
-        ..ClientOptions::default()
-    })
-    .map_err(|e| {
-        let hint = e.hint();
-        Error::new(e, hint, ExitStatus::Error)
-    })?;
+        retries: settings.retries,
+        timeout: settings.timeout,
+    }
+    .client()?;
+    let index = Arc::new(
+        PackageIndex::new(
+            settings.indexes.clone(),
+            client,
+            site.vars.cache_dir(),
+            false,
+        )
+        .map_err(|e| Error::new(e, None, ExitStatus::Error))?,
+    );
+    requirements.index = Some(Arc::clone(&index));
+    let catalogue = Sources {
+        find_links: FindLinks(
+            args.find_links
+                .iter()
+                .map(|dir| FindLink::with_origin(dir, FindLinkOrigin::CommandLine))
+                .collect(),
+        ),
+        threads: site.threads(),
+        index_dir: None,
+    }
+    .with_extra(&requirements.find_links)
+    .catalogue();
+    let policy = ResolvePolicy {
+        no_deps: settings.no_deps,
+        prerelease: settings.pre,
+        allow_manylinux: true,
+        ..ResolvePolicy::default()
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(settings.jobs)
+        .build()
+        .map_err(|e| Error::new(e, None, ExitStatus::Error))?;
+    let spinner = crate::progress::spinner("Resolving".to_string(), printer.is_quiet());
+    let resolution = pool.install(|| {
+        operations::resolve_for(&requirements, &target, &[], &catalogue, &policy, None)
+    });
+    spinner.finish_and_clear();
+    for warning in index.take_warnings() {
+        printer.warn(warning);
+    }
+    for note in index.take_notes() {
+        printer.info(note);
+    }
+    let chosen: Vec<ResolvedPackage> = resolution?.packages;
+    let resolved_in = start.elapsed();
+    let wheel = |package: &ResolvedPackage| match &package.source {
+        ResolvedSource::Wheel(candidate) => Some(candidate.as_ref().clone()),
+        ResolvedSource::Installed { .. } => None,
+    };
     fs_err::create_dir_all(&settings.dest).map_err(|e| Error::new(e, None, ExitStatus::Error))?;
+    // Files already in DEST with the index's hash (a directory's: the same bytes) are kept.
+    let mut already = Vec::new();
+    let mut wanted = Vec::new();
+    for package in &chosen {
+        let Some(candidate) = wheel(package) else {
+            continue;
+        };
+        let existing = settings.dest.join(file_name(&candidate));
+        let expected = match &candidate.remote {
+            Some(remote) => remote.sha256.clone(),
+            None => sha256_of(&candidate.path),
+        };
+        let same = existing.is_file()
+            && expected.is_some()
+            && sha256_of(&existing).as_deref() == expected.as_deref();
+        if same {
+            already.push(package.clone());
+        } else {
+            wanted.push(package.clone());
+        }
+    }
     // Everything lands in a staging directory inside DEST first: a failure leaves DEST as it was.
     let staging = tempfile::Builder::new()
         .prefix(".wharf-download-")
@@ -736,64 +472,37 @@ pub fn download(
                 ExitStatus::Error,
             )
         })?;
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(settings.jobs)
-        .build()
-        .map_err(|e| Error::new(e, None, ExitStatus::Error))?;
-    let spinner = crate::progress::spinner("Resolving".to_string(), printer.is_quiet());
-    let resolution = resolve(
-        &client,
-        &settings,
-        &requirements.requirements,
-        &target,
-        staging.path(),
-        &pool,
-        printer,
-    );
-    spinner.finish_and_clear();
-    let chosen = resolution?;
-    let resolved_in = start.elapsed();
-    // Files already in DEST with the index's hash are kept, not fetched again.
-    let mut already = Vec::new();
-    let mut fetch = Vec::new();
-    for choice in chosen.values() {
-        let existing = settings.dest.join(&choice.file.filename);
-        let same = existing.is_file()
-            && choice
-                .file
-                .sha256
-                .as_ref()
-                .is_some_and(|h| sha256_of(&existing).as_ref() == Some(h));
-        if same {
-            already.push(choice);
-        } else if !staging.path().join(&choice.file.filename).exists() {
-            fetch.push(choice);
-        }
-    }
-    let total: u64 = fetch.iter().filter_map(|c| c.file.size).sum();
-    let bar = download_bar(printer.is_quiet(), fetch.len(), total);
+    let total: u64 = wanted.iter().filter_map(|p| wheel(p)?.remote?.size).sum();
+    let bar = download_bar(printer.is_quiet(), wanted.len(), total);
     let done = AtomicU64::new(0);
     let download_start = Instant::now();
-    let results: Vec<Result<(), Error>> = pool.install(|| {
-        fetch
-            .par_iter()
-            .map(|choice| {
-                client
-                    .download(&choice.file, staging.path(), &|n| bar.inc(n))
-                    .map_err(index_error)?;
-                let finished = done.fetch_add(1, Ordering::Relaxed) + 1;
-                bar.set_message(format!("{finished}/{} files", fetch.len()));
-                Ok(())
-            })
-            .collect()
-    });
+    // The index's wheels into wharf's cache, each checked against the index's sha256 (those
+    // the resolver read whole are there already).
+    let fetched =
+        pool.install(|| index::fetch_chosen_counted(&wanted, &index, false, &|n| bar.inc(n)));
     bar.finish_and_clear();
-    results.into_iter().collect::<Result<Vec<()>, Error>>()?;
+    fetched?;
+    for package in &wanted {
+        let Some(candidate) = wheel(package) else {
+            continue;
+        };
+        let sha256 = candidate.remote.as_ref().and_then(|r| r.sha256.as_deref());
+        copy_verified(
+            &candidate.path,
+            &staging.path().join(file_name(&candidate)),
+            sha256,
+        )?;
+        done.fetch_add(1, Ordering::Relaxed);
+    }
     // All arrived intact: move them into DEST.
     let mut saved = String::new();
-    for choice in chosen.values() {
-        let from = staging.path().join(&choice.file.filename);
-        let to = settings.dest.join(&choice.file.filename);
+    for package in &chosen {
+        let Some(candidate) = wheel(package) else {
+            continue;
+        };
+        let name = file_name(&candidate);
+        let from = staging.path().join(&name);
+        let to = settings.dest.join(&name);
         if from.exists() {
             fs_err::rename(&from, &to).map_err(|e| Error::new(e, None, ExitStatus::Error))?;
         }
@@ -805,7 +514,7 @@ pub fn download(
         "Resolved {} in {} ms; downloaded {} in {} ms{}",
         crate::printer::plural(chosen.len(), "package"),
         resolved_in.as_millis(),
-        crate::printer::plural(chosen.len() - already.len(), "file"),
+        crate::printer::plural(done.load(Ordering::Relaxed).try_into().unwrap_or(0), "file"),
         download_start.elapsed().as_millis(),
         if already.is_empty() {
             String::new()
@@ -817,17 +526,23 @@ pub fn download(
             )
         }
     ));
-    for choice in chosen.values() {
+    let chosen: Vec<Candidate> = chosen.iter().filter_map(wheel).collect();
+    for candidate in &chosen {
         printer.verbose(format_args!(
-            " + {}=={} ({}, sha256 {})",
-            choice.wheel.name,
-            choice.version,
-            choice.file.filename,
-            choice
-                .file
-                .sha256
-                .as_deref()
-                .unwrap_or("not stated by the index")
+            " + {}=={} ({}, {})",
+            candidate.filename.name,
+            candidate.filename.version,
+            file_name(candidate),
+            match &candidate.remote {
+                Some(remote) => format!(
+                    "sha256 {}",
+                    remote
+                        .sha256
+                        .as_deref()
+                        .unwrap_or("not stated by the index")
+                ),
+                None => format!("from `{}`", candidate.path.display()),
+            }
         ));
     }
     warn_binary_wheels(&chosen, &settings.dest, printer);
@@ -836,17 +551,17 @@ pub fn download(
 
 /// The site's warning for each wheel that is not pure Python (`none-any`): built off-site,
 /// it may not work on the cluster.
-fn warn_binary_wheels(chosen: &BTreeMap<PackageName, Choice>, dest: &Path, printer: Printer) {
-    let binary: Vec<&Choice> = chosen
-        .values()
+fn warn_binary_wheels(chosen: &[Candidate], dest: &Path, printer: Printer) {
+    let binary: Vec<&Candidate> = chosen
+        .iter()
         .filter(|c| {
-            !(c.wheel.platform_tags.iter().all(|p| p.as_str() == "any")
-                && c.wheel.abi_tags.iter().all(|a| a.as_str() == "none"))
+            !(c.filename.platform_tags.iter().all(|p| p.as_str() == "any")
+                && c.filename.abi_tags.iter().all(|a| a.as_str() == "none"))
         })
         .collect();
-    for choice in &binary {
-        let platforms = choice
-            .wheel
+    for candidate in &binary {
+        let platforms = candidate
+            .filename
             .platform_tags
             .iter()
             .map(PlatformTag::as_str)
@@ -854,18 +569,18 @@ fn warn_binary_wheels(chosen: &BTreeMap<PackageName, Choice>, dest: &Path, print
             .join(".");
         printer.warn(format_args!(
             "`{}` is a binary wheel built outside the site (`{platforms}`): it may not work on the cluster (it was not built against the cluster's libraries and modules)",
-            choice.file.filename
+            file_name(candidate)
         ));
     }
     if let Some(first) = binary.first() {
         let names = binary
             .iter()
-            .map(|c| c.wheel.name.to_string())
+            .map(|c| c.filename.name.to_string())
             .collect::<Vec<_>>()
             .join(" ");
         printer.hint(format_args!(
             "prefer the wheelhouse's build (`wharf avail {names}`, then `wharf install {names}`); if the wheelhouse lacks it, ask support to add it. To use a downloaded file anyway: `wharf install {}`",
-            dest.join(&first.file.filename).display()
+            dest.join(file_name(first)).display()
         ));
     }
 }
