@@ -213,3 +213,50 @@ fn top_level_help_lists_the_commands() {
     assert_eq!(out.status.code(), Some(0));
     insta::assert_snapshot!(String::from_utf8_lossy(&out.stdout));
 }
+
+/// Issue 20 §4: `wharf venv ENV` over an environment whose packages the new one would not see
+/// (made with another Python: they live under `lib/python3.X`) refused to go on silently
+/// emptying it: it names them and wants `--clear`; the same Python again keeps them.
+#[test]
+fn venv_over_another_pythons_packages_is_refused_without_clear() {
+    let Some(python) = base_python() else { return };
+    let home = tempfile::tempdir().unwrap();
+    let env = home.path().join("env");
+    let made = wharf(home.path())
+        .args(["venv", "-q", "--python"])
+        .arg(&python)
+        .arg(&env)
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{made:?}");
+    // Packages of another Python's environment at the same path.
+    let other = env.join("lib/python3.99/site-packages/foo-1.0.dist-info");
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::write(
+        other.join("METADATA"),
+        "Metadata-Version: 2.1\nName: foo\nVersion: 1.0\n",
+    )
+    .unwrap();
+    let refused = wharf(home.path())
+        .args(["venv", "--python"])
+        .arg(&python)
+        .arg(&env)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("with 1 package under `lib/python3.99` (foo 1.0)")
+            && stderr.contains("hint: `wharf venv --clear"),
+        "{stderr}"
+    );
+    assert!(other.is_dir(), "nothing removed");
+    let cleared = wharf(home.path())
+        .args(["venv", "-q", "--clear", "--python"])
+        .arg(&python)
+        .arg(&env)
+        .output()
+        .unwrap();
+    assert!(cleared.status.success(), "{cleared:?}");
+    assert!(!other.exists());
+}

@@ -142,6 +142,9 @@ pub fn create(
     }
     let found = found.installation;
     let info = wharf_python::probe(&found.executable, python_env)?;
+    if !args.clear {
+        refuse_losing_packages(path, &info)?;
+    }
     let options = VenvOptions {
         prompt: args.prompt.clone(),
         system_site_packages: args.system_site_packages,
@@ -269,6 +272,67 @@ fn pip_front_end_unless_seeded(
         "pip in this environment is wharf's pip front end (`wharf venv --seed` installs the real pip)"
     ));
     Ok(())
+}
+
+/// An existing virtual environment at `path` whose packages the new one would not see (they
+/// live under another Python's `lib/pythonX.Y`): refused without `--clear`, naming them, as
+/// recreating it with another Python would leave them unreachable (silently emptied).
+fn refuse_losing_packages(path: &Path, info: &wharf_python::InterpreterInfo) -> Result<(), Error> {
+    if !path.join("pyvenv.cfg").is_file() {
+        return Ok(());
+    }
+    let kept = info.venv_paths(path).purelib;
+    let kept_lib = kept.parent().map(Path::to_path_buf).unwrap_or_default();
+    let mut lost: Vec<(String, Vec<String>)> = Vec::new();
+    let Ok(libs) = std::fs::read_dir(path.join("lib")) else {
+        return Ok(());
+    };
+    for lib in libs.flatten() {
+        let lib_path = lib.path();
+        if lib_path == kept_lib || !lib.file_name().to_string_lossy().starts_with("python") {
+            continue;
+        }
+        let Ok(entries) = std::fs::read_dir(lib_path.join("site-packages")) else {
+            continue;
+        };
+        let mut dists: Vec<String> = entries
+            .flatten()
+            .filter_map(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                let stem = name.strip_suffix(".dist-info")?;
+                let (project, version) = stem.rsplit_once('-')?;
+                Some(format!("{project} {version}"))
+            })
+            .collect();
+        if !dists.is_empty() {
+            dists.sort();
+            lost.push((lib.file_name().to_string_lossy().into_owned(), dists));
+        }
+    }
+    let Some((lib, dists)) = lost.first() else {
+        return Ok(());
+    };
+    let (major, minor) = info.major_minor();
+    let shown: Vec<&str> = dists.iter().take(5).map(String::as_str).collect();
+    let more = dists.len().saturating_sub(shown.len());
+    Err(Error::new(
+        format!(
+            "`{}` is a virtual environment with {} under `lib/{lib}` ({}{}); making it a Python {major}.{minor} environment would leave them unreachable",
+            path.display(),
+            crate::printer::plural(dists.len(), "package"),
+            shown.join(", "),
+            if more > 0 {
+                format!(", and {more} more")
+            } else {
+                String::new()
+            }
+        ),
+        Some(format!(
+            "`wharf venv --clear {}` to start afresh with Python {major}.{minor}, or create the environment in a new directory",
+            path.display()
+        )),
+        crate::ExitStatus::Error,
+    ))
 }
 
 /// `Using CPython …` and `Created virtual environment at: …`.
