@@ -66,17 +66,23 @@ impl GlobalSettings {
     }
 }
 
-/// The site's pip configuration file (`PIP_CONFIG_FILE`), read once; a broken file is
-/// reported as a warning and ignored, as the old behaviour did.
+/// pip's configuration, read once from every file pip 26 reads, in its order
+/// ([`wharf_site::pip_config_paths`]: global, user, the active environment's `pip.conf`,
+/// `PIP_CONFIG_FILE` last; `PIP_CONFIG_FILE=/dev/null` none) and merged key by key; a broken
+/// file is reported as a warning and left out, as before.
 pub fn pip_config(site: &SiteEnv, printer: Printer) -> Option<PipConfig> {
-    let path = site.pip_config_file.as_deref()?;
-    match PipConfig::read(path) {
-        Ok(config) => Some(config),
-        Err(e) => {
-            printer.warn(format_args!("{e}; ignoring it"));
-            None
+    let paths = wharf_site::pip_config_paths(&site.vars, site.virtual_env.as_deref(), false);
+    let mut configs = Vec::new();
+    for path in paths
+        .iter()
+        .filter(|p| p.is_file() || site.pip_config_file.as_deref() == Some(p.as_path()))
+    {
+        match PipConfig::read(path) {
+            Ok(config) => configs.push(config),
+            Err(e) => printer.warn(format_args!("{e}; ignoring it")),
         }
     }
+    PipConfig::merge(configs)
 }
 
 /// A pip option looked up with pip's precedence below the command line: `PIP_<NAME>` ▸
@@ -100,7 +106,7 @@ fn pip_flag(
                 Error::usage(
                     format!(
                         "`{}`: [{section}] {key} = `{value}` is not a boolean",
-                        config.path().display()
+                        config.origin(section, key).display()
                     ),
                     Some("use true/false, yes/no, on/off or 1/0, as pip does".to_string()),
                 )
@@ -140,6 +146,9 @@ pub struct InstallSettings {
     pub constraint_files: Vec<PathBuf>,
     /// `--upgrade` / `PIP_UPGRADE` / `upgrade =`.
     pub upgrade: bool,
+    /// `--upgrade-strategy eager` (`PIP_UPGRADE_STRATEGY`): with `--upgrade`, the requested
+    /// packages' dependencies are upgraded too.
+    pub upgrade_eager: bool,
     /// `--reinstall` / `PIP_FORCE_REINSTALL` / `force-reinstall =`.
     pub reinstall: bool,
     /// `--no-deps` / `PIP_NO_DEPS` / `no-deps =`.
@@ -271,7 +280,7 @@ impl InstallSettings {
             Some(FindLinksOrigin::Environment) => Some(FindLinkOrigin::Environment),
             Some(FindLinksOrigin::Config(section)) => {
                 config.map(|config| FindLinkOrigin::PipConfig {
-                    path: config.path().to_path_buf(),
+                    path: config.origin(section, "find-links").to_path_buf(),
                     section: section.clone(),
                 })
             }
@@ -334,6 +343,7 @@ impl InstallSettings {
             find_link_origins,
             constraint_files,
             upgrade: flag(flags.upgrade, EnvVars::PIP_UPGRADE, "upgrade")?,
+            upgrade_eager: false,
             reinstall: flag(
                 flags.reinstall,
                 EnvVars::PIP_FORCE_REINSTALL,

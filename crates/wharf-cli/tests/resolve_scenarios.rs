@@ -384,3 +384,173 @@ fn a_conflict_below_the_request_keeps_the_request_new() {
     let outcomes = three_ways(peers, &bin, &dir.path().join("a"), &links, &["a"]);
     assert_agree(&outcomes, Some(&["a==5.0", "b==1.0", "c==10.0"]));
 }
+
+/// wharf and pip 26 each install `first` then `then` (pip's arguments, `-f links` added) into a
+/// fresh environment of their own, in `cwd`; returns both installed sets.
+fn wharf_and_pip(
+    peers: &Peers,
+    bin: &Path,
+    dir: &Path,
+    links: &Path,
+    steps: &[&[&str]],
+) -> (Outcome, Outcome) {
+    let wharf_venv = dir.join("wharf");
+    let pip_venv = dir.join("pip");
+    for venv in [&wharf_venv, &pip_venv] {
+        run(command(bin.join("uv"))
+            .args(["venv", "--no-config", "-q", "--python"])
+            .arg(&peers.base_python)
+            .arg(venv)
+            .env("UV_CACHE_DIR", dir.join("uv-cache")))
+        .success();
+    }
+    let mut wharf = None;
+    let mut pip = None;
+    for step in steps {
+        let w = run(command(env!("CARGO_BIN_EXE_wharf"))
+            .current_dir(dir)
+            .args(["install", "--no-index", "--python"])
+            .arg(&wharf_venv)
+            .arg("-f")
+            .arg(links)
+            .args(*step)
+            .env("WHARF_CACHE_DIR", dir.join("wharf-cache"))
+            .env("PIP_CONFIG_FILE", "/dev/null"));
+        let p = run(sci::pip_on(command(bin.join("python")), &pip_venv)
+            .current_dir(dir)
+            .args(["install", "--no-index", "-f"])
+            .arg(links)
+            .args(*step)
+            .env("PIP_CONFIG_FILE", "/dev/null"));
+        let failed = !w.output.status.success() || !p.output.status.success();
+        wharf = Some(w);
+        pip = Some(p);
+        if failed {
+            break;
+        }
+    }
+    (
+        outcome(&wharf_venv, &wharf.unwrap()),
+        outcome(&pip_venv, &pip.unwrap()),
+    )
+}
+
+/// Issue 20 §2: `--upgrade-strategy` as pip has it: `only-if-needed` (the default) upgrades
+/// the named package only, `eager` its dependencies too.
+#[test]
+fn upgrade_strategy_matches_pip() {
+    let (Some(peers), Some(bin)) = (peers(), current_peers()) else {
+        return;
+    };
+    for (strategy, expected) in [
+        ("only-if-needed", ["a==2.0", "b==1.0"]),
+        ("eager", ["a==2.0", "b==2.0"]),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let old = dir.path().join("old");
+        let links = dir.path().join("links");
+        std::fs::create_dir_all(&old).unwrap();
+        std::fs::create_dir_all(&links).unwrap();
+        wheel(&old, "a", "1.0", &["b"]);
+        wheel(&old, "b", "1.0", &[]);
+        wheel(&links, "a", "2.0", &["b"]);
+        wheel(&links, "b", "2.0", &[]);
+        let old_text = old.to_string_lossy().into_owned();
+        let (wharf, pip) = wharf_and_pip(
+            peers,
+            &bin,
+            dir.path(),
+            &links,
+            &[
+                &["-f", &old_text, "a==1.0", "b==1.0"],
+                &["-U", "--upgrade-strategy", strategy, "a"],
+            ],
+        );
+        let expected: Vec<String> = expected.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            wharf.as_ref().ok(),
+            Some(&expected),
+            "{strategy}: wharf {wharf:#?}"
+        );
+        assert_eq!(
+            pip.as_ref().ok(),
+            Some(&expected),
+            "{strategy}: pip {pip:#?}"
+        );
+    }
+}
+
+/// Issue 20 §2: `--group` (PEP 735) as pip 26 has it: the group of ./pyproject.toml, its
+/// `include-group`s expanded; `PATH:NAME` for another file; a missing group is an error
+/// naming the groups there are.
+#[test]
+fn dependency_groups_match_pip() {
+    let (Some(peers), Some(bin)) = (peers(), current_peers()) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let links = dir.path().join("links");
+    std::fs::create_dir_all(&links).unwrap();
+    for name in ["a", "b", "c"] {
+        wheel(&links, name, "1.0", &[]);
+    }
+    std::fs::write(
+        dir.path().join("pyproject.toml"),
+        "[project]\nname = \"proj\"\nversion = \"0\"\n\n[dependency-groups]\ntest = [\"a\", {include-group = \"Docs\"}]\ndocs = [\"b\"]\n",
+    )
+    .unwrap();
+    let (wharf, pip) = wharf_and_pip(peers, &bin, dir.path(), &links, &[&["--group", "test"]]);
+    let expected = vec!["a==1.0".to_string(), "b==1.0".to_string()];
+    assert_eq!(wharf.as_ref().ok(), Some(&expected), "wharf {wharf:#?}");
+    assert_eq!(pip.as_ref().ok(), Some(&expected), "pip {pip:#?}");
+    let missing = run(command(env!("CARGO_BIN_EXE_wharf"))
+        .current_dir(dir.path())
+        .args(["install", "--python"])
+        .arg(dir.path().join("wharf"))
+        .arg("-f")
+        .arg(&links)
+        .args(["--group", "lint"])
+        .env("PIP_CONFIG_FILE", "/dev/null"));
+    assert_eq!(missing.code(), Some(2), "{}", missing.transcript());
+    assert!(
+        missing
+            .stderr()
+            .contains("no dependency group `lint` (it has: docs, test)"),
+        "{}",
+        missing.transcript()
+    );
+}
+
+/// Issue 20 §2: pip's other install locations are refused (exit 2), never ignored: `--target`
+/// on the command line, `PIP_PREFIX` in the environment, `target` in a pip config.
+#[test]
+fn other_install_locations_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("pip.conf");
+    std::fs::write(&config, "[install]\ntarget = /tmp/elsewhere\n").unwrap();
+    for (args, env, says) in [
+        (
+            &["--target", "/tmp/t", "a"][..],
+            ("PIP_CONFIG_FILE", "/dev/null"),
+            "`--target` is refused",
+        ),
+        (
+            &["a"][..],
+            ("PIP_PREFIX", "/tmp/p"),
+            "`PIP_PREFIX` (set in the environment) is refused",
+        ),
+        (
+            &["a"][..],
+            ("PIP_CONFIG_FILE", config.to_str().unwrap()),
+            "`target` in [install] of",
+        ),
+    ] {
+        let out = run(command(env!("CARGO_BIN_EXE_wharf"))
+            .args(["install"])
+            .args(args)
+            .env(env.0, env.1)
+            .env("HOME", dir.path()));
+        assert_eq!(out.code(), Some(2), "{}", out.transcript());
+        assert!(out.stderr().contains(says), "{}", out.transcript());
+    }
+}

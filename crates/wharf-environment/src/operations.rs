@@ -437,6 +437,8 @@ pub fn notable_warnings(catalogue: &Catalogue) -> impl Iterator<Item = &ScanWarn
 pub struct ResolvePolicy {
     /// `--upgrade`: prefer the newest versions over installed ones.
     pub upgrade: bool,
+    /// `--upgrade-strategy eager`: with `upgrade`, for the dependencies too.
+    pub upgrade_eager: bool,
     /// `--reinstall`: requested packages are installed again even when present.
     pub reinstall: bool,
     /// `--no-deps`: only the requested packages.
@@ -659,6 +661,7 @@ pub fn resolve_for(
     };
     let options = ResolveOptions {
         upgrade: policy.upgrade,
+        upgrade_eager: policy.upgrade_eager,
         reinstall: policy.reinstall,
         no_deps: policy.no_deps,
         prerelease: policy.prerelease,

@@ -221,6 +221,16 @@ pub enum RequirementsTxtError {
         /// The file.
         path: PathBuf,
     },
+
+    /// A PEP 735 dependency group that cannot be read (missing, an include cycle, a bad
+    /// entry): the message says which.
+    #[error("`{}`: {message}", path.display())]
+    DependencyGroup {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
 }
 
 fn chain_text(chain: &[PathBuf]) -> String {
@@ -369,6 +379,10 @@ impl RequirementsTxtError {
             }
             Self::PyprojectDynamicDependencies { .. } => {
                 "the build backend computes them; list them in a requirements file instead"
+                    .to_owned()
+            }
+            Self::DependencyGroup { .. } => {
+                "`--group NAME` reads `[dependency-groups]` of ./pyproject.toml (`--group PATH:NAME` another file), as pip does (PEP 735)"
                     .to_owned()
             }
         })

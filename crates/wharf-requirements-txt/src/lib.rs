@@ -41,6 +41,7 @@ mod shlex;
 
 pub use error::RequirementsTxtError;
 pub use options::FormatControl;
+pub use pyproject::dependency_group;
 pub use requirements_txt::{
     FileKind, Origin, RequirementEntry, RequirementsOptions, RequirementsTxt,
 };

@@ -91,6 +91,9 @@ pub struct ResolveOptions {
     /// `--upgrade`: requested projects take the newest candidate even if an installed
     /// version satisfies them.
     pub upgrade: bool,
+    /// `--upgrade-strategy eager`: with `upgrade`, every project of the resolution takes the
+    /// newest candidate, not only the requested ones.
+    pub upgrade_eager: bool,
     /// `--reinstall`: requested projects are taken from the wheelhouse even if installed.
     pub reinstall: bool,
     /// `--no-deps`: do not follow `Requires-Dist`.
@@ -471,8 +474,8 @@ impl Provider<'_> {
         let is_requested = self.requested.contains(name);
         if let Some(installed) = self.installed.get(name) {
             let replaceable = installed.in_target
-                && is_requested
-                && (self.options.upgrade || self.options.reinstall);
+                && ((is_requested && (self.options.upgrade || self.options.reinstall))
+                    || (self.options.upgrade && self.options.upgrade_eager));
             if !replaceable && range.contains(&installed.version) {
                 self.choices.borrow_mut().insert(
                     (name.clone(), installed.version.clone()),

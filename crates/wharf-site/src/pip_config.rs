@@ -4,6 +4,7 @@
 //! space-separated list; per-command sections `[install]`, `[wheel]`, `[download]`
 //! overriding `[global]`). Real examples: `pip-x86-64-v3-gentoo2023.conf` on CVMFS.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use configparser::ini::{Ini, IniDefault};
@@ -47,6 +48,65 @@ pub enum PipConfigError {
 pub struct PipConfig {
     path: PathBuf,
     ini: Ini,
+    /// The file each `(section, key)` came from, when several files were merged.
+    origins: HashMap<(String, String), PathBuf>,
+}
+
+/// pip's configuration files, lowest priority first, as pip 26 finds them on Linux (pip's
+/// "Configuration" documentation, "Location" and "Loading order"):
+/// - global: `$XDG_CONFIG_DIRS/pip/pip.conf` (each directory; default `/etc/xdg`), then
+///   `/etc/pip.conf`;
+/// - user: `~/.pip/pip.conf`, then `$XDG_CONFIG_HOME/pip/pip.conf` (default `~/.config`), left
+///   out when `PIP_CONFIG_FILE` names a file that exists, or in isolated mode
+///   (`PIP_ISOLATED_MODE`, `isolated`);
+/// - site: `PREFIX/pip.conf` of the environment pip acts on (`prefix`);
+/// - `PIP_CONFIG_FILE`, last: it overrides them all.
+///
+/// `PIP_CONFIG_FILE=/dev/null` loads no file at all, as pip does. Files that do not exist
+/// are listed too (the caller skips them).
+pub fn pip_config_paths(
+    env: &wharf_env::Env,
+    prefix: Option<&Path>,
+    isolated: bool,
+) -> Vec<PathBuf> {
+    let config_file = env
+        .path("PIP_CONFIG_FILE")
+        .filter(|p| !p.as_os_str().is_empty());
+    if config_file.as_deref() == Some(Path::new("/dev/null")) {
+        return Vec::new();
+    }
+    let mut paths = Vec::new();
+    let xdg_dirs = env
+        .get("XDG_CONFIG_DIRS")
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| "/etc/xdg".to_string());
+    for dir in xdg_dirs.split(':').filter(|d| !d.is_empty()) {
+        paths.push(Path::new(dir).join("pip").join("pip.conf"));
+    }
+    paths.push(PathBuf::from("/etc/pip.conf"));
+    let isolated = isolated
+        || env
+            .flag("PIP_ISOLATED_MODE")
+            .ok()
+            .flatten()
+            .unwrap_or(false);
+    let config_file_exists = config_file.as_deref().is_some_and(Path::exists);
+    if !isolated
+        && !config_file_exists
+        && let Some(home) = env.path("HOME").filter(|h| !h.as_os_str().is_empty())
+    {
+        paths.push(home.join(".pip").join("pip.conf"));
+        let config_home = env
+            .path("XDG_CONFIG_HOME")
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or_else(|| home.join(".config"));
+        paths.push(config_home.join("pip").join("pip.conf"));
+    }
+    if let Some(prefix) = prefix {
+        paths.push(prefix.join("pip.conf"));
+    }
+    paths.extend(config_file);
+    paths
 }
 
 impl PipConfig {
@@ -80,12 +140,49 @@ impl PipConfig {
         Ok(Self {
             path: path.to_path_buf(),
             ini,
+            origins: HashMap::new(),
         })
     }
 
-    /// The file this config was read from.
+    /// One configuration from `configs`, lowest priority first ([`pip_config_paths`]'s
+    /// order): a key set in a later file overrides the same section's key of an earlier one,
+    /// as pip merges them. `None` when `configs` is empty.
+    pub fn merge(configs: Vec<PipConfig>) -> Option<Self> {
+        let mut configs = configs.into_iter();
+        let mut merged = configs.next()?;
+        let first = merged.path.clone();
+        for (section, keys) in merged.ini.get_map_ref().clone() {
+            for key in keys.keys() {
+                merged
+                    .origins
+                    .insert((section.clone(), key.clone()), first.clone());
+            }
+        }
+        for config in configs {
+            for (section, keys) in config.ini.get_map_ref() {
+                for (key, value) in keys {
+                    merged.ini.set(section, key, value.clone());
+                    merged
+                        .origins
+                        .insert((section.clone(), key.clone()), config.path.clone());
+                }
+            }
+            merged.path = config.path;
+        }
+        Some(merged)
+    }
+
+    /// The file this config was read from (of merged files: the most specific one).
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The file that set `key` in `section` (of merged files, the one that won), else
+    /// [`PipConfig::path`].
+    pub fn origin(&self, section: &str, key: &str) -> &Path {
+        self.origins
+            .get(&(section.to_ascii_lowercase(), key.to_ascii_lowercase()))
+            .map_or(&self.path, PathBuf::as_path)
     }
 
     /// The raw value of `key` in `section`, if set.
@@ -98,7 +195,7 @@ impl PipConfig {
         let value = self
             .get(section, "find-links")
             .ok_or_else(|| PipConfigError::NoFindLinks {
-                path: self.path.clone(),
+                path: self.origin(section, "find-links").to_path_buf(),
                 section: section.to_string(),
             })?;
         Ok(value.split_whitespace().map(str::to_string).collect())
@@ -190,5 +287,81 @@ mod properties {
                 let _ = config.find_links("global");
             }
         }
+    }
+
+    /// Issue 20 §3: pip's files in pip's order (lowest priority first), the user's left out
+    /// when `PIP_CONFIG_FILE` names a file that exists, none at all for `/dev/null`.
+    #[test]
+    fn config_files_in_pips_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().display().to_string();
+        let env = |pairs: &[(&str, &str)]| wharf_env::Env::from_pairs(pairs.iter().copied());
+        let paths = pip_config_paths(&env(&[("HOME", &home)]), Some(Path::new("/venv")), false);
+        assert_eq!(
+            paths,
+            [
+                PathBuf::from("/etc/xdg/pip/pip.conf"),
+                PathBuf::from("/etc/pip.conf"),
+                dir.path().join(".pip/pip.conf"),
+                dir.path().join(".config/pip/pip.conf"),
+                PathBuf::from("/venv/pip.conf"),
+            ]
+        );
+        let site = dir.path().join("site.conf");
+        std::fs::write(&site, "").unwrap();
+        let site_text = site.display().to_string();
+        let paths = pip_config_paths(
+            &env(&[
+                ("HOME", &home),
+                ("PIP_CONFIG_FILE", &site_text),
+                ("XDG_CONFIG_DIRS", "/a:/b"),
+            ]),
+            None,
+            false,
+        );
+        assert_eq!(
+            paths,
+            [
+                PathBuf::from("/a/pip/pip.conf"),
+                PathBuf::from("/b/pip/pip.conf"),
+                PathBuf::from("/etc/pip.conf"),
+                site.clone(),
+            ]
+        );
+        assert!(
+            pip_config_paths(&env(&[("PIP_CONFIG_FILE", "/dev/null")]), None, false).is_empty()
+        );
+        assert!(
+            !pip_config_paths(
+                &env(&[("HOME", &home), ("PIP_ISOLATED_MODE", "1")]),
+                None,
+                false
+            )
+            .iter()
+            .any(|p| p.starts_with(dir.path()))
+        );
+    }
+
+    /// A later file's key overrides an earlier one's, and says where it came from.
+    #[test]
+    fn merged_configs_override_key_by_key() {
+        let global = PipConfig::parse(
+            Path::new("/etc/pip.conf"),
+            "[global]\ncert = /a\n[install]\nfind-links = /g\n",
+        )
+        .unwrap();
+        let user = PipConfig::parse(
+            Path::new("/home/u/.config/pip/pip.conf"),
+            "[install]\nfind-links = /u1 /u2\n",
+        )
+        .unwrap();
+        let merged = PipConfig::merge(vec![global, user]).unwrap();
+        assert_eq!(merged.find_links("install").unwrap(), ["/u1", "/u2"]);
+        assert_eq!(merged.get("global", "cert").as_deref(), Some("/a"));
+        assert_eq!(merged.origin("global", "cert"), Path::new("/etc/pip.conf"));
+        assert_eq!(
+            merged.origin("install", "find-links"),
+            Path::new("/home/u/.config/pip/pip.conf")
+        );
     }
 }

@@ -90,9 +90,26 @@ pub struct InstallArgs {
     pub binary: BinaryArgs,
     #[command(flatten)]
     pub index: crate::settings::IndexArgs,
+    /// Install the PEP 735 dependency group NAME of ./pyproject.toml (`PATH:NAME` of another
+    /// file); repeatable
+    #[arg(long, value_name = "[PATH:]NAME")]
+    pub group: Vec<String>,
+    /// With --upgrade: `only-if-needed` upgrades the named packages (pip's default), `eager`
+    /// their dependencies too [env: PIP_UPGRADE_STRATEGY]
+    #[arg(long, value_name = "STRATEGY", value_parser = ["only-if-needed", "eager"])]
+    pub upgrade_strategy: Option<String>,
     /// Refused: wharf installs into virtual environments only (pip's `--user`)
     #[arg(long)]
     pub user: bool,
+    /// Refused: wharf installs into virtual environments only (pip's `--target`)
+    #[arg(long, value_name = "DIR")]
+    pub target: Option<PathBuf>,
+    /// Refused: wharf installs into virtual environments only (pip's `--prefix`)
+    #[arg(long, value_name = "DIR")]
+    pub prefix: Option<PathBuf>,
+    /// Refused: wharf installs into virtual environments only (pip's `--root`)
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
     #[command(flatten)]
     pub global: GlobalArgs,
 }
@@ -146,9 +163,65 @@ pub fn install(
         ));
     }
     let config = pip_config(site, printer);
-    let settings = InstallSettings::resolve(&args.flags(), site, config.as_ref())?;
-    let packages =
+    // pip's other install locations (`--target`, `--prefix`, `--root`, and the same from the
+    // environment or the pip config): refused, never ignored.
+    let elsewhere = [
+        ("--target", args.target.is_some(), "PIP_TARGET", "target"),
+        ("--prefix", args.prefix.is_some(), "PIP_PREFIX", "prefix"),
+        ("--root", args.root.is_some(), "PIP_ROOT", "root"),
+    ]
+    .into_iter()
+    .find_map(|(option, given, variable, key)| {
+        if given {
+            return Some(format!("`{option}`"));
+        }
+        if site.vars.get(variable).is_some_and(|v| !v.is_empty()) {
+            return Some(format!("`{variable}` (set in the environment)"));
+        }
+        let config = config.as_ref()?;
+        ["install", "global"].into_iter().find_map(|section| {
+            config.get(section, key).map(|_| {
+                format!(
+                    "`{key}` in [{section}] of `{}`",
+                    config.origin(section, key).display()
+                )
+            })
+        })
+    });
+    if let Some(given) = elsewhere {
+        return Err(Error::usage(
+            format!("{given} is refused: wharf installs into virtual environments, not into another directory tree"),
+            Some("create an environment there instead (`wharf venv DIR`) and install into it (`wharf install --python DIR …`), or `wharf venv --seed` for the real pip".to_string()),
+        ));
+    }
+    let mut settings = InstallSettings::resolve(&args.flags(), site, config.as_ref())?;
+    let mut packages =
         crate::commands::pip_habits::without_pip_upgrade(&args.packages, settings.upgrade, printer);
+    // PEP 735 dependency groups (`--group [PATH:]NAME`, pip 25.1's option).
+    for spec in &args.group {
+        let (path, name) = match spec.rsplit_once(':') {
+            Some((path, name)) if !path.is_empty() => (PathBuf::from(path), name),
+            _ => (PathBuf::from("pyproject.toml"), spec.as_str()),
+        };
+        let text = fs_err::read_to_string(&path).map_err(|e| {
+            Error::usage(
+                format!("--group {spec}: cannot read `{}`: {e}", path.display()),
+                Some(
+                    "run it where the project's pyproject.toml is, or name it: `--group PATH:NAME`"
+                        .to_string(),
+                ),
+            )
+        })?;
+        let group = wharf_requirements_txt::dependency_group(&text, &path, name)
+            .map_err(|e| Error::usage(format!("--group {spec}: {e}"), e.hint()))?;
+        packages.extend(group);
+    }
+    let upgrade_eager = args
+        .upgrade_strategy
+        .clone()
+        .or_else(|| site.vars.get("PIP_UPGRADE_STRATEGY"))
+        .is_some_and(|strategy| strategy == "eager");
+    settings.upgrade_eager = upgrade_eager;
     if packages.is_empty() && args.requirements.is_empty() && !args.packages.is_empty() {
         return Ok(ExitStatus::Success);
     }
@@ -318,6 +391,7 @@ fn install_once(
     }
     let policy = ResolvePolicy {
         upgrade: settings.upgrade,
+        upgrade_eager: settings.upgrade_eager,
         reinstall: settings.reinstall,
         no_deps: settings.no_deps,
         prerelease: settings.pre,
