@@ -417,13 +417,21 @@ fn doctor_interpreter_fails() {
         fix.clone(),
     ]);
 
-    // Emptied: the kernel refuses it outright.
-    std::fs::File::options()
-        .write(true)
-        .open(&interpreter)
-        .unwrap()
-        .set_len(0)
-        .unwrap();
+    // Emptied: the kernel refuses it outright. A process still running the cut interpreter
+    // (the probe's, being reaped after its kill) holds it busy for a moment (ETXTBSY).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let writable = loop {
+        match std::fs::File::options().write(true).open(&interpreter) {
+            Err(error)
+                if error.raw_os_error() == Some(26) && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            other => break other.unwrap(),
+        }
+    };
+    writable.set_len(0).unwrap();
+    drop(writable);
     let refused = command(&python).args(["-c", "import six"]).output();
     assert!(
         refused
