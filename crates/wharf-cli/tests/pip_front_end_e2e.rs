@@ -175,3 +175,123 @@ fn outputs_match_pip_26_byte_for_byte() {
         assert_eq!(wharf, pip, "{args:?}");
     }
 }
+
+/// A wheel whose metadata is 2.4 with a `License-Expression` (pip 26's `show` prints it in
+/// place of `License`), a homepage only as a `Project-URL`, entry points and files.
+fn licensed_wheel(dir: &std::path::Path) -> std::path::PathBuf {
+    let info = "licensed_demo-1.0.dist-info";
+    let metadata = "Metadata-Version: 2.4\n\
+                    Name: licensed-demo\n\
+                    Version: 1.0\n\
+                    Summary: A wheel with a license expression\n\
+                    Author-email: Ada <ada@example.org>\n\
+                    License-Expression: MIT OR Apache-2.0\n\
+                    License-File: LICENSE\n\
+                    Project-URL: Home-Page, https://example.org/demo\n\
+                    Project-URL: Source, https://example.org/src\n\
+                    Classifier: Programming Language :: Python :: 3\n\
+                    Requires-Dist: six>=1.10\n\
+                    Requires-Dist: Python-DateUtil; python_version >= \"3\"\n\
+                    Requires-Dist: numpy; python_version < \"3\"\n\
+                    Requires-Dist: pytz; extra == \"tz\"\n\
+                    Provides-Extra: tz\n\n";
+    wharf_test_support::WheelBuilder::bare(info)
+        .file(&format!("{info}/METADATA"), metadata.as_bytes())
+        .file(
+            &format!("{info}/WHEEL"),
+            b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+        )
+        .file(
+            &format!("{info}/entry_points.txt"),
+            b"[console_scripts]\nlicensed-demo = licensed_demo:main\n",
+        )
+        .file(&format!("{info}/licenses/LICENSE"), b"MIT\n")
+        .file("licensed_demo/__init__.py", b"def main():\n    pass\n")
+        .file("licensed_demo/data/table.txt", b"1 2 3\n")
+        .record(wharf_test_support::RecordMode::Correct)
+        .write(&dir.join("licensed_demo-1.0-py3-none-any.whl"))
+}
+
+/// Runs the same pip command line through pip 26.3 and `wharf pip` on `venv`: same exit code,
+/// same stdout, byte for byte; a difference is added to `differences`.
+fn same_as_pip_26(
+    bin: &std::path::Path,
+    venv: &std::path::Path,
+    args: &[&str],
+    differences: &mut Vec<String>,
+) {
+    let pip = run(sci::pip_on(command(bin.join("python")), venv).args(args));
+    let wharf = run(command(env!("CARGO_BIN_EXE_wharf"))
+        .env("NO_COLOR", "1")
+        .args(["pip", "--python"])
+        .arg(venv)
+        .args(args));
+    if (wharf.code(), wharf.stdout()) != (pip.code(), pip.stdout()) {
+        differences.push(format!(
+            "{args:?}\npip 26:\n{}\nwharf:\n{}",
+            pip.transcript(),
+            wharf.transcript()
+        ));
+    }
+}
+
+/// Issue 20 §2: `freeze [--all]`, `list --format=freeze|json`, `show [-f|-v]` (with pip 26's
+/// `License-Expression`) and `check` (consistent, then a missing and a conflicting dependency)
+/// print byte for byte what pip 26.3 prints, with its exit code, on one environment of real
+/// wheels.
+#[test]
+fn show_check_and_freeze_match_pip_26_byte_for_byte() {
+    let Some(peers) = peers() else { return };
+    let Some(bin) = sci::current_peers() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let venv = peers.new_venv(dir.path());
+    let wheel = licensed_wheel(dir.path());
+    let mut differences = Vec::new();
+    run(peers
+        .wharf()
+        .args(["install", "pandas", "setuptools", "wheel", "--python"])
+        .arg(&venv)
+        .arg(&wheel))
+    .success();
+    for args in [
+        &["freeze"][..],
+        &["freeze", "--all"][..],
+        &["freeze", "--exclude", "six"][..],
+        &["list", "--format=freeze"][..],
+        &["list", "--format=json"][..],
+        &["show", "licensed-demo"][..],
+        &["show", "-f", "Licensed_Demo"][..],
+        &["show", "-v", "licensed-demo"][..],
+        &["show", "pandas", "six", "numpy"][..],
+        &["show", "-f", "python-dateutil"][..],
+        &["show", "six", "not-installed"][..],
+        &["show", "not-installed"][..],
+        &["check"][..],
+    ] {
+        same_as_pip_26(&bin, &venv, args, &mut differences);
+    }
+    // A dependency missing and one at the wrong version.
+    let info = "broken_demo-2.0.dist-info";
+    let broken = wharf_test_support::WheelBuilder::bare(info)
+        .file(
+            &format!("{info}/METADATA"),
+            b"Metadata-Version: 2.1\nName: Broken_Demo\nVersion: 2.0\nRequires-Dist: not-there>=1\nRequires-Dist: six>=2\nRequires-Dist: pytz[extra]<2000\n",
+        )
+        .file(
+            &format!("{info}/WHEEL"),
+            b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+        )
+        .record(wharf_test_support::RecordMode::Correct)
+        .write(&dir.path().join("broken_demo-2.0-py3-none-any.whl"));
+    run(peers
+        .wharf()
+        .args(["install", "--no-deps", "--python"])
+        .arg(&venv)
+        .arg(&broken))
+    .success();
+    same_as_pip_26(&bin, &venv, &["check"], &mut differences);
+    same_as_pip_26(&bin, &venv, &["show", "broken-demo", "six"], &mut differences);
+    assert!(differences.is_empty(), "{}", differences.join("\n\n"));
+}

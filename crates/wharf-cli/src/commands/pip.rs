@@ -174,7 +174,8 @@ pub fn translate(args: &[OsString], environment: &OsStr) -> Result<Translated, U
                 | "--no-build-isolation"
                 | "--user",
             ) => out.push(name.clone().into()),
-            ("uninstall", "-y" | "--yes") | ("freeze", "--all") => {}
+            ("uninstall", "-y" | "--yes") => {}
+            ("freeze", "--all" | "--exclude-editable") => out.push(name.clone().into()),
             ("freeze" | "list", "-l" | "--local") => out.push("--local".into()),
             ("freeze" | "list", "--exclude") => {
                 let value = value()?;
@@ -360,7 +361,10 @@ mod tests {
             wharf(&["list", "--format=json", "-o"]),
             ["list", "--python", "/env", "--format", "json", "--outdated"]
         );
-        assert_eq!(wharf(&["freeze", "--all"]), ["freeze", "--python", "/env"]);
+        assert_eq!(
+            wharf(&["freeze", "--all"]),
+            ["freeze", "--python", "/env", "--all"]
+        );
     }
 
     #[test]
