@@ -295,3 +295,87 @@ fn show_check_and_freeze_match_pip_26_byte_for_byte() {
     same_as_pip_26(&bin, &venv, &["show", "broken-demo", "six"], &mut differences);
     assert!(differences.is_empty(), "{}", differences.join("\n\n"));
 }
+
+/// Issue 20 §2: `hash` (each algorithm), `index versions` (against a local index: a yanked
+/// file, a wheel for another interpreter, an sdist, a pre-release; `--pre`, `--json`) print
+/// what pip 26.3 prints; `inspect` reports the same distributions with the same fields.
+#[test]
+fn hash_index_versions_and_inspect_match_pip_26() {
+    let Some(peers) = peers() else { return };
+    let Some(bin) = sci::current_peers() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let venv = peers.new_venv(dir.path());
+    let wheel = licensed_wheel(dir.path());
+    run(peers
+        .wharf()
+        .args(["install", "six", "--python"])
+        .arg(&venv)
+        .arg(&wheel))
+    .success();
+    let mut differences = Vec::new();
+    let wheel_text = wheel.to_str().unwrap();
+    for args in [
+        &["hash", wheel_text][..],
+        &["hash", "-a", "sha512", wheel_text, wheel_text][..],
+        &["hash", "--algorithm=sha384", wheel_text][..],
+    ] {
+        same_as_pip_26(&bin, &venv, args, &mut differences);
+    }
+
+    let page = "<!DOCTYPE html><html><body>\
+        <a href=\"/files/demo-1.0-py3-none-any.whl\">demo-1.0-py3-none-any.whl</a>\
+        <a href=\"/files/demo-1.5.tar.gz\">demo-1.5.tar.gz</a>\
+        <a href=\"/files/demo-2.0-py3-none-any.whl\">demo-2.0-py3-none-any.whl</a>\
+        <a href=\"/files/demo-2.5-py3-none-any.whl\" data-yanked=\"broken\">demo-2.5-py3-none-any.whl</a>\
+        <a href=\"/files/demo-2.7-py3-none-any.whl\" data-requires-python=\"&gt;=3.99\">demo-2.7-py3-none-any.whl</a>\
+        <a href=\"/files/demo-3.0-cp27-cp27mu-linux_x86_64.whl\">demo-3.0-cp27-cp27mu-linux_x86_64.whl</a>\
+        <a href=\"/files/demo-3.1rc1-py3-none-any.whl\">demo-3.1rc1-py3-none-any.whl</a>\
+        </body></html>";
+    let server = wharf_test_support::http::TestServer::start(move |path| {
+        if path.trim_end_matches('/') == "/simple/demo" {
+            wharf_test_support::http::Reply::ok("text/html", page)
+        } else {
+            wharf_test_support::http::Reply::not_found()
+        }
+    });
+    let index = server.url("/simple/");
+    for args in [
+        &["index", "versions", "demo", "-i", &index][..],
+        &["index", "versions", "Demo", "--index-url", &index, "--pre"][..],
+        &["index", "versions", "demo", "-i", &index, "--json"][..],
+    ] {
+        same_as_pip_26(&bin, &venv, args, &mut differences);
+    }
+    let missing = run(command(env!("CARGO_BIN_EXE_wharf"))
+        .args(["pip", "--python"])
+        .arg(&venv)
+        .args(["index", "versions", "absent", "-i", &index]));
+    assert_eq!(missing.code(), Some(1), "{}", missing.transcript());
+    assert!(
+        missing
+            .stderr()
+            .contains("No matching distribution found for absent"),
+        "{}",
+        missing.transcript()
+    );
+
+    // inspect: the same report but for `pip_version`.
+    let report = |run: sci::Run| -> serde_json::Value {
+        let mut value: serde_json::Value = serde_json::from_str(&run.success().stdout()).unwrap();
+        value.as_object_mut().unwrap().remove("pip_version");
+        let installed = value["installed"].as_array_mut().unwrap();
+        installed.sort_by_key(|d| d["metadata"]["name"].as_str().unwrap().to_lowercase());
+        value
+    };
+    let pip = report(run(
+        sci::pip_on(command(bin.join("python")), &venv).arg("inspect")
+    ));
+    let wharf = report(run(command(env!("CARGO_BIN_EXE_wharf"))
+        .args(["pip", "--python"])
+        .arg(&venv)
+        .arg("inspect")));
+    assert_eq!(wharf, pip);
+    assert!(differences.is_empty(), "{}", differences.join("\n\n"));
+}

@@ -15,6 +15,7 @@ pub mod lock;
 pub mod outdated;
 pub mod per_node;
 pub mod pip;
+pub mod pip_only;
 pub mod pip_habits;
 pub mod python;
 pub mod serve;

@@ -11,6 +11,8 @@
 
 use std::ffi::{OsStr, OsString};
 
+use crate::commands::pip_only::PipCommand;
+
 /// A pip option or command that wharf's pip does not honour.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unsupported {
@@ -45,6 +47,9 @@ pub enum Translated {
     Wharf(Vec<OsString>),
     /// Print this line on stdout and exit 0 (`pip --version`, `pip install -U pip`).
     Say(String),
+    /// A pip command wharf's pip runs itself, with pip's output (`hash`, `index versions`,
+    /// `inspect`, `config list|get`).
+    Pip(PipCommand),
 }
 
 /// pip's options that take a value and change nothing in wharf (accepted, value dropped).
@@ -120,7 +125,17 @@ pub fn translate(args: &[OsString], environment: &OsStr) -> Result<Translated, U
     let mut out: Vec<OsString> = Vec::new();
     let mut positional: Vec<OsString> = Vec::new();
     let wharf_command = match command.as_str() {
-        "install" | "uninstall" | "freeze" | "list" | "show" | "check" => command.clone(),
+        "install" | "uninstall" | "freeze" | "list" | "show" | "check" | "download" => {
+            command.clone()
+        }
+        "hash" | "index" | "inspect" | "config" => {
+            let rest: Vec<OsString> = rest.cloned().collect();
+            return pip_only(&command, &rest).map(Translated::Pip);
+        }
+        "cache" => {
+            let rest: Vec<OsString> = rest.cloned().collect();
+            return cache(&rest, &global);
+        }
         other => return Err(unsupported_command(other)),
     };
     while let Some(arg) = rest.next() {
@@ -190,6 +205,18 @@ pub fn translate(args: &[OsString], environment: &OsStr) -> Result<Translated, U
             ("list", "-o" | "--outdated") => out.push("--outdated".into()),
             ("list", "-u" | "--uptodate") => out.push("--uptodate".into()),
             ("show", "-f" | "--files") => out.push("--files".into()),
+            (
+                "download",
+                "-r" | "--requirement" | "-d" | "--dest" | "--destination-dir" | "-i"
+                | "--index-url" | "--extra-index-url" | "--python-version" | "--platform"
+                | "--only-binary" | "--abi" | "--implementation" | "-f" | "--find-links"
+                | "--cert" | "--proxy" | "--retries" | "--timeout",
+            ) => {
+                let value = value()?;
+                out.push(download_option(&name).into());
+                out.push(value);
+            }
+            ("download", "--no-deps" | "--pre") => out.push(name.clone().into()),
             (_, option) if option.starts_with('-') && option != "-" => {
                 return Err(unsupported(option));
             }
@@ -214,6 +241,124 @@ pub fn translate(args: &[OsString], environment: &OsStr) -> Result<Translated, U
     wharf.push(environment.to_os_string());
     wharf.extend(out);
     wharf.extend(positional);
+    Ok(Translated::Wharf(wharf))
+}
+
+/// The spelling `wharf download` takes for pip's option `name`.
+fn download_option(name: &str) -> &str {
+    match name {
+        "--requirement" => "-r",
+        "--dest" | "--destination-dir" => "-d",
+        "--index-url" => "-i",
+        "--find-links" => "-f",
+        other => other,
+    }
+}
+
+/// pip's `hash`, `index versions`, `inspect` and `config list|get`, which wharf's pip runs
+/// itself (`args`: after the command name).
+fn pip_only(command: &str, args: &[OsString]) -> Result<PipCommand, Unsupported> {
+    let unsupported = |what: &str| Unsupported {
+        what: what.to_string(),
+        command: command.to_string(),
+    };
+    let mut words: Vec<String> = Vec::new();
+    let mut files: Vec<OsString> = Vec::new();
+    let mut algorithm = "sha256".to_string();
+    let mut index_url = None;
+    let mut extra_index_url = Vec::new();
+    let (mut pre, mut json, mut local) = (false, false, false);
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        let text = arg.to_string_lossy().into_owned();
+        let (name, inline) = match text.split_once('=') {
+            Some((name, value)) if name.starts_with("--") => (name.to_string(), Some(value)),
+            _ => (text.clone(), None),
+        };
+        let mut value = || -> Result<String, Unsupported> {
+            match inline {
+                Some(value) => Ok(value.to_string()),
+                None => rest
+                    .next()
+                    .map(|v| v.to_string_lossy().into_owned())
+                    .ok_or_else(|| unsupported(&name)),
+            }
+        };
+        match (command, name.as_str()) {
+            (_, "-q" | "--quiet" | "-v" | "--verbose") => {}
+            (_, flag) if IGNORED_FLAGS.contains(&flag) => {}
+            (_, option) if IGNORED_WITH_VALUE.contains(&option) => {
+                value()?;
+            }
+            ("hash", "-a" | "--algorithm") => {
+                algorithm = value()?;
+                if !["sha256", "sha384", "sha512"].contains(&algorithm.as_str()) {
+                    return Err(unsupported(&format!("{name} {algorithm}")));
+                }
+            }
+            ("index", "-i" | "--index-url") => index_url = Some(value()?),
+            ("index", "--extra-index-url") => extra_index_url.push(value()?),
+            ("index", "--pre") => pre = true,
+            ("index", "--json") => json = true,
+            ("inspect", "-l" | "--local") => local = true,
+            (_, option) if option.starts_with('-') && option != "-" => {
+                return Err(unsupported(option));
+            }
+            ("hash", _) => files.push(arg.clone()),
+            _ => words.push(text),
+        }
+    }
+    let words: Vec<&str> = words.iter().map(String::as_str).collect();
+    match (command, words.as_slice()) {
+        ("hash", []) if !files.is_empty() => Ok(PipCommand::Hash { files, algorithm }),
+        ("hash", _) => Err(unsupported("without a FILE")),
+        ("index", ["versions", package]) => Ok(PipCommand::IndexVersions {
+            package: (*package).to_string(),
+            index_url,
+            extra_index_url,
+            pre,
+            json,
+        }),
+        ("inspect", []) => Ok(PipCommand::Inspect { local }),
+        ("config", ["list"]) => Ok(PipCommand::ConfigList),
+        ("config", ["get", key]) => Ok(PipCommand::ConfigGet {
+            key: (*key).to_string(),
+        }),
+        (_, words) => Err(unsupported(&words.join(" "))),
+    }
+}
+
+/// `pip cache dir|info|purge|remove PATTERN`, mapped onto wharf's cache (`wharf cache`);
+/// `pip cache list` (pip's built wheels) has no counterpart.
+fn cache(args: &[OsString], global: &[OsString]) -> Result<Translated, Unsupported> {
+    let unsupported = |what: &str| Unsupported {
+        what: what.to_string(),
+        command: "cache".to_string(),
+    };
+    let words: Vec<String> = args
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .filter(|a| !matches!(a.as_str(), "-q" | "--quiet" | "-v" | "--verbose"))
+        .collect();
+    if let Some(option) = words.iter().find(|w| w.starts_with('-')) {
+        return Err(unsupported(option));
+    }
+    let words: Vec<&str> = words.iter().map(String::as_str).collect();
+    let mut wharf: Vec<OsString> = vec!["cache".into()];
+    match words.as_slice() {
+        ["dir"] => wharf.push("dir".into()),
+        ["info"] => wharf.push("size".into()),
+        ["purge"] => wharf.push("clean".into()),
+        ["remove", pattern] => {
+            if pattern.contains(['*', '?', '[']) {
+                return Err(unsupported(&format!("remove {pattern}")));
+            }
+            wharf.push("clean".into());
+            wharf.push((*pattern).into());
+        }
+        other => return Err(unsupported(&other.join(" "))),
+    }
+    wharf.extend(global.iter().cloned());
     Ok(Translated::Wharf(wharf))
 }
 
@@ -279,7 +424,24 @@ pub fn run(args: &[OsString], env: &wharf_env::Env) -> crate::ExitStatus {
     };
     match translate(args, &environment) {
         Ok(Translated::Say(line)) => crate::commands::write_stdout(format!("{line}\n").as_bytes()),
+        Ok(Translated::Pip(command)) => {
+            let site = wharf_site::SiteEnv::from_env(env);
+            let python_env = wharf_python::PythonEnv::from_env(env);
+            crate::commands::pip_only::run(
+                &command,
+                std::path::Path::new(&environment),
+                &site,
+                &python_env,
+                printer,
+            )
+            .unwrap_or_else(|error| printer.report(&error))
+        }
         Ok(Translated::Wharf(wharf)) => {
+            if wharf.first().is_some_and(|c| c == "cache") {
+                printer.info(
+                    "note: this is wharf's cache (unpacked wheels, index pages, interpreter probes), not pip's: `wharf cache --help`",
+                );
+            }
             let mut argv = vec![OsString::from("wharf")];
             argv.extend(wharf);
             crate::run(argv, env)

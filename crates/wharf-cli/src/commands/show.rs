@@ -101,7 +101,7 @@ fn metadata_headers(dist: &InstalledDist) -> Headers {
 
 /// A folded header value as `importlib.metadata` gives it to pip: `textwrap.dedent(" " * 8 +
 /// value)` (the continuation lines lose their common indentation; blank lines become empty).
-fn redent(value: &str) -> String {
+pub(crate) fn redent(value: &str) -> String {
     if !value.contains('\n') {
         return value.to_string();
     }
