@@ -379,3 +379,73 @@ fn hash_index_versions_and_inspect_match_pip_26() {
     assert_eq!(wharf, pip);
     assert!(differences.is_empty(), "{}", differences.join("\n\n"));
 }
+
+/// Issue 20 §2: `config list` and `config get` read the pip config file (`PIP_CONFIG_FILE`) as
+/// pip 26 does (pip's `:env:` lines and the other files it reads left aside); an unknown key is
+/// exit 1 for both.
+#[test]
+fn config_list_and_get_match_pip_26() {
+    let Some(peers) = peers() else { return };
+    let Some(bin) = sci::current_peers() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let venv = peers.new_venv(dir.path());
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let config = dir.path().join("pip.conf");
+    std::fs::write(
+        &config,
+        "[global]\nindex-url = https://example.org/simple\ntimeout = 60\n\n[install]\nfind-links =\n    /a\n    /b\nno_cache_dir = it's\n",
+    )
+    .unwrap();
+    let on = |program: &std::path::Path| {
+        let mut command = command(program);
+        command
+            .env("HOME", &home)
+            .env("PIP_CONFIG_FILE", &config)
+            .env("PIP_DISABLE_PIP_VERSION_CHECK", "1");
+        command
+    };
+    for args in [
+        &["config", "list"][..],
+        &["config", "get", "global.index-url"][..],
+        &["config", "get", "install.find-links"][..],
+        &["config", "get", "global.absent"][..],
+    ] {
+        let pip = run(on(&bin.join("python"))
+            .args(["-m", "pip", "--python"])
+            .arg(venv.join("bin/python"))
+            .args(args));
+        let wharf = run(on(std::path::Path::new(env!("CARGO_BIN_EXE_wharf")))
+            .args(["pip", "--python"])
+            .arg(&venv)
+            .args(args));
+        // pip also reads /etc/pip.conf and the user's files; wharf reads PIP_CONFIG_FILE
+        // only (issue 20 §3): the keys of this file are compared.
+        let own = |stdout: String| -> String {
+            stdout
+                .lines()
+                .filter(|l| {
+                    !l.contains('=')
+                        || [
+                            "global.index-url=",
+                            "global.timeout=",
+                            "install.find-links=",
+                            "install.no-cache-dir=",
+                        ]
+                        .iter()
+                        .any(|key| l.starts_with(key))
+                })
+                .map(|l| format!("{l}\n"))
+                .collect()
+        };
+        assert_eq!(
+            (wharf.code(), own(wharf.stdout())),
+            (pip.code(), own(pip.stdout())),
+            "{args:?}\n{}\n{}",
+            pip.transcript(),
+            wharf.transcript()
+        );
+    }
+}

@@ -472,6 +472,7 @@ mod tests {
                 .map(|a| a.to_string_lossy().into_owned())
                 .collect(),
             Translated::Say(line) => panic!("said {line}"),
+            Translated::Pip(command) => panic!("ran {command:?}"),
         }
     }
 
@@ -530,6 +531,56 @@ mod tests {
     }
 
     #[test]
+    fn pip_commands_of_their_own() {
+        assert_eq!(
+            pip(&["hash", "-a", "sha512", "a.whl"]).unwrap(),
+            Translated::Pip(PipCommand::Hash {
+                files: vec!["a.whl".into()],
+                algorithm: "sha512".into()
+            })
+        );
+        assert_eq!(
+            pip(&["index", "versions", "numpy", "--pre", "-i", "http://x/simple"]).unwrap(),
+            Translated::Pip(PipCommand::IndexVersions {
+                package: "numpy".into(),
+                index_url: Some("http://x/simple".into()),
+                extra_index_url: Vec::new(),
+                pre: true,
+                json: false
+            })
+        );
+        assert_eq!(
+            pip(&["config", "get", "global.index-url"]).unwrap(),
+            Translated::Pip(PipCommand::ConfigGet {
+                key: "global.index-url".into()
+            })
+        );
+        assert_eq!(wharf(&["cache", "purge"]), ["cache", "clean"]);
+        assert_eq!(wharf(&["cache", "info"]), ["cache", "size"]);
+        assert_eq!(
+            wharf(&[
+                "download",
+                "--no-deps",
+                "--dest=/d",
+                "--index-url",
+                "http://x/simple",
+                "six"
+            ]),
+            [
+                "download",
+                "--python",
+                "/env",
+                "--no-deps",
+                "-d",
+                "/d",
+                "-i",
+                "http://x/simple",
+                "six"
+            ]
+        );
+    }
+
+    #[test]
     fn err_options_wharf_cannot_honour_are_named() {
         for (args, message) in [
             (
@@ -541,6 +592,23 @@ mod tests {
                 "`pip install --target` is not supported",
             ),
             (&["wheel", "."][..], "`pip wheel` is not supported"),
+            (
+                &["hash", "-a", "md5", "x"][..],
+                "`pip hash -a md5` is not supported",
+            ),
+            (&["cache", "list"][..], "`pip cache list` is not supported"),
+            (
+                &["config", "set", "global.x", "1"][..],
+                "`pip config set global.x 1` is not supported",
+            ),
+            (
+                &["download", "--no-binary", ":all:", "x"][..],
+                "`pip download --no-binary` is not supported",
+            ),
+            (
+                &["inspect", "--user"][..],
+                "`pip inspect --user` is not supported",
+            ),
             (
                 &["--proxy", "x", "install"][..],
                 "`pip --proxy` is not supported",

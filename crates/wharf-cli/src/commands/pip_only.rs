@@ -92,7 +92,15 @@ pub fn run(
         }
         PipCommand::Inspect { local } => inspect(*local, environment, python_env),
         PipCommand::ConfigList => {
-            let out = pip_config(site, printer).map_or_else(String::new, |config| {
+            let config = pip_config(site, printer);
+            printer.info(match &config {
+                Some(config) => format!(
+                    "note: wharf reads the pip config file {} (PIP_CONFIG_FILE) only, not pip's other files",
+                    config.path().display()
+                ),
+                None => "note: no pip config file (wharf reads PIP_CONFIG_FILE only)".to_string(),
+            });
+            let out = config.map_or_else(String::new, |config| {
                 config
                     .entries()
                     .into_iter()
