@@ -292,7 +292,12 @@ fn show_check_and_freeze_match_pip_26_byte_for_byte() {
         .arg(&broken))
     .success();
     same_as_pip_26(&bin, &venv, &["check"], &mut differences);
-    same_as_pip_26(&bin, &venv, &["show", "broken-demo", "six"], &mut differences);
+    same_as_pip_26(
+        &bin,
+        &venv,
+        &["show", "broken-demo", "six"],
+        &mut differences,
+    );
     assert!(differences.is_empty(), "{}", differences.join("\n\n"));
 }
 
@@ -437,8 +442,11 @@ fn config_list_and_get_match_pip_26() {
                         .iter()
                         .any(|key| l.starts_with(key))
                 })
-                .map(|l| format!("{l}\n"))
-                .collect()
+                .fold(String::new(), |mut out, l| {
+                    out.push_str(l);
+                    out.push('\n');
+                    out
+                })
         };
         assert_eq!(
             (wharf.code(), own(wharf.stdout())),

@@ -103,7 +103,9 @@ impl PipConfig {
             .flat_map(|(section, keys)| {
                 keys.iter().filter_map(move |(key, value)| {
                     let key = key.trim_start_matches("--").replace('_', "-");
-                    value.clone().map(|value| (format!("{section}.{key}"), value))
+                    value
+                        .clone()
+                        .map(|value| (format!("{section}.{key}"), value))
                 })
             })
             .collect();

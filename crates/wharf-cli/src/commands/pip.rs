@@ -8,6 +8,20 @@
 //! option wharf cannot honour is refused (exit 2) with one line naming it and the way out
 //! (`wharf venv --seed` installs the real pip), never silently ignored. Options that change
 //! nothing in wharf (pip's progress bar, its version check) are accepted.
+//!
+//! pip's commands and where they go:
+//! - `install`, `uninstall`, `freeze`, `list`, `show`, `check`, `download`: wharf's command of
+//!   the same name, on this environment (`--python ENV`); `freeze`, `list --format freeze|json`,
+//!   `show` and `check` print byte for byte what pip 26 prints (`tests/pip_front_end_e2e.rs`).
+//! - `hash`, `index versions`, `inspect`, `config list|get`: run here
+//!   ([`crate::commands::pip_only`]) with pip 26's output.
+//! - `cache dir|info|purge|remove`: `wharf cache dir|size|clean`, with a note that this is
+//!   wharf's cache, not pip's.
+//! - `--version`: names wharf; `install pip` (the site recipe's first line): a no-op that says why.
+//!
+//! Traps: pip's `list --format=freeze` is not `freeze` (no direct URLs, no editables); pip's
+//! `check` prints every missing requirement before any conflict; pip 26's `show` prints
+//! `License-Expression` *instead of* `License` only when `Metadata-Version` is 2.4 or more.
 
 use std::ffi::{OsStr, OsString};
 
@@ -79,7 +93,8 @@ const IGNORED_FLAGS: &[&str] = &[
 /// Translates pip's arguments (`args`, after `pip`) for the environment `environment` into a
 /// wharf command line, or a line to print.
 ///
-/// pip's commands: `install`, `uninstall`, `freeze`, `list`, `show`, `check`, `--version`.
+/// pip's commands: `install`, `uninstall`, `freeze`, `list`, `show`, `check`, `download`,
+/// `hash`, `index versions`, `inspect`, `config list|get`, `cache`, `--version`.
 /// `install --upgrade pip` (the first line of the site's job recipe) is a no-op that says so:
 /// this environment's pip is wharf.
 ///
@@ -91,7 +106,7 @@ pub fn translate(args: &[OsString], environment: &OsStr) -> Result<Translated, U
     let command = loop {
         let Some(arg) = rest.next() else {
             return Ok(Translated::Say(
-                "usage: pip COMMAND [OPTIONS] (wharf's pip front end: install, uninstall, freeze, list, show, check)"
+                "usage: pip COMMAND [OPTIONS] (wharf's pip front end: install, uninstall, download, freeze, list, show, check, hash, index, inspect, config, cache)"
                     .to_string(),
             ));
         };
@@ -188,9 +203,10 @@ pub fn translate(args: &[OsString], environment: &OsStr) -> Result<Translated, U
                 | "--require-hashes"
                 | "--no-build-isolation"
                 | "--user",
-            ) => out.push(name.clone().into()),
+            )
+            | ("freeze", "--all" | "--exclude-editable")
+            | ("download", "--no-deps" | "--pre") => out.push(name.clone().into()),
             ("uninstall", "-y" | "--yes") => {}
-            ("freeze", "--all" | "--exclude-editable") => out.push(name.clone().into()),
             ("freeze" | "list", "-l" | "--local") => out.push("--local".into()),
             ("freeze" | "list", "--exclude") => {
                 let value = value()?;
@@ -209,14 +225,13 @@ pub fn translate(args: &[OsString], environment: &OsStr) -> Result<Translated, U
                 "download",
                 "-r" | "--requirement" | "-d" | "--dest" | "--destination-dir" | "-i"
                 | "--index-url" | "--extra-index-url" | "--python-version" | "--platform"
-                | "--only-binary" | "--abi" | "--implementation" | "-f" | "--find-links"
-                | "--cert" | "--proxy" | "--retries" | "--timeout",
+                | "--only-binary" | "--abi" | "--implementation" | "-f" | "--find-links" | "--cert"
+                | "--proxy" | "--retries" | "--timeout",
             ) => {
                 let value = value()?;
                 out.push(download_option(&name).into());
                 out.push(value);
             }
-            ("download", "--no-deps" | "--pre") => out.push(name.clone().into()),
             (_, option) if option.starts_with('-') && option != "-" => {
                 return Err(unsupported(option));
             }
@@ -540,7 +555,15 @@ mod tests {
             })
         );
         assert_eq!(
-            pip(&["index", "versions", "numpy", "--pre", "-i", "http://x/simple"]).unwrap(),
+            pip(&[
+                "index",
+                "versions",
+                "numpy",
+                "--pre",
+                "-i",
+                "http://x/simple"
+            ])
+            .unwrap(),
             Translated::Pip(PipCommand::IndexVersions {
                 package: "numpy".into(),
                 index_url: Some("http://x/simple".into()),

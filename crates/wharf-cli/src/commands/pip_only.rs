@@ -272,6 +272,7 @@ fn index_versions(
         .map(|d| Version::from_str(&d.version).map_or(d.version, |v| v.to_string()));
     let out = if json {
         #[derive(serde::Serialize)]
+        #[allow(clippy::struct_field_names)]
         struct Versions<'a> {
             name: &'a str,
             versions: &'a [String],
@@ -381,11 +382,7 @@ fn metadata_json(text: &str) -> serde_json::Map<String, serde_json::Value> {
 }
 
 /// `pip inspect`: pip's report (version "1") of the environment's distributions and markers.
-fn inspect(
-    local: bool,
-    environment: &Path,
-    python_env: &PythonEnv,
-) -> Result<ExitStatus, Error> {
+fn inspect(local: bool, environment: &Path, python_env: &PythonEnv) -> Result<ExitStatus, Error> {
     let environment = PythonEnvironment::find(Some(environment), None, python_env)?;
     let markers = environment.marker_environment()?;
     let dists = environment.installed_on_sys_path(local)?;
