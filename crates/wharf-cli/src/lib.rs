@@ -104,7 +104,7 @@ pub enum Command {
         outdated: commands::outdated::OutdatedArgs,
     },
     /// Print the installed packages in requirements format (exactly `pip freeze`)
-    Freeze(commands::list::EnvArgs),
+    Freeze(commands::list::FreezeArgs),
     /// Show installed packages' metadata, requirements and files (like `pip show`)
     Show(commands::show::ShowArgs),
     /// Draw the environment's dependency tree (like `uv pip tree`)
@@ -146,7 +146,7 @@ impl Command {
             Self::Serve(args) => Some(&args.global),
             Self::Uninstall(args) => Some(&args.global),
             Self::List { env, .. } => Some(&env.global),
-            Self::Freeze(args) => Some(&args.global),
+            Self::Freeze(args) => Some(&args.env.global),
             Self::Check(args) => Some(&args.env.global),
             Self::Doctor(args) => Some(&args.global),
             Self::Explain(args) => Some(&args.global),
@@ -268,13 +268,7 @@ pub fn run(args: Vec<OsString>, env: &Env) -> ExitStatus {
                 commands::list::list(&args, format, &site, &python_env, printer)
             }
         }
-        Command::Freeze(args) => commands::list::list(
-            &args,
-            commands::list::ListFormat::Freeze,
-            &site,
-            &python_env,
-            printer,
-        ),
+        Command::Freeze(args) => commands::list::freeze(&args, &site, &python_env, printer),
         Command::Show(args) => commands::show::show(&args, &site, &python_env, printer),
         Command::Tree(args) => commands::show::tree(&args, &site, &python_env),
         Command::Check(args) => commands::list::check(&args, &site, &python_env, printer),

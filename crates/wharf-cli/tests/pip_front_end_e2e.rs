@@ -175,3 +175,285 @@ fn outputs_match_pip_26_byte_for_byte() {
         assert_eq!(wharf, pip, "{args:?}");
     }
 }
+
+/// A wheel whose metadata is 2.4 with a `License-Expression` (pip 26's `show` prints it in
+/// place of `License`), a homepage only as a `Project-URL`, entry points and files.
+fn licensed_wheel(dir: &std::path::Path) -> std::path::PathBuf {
+    let info = "licensed_demo-1.0.dist-info";
+    let metadata = "Metadata-Version: 2.4\n\
+                    Name: licensed-demo\n\
+                    Version: 1.0\n\
+                    Summary: A wheel with a license expression\n\
+                    Author-email: Ada <ada@example.org>\n\
+                    License-Expression: MIT OR Apache-2.0\n\
+                    License-File: LICENSE\n\
+                    Project-URL: Home-Page, https://example.org/demo\n\
+                    Project-URL: Source, https://example.org/src\n\
+                    Classifier: Programming Language :: Python :: 3\n\
+                    Requires-Dist: six>=1.10\n\
+                    Requires-Dist: Python-DateUtil; python_version >= \"3\"\n\
+                    Requires-Dist: numpy; python_version < \"3\"\n\
+                    Requires-Dist: pytz; extra == \"tz\"\n\
+                    Provides-Extra: tz\n\n";
+    wharf_test_support::WheelBuilder::bare(info)
+        .file(&format!("{info}/METADATA"), metadata.as_bytes())
+        .file(
+            &format!("{info}/WHEEL"),
+            b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+        )
+        .file(
+            &format!("{info}/entry_points.txt"),
+            b"[console_scripts]\nlicensed-demo = licensed_demo:main\n",
+        )
+        .file(&format!("{info}/licenses/LICENSE"), b"MIT\n")
+        .file("licensed_demo/__init__.py", b"def main():\n    pass\n")
+        .file("licensed_demo/data/table.txt", b"1 2 3\n")
+        .record(wharf_test_support::RecordMode::Correct)
+        .write(&dir.join("licensed_demo-1.0-py3-none-any.whl"))
+}
+
+/// Runs the same pip command line through pip 26.3 and `wharf pip` on `venv`: same exit code,
+/// same stdout, byte for byte; a difference is added to `differences`.
+fn same_as_pip_26(
+    bin: &std::path::Path,
+    venv: &std::path::Path,
+    args: &[&str],
+    differences: &mut Vec<String>,
+) {
+    let pip = run(sci::pip_on(command(bin.join("python")), venv).args(args));
+    let wharf = run(command(env!("CARGO_BIN_EXE_wharf"))
+        .env("NO_COLOR", "1")
+        .args(["pip", "--python"])
+        .arg(venv)
+        .args(args));
+    if (wharf.code(), wharf.stdout()) != (pip.code(), pip.stdout()) {
+        differences.push(format!(
+            "{args:?}\npip 26:\n{}\nwharf:\n{}",
+            pip.transcript(),
+            wharf.transcript()
+        ));
+    }
+}
+
+/// Issue 20 §2: `freeze [--all]`, `list --format=freeze|json`, `show [-f|-v]` (with pip 26's
+/// `License-Expression`) and `check` (consistent, then a missing and a conflicting dependency)
+/// print byte for byte what pip 26.3 prints, with its exit code, on one environment of real
+/// wheels.
+#[test]
+fn show_check_and_freeze_match_pip_26_byte_for_byte() {
+    let Some(peers) = peers() else { return };
+    let Some(bin) = sci::current_peers() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let venv = peers.new_venv(dir.path());
+    let wheel = licensed_wheel(dir.path());
+    let mut differences = Vec::new();
+    run(peers
+        .wharf()
+        .args(["install", "pandas", "setuptools", "wheel", "--python"])
+        .arg(&venv)
+        .arg(&wheel))
+    .success();
+    for args in [
+        &["freeze"][..],
+        &["freeze", "--all"][..],
+        &["freeze", "--exclude", "six"][..],
+        &["list", "--format=freeze"][..],
+        &["list", "--format=json"][..],
+        &["show", "licensed-demo"][..],
+        &["show", "-f", "Licensed_Demo"][..],
+        &["show", "-v", "licensed-demo"][..],
+        &["show", "pandas", "six", "numpy"][..],
+        &["show", "-f", "python-dateutil"][..],
+        &["show", "six", "not-installed"][..],
+        &["show", "not-installed"][..],
+        &["check"][..],
+    ] {
+        same_as_pip_26(&bin, &venv, args, &mut differences);
+    }
+    // A dependency missing and one at the wrong version.
+    let info = "broken_demo-2.0.dist-info";
+    let broken = wharf_test_support::WheelBuilder::bare(info)
+        .file(
+            &format!("{info}/METADATA"),
+            b"Metadata-Version: 2.1\nName: Broken_Demo\nVersion: 2.0\nRequires-Dist: not-there>=1\nRequires-Dist: six>=2\nRequires-Dist: pytz[extra]<2000\n",
+        )
+        .file(
+            &format!("{info}/WHEEL"),
+            b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+        )
+        .record(wharf_test_support::RecordMode::Correct)
+        .write(&dir.path().join("broken_demo-2.0-py3-none-any.whl"));
+    run(peers
+        .wharf()
+        .args(["install", "--no-deps", "--python"])
+        .arg(&venv)
+        .arg(&broken))
+    .success();
+    same_as_pip_26(&bin, &venv, &["check"], &mut differences);
+    same_as_pip_26(
+        &bin,
+        &venv,
+        &["show", "broken-demo", "six"],
+        &mut differences,
+    );
+    assert!(differences.is_empty(), "{}", differences.join("\n\n"));
+}
+
+/// Issue 20 §2: `hash` (each algorithm), `index versions` (against a local index: a yanked
+/// file, a wheel for another interpreter, an sdist, a pre-release; `--pre`, `--json`) print
+/// what pip 26.3 prints; `inspect` reports the same distributions with the same fields.
+#[test]
+fn hash_index_versions_and_inspect_match_pip_26() {
+    let Some(peers) = peers() else { return };
+    let Some(bin) = sci::current_peers() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let venv = peers.new_venv(dir.path());
+    let wheel = licensed_wheel(dir.path());
+    run(peers
+        .wharf()
+        .args(["install", "six", "--python"])
+        .arg(&venv)
+        .arg(&wheel))
+    .success();
+    let mut differences = Vec::new();
+    let wheel_text = wheel.to_str().unwrap();
+    for args in [
+        &["hash", wheel_text][..],
+        &["hash", "-a", "sha512", wheel_text, wheel_text][..],
+        &["hash", "--algorithm=sha384", wheel_text][..],
+    ] {
+        same_as_pip_26(&bin, &venv, args, &mut differences);
+    }
+
+    let page = "<!DOCTYPE html><html><body>\
+        <a href=\"/files/demo-1.0-py3-none-any.whl\">demo-1.0-py3-none-any.whl</a>\
+        <a href=\"/files/demo-1.5.tar.gz\">demo-1.5.tar.gz</a>\
+        <a href=\"/files/demo-2.0-py3-none-any.whl\">demo-2.0-py3-none-any.whl</a>\
+        <a href=\"/files/demo-2.5-py3-none-any.whl\" data-yanked=\"broken\">demo-2.5-py3-none-any.whl</a>\
+        <a href=\"/files/demo-2.7-py3-none-any.whl\" data-requires-python=\"&gt;=3.99\">demo-2.7-py3-none-any.whl</a>\
+        <a href=\"/files/demo-3.0-cp27-cp27mu-linux_x86_64.whl\">demo-3.0-cp27-cp27mu-linux_x86_64.whl</a>\
+        <a href=\"/files/demo-3.1rc1-py3-none-any.whl\">demo-3.1rc1-py3-none-any.whl</a>\
+        </body></html>";
+    let server = wharf_test_support::http::TestServer::start(move |path| {
+        if path.trim_end_matches('/') == "/simple/demo" {
+            wharf_test_support::http::Reply::ok("text/html", page)
+        } else {
+            wharf_test_support::http::Reply::not_found()
+        }
+    });
+    let index = server.url("/simple/");
+    for args in [
+        &["index", "versions", "demo", "-i", &index][..],
+        &["index", "versions", "Demo", "--index-url", &index, "--pre"][..],
+        &["index", "versions", "demo", "-i", &index, "--json"][..],
+    ] {
+        same_as_pip_26(&bin, &venv, args, &mut differences);
+    }
+    let missing = run(command(env!("CARGO_BIN_EXE_wharf"))
+        .args(["pip", "--python"])
+        .arg(&venv)
+        .args(["index", "versions", "absent", "-i", &index]));
+    assert_eq!(missing.code(), Some(1), "{}", missing.transcript());
+    assert!(
+        missing
+            .stderr()
+            .contains("No matching distribution found for absent"),
+        "{}",
+        missing.transcript()
+    );
+
+    // inspect: the same report but for `pip_version`.
+    let report = |run: sci::Run| -> serde_json::Value {
+        let mut value: serde_json::Value = serde_json::from_str(&run.success().stdout()).unwrap();
+        value.as_object_mut().unwrap().remove("pip_version");
+        let installed = value["installed"].as_array_mut().unwrap();
+        installed.sort_by_key(|d| d["metadata"]["name"].as_str().unwrap().to_lowercase());
+        value
+    };
+    let pip = report(run(
+        sci::pip_on(command(bin.join("python")), &venv).arg("inspect")
+    ));
+    let wharf = report(run(command(env!("CARGO_BIN_EXE_wharf"))
+        .args(["pip", "--python"])
+        .arg(&venv)
+        .arg("inspect")));
+    assert_eq!(wharf, pip);
+    assert!(differences.is_empty(), "{}", differences.join("\n\n"));
+}
+
+/// Issue 20 §2: `config list` and `config get` read the pip config file (`PIP_CONFIG_FILE`) as
+/// pip 26 does (pip's `:env:` lines and the other files it reads left aside); an unknown key is
+/// exit 1 for both.
+#[test]
+fn config_list_and_get_match_pip_26() {
+    let Some(peers) = peers() else { return };
+    let Some(bin) = sci::current_peers() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let venv = peers.new_venv(dir.path());
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let config = dir.path().join("pip.conf");
+    std::fs::write(
+        &config,
+        "[global]\nindex-url = https://example.org/simple\ntimeout = 60\n\n[install]\nfind-links =\n    /a\n    /b\nno_cache_dir = it's\n",
+    )
+    .unwrap();
+    let on = |program: &std::path::Path| {
+        let mut command = command(program);
+        command
+            .env("HOME", &home)
+            .env("PIP_CONFIG_FILE", &config)
+            .env("PIP_DISABLE_PIP_VERSION_CHECK", "1");
+        command
+    };
+    for args in [
+        &["config", "list"][..],
+        &["config", "get", "global.index-url"][..],
+        &["config", "get", "install.find-links"][..],
+        &["config", "get", "global.absent"][..],
+    ] {
+        let pip = run(on(&bin.join("python"))
+            .args(["-m", "pip", "--python"])
+            .arg(venv.join("bin/python"))
+            .args(args));
+        let wharf = run(on(std::path::Path::new(env!("CARGO_BIN_EXE_wharf")))
+            .args(["pip", "--python"])
+            .arg(&venv)
+            .args(args));
+        // pip also reads /etc/pip.conf and the user's files; wharf reads PIP_CONFIG_FILE
+        // only (issue 20 §3): the keys of this file are compared.
+        let own = |stdout: String| -> String {
+            stdout
+                .lines()
+                .filter(|l| {
+                    !l.contains('=')
+                        || [
+                            "global.index-url=",
+                            "global.timeout=",
+                            "install.find-links=",
+                            "install.no-cache-dir=",
+                        ]
+                        .iter()
+                        .any(|key| l.starts_with(key))
+                })
+                .fold(String::new(), |mut out, l| {
+                    out.push_str(l);
+                    out.push('\n');
+                    out
+                })
+        };
+        assert_eq!(
+            (wharf.code(), own(wharf.stdout())),
+            (pip.code(), own(pip.stdout())),
+            "{args:?}\n{}\n{}",
+            pip.transcript(),
+            wharf.transcript()
+        );
+    }
+}

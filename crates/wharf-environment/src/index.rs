@@ -173,6 +173,14 @@ impl PackageIndex {
         Ok(page.map(|p| p.files))
     }
 
+    /// Every file of `name` on every index, in index order (an index without the project
+    /// adds nothing), as `pip index versions` reads them.
+    ///
+    /// Errors: [`IndexError`] when an index cannot be read.
+    pub fn project_files(&self, name: &PackageName) -> Result<Vec<ProjectFile>, IndexError> {
+        Ok(self.pages(name)?.into_iter().flatten().flatten().collect())
+    }
+
     /// The pages of `name` on every index, in index order (`None` where it has none).
     fn pages(&self, name: &PackageName) -> Result<Pages, IndexError> {
         self.indexes

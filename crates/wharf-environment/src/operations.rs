@@ -1223,7 +1223,9 @@ impl std::fmt::Display for CheckProblem {
 
 /// `pip check`: every requirement (whose markers hold in `markers`) of every distribution in
 /// `dists` is installed at a matching version (a local label is ignored, as PEP 440 says).
-/// Problems in name order.
+/// Problems in pip 26's order: every missing requirement first, then every conflict; by
+/// distribution name, then by the requirement's name; each one once; versions in PEP 440
+/// normal form (pip prints `str(Version)`).
 pub fn check(dists: &[InstalledDist], markers: &MarkerEnvironment) -> Vec<CheckProblem> {
     let by_name: HashMap<String, &InstalledDist> =
         dists.iter().map(|d| (d.normalized_name(), d)).collect();
@@ -1243,7 +1245,7 @@ pub fn check(dists: &[InstalledDist], markers: &MarkerEnvironment) -> Vec<CheckP
             match by_name.get(requirement.name.as_ref()) {
                 None => problems.push(CheckProblem::Missing {
                     dist: dist_name,
-                    version: dist.version.clone(),
+                    version: normal_version(&dist.version),
                     requirement: requirement.name.clone(),
                 }),
                 Some(dep) => {
@@ -1253,17 +1255,32 @@ pub fn check(dists: &[InstalledDist], markers: &MarkerEnvironment) -> Vec<CheckP
                     {
                         problems.push(CheckProblem::Conflict {
                             dist: dist_name,
-                            version: dist.version.clone(),
+                            version: normal_version(&dist.version),
                             requirement: requirement.to_string(),
                             dependency: dep.normalized_name(),
-                            dependency_version: dep.version.clone(),
+                            dependency_version: normal_version(&dep.version),
                         });
                     }
                 }
             }
         }
     }
+    let key = |problem: &CheckProblem| match problem {
+        CheckProblem::Missing {
+            dist, requirement, ..
+        } => (0, dist.clone(), requirement.to_string()),
+        CheckProblem::Conflict {
+            dist, dependency, ..
+        } => (1, dist.clone(), dependency.clone()),
+    };
+    problems.sort_by_key(key);
+    problems.dedup_by(|a, b| a.to_string() == b.to_string());
     problems
+}
+
+/// `version` in PEP 440 normal form (`1.0-beta1` → `1.0b1`), as written when it is not valid.
+fn normal_version(version: &str) -> String {
+    Version::from_str(version).map_or_else(|_| version.to_string(), |v| v.to_string())
 }
 
 fn version_matches(specifiers: &VersionSpecifiers, version: &str) -> bool {

@@ -286,6 +286,15 @@ impl InstalledDist {
         })
     }
 
+    /// The project directory of an editable install (PEP 610 `direct_url.json` with
+    /// `dir_info.editable`), as pip's `editable_project_location`, ex) `/home/u/proj`.
+    pub fn editable_project_location(&self) -> Option<String> {
+        match direct_url(&self.path) {
+            Some(DirectUrl::Editable { location }) => Some(location),
+            _ => None,
+        }
+    }
+
     /// The PEP 503 normalized name ([`PackageName`]), ex) `markupsafe`; an invalid name
     /// lowercased.
     pub fn normalized_name(&self) -> String {

@@ -190,6 +190,26 @@ impl PipConfig {
         self.ini.get(section, key)
     }
 
+    /// Every `section.key = value` of the file, keys as pip names them (`_` as `-`, a leading
+    /// `--` dropped), sorted; a key without a value is left out.
+    pub fn entries(&self) -> Vec<(String, String)> {
+        let mut entries: Vec<(String, String)> = self
+            .ini
+            .get_map_ref()
+            .iter()
+            .flat_map(|(section, keys)| {
+                keys.iter().filter_map(move |(key, value)| {
+                    let key = key.trim_start_matches("--").replace('_', "-");
+                    value
+                        .clone()
+                        .map(|value| (format!("{section}.{key}"), value))
+                })
+            })
+            .collect();
+        entries.sort();
+        entries
+    }
+
     /// The `find-links` entries of `section`, split on whitespace, in order.
     pub fn find_links(&self, section: &str) -> Result<Vec<String>, PipConfigError> {
         let value = self

@@ -41,6 +41,19 @@ pub struct EnvArgs {
     pub global: GlobalArgs,
 }
 
+/// `wharf freeze` arguments.
+#[derive(Debug, Args)]
+pub struct FreezeArgs {
+    /// Do not skip pip (nor, on Python < 3.12, setuptools, distribute and wheel), as pip's `--all`
+    #[arg(long)]
+    pub all: bool,
+    /// Leave out editable installs, as pip's `--exclude-editable`
+    #[arg(long)]
+    pub exclude_editable: bool,
+    #[command(flatten)]
+    pub env: EnvArgs,
+}
+
 /// `wharf check` arguments.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
@@ -84,8 +97,46 @@ fn installed(
     Ok((scan.dists, !scan.errors.is_empty()))
 }
 
-/// Runs `wharf list` (and `wharf freeze`, which is `--format freeze`). A distribution that
-/// cannot be read is a warning (stderr); the others are listed.
+/// Runs `wharf freeze`: `pip freeze`'s lines (direct URLs, editables) for the environment.
+pub fn freeze(
+    args: &FreezeArgs,
+    site: &SiteEnv,
+    python_env: &PythonEnv,
+    printer: Printer,
+) -> Result<ExitStatus, Error> {
+    let environment = environment(&args.env, site, python_env, printer)?;
+    let (mut dists, _) = installed(&environment, args.env.local, printer)?;
+    if args.exclude_editable {
+        dists.retain(|d| d.editable_project_location().is_none());
+    }
+    let lines = wharf_install::freeze(
+        &dists,
+        &wharf_install::FreezeOptions {
+            all: args.all,
+            python_version: environment.python_version(),
+            exclude: args.env.exclude.clone(),
+        },
+    );
+    let out = lines.iter().fold(String::new(), |mut out, l| {
+        out.push_str(l);
+        out.push('\n');
+        out
+    });
+    Ok(write_stdout(out.as_bytes()))
+}
+
+/// `version` as pip 26's `list` prints it in the freeze and JSON formats (`str(Version)`: PEP
+/// 440 normal form, `1.0-beta1` → `1.0b1`), as written when it is not a valid version.
+fn normal_version(version: &str) -> Option<String> {
+    <pep440_rs::Version as std::str::FromStr>::from_str(version)
+        .ok()
+        .map(|v| v.to_string())
+}
+
+/// Runs `wharf list`: pip 26's `list` formats, every distribution sorted by normalized name
+/// (`--format freeze` is `Name==version` for each, a direct URL or editable install included:
+/// `wharf freeze` writes those as pip's `freeze` does). A distribution that cannot be read is
+/// a warning (stderr); the others are listed.
 pub fn list(
     args: &EnvArgs,
     format: ListFormat,
@@ -96,23 +147,19 @@ pub fn list(
     let environment = environment(args, site, python_env, printer)?;
     let (mut dists, _) = installed(&environment, args.local, printer)?;
     let excluded: Vec<String> = args.exclude.iter().map(|n| normalized(n)).collect();
-    dists.retain(|d| !excluded.contains(&d.normalized_name()));
+    dists.retain(|d| {
+        !excluded.contains(&d.normalized_name())
+            && !["python", "wsgiref", "argparse"].contains(&d.normalized_name().as_str())
+    });
+    dists.sort_by_key(wharf_install::InstalledDist::normalized_name);
     let out = match format {
-        ListFormat::Freeze => {
-            let lines = wharf_install::freeze(
-                &dists,
-                &wharf_install::FreezeOptions {
-                    all: false,
-                    python_version: environment.python_version(),
-                    exclude: args.exclude.clone(),
-                },
-            );
-            lines.iter().fold(String::new(), |mut out, l| {
-                out.push_str(l);
-                out.push('\n');
-                out
-            })
-        }
+        ListFormat::Freeze => dists.iter().fold(String::new(), |mut out, d| {
+            match normal_version(&d.version) {
+                Some(version) => out.push_str(&format!("{}=={version}\n", d.name)),
+                None => out.push_str(&format!("{}==={}\n", d.name, d.version)),
+            }
+            out
+        }),
         ListFormat::Columns => {
             let mut rows: Vec<(String, String)> = dists
                 .iter()
@@ -145,17 +192,29 @@ pub fn list(
             out
         }
         ListFormat::Json => {
-            let mut rows: Vec<serde_json::Value> = dists
+            let rows: Vec<JsonRow> = dists
                 .iter()
-                .map(|d| serde_json::json!({"name": d.name, "version": d.version}))
+                .map(|d| JsonRow {
+                    name: d.name.clone(),
+                    version: normal_version(&d.version).unwrap_or_else(|| d.version.clone()),
+                    editable_project_location: d.editable_project_location(),
+                })
                 .collect();
-            rows.sort_by_key(|v| v["name"].as_str().unwrap_or_default().to_lowercase());
             let mut s = python_json(&rows);
             s.push('\n');
             s
         }
     };
     Ok(write_stdout(out.as_bytes()))
+}
+
+/// One entry of `pip list --format json`, keys in pip's order.
+#[derive(serde::Serialize)]
+struct JsonRow {
+    name: String,
+    version: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    editable_project_location: Option<String>,
 }
 
 /// The PEP 503 normalized form of a name.

@@ -16,6 +16,7 @@ pub mod outdated;
 pub mod per_node;
 pub mod pip;
 pub mod pip_habits;
+pub mod pip_only;
 pub mod python;
 pub mod serve;
 pub mod show;

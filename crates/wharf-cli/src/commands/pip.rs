@@ -8,8 +8,24 @@
 //! option wharf cannot honour is refused (exit 2) with one line naming it and the way out
 //! (`wharf venv --seed` installs the real pip), never silently ignored. Options that change
 //! nothing in wharf (pip's progress bar, its version check) are accepted.
+//!
+//! pip's commands and where they go:
+//! - `install`, `uninstall`, `freeze`, `list`, `show`, `check`, `download`: wharf's command of
+//!   the same name, on this environment (`--python ENV`); `freeze`, `list --format freeze|json`,
+//!   `show` and `check` print byte for byte what pip 26 prints (`tests/pip_front_end_e2e.rs`).
+//! - `hash`, `index versions`, `inspect`, `config list|get`: run here
+//!   ([`crate::commands::pip_only`]) with pip 26's output.
+//! - `cache dir|info|purge|remove`: `wharf cache dir|size|clean`, with a note that this is
+//!   wharf's cache, not pip's.
+//! - `--version`: names wharf; `install pip` (the site recipe's first line): a no-op that says why.
+//!
+//! Traps: pip's `list --format=freeze` is not `freeze` (no direct URLs, no editables); pip's
+//! `check` prints every missing requirement before any conflict; pip 26's `show` prints
+//! `License-Expression` *instead of* `License` only when `Metadata-Version` is 2.4 or more.
 
 use std::ffi::{OsStr, OsString};
+
+use crate::commands::pip_only::PipCommand;
 
 /// A pip option or command that wharf's pip does not honour.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,6 +61,9 @@ pub enum Translated {
     Wharf(Vec<OsString>),
     /// Print this line on stdout and exit 0 (`pip --version`, `pip install -U pip`).
     Say(String),
+    /// A pip command wharf's pip runs itself, with pip's output (`hash`, `index versions`,
+    /// `inspect`, `config list|get`).
+    Pip(PipCommand),
 }
 
 /// pip's options that take a value and change nothing in wharf (accepted, value dropped).
@@ -74,7 +93,8 @@ const IGNORED_FLAGS: &[&str] = &[
 /// Translates pip's arguments (`args`, after `pip`) for the environment `environment` into a
 /// wharf command line, or a line to print.
 ///
-/// pip's commands: `install`, `uninstall`, `freeze`, `list`, `show`, `check`, `--version`.
+/// pip's commands: `install`, `uninstall`, `freeze`, `list`, `show`, `check`, `download`,
+/// `hash`, `index versions`, `inspect`, `config list|get`, `cache`, `--version`.
 /// `install --upgrade pip` (the first line of the site's job recipe) is a no-op that says so:
 /// this environment's pip is wharf.
 ///
@@ -86,7 +106,7 @@ pub fn translate(args: &[OsString], environment: &OsStr) -> Result<Translated, U
     let command = loop {
         let Some(arg) = rest.next() else {
             return Ok(Translated::Say(
-                "usage: pip COMMAND [OPTIONS] (wharf's pip front end: install, uninstall, freeze, list, show, check)"
+                "usage: pip COMMAND [OPTIONS] (wharf's pip front end: install, uninstall, download, freeze, list, show, check, hash, index, inspect, config, cache)"
                     .to_string(),
             ));
         };
@@ -120,7 +140,17 @@ pub fn translate(args: &[OsString], environment: &OsStr) -> Result<Translated, U
     let mut out: Vec<OsString> = Vec::new();
     let mut positional: Vec<OsString> = Vec::new();
     let wharf_command = match command.as_str() {
-        "install" | "uninstall" | "freeze" | "list" | "show" | "check" => command.clone(),
+        "install" | "uninstall" | "freeze" | "list" | "show" | "check" | "download" => {
+            command.clone()
+        }
+        "hash" | "index" | "inspect" | "config" => {
+            let rest: Vec<OsString> = rest.cloned().collect();
+            return pip_only(&command, &rest).map(Translated::Pip);
+        }
+        "cache" => {
+            let rest: Vec<OsString> = rest.cloned().collect();
+            return cache(&rest, &global);
+        }
         other => return Err(unsupported_command(other)),
     };
     while let Some(arg) = rest.next() {
@@ -173,8 +203,10 @@ pub fn translate(args: &[OsString], environment: &OsStr) -> Result<Translated, U
                 | "--require-hashes"
                 | "--no-build-isolation"
                 | "--user",
-            ) => out.push(name.clone().into()),
-            ("uninstall", "-y" | "--yes") | ("freeze", "--all") => {}
+            )
+            | ("freeze", "--all" | "--exclude-editable")
+            | ("download", "--no-deps" | "--pre") => out.push(name.clone().into()),
+            ("uninstall", "-y" | "--yes") => {}
             ("freeze" | "list", "-l" | "--local") => out.push("--local".into()),
             ("freeze" | "list", "--exclude") => {
                 let value = value()?;
@@ -189,6 +221,17 @@ pub fn translate(args: &[OsString], environment: &OsStr) -> Result<Translated, U
             ("list", "-o" | "--outdated") => out.push("--outdated".into()),
             ("list", "-u" | "--uptodate") => out.push("--uptodate".into()),
             ("show", "-f" | "--files") => out.push("--files".into()),
+            (
+                "download",
+                "-r" | "--requirement" | "-d" | "--dest" | "--destination-dir" | "-i"
+                | "--index-url" | "--extra-index-url" | "--python-version" | "--platform"
+                | "--only-binary" | "--abi" | "--implementation" | "-f" | "--find-links" | "--cert"
+                | "--proxy" | "--retries" | "--timeout",
+            ) => {
+                let value = value()?;
+                out.push(download_option(&name).into());
+                out.push(value);
+            }
             (_, option) if option.starts_with('-') && option != "-" => {
                 return Err(unsupported(option));
             }
@@ -213,6 +256,124 @@ pub fn translate(args: &[OsString], environment: &OsStr) -> Result<Translated, U
     wharf.push(environment.to_os_string());
     wharf.extend(out);
     wharf.extend(positional);
+    Ok(Translated::Wharf(wharf))
+}
+
+/// The spelling `wharf download` takes for pip's option `name`.
+fn download_option(name: &str) -> &str {
+    match name {
+        "--requirement" => "-r",
+        "--dest" | "--destination-dir" => "-d",
+        "--index-url" => "-i",
+        "--find-links" => "-f",
+        other => other,
+    }
+}
+
+/// pip's `hash`, `index versions`, `inspect` and `config list|get`, which wharf's pip runs
+/// itself (`args`: after the command name).
+fn pip_only(command: &str, args: &[OsString]) -> Result<PipCommand, Unsupported> {
+    let unsupported = |what: &str| Unsupported {
+        what: what.to_string(),
+        command: command.to_string(),
+    };
+    let mut words: Vec<String> = Vec::new();
+    let mut files: Vec<OsString> = Vec::new();
+    let mut algorithm = "sha256".to_string();
+    let mut index_url = None;
+    let mut extra_index_url = Vec::new();
+    let (mut pre, mut json, mut local) = (false, false, false);
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        let text = arg.to_string_lossy().into_owned();
+        let (name, inline) = match text.split_once('=') {
+            Some((name, value)) if name.starts_with("--") => (name.to_string(), Some(value)),
+            _ => (text.clone(), None),
+        };
+        let mut value = || -> Result<String, Unsupported> {
+            match inline {
+                Some(value) => Ok(value.to_string()),
+                None => rest
+                    .next()
+                    .map(|v| v.to_string_lossy().into_owned())
+                    .ok_or_else(|| unsupported(&name)),
+            }
+        };
+        match (command, name.as_str()) {
+            (_, "-q" | "--quiet" | "-v" | "--verbose") => {}
+            (_, flag) if IGNORED_FLAGS.contains(&flag) => {}
+            (_, option) if IGNORED_WITH_VALUE.contains(&option) => {
+                value()?;
+            }
+            ("hash", "-a" | "--algorithm") => {
+                algorithm = value()?;
+                if !["sha256", "sha384", "sha512"].contains(&algorithm.as_str()) {
+                    return Err(unsupported(&format!("{name} {algorithm}")));
+                }
+            }
+            ("index", "-i" | "--index-url") => index_url = Some(value()?),
+            ("index", "--extra-index-url") => extra_index_url.push(value()?),
+            ("index", "--pre") => pre = true,
+            ("index", "--json") => json = true,
+            ("inspect", "-l" | "--local") => local = true,
+            (_, option) if option.starts_with('-') && option != "-" => {
+                return Err(unsupported(option));
+            }
+            ("hash", _) => files.push(arg.clone()),
+            _ => words.push(text),
+        }
+    }
+    let words: Vec<&str> = words.iter().map(String::as_str).collect();
+    match (command, words.as_slice()) {
+        ("hash", []) if !files.is_empty() => Ok(PipCommand::Hash { files, algorithm }),
+        ("hash", _) => Err(unsupported("without a FILE")),
+        ("index", ["versions", package]) => Ok(PipCommand::IndexVersions {
+            package: (*package).to_string(),
+            index_url,
+            extra_index_url,
+            pre,
+            json,
+        }),
+        ("inspect", []) => Ok(PipCommand::Inspect { local }),
+        ("config", ["list"]) => Ok(PipCommand::ConfigList),
+        ("config", ["get", key]) => Ok(PipCommand::ConfigGet {
+            key: (*key).to_string(),
+        }),
+        (_, words) => Err(unsupported(&words.join(" "))),
+    }
+}
+
+/// `pip cache dir|info|purge|remove PATTERN`, mapped onto wharf's cache (`wharf cache`);
+/// `pip cache list` (pip's built wheels) has no counterpart.
+fn cache(args: &[OsString], global: &[OsString]) -> Result<Translated, Unsupported> {
+    let unsupported = |what: &str| Unsupported {
+        what: what.to_string(),
+        command: "cache".to_string(),
+    };
+    let words: Vec<String> = args
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .filter(|a| !matches!(a.as_str(), "-q" | "--quiet" | "-v" | "--verbose"))
+        .collect();
+    if let Some(option) = words.iter().find(|w| w.starts_with('-')) {
+        return Err(unsupported(option));
+    }
+    let words: Vec<&str> = words.iter().map(String::as_str).collect();
+    let mut wharf: Vec<OsString> = vec!["cache".into()];
+    match words.as_slice() {
+        ["dir"] => wharf.push("dir".into()),
+        ["info"] => wharf.push("size".into()),
+        ["purge"] => wharf.push("clean".into()),
+        ["remove", pattern] => {
+            if pattern.contains(['*', '?', '[']) {
+                return Err(unsupported(&format!("remove {pattern}")));
+            }
+            wharf.push("clean".into());
+            wharf.push((*pattern).into());
+        }
+        other => return Err(unsupported(&other.join(" "))),
+    }
+    wharf.extend(global.iter().cloned());
     Ok(Translated::Wharf(wharf))
 }
 
@@ -278,7 +439,24 @@ pub fn run(args: &[OsString], env: &wharf_env::Env) -> crate::ExitStatus {
     };
     match translate(args, &environment) {
         Ok(Translated::Say(line)) => crate::commands::write_stdout(format!("{line}\n").as_bytes()),
+        Ok(Translated::Pip(command)) => {
+            let site = wharf_site::SiteEnv::from_env(env);
+            let python_env = wharf_python::PythonEnv::from_env(env);
+            crate::commands::pip_only::run(
+                &command,
+                std::path::Path::new(&environment),
+                &site,
+                &python_env,
+                printer,
+            )
+            .unwrap_or_else(|error| printer.report(&error))
+        }
         Ok(Translated::Wharf(wharf)) => {
+            if wharf.first().is_some_and(|c| c == "cache") {
+                printer.info(
+                    "note: this is wharf's cache (unpacked wheels, index pages, interpreter probes), not pip's: `wharf cache --help`",
+                );
+            }
             let mut argv = vec![OsString::from("wharf")];
             argv.extend(wharf);
             crate::run(argv, env)
@@ -309,6 +487,7 @@ mod tests {
                 .map(|a| a.to_string_lossy().into_owned())
                 .collect(),
             Translated::Say(line) => panic!("said {line}"),
+            Translated::Pip(command) => panic!("ran {command:?}"),
         }
     }
 
@@ -360,7 +539,68 @@ mod tests {
             wharf(&["list", "--format=json", "-o"]),
             ["list", "--python", "/env", "--format", "json", "--outdated"]
         );
-        assert_eq!(wharf(&["freeze", "--all"]), ["freeze", "--python", "/env"]);
+        assert_eq!(
+            wharf(&["freeze", "--all"]),
+            ["freeze", "--python", "/env", "--all"]
+        );
+    }
+
+    #[test]
+    fn pip_commands_of_their_own() {
+        assert_eq!(
+            pip(&["hash", "-a", "sha512", "a.whl"]).unwrap(),
+            Translated::Pip(PipCommand::Hash {
+                files: vec!["a.whl".into()],
+                algorithm: "sha512".into()
+            })
+        );
+        assert_eq!(
+            pip(&[
+                "index",
+                "versions",
+                "numpy",
+                "--pre",
+                "-i",
+                "http://x/simple"
+            ])
+            .unwrap(),
+            Translated::Pip(PipCommand::IndexVersions {
+                package: "numpy".into(),
+                index_url: Some("http://x/simple".into()),
+                extra_index_url: Vec::new(),
+                pre: true,
+                json: false
+            })
+        );
+        assert_eq!(
+            pip(&["config", "get", "global.index-url"]).unwrap(),
+            Translated::Pip(PipCommand::ConfigGet {
+                key: "global.index-url".into()
+            })
+        );
+        assert_eq!(wharf(&["cache", "purge"]), ["cache", "clean"]);
+        assert_eq!(wharf(&["cache", "info"]), ["cache", "size"]);
+        assert_eq!(
+            wharf(&[
+                "download",
+                "--no-deps",
+                "--dest=/d",
+                "--index-url",
+                "http://x/simple",
+                "six"
+            ]),
+            [
+                "download",
+                "--python",
+                "/env",
+                "--no-deps",
+                "-d",
+                "/d",
+                "-i",
+                "http://x/simple",
+                "six"
+            ]
+        );
     }
 
     #[test]
@@ -375,6 +615,23 @@ mod tests {
                 "`pip install --target` is not supported",
             ),
             (&["wheel", "."][..], "`pip wheel` is not supported"),
+            (
+                &["hash", "-a", "md5", "x"][..],
+                "`pip hash -a md5` is not supported",
+            ),
+            (&["cache", "list"][..], "`pip cache list` is not supported"),
+            (
+                &["config", "set", "global.x", "1"][..],
+                "`pip config set global.x 1` is not supported",
+            ),
+            (
+                &["download", "--no-binary", ":all:", "x"][..],
+                "`pip download --no-binary` is not supported",
+            ),
+            (
+                &["inspect", "--user"][..],
+                "`pip inspect --user` is not supported",
+            ),
             (
                 &["--proxy", "x", "install"][..],
                 "`pip --proxy` is not supported",

@@ -101,7 +101,7 @@ fn metadata_headers(dist: &InstalledDist) -> Headers {
 
 /// A folded header value as `importlib.metadata` gives it to pip: `textwrap.dedent(" " * 8 +
 /// value)` (the continuation lines lose their common indentation; blank lines become empty).
-fn redent(value: &str) -> String {
+pub(crate) fn redent(value: &str) -> String {
     if !value.contains('\n') {
         return value.to_string();
     }
@@ -262,8 +262,21 @@ pub fn show(
         out.push_str(&format!("Home-page: {homepage}\n"));
         out.push_str(&format!("Author: {}\n", field("Author")));
         out.push_str(&format!("Author-email: {}\n", field("Author-email")));
-        out.push_str(&format!("License: {}\n", field("License")));
+        // pip 26 prints `License-Expression` in place of `License` from metadata 2.4 on.
+        let metadata_version: Vec<u32> = field("Metadata-Version")
+            .split('.')
+            .map_while(|part| part.trim().parse().ok())
+            .collect();
+        let expression = field("License-Expression");
+        if metadata_version >= vec![2, 4] && !expression.is_empty() {
+            out.push_str(&format!("License-Expression: {expression}\n"));
+        } else {
+            out.push_str(&format!("License: {}\n", field("License")));
+        }
         out.push_str(&format!("Location: {}\n", dist.site_packages().display()));
+        if let Some(project) = dist.editable_project_location() {
+            out.push_str(&format!("Editable project location: {project}\n"));
+        }
         out.push_str(&format!("Requires: {}\n", requires.join(", ")));
         out.push_str(&format!("Required-by: {}\n", required_by.join(", ")));
         if printer.verbosity() > 0 {
