@@ -696,6 +696,7 @@ mod tests {
             ],
             constraint_files: [],
             upgrade: false,
+            upgrade_eager: false,
             reinstall: false,
             no_deps: false,
             pre: false,

@@ -69,7 +69,6 @@ pub enum Translated {
 /// pip's options that take a value and change nothing in wharf (accepted, value dropped).
 const IGNORED_WITH_VALUE: &[&str] = &[
     "--progress-bar",
-    "--upgrade-strategy",
     "--exists-action",
     "--log",
     "--cache-dir",
@@ -178,6 +177,22 @@ pub fn translate(args: &[OsString], environment: &OsStr) -> Result<Translated, U
                 out.push(value);
             }
             ("install", "--prefer-binary") => out.push("--prefer-binary".into()),
+            // Options of `wharf install` under pip's own name (`--target`, `--prefix` and
+            // `--root` are wharf's to refuse, with its message).
+            (
+                "install",
+                "--upgrade-strategy" | "--group" | "--extra-index-url" | "--target" | "--prefix"
+                | "--root",
+            ) => {
+                let value = value()?;
+                out.push(name.clone().into());
+                out.push(value);
+            }
+            ("install", "-i" | "--index-url") => {
+                let value = value()?;
+                out.push("-i".into());
+                out.push(value);
+            }
             ("install", "--only-binary" | "--no-binary") => {
                 let value = value()?;
                 out.push(name.clone().into());
@@ -607,12 +622,8 @@ mod tests {
     fn err_options_wharf_cannot_honour_are_named() {
         for (args, message) in [
             (
-                &["install", "-i", "https://pypi.org/simple", "x"][..],
-                "`pip install -i` is not supported",
-            ),
-            (
-                &["install", "--target", "/t", "x"][..],
-                "`pip install --target` is not supported",
+                &["install", "--report", "r.json", "x"][..],
+                "`pip install --report` is not supported",
             ),
             (&["wheel", "."][..], "`pip wheel` is not supported"),
             (
