@@ -182,7 +182,7 @@ pub fn translate(args: &[OsString], environment: &OsStr) -> Result<Translated, U
             (
                 "install",
                 "--upgrade-strategy" | "--group" | "--extra-index-url" | "--target" | "--prefix"
-                | "--root",
+                | "--root" | "--only-binary" | "--no-binary",
             ) => {
                 let value = value()?;
                 out.push(name.clone().into());
@@ -191,11 +191,6 @@ pub fn translate(args: &[OsString], environment: &OsStr) -> Result<Translated, U
             ("install", "-i" | "--index-url") => {
                 let value = value()?;
                 out.push("-i".into());
-                out.push(value);
-            }
-            ("install", "--only-binary" | "--no-binary") => {
-                let value = value()?;
-                out.push(name.clone().into());
                 out.push(value);
             }
             ("install", "-f" | "--find-links") => {
