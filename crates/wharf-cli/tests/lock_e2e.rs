@@ -8,6 +8,7 @@
 #[path = "support/sci.rs"]
 mod sci;
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 use sci::{Peers, command, peers, run};
@@ -24,6 +25,22 @@ fn lock(peers: &Peers, out: &Path, args: &[&str]) -> String {
         .arg(out))
     .success();
     std::fs::read_to_string(out).unwrap()
+}
+
+/// `wharf venv VENV --python BASE --from LOCK` with no pip config, and `env` added.
+fn venv_from(peers: &Peers, venv: &Path, lock: &Path, env: &[(&str, &OsStr)]) -> sci::Run {
+    let mut command = peers.wharf();
+    command.env("PIP_CONFIG_FILE", "/dev/null");
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    run(command
+        .arg("venv")
+        .arg(venv)
+        .arg("--python")
+        .arg(&peers.base_python)
+        .arg("--from")
+        .arg(lock))
 }
 
 /// `name==version` of every distribution in the venv, sorted (via the real interpreter).
@@ -1465,15 +1482,7 @@ fn lock_matrix_uv_export_and_pdm_both_ways() {
         let text = std::fs::read_to_string(&lock).unwrap();
         assert_eq!(locked_names(&text), expected, "{tool}:\n{text}");
         let venv = dir.path().join(format!("from-{tool}"));
-        let made = run(peers
-            .wharf()
-            .env("PIP_CONFIG_FILE", "/dev/null")
-            .arg("venv")
-            .arg(&venv)
-            .arg("--python")
-            .arg(&peers.base_python)
-            .arg("--from")
-            .arg(&lock));
+        let made = venv_from(peers, &venv, &lock, &[]);
         assert_eq!(
             made.code(),
             Some(0),
@@ -1527,16 +1536,12 @@ fn https_locks_use_the_wheelhouse_copy_of_the_same_hash() {
     let lock = dir.path().join("pylock.toml");
     std::fs::write(&lock, lock_text(&sha256)).unwrap();
     let venv = dir.path().join("env");
-    let made = run(peers
-        .wharf()
-        .env("PIP_CONFIG_FILE", "/dev/null")
-        .env("PIP_FIND_LINKS", &wheels)
-        .arg("venv")
-        .arg(&venv)
-        .arg("--python")
-        .arg(&peers.base_python)
-        .arg("--from")
-        .arg(&lock));
+    let made = venv_from(
+        peers,
+        &venv,
+        &lock,
+        &[("PIP_FIND_LINKS", wheels.as_os_str())],
+    );
     assert_eq!(made.code(), Some(0), "{}", made.transcript());
     assert_eq!(installed(&venv), ["pluggy==1.5.0"]);
     run(command(venv.join("bin/python")).args(["-c", "import pluggy"])).success();
@@ -1692,16 +1697,12 @@ fn directory_and_archive_entries_are_built_and_installed() {
         "{text}"
     );
     let venv = dir.path().join("env");
-    let made = run(peers
-        .wharf()
-        .env("PIP_CONFIG_FILE", "/dev/null")
-        .env("PIP_FIND_LINKS", &wheels)
-        .arg("venv")
-        .arg(&venv)
-        .arg("--python")
-        .arg(&peers.base_python)
-        .arg("--from")
-        .arg(&lock));
+    let made = venv_from(
+        peers,
+        &venv,
+        &lock,
+        &[("PIP_FIND_LINKS", wheels.as_os_str())],
+    );
     assert_eq!(made.code(), Some(0), "{text}\n{}", made.transcript());
     assert_eq!(installed(&venv), ["demo_proj==0.3", "pluggy==1.5.0"]);
     let direct_url: serde_json::Value = serde_json::from_str(
@@ -1737,16 +1738,7 @@ fn directory_and_archive_entries_are_built_and_installed() {
     };
     std::fs::write(&archive_lock, archive(&sha256)).unwrap();
     let venv2 = dir.path().join("env2");
-    run(peers
-        .wharf()
-        .env("PIP_CONFIG_FILE", "/dev/null")
-        .arg("venv")
-        .arg(&venv2)
-        .arg("--python")
-        .arg(&peers.base_python)
-        .arg("--from")
-        .arg(&archive_lock))
-    .success();
+    venv_from(peers, &venv2, &archive_lock, &[]).success();
     assert_eq!(installed(&venv2), ["pluggy==1.5.0"]);
     std::fs::write(&archive_lock, archive(&"0".repeat(64))).unwrap();
     let refused = run(peers
