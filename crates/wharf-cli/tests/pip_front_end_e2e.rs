@@ -100,15 +100,15 @@ fn the_site_recipe_runs_unchanged_in_a_wharf_environment() {
     // What wharf cannot honour is refused by name, with the way out; nothing changes.
     let refused = run(peers.on_site(env.join("bin/pip")).args([
         "install",
-        "--index-url",
-        "https://pypi.org/simple",
+        "--report",
+        "report.json",
         "tabulate",
     ]));
     assert_eq!(refused.code(), Some(2), "{}", refused.transcript());
     assert!(
         refused
             .stderr()
-            .contains("`pip install --index-url` is not supported")
+            .contains("`pip install --report` is not supported")
             && refused.stderr().contains("wharf venv --seed"),
         "{}",
         refused.transcript()
