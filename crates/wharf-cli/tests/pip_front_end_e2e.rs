@@ -100,15 +100,15 @@ fn the_site_recipe_runs_unchanged_in_a_wharf_environment() {
     // What wharf cannot honour is refused by name, with the way out; nothing changes.
     let refused = run(peers.on_site(env.join("bin/pip")).args([
         "install",
-        "--report",
-        "report.json",
+        "--use-feature",
+        "fast-deps",
         "tabulate",
     ]));
     assert_eq!(refused.code(), Some(2), "{}", refused.transcript());
     assert!(
         refused
             .stderr()
-            .contains("`pip install --report` is not supported")
+            .contains("`pip install --use-feature` is not supported")
             && refused.stderr().contains("wharf venv --seed"),
         "{}",
         refused.transcript()

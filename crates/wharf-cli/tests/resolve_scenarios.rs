@@ -554,3 +554,123 @@ fn other_install_locations_are_refused() {
         assert!(out.stderr().contains(says), "{}", out.transcript());
     }
 }
+
+/// Issue 20 §2: `--report FILE` writes pip's installation report (version 1) as pip 26 does:
+/// the same wheels with the same hashes, requested flags, extras and metadata, and the same
+/// environment markers (pip_version and the file URLs' directories aside).
+#[test]
+fn installation_report_matches_pip() {
+    let (Some(peers), Some(bin)) = (peers(), current_peers()) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let links = dir.path().join("links");
+    std::fs::create_dir_all(&links).unwrap();
+    wheel(&links, "a", "1.0", &["b", "c; extra == 'more'"]);
+    wheel(&links, "b", "2.0", &[]);
+    wheel(&links, "c", "3.0", &[]);
+    let (wharf, pip) = wharf_and_pip(
+        peers,
+        &bin,
+        dir.path(),
+        &links,
+        &[&["--dry-run", "--report", "report.json", "a[more]"]],
+    );
+    assert!(wharf.is_ok() && pip.is_ok(), "{wharf:#?}\n{pip:#?}");
+    // Both wrote `report.json` in `dir` (the same path): run again separately to keep both.
+    let report_of = |tool: &str| -> serde_json::Value {
+        let path = dir.path().join(format!("{tool}.json"));
+        let venv = dir.path().join(tool);
+        let out = if tool == "wharf" {
+            run(command(env!("CARGO_BIN_EXE_wharf"))
+                .args(["install", "--no-index", "--dry-run", "--python"])
+                .arg(&venv)
+                .arg("-f")
+                .arg(&links)
+                .arg("--report")
+                .arg(&path)
+                .arg("a[more]")
+                .env("WHARF_CACHE_DIR", dir.path().join("wharf-cache"))
+                .env("PIP_CONFIG_FILE", "/dev/null"))
+        } else {
+            run(sci::pip_on(command(bin.join("python")), &venv)
+                .args(["install", "--no-index", "--dry-run", "-f"])
+                .arg(&links)
+                .arg("--report")
+                .arg(&path)
+                .arg("a[more]")
+                .env("PIP_CONFIG_FILE", "/dev/null"))
+        };
+        out.success();
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+    };
+    let summary = |report: &serde_json::Value| {
+        let mut rows: Vec<String> = report["install"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|item| {
+                format!(
+                    "{} {} requested={} extras={} sha256={} file={} summary={}",
+                    item["metadata"]["name"],
+                    item["metadata"]["version"],
+                    item["requested"],
+                    item["requested_extras"],
+                    item["download_info"]["archive_info"]["hashes"]["sha256"],
+                    item["download_info"]["url"]
+                        .as_str()
+                        .unwrap()
+                        .rsplit('/')
+                        .next()
+                        .unwrap(),
+                    item["metadata"]["requires_dist"],
+                )
+            })
+            .collect();
+        rows.sort();
+        (
+            report["version"].clone(),
+            rows,
+            report["environment"].clone(),
+        )
+    };
+    let (wharf, pip) = (report_of("wharf"), report_of("pip"));
+    assert_eq!(
+        summary(&wharf),
+        summary(&pip),
+        "wharf:\n{wharf:#}\npip:\n{pip:#}"
+    );
+}
+
+/// An extra the distribution does not declare (`Provides-Extra`) brings none of the
+/// requirements its markers name: pip 26 warns and ignores it (wharf installed them, found by
+/// the `--report` differential test). uv 0.13 installs them: wharf follows pip, the site's
+/// tool, and the test prints uv's answer without asserting it.
+#[test]
+fn an_undeclared_extra_brings_nothing() {
+    let (Some(peers), Some(bin)) = (peers(), current_peers()) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let links = dir.path().join("links");
+    std::fs::create_dir(&links).unwrap();
+    wharf_test_support::WheelBuilder::bare("a-1.0.dist-info")
+        .file(
+            "a-1.0.dist-info/METADATA",
+            b"Metadata-Version: 2.1\nName: a\nVersion: 1.0\nRequires-Dist: c; extra == 'more'\n",
+        )
+        .file(
+            "a-1.0.dist-info/WHEEL",
+            b"Wheel-Version: 1.0\nGenerator: t\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+        )
+        .file("a/__init__.py", b"")
+        .record(wharf_test_support::RecordMode::Correct)
+        .write(&links.join("a-1.0-py3-none-any.whl"));
+    wheel(&links, "c", "1.0", &[]);
+    let [wharf, pip, uv] = three_ways(peers, &bin, dir.path(), &links, &["a[more]"]);
+    let expected = vec!["a==1.0".to_string()];
+    assert_eq!(wharf.as_ref().ok(), Some(&expected), "wharf {wharf:#?}");
+    assert_eq!(pip.as_ref().ok(), Some(&expected), "pip {pip:#?}");
+    // uv's answer, for the record (it is not the rule wharf follows).
+    eprintln!("uv: {uv:?}");
+}

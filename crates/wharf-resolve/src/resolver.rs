@@ -676,16 +676,26 @@ impl DependencyProvider for Provider<'_> {
                         .borrow()
                         .get(&(name.clone(), version.clone()))
                         .cloned();
-                    let requires = match choice {
-                        Some(Choice::Installed(installed)) => installed.requires_dist.clone(),
-                        Some(Choice::Wheel(index)) => self
-                            .metadata_of(&self.project(name)?.wheels[index])?
-                            .requires_dist
-                            .clone(),
-                        Some(Choice::Built(candidate)) => {
-                            self.metadata_of(&candidate)?.requires_dist.clone()
+                    let metadata = match &choice {
+                        Some(Choice::Wheel(index)) => {
+                            Some(self.metadata_of(&self.project(name)?.wheels[*index])?)
                         }
-                        None => Vec::new(),
+                        Some(Choice::Built(candidate)) => Some(self.metadata_of(candidate)?),
+                        Some(Choice::Installed(_)) | None => None,
+                    };
+                    // An extra the wheel does not declare (`Provides-Extra`) brings nothing, as
+                    // pip has it (it warns and ignores the extra; so does `missing_extras`).
+                    if let (Some(extra), Some(metadata)) = (extra, &metadata)
+                        && !metadata.provides_extra.iter().any(|declared| {
+                            ExtraName::from_str(declared).is_ok_and(|declared| &declared == extra)
+                        })
+                    {
+                        return Ok(out);
+                    }
+                    let requires = match (&choice, metadata) {
+                        (Some(Choice::Installed(installed)), _) => installed.requires_dist.clone(),
+                        (_, Some(metadata)) => metadata.requires_dist.clone(),
+                        (_, None) => Vec::new(),
                     };
                     out.extend(
                         self.edges(&requires, extra)?

@@ -129,10 +129,33 @@ pub enum RecordMode {
 
 impl WheelBuilder {
     /// A wheel of `name` `version` whose `.dist-info` is `{name}-{version}.dist-info` (name
-    /// with `-` as `_`), `Root-Is-Purelib` as given, `Requires-Dist` lines as given.
+    /// with `-` as `_`), `Root-Is-Purelib` as given, `Requires-Dist` lines as given, and a
+    /// `Provides-Extra` for each extra their markers name (`extra == 'x'`).
     pub fn new(name: &str, version: &str, purelib: bool, requires_dist: &[&str]) -> Self {
         let dist_info = format!("{}-{version}.dist-info", name.replace('-', "_"));
         let mut metadata = format!("Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n");
+        // Each extra a requirement's marker names is declared, as every build backend does
+        // (`Provides-Extra`): pip ignores an extra a distribution does not declare.
+        let mut extras: Vec<String> = Vec::new();
+        for requirement in requires_dist {
+            let mut rest = *requirement;
+            while let Some(at) = rest.find("extra") {
+                rest = &rest[at + "extra".len()..];
+                let after = rest.trim_start();
+                if let Some(quoted) = after.strip_prefix("==").map(str::trim_start)
+                    && let Some(quote) = quoted.chars().next().filter(|c| *c == '\'' || *c == '"')
+                    && let Some(end) = quoted[1..].find(quote)
+                {
+                    let extra = quoted[1..=end].to_string();
+                    if !extras.contains(&extra) {
+                        extras.push(extra);
+                    }
+                }
+            }
+        }
+        for extra in &extras {
+            metadata.push_str(&format!("Provides-Extra: {extra}\n"));
+        }
         for requirement in requires_dist {
             metadata.push_str(&format!("Requires-Dist: {requirement}\n"));
         }

@@ -101,6 +101,11 @@ pub struct InstallArgs {
     /// Refused: wharf installs into virtual environments only (pip's `--user`)
     #[arg(long)]
     pub user: bool,
+    /// Write pip's installation report (JSON, version 1: what would be installed, with each
+    /// wheel's URL, hash and metadata) to FILE (`-`: stdout), before installing (also with
+    /// --dry-run)
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
     /// Refused: wharf installs into virtual environments only (pip's `--target`)
     #[arg(long, value_name = "DIR")]
     pub target: Option<PathBuf>,
@@ -237,6 +242,7 @@ pub fn install(
             isolation: !args.no_build_isolation,
             binary: args.binary.clone(),
             index: args.index.package_index(site, config.as_ref(), "install")?,
+            report: args.report.clone(),
         },
         site,
         python_env,
@@ -295,6 +301,8 @@ pub struct BuildSettings {
     /// The package indexes searched with the find-links directories (`-i`,
     /// `--extra-index-url`): their wheels are candidates, downloaded when chosen.
     pub index: Option<std::sync::Arc<wharf_environment::index::PackageIndex>>,
+    /// `--report FILE`: pip's installation report, written once the plan is made.
+    pub report: Option<PathBuf>,
 }
 
 impl Default for BuildSettings {
@@ -303,6 +311,7 @@ impl Default for BuildSettings {
             isolation: true,
             binary: BinaryArgs::default(),
             index: None,
+            report: None,
         }
     }
 }
@@ -442,6 +451,9 @@ fn install_once(
     } else {
         None
     };
+    if let Some(path) = &build.report {
+        write_report(path, &plan, &resolution, &requirements, &environment)?;
+    }
     let summary = summary_lines(&plan, printer.verbosity() > 0);
     if settings.dry_run {
         printer.info(format_args!(
@@ -581,4 +593,90 @@ pub fn seed(
         python_env,
         quiet,
     )
+}
+
+/// pip's installation report (`--report`, version "1"): each wheel the plan installs with its
+/// `download_info` (the index URL it came from, else its `file:` URL, and its sha256), whether
+/// it was requested (and with which extras) or given by path, its core metadata as JSON, and the
+/// target's markers. Written to `path` (`-`: stdout) before anything is installed, as pip does.
+///
+/// Errors: a wheel or `path` that cannot be read or written.
+fn write_report(
+    path: &Path,
+    plan: &InstallPlan,
+    resolution: &operations::Resolution,
+    requirements: &operations::Requirements,
+    environment: &PythonEnvironment,
+) -> Result<(), Error> {
+    let io = |e: std::io::Error| Error::new(e, None, ExitStatus::Error);
+    let remote_urls: std::collections::HashMap<&Path, &str> = resolution
+        .packages
+        .iter()
+        .filter_map(|p| match &p.source {
+            wharf_resolve::ResolvedSource::Wheel(c) => {
+                Some((c.path.as_path(), c.remote.as_ref()?.url.as_str()))
+            }
+            wharf_resolve::ResolvedSource::Installed { .. } => None,
+        })
+        .collect();
+    let mut install = Vec::new();
+    for wheel in &plan.plan.install {
+        let (sha256, _) = wharf_environment::lock::sha256_file(&wheel.path).map_err(io)?;
+        let url = remote_urls.get(wheel.path.as_path()).map_or_else(
+            || {
+                wharf_index::Url::from_file_path(
+                    std::path::absolute(&wheel.path).unwrap_or_default(),
+                )
+                .map(String::from)
+                .unwrap_or_default()
+            },
+            |url| (*url).to_string(),
+        );
+        let metadata = wharf_metadata::read_metadata_bytes(&wheel.path)
+            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+            .map_err(|e| Error::new(e, None, ExitStatus::Error))?;
+        let metadata = crate::commands::pip_only::metadata_json(&metadata);
+        let name = metadata
+            .get("name")
+            .and_then(|n| n.as_str())
+            .and_then(|n| <pep508_rs::PackageName as std::str::FromStr>::from_str(n).ok());
+        let mut entry = serde_json::json!({
+            "download_info": {
+                "url": url,
+                "archive_info": {
+                    "hash": format!("sha256={sha256}"),
+                    "hashes": {"sha256": sha256},
+                },
+            },
+            "is_direct": wheel.direct_url.is_some(),
+            "is_yanked": false,
+            "requested": wheel.requested,
+            "metadata": metadata,
+        });
+        let extras: Vec<String> = requirements
+            .requirements
+            .iter()
+            .filter(|r| Some(&r.name) == name.as_ref())
+            .flat_map(|r| r.extras.iter().map(ToString::to_string))
+            .collect();
+        if !extras.is_empty() {
+            entry["requested_extras"] = extras.into();
+        }
+        install.push(entry);
+    }
+    let markers = environment.marker_environment()?;
+    let report = serde_json::json!({
+        "version": "1",
+        "pip_version": format!("wharf {}", env!("CARGO_PKG_VERSION")),
+        "install": install,
+        "environment": crate::commands::pip_only::marker_json(&markers),
+    });
+    let mut text = serde_json::to_string_pretty(&report).unwrap_or_default();
+    text.push('\n');
+    if path.as_os_str() == "-" {
+        write_stdout(text.as_bytes());
+        Ok(())
+    } else {
+        fs_err::write(path, text).map_err(io)
+    }
 }

@@ -182,7 +182,7 @@ pub fn translate(args: &[OsString], environment: &OsStr) -> Result<Translated, U
             (
                 "install",
                 "--upgrade-strategy" | "--group" | "--extra-index-url" | "--target" | "--prefix"
-                | "--root" | "--only-binary" | "--no-binary",
+                | "--root" | "--only-binary" | "--no-binary" | "--report",
             ) => {
                 let value = value()?;
                 out.push(name.clone().into());
@@ -617,8 +617,8 @@ mod tests {
     fn err_options_wharf_cannot_honour_are_named() {
         for (args, message) in [
             (
-                &["install", "--report", "r.json", "x"][..],
-                "`pip install --report` is not supported",
+                &["install", "--use-feature", "fast-deps", "x"][..],
+                "`pip install --use-feature` is not supported",
             ),
             (&["wheel", "."][..], "`pip wheel` is not supported"),
             (

@@ -341,7 +341,7 @@ const METADATA_FIELDS: &[(&str, bool)] = &[
 
 /// A `METADATA` file as pip's `metadata_dict` (the core metadata JSON form: keys lower case
 /// with `_`, multiple-use fields as lists, `keywords` split, the body as `description`).
-fn metadata_json(text: &str) -> serde_json::Map<String, serde_json::Value> {
+pub(crate) fn metadata_json(text: &str) -> serde_json::Map<String, serde_json::Value> {
     let headers = wharf_metadata::Headers::parse(text);
     let mut out = serde_json::Map::new();
     for (field, multiple) in METADATA_FIELDS {
@@ -420,7 +420,20 @@ fn inspect(local: bool, environment: &Path, python_env: &PythonEnv) -> Result<Ex
         }
         installed.push(serde_json::Value::Object(entry));
     }
-    let environment = serde_json::json!({
+    let report = serde_json::json!({
+        "version": "1",
+        "pip_version": format!("wharf {}", env!("CARGO_PKG_VERSION")),
+        "installed": installed,
+        "environment": marker_json(&markers),
+    });
+    let mut text = serde_json::to_string_pretty(&report).unwrap_or_default();
+    text.push('\n');
+    Ok(write_stdout(text.as_bytes()))
+}
+
+/// The marker values as pip's reports write them (`environment`).
+pub(crate) fn marker_json(markers: &pep508_rs::MarkerEnvironment) -> serde_json::Value {
+    serde_json::json!({
         "implementation_name": markers.implementation_name(),
         "implementation_version": markers.implementation_version().to_string(),
         "os_name": markers.os_name(),
@@ -432,16 +445,7 @@ fn inspect(local: bool, environment: &Path, python_env: &PythonEnv) -> Result<Ex
         "platform_python_implementation": markers.platform_python_implementation(),
         "python_version": markers.python_version().to_string(),
         "sys_platform": markers.sys_platform(),
-    });
-    let report = serde_json::json!({
-        "version": "1",
-        "pip_version": format!("wharf {}", env!("CARGO_PKG_VERSION")),
-        "installed": installed,
-        "environment": environment,
-    });
-    let mut text = serde_json::to_string_pretty(&report).unwrap_or_default();
-    text.push('\n');
-    Ok(write_stdout(text.as_bytes()))
+    })
 }
 
 #[cfg(test)]
