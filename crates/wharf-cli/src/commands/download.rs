@@ -482,18 +482,23 @@ pub fn download(
         pool.install(|| index::fetch_chosen_counted(&wanted, &index, false, &|n| bar.inc(n)));
     bar.finish_and_clear();
     fetched?;
-    for package in &wanted {
-        let Some(candidate) = wheel(package) else {
-            continue;
-        };
-        let sha256 = candidate.remote.as_ref().and_then(|r| r.sha256.as_deref());
-        copy_verified(
-            &candidate.path,
-            &staging.path().join(file_name(&candidate)),
-            sha256,
-        )?;
-        done.fetch_add(1, Ordering::Relaxed);
-    }
+    // Copied (and hashed again) in parallel: the largest wheel no longer waits its turn.
+    pool.install(|| {
+        use rayon::prelude::*;
+        wanted.par_iter().try_for_each(|package| {
+            let Some(candidate) = wheel(package) else {
+                return Ok(());
+            };
+            let sha256 = candidate.remote.as_ref().and_then(|r| r.sha256.as_deref());
+            copy_verified(
+                &candidate.path,
+                &staging.path().join(file_name(&candidate)),
+                sha256,
+            )?;
+            done.fetch_add(1, Ordering::Relaxed);
+            Ok::<(), Error>(())
+        })
+    })?;
     // All arrived intact: move them into DEST.
     let mut saved = String::new();
     for package in &chosen {
