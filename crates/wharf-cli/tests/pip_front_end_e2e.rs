@@ -115,6 +115,56 @@ fn the_site_recipe_runs_unchanged_in_a_wharf_environment() {
     );
 }
 
+/// Issue 20 §1: `python -m pip` in a wharf environment (no real pip) says what to run
+/// instead, exit 2, instead of "No module named pip"; `import pip` still fails as without pip;
+/// installing the real pip replaces the answer with pip itself.
+#[test]
+fn python_dash_m_pip_says_what_to_run_and_gives_way_to_the_real_pip() {
+    let Some(peers) = peers() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let env = peers.new_venv(dir.path());
+    let python = env.join("bin/python");
+    let answer = run(command(&python).args(["-m", "pip", "install", "-r", "requirements.txt"]));
+    assert_eq!(answer.code(), Some(2), "{}", answer.transcript());
+    assert!(
+        answer
+            .stderr()
+            .contains("hint: run `pip install -r requirements.txt`")
+            && answer.stderr().contains("wharf venv --seed"),
+        "{}",
+        answer.transcript()
+    );
+    let imported = run(command(&python).args(["-c", "import pip"]));
+    assert!(
+        imported.code() == Some(1)
+            && imported
+                .stderr()
+                .contains("ImportError: pip is not installed"),
+        "{}",
+        imported.transcript()
+    );
+    // Not a distribution: nothing lists it.
+    let listed = run(peers
+        .wharf()
+        .args(["list", "--format=freeze", "--python"])
+        .arg(&env))
+    .success();
+    assert!(!listed.stdout().contains("pip"), "{}", listed.transcript());
+    // The real pip (the site's wheel) takes its place.
+    run(peers
+        .wharf()
+        .args(["install", "--python"])
+        .arg(&env)
+        .arg("pip"))
+    .success();
+    let real = run(command(&python).args(["-m", "pip", "--version"])).success();
+    assert!(
+        real.stdout().starts_with("pip 24.2"),
+        "{}",
+        real.transcript()
+    );
+}
+
 /// Issue 20 §3: with no environment active, `wharf install` finds the `./.venv` that `wharf
 /// venv` (without a path) creates, from the project directory or below it, as uv does.
 #[test]

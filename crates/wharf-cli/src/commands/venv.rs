@@ -268,11 +268,32 @@ fn pip_front_end_unless_seeded(
             )
         })?;
     }
+    // `python -m pip` says what to run instead (there is no pip module to run): a `pip`
+    // package of two files that only answers `-m`, and is no import for anything else.
+    let package = info.venv_paths(root).purelib.join("pip");
+    let write_module = || -> std::io::Result<()> {
+        std::fs::create_dir_all(&package)?;
+        std::fs::write(package.join("__init__.py"), PIP_MODULE_INIT)?;
+        std::fs::write(package.join("__main__.py"), PIP_MODULE_MAIN)
+    };
+    write_module().map_err(|e| {
+        Error::usage(
+            format!("cannot write `{}`: {e}", package.display()),
+            Some("check the permissions of the environment's site-packages".to_string()),
+        )
+    })?;
     printer.info(format_args!(
         "pip in this environment is wharf's pip front end (`wharf venv --seed` installs the real pip)"
     ));
     Ok(())
 }
+
+/// `site-packages/pip/__init__.py` of an environment without the real pip: `python -m pip`
+/// goes on to `__main__`; any other import of `pip` fails as if there were none.
+const PIP_MODULE_INIT: &str = "\"\"\"Not pip: this environment's pip is wharf's pip front end (bin/pip).\n\n`wharf venv --seed` makes an environment with the real pip.\n\"\"\"\n\nimport sys\n\n# `python -m pip` sets sys.argv[0] to '-m' while the package is imported.\nif sys.argv[:1] != [\"-m\"]:\n    raise ImportError(\n        \"pip is not installed in this environment: its pip is wharf's front end (bin/pip); \"\n        \"`wharf venv --seed` makes an environment with the real pip\",\n        name=\"pip\",\n    )\n";
+
+/// `site-packages/pip/__main__.py`: what to run instead of `python -m pip`, exit 2.
+const PIP_MODULE_MAIN: &str = "import os\nimport sys\n\nbin_pip = os.path.join(sys.prefix, \"bin\", \"pip\")\nargs = \" \".join(sys.argv[1:])\nsys.stderr.write(\n    f\"error: `python -m pip` is not available in {sys.prefix}: its pip is wharf's pip front end\\n\"\n    f\"hint: run `pip {args}` ({bin_pip}) or `wharf pip {args}`; \"\n    \"`wharf venv --seed` makes an environment with the real pip\\n\"\n)\nsys.exit(2)\n";
 
 /// An existing virtual environment at `path` whose packages the new one would not see (they
 /// live under another Python's `lib/pythonX.Y`): refused without `--clear`, naming them, as
