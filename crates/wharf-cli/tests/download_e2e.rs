@@ -300,6 +300,38 @@ fn download_from_a_local_pep503_tree_then_install() {
     assert_eq!(ran.stdout(), "alpha==2.0\nbeta==1.1\n");
 }
 
+/// Issue 20 §4: `download` keeps the index's file name, as pip does: `tensorboardX-…whl` was
+/// saved as `tensorboardx-…whl` (the project name normalized into the file name).
+#[test]
+fn regression_download_keeps_the_index_file_name() {
+    let Some(python) = test_python() else { return };
+    let temp = tempfile::tempdir().unwrap();
+    write_index(
+        &temp.path().join("www"),
+        &[WheelBuilder::new("tensorboardX", "2.6", true, &[])],
+        &["tensorboardX-2.6-py3-none-any.whl"],
+        None,
+    );
+    // PEP 503: the project's page is at its normalized name.
+    std::fs::rename(
+        temp.path().join("www/simple/tensorboardX"),
+        temp.path().join("www/simple/tensorboardx"),
+    )
+    .unwrap();
+    let server = Server::start(&python, &temp.path().join("www"));
+    let out = temp.path().join("out");
+    run(wharf()
+        .args(["download", "tensorboardX", "--no-deps", "--python"])
+        .arg(&python)
+        .args(["-i", &server.url("simple"), "-d"])
+        .arg(&out))
+    .success();
+    assert_eq!(
+        listing(&out),
+        BTreeSet::from(["tensorboardX-2.6-py3-none-any.whl".to_string()])
+    );
+}
+
 #[test]
 fn bad_input_is_a_clear_error_and_changes_nothing() {
     let Some(python) = test_python() else { return };

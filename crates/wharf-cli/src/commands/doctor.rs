@@ -156,10 +156,10 @@ fn render(report: &DoctorReport, color: bool) -> String {
         |v| format!("Python {v}"),
     );
     let summary = format!(
-        "{} ({python}; {} distributions, {} files checked; checks: {})",
+        "{} ({python}; {}, {} checked; checks: {})",
         report.environment.display(),
-        report.distributions,
-        report.files,
+        crate::printer::plural(report.distributions, "distribution"),
+        crate::printer::plural(report.files, "file"),
         report.checked.join(", ")
     );
     match report.findings.len() {
