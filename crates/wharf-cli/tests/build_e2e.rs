@@ -429,6 +429,21 @@ fn no_build_isolation_uses_the_target_environment() {
     assert!(freeze(peers, &venv).contains("noiso_demo @ file://"));
 }
 
+/// `wharf venv VENV --python BASE --from LOCK`, no pip config, the backends as find-links
+/// (what a locked sdist or project is built with).
+fn venv_from(peers: &Peers, venv: &Path, lock: &Path) -> Run {
+    run(peers
+        .wharf()
+        .env("PIP_CONFIG_FILE", "/dev/null")
+        .env("PIP_FIND_LINKS", backends(peers))
+        .arg("venv")
+        .arg(venv)
+        .arg("--python")
+        .arg(&peers.base_python)
+        .arg("--from")
+        .arg(lock))
+}
+
 /// An sdist `{name}-0.2.tar.gz` of a flit project in `dir`.
 fn sdist(peers: &Peers, dir: &Path, name: &str) -> PathBuf {
     let src = dir.join("src");
@@ -629,17 +644,7 @@ fn an_older_sdist_is_built_locked_and_synced_when_newer_wheels_are_ruled_out() {
     // The job environment from the lock builds the sdist (the build cache may have it) and
     // imports it; the wheelhouse's build backends come from the configured find-links.
     let job = dir.path().join("job");
-    run(peers
-        .wharf()
-        .env("PIP_CONFIG_FILE", "/dev/null")
-        .env("PIP_FIND_LINKS", backends(peers))
-        .arg("venv")
-        .arg(&job)
-        .arg("--python")
-        .arg(&peers.base_python)
-        .arg("--from")
-        .arg(&lock))
-    .success();
+    venv_from(peers, &job, &lock).success();
     let imported = run(command(job.join("bin/python"))
         .args(["-c", "import older_sdist; print(older_sdist.VALUE)"]))
     .success();
@@ -650,17 +655,7 @@ fn an_older_sdist_is_built_locked_and_synced_when_newer_wheels_are_ruled_out() {
     let mut tampered = original.clone();
     tampered.extend_from_slice(b"\0");
     fs_err::write(&archive, &tampered).unwrap();
-    let refused = run(peers
-        .wharf()
-        .env("PIP_CONFIG_FILE", "/dev/null")
-        .env("PIP_FIND_LINKS", backends(peers))
-        .arg("venv")
-        .arg(dir.path().join("job2"))
-        .arg("--python")
-        .arg(&peers.base_python)
-        .arg("--from")
-        .arg(&lock))
-    .exit_code(1);
+    let refused = venv_from(peers, &dir.path().join("job2"), &lock).exit_code(1);
     assert!(
         refused.stderr().contains("older_sdist-0.2.tar.gz")
             && !refused.stderr().contains("Building"),
@@ -701,17 +696,7 @@ fn a_real_sdist_only_project_is_locked_and_built_from_the_lock() {
         locked.transcript()
     );
     let job = dir.path().join("job");
-    run(peers
-        .wharf()
-        .env("PIP_CONFIG_FILE", "/dev/null")
-        .env("PIP_FIND_LINKS", backends(peers))
-        .arg("venv")
-        .arg(&job)
-        .arg("--python")
-        .arg(&peers.base_python)
-        .arg("--from")
-        .arg(&lock))
-    .success();
+    venv_from(peers, &job, &lock).success();
     run(command(job.join("bin/python")).args([
         "-c",
         "import docopt; assert docopt.docopt('usage: x [--v]', ['--v']) == {'--v': True}",

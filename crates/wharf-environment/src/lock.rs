@@ -392,24 +392,23 @@ impl PyLockWheel {
     /// either), size, sha256. A file locked from an index is written as the index's `url`
     /// alone.
     fn of(file: &LockedWheel, lock_dir: &Path) -> Self {
-        if let Some(url) = &file.url {
-            return Self {
-                name: Some(file.filename.clone()),
-                url: Some(url.clone()),
-                path: None,
-                size: Some(file.size),
-                hashes: BTreeMap::from([("sha256".to_string(), file.sha256.clone())]),
-            };
-        }
-        let absolute = std::path::absolute(&file.path).unwrap_or_else(|_| file.path.clone());
-        let lock_dir = std::path::absolute(lock_dir).unwrap_or_else(|_| lock_dir.to_path_buf());
-        let path = absolute
-            .strip_prefix(&lock_dir)
-            .map_or_else(|_| absolute.clone(), Path::to_path_buf);
+        let (url, path) = if let Some(url) = &file.url {
+            (Some(url.clone()), None)
+        } else {
+            let absolute = std::path::absolute(&file.path).unwrap_or_else(|_| file.path.clone());
+            let lock_dir = std::path::absolute(lock_dir).unwrap_or_else(|_| lock_dir.to_path_buf());
+            let path = absolute
+                .strip_prefix(&lock_dir)
+                .map_or_else(|_| absolute.clone(), Path::to_path_buf);
+            (
+                url::Url::from_file_path(&absolute).ok().map(String::from),
+                Some(path.display().to_string()),
+            )
+        };
         Self {
             name: Some(file.filename.clone()),
-            url: url::Url::from_file_path(&absolute).ok().map(String::from),
-            path: Some(path.display().to_string()),
+            url,
+            path,
             size: Some(file.size),
             hashes: BTreeMap::from([("sha256".to_string(), file.sha256.clone())]),
         }
