@@ -49,6 +49,11 @@ write_config() {
   mkdir -p "$state"/{etc,state,log,run,tmp} "$state/spool/n1" "$state/spool/n2"
   local cpus
   cpus=$(nproc)
+  # The nodes' memory (MB, 90% of this host's: slurmd drains a node that has less than it
+  # claims): jobs may then ask for memory as the site's scripts do (`--mem-per-cpu=2000M`);
+  # memory is not a consumable resource here (CR_Core), the two nodes share it.
+  local memory
+  memory=$(awk '/^MemTotal:/ { print int($2 / 1024 * 0.9) }' /proc/meminfo)
   # TaskProlog: runs as the job's user before every task (the batch script's too); what it
   # prints as `export NAME=VALUE` enters the task's environment.
   cat >"$state/etc/task-prolog.sh" <<EOF
@@ -101,7 +106,7 @@ KillWait=5
 MinJobAge=60
 TaskProlog=$state/etc/task-prolog.sh
 Epilog=$state/etc/epilog.sh
-NodeName=n[1-2] NodeHostname=$host NodeAddr=127.0.0.1 Port=17001-17002 CPUs=$cpus State=UNKNOWN
+NodeName=n[1-2] NodeHostname=$host NodeAddr=127.0.0.1 Port=17001-17002 CPUs=$cpus RealMemory=$memory State=UNKNOWN
 PartitionName=debug Nodes=n[1-2] Default=YES MaxTime=INFINITE State=UP OverSubscribe=FORCE:4
 EOF
   if ! cmp -s "$new" "$conf"; then

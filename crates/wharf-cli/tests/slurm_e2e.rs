@@ -389,3 +389,76 @@ fn a_lock_with_a_missing_wheel_fails_on_every_node_and_leaves_nothing() {
     );
     assert!(!fresh.exists(), "{output}");
 }
+
+/// The site documentation's job scripts (`scripts/site-jobs/`, one node and two), with
+/// `virtualenv --no-download` replaced by `wharf venv` and every `pip` line as it is: each
+/// node's `pip` is then wharf's pip front end acting on that node's environment, and the
+/// job's Python imports what it installed.
+#[test]
+fn the_site_documentation_job_scripts_run_with_wharf_venv_and_their_pip_lines() {
+    let (Some(peers), Some(conf)) = (peers(), cluster()) else {
+        return;
+    };
+    let jobs = Jobs::new(peers, conf);
+    run(jobs
+        .command(peers, "wharf")
+        .args([
+            "lock",
+            "numpy",
+            "pandas",
+            "-o",
+            "requirements.txt",
+            "--python",
+        ])
+        .arg(&peers.base_python))
+    .success();
+    for script in ["myscript.py", "myscript-mpi.py"] {
+        std::fs::copy(jobs.path().join("train.py"), jobs.path().join(script)).unwrap();
+    }
+    let site_job = |name: &str| {
+        let text =
+            std::fs::read_to_string(sci::repo_root().join("scripts/site-jobs").join(name)).unwrap();
+        assert!(text.contains("virtualenv --no-download $SLURM_TMPDIR/env\n"));
+        text.replace("virtualenv --no-download ", "wharf venv ")
+    };
+    let cpus = ["--cpus-per-task=1"];
+
+    let (code, output) = jobs.sbatch(peers, "site-one-node", &site_job("one-node.sh"), &cpus);
+    assert_eq!(code, 0, "{output}");
+    // `pip install --no-index --upgrade pip`: the environment's pip is wharf's, nothing to do.
+    assert!(
+        output.contains("is wharf's pip front end: nothing to install"),
+        "{output}"
+    );
+    assert_imported_from_own_tmpdir(&output, &["n1"]);
+
+    let (code, output) = jobs.sbatch(peers, "site-two-nodes", &site_job("two-nodes.sh"), &cpus);
+    assert_eq!(code, 0, "{output}");
+    assert_eq!(
+        output
+            .matches("is wharf's pip front end: nothing to install")
+            .count(),
+        2,
+        "one `pip install --upgrade pip` per node: {output}"
+    );
+    // Each node installed into its own `$SLURM_TMPDIR/env` (the here-document runs on both).
+    for node in ["n1", "n2"] {
+        assert!(
+            output.contains(&format!("Created virtual environment at: /"))
+                && output.contains(&format!("/tmp/{node}/")),
+            "no environment made on {node}: {output}"
+        );
+    }
+    // `srun python myscript-mpi.py` with the first node's activation exported: both nodes run
+    // the environment's Python (on the site the path is each node's own; here the nodes share
+    // a host, so both reach the first node's).
+    let imports = imports(&output);
+    let nodes: Vec<&str> = imports.iter().map(|i| i.0.as_str()).collect();
+    assert_eq!(nodes, ["n1", "n2"], "{output}");
+    for (_, _, numpy, pandas) in &imports {
+        assert!(
+            numpy.contains("/env/lib/python3") && pandas.contains("/env/lib/python3"),
+            "{output}"
+        );
+    }
+}
