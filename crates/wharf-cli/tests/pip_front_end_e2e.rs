@@ -447,63 +447,60 @@ fn config_list_and_get_match_pip_26() {
     let dir = tempfile::tempdir().unwrap();
     let venv = peers.new_venv(dir.path());
     let home = dir.path().join("home");
-    std::fs::create_dir_all(&home).unwrap();
+    std::fs::create_dir_all(home.join(".config/pip")).unwrap();
+    // The user's file: read unless PIP_CONFIG_FILE names a file, or in isolated mode.
+    std::fs::write(
+        home.join(".config/pip/pip.conf"),
+        "[global]\ntimeout = 7\n[list]\nformat = json\n",
+    )
+    .unwrap();
     let config = dir.path().join("pip.conf");
     std::fs::write(
         &config,
         "[global]\nindex-url = https://example.org/simple\ntimeout = 60\n\n[install]\nfind-links =\n    /a\n    /b\nno_cache_dir = it's\n",
     )
     .unwrap();
-    let on = |program: &std::path::Path| {
-        let mut command = command(program);
-        command
-            .env("HOME", &home)
-            .env("PIP_CONFIG_FILE", &config)
-            .env("PIP_DISABLE_PIP_VERSION_CHECK", "1");
-        command
-    };
-    for args in [
-        &["config", "list"][..],
-        &["config", "get", "global.index-url"][..],
-        &["config", "get", "install.find-links"][..],
-        &["config", "get", "global.absent"][..],
-    ] {
-        let pip = run(on(&bin.join("python"))
-            .args(["-m", "pip", "--python"])
-            .arg(venv.join("bin/python"))
-            .args(args));
-        let wharf = run(on(std::path::Path::new(env!("CARGO_BIN_EXE_wharf")))
-            .args(["pip", "--python"])
-            .arg(&venv)
-            .args(args));
-        // pip also reads /etc/pip.conf and the user's files; wharf reads PIP_CONFIG_FILE
-        // only (issue 20 §3): the keys of this file are compared.
-        let own = |stdout: String| -> String {
-            stdout
-                .lines()
-                .filter(|l| {
-                    !l.contains('=')
-                        || [
-                            "global.index-url=",
-                            "global.timeout=",
-                            "install.find-links=",
-                            "install.no-cache-dir=",
-                        ]
-                        .iter()
-                        .any(|key| l.starts_with(key))
-                })
-                .fold(String::new(), |mut out, l| {
-                    out.push_str(l);
-                    out.push('\n');
-                    out
-                })
+    for config_file in [None, Some(&config)] {
+        let on = |program: &std::path::Path| {
+            let mut command = command(program);
+            command
+                .env("HOME", &home)
+                .env("PIP_FIND_LINKS", "/x /y")
+                .env("PIP_NO_CACHE_DIR", "1")
+                .env("PIP_DISABLE_PIP_VERSION_CHECK", "1");
+            if let Some(config) = config_file {
+                command.env("PIP_CONFIG_FILE", config);
+            }
+            command
         };
-        assert_eq!(
-            (wharf.code(), own(wharf.stdout())),
-            (pip.code(), own(pip.stdout())),
-            "{args:?}\n{}\n{}",
-            pip.transcript(),
-            wharf.transcript()
-        );
+        for args in [
+            &["config", "list"][..],
+            &["--isolated", "config", "list"][..],
+            &["config", "get", "global.index-url"][..],
+            &["config", "get", "global.timeout"][..],
+            &["--isolated", "config", "get", "global.timeout"][..],
+            &["config", "get", "install.find-links"][..],
+            &["config", "get", ":env:.find-links"][..],
+            &["--isolated", "config", "get", ":env:.find-links"][..],
+            &["config", "get", "global.absent"][..],
+        ] {
+            let pip = run(on(&bin.join("python"))
+                .args(["-m", "pip", "--python"])
+                .arg(venv.join("bin/python"))
+                .args(args));
+            let wharf = run(on(std::path::Path::new(env!("CARGO_BIN_EXE_wharf")))
+                .args(["pip", "--python"])
+                .arg(&venv)
+                .args(args));
+            // Every file pip reads (the machine's /etc/pip.conf too) and the `PIP_*`
+            // variables, byte for byte.
+            assert_eq!(
+                (wharf.code(), wharf.stdout()),
+                (pip.code(), pip.stdout()),
+                "{config_file:?} {args:?}\n{}\n{}",
+                pip.transcript(),
+                wharf.transcript()
+            );
+        }
     }
 }

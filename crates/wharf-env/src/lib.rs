@@ -263,6 +263,41 @@ impl Env {
         }
     }
 
+    /// The variables whose names start with `prefix`, as `(name, value)` text (lossy), sorted
+    /// by name; ex) `with_prefix("PIP_")` for pip's `:env:` configuration.
+    pub fn with_prefix(&self, prefix: &str) -> Vec<(String, String)> {
+        let mut pairs: Vec<(String, String)> = self
+            .vars
+            .iter()
+            .map(|(name, value)| (name.to_string_lossy(), value.to_string_lossy()))
+            .filter(|(name, _)| name.starts_with(prefix))
+            .map(|(name, value)| (name.into_owned(), value.into_owned()))
+            .collect();
+        pairs.sort();
+        pairs
+    }
+
+    /// This environment as pip's isolated mode (`pip --isolated`, pip's `Configuration`) sees
+    /// it: no `PIP_*` variable but `PIP_CONFIG_FILE` (which pip still reads, as the last
+    /// configuration file), and `PIP_ISOLATED_MODE=1`, which leaves out the user's
+    /// configuration files ([`EnvVars`]' readers and `wharf_site::pip_config_paths`).
+    #[must_use]
+    pub fn pip_isolated(&self) -> Self {
+        let mut vars: HashMap<OsString, OsString> = self
+            .vars
+            .iter()
+            .filter(|(name, _)| {
+                let name = name.to_string_lossy();
+                !name.starts_with("PIP_") || name == "PIP_CONFIG_FILE"
+            })
+            .map(|(name, value)| (name.clone(), value.clone()))
+            .collect();
+        vars.insert("PIP_ISOLATED_MODE".into(), "1".into());
+        Self {
+            vars: Arc::new(vars),
+        }
+    }
+
     /// The value of `name`, `None` when unset or empty.
     pub fn get_os(&self, name: &str) -> Option<&OsStr> {
         self.vars.get(OsStr::new(name)).map(OsString::as_os_str)

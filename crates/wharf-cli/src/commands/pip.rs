@@ -438,6 +438,19 @@ pub fn run(args: &[OsString], env: &wharf_env::Env) -> crate::ExitStatus {
             args,
         ),
     };
+    // `--isolated` (anywhere before `--`): pip's isolated mode, no `PIP_*` variables and no
+    // user configuration, for whatever runs below.
+    let isolated_env;
+    let env = if args
+        .iter()
+        .take_while(|a| *a != "--")
+        .any(|a| a == "--isolated")
+    {
+        isolated_env = env.pip_isolated();
+        &isolated_env
+    } else {
+        env
+    };
     let printer = crate::Printer::new(true, false);
     let Some(environment) = environment else {
         printer.error_message(

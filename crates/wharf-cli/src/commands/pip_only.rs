@@ -92,42 +92,62 @@ pub fn run(
         }
         PipCommand::Inspect { local } => inspect(*local, environment, python_env),
         PipCommand::ConfigList => {
-            let config = pip_config(site, printer);
-            printer.info(match &config {
-                Some(config) => format!(
-                    "note: wharf reads the pip config file {} (PIP_CONFIG_FILE) only, not pip's other files",
-                    config.path().display()
-                ),
-                None => "note: no pip config file (wharf reads PIP_CONFIG_FILE only)".to_string(),
-            });
-            let out = config.map_or_else(String::new, |config| {
-                config
-                    .entries()
-                    .into_iter()
-                    .fold(String::new(), |mut out, (key, value)| {
-                        out.push_str(&format!("{key}={}\n", python_repr(&value)));
-                        out
-                    })
-            });
+            let out = config_entries(site, printer).into_iter().fold(
+                String::new(),
+                |mut out, (key, value)| {
+                    out.push_str(&format!("{key}={}\n", python_repr(&value)));
+                    out
+                },
+            );
             Ok(write_stdout(out.as_bytes()))
         }
         PipCommand::ConfigGet { key } => {
-            let value = pip_config(site, printer).and_then(|config| {
-                config
-                    .entries()
-                    .into_iter()
-                    .find(|(k, _)| k == key)
-                    .map(|(_, v)| v)
-            });
+            let value = config_entries(site, printer)
+                .into_iter()
+                .rev()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v);
             match value {
                 Some(value) => Ok(write_stdout(format!("{value}\n").as_bytes())),
                 None => Err(Error::failure(
                     format!("No such key - {key}"),
-                    Some("`wharf pip config list` shows the keys of the pip config file (PIP_CONFIG_FILE)".to_string()),
+                    Some("`wharf pip config list` shows the keys pip's configuration files and `PIP_*` variables set".to_string()),
                 )),
             }
         }
     }
+}
+
+/// pip's configuration as `pip config list` shows it: the files' `section.key` entries, then
+/// each `PIP_NAME` variable as `:env:.name` (lower case, `_` as `-`; pip leaves out
+/// `PIP_VERSION` and `PIP_HELP`), sorted by key; no variables in isolated mode
+/// (`PIP_ISOLATED_MODE`, `--isolated`), as pip's `Configuration.load` does.
+fn config_entries(site: &SiteEnv, printer: crate::Printer) -> Vec<(String, String)> {
+    let mut entries = pip_config(site, printer).map_or_else(Vec::new, |config| config.entries());
+    let isolated = site
+        .vars
+        .flag("PIP_ISOLATED_MODE")
+        .ok()
+        .flatten()
+        .unwrap_or(false);
+    if !isolated {
+        let mut variables: Vec<(String, String)> = site
+            .vars
+            .with_prefix("PIP_")
+            .into_iter()
+            .filter_map(|(name, value)| {
+                let name = name["PIP_".len()..].to_lowercase();
+                (name != "version" && name != "help").then(|| {
+                    let name = name.replace('_', "-");
+                    let name = name.strip_prefix("--").unwrap_or(&name);
+                    (format!(":env:.{name}"), value)
+                })
+            })
+            .collect();
+        variables.sort();
+        entries.extend(variables);
+    }
+    entries
 }
 
 /// `value` as Python's `repr` of a `str` writes it (`'x'`; `"x"` when it holds `'` and no `"`).
