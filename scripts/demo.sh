@@ -2,7 +2,9 @@
 # A tour of wharf on demo sites built in .cache/. Each step is announced on stderr with the
 # command it runs (`$ wharf …`); stdout is the commands' data alone.
 #
-#   scripts/demo.sh                      # the tour: avail, venv, install, list, check, import
+#   scripts/demo.sh                      # the tour: avail, venv, install, list, check, import,
+#                                        # pip in the environment, lock, a job's environment
+#                                        # from the lock, doctor, explain
 #   scripts/demo.sh "torch*" --all-versions
 #   scripts/demo.sh numpy --all --column name version localversion python arch
 #
@@ -23,8 +25,9 @@
 #      `wharf venv` makes .cache/demo-env/venv (again on every run: --clear) with the machine's
 #      python3, which must be CPython 3.11 (the wheels are cp311).
 #
-# Builds wharf (release) first unless WHARF_SKIP_BUILD=1; build and generation messages go to
-# stderr.
+# Builds wharf (release) first unless WHARF_SKIP_BUILD=1, with cargo's progress (the first
+# build compiles ~300 crates: about 4 minutes on 2 cores; later runs take a second); build and
+# generation messages go to stderr.
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -35,7 +38,10 @@ demo_env=.cache/demo-env
 gen=scripts/gen-wheelhouse.py
 
 if [ "${WHARF_SKIP_BUILD:-0}" != 1 ]; then
-  cargo build --release --quiet -p wharf-cli >&2
+  if [ ! -x target/release/wharf ]; then
+    echo "demo: building wharf (release) the first time: about 4 minutes on 2 cores" >&2
+  fi
+  cargo build --release -p wharf-cli >&2
 fi
 wharf_bin="$repo/target/release/wharf"
 
@@ -109,3 +115,29 @@ wharf check --python "$venv"
 import='import pandas, netCDF4; print("pandas", pandas.__version__, "netCDF4", netCDF4.__version__)'
 show "$venv/bin/python" -c "$import"
 "$venv/bin/python" -c "$import"
+
+note "3. pip in a wharf environment is wharf's pip front end: the site's pip lines run unchanged"
+show "$venv/bin/pip" install --no-index --upgrade pip
+env "${site_env[@]}" "$venv/bin/pip" install --no-index --upgrade pip
+show "$venv/bin/pip" freeze
+env "${site_env[@]}" "$venv/bin/pip" freeze
+
+note "4. A lock (PEP 751, every wheel hashed), and a job's environment made exactly from it" \
+  "(in a job: wharf venv \$SLURM_TMPDIR/env --from pylock.toml, or --per-node on every node)"
+lock=$demo_env/pylock.toml
+show wharf lock pandas netCDF4 --python "$python" -o "$lock"
+wharf lock pandas netCDF4 --python "$python" -o "$lock"
+show wharf venv "$demo_env/job-env" --from "$lock" --clear
+wharf venv "$demo_env/job-env" --from "$lock" --clear
+
+note "5. Diagnostics: doctor checks an environment and the shell around it; explain maps an" \
+  "error message to its cause and this site's fix"
+show wharf doctor --python "$venv"
+wharf doctor --python "$venv"
+error=$demo_env/pip-error.txt
+printf '%s\n' 'ERROR: Could not find a version that satisfies the requirement tensorflow==2.99 (from versions: none)' \
+  'ERROR: No matching distribution found for tensorflow==2.99' >"$error"
+show cat "$error"
+cat "$error" >&2
+show wharf explain --python "$venv" "$error"
+wharf explain --python "$venv" "$error" || true

@@ -34,11 +34,13 @@ fn setup() -> Option<Setup> {
     // SAFETY-free: `geteuid` through the `id` command keeps this crate free of libc.
     let euid = Command::new("id").arg("-u").output().ok()?;
     if String::from_utf8_lossy(&euid.stdout).trim() != "0" {
-        eprintln!("skipped: not root, so there is no unprivileged user to switch to with setpriv");
+        wharf_test_support::skip(
+            "not root, so there is no unprivileged user to switch to with setpriv",
+        );
         return None;
     }
     if Command::new("setpriv").arg("--version").output().is_err() {
-        eprintln!("skipped: `setpriv` (util-linux) is not installed");
+        wharf_test_support::skip("`setpriv` (util-linux) is not installed");
         return None;
     }
     let python = PathBuf::from("/usr/bin/python3");
@@ -48,7 +50,7 @@ fn setup() -> Option<Setup> {
         .arg("-V")
         .output();
     if !runs.is_ok_and(|output| output.status.success()) {
-        eprintln!("skipped: `nobody` cannot run {}", python.display());
+        wharf_test_support::skip(&format!("`nobody` cannot run {}", python.display()));
         return None;
     }
     let root = tempfile::tempdir().unwrap();

@@ -260,3 +260,44 @@ fn venv_over_another_pythons_packages_is_refused_without_clear() {
     assert!(cleared.status.success(), "{cleared:?}");
     assert!(!other.exists());
 }
+
+/// `PYTHON_DIRS` naming a version directory (`…/python/3.11.5`) instead of the tree above it
+/// finds nothing there: `python list` says so and names the directory to use.
+#[test]
+fn python_dirs_naming_a_version_directory_is_explained() {
+    let root = tempfile::tempdir().unwrap();
+    let tree = module_tree(root.path(), &["3.11.5"]);
+    let install = tree.join("3.11.5");
+    std::os::unix::fs::symlink("python3.11", install.join("bin/python3")).unwrap();
+    let out = wharf(root.path())
+        .env("PYTHON_DIRS", &install)
+        .env("PATH", root.path().join("empty"))
+        .env("NO_COLOR", "1")
+        .args(["python", "list", "--all"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // Nothing else on this PATH: no interpreter at all, exit 1.
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "warning: PYTHON_DIRS names `{}`, a Python installation",
+            install.display()
+        )) && stderr.contains(&format!("hint: PYTHON_DIRS={} (", tree.display())),
+        "{stderr}"
+    );
+    // The right value: no warning, the interpreter listed.
+    let out = wharf(root.path())
+        .env("PYTHON_DIRS", &tree)
+        .env("PATH", root.path().join("empty"))
+        .env("NO_COLOR", "1")
+        .args(["python", "list", "--all"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("PYTHON_DIRS names"), "{stderr}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("3.11.5"),
+        "{stderr}"
+    );
+}

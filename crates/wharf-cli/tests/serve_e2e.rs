@@ -634,7 +634,9 @@ fn chromium() -> Option<PathBuf> {
                 .find(|path| path.is_file())
         });
     if found.is_none() {
-        eprintln!("skipped: no chromium on PATH (apt-get install -y chromium)");
+        wharf_test_support::skip(
+            "no chromium on PATH (apt-get install -y chromium; scripts/test.sh installs it as root)",
+        );
     }
     found
 }

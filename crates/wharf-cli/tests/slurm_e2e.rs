@@ -5,8 +5,7 @@
 //!
 //! Needs `WHARF_TEST_PYTHON` and `WHARF_TEST_SLURM_CONF` (`eval "$(scripts/test-env.sh)"` after
 //! the cluster is started; `scripts/test.sh` does both). Without the cluster the job tests say
-//! why and skip, unless `WHARF_TEST_REQUIRE_PEERS` is set on a machine that can run it (root
-//! with apt-get): then they fail.
+//! why and skip, and fail instead under `WHARF_TEST_REQUIRE_PEERS` (`scripts/test.sh`, CI).
 
 #[path = "support/sci.rs"]
 mod sci;
@@ -21,16 +20,9 @@ fn cluster() -> Option<PathBuf> {
     if let Some(conf) = std::env::var_os("WHARF_TEST_SLURM_CONF") {
         return Some(PathBuf::from(conf));
     }
-    let root = run(Command::new("id").arg("-u")).stdout().trim() == "0";
-    let can_run = root && Path::new("/usr/bin/apt-get").exists();
-    assert!(
-        !(can_run && std::env::var_os("WHARF_TEST_REQUIRE_PEERS").is_some()),
-        "WHARF_TEST_SLURM_CONF is not set, and this machine can run the test cluster: \
-         scripts/slurm-cluster.sh start, then eval \"$(scripts/test-env.sh)\""
-    );
-    eprintln!(
-        "skipped: no test Slurm cluster (WHARF_TEST_SLURM_CONF unset; scripts/slurm-cluster.sh \
-         start installs and starts one, as root with apt-get)"
+    wharf_test_support::skip(
+        "no test Slurm cluster (WHARF_TEST_SLURM_CONF unset): scripts/slurm-cluster.sh start \
+         installs and starts one (root with apt-get), then eval \"$(scripts/test-env.sh)\"",
     );
     None
 }

@@ -26,4 +26,6 @@ pub use catalogue::{Catalogue, CatalogueEntry, ScanWarning};
 pub use env_vars::SiteEnv;
 pub use find_links::{FindLink, FindLinkOrigin, FindLinks, similar_names};
 pub use pip_config::{PipConfig, PipConfigError, pip_config_paths};
-pub use pythons::{ModulePython, PythonVersion, available_pythons, scan_module_trees};
+pub use pythons::{
+    ModulePython, PythonVersion, available_pythons, misplaced_python_dirs, scan_module_trees,
+};

@@ -88,6 +88,30 @@ pub fn scan_module_trees<'a>(globs: impl IntoIterator<Item = &'a str>) -> Vec<Mo
     found
 }
 
+/// The directories the `PYTHON_DIRS` globs match that are a Python installation themselves
+/// (they hold `bin/python3`) rather than the directory above the installations: `PYTHON_DIRS`
+/// names the parent of the version directories, as EasyBuild lays them out
+/// (`…/python/3.11.5/bin/python3.11` ▸ `PYTHON_DIRS=…/python`). Such an entry finds no
+/// interpreter; each is returned with the directory it should have named (its parent).
+pub fn misplaced_python_dirs<'a>(
+    globs: impl IntoIterator<Item = &'a str>,
+) -> Vec<(PathBuf, PathBuf)> {
+    let mut found = Vec::new();
+    for pattern in globs.into_iter().filter(|p| !p.is_empty()) {
+        let Ok(paths) = glob::glob(pattern) else {
+            continue;
+        };
+        for dir in paths.filter_map(Result::ok) {
+            if dir.join("bin").join("python3").exists()
+                && let Some(parent) = dir.parent()
+            {
+                found.push((dir.clone(), parent.to_path_buf()));
+            }
+        }
+    }
+    found
+}
+
 /// The installations directly under one module tree directory, newest first.
 fn scan_module_tree(dir: &Path) -> Vec<ModulePython> {
     let Ok(listing) = std::fs::read_dir(dir) else {
@@ -144,6 +168,22 @@ fn is_version_dir(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_version_directory_in_python_dirs_is_named_with_its_parent() {
+        let root = tempfile::tempdir().unwrap();
+        let install = root.path().join("python/3.11.5");
+        std::fs::create_dir_all(install.join("bin")).unwrap();
+        std::fs::write(install.join("bin/python3"), "").unwrap();
+        let tree = root.path().join("python");
+        let version_dir = install.display().to_string();
+        assert_eq!(
+            misplaced_python_dirs([version_dir.as_str()]),
+            [(install.clone(), tree.clone())]
+        );
+        assert!(misplaced_python_dirs([tree.display().to_string().as_str()]).is_empty());
+        assert!(scan_module_trees([version_dir.as_str()]).is_empty());
+    }
 
     #[test]
     fn finds_versions_under_globs() {

@@ -62,6 +62,21 @@ pub fn real_python() -> Option<PathBuf> {
     None
 }
 
+/// A test that cannot run here: prints `skipped: REASON` on stderr, for the caller to return.
+///
+/// # Panics
+/// Under `WHARF_TEST_REQUIRE_PEERS` (set by `scripts/test-env.sh`, so in `scripts/test.sh` and
+/// CI): a test that cannot run then fails with the reason instead of counting as passed; tests
+/// whose prerequisite no CI machine has are `#[ignore]`d with the reason instead.
+#[track_caller]
+pub fn skip(reason: &str) {
+    assert!(
+        var(REQUIRE_PEERS).is_none(),
+        "{reason} (and {REQUIRE_PEERS} is set: a test that cannot run must not pass)"
+    );
+    eprintln!("skipped: {reason}");
+}
+
 /// The real CPython behind the test interpreter (`sys._base_executable`), the base of every
 /// venv a test makes.
 pub fn base_python(test_python: &Path) -> PathBuf {

@@ -56,6 +56,12 @@ pub fn python(
     printer: Printer,
 ) -> Result<ExitStatus, Error> {
     let cwd = std::env::current_dir().unwrap_or_default();
+    if matches!(
+        command,
+        PythonCommand::List { .. } | PythonCommand::Find { .. }
+    ) {
+        warn_misplaced_python_dirs(python_env, printer);
+    }
     match command {
         PythonCommand::List { json, all, .. } => Ok(list(*json, *all, python_env, printer)),
         PythonCommand::Find { request, .. } => {
@@ -170,4 +176,20 @@ fn list(json: bool, all: bool, python_env: &PythonEnv, printer: Printer) -> Exit
         return ExitStatus::Failure;
     }
     write_stdout(out.as_bytes())
+}
+
+/// Warns about each `PYTHON_DIRS` entry that is an installation itself instead of the
+/// directory above the installations (it then finds nothing), naming the directory to use.
+pub fn warn_misplaced_python_dirs(python_env: &PythonEnv, printer: Printer) {
+    let globs = python_env.module_tree_globs();
+    for (dir, parent) in wharf_site::misplaced_python_dirs(globs.iter().map(String::as_str)) {
+        printer.warn(format_args!(
+            "PYTHON_DIRS names `{}`, a Python installation (it has bin/python3): PYTHON_DIRS names the directory above the version directories (EasyBuild's layout: python/3.11.5/bin/python3.11), so it finds no interpreter there",
+            dir.display()
+        ));
+        printer.hint(format_args!(
+            "PYTHON_DIRS={} (colon-separated globs; each matching directory's `3.X.Y` children are the interpreters)",
+            parent.display()
+        ));
+    }
 }
