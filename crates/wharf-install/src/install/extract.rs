@@ -19,6 +19,34 @@ use crate::wheel::{SharedFile, Wheel};
 /// The copy buffer of each worker.
 pub(super) const COPY_BUFFER: usize = 256 * 1024;
 
+/// The largest member inflated whole in memory (bytes, uncompressed); a bigger one is
+/// streamed through [`COPY_BUFFER`] (a GPU library of a few GB would otherwise be held twice).
+const WHOLE_MEMBER_LIMIT: u64 = 256 * 1024 * 1024;
+
+/// A worker's reusable state: the copy buffer of streamed members, and libdeflate's
+/// decompressor with the two buffers of a member inflated whole (kept across members).
+pub(super) struct Scratch {
+    /// Members up to this many bytes are inflated whole ([`WHOLE_MEMBER_LIMIT`]).
+    whole_limit: u64,
+    buffer: Vec<u8>,
+    decompressor: libdeflater::Decompressor,
+    compressed: Vec<u8>,
+    inflated: Vec<u8>,
+}
+
+impl Scratch {
+    /// A worker's scratch: a [`COPY_BUFFER`] and empty whole-member buffers.
+    pub(super) fn new() -> Self {
+        Self {
+            whole_limit: WHOLE_MEMBER_LIMIT,
+            buffer: vec![0u8; COPY_BUFFER],
+            decompressor: libdeflater::Decompressor::new(),
+            compressed: Vec::new(),
+            inflated: Vec::new(),
+        }
+    }
+}
+
 /// One archive member to extract.
 pub(super) struct Job {
     pub(super) index: usize,
@@ -46,7 +74,7 @@ pub(super) struct Extracted {
 /// `RECORD` (`record`) on the way.
 pub(super) fn extract(
     archive: &mut zip::ZipArchive<SharedFile>,
-    buffer: &mut [u8],
+    scratch: &mut Scratch,
     job: &Job,
     staged: &Path,
     layout: &Layout,
@@ -56,7 +84,7 @@ pub(super) fn extract(
     if !job.is_script {
         let unpacked = write_member(
             archive,
-            buffer,
+            scratch,
             job.index,
             &job.member,
             staged,
@@ -127,19 +155,21 @@ pub(super) struct WrittenMember {
 
 /// Decompresses archive member `index` into the new file `destination` (mode 0o666, or
 /// 0o777 plus the execute bits for an executable member), hashing it on the way and checking
-/// the hash and size against `record` (a member that fits in the buffer is checked before its
-/// file is created; a bigger one once written: the caller discards it on error).
+/// the hash and size against `record`. A deflated or stored member up to
+/// [`WHOLE_MEMBER_LIMIT`] is read once, inflated whole by libdeflate, its CRC-32 checked,
+/// hashed and checked against `record` before its file is created, and written with one
+/// `write`; a bigger one is streamed (checked once written: the caller discards it on error).
 /// The file is `fstat`ed once written (a cache entry records its stamp).
 pub(super) fn write_member(
     archive: &mut zip::ZipArchive<SharedFile>,
-    buffer: &mut [u8],
+    scratch: &mut Scratch,
     index: usize,
     member_name: &str,
     destination: &Path,
     wheel_path: &Path,
     record: &RecordCheck,
 ) -> Result<WrittenMember, MemberError> {
-    let mut member = archive.by_index(index).map_err(|source| {
+    let zip_error = |source| {
         MemberError::Read(
             WheelError::Zip {
                 path: wheel_path.to_path_buf(),
@@ -147,8 +177,7 @@ pub(super) fn write_member(
             }
             .into(),
         )
-    })?;
-    let executable = is_executable(member.unix_mode());
+    };
     let read_error = |source| {
         MemberError::Read(InstallError::Extract {
             wheel: wheel_path.to_path_buf(),
@@ -156,39 +185,80 @@ pub(super) fn write_member(
             source,
         })
     };
-    let filled = fill(&mut member, buffer).map_err(read_error)?;
-    // A member that fits in the buffer is hashed at once and written with one `write`.
-    let small_hash = (filled < buffer.len()).then(|| record::hash_bytes(&buffer[..filled]));
     let verify = |hash: &str, size: u64| {
         record
             .check(member_name, hash, size)
             .map(|verdict| verdict == Verdict::SiteStale)
             .map_err(|error| MemberError::Read(error.into()))
     };
-    let mut stale = match &small_hash {
-        Some(hash) => verify(hash, filled as u64)?,
-        None => false,
-    };
     let write_error =
         |error: &io::Error, action| MemberError::Write(with_path(error, action, destination));
-    let file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(if executable { 0o777 } else { 0o666 })
-        .open(destination)
-        .map_err(|error| write_error(&error, "create"))?;
-    let (hash, size) = if let Some(hash) = small_hash {
+    let create = |executable: bool| {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(if executable { 0o777 } else { 0o666 })
+            .open(destination)
+            .map_err(|error| write_error(&error, "create"))
+    };
+
+    let whole = {
+        let raw = archive.by_index_raw(index).map_err(zip_error)?;
+        let method = raw.compression();
+        let whole = raw.size() <= scratch.whole_limit
+            && matches!(
+                method,
+                zip::CompressionMethod::Deflated | zip::CompressionMethod::Stored
+            );
+        if whole {
+            let executable = is_executable(raw.unix_mode());
+            let crc = raw.crc32();
+            let size = usize::try_from(raw.size()).unwrap_or(usize::MAX);
+            inflate_whole(raw, method, size, scratch).map_err(read_error)?;
+            let content: &[u8] = if method == zip::CompressionMethod::Stored {
+                &scratch.compressed
+            } else {
+                &scratch.inflated
+            };
+            let mut checksum = libdeflater::Crc::new();
+            checksum.update(content);
+            if checksum.sum() != crc {
+                return Err(read_error(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "the member's CRC-32 does not match its data",
+                )));
+            }
+            Some((executable, method == zip::CompressionMethod::Stored))
+        } else {
+            None
+        }
+    };
+    let (hash, size, executable, stale, file) = if let Some((executable, stored)) = whole {
+        let content: &[u8] = if stored {
+            &scratch.compressed
+        } else {
+            &scratch.inflated
+        };
+        let size = content.len();
+        let hash = record::hash_bytes(content);
+        let stale = verify(&hash, size as u64)?;
+        let file = create(executable)?;
         (&file)
-            .write_all(&buffer[..filled])
+            .write_all(content)
             .map_err(|error| write_error(&error, "write"))?;
-        (hash, filled as u64)
+        (hash, size as u64, executable, stale, file)
     } else {
+        let mut member = archive.by_index(index).map_err(zip_error)?;
+        let executable = is_executable(member.unix_mode());
+        let buffer = &mut scratch.buffer;
+        let filled = fill(&mut member, buffer).map_err(read_error)?;
+        let file = create(executable)?;
         let mut writer = FullWriter { file: &file };
         let (result, size) = copy_filled(&mut member, &mut writer, buffer, filled);
         match result {
             Ok(hash) => {
-                stale = verify(&hash, size)?;
-                (hash, size)
+                let stale = verify(&hash, size)?;
+                (hash, size, executable, stale, file)
             }
             Err(CopyError::Read(source)) => return Err(read_error(source)),
             Err(CopyError::Write(error)) => return Err(write_error(&error, "write")),
@@ -212,6 +282,44 @@ pub(super) fn write_member(
         stale,
         stamp,
     })
+}
+
+/// Reads the raw (compressed) bytes of a member into `scratch.compressed` and, when
+/// `method` is deflate, inflates them whole into `scratch.inflated` (`size` bytes: the
+/// central directory's uncompressed size, which the data must fill exactly); a stored
+/// member's data is then `scratch.compressed` and `scratch.inflated` is left empty.
+///
+/// Errors: the archive cannot be read, or the data is not valid deflate of `size` bytes.
+fn inflate_whole(
+    mut raw: zip::read::ZipFile<'_, SharedFile>,
+    method: zip::CompressionMethod,
+    size: usize,
+    scratch: &mut Scratch,
+) -> io::Result<()> {
+    scratch.compressed.clear();
+    raw.read_to_end(&mut scratch.compressed)?;
+    scratch.inflated.clear();
+    if method == zip::CompressionMethod::Stored {
+        if scratch.compressed.len() != size {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "the stored member's length differs from the archive's directory",
+            ));
+        }
+        return Ok(());
+    }
+    scratch.inflated.resize(size, 0);
+    let corrupt = |what: String| io::Error::new(io::ErrorKind::InvalidData, what);
+    match scratch
+        .decompressor
+        .deflate_decompress(&scratch.compressed, &mut scratch.inflated)
+    {
+        Ok(written) if written == size => Ok(()),
+        Ok(written) => Err(corrupt(format!(
+            "the member inflates to {written} bytes, the archive's directory says {size}"
+        ))),
+        Err(error) => Err(corrupt(format!("invalid deflate data ({error:?})"))),
+    }
 }
 
 /// Reads from `reader` until `buffer` is full or the end; returns the bytes read.
@@ -364,14 +472,14 @@ pub(super) fn unpack_into_cache(
         .enumerate()
         .with_min_len(4)
         .map_init(
-            || (wheel.archive.clone(), vec![0u8; COPY_BUFFER]),
-            |(archive, buffer), (position, (index, member))| {
+            || (wheel.archive.clone(), Scratch::new()),
+            |(archive, scratch), (position, (index, member))| {
                 if cancelled(options) {
                     return Err(UnpackError::Install(InstallError::Cancelled));
                 }
                 let unpacked = write_member(
                     archive,
-                    buffer,
+                    scratch,
                     *index,
                     member,
                     &pending.file_path(position),
@@ -419,4 +527,115 @@ pub(super) fn unpack_into_cache(
             replace,
         )
         .map_err(UnpackError::Cache)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::verify::Verification;
+
+    /// A wheel whose `demo/data.txt` is `content`, deflated, with a correct `RECORD`.
+    fn wheel_with(dir: &Path, content: &[u8]) -> Wheel {
+        let path = dir.join("demo-1.0-py3-none-any.whl");
+        wharf_test_support::WheelBuilder::new("demo", "1.0", true, &[])
+            .member("demo/data.txt", content, 0o644, true)
+            .write(&path);
+        open(&path)
+    }
+
+    fn open(path: &Path) -> Wheel {
+        let file = std::fs::File::open(path).unwrap();
+        Wheel::open_file(path, file, &Verification::default()).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn data_member(wheel: &Wheel) -> usize {
+        wheel
+            .members
+            .iter()
+            .find(|(_, name)| name == "demo/data.txt")
+            .unwrap()
+            .0
+    }
+
+    /// `content`, a text of `lines` numbered lines (compresses well, but not to nothing).
+    fn text(lines: usize) -> Vec<u8> {
+        (0..lines)
+            .flat_map(|i| format!("line {i} of the member, {}\n", i * 7919 % 1013).into_bytes())
+            .collect()
+    }
+
+    /// Writes the member whole (libdeflate) and streamed (the zip crate): the same file, hash
+    /// and size, both checked against `RECORD`.
+    #[test]
+    fn whole_and_streamed_members_are_the_same_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let content = text(40_000); // ~1.3 MB: bigger than the copy buffer
+        let mut wheel = wheel_with(dir.path(), &content);
+        let index = data_member(&wheel);
+        let mut results = Vec::new();
+        for limit in [WHOLE_MEMBER_LIMIT, 0] {
+            let mut scratch = Scratch::new();
+            scratch.whole_limit = limit;
+            let destination = dir.path().join(format!("out-{limit}"));
+            let written = write_member(
+                &mut wheel.archive,
+                &mut scratch,
+                index,
+                "demo/data.txt",
+                &destination,
+                &wheel.path,
+                &wheel.record,
+            )
+            .unwrap_or_else(|_| panic!("limit {limit}: failed"));
+            assert_eq!(std::fs::read(&destination).unwrap(), content);
+            assert!(!written.stale && !written.executable);
+            results.push((written.hash, written.size));
+        }
+        assert_eq!(results[0], results[1]);
+        assert_eq!(results[0].1, content.len() as u64);
+    }
+
+    /// A byte changed inside the deflated data: both ways refuse the member as the wheel's
+    /// fault, and the whole way creates no file.
+    #[test]
+    fn corrupt_deflate_data_is_refused_both_ways() {
+        let dir = tempfile::tempdir().unwrap();
+        let content = text(40_000);
+        let wheel = wheel_with(dir.path(), &content);
+        let index = data_member(&wheel);
+        let (start, length) = {
+            let mut archive = wheel.archive.clone();
+            let raw = archive.by_index_raw(index).unwrap();
+            (raw.data_start().unwrap(), raw.compressed_size())
+        };
+        let mut bytes = std::fs::read(&wheel.path).unwrap();
+        let at = usize::try_from(start + length / 2).unwrap();
+        bytes[at] ^= 0x5a;
+        let broken = dir.path().join("broken");
+        std::fs::create_dir(&broken).unwrap();
+        let path = broken.join("demo-1.0-py3-none-any.whl");
+        std::fs::write(&path, bytes).unwrap();
+        let mut wheel = open(&path);
+        for limit in [WHOLE_MEMBER_LIMIT, 0] {
+            let mut scratch = Scratch::new();
+            scratch.whole_limit = limit;
+            let destination = dir.path().join(format!("out-{limit}"));
+            let result = write_member(
+                &mut wheel.archive,
+                &mut scratch,
+                index,
+                "demo/data.txt",
+                &destination,
+                &wheel.path,
+                &wheel.record,
+            );
+            assert!(
+                matches!(result, Err(MemberError::Read(_))),
+                "limit {limit}: the corrupt member was accepted"
+            );
+            if limit != 0 {
+                assert!(!destination.exists(), "a file was created");
+            }
+        }
+    }
 }

@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use wharf_metadata::WheelError;
 
 use super::extract::{
-    COPY_BUFFER, Job, UnpackError, extract, unpack_into_cache, write_generated, write_scripts_file,
+    Job, Scratch, UnpackError, extract, unpack_into_cache, write_generated, write_scripts_file,
 };
 use super::plan::{CacheStats, InstallError, InstallOptions, WheelInstall, cancelled};
 use crate::cache::{
@@ -578,14 +578,14 @@ pub(super) fn stage(
                 .par_iter()
                 .with_min_len(4)
                 .map_init(
-                    || (wheel.archive.clone(), vec![0u8; COPY_BUFFER]),
-                    |(archive, buffer), job| {
+                    || (wheel.archive.clone(), Scratch::new()),
+                    |(archive, scratch), job| {
                         if cancelled(options) {
                             return Err(InstallError::Cancelled);
                         }
                         let extracted = extract(
                             archive,
-                            buffer,
+                            scratch,
                             job,
                             &staged_path(job),
                             layout,
