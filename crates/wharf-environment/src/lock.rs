@@ -965,6 +965,23 @@ impl Lock {
         lock: &Path,
         digests: &wharf_digest::DigestCache,
     ) -> Result<(), LockError> {
+        self.verify_except(lock, digests, &std::collections::HashSet::new())
+    }
+
+    /// [`Lock::verify`], but the sha256 of each wheel at a path in `installer_checks` is not
+    /// read here: the installer reads it as it installs that wheel (with the lock's sha256 as
+    /// its [`wharf_install::WheelInstall::sha256`]) and refuses other bytes before anything is
+    /// committed, so the hashing runs in the installer's parallel pipeline instead of a pass
+    /// of its own before it. The file is still opened and its size checked here; a wheel with
+    /// sha384/sha512 in the lock, or without a sha256, is read here as in [`Lock::verify`].
+    ///
+    /// Errors: as [`Lock::verify`].
+    pub fn verify_except(
+        &mut self,
+        lock: &Path,
+        digests: &wharf_digest::DigestCache,
+        installer_checks: &std::collections::HashSet<PathBuf>,
+    ) -> Result<(), LockError> {
         let problems: Vec<Option<LockError>> = self
             .packages
             .par_iter_mut()
@@ -984,6 +1001,12 @@ impl Lock {
                         "changed size ({size} bytes, locked {})",
                         p.wheel.size
                     ));
+                }
+                if installer_checks.contains(&p.wheel.path)
+                    && !p.wheel.sha256.is_empty()
+                    && p.wheel.extra_hashes.is_empty()
+                {
+                    return None;
                 }
                 // sha384/sha512 (and the sha256 the installer will check, when the lock has
                 // none) from one read of the opened file.

@@ -971,6 +971,11 @@ pub struct InstallPlan {
     /// Hash-checking mode: the requirement (file and line, `--hash` values) each wheel is
     /// checked against while installed ([`check_hashes`]), to name it when one differs.
     pub hash_origins: HashMap<PathBuf, HashedRequirement>,
+    /// A lock's wheels whose sha256 the installer checks as it reads them (their
+    /// [`wharf_install::WheelInstall::sha256`] set from the lock), by wheel path: the package
+    /// each one is locked for, to report a mismatch as the lock's
+    /// [`crate::lock::LockError::WheelChanged`].
+    pub locked: HashMap<PathBuf, (PackageName, Version)>,
 }
 
 impl InstallPlan {
@@ -1126,6 +1131,23 @@ pub fn execute(
                 expected: hashed.hashes.clone(),
                 actual: vec![format!("sha256:{actual}")],
             }
+        }
+        // A locked wheel whose bytes are not the lock's: the lock's error, as `sync` reports
+        // the other changes of a locked file.
+        wharf_install::InstallError::HashMismatch {
+            wheel,
+            expected,
+            actual,
+        } if plan.locked.contains_key(&wheel) => {
+            let (name, version) = plan.locked[&wheel].clone();
+            OperationError::Sync(crate::sync::SyncError::Lock(
+                crate::lock::LockError::WheelChanged {
+                    name,
+                    version,
+                    path: wheel,
+                    problem: format!("changed content (sha256 {actual}, locked {expected})"),
+                },
+            ))
         }
         other => OperationError::Install(other),
     })

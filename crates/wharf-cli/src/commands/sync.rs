@@ -244,8 +244,17 @@ fn sync_once(
     // (or finds its unchanged stamp remembered), and the installer, which must install
     // exactly those bytes, finds the digest of the file it opens by the same stamp.
     let digests = std::sync::Arc::new(crate::commands::lock::wheel_digests(site));
-    lock.verify(lock_path, &digests)
-        .map_err(|e| Error::from(OperationError::Sync(SyncError::Lock(e))))?;
+    let lock_error = |e| Error::from(OperationError::Sync(SyncError::Lock(e)));
+    // Every file is opened and its size checked now, and the sdists hashed (they are built
+    // next); the wheels' sha256 is read once the plan says which ones get installed.
+    let wheel_paths: std::collections::HashSet<std::path::PathBuf> = lock
+        .packages
+        .iter()
+        .filter(|p| !p.builds() && p.directory.is_none())
+        .map(|p| p.wheel.path.clone())
+        .collect();
+    lock.verify_except(lock_path, &digests, &wheel_paths)
+        .map_err(lock_error)?;
     // Packages locked as sdists (no wheel fits this interpreter): built now, their hash
     // checked above, through the build cache.
     let mut projects = Vec::new();
@@ -283,12 +292,22 @@ fn sync_once(
     // The installer refuses other bytes than the locked ones, and links the cache entry of
     // exactly the locked digest.
     for install in &mut plan.plan.install {
-        install.sha256 = lock
-            .packages
-            .iter()
-            .find(|p| p.wheel.path == install.path)
-            .map(|p| p.wheel.sha256.clone());
+        if let Some(p) = lock.packages.iter().find(|p| p.wheel.path == install.path) {
+            install.sha256 = Some(p.wheel.sha256.clone());
+            plan.locked
+                .insert(install.path.clone(), (p.name.clone(), p.version.clone()));
+        }
     }
+    // The sha256 of every other locked wheel (all of them on a dry run or when nothing is
+    // installed) is read now; the installer reads those of the wheels it installs, in its
+    // own parallel pipeline, before it commits anything (issue 21: no pass of its own).
+    let installer_checks: std::collections::HashSet<std::path::PathBuf> = if settings.dry_run {
+        std::collections::HashSet::new()
+    } else {
+        plan.locked.keys().cloned().collect()
+    };
+    lock.verify_except(lock_path, &digests, &installer_checks)
+        .map_err(lock_error)?;
     let mut summary = String::new();
     let mut removed = 0;
     for change in &plan.changes {
@@ -346,7 +365,7 @@ fn sync_once(
         }
     };
     printer.info(format_args!(
-        "Verified {} in {} ms",
+        "Verified {} (files and sizes in {} ms, then each sha256 as the installer read the wheel)",
         crate::printer::plural(lock.packages.len(), "locked wheel"),
         verified_in.as_millis()
     ));
