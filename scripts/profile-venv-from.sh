@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Where `wharf venv DIR --from pylock.toml` spends its time (issue 21): one cold run (empty
 # wheel cache and digest cache) of the scientific set's lock on a tmpfs under `perf record`,
-# the samples grouped by what they do: inflate (zlib-rs), sha256 (the wheels' against the lock
+# the samples grouped by what they do: inflate (libdeflate, zlib-rs for members over 256 MiB), sha256 (the wheels' against the lock
 # and every file's against RECORD), the kernel creating and writing files, copies, the
 # interpreter's own run (probe, bytecode), the rest. Prints one line per group with its share.
 #
@@ -36,7 +36,7 @@ for run in $(seq "$runs"); do
   perf report -i "$dir/perf-$run.data" --no-children --sort dso,symbol --stdio 2>/dev/null
 done | python3 -c '
 import re, sys
-groups = {"inflate (zlib-rs)": 0.0, "sha256 (wheels and RECORD)": 0.0, "kernel: files and pages": 0.0,
+groups = {"inflate (libdeflate; zlib-rs streams big members)": 0.0, "sha256 (wheels and RECORD)": 0.0, "kernel: files and pages": 0.0,
           "copies (memmove/memset)": 0.0, "interpreter (python: probe, bytecode)": 0.0, "crc32": 0.0, "other": 0.0}
 total = 0.0
 for line in sys.stdin:
@@ -45,12 +45,12 @@ for line in sys.stdin:
         continue
     share, dso, kind, symbol = float(m.group(1)), m.group(2), m.group(3), m.group(4)
     total += share
-    if "inflate" in symbol or "zlib_rs" in symbol:
-        groups["inflate (zlib-rs)"] += share
+    if "crc32" in symbol:
+        groups["crc32"] += share
+    elif "inflate" in symbol or "zlib_rs" in symbol or "deflate" in symbol:
+        groups["inflate (libdeflate; zlib-rs streams big members)"] += share
     elif "sha2" in symbol or "sha256" in symbol:
         groups["sha256 (wheels and RECORD)"] += share
-    elif "crc32" in symbol:
-        groups["crc32"] += share
     elif kind == "k":
         groups["kernel: files and pages"] += share
     elif "memmove" in symbol or "memset" in symbol or "memcpy" in symbol:

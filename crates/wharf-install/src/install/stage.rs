@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use wharf_metadata::WheelError;
 
 use super::extract::{
-    Job, Scratch, UnpackError, extract, unpack_into_cache, write_generated, write_scripts_file,
+    Job, UnpackError, extract, unpack_into_cache, with_scratch, write_generated, write_scripts_file,
 };
 use super::plan::{CacheStats, InstallError, InstallOptions, WheelInstall, cancelled};
 use crate::cache::{
@@ -578,20 +578,22 @@ pub(super) fn stage(
                 .par_iter()
                 .with_min_len(4)
                 .map_init(
-                    || (wheel.archive.clone(), Scratch::new()),
-                    |(archive, scratch), job| {
+                    || wheel.archive.clone(),
+                    |archive, job| {
                         if cancelled(options) {
                             return Err(InstallError::Cancelled);
                         }
-                        let extracted = extract(
-                            archive,
-                            scratch,
-                            job,
-                            &staged_path(job),
-                            layout,
-                            &wheel_path,
-                            &wheel.record,
-                        )?;
+                        let extracted = with_scratch(|scratch| {
+                            extract(
+                                archive,
+                                scratch,
+                                job,
+                                &staged_path(job),
+                                layout,
+                                &wheel_path,
+                                &wheel.record,
+                            )
+                        })?;
                         Ok((
                             RecordEntry {
                                 path: record_path(job),
