@@ -94,15 +94,9 @@ pub enum Command {
     /// Remove packages from a virtual environment
     Uninstall(commands::uninstall::UninstallArgs),
     /// List the installed packages
-    List {
-        /// Output format
-        #[arg(long, value_enum, default_value = "columns")]
-        format: commands::list::ListFormat,
-        #[command(flatten)]
-        env: commands::list::EnvArgs,
-        #[command(flatten)]
-        outdated: commands::outdated::OutdatedArgs,
-    },
+    ///
+    /// pip 26's `pip list`, byte for byte; `-v` adds its `Location` and `Installer` columns.
+    List(commands::list::ListArgs),
     /// Print the installed packages in requirements format (exactly `pip freeze`)
     Freeze(commands::list::FreezeArgs),
     /// Show installed packages' metadata, requirements and files (like `pip show`)
@@ -145,7 +139,7 @@ impl Command {
             Self::Tree(args) => Some(&args.global),
             Self::Serve(args) => Some(&args.global),
             Self::Uninstall(args) => Some(&args.global),
-            Self::List { env, .. } => Some(&env.global),
+            Self::List(args) => Some(&args.env.global),
             Self::Freeze(args) => Some(&args.env.global),
             Self::Check(args) => Some(&args.env.global),
             Self::Doctor(args) => Some(&args.global),
@@ -257,17 +251,7 @@ pub fn run(args: Vec<OsString>, env: &Env) -> ExitStatus {
         Command::Uninstall(args) => {
             commands::uninstall::uninstall(&args, &site, &python_env, printer)
         }
-        Command::List {
-            format,
-            env: args,
-            outdated,
-        } => {
-            if outdated.outdated || outdated.uptodate {
-                commands::outdated::list(&args, &outdated, &site, &python_env, printer)
-            } else {
-                commands::list::list(&args, format, &site, &python_env, printer)
-            }
-        }
+        Command::List(args) => commands::list::list(&args, &site, &python_env, printer),
         Command::Freeze(args) => commands::list::freeze(&args, &site, &python_env, printer),
         Command::Show(args) => commands::show::show(&args, &site, &python_env, printer),
         Command::Tree(args) => commands::show::tree(&args, &site, &python_env),

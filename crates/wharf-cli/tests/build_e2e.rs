@@ -12,10 +12,8 @@ mod sci;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
 use sci::{Peers, Run, command, peers, run, site_packages};
-use wharf_test_support::NETWORK_VARIABLES;
 
 /// The backends' wheelhouse (fetched once per test binary).
 fn backends(peers: &Peers) -> &'static Path {
@@ -28,23 +26,7 @@ fn real_sdists(peers: &Peers) -> &'static Path {
 }
 
 fn fetched(peers: &Peers) -> &'static (PathBuf, PathBuf) {
-    static DIRS: OnceLock<(PathBuf, PathBuf)> = OnceLock::new();
-    DIRS.get_or_init(|| {
-        let dir = sci::repo_root().join(".cache/build-backends");
-        let sdists = sci::repo_root().join(".cache/real-sdists");
-        let mut fetch = command(&peers.test_python);
-        fetch
-            .arg(sci::repo_root().join("scripts/fetch-build-backends.py"))
-            .arg(&dir)
-            .arg(&sdists);
-        for variable in NETWORK_VARIABLES {
-            if let Some(value) = std::env::var_os(variable) {
-                fetch.env(variable, value);
-            }
-        }
-        run(&mut fetch).success();
-        (dir, sdists)
-    })
+    sci::build_backends_and_sdists(peers)
 }
 
 fn write(path: &Path, text: &str) {

@@ -914,9 +914,10 @@ impl Doctor<'_> {
 
     fn dependency_check(&mut self, environment: &PythonEnvironment) {
         self.checked("dependency-conflict");
-        let Ok(all) = environment.installed_on_sys_path(false) else {
+        let Ok(mut all) = environment.installed_on_sys_path(false) else {
             return;
         };
+        all.sort_by_key(InstalledDist::normalized_name);
         let Ok(markers) = environment.marker_environment() else {
             return;
         };

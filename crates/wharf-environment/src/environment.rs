@@ -5,7 +5,9 @@ use std::str::FromStr;
 
 use pep440_rs::Version;
 use pep508_rs::{MarkerEnvironment, PackageName};
-use wharf_install::{InstalledDist, Layout, LockEvent, RecoveredTransaction, SitePackages};
+use wharf_install::{
+    InstalledDist, Layout, LockEvent, RecoveredTransaction, ScanOrder, SitePackages,
+};
 use wharf_python::{InterpreterInfo, PythonEnv};
 use wharf_resolve::Installed;
 use wharf_wheel_filename::Tags;
@@ -175,7 +177,8 @@ impl PythonEnvironment {
     }
 
     /// Every distribution importable by the interpreter, in `sys.path` order (first wins),
-    /// as `pip list` sees them; with `local`, only those inside the environment.
+    /// as `pip list` sees them; with `local`, only those inside the environment (as pip's
+    /// `--local`: one found first outside hides its copies inside).
     pub fn installed_on_sys_path(
         &self,
         local: bool,
@@ -185,14 +188,38 @@ impl PythonEnvironment {
 
     /// [`PythonEnvironment::installed_on_sys_path`] with the distributions that could not be
     /// read ([`SitePackages::errors`]: an unreadable `.dist-info`, a missing `METADATA`), for
-    /// the commands that must report them (`list`, `freeze`, `check`).
+    /// the commands that must report them (`list`, `freeze`, `check`). With `local`, as pip's
+    /// `--local`: every `sys.path` entry is read, and the distributions found first outside the
+    /// environment are left out (not replaced by a copy inside it that they hide).
     pub fn scan_sys_path(&self, local: bool) -> Result<SitePackages, EnvironmentError> {
-        let dirs = self
-            .info
-            .sys_path
-            .iter()
-            .filter(|p| !local || self.is_inside(p));
-        Ok(SitePackages::scan(dirs)?)
+        self.scan_sys_path_ordered(local, ScanOrder::Sorted)
+    }
+
+    /// [`PythonEnvironment::scan_sys_path`] with each directory's distributions in `order`
+    /// (ex) [`PythonEnvironment::pip_order`], for output in pip's order of iteration).
+    ///
+    /// Errors: a directory on `sys.path` cannot be listed.
+    pub fn scan_sys_path_ordered(
+        &self,
+        local: bool,
+        order: ScanOrder,
+    ) -> Result<SitePackages, EnvironmentError> {
+        Ok(SitePackages::scan_kept(
+            &self.info.sys_path,
+            order,
+            |dir| !local || self.is_inside(dir),
+        )?)
+    }
+
+    /// The order pip 26 iterates this interpreter's distributions in: `importlib.metadata`'s
+    /// from Python 3.11 on, `pkg_resources`' (sorted) before, which is pip's default choice of
+    /// backend (`_PIP_USE_IMPORTLIB_METADATA` and a distributor's patch can change it).
+    pub fn pip_order(&self) -> ScanOrder {
+        if self.python_version() >= (3, 11) {
+            ScanOrder::Importlib
+        } else {
+            ScanOrder::Sorted
+        }
     }
 
     /// Distributions importable from `sys.path` entries outside the environment (a module's

@@ -1243,18 +1243,35 @@ impl std::fmt::Display for CheckProblem {
     }
 }
 
-/// `pip check`: every requirement (whose markers hold in `markers`) of every distribution in
-/// `dists` is installed at a matching version (a local label is ignored, as PEP 440 says).
-/// Problems in pip 26's order: every missing requirement first, then every conflict; by
-/// distribution name, then by the requirement's name; each one once; versions in PEP 440
-/// normal form (pip prints `str(Version)`).
+/// `pip check` (pip 26's `check_package_set`): every requirement of every distribution in
+/// `dists` whose markers hold in `markers` (with no extra) is installed at a matching version
+/// (a local label is ignored, as PEP 440 says; pre-releases match). The first distribution of
+/// a name counts, as in pip.
+///
+/// Problems in pip 26's order: every missing requirement first, then every conflict; each
+/// group in the order of `dists` (pip's order of iteration: see
+/// [`PythonEnvironment::pip_order`]; sort `dists` by name for a stable order), and within
+/// one distribution as pip sorts its set of them: by the text of Python's tuple
+/// (`('six', <Requirement('six>=2')>)`), each one once. Versions are in PEP 440 normal form
+/// (pip prints `str(Version)`), requirements as packaging writes them
+/// ([`wharf_metadata::packaging_requirement`]).
 pub fn check(dists: &[InstalledDist], markers: &MarkerEnvironment) -> Vec<CheckProblem> {
-    let by_name: HashMap<String, &InstalledDist> =
-        dists.iter().map(|d| (d.normalized_name(), d)).collect();
-    let mut problems = Vec::new();
-    let mut sorted: Vec<&InstalledDist> = dists.iter().collect();
-    sorted.sort_by_key(|d| d.normalized_name());
-    for dist in sorted {
+    let mut by_name: HashMap<String, &InstalledDist> = HashMap::new();
+    let mut unique: Vec<&InstalledDist> = Vec::new();
+    for dist in dists {
+        if let std::collections::hash_map::Entry::Vacant(slot) =
+            by_name.entry(dist.normalized_name())
+        {
+            slot.insert(dist);
+            unique.push(dist);
+        }
+    }
+    let mut missing = Vec::new();
+    let mut conflicting = Vec::new();
+    for dist in unique {
+        let dist_name = dist.normalized_name();
+        let mut own_missing: Vec<(String, CheckProblem)> = Vec::new();
+        let mut own_conflicting: Vec<(String, CheckProblem)> = Vec::new();
         for text in &dist.requires_dist {
             let Ok(requirement) = wharf_metadata::parse_requirement::<pep508_rs::VerbatimUrl>(text)
             else {
@@ -1263,41 +1280,76 @@ pub fn check(dists: &[InstalledDist], markers: &MarkerEnvironment) -> Vec<CheckP
             if !requirement.evaluate_markers(markers, &[]) {
                 continue;
             }
-            let dist_name = dist.normalized_name();
-            match by_name.get(requirement.name.as_ref()) {
-                None => problems.push(CheckProblem::Missing {
-                    dist: dist_name,
-                    version: normal_version(&dist.version),
-                    requirement: requirement.name.clone(),
-                }),
+            let written = wharf_metadata::packaging_requirement(text)
+                .unwrap_or_else(|| requirement.to_string());
+            let name = requirement.name.to_string();
+            match by_name.get(&name) {
+                None => own_missing.push((
+                    format!("('{name}', <Requirement({})>)", python_repr(&written)),
+                    CheckProblem::Missing {
+                        dist: dist_name.clone(),
+                        version: normal_version(&dist.version),
+                        requirement: requirement.name.clone(),
+                    },
+                )),
                 Some(dep) => {
                     if let Some(VersionOrUrl::VersionSpecifier(specifiers)) =
                         &requirement.version_or_url
                         && !version_matches(specifiers, &dep.version)
                     {
-                        problems.push(CheckProblem::Conflict {
-                            dist: dist_name,
-                            version: normal_version(&dist.version),
-                            requirement: requirement.to_string(),
-                            dependency: dep.normalized_name(),
-                            dependency_version: normal_version(&dep.version),
-                        });
+                        let dependency_version = normal_version(&dep.version);
+                        own_conflicting.push((
+                            format!(
+                                "('{name}', <Version('{dependency_version}')>, <Requirement({})>)",
+                                python_repr(&written)
+                            ),
+                            CheckProblem::Conflict {
+                                dist: dist_name.clone(),
+                                version: normal_version(&dist.version),
+                                requirement: written,
+                                dependency: name,
+                                dependency_version,
+                            },
+                        ));
                     }
                 }
             }
         }
+        for (own, all) in [
+            (own_missing, &mut missing),
+            (own_conflicting, &mut conflicting),
+        ] {
+            let mut own = own;
+            own.sort_by(|a, b| a.0.cmp(&b.0));
+            own.dedup_by(|a, b| a.0 == b.0);
+            all.extend(own.into_iter().map(|(_, problem)| problem));
+        }
     }
-    let key = |problem: &CheckProblem| match problem {
-        CheckProblem::Missing {
-            dist, requirement, ..
-        } => (0, dist.clone(), requirement.to_string()),
-        CheckProblem::Conflict {
-            dist, dependency, ..
-        } => (1, dist.clone(), dependency.clone()),
+    missing.extend(conflicting);
+    missing
+}
+
+/// `text` as Python's `repr` of a `str` writes it (`'x'`; `"x"` when it holds `'` and no `"`):
+/// pip sorts a distribution's problems by the text of tuples that hold such reprs.
+fn python_repr(text: &str) -> String {
+    let quote = if text.contains('\'') && !text.contains('"') {
+        '"'
+    } else {
+        '\''
     };
-    problems.sort_by_key(key);
-    problems.dedup_by(|a, b| a.to_string() == b.to_string());
-    problems
+    let mut out = String::from(quote);
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push(quote);
+    out
 }
 
 /// `version` in PEP 440 normal form (`1.0-beta1` → `1.0b1`), as written when it is not valid.
@@ -1392,6 +1444,7 @@ pub fn check_plan(
             .filter(|d| !inside.contains(&d.normalized_name())),
     );
     let markers = environment.marker_environment()?;
+    after.sort_by_key(InstalledDist::normalized_name);
     let problems: Vec<CheckProblem> = check(&after, &markers)
         .into_iter()
         .filter(|problem| match problem {
@@ -1428,4 +1481,106 @@ pub fn available_names<'a>(catalogue: &Catalogue, wanted: &[&'a str]) -> Vec<&'a
 /// `true` when `path` holds a virtual environment (`pyvenv.cfg`).
 pub fn is_venv_dir(path: &Path) -> bool {
     path.join("pyvenv.cfg").is_file()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn markers() -> MarkerEnvironment {
+        MarkerEnvironment::try_from(pep508_rs::MarkerEnvironmentBuilder {
+            implementation_name: "cpython",
+            implementation_version: "3.11.7",
+            os_name: "posix",
+            platform_machine: "x86_64",
+            platform_python_implementation: "CPython",
+            platform_release: "6.1",
+            platform_system: "Linux",
+            platform_version: "#1",
+            python_full_version: "3.11.7",
+            python_version: "3.11",
+            sys_platform: "linux",
+        })
+        .unwrap()
+    }
+
+    fn dist(name: &str, version: &str, requires: &[&str]) -> InstalledDist {
+        InstalledDist {
+            name: name.to_string(),
+            version: version.to_string(),
+            path: PathBuf::from(format!("/site/{name}-{version}.dist-info")),
+            requested: false,
+            installer: None,
+            requires_dist: requires.iter().map(ToString::to_string).collect(),
+            requires_python: None,
+        }
+    }
+
+    fn lines(dists: &[InstalledDist]) -> Vec<String> {
+        check(dists, &markers())
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    /// pip 26.3's `check_package_set` on these distributions, in this order of iteration,
+    /// prints these lines (checked with pip's own function): the order of `dists`, not the
+    /// names'; a distribution's own problems sorted by pip's tuple text; `missing-one` three
+    /// times (three requirements); the second `six` never counts.
+    #[test]
+    fn problems_in_pips_order_and_words() {
+        let dists = [
+            dist("six", "1.16.0+computecanada", &[]),
+            dist(
+                "zeta_broken",
+                "1.0",
+                &[
+                    "not-there-z>=1",
+                    "six>=2",
+                    "Six (>=3, <4) ; python_version >= '3'",
+                ],
+            ),
+            dist(
+                "Mid.Broken",
+                "3.0-beta1",
+                &[
+                    "absent",
+                    "tzdata==1; extra == 'test'",
+                    "six<2; python_version < '3'",
+                ],
+            ),
+            dist(
+                "alpha_broken",
+                "2.0",
+                &["six<1", "Missing_One", "missing-one[x]>1", "missing-one>1"],
+            ),
+            dist("six", "0.1", &["never-read"]),
+        ];
+        assert_eq!(
+            lines(&dists),
+            [
+                "zeta-broken 1.0 requires not-there-z, which is not installed.",
+                "mid-broken 3.0b1 requires absent, which is not installed.",
+                "alpha-broken 2.0 requires missing-one, which is not installed.",
+                "alpha-broken 2.0 requires missing-one, which is not installed.",
+                "alpha-broken 2.0 requires missing-one, which is not installed.",
+                "zeta-broken 1.0 has requirement Six<4,>=3; python_version >= \"3\", but you have six 1.16.0+computecanada.",
+                "zeta-broken 1.0 has requirement six>=2, but you have six 1.16.0+computecanada.",
+                "alpha-broken 2.0 has requirement six<1, but you have six 1.16.0+computecanada.",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_consistent_set_has_no_problem() {
+        let dists = [
+            dist(
+                "a",
+                "1.0",
+                &["b>=2.0rc1", "c; python_version < '3'", "d; extra == 'x'"],
+            ),
+            dist("b", "2.0rc2", &[]),
+        ];
+        assert!(lines(&dists).is_empty());
+    }
 }

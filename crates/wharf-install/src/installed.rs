@@ -82,6 +82,15 @@ pub(crate) fn requires_from_requires_txt(text: &str) -> Vec<String> {
     requires
 }
 
+/// The installer an `INSTALLER` file names: its first line that is not blank, trimmed, as
+/// pip's `installer` reads it (`None` for a file of blank lines).
+fn first_line(text: &str) -> Option<String> {
+    text.lines()
+        .map(str::trim)
+        .find(|line| !line.is_empty())
+        .map(str::to_string)
+}
+
 /// An error while reading an installed distribution.
 #[derive(Debug, thiserror::Error)]
 pub enum InstalledError {
@@ -143,7 +152,7 @@ pub struct InstalledDist {
     pub path: PathBuf,
     /// Whether `REQUESTED` exists (the user asked for it, it is not only a dependency).
     pub requested: bool,
-    /// The first line of `INSTALLER`, ex) `pip`, `uv`, `wharf`.
+    /// The first line of `INSTALLER` that is not blank, trimmed, ex) `pip`, `uv`, `wharf`.
     pub installer: Option<String>,
     /// Every `Requires-Dist` of `METADATA` (PEP 508 strings, unparsed); for an `.egg-info`
     /// without them, the lines of `requires.txt` converted to such strings.
@@ -208,7 +217,7 @@ impl InstalledDist {
             })?
             .to_string();
         let installer = match std::fs::read_to_string(dist_info.join("INSTALLER")) {
-            Ok(text) => text.lines().next().map(|line| line.trim().to_string()),
+            Ok(text) => first_line(&text),
             Err(_) => None,
         };
         Ok(Self {
@@ -271,7 +280,7 @@ impl InstalledDist {
                 }
             }
             installer = match std::fs::read_to_string(egg_info.join("INSTALLER")) {
-                Ok(text) => text.lines().next().map(|line| line.trim().to_string()),
+                Ok(text) => first_line(&text),
                 Err(_) => None,
             };
         }
@@ -347,12 +356,77 @@ impl InstalledDist {
     }
 }
 
+/// The order in which [`SitePackages::scan_ordered`] takes the distributions of each directory:
+/// the order pip iterates them in (its `check` prints its problems in that order), and so which
+/// of two distributions of one project in one directory is kept (the first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ScanOrder {
+    /// By `.dist-info`/`.egg-info` name, as `pkg_resources` sorts them (`find_on_path`): pip's
+    /// order on Python < 3.11, and wharf's own (stable from run to run).
+    #[default]
+    Sorted,
+    /// As `importlib.metadata` (Python 3.11 to 3.13, its `Lookup`) finds them: the directory's
+    /// listing order (`readdir`, as `os.listdir`), grouped by the project part of the name
+    /// (`Foo_Bar-1.0.dist-info` → `foo_bar`, lower case, `-_.` runs as `_`), each group where its
+    /// first entry is: pip's order on Python ≥ 3.11. It depends on the file system (on ext4 a
+    /// hash order, on tmpfs the reverse of creation), so it is pip's order only for the same
+    /// directory, not a stable one.
+    Importlib,
+}
+
+/// The key `importlib.metadata`'s `Lookup` groups an entry `name` of a directory by: the part
+/// before the first `-` of the name without its last extension, lower case, runs of `-`, `_`
+/// and `.` as one `_` (`Prepared.normalize`), ex) `Foo.Bar-1.0.dist-info` → `foo_bar`.
+fn importlib_group(name: &str) -> String {
+    let low = name.to_lowercase();
+    let stem = low.rsplit_once('.').map_or("", |(stem, _)| stem);
+    let project = stem.split_once('-').map_or(stem, |(project, _)| project);
+    let mut key = String::new();
+    let mut in_run = false;
+    for character in project.chars() {
+        if matches!(character, '-' | '_' | '.') {
+            if !in_run {
+                key.push('_');
+            }
+            in_run = true;
+        } else {
+            key.push(character);
+            in_run = false;
+        }
+    }
+    key
+}
+
+/// `found` (one directory's entries, in its listing order) in `order`.
+fn ordered(mut found: Vec<PathBuf>, order: ScanOrder) -> Vec<PathBuf> {
+    match order {
+        ScanOrder::Sorted => {
+            found.sort();
+            found
+        }
+        ScanOrder::Importlib => {
+            let mut groups: Vec<(String, Vec<PathBuf>)> = Vec::new();
+            for path in found {
+                let key = path
+                    .file_name()
+                    .map(|name| importlib_group(&name.to_string_lossy()))
+                    .unwrap_or_default();
+                match groups.iter_mut().find(|(k, _)| *k == key) {
+                    Some((_, paths)) => paths.push(path),
+                    None => groups.push((key, vec![path])),
+                }
+            }
+            groups.into_iter().flat_map(|(_, paths)| paths).collect()
+        }
+    }
+}
+
 /// The distributions found in one or more site-packages directories.
 #[derive(Debug, Default)]
 pub struct SitePackages {
     /// The readable distributions: directories in the order given, `.dist-info` and
-    /// `.egg-info` names sorted within each; a project found twice is kept only the first time (as
-    /// `importlib.metadata` and pip do).
+    /// `.egg-info` names in the [`ScanOrder`] within each (sorted by [`SitePackages::scan`]); a
+    /// project found twice is kept only the first time (as `importlib.metadata` and pip do).
     pub dists: Vec<InstalledDist>,
     /// The `.dist-info` and `.egg-info` distributions that could not be read (one bad directory does not stop
     /// the listing).
@@ -367,6 +441,31 @@ impl SitePackages {
     /// Errors: [`InstalledError::Io`] when a directory exists but cannot be listed.
     pub fn scan<P: AsRef<Path>>(
         directories: impl IntoIterator<Item = P>,
+    ) -> Result<Self, InstalledError> {
+        Self::scan_ordered(directories, ScanOrder::Sorted)
+    }
+
+    /// [`SitePackages::scan`] with each directory's distributions in `order` (pip's order of
+    /// iteration for the interpreter's `importlib.metadata` or `pkg_resources`).
+    ///
+    /// Errors: [`InstalledError::Io`] when a directory exists but cannot be listed.
+    pub fn scan_ordered<P: AsRef<Path>>(
+        directories: impl IntoIterator<Item = P>,
+        order: ScanOrder,
+    ) -> Result<Self, InstalledError> {
+        Self::scan_kept(directories, order, |_| true)
+    }
+
+    /// [`SitePackages::scan_ordered`] returning only the distributions (and errors) of the
+    /// directories `keep` accepts; the others are read all the same, so that a project found
+    /// first in a directory left out hides its later copies, as pip's `--local` filters after
+    /// `importlib.metadata` found each project once.
+    ///
+    /// Errors: [`InstalledError::Io`] when a directory exists but cannot be listed.
+    pub fn scan_kept<P: AsRef<Path>>(
+        directories: impl IntoIterator<Item = P>,
+        order: ScanOrder,
+        keep: impl Fn(&Path) -> bool,
     ) -> Result<Self, InstalledError> {
         let mut seen_directories: HashSet<PathBuf> = HashSet::new();
         let mut candidates: Vec<PathBuf> = Vec::new();
@@ -393,8 +492,7 @@ impl SitePackages {
                     found.push(entry.path());
                 }
             }
-            found.sort();
-            candidates.extend(found);
+            candidates.extend(ordered(found, order));
         }
         let read: Vec<Result<InstalledDist, InstalledError>> = candidates
             .par_iter()
@@ -402,14 +500,16 @@ impl SitePackages {
             .collect();
         let mut site_packages = Self::default();
         let mut names: HashSet<String> = HashSet::new();
-        for result in read {
+        for (path, result) in candidates.iter().zip(read) {
+            let kept = keep(path.parent().unwrap_or(path));
             match result {
                 Ok(dist) => {
-                    if names.insert(dist.normalized_name()) {
+                    if names.insert(dist.normalized_name()) && kept {
                         site_packages.dists.push(dist);
                     }
                 }
-                Err(error) => site_packages.errors.push(error),
+                Err(error) if kept => site_packages.errors.push(error),
+                Err(_) => {}
             }
         }
         Ok(site_packages)
@@ -620,6 +720,60 @@ mod tests {
             requires_dist: Vec::new(),
             requires_python: None,
         }
+    }
+
+    #[test]
+    fn importlib_groups_entries_by_project_in_listing_order() {
+        assert_eq!(importlib_group("Foo.Bar-1.0.dist-info"), "foo_bar");
+        assert_eq!(importlib_group("foo__bar-2.dist-info"), "foo_bar");
+        assert_eq!(importlib_group("six.egg-info"), "six");
+        assert_eq!(
+            importlib_group("zope.interface-6.0-py3.11.egg-info"),
+            "zope_interface"
+        );
+        let listing: Vec<PathBuf> = [
+            "zz-1.0.dist-info",
+            "six-1.16.0.dist-info",
+            "Foo_Bar-1.0.dist-info",
+            "SIX-0.1.dist-info",
+            "foo.bar-2.0.dist-info",
+            "aa-1.0.dist-info",
+        ]
+        .iter()
+        .map(PathBuf::from)
+        .collect();
+        let names = |paths: Vec<PathBuf>| -> Vec<String> {
+            paths.iter().map(|p| p.display().to_string()).collect()
+        };
+        // Each project where its first entry is, its entries in listing order.
+        assert_eq!(
+            names(ordered(listing.clone(), ScanOrder::Importlib)),
+            [
+                "zz-1.0.dist-info",
+                "six-1.16.0.dist-info",
+                "SIX-0.1.dist-info",
+                "Foo_Bar-1.0.dist-info",
+                "foo.bar-2.0.dist-info",
+                "aa-1.0.dist-info",
+            ]
+        );
+        assert_eq!(
+            names(ordered(listing, ScanOrder::Sorted)),
+            [
+                "Foo_Bar-1.0.dist-info",
+                "SIX-0.1.dist-info",
+                "aa-1.0.dist-info",
+                "foo.bar-2.0.dist-info",
+                "six-1.16.0.dist-info",
+                "zz-1.0.dist-info",
+            ]
+        );
+    }
+
+    #[test]
+    fn installer_is_the_first_line_that_is_not_blank() {
+        assert_eq!(first_line("\n  pip  \nuv\n").as_deref(), Some("pip"));
+        assert_eq!(first_line(" \n\n"), None);
     }
 
     #[test]

@@ -183,8 +183,8 @@ pub use install::{
     ProgressSink, RemovedDist, WheelInstall, install, install_wheels, uninstall,
 };
 pub use installed::{
-    FreezeOptions, InstalledDist, InstalledError, InstalledSnapshot, SitePackages, freeze,
-    freeze_requirement,
+    FreezeOptions, InstalledDist, InstalledError, InstalledSnapshot, ScanOrder, SitePackages,
+    freeze, freeze_requirement,
 };
 pub use layout::Layout;
 pub use lock::{LockEvent, LockHolder};

@@ -32,6 +32,7 @@
 #![deny(missing_docs)]
 
 mod headers;
+mod packaging_str;
 mod requirement;
 
 use std::io::{self, Read, Seek};
@@ -43,6 +44,7 @@ use zip::ZipArchive;
 use zip::result::ZipError;
 
 pub use headers::Headers;
+pub use packaging_str::packaging_requirement;
 pub use requirement::{
     RequirementError, first_invalid_identifier, panic_is_guarded, parse_marker, parse_requirement,
 };

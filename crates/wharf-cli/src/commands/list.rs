@@ -9,6 +9,7 @@ use wharf_python::PythonEnv;
 use wharf_site::SiteEnv;
 
 use crate::ExitStatus;
+use crate::commands::outdated::OutdatedArgs;
 use crate::commands::{report_recovery, write_stdout};
 use crate::error::Error;
 use crate::printer::Printer;
@@ -31,7 +32,7 @@ pub struct EnvArgs {
     /// The environment: a venv directory or its python [default: $VIRTUAL_ENV]
     #[arg(long, value_name = "PATH")]
     pub python: Option<PathBuf>,
-    /// Only distributions installed in the environment (not those on PYTHONPATH)
+    /// Only distributions installed in the environment (not those on PYTHONPATH; one found there first hides its copy in the environment, as with pip's `--local`)
     #[arg(short, long)]
     pub local: bool,
     /// Leave out this package (repeatable), as pip's `--exclude`
@@ -133,71 +134,298 @@ fn normal_version(version: &str) -> Option<String> {
         .map(|v| v.to_string())
 }
 
-/// Runs `wharf list`: pip 26's `list` formats, every distribution sorted by normalized name
-/// (`--format freeze` is `Name==version` for each, a direct URL or editable install included:
-/// `wharf freeze` writes those as pip's `freeze` does). A distribution that cannot be read is
-/// a warning (stderr); the others are listed.
+/// `wharf list` arguments: pip 26's `list` options (`--outdated`/`--uptodate` compare with
+/// the wheelhouse: [`OutdatedArgs`]).
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Output format
+    #[arg(long, value_enum, default_value = "columns")]
+    pub format: ListFormat,
+    /// List only the packages no other listed package requires (Requires-Dist whose markers hold, extras left out), as pip's `--not-required`
+    #[arg(long)]
+    pub not_required: bool,
+    /// List only editable installs (`install -e`)
+    #[arg(short = 'e', long)]
+    pub editable: bool,
+    /// Leave out editable installs
+    #[arg(long, overrides_with = "include_editable")]
+    pub exclude_editable: bool,
+    /// List editable installs too [default]
+    #[arg(long, overrides_with = "exclude_editable")]
+    pub include_editable: bool,
+    /// List the distributions in this directory (repeatable) instead of those on the interpreter's sys.path, as pip's `--path`
+    #[arg(long, value_name = "DIR", conflicts_with = "local")]
+    pub path: Vec<PathBuf>,
+    /// Refused: wharf lists an environment, not the user site (pip's `--user`)
+    #[arg(long)]
+    pub user: bool,
+    #[command(flatten)]
+    pub outdated: OutdatedArgs,
+    #[command(flatten)]
+    pub env: EnvArgs,
+}
+
+/// One listed distribution with what the formats print of it.
+struct Listed {
+    dist: wharf_install::InstalledDist,
+    /// The wheelhouse's newest version, with `--outdated`.
+    latest: Option<pep440_rs::Version>,
+}
+
+/// The names (normalized) that the distributions `dists` require: each `Requires-Dist` whose
+/// markers hold in `markers` with no extra (pip's `iter_dependencies()`); one that does not
+/// parse names nothing.
+fn required_names(
+    dists: &[wharf_install::InstalledDist],
+    markers: &pep508_rs::MarkerEnvironment,
+) -> std::collections::HashSet<String> {
+    dists
+        .iter()
+        .flat_map(|d| d.requires_dist.iter())
+        .filter_map(|text| wharf_metadata::parse_requirement::<pep508_rs::VerbatimUrl>(text).ok())
+        .filter(|requirement| requirement.evaluate_markers(markers, &[]))
+        .map(|requirement| requirement.name.to_string())
+        .collect()
+}
+
+/// `path` as Python's `str(pathlib.Path(path))` writes it: no `.` components, no doubled or
+/// trailing `/` (pip prints a distribution's location so).
+fn pathlib_text(path: &std::path::Path) -> String {
+    let components: Vec<std::path::Component<'_>> = path
+        .components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .collect();
+    if components.is_empty() {
+        return ".".to_string();
+    }
+    components.iter().collect::<PathBuf>().display().to_string()
+}
+
+/// The directory a distribution is installed in (pip's `location`: the parent of its
+/// `.dist-info`), ex) `/home/u/env/lib/python3.11/site-packages`.
+fn location(dist: &wharf_install::InstalledDist) -> String {
+    pathlib_text(dist.site_packages())
+}
+
+/// The `Build` header of the distribution's `WHEEL` file (the wheel's build tag), as pip's
+/// `list` shows it in a column of its own; `None` without a `WHEEL` (an `.egg-info`).
+fn build_tag(dist: &wharf_install::InstalledDist) -> Option<String> {
+    let text = std::fs::read_to_string(dist.path.join("WHEEL")).ok()?;
+    wharf_metadata::Headers::parse(&text)
+        .get("Build")
+        .map(str::to_string)
+}
+
+/// pip's `tabulate`: each row's cells left-justified to the column's widest cell (in
+/// characters), joined by a space, trailing spaces removed; with the header first and a line
+/// of `-` (one run per column) under it.
+fn columns(header: &[&str], rows: &[Vec<String>]) -> String {
+    let widths: Vec<usize> = (0..header.len())
+        .map(|i| {
+            rows.iter()
+                .map(|r| r[i].chars().count())
+                .chain([header[i].chars().count()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |cells: &mut dyn Iterator<Item = &str>| -> String {
+        let text = cells
+            .zip(&widths)
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let mut text = text.trim_end().to_string();
+        text.push('\n');
+        text
+    };
+    let mut out = line(&mut header.iter().copied());
+    out.push_str(
+        &widths
+            .iter()
+            .map(|w| "-".repeat(*w))
+            .collect::<Vec<_>>()
+            .join(" "),
+    );
+    out.push('\n');
+    for row in rows {
+        out.push_str(&line(&mut row.iter().map(String::as_str)));
+    }
+    out
+}
+
+/// Runs `wharf list`: pip 26's `list`, byte for byte. The distributions of the interpreter's
+/// `sys.path` (`--local`: inside the environment; `--path DIR`: in DIR only), first of a name
+/// winning; `python`, `wsgiref` and `argparse` left out; `-e` keeps only editable installs,
+/// `--exclude-editable` drops them; `--not-required` then keeps those no other listed one
+/// requires; `--exclude` drops names; `-o`/`-u` compare with the wheelhouse. Sorted by
+/// normalized name. Formats: `columns` (`Package Version`, then `Latest Type` with `-o`,
+/// `Build` when a wheel has a build tag, `Editable project location` when one is editable,
+/// `Location Installer` with `-v`; nothing at all when nothing is listed), `freeze`
+/// (`Name==version`, ` (location)` with `-v`), `json`. A distribution that cannot be read is a
+/// warning (stderr); the others are listed.
+///
+/// Errors (exit 2): `--user`; `--format freeze` with `--outdated`; no wheelhouse for `-o`/`-u`.
 pub fn list(
-    args: &EnvArgs,
-    format: ListFormat,
+    args: &ListArgs,
     site: &SiteEnv,
     python_env: &PythonEnv,
     printer: Printer,
 ) -> Result<ExitStatus, Error> {
-    let environment = environment(args, site, python_env, printer)?;
-    let (mut dists, _) = installed(&environment, args.local, printer)?;
-    let excluded: Vec<String> = args.exclude.iter().map(|n| normalized(n)).collect();
-    dists.retain(|d| {
-        !excluded.contains(&d.normalized_name())
-            && !["python", "wsgiref", "argparse"].contains(&d.normalized_name().as_str())
-    });
-    dists.sort_by_key(wharf_install::InstalledDist::normalized_name);
-    let out = match format {
-        ListFormat::Freeze => dists.iter().fold(String::new(), |mut out, d| {
-            match normal_version(&d.version) {
-                Some(version) => out.push_str(&format!("{}=={version}\n", d.name)),
-                None => out.push_str(&format!("{}==={}\n", d.name, d.version)),
-            }
-            out
-        }),
-        ListFormat::Columns => {
-            let mut rows: Vec<(String, String)> = dists
-                .iter()
-                .map(|d| (d.name.clone(), d.version.clone()))
-                .collect();
-            rows.sort_by_key(|(n, _)| n.to_lowercase());
-            let w0 = rows
-                .iter()
-                .map(|r| r.0.chars().count())
-                .max()
-                .unwrap_or(0)
-                .max(7);
-            let w1 = rows
-                .iter()
-                .map(|r| r.1.chars().count())
-                .max()
-                .unwrap_or(0)
-                .max(7);
-            let mut out = format!(
-                "{:<w0$} {:<w1$}\n{} {}\n",
-                "Package",
-                "Version",
-                "-".repeat(w0),
-                "-".repeat(w1)
-            );
-            for (name, version) in rows {
-                out.push_str(format!("{name:<w0$} {version:<w1$}").trim_end());
+    if args.outdated.outdated && matches!(args.format, ListFormat::Freeze) {
+        return Err(Error::usage(
+            "List format 'freeze' cannot be used with the --outdated option.",
+            Some("use `--format columns` or `--format json` with `--outdated`".to_string()),
+        ));
+    }
+    let environment = environment(&args.env, site, python_env, printer)?;
+    if args.user {
+        let (major, minor) = environment.python_version();
+        return Err(Error::usage(
+            "`--user`: wharf lists an environment (a virtual environment or an interpreter's sys.path), not the user site",
+            Some(format!(
+                "inside a virtual environment pip's `--user` lists nothing (the user site is not on its sys.path); to list the user site's packages, name its directory: `wharf list --path ~/.local/lib/python{major}.{minor}/site-packages`"
+            )),
+        ));
+    }
+    let scan = if args.path.is_empty() {
+        environment.scan_sys_path_ordered(args.env.local, environment.pip_order())?
+    } else {
+        wharf_install::SitePackages::scan_ordered(&args.path, environment.pip_order())
+            .map_err(|e| Error::new(e, None, ExitStatus::Error))?
+    };
+    for error in &scan.errors {
+        printer.warn_error(error);
+    }
+    let include_editable = !args.exclude_editable;
+    let mut dists: Vec<wharf_install::InstalledDist> = scan
+        .dists
+        .into_iter()
+        .filter(|d| {
+            let editable = d.editable_project_location().is_some();
+            (include_editable || !editable)
+                && (!args.editable || editable)
+                && !["python", "wsgiref", "argparse"].contains(&d.normalized_name().as_str())
+        })
+        .collect();
+    // As pip: what is required is found among the listed distributions, before `--exclude`.
+    if args.not_required {
+        let required = required_names(&dists, &environment.marker_environment()?);
+        dists.retain(|d| !required.contains(&d.normalized_name()));
+    }
+    let excluded: Vec<String> = args.env.exclude.iter().map(|n| normalized(n)).collect();
+    dists.retain(|d| !excluded.contains(&d.normalized_name()));
+    let compare = args.outdated.outdated || args.outdated.uptodate;
+    let mut listed: Vec<Listed> = if compare {
+        let newest = crate::commands::outdated::newest_versions(
+            &environment,
+            &args.outdated,
+            site,
+            printer,
+        )?;
+        dists
+            .into_iter()
+            .filter_map(|dist| {
+                let latest = newest.get(&dist.normalized_name())?.clone();
+                crate::commands::outdated::is_listed(&dist.version, &latest, args.outdated.outdated)
+                    .then_some(Listed {
+                        dist,
+                        latest: Some(latest),
+                    })
+            })
+            .collect()
+    } else {
+        dists
+            .into_iter()
+            .map(|dist| Listed { dist, latest: None })
+            .collect()
+    };
+    listed.sort_by_key(|l| l.dist.normalized_name());
+    let verbose = printer.verbosity() >= 1;
+    let outdated = args.outdated.outdated;
+    let out = match args.format {
+        ListFormat::Freeze => listed.iter().fold(String::new(), |mut out, l| {
+            let d = &l.dist;
+            let line = match normal_version(&d.version) {
+                Some(version) => format!("{}=={version}", d.name),
+                None => format!("{}==={}", d.name, d.version),
+            };
+            if verbose {
+                out.push_str(&format!("{line} ({})\n", location(d)));
+            } else {
+                out.push_str(&line);
                 out.push('\n');
             }
             out
+        }),
+        ListFormat::Columns if listed.is_empty() => String::new(),
+        ListFormat::Columns => {
+            let mut header = vec!["Package", "Version"];
+            if outdated {
+                header.extend(["Latest", "Type"]);
+            }
+            let builds: Vec<Option<String>> = listed.iter().map(|l| build_tag(&l.dist)).collect();
+            let has_builds = builds.iter().flatten().any(|b| !b.is_empty());
+            if has_builds {
+                header.push("Build");
+            }
+            let editables: Vec<Option<String>> = listed
+                .iter()
+                .map(|l| l.dist.editable_project_location())
+                .collect();
+            let has_editables = editables.iter().any(Option::is_some);
+            if has_editables {
+                header.push("Editable project location");
+            }
+            if verbose {
+                header.extend(["Location", "Installer"]);
+            }
+            let rows: Vec<Vec<String>> = listed
+                .iter()
+                .zip(builds)
+                .zip(editables)
+                .map(|((l, build), editable)| {
+                    let mut row = vec![l.dist.name.clone(), l.dist.version.clone()];
+                    if outdated {
+                        row.push(
+                            l.latest
+                                .as_ref()
+                                .map(ToString::to_string)
+                                .unwrap_or_default(),
+                        );
+                        row.push("wheel".to_string());
+                    }
+                    if has_builds {
+                        row.push(build.unwrap_or_default());
+                    }
+                    if has_editables {
+                        row.push(editable.unwrap_or_default());
+                    }
+                    if verbose {
+                        row.push(location(&l.dist));
+                        row.push(l.dist.installer.clone().unwrap_or_default());
+                    }
+                    row
+                })
+                .collect();
+            columns(&header, &rows)
         }
         ListFormat::Json => {
-            let rows: Vec<JsonRow> = dists
+            let rows: Vec<JsonRow> = listed
                 .iter()
-                .map(|d| JsonRow {
-                    name: d.name.clone(),
-                    version: normal_version(&d.version).unwrap_or_else(|| d.version.clone()),
-                    editable_project_location: d.editable_project_location(),
+                .map(|l| {
+                    let d = &l.dist;
+                    JsonRow {
+                        name: d.name.clone(),
+                        version: normal_version(&d.version).unwrap_or_else(|| d.version.clone()),
+                        location: verbose.then(|| location(d)),
+                        installer: verbose.then(|| d.installer.clone().unwrap_or_default()),
+                        latest_version: outdated
+                            .then(|| l.latest.as_ref().map(ToString::to_string))
+                            .flatten(),
+                        latest_filetype: outdated.then(|| "wheel".to_string()),
+                        editable_project_location: d.editable_project_location(),
+                    }
                 })
                 .collect();
             let mut s = python_json(&rows);
@@ -208,11 +436,21 @@ pub fn list(
     Ok(write_stdout(out.as_bytes()))
 }
 
-/// One entry of `pip list --format json`, keys in pip's order.
+/// One entry of `pip list --format json`, keys in pip's order (`location` and `installer`
+/// with `-v`, `latest_*` with `--outdated`, `editable_project_location` for an editable
+/// install).
 #[derive(serde::Serialize)]
 struct JsonRow {
     name: String,
     version: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    location: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    installer: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    latest_version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    latest_filetype: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     editable_project_location: Option<String>,
 }
@@ -236,7 +474,12 @@ pub fn check(
     printer: crate::Printer,
 ) -> Result<ExitStatus, Error> {
     let environment = environment(&args.env, site, python_env, printer)?;
-    let (dists, unreadable) = installed(&environment, args.env.local, printer)?;
+    // pip prints the problems in its order of iteration of the distributions.
+    let scan = environment.scan_sys_path_ordered(args.env.local, environment.pip_order())?;
+    for error in &scan.errors {
+        printer.warn_error(error);
+    }
+    let (dists, unreadable) = (scan.dists, !scan.errors.is_empty());
     let markers = environment.marker_environment()?;
     let problems = operations::check(&dists, &markers);
     let mut out = String::new();
@@ -386,4 +629,75 @@ pub fn python_json(value: &impl serde::Serialize) -> String {
         return String::new();
     }
     String::from_utf8(out).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_as_pips_tabulate() {
+        let rows = vec![
+            vec!["edit-demo".to_string(), "0.1".to_string(), "/p".to_string()],
+            vec!["six".to_string(), "1.16.0".to_string(), String::new()],
+        ];
+        assert_eq!(
+            columns(&["Package", "Version", "Editable project location"], &rows),
+            "Package   Version Editable project location\n\
+             --------- ------- -------------------------\n\
+             edit-demo 0.1     /p\n\
+             six       1.16.0\n"
+        );
+    }
+
+    #[test]
+    fn locations_as_pathlib_writes_them() {
+        for (path, text) in [
+            ("/a/b/", "/a/b"),
+            ("./site", "site"),
+            ("a//b/./c", "a/b/c"),
+            (".", "."),
+        ] {
+            assert_eq!(pathlib_text(std::path::Path::new(path)), text, "{path}");
+        }
+    }
+
+    #[test]
+    fn required_names_follow_markers_without_extras() {
+        let markers = pep508_rs::MarkerEnvironment::try_from(pep508_rs::MarkerEnvironmentBuilder {
+            implementation_name: "cpython",
+            implementation_version: "3.11.7",
+            os_name: "posix",
+            platform_machine: "x86_64",
+            platform_python_implementation: "CPython",
+            platform_release: "6.1",
+            platform_system: "Linux",
+            platform_version: "#1",
+            python_full_version: "3.11.7",
+            python_version: "3.11",
+            sys_platform: "linux",
+        })
+        .unwrap();
+        let dist = wharf_install::InstalledDist {
+            name: "a".to_string(),
+            version: "1".to_string(),
+            path: PathBuf::from("/site/a-1.dist-info"),
+            requested: false,
+            installer: None,
+            requires_dist: [
+                "Python_DateUtil>=2",
+                "numpy; python_version < '3'",
+                "pytz; extra == 'tz'",
+                "six; python_version >= '3'",
+                "not a requirement ===",
+            ]
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
+            requires_python: None,
+        };
+        let mut names: Vec<String> = required_names(&[dist], &markers).into_iter().collect();
+        names.sort();
+        assert_eq!(names, ["python-dateutil", "six"]);
+    }
 }

@@ -11,8 +11,10 @@
 //!
 //! pip's commands and where they go:
 //! - `install`, `uninstall`, `freeze`, `list`, `show`, `check`, `download`: wharf's command of
-//!   the same name, on this environment (`--python ENV`); `freeze`, `list --format freeze|json`,
-//!   `show` and `check` print byte for byte what pip 26 prints (`tests/pip_front_end_e2e.rs`).
+//!   the same name, on this environment (`--python ENV`); `freeze`, `list` (every format,
+//!   `--not-required`, `-e`, `--exclude-editable`, `-v`, `--local`, `--path`, `-o`/`-u` against
+//!   the wheelhouse and `-f`), `show` and `check` print byte for byte what pip 26 prints
+//!   (`tests/pip_front_end_e2e.rs`); `list --user` is refused (the user site is no environment).
 //! - `hash`, `index versions`, `inspect`, `config list|get`: run here
 //!   ([`crate::commands::pip_only`]) with pip 26's output.
 //! - `cache dir|info|purge|remove`: `wharf cache dir|size|clean`, with a note that this is
@@ -20,7 +22,8 @@
 //! - `--version`: names wharf; `install pip` (the site recipe's first line): a no-op that says why.
 //!
 //! Traps: pip's `list --format=freeze` is not `freeze` (no direct URLs, no editables); pip's
-//! `check` prints every missing requirement before any conflict; pip 26's `show` prints
+//! `check` prints every missing requirement before any conflict, project by project in its
+//! order of iteration (directory order from Python 3.11 on); pip 26's `show` prints
 //! `License-Expression` *instead of* `License` only when `Metadata-Version` is 2.4 or more.
 
 use std::ffi::{OsStr, OsString};
@@ -193,7 +196,7 @@ pub fn translate(args: &[OsString], environment: &OsStr) -> Result<Translated, U
                 out.push("-i".into());
                 out.push(value);
             }
-            ("install", "-f" | "--find-links") => {
+            ("install" | "list", "-f" | "--find-links") => {
                 let value = value()?;
                 out.push("-f".into());
                 out.push(value);
@@ -215,7 +218,12 @@ pub fn translate(args: &[OsString], environment: &OsStr) -> Result<Translated, U
                 | "--user",
             )
             | ("freeze", "--all" | "--exclude-editable")
-            | ("download", "--no-deps" | "--pre") => out.push(name.clone().into()),
+            | ("download", "--no-deps" | "--pre")
+            | (
+                "list",
+                "--not-required" | "--exclude-editable" | "--include-editable" | "--user" | "--pre"
+                | "--no-index",
+            ) => out.push(name.clone().into()),
             ("uninstall", "-y" | "--yes") => {}
             ("freeze" | "list", "-l" | "--local") => out.push("--local".into()),
             ("freeze" | "list", "--exclude") => {
@@ -230,6 +238,12 @@ pub fn translate(args: &[OsString], environment: &OsStr) -> Result<Translated, U
             }
             ("list", "-o" | "--outdated") => out.push("--outdated".into()),
             ("list", "-u" | "--uptodate") => out.push("--uptodate".into()),
+            ("list", "-e" | "--editable") => out.push("--editable".into()),
+            ("list", "--path") => {
+                let value = value()?;
+                out.push("--path".into());
+                out.push(value);
+            }
             ("show", "-f" | "--files") => out.push("--files".into()),
             (
                 "download",
@@ -565,6 +579,42 @@ mod tests {
         assert_eq!(
             wharf(&["freeze", "--all"]),
             ["freeze", "--python", "/env", "--all"]
+        );
+        assert_eq!(
+            wharf(&[
+                "list",
+                "-e",
+                "--not-required",
+                "--exclude-editable",
+                "--path=/p",
+                "-v",
+                "--user"
+            ]),
+            [
+                "list",
+                "-v",
+                "--python",
+                "/env",
+                "--editable",
+                "--not-required",
+                "--exclude-editable",
+                "--path",
+                "/p",
+                "--user"
+            ]
+        );
+        assert_eq!(
+            wharf(&["list", "-o", "--no-index", "-f", "/w", "--pre"]),
+            [
+                "list",
+                "--python",
+                "/env",
+                "--outdated",
+                "--no-index",
+                "-f",
+                "/w",
+                "--pre"
+            ]
         );
     }
 

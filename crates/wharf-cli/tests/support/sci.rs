@@ -351,3 +351,26 @@ pub fn pip_on(mut start: Command, venv: &Path) -> Command {
         .arg(venv.join("bin/python"));
     start
 }
+
+/// The pinned PEP 517 build backends' wheelhouse (`.cache/build-backends`: setuptools, flit_core,
+/// hatchling and theirs) and the pinned real sdists (`.cache/real-sdists`), fetched once per
+/// test binary by `scripts/fetch-build-backends.py` (PyPI the first time).
+pub fn build_backends_and_sdists(peers: &Peers) -> &'static (PathBuf, PathBuf) {
+    static DIRS: OnceLock<(PathBuf, PathBuf)> = OnceLock::new();
+    DIRS.get_or_init(|| {
+        let dir = repo_root().join(".cache/build-backends");
+        let sdists = repo_root().join(".cache/real-sdists");
+        let mut fetch = command(&peers.test_python);
+        fetch
+            .arg(repo_root().join("scripts/fetch-build-backends.py"))
+            .arg(&dir)
+            .arg(&sdists);
+        for variable in NETWORK_VARIABLES {
+            if let Some(value) = std::env::var_os(variable) {
+                fetch.env(variable, value);
+            }
+        }
+        run(&mut fetch).success();
+        (dir, sdists)
+    })
+}
