@@ -26,6 +26,8 @@ pub mod explain;
 pub mod files;
 pub mod import_names;
 pub mod numpy_abi;
+pub mod shell;
+pub mod wheelhouse;
 
 use serde::Serialize;
 
