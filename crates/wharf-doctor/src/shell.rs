@@ -779,12 +779,22 @@ impl Shell<'_> {
                 }
                 _ => None,
             };
-            let first = match (numpy_dir.kind, dir.kind) {
-                (DirKind::UserSite, _) => format!(
-                    "the `--user` numpy {} hides the numpy {} was built with: remove it (`{command} -m pip uninstall numpy`) or `export PYTHONNOUSERSITE=1`",
-                    numpy.version, dist.name
+            // A numpy after the user site on sys.path (the interpreter's own) is hidden by it.
+            let hidden = dirs
+                .iter()
+                .filter(|d| d.kind == DirKind::Interpreter)
+                .flat_map(|d| &d.dists)
+                .find(|d| d.normalized_name() == "numpy");
+            let first = match (numpy_dir.kind, dir.kind, hidden) {
+                (DirKind::UserSite, _, Some(hidden)) => format!(
+                    "the `--user` numpy {} hides the interpreter's numpy {}: remove it (`{command} -m pip uninstall numpy`) or `export PYTHONNOUSERSITE=1`",
+                    numpy.version, hidden.version
                 ),
-                (_, DirKind::UserSite) => format!(
+                (DirKind::UserSite, _, None) => format!(
+                    "the `--user` numpy {} does not fit {}: remove it (`{command} -m pip uninstall numpy`) or `export PYTHONNOUSERSITE=1`, and load the module that provides the numpy {} needs (`module spider numpy`)",
+                    numpy.version, dist.name, dist.name
+                ),
+                (_, DirKind::UserSite, _) => format!(
                     "the `--user` {} {} does not fit this numpy: remove it (`{command} -m pip uninstall {}`)",
                     dist.name, dist.version, dist.name
                 ),
@@ -1378,8 +1388,30 @@ mod tests {
         assert_eq!(
             numpy.fix.as_deref(),
             Some(
-                "the `--user` numpy 2.0.2 hides the numpy pandas was built with: remove it (`python3.11 -m pip uninstall numpy`) or `export PYTHONNOUSERSITE=1`"
+                "the `--user` numpy 2.0.2 does not fit pandas: remove it (`python3.11 -m pip uninstall numpy`) or `export PYTHONNOUSERSITE=1`, and load the module that provides the numpy pandas needs (`module spider numpy`)"
             )
+        );
+        // With a numpy of the interpreter's own behind it, that one is named.
+        install(
+            &layout.path("base/lib/python3.11/site-packages"),
+            "numpy",
+            "1.26.4",
+            &[],
+            &[("numpy/__init__.py", b"")],
+        );
+        let report = layout.diagnose(&[("PYTHONPATH", module.display().to_string())]);
+        let numpy = report
+            .findings
+            .iter()
+            .find(|f| f.check == "numpy-abi")
+            .unwrap();
+        assert!(
+            numpy
+                .fix
+                .as_deref()
+                .unwrap()
+                .starts_with("the `--user` numpy 2.0.2 hides the interpreter's numpy 1.26.4"),
+            "{numpy:#?}"
         );
     }
 

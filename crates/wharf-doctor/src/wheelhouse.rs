@@ -3,7 +3,7 @@
 //!
 //! A hint such as `` `wharf install 'numpy<2'` `` is only as good as the wheelhouse: if no
 //! numpy 1.x wheel fits the interpreter, the command fails, and the user is worse off than with
-//! no hint. So every hint of [`crate::doctor`] and [`crate::explain`] that names something to
+//! no hint. So every hint of [`crate::doctor`](mod@crate::doctor) and [`crate::explain`] that names something to
 //! install asks [`Wheelhouse::offered`] first, with the interpreter's compatible tags under the
 //! site's policy (manylinux refused when `_manylinux.py` says so), and says what exists instead
 //! when the answer is no.
