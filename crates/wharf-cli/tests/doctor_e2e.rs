@@ -641,16 +641,22 @@ fn doctor_numpy_abi_and_manylinux() {
     );
     run(peers.pip(&venv).arg("check")).success();
 
-    // The real traceback, fed to `wharf explain`.
+    // The real traceback, fed to `wharf explain`. The fixture's wheelhouse has pandas
+    // 2.2.2+computecanada, whose extensions import numpy 2's C API, and numpy 1.26.4: both
+    // fixes are offered, each with the version it installs.
     let traceback = dir.path().join("traceback.txt");
     std::fs::write(&traceback, failed.stderr()).unwrap();
     let explained = explain(peers, &venv, &traceback).success();
+    let env = venv.display();
     explained.assert_stdout_has([
-        "[numpy-abi]",
-        "pandas was compiled against numpy 1.x",
-        "numpy installed: 2.0.2",
-        "'numpy<2'",
-        "--upgrade pandas",
+        "[numpy-abi]".to_string(),
+        "pandas was compiled against numpy 1.x".to_string(),
+        "numpy installed: 2.0.2".to_string(),
+        "evidence: the wheelhouse has pandas 2.2.2+computecanada for Python 3.11, built against numpy 2 (pandas-2.2.2+computecanada-cp311-cp311-linux_x86_64.whl)".to_string(),
+        "evidence: the wheelhouse has numpy 1.26.4+computecanada for Python 3.11".to_string(),
+        format!(
+            "hint: install the wheelhouse's pandas 2.2.2+computecanada, built against numpy 2: `wharf install --python {env} pandas==2.2.2`; or keep pandas 1.5.3 and go back to numpy 1.26.4+computecanada: `wharf install --python {env} 'numpy<2'`"
+        ),
     ]);
 
     let (names, json) = checks(peers, &venv, &[]);
@@ -665,12 +671,75 @@ fn doctor_numpy_abi_and_manylinux() {
     );
     let out = doctor(peers, &venv, &[]).exit_code(1);
     out.assert_stdout_has([
-        "pandas 1.5.3 was built against numpy 1.x, but numpy 2.0.2 is installed",
-        "imports `numpy.core._multiarray_umath` only",
-        "'numpy<2'",
-        "--upgrade pandas",
-        "numpy 2.0.2 was installed from a manylinux wheel",
+        "pandas 1.5.3 was built against numpy 1.x, but numpy 2.0.2 is installed".to_string(),
+        "imports `numpy.core._multiarray_umath` only".to_string(),
+        format!(
+            "hint: install the wheelhouse's pandas 2.2.2+computecanada, built against numpy 2: `wharf install --python {env} pandas==2.2.2`; or keep pandas 1.5.3 and go back to numpy 1.26.4+computecanada: `wharf install --python {env} 'numpy<2'`"
+        ),
+        "numpy 2.0.2 was installed from a manylinux wheel".to_string(),
+        format!(
+            "hint: install the site's build, numpy 1.26.4+computecanada: `wharf install --python {env} --reinstall numpy==1.26.4`"
+        ),
+        format!(
+            "hint: install the site's build, pandas 2.2.2+computecanada: `wharf install --python {env} --reinstall pandas==2.2.2`"
+        ),
     ]);
+
+    // A wheelhouse without the site's pandas (no gentoo2023/generic layer): only numpy<2.
+    let numpy1_only = pip_conf(
+        dir.path(),
+        "numpy1-only.conf",
+        &[peers.layer("gentoo2023/x86-64-v3"), peers.layer("generic")],
+    );
+    let vars = [("PIP_CONFIG_FILE", numpy1_only.as_os_str())];
+    let out = doctor(peers, &venv, &vars).exit_code(1);
+    out.assert_stdout_has([
+        "evidence: the wheelhouse has no other pandas for Python 3.11".to_string(),
+        format!(
+            "hint: go back to numpy 1.x, which pandas 1.5.3 was built for: `wharf install --python {env} 'numpy<2'` (installs numpy 1.26.4+computecanada; the wheelhouse has no pandas built against numpy 2)"
+        ),
+    ]);
+    assert!(!out.stdout().contains("pandas=="), "{}", out.transcript());
+
+    // Neither (only the generic layer: numpy 2.0.2's manylinux wheel, which the site
+    // refuses): no install command is suggested for numpy or pandas.
+    let neither = pip_conf(dir.path(), "neither.conf", &[peers.layer("generic")]);
+    let vars = [("PIP_CONFIG_FILE", neither.as_os_str())];
+    let out = doctor(peers, &venv, &vars).exit_code(1);
+    out.assert_stdout_has([
+        format!(
+            "hint: the wheelhouse has no pandas built against numpy 2 and no numpy 1.x for Python 3.11: remove pandas if nothing needs it (`wharf uninstall --python {env} pandas`)"
+        ),
+        "hint: the wheelhouse has no build of numpy for Python 3.11 that the site accepts".to_string(),
+        "hint: the wheelhouse has no build of pandas for Python 3.11 that the site accepts".to_string(),
+    ]);
+    assert!(
+        !out.stdout().contains("numpy<2") && !out.stdout().contains("wharf install"),
+        "{}",
+        out.transcript()
+    );
+    let explained = explain_with(peers, &venv, &traceback, &vars).success();
+    assert!(
+        explained
+            .stdout()
+            .contains("the wheelhouse has no pandas built against numpy 2 and no numpy 1.x")
+            && !explained.stdout().contains("numpy<2"),
+        "{}",
+        explained.transcript()
+    );
+}
+
+/// A pip config whose `[install]` find-links are `layers`, in `dir/name`: a wheelhouse with
+/// less than the fixture's.
+fn pip_conf(dir: &Path, name: &str, layers: &[PathBuf]) -> PathBuf {
+    let links: Vec<String> = layers.iter().map(|l| l.display().to_string()).collect();
+    let path = dir.join(name);
+    std::fs::write(
+        &path,
+        format!("[install]\nfind-links = {}\n", links.join(" ")),
+    )
+    .unwrap();
+    path
 }
 
 /// `pip install --user` with a `--system-site-packages` venv: `~/.local` is on its sys.path
@@ -856,12 +925,22 @@ fn doctor_dependency_missing() {
 
 /// `wharf explain --python VENV FILE`.
 fn explain(peers: &Peers, venv: &Path, file: &Path) -> sci::Run {
-    run(peers
-        .wharf()
-        .arg("explain")
-        .arg("--python")
-        .arg(venv)
-        .arg(file))
+    explain_with(peers, venv, file, &[])
+}
+
+/// `wharf explain --python VENV FILE` with extra variables.
+fn explain_with(
+    peers: &Peers,
+    venv: &Path,
+    file: &Path,
+    vars: &[(&str, &std::ffi::OsStr)],
+) -> sci::Run {
+    let mut command = peers.wharf();
+    command.arg("explain").arg("--python").arg(venv).arg(file);
+    for (name, value) in vars {
+        command.env(name, value);
+    }
+    run(&mut command)
 }
 
 /// Real failures from pip and Python, fed to `wharf explain`: `import sklearn` without
@@ -894,7 +973,36 @@ fn explain_real_errors() {
     out.assert_stdout_has([
         "[numpy-expired-alias]",
         "numpy installed: 1.26.4+computecanada",
-        "'numpy<1.24'",
+        "evidence: the wheelhouse has no numpy older than 1.24 for Python 3.11 (it has: 1.26.4+computecanada)",
+        "(numpy<1.24 cannot be installed here)",
+    ]);
+    assert!(
+        !out.stdout().contains("'numpy<1.24'"),
+        "{}",
+        out.transcript()
+    );
+    // A wheelhouse that has a numpy 1.23 for cp311 (the hint reads wheel names only).
+    let old_numpy = dir.path().join("old-numpy");
+    std::fs::create_dir_all(&old_numpy).unwrap();
+    std::fs::write(
+        old_numpy.join("numpy-1.23.5+computecanada-cp311-cp311-linux_x86_64.whl"),
+        b"",
+    )
+    .unwrap();
+    let mut layers = vec![old_numpy];
+    layers.extend(sci::LAYERS.iter().map(|l| peers.layer(l)));
+    let config = pip_conf(dir.path(), "old-numpy.conf", &layers);
+    let out = explain_with(
+        peers,
+        &venv,
+        &file,
+        &[("PIP_CONFIG_FILE", config.as_os_str())],
+    )
+    .success();
+    out.assert_stdout_has([
+        "evidence: the wheelhouse has numpy 1.23.5+computecanada for Python 3.11",
+        "or pin numpy: `wharf install --python",
+        "'numpy<1.24'` (installs numpy 1.23.5+computecanada)",
     ]);
 
     let manylinux = peers.wheel("numpy-2.0.2-");
@@ -1018,4 +1126,394 @@ fn doctor_wheel_python_tag() {
         "{}",
         out.transcript()
     );
+}
+
+/// A shell with no environment, laid out under a temporary directory: `bin/python3` (a link
+/// to the real CPython 3.11, first on PATH), an empty `home/`, and no module tree.
+struct Shell {
+    dir: tempfile::TempDir,
+}
+
+impl Shell {
+    fn new(peers: &Peers) -> Self {
+        let shell = Self {
+            dir: tempfile::tempdir().unwrap(),
+        };
+        std::fs::create_dir_all(shell.bin()).unwrap();
+        std::fs::create_dir_all(shell.home()).unwrap();
+        std::os::unix::fs::symlink(&peers.base_python, shell.bin().join("python3")).unwrap();
+        shell
+    }
+
+    fn path(&self) -> PathBuf {
+        self.dir.path().canonicalize().unwrap()
+    }
+
+    fn bin(&self) -> PathBuf {
+        self.path().join("bin")
+    }
+
+    fn home(&self) -> PathBuf {
+        self.path().join("home")
+    }
+
+    fn user_site(&self) -> PathBuf {
+        self.home().join(".local/lib/python3.11/site-packages")
+    }
+
+    /// PATH: `bin` first, then the system's.
+    fn path_var(&self) -> std::ffi::OsString {
+        std::env::join_paths([self.bin(), "/usr/bin".into(), "/bin".into()]).unwrap()
+    }
+
+    /// A command with this shell's variables only (PATH, HOME, no PYTHONPATH, no
+    /// VIRTUAL_ENV, an empty PYTHON_DIRS), run in the temporary directory (no `.venv`).
+    fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> std::process::Command {
+        let mut command = command(program);
+        command
+            .current_dir(self.path())
+            .env("PATH", self.path_var())
+            .env("HOME", self.home())
+            .env("PYTHON_DIRS", self.path().join("no-modules"));
+        command
+    }
+
+    /// `python3 -c CODE` in this shell.
+    fn python(&self, code: &str) -> std::process::Command {
+        let mut command = self.command("python3");
+        command.args(["-c", code]);
+        command
+    }
+
+    /// `wharf doctor ARGS` in this shell, with the fixture's pip config (the wheelhouse the
+    /// fixes are checked against) and the tests' probe cache, and `vars`.
+    fn doctor(&self, args: &[&str], vars: &[(&str, &std::ffi::OsStr)]) -> sci::Run {
+        let peers = peers().unwrap();
+        let mut command = self.command(env!("CARGO_BIN_EXE_wharf"));
+        command
+            .env("NO_COLOR", "1")
+            .env("PIP_CONFIG_FILE", peers.fixture.join("pip.conf"))
+            .env(
+                "WHARF_CACHE_DIR",
+                Path::new(env!("CARGO_TARGET_TMPDIR")).join("install-e2e-cache"),
+            )
+            .arg("doctor")
+            .args(args);
+        for (name, value) in vars {
+            command.env(name, value);
+        }
+        run(&mut command)
+    }
+
+    /// `wharf doctor --json`: the `check` names and the JSON; the exit code agrees with
+    /// `healthy`, and the report is the shell's.
+    fn checks(&self, vars: &[(&str, &std::ffi::OsStr)]) -> (Vec<String>, serde_json::Value) {
+        let out = self.doctor(&["--json"], vars);
+        let json: serde_json::Value = serde_json::from_str(&out.stdout())
+            .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", out.transcript()));
+        assert_eq!(
+            out.code(),
+            Some(i32::from(!json["healthy"].as_bool().unwrap())),
+            "{}",
+            out.transcript()
+        );
+        assert_eq!(json["scope"], "shell", "{json:#}");
+        let names = json["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["check"].as_str().unwrap().to_string())
+            .collect();
+        (names, json)
+    }
+
+    /// pip 24.2 acting on this shell's `python3` (`--python`), with `args`.
+    fn pip(&self, peers: &Peers, args: &[&str]) -> sci::Run {
+        run(command(&peers.test_python)
+            .env("HOME", self.home())
+            .env("PIP_DISABLE_PIP_VERSION_CHECK", "1")
+            .env("PIP_NO_INPUT", "1")
+            .args(["-m", "pip", "--python"])
+            .arg(self.bin().join("python3"))
+            .args(args))
+        .success()
+    }
+}
+
+/// No environment anywhere (no `--python`, no VIRTUAL_ENV, no `.venv`), an empty home, no
+/// PYTHONPATH: `wharf doctor` checks the shell around `python3` and finds it healthy (exit 0),
+/// naming the interpreter; `--json` says the same.
+#[test]
+fn doctor_shell_healthy() {
+    let Some(peers) = peers() else { return };
+    let shell = Shell::new(peers);
+    let out = shell.doctor(&[], &[]).success();
+    out.assert_stdout_has([
+        format!(
+            "No problems found in the shell (python3 → {}, Python 3.11.",
+            shell.bin().join("python3").display()
+        ),
+        "checks: interpreter-fails, python-module, pythonpath-by-hand, pythonpath-shadows, user-site-packages, numpy-abi)".to_string(),
+        "note: no module system here".to_string(),
+    ]);
+    let (names, json) = shell.checks(&[]);
+    assert!(names.is_empty(), "{json:#}");
+    assert_eq!(
+        json["interpreter"]["path"],
+        shell.bin().join("python3").to_str().unwrap(),
+        "{json:#}"
+    );
+    assert!(
+        json["python"].as_str().unwrap().starts_with("3.11."),
+        "{json:#}"
+    );
+}
+
+/// PYTHONPATH set by hand to a directory under $HOME holding a copy of six: `python3`
+/// imports it from there; doctor names the entry and the fix (exit 1).
+#[test]
+fn doctor_shell_pythonpath_by_hand() {
+    let Some(peers) = peers() else { return };
+    let shell = Shell::new(peers);
+    let mylibs = shell.home().join("mylibs");
+    std::fs::create_dir_all(&mylibs).unwrap();
+    std::fs::copy(
+        peers.modules_pythonpath().join("six.py"),
+        mylibs.join("six.py"),
+    )
+    .unwrap();
+    let imported = run(shell
+        .python("import six; print(six.__file__)")
+        .env("PYTHONPATH", &mylibs))
+    .success();
+    assert!(
+        imported.stdout().starts_with(mylibs.to_str().unwrap()),
+        "{}",
+        imported.transcript()
+    );
+
+    let vars = [("PYTHONPATH", mylibs.as_os_str())];
+    let (names, json) = shell.checks(&vars);
+    assert_eq!(names, ["pythonpath-by-hand"], "{json:#}");
+    let out = shell.doctor(&[], &vars).exit_code(1);
+    out.assert_stdout_has([
+        format!(
+            "error: PYTHONPATH contains `{}`, set by hand [pythonpath-by-hand]",
+            mylibs.display()
+        ),
+        "Caused by: it is under $HOME (modules never put their packages there)".to_string(),
+        format!("evidence: PYTHONPATH={}", mylibs.display()),
+        "hint: `unset PYTHONPATH`".to_string(),
+        "1 problem found in the shell (python3 → ".to_string(),
+    ]);
+}
+
+/// `pip install --user pytz` (real pip, HOME in a temporary directory): `python3` imports it
+/// from ~/.local; doctor names the user site, what it holds and the fixes (the environment's
+/// install checked against the wheelhouse); `PYTHONNOUSERSITE=1` makes it a note.
+#[test]
+fn doctor_shell_user_site_packages() {
+    let Some(peers) = peers() else { return };
+    let shell = Shell::new(peers);
+    let pytz = peers.wheel("pytz-");
+    shell.pip(
+        peers,
+        &[
+            "install",
+            "--quiet",
+            "--user",
+            "--no-deps",
+            "--no-index",
+            pytz.to_str().unwrap(),
+        ],
+    );
+    let imported = run(&mut shell.python("import pytz; print(pytz.__file__)")).success();
+    assert!(
+        imported
+            .stdout()
+            .starts_with(shell.user_site().to_str().unwrap()),
+        "{}",
+        imported.transcript()
+    );
+
+    let (names, json) = shell.checks(&[]);
+    assert_eq!(names, ["user-site-packages"], "{json:#}");
+    let out = shell.doctor(&[], &[]).exit_code(1);
+    out.assert_stdout_has([
+        format!(
+            "error: {} holds 1 `--user` packages, on `sys.path` of every `python3` run outside an environment [user-site-packages]",
+            shell.user_site().display()
+        ),
+        "evidence: pytz 2024.1+computecanada is imported from ~/.local".to_string(),
+        "hint: `export PYTHONNOUSERSITE=1` (add it to ~/.bashrc)".to_string(),
+        "python3.11 -m pip uninstall pytz".to_string(),
+        "install them into an environment: `wharf venv ~/env && wharf install --python ~/env pytz`".to_string(),
+    ]);
+
+    let hidden = [("PYTHONNOUSERSITE", "1".as_ref())];
+    let out = shell.doctor(&[], &hidden).success();
+    out.assert_stdout_has([
+        "holds 1 `--user` packages; PYTHONNOUSERSITE is set, so Python does not import them",
+        "No problems found in the shell",
+    ]);
+}
+
+/// The classic ticket: a module puts pandas 1.5.3 (compiled against numpy 1.x, with its
+/// pure-Python dependencies) on PYTHONPATH, and `pip install --user` brought numpy 2.0.2: `import pandas` fails in
+/// `python3`; doctor names both places, the `--user` numpy as the cause, and, checked against
+/// the wheelhouse, the environment that would work.
+#[test]
+fn doctor_shell_user_numpy_breaks_a_module_package() {
+    let Some(peers) = peers() else { return };
+    let shell = Shell::new(peers);
+    let module = shell
+        .path()
+        .join("modules/scipy-stack/lib/python3.11/site-packages");
+    std::fs::create_dir_all(&module).unwrap();
+    let pandas = pinned_wheel(peers, PANDAS_1_5_3);
+    run(command(&peers.test_python)
+        .env("PIP_DISABLE_PIP_VERSION_CHECK", "1")
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-index",
+            "--target",
+        ])
+        .arg(&module)
+        .arg(&pandas)
+        .arg(peers.wheel("pytz-"))
+        .arg(peers.wheel("python_dateutil-"))
+        .arg(peers.wheel("six-1.16.0")))
+    .success();
+    let numpy = peers.wheel("numpy-2.0.2-");
+    shell.pip(
+        peers,
+        &[
+            "install",
+            "--quiet",
+            "--user",
+            "--no-deps",
+            "--no-index",
+            numpy.to_str().unwrap(),
+        ],
+    );
+    let failed = run(shell.python("import pandas").env("PYTHONPATH", &module));
+    assert!(
+        failed
+            .stderr()
+            .contains("numpy.core.multiarray failed to import")
+            || failed.stderr().contains("numpy.dtype size changed"),
+        "{}",
+        failed.transcript()
+    );
+
+    let vars = [("PYTHONPATH", module.as_os_str())];
+    let (names, json) = shell.checks(&vars);
+    assert_eq!(names, ["user-site-packages", "numpy-abi"], "{json:#}");
+    let out = shell.doctor(&[], &vars).exit_code(1);
+    out.assert_stdout_has([
+        format!(
+            "error: pandas 1.5.3 (from PYTHONPATH `{}`) was built against numpy 1.x, but `import numpy` loads numpy 2.0.2 (from ~/.local) [numpy-abi]",
+            module.display()
+        ),
+        "evidence: the wheelhouse has pandas 2.2.2+computecanada for Python 3.11, built against numpy 2".to_string(),
+        "hint: the `--user` numpy 2.0.2 does not fit pandas: remove it (`python3.11 -m pip uninstall numpy`) or `export PYTHONNOUSERSITE=1`, and load the module that provides the numpy pandas needs (`module spider numpy`); in an environment instead: install the wheelhouse's pandas 2.2.2+computecanada, built against numpy 2: `wharf venv ~/env && wharf install --python ~/env pandas==2.2.2`".to_string(),
+    ]);
+}
+
+/// `python3` on PATH taken from a module tree (`PYTHON_DIRS`) without the module loaded: a
+/// finding naming the module to load; loaded (EBROOTPYTHON, LOADEDMODULES), it is healthy.
+#[test]
+fn doctor_shell_python_from_a_module_tree() {
+    let Some(peers) = peers() else { return };
+    let shell = Shell::new(peers);
+    let tree = shell.path().join("modules/python");
+    let prefix = tree.join("3.11.7");
+    std::fs::create_dir_all(prefix.join("bin")).unwrap();
+    std::os::unix::fs::symlink(&peers.base_python, prefix.join("bin/python3")).unwrap();
+    let path =
+        std::env::join_paths([prefix.join("bin"), "/usr/bin".into(), "/bin".into()]).unwrap();
+    let vars = [
+        ("PATH", path.as_os_str()),
+        ("PYTHON_DIRS", tree.as_os_str()),
+    ];
+    let (names, json) = shell.checks(&vars);
+    assert_eq!(names, ["python-module"], "{json:#}");
+    let out = shell.doctor(&[], &vars).exit_code(1);
+    out.assert_stdout_has([
+        "error: `python3` is the module tree's Python 3.11.7, but no Python module is loaded [python-module]",
+        "hint: `module load python/3.11.7`",
+    ]);
+    let loaded = [
+        ("PATH", path.as_os_str()),
+        ("PYTHON_DIRS", tree.as_os_str()),
+        ("EBROOTPYTHON", prefix.as_os_str()),
+        ("LOADEDMODULES", "StdEnv/2023:python/3.11.7".as_ref()),
+    ];
+    shell.doctor(&[], &loaded).success();
+}
+
+/// No `python3` or `python` on PATH and no environment: exit 2 with a hint (naming the
+/// module to load when the module trees have Pythons).
+#[test]
+fn doctor_shell_without_python() {
+    let Some(peers) = peers() else { return };
+    let shell = Shell::new(peers);
+    let empty = shell.path().join("empty-bin");
+    std::fs::create_dir_all(&empty).unwrap();
+    let vars = [("PATH", empty.as_os_str())];
+    let out = shell.doctor(&[], &vars).exit_code(2);
+    assert!(
+        out.stderr().contains(
+            "error: no `python3` or `python` on PATH, and no virtual environment (`--python`, VIRTUAL_ENV, ./.venv) to diagnose"
+        ) && out.stderr().contains("hint: put a Python 3 on PATH"),
+        "{}",
+        out.transcript()
+    );
+    let tree = shell.path().join("modules/python");
+    std::fs::create_dir_all(tree.join("3.12.4/bin")).unwrap();
+    let vars = [
+        ("PATH", empty.as_os_str()),
+        ("PYTHON_DIRS", tree.as_os_str()),
+    ];
+    let out = shell.doctor(&[], &vars).exit_code(2);
+    assert!(
+        out.stderr().contains(
+            "hint: load a Python module, which puts `python3` on PATH: `module load python/3.12`"
+        ),
+        "{}",
+        out.transcript()
+    );
+}
+
+/// With no `--python` and no VIRTUAL_ENV, doctor diagnoses the nearest `.venv` (the current
+/// directory or an ancestor), as `wharf install` acts on it, not the shell.
+#[test]
+fn doctor_finds_dot_venv_as_install_does() {
+    let Some(peers) = peers() else { return };
+    let shell = Shell::new(peers);
+    let venv = shell.path().join(".venv");
+    run(peers
+        .wharf()
+        .arg("venv")
+        .arg(&venv)
+        .arg("--python")
+        .arg(&peers.base_python))
+    .success();
+    let below = shell.path().join("project/src");
+    std::fs::create_dir_all(&below).unwrap();
+    let mut command = shell.command(env!("CARGO_BIN_EXE_wharf"));
+    command
+        .current_dir(&below)
+        .env("NO_COLOR", "1")
+        .env("WHARF_NO_CACHE", "1")
+        .arg("doctor");
+    let out = run(&mut command).success();
+    out.assert_stdout_has([format!(
+        "No problems found in {} (Python 3.11.",
+        venv.display()
+    )]);
 }

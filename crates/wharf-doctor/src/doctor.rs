@@ -22,6 +22,13 @@
 //! | `wheel-python-tag` | an installed distribution's `WHEEL` tags are all `cpXY` (not `abi3`) for another Python |
 //! | `dependency-conflict` | `pip check`'s rule ([`wharf_environment::operations::check`]) |
 //! | `manylinux-against-policy` | the site refuses manylinux, and a distribution without the `computecanada` label came from a manylinux wheel |
+//!
+//! A fix that installs something names only what the wheelhouse has for the interpreter
+//! ([`DoctorInput::wheelhouse`], [`crate::wheelhouse`]): a version it lacks is not suggested,
+//! and the fix says what exists instead. Without a wheelhouse (`None`) the fixes are not
+//! checked.
+//!
+//! Outside any environment, [`crate::shell`] checks the shell itself.
 
 use std::collections::{BTreeMap, HashMap};
 use std::ffi::OsStr;
@@ -39,8 +46,11 @@ use wharf_python::{ProbeError, PythonEnv, PyvenvCfg};
 use wharf_site::PythonVersion;
 
 use crate::files::{VerifyMode, verify_files};
+use crate::numpy_abi::NumpyAbiRemedy;
+use crate::wheelhouse::{Offered, Wheelhouse, cpython_tags, newest_matching, offered_version};
 use crate::{Finding, numpy_abi, shell_quote};
 use wharf_digest::DigestCache;
+use wharf_wheel_filename::Tags;
 
 /// What [`doctor`] looks at.
 #[derive(Debug, Clone)]
@@ -55,6 +65,9 @@ pub struct DoctorInput<'a> {
     /// The Python versions the module system offers (for `module load python/X.Y` fixes);
     /// empty off-site.
     pub module_pythons: Vec<PythonVersion>,
+    /// The wheelhouse `wharf install` reads, which fixes are checked against; `None`: not
+    /// known, fixes name what was installed without checking.
+    pub wheelhouse: Option<&'a Wheelhouse>,
 }
 
 /// The diagnosis of one environment.
@@ -84,11 +97,53 @@ impl DoctorReport {
     }
 }
 
+/// What the wheelhouse answers for a reinstall of an installed distribution.
+enum Reinstall {
+    /// There is no wheelhouse to ask (or no tags to ask with).
+    Unchecked,
+    /// It has no build of the project for the interpreter.
+    Absent,
+    /// The build to install, and the `wharf install` arguments that do
+    /// (`--reinstall 'name==V'`).
+    Build {
+        /// The wheelhouse's build.
+        build: Offered,
+        /// `--reinstall 'name==V'`.
+        args: String,
+    },
+}
+
+impl Reinstall {
+    /// The build of `name` (installed `installed`) among `offered` (its versions in the
+    /// wheelhouse, newest first; `None`: not checked): the installed public version when there,
+    /// else the newest.
+    fn choose(name: &str, installed: &str, offered: Option<&[Offered]>) -> Self {
+        let Some(offered) = offered else {
+            return Self::Unchecked;
+        };
+        match offered_version(offered, installed).or_else(|| offered.first()) {
+            Some(build) => Self::Build {
+                args: format!(
+                    "--reinstall {}",
+                    shell_quote(&format!("{name}=={}", build.public_version()))
+                ),
+                build: build.clone(),
+            },
+            None => Self::Absent,
+        }
+    }
+}
+
 struct Doctor<'a> {
     input: &'a DoctorInput<'a>,
     report: DoctorReport,
     /// Whether the environment is the active one (`VIRTUAL_ENV`): fixes omit `--python`.
     active: bool,
+    /// The interpreter's compatible tags under the site's policy (from its probe, else from
+    /// `pyvenv.cfg`'s version), for what the wheelhouse offers it; `None` until known.
+    tags: Option<Tags>,
+    /// The environment's `major.minor`, once known. Ex) `3.11`
+    python: Option<String>,
 }
 
 /// Diagnoses the environment of `input` and the shell around it.
@@ -110,6 +165,8 @@ pub fn doctor(input: &DoctorInput<'_>) -> DoctorReport {
             files: 0,
         },
         active,
+        tags: None,
+        python: None,
     };
     doctor.run();
     doctor.report
@@ -142,6 +199,42 @@ impl Doctor<'_> {
         }
     }
 
+    /// The versions of `project` the wheelhouse has for the interpreter, newest first; `None`
+    /// when there is no wheelhouse or the interpreter's tags are not known.
+    fn offered(&self, project: &str) -> Option<Vec<Offered>> {
+        let wheelhouse = self.input.wheelhouse?;
+        Some(wheelhouse.offered(project, self.tags.as_ref()?))
+    }
+
+    /// Why the wheelhouse has nothing, when it is not configured (see
+    /// [`Wheelhouse::unconfigured_note`]).
+    fn unconfigured_note(&self) -> &'static str {
+        self.input
+            .wheelhouse
+            .map_or("", Wheelhouse::unconfigured_note)
+    }
+
+    /// The build of `name` to reinstall from the wheelhouse: the installed public version when
+    /// the wheelhouse has it, else its newest.
+    fn reinstall_from_wheelhouse(&self, name: &str, installed: &str) -> Reinstall {
+        Reinstall::choose(name, installed, self.offered(name).as_deref())
+    }
+
+    /// `Python 3.11`, or `this Python` before the version is known.
+    fn python_label(&self) -> String {
+        self.python
+            .as_ref()
+            .map_or_else(|| "this Python".to_string(), |v| format!("Python {v}"))
+    }
+
+    /// The tags of `version` (when the interpreter cannot run), for the wheelhouse.
+    fn assume_python(&mut self, version: Option<PythonVersion>) {
+        if let Some(version) = version {
+            self.tags = Some(cpython_tags(version));
+            self.python = Some(version.to_string());
+        }
+    }
+
     fn run(&mut self) {
         let root = self.root().to_path_buf();
         self.checked("base-interpreter-missing");
@@ -163,6 +256,7 @@ impl Doctor<'_> {
         let cfg_version = cfg
             .version_text()
             .and_then(|v| PythonVersion::from_str(v).ok());
+        self.assume_python(cfg_version);
         self.checked("environment-incomplete");
         if let Some(incomplete) = wharf_venv::incomplete(&root) {
             let mut finding = Finding::new(
@@ -246,6 +340,9 @@ impl Doctor<'_> {
                 return;
             }
         };
+        let (major, minor) = environment.python_version();
+        self.tags = Some(environment.tags(false).0);
+        self.python = Some(format!("{major}.{minor}"));
         self.online_checks(&environment);
     }
 
@@ -368,14 +465,39 @@ impl Doctor<'_> {
                 .map(requirement_pin)
                 .collect();
         }
+        // Only what the wheelhouse has for that Python can be reinstalled from it.
+        let mut missing: Vec<String> = Vec::new();
+        if let (Some(wheelhouse), Ok(python)) =
+            (self.input.wheelhouse, PythonVersion::from_str(version))
+        {
+            let tags = cpython_tags(python);
+            packages.retain(|pin| {
+                let (name, pinned) = pin.split_once("==").unwrap_or((pin, ""));
+                let found = offered_version(&wheelhouse.offered(name, &tags), pinned).is_some();
+                if !found {
+                    missing.push(pin.clone());
+                }
+                found
+            });
+        }
         let install = if packages.is_empty() {
             String::new()
         } else {
             format!(" && wharf install --python {root} {}", packages.join(" "))
         };
-        format!(
+        let mut fix = format!(
             "recreate it: `module load {module} && mv {root} {root}.broken && wharf venv {root} --python {version}{install}`"
-        )
+        );
+        if !missing.is_empty() {
+            fix.push_str(&format!(
+                "; the wheelhouse has no wheel of {} for Python {version}{}: install {} from where {} came (a wheel file, `wharf install --python {root} -f DIR …`), or another version (`wharf avail --explain NAME`)",
+                missing.join(", "),
+                self.unconfigured_note(),
+                if missing.len() == 1 { "it" } else { "them" },
+                if missing.len() == 1 { "it" } else { "they" },
+            ));
+        }
+        fix
     }
 
     /// The environment's distributions found without running its interpreter
@@ -474,10 +596,40 @@ impl Doctor<'_> {
                 finding = finding.evidence(format!("… and {} more", count - 5));
             }
             let pin = format!("{name}=={}", public_version(&version));
-            let mut fix = format!(
-                "reinstall it: `{}`; `wharf check --files` verifies every hash",
+            let reinstall = format!(
+                "reinstall it: `{}`",
                 self.wharf("install", &format!("--reinstall {}", shell_quote(&pin)))
             );
+            let mut fix = match self.offered(&name) {
+                Some(offered) if offered_version(&offered, &version).is_none() => {
+                    let mut fix = format!(
+                        "the wheelhouse has no {name} {} for {}{}: reinstall it from the wheel it came from (`{}`)",
+                        public_version(&version),
+                        self.python_label(),
+                        self.unconfigured_note(),
+                        self.wharf(
+                            "install",
+                            &format!("--reinstall DIR/{name}-{}-*.whl", public_version(&version))
+                        )
+                    );
+                    if let Some(newest) = offered.first() {
+                        fix.push_str(&format!(
+                            ", or install the wheelhouse's {name} {}: `{}`",
+                            newest.version,
+                            self.wharf(
+                                "install",
+                                &format!(
+                                    "--reinstall {}",
+                                    shell_quote(&format!("{name}=={}", newest.public_version()))
+                                )
+                            )
+                        ));
+                    }
+                    fix
+                }
+                _ => reinstall,
+            };
+            fix.push_str("; `wharf check --files` verifies every hash");
             if files.iter().any(|line| line.contains("other hard link")) {
                 fix.push_str(&format!(
                     "; the edit is shared through hard links with the wheel cache and the environments made from it: run `wharf check --files --python ENV` in each and `wharf install --reinstall {} --python ENV` where it reports",
@@ -596,28 +748,9 @@ impl Doctor<'_> {
         };
         let home = self.input.env.path(EnvVars::HOME);
         let entries: Vec<PathBuf> = std::env::split_paths(pythonpath).collect();
-        let without = |drop: &Path| -> String {
-            let kept: Vec<String> = entries
-                .iter()
-                .filter(|e| e.as_path() != drop)
-                .map(|e| e.display().to_string())
-                .collect();
-            if kept.is_empty() {
-                "unset PYTHONPATH".to_string()
-            } else {
-                format!("export PYTHONPATH={}", shell_quote(&kept.join(":")))
-            }
-        };
+        let without = |drop: &Path| pythonpath_without(&entries, drop);
         for entry in &entries {
-            let reason = if entry.as_os_str().is_empty() || entry.is_relative() {
-                Some("a relative entry (it depends on the working directory)")
-            } else if !entry.exists() {
-                Some("the directory does not exist")
-            } else if home.as_ref().is_some_and(|h| entry.starts_with(h)) {
-                Some("it is under $HOME (modules never put their packages there)")
-            } else {
-                None
-            };
+            let reason = by_hand_reason(entry, home.as_deref());
             let shadowed = shadowed_names(entry, owners);
             if let Some(reason) = reason {
                 let mut finding = Finding::new(
@@ -682,17 +815,9 @@ impl Doctor<'_> {
     fn user_site_check(&mut self, environment: &PythonEnvironment, dists: &[InstalledDist]) {
         self.checked("user-site-shadows");
         let env = self.input.env;
-        let Some(user_base) = env
-            .path(EnvVars::PYTHONUSERBASE)
-            .or_else(|| env.path(EnvVars::HOME).map(|h| h.join(".local")))
-        else {
+        let Some(user_site) = user_site_dir(env, environment.info.major_minor()) else {
             return;
         };
-        let (major, minor) = environment.info.major_minor();
-        let user_site = user_base
-            .join("lib")
-            .join(format!("python{major}.{minor}"))
-            .join("site-packages");
         if !user_site.is_dir() {
             return;
         }
@@ -761,9 +886,21 @@ impl Doctor<'_> {
         }
         let names: Vec<String> = visible.iter().map(|d| d.name.clone()).collect();
         let (major, minor) = environment.info.major_minor();
+        let (command, missing) = install_offered(
+            &names,
+            &|name| self.offered(name),
+            &|args| self.wharf("install", args),
+            &self.python_label(),
+            self.unconfigured_note(),
+        );
+        let install = match (command, missing) {
+            (Some(command), None) => format!("(`{command}`)"),
+            (Some(command), Some(missing)) => format!("(`{command}`; {missing})"),
+            (None, Some(missing)) => format!("({missing})"),
+            (None, None) => String::new(),
+        };
         self.push(finding.fix(format!(
-            "`export PYTHONNOUSERSITE=1` (add it to ~/.bashrc) and install what the environment needs into it (`{}`), or remove them: `python{major}.{minor} -m pip uninstall {}` outside the environment",
-            self.wharf("install", &names.join(" ")),
+            "`export PYTHONNOUSERSITE=1` (add it to ~/.bashrc) and install what the environment needs into it {install}, or remove them: `python{major}.{minor} -m pip uninstall {}` outside the environment",
             names.join(" ")
         )));
     }
@@ -811,12 +948,28 @@ impl Doctor<'_> {
             if old.len() > 3 {
                 finding = finding.evidence(format!("… and {} more extensions", old.len() - 3));
             }
-            let fix = format!(
-                "`{}`, or a build of {} made for numpy 2: `{}`",
-                self.wharf("install", "'numpy<2'"),
-                dist.name,
-                self.wharf("install", &format!("--upgrade {}", dist.name))
-            );
+            let fix = match (self.offered(&dist.name), self.offered("numpy")) {
+                (Some(package), Some(numpy)) => {
+                    let remedy = NumpyAbiRemedy::find(&dist.name, &dist.version, &package, &numpy);
+                    let python = self.python.clone().unwrap_or_default();
+                    for line in remedy.evidence(&python) {
+                        finding = finding.evidence(line);
+                    }
+                    remedy.fix(
+                        &python,
+                        &|args| self.wharf("install", args),
+                        &|args| self.wharf("uninstall", args),
+                        self.unconfigured_note(),
+                    )
+                }
+                // No wheelhouse to check: name the two remedies without versions.
+                _ => format!(
+                    "`{}`, or a build of {} made for numpy 2: `{}`",
+                    self.wharf("install", "'numpy<2'"),
+                    dist.name,
+                    self.wharf("install", &format!("--upgrade {}", dist.name))
+                ),
+            };
             self.push(finding.fix(fix));
         }
     }
@@ -841,16 +994,55 @@ impl Doctor<'_> {
                     "it was installed against its metadata (`--ignore-requires-python`, a copied site-packages, or an older installer)",
                 )
                 .evidence(format!("{}/METADATA: Requires-Python: {text}", dist.path.display()));
-                finding = finding.fix(match module {
-                    Some(v) => format!(
-                        "use a Python it supports: `module load python/{v}` and a new environment (`wharf venv ENV --python {v}`), or a version of {} for Python {major}.{minor}: `{}`",
+                let other = match self.offered(&dist.name) {
+                    None => Ok(format!(
+                        "a version of {} for Python {major}.{minor}: `{}`",
                         dist.name,
                         self.wharf("install", &format!("--reinstall {}", dist.name))
+                    )),
+                    Some(offered) => match supporting(&offered, &full) {
+                        Some(fit) => {
+                            finding = finding.evidence(format!(
+                                "the wheelhouse has {} {} for Python {major}.{minor}, which supports it",
+                                dist.name, fit.version
+                            ));
+                            let pin =
+                                shell_quote(&format!("{}=={}", dist.name, fit.public_version()));
+                            let args = if fit.public_version() == public_version(&dist.version) {
+                                format!("--reinstall {pin}")
+                            } else {
+                                pin
+                            };
+                            Ok(format!(
+                                "{} {}, which supports Python {major}.{minor}: `{}`",
+                                dist.name,
+                                fit.version,
+                                self.wharf("install", &args)
+                            ))
+                        }
+                        None if offered.is_empty() => Err(format!(
+                            "the wheelhouse has no {} for Python {major}.{minor}{}",
+                            dist.name,
+                            self.unconfigured_note()
+                        )),
+                        None => Err(format!(
+                            "the wheelhouse's {} ({}) do not support Python {full} either",
+                            dist.name,
+                            crate::wheelhouse::versions_text(&offered)
+                        )),
+                    },
+                };
+                finding = finding.fix(match (module, other) {
+                    (Some(v), Ok(other)) => format!(
+                        "use a Python it supports: `module load python/{v}` and a new environment (`wharf venv ENV --python {v}`), or {other}"
                     ),
-                    None => format!(
-                        "install a version of {} for Python {major}.{minor}: `{}`",
-                        dist.name,
-                        self.wharf("install", &format!("--reinstall {}", dist.name))
+                    (Some(v), Err(none)) => format!(
+                        "use a Python it supports: `module load python/{v}` and a new environment (`wharf venv ENV --python {v}`); {none}"
+                    ),
+                    (None, Ok(other)) => format!("install {other}"),
+                    (None, Err(none)) => format!(
+                        "{none}: remove it if nothing needs it (`{}`)",
+                        self.wharf("uninstall", &dist.name)
                     ),
                 });
                 self.push(finding);
@@ -880,10 +1072,23 @@ impl Doctor<'_> {
                         "its extensions are compiled for another Python's ABI and will not import",
                     )
                     .evidence(format!("{}/WHEEL: Tag: {}", dist.path.display(), cpython[0]))
-                    .fix(format!(
-                        "`module load python/{version}` and a new environment, or the build for Python {major}.{minor}: `{}`",
-                        self.wharf("install", &format!("--reinstall {}", dist.name))
-                    )),
+                    .fix(match self.reinstall_from_wheelhouse(&dist.name, &dist.version) {
+                        Reinstall::Unchecked => format!(
+                            "`module load python/{version}` and a new environment, or the build for Python {major}.{minor}: `{}`",
+                            self.wharf("install", &format!("--reinstall {}", dist.name))
+                        ),
+                        Reinstall::Build { build, args } => format!(
+                            "`module load python/{version}` and a new environment, or the wheelhouse's build for Python {major}.{minor} ({} {}): `{}`",
+                            dist.name,
+                            build.version,
+                            self.wharf("install", &args)
+                        ),
+                        Reinstall::Absent => format!(
+                            "`module load python/{version}` and a new environment; the wheelhouse has no build of {} for Python {major}.{minor}{}",
+                            dist.name,
+                            self.unconfigured_note()
+                        ),
+                    }),
                 );
             }
         }
@@ -922,24 +1127,57 @@ impl Doctor<'_> {
             return;
         };
         for problem in operations::check(&all, &markers) {
-            let fix = match &problem {
+            let (dependency, requirement) = match &problem {
                 CheckProblem::Missing { requirement, .. } => {
-                    self.wharf("install", &shell_quote(requirement.as_ref()))
+                    (requirement.to_string(), requirement.to_string())
                 }
-                CheckProblem::Conflict { requirement, .. } => {
-                    let requirement = requirement.split(';').next().unwrap_or_default().trim();
-                    self.wharf("install", &shell_quote(requirement))
+                CheckProblem::Conflict {
+                    requirement,
+                    dependency,
+                    ..
+                } => (
+                    dependency.clone(),
+                    requirement
+                        .split(';')
+                        .next()
+                        .unwrap_or_default()
+                        .trim()
+                        .to_string(),
+                ),
+            };
+            let command = format!("`{}`", self.wharf("install", &shell_quote(&requirement)));
+            let mut finding = Finding::new(
+                "dependency-conflict",
+                problem.to_string().trim_end_matches('.').to_string(),
+                "a package was installed or upgraded alone (`--no-deps`, a later install of another version), so a dependency no longer matches",
+            )
+            .evidence("`wharf check` (pip check's rule)");
+            let offered = self.offered(&dependency);
+            let found = offered
+                .as_deref()
+                .and_then(|offered| requirement_satisfier(&requirement, offered));
+            let fix = match (&offered, found) {
+                (None, _) => command,
+                (Some(_), Some(found)) => {
+                    finding = finding.evidence(format!(
+                        "the wheelhouse has {dependency} {} for {}",
+                        found.version,
+                        self.python_label()
+                    ));
+                    command
+                }
+                (Some(offered), None) => {
+                    let (CheckProblem::Missing { dist, version, .. }
+                    | CheckProblem::Conflict { dist, version, .. }) = &problem;
+                    format!(
+                        "the wheelhouse has no {dependency} matching `{requirement}` for {} (it has: {}){}: install a version of {dist} that accepts what is there (`wharf avail --explain {dist}` lists them; {dist} {version} is installed), or get a {dependency} wheel that matches (`wharf avail --explain {dependency}`)",
+                        self.python_label(),
+                        crate::wheelhouse::versions_text(offered),
+                        self.unconfigured_note()
+                    )
                 }
             };
-            self.push(
-                Finding::new(
-                    "dependency-conflict",
-                    problem.to_string().trim_end_matches('.').to_string(),
-                    "a package was installed or upgraded alone (`--no-deps`, a later install of another version), so a dependency no longer matches",
-                )
-                .evidence("`wharf check` (pip check's rule)")
-                .fix(format!("`{fix}`")),
-            );
+            self.push(finding.fix(fix));
         }
     }
 
@@ -974,13 +1212,129 @@ impl Doctor<'_> {
                 )
                 .evidence(format!("{}/WHEEL: Tag: {tag}", dist.path.display()))
                 .evidence(format!("site policy: {policy} answers False for manylinux"))
-                .fix(format!(
-                    "install the site's build: `{}`",
-                    self.wharf("install", &format!("--reinstall {}", dist.name))
-                )),
+                .fix(match self.reinstall_from_wheelhouse(&dist.name, &dist.version) {
+                    Reinstall::Unchecked => format!(
+                        "install the site's build: `{}`",
+                        self.wharf("install", &format!("--reinstall {}", dist.name))
+                    ),
+                    Reinstall::Build { build, args } => format!(
+                        "install the site's build, {} {}: `{}`",
+                        dist.name,
+                        build.version,
+                        self.wharf("install", &args)
+                    ),
+                    Reinstall::Absent => format!(
+                        "the wheelhouse has no build of {} for {} that the site accepts{}: keep this one knowingly, or remove it (`{}`) and ask your site's staff for a build",
+                        dist.name,
+                        self.python_label(),
+                        self.unconfigured_note(),
+                        self.wharf("uninstall", &dist.name)
+                    ),
+                }),
             );
         }
     }
+}
+
+/// Why a `PYTHONPATH` entry was set by hand, when its path shows it: relative (it depends on the
+/// working directory), missing, or under `home` (modules never put their packages there).
+pub(crate) fn by_hand_reason(entry: &Path, home: Option<&Path>) -> Option<&'static str> {
+    if entry.as_os_str().is_empty() || entry.is_relative() {
+        Some("a relative entry (it depends on the working directory)")
+    } else if !entry.exists() {
+        Some("the directory does not exist")
+    } else if home.is_some_and(|h| entry.starts_with(h)) {
+        Some("it is under $HOME (modules never put their packages there)")
+    } else {
+        None
+    }
+}
+
+/// The shell command that sets `PYTHONPATH` to `entries` without `drop`: `export
+/// PYTHONPATH=…`, or `unset PYTHONPATH` when nothing is left.
+pub(crate) fn pythonpath_without(entries: &[PathBuf], drop: &Path) -> String {
+    let kept: Vec<String> = entries
+        .iter()
+        .filter(|e| e.as_path() != drop)
+        .map(|e| e.display().to_string())
+        .collect();
+    if kept.is_empty() {
+        "unset PYTHONPATH".to_string()
+    } else {
+        format!("export PYTHONPATH={}", shell_quote(&kept.join(":")))
+    }
+}
+
+/// The user site-packages of Python `major.minor` in the shell `env`:
+/// `$PYTHONUSERBASE/lib/pythonX.Y/site-packages`, else `~/.local/lib/…`; `None` without
+/// either variable.
+pub(crate) fn user_site_dir(env: &Env, (major, minor): (u64, u64)) -> Option<PathBuf> {
+    let user_base = env
+        .path(EnvVars::PYTHONUSERBASE)
+        .or_else(|| env.path(EnvVars::HOME).map(|h| h.join(".local")))?;
+    Some(
+        user_base
+            .join("lib")
+            .join(format!("python{major}.{minor}"))
+            .join("site-packages"),
+    )
+}
+
+/// The fix part that installs `names` into an environment with `install` (`wharf install
+/// [--python ENV] ARGS`), only those the wheelhouse has (`offered`: name ▸ its versions for
+/// the interpreter, `None` unchecked); the others are named as absent from it. Empty when
+/// there is nothing to say.
+pub(crate) fn install_offered(
+    names: &[String],
+    offered: &dyn Fn(&str) -> Option<Vec<Offered>>,
+    install: &dyn Fn(&str) -> String,
+    python: &str,
+    note: &str,
+) -> (Option<String>, Option<String>) {
+    let mut present = Vec::new();
+    let mut absent = Vec::new();
+    for name in names {
+        match offered(name) {
+            Some(versions) if versions.is_empty() => absent.push(name.clone()),
+            _ => present.push(name.clone()),
+        }
+    }
+    let command = (!present.is_empty()).then(|| install(&present.join(" ")));
+    let missing = (!absent.is_empty()).then(|| {
+        format!(
+            "the wheelhouse has no {} for {python}{note}",
+            absent.join(", ")
+        )
+    });
+    (command, missing)
+}
+
+/// The newest of `offered` (a project's versions in the wheelhouse) that satisfies the PEP 508
+/// `requirement` (its version specifiers; a bare name takes the newest).
+pub(crate) fn requirement_satisfier<'a>(
+    requirement: &str,
+    offered: &'a [Offered],
+) -> Option<&'a Offered> {
+    let parsed: pep508_rs::Requirement = requirement.parse().ok()?;
+    match parsed.version_or_url {
+        Some(pep508_rs::VersionOrUrl::VersionSpecifier(specifiers)) => {
+            newest_matching(offered, &specifiers)
+        }
+        Some(pep508_rs::VersionOrUrl::Url(_)) => None,
+        None => offered.first(),
+    }
+}
+
+/// The newest of `offered` whose wheel's `Requires-Python` contains `python` (a wheel that
+/// declares none does), looking into at most five wheels.
+pub(crate) fn supporting<'a>(offered: &'a [Offered], python: &Version) -> Option<&'a Offered> {
+    offered.iter().take(5).find(|o| {
+        crate::wheelhouse::wheel_requires_python(&o.path).is_some_and(|requires| {
+            requires.is_none_or(|text| {
+                VersionSpecifiers::from_str(&text).is_ok_and(|s| s.contains(python))
+            })
+        })
+    })
 }
 
 /// `errno` of "Exec format error": the kernel does not recognize the file as a program.
@@ -991,7 +1345,7 @@ const SIGILL: i32 = 4;
 
 /// `PATH -> FILE`, the file a symlink chain ends at (just `PATH` when it is no symlink or
 /// cannot be resolved).
-fn resolved(path: &Path) -> String {
+pub(crate) fn resolved(path: &Path) -> String {
     match std::fs::canonicalize(path) {
         Ok(target) if target != path => format!("{} -> {}", path.display(), target.display()),
         _ => path.display().to_string(),
@@ -1011,11 +1365,12 @@ fn requirement_pin(dist: &InstalledDist) -> String {
     format!("{}=={}", dist.name, public_version(&dist.version))
 }
 
-fn public_version(version: &str) -> &str {
+/// `version` without its local label. Ex) `1.26.4+computecanada` → `1.26.4`
+pub(crate) fn public_version(version: &str) -> &str {
     version.split('+').next().unwrap_or(version)
 }
 
-fn normalize(name: &str) -> String {
+pub(crate) fn normalize(name: &str) -> String {
     name.to_ascii_lowercase().replace(['_', '.'], "-")
 }
 
@@ -1048,7 +1403,7 @@ pub fn import_name_of(entry: &str) -> Option<&str> {
 }
 
 /// Top-level import name ▸ `(name version)` of the distribution whose `RECORD` installs it.
-fn top_level_owners(dists: &[InstalledDist]) -> HashMap<String, (String, String)> {
+pub(crate) fn top_level_owners(dists: &[InstalledDist]) -> HashMap<String, (String, String)> {
     let mut owners = HashMap::new();
     for dist in dists {
         let Ok(entries) = dist.record() else { continue };
@@ -1069,7 +1424,7 @@ fn top_level_owners(dists: &[InstalledDist]) -> HashMap<String, (String, String)
 
 /// The import names `directory` provides that the environment installs too:
 /// `(import name, "dist version")`, sorted.
-fn shadowed_names(
+pub(crate) fn shadowed_names(
     directory: &Path,
     owners: &HashMap<String, (String, String)>,
 ) -> Vec<(String, String)> {
@@ -1091,7 +1446,7 @@ fn shadowed_names(
 }
 
 /// The first executable `name` on `path`.
-fn first_on_path(path: &OsStr, name: &str) -> Option<PathBuf> {
+pub(crate) fn first_on_path(path: &OsStr, name: &str) -> Option<PathBuf> {
     use std::os::unix::fs::PermissionsExt as _;
     std::env::split_paths(path).map(|d| d.join(name)).find(|p| {
         std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
@@ -1099,7 +1454,7 @@ fn first_on_path(path: &OsStr, name: &str) -> Option<PathBuf> {
 }
 
 /// Whether two paths name the same directory (canonicalized when they exist).
-fn same_path(a: &Path, b: &Path) -> bool {
+pub(crate) fn same_path(a: &Path, b: &Path) -> bool {
     if a == b {
         return true;
     }
@@ -1161,6 +1516,7 @@ mod tests {
             env: &env,
             python_env: &python_env,
             module_pythons: Vec::new(),
+            wheelhouse: None,
         };
         let findings = doctor(&input).findings;
         (venv, interpreter, findings)
@@ -1185,6 +1541,7 @@ mod tests {
             env: &env,
             python_env: &python_env,
             module_pythons: Vec::new(),
+            wheelhouse: None,
         };
         let findings = doctor(&input).findings;
         assert_eq!(findings.len(), 1, "{findings:#?}");
@@ -1276,6 +1633,214 @@ mod tests {
             finding.fix.as_deref().unwrap().contains("PYTHONHOME"),
             "{finding:#?}"
         );
+    }
+
+    /// [`venv_with_base`] with the base interpreter removed (nothing is run) and six's
+    /// `RECORD` naming a `six.py` that is gone; then the findings with `wheelhouse`, a
+    /// directory holding wheels named `wheels` (empty files: only their names are read).
+    fn diagnose_gone_base(dir: &Path, wheels: &[&str]) -> (PathBuf, Vec<Finding>) {
+        let (venv, interpreter) = venv_with_base(dir, b"");
+        fs_err::remove_file(&interpreter).unwrap();
+        let site = venv.join("lib/python3.11/site-packages");
+        fs_err::write(
+            site.join("six-1.16.0.dist-info/RECORD"),
+            "six.py,sha256=AAAA,10\nsix-1.16.0.dist-info/METADATA,,\n",
+        )
+        .unwrap();
+        let wheelhouse_dir = dir.join("wheels");
+        fs_err::create_dir_all(&wheelhouse_dir).unwrap();
+        for wheel in wheels {
+            fs_err::write(wheelhouse_dir.join(wheel), b"").unwrap();
+        }
+        let wheelhouse = Wheelhouse::new(
+            wharf_site::FindLinks::from_paths([&wheelhouse_dir]),
+            1,
+            None,
+        );
+        let env = Env::from_pairs(Vec::<(String, String)>::new());
+        let python_env = PythonEnv::from_env(&env);
+        let input = DoctorInput {
+            root: venv.clone(),
+            env: &env,
+            python_env: &python_env,
+            module_pythons: Vec::new(),
+            wheelhouse: Some(&wheelhouse),
+        };
+        (venv, doctor(&input).findings)
+    }
+
+    /// The recreate fix reinstalls only the pins the wheelhouse has for the environment's
+    /// Python; the files-damaged fix reinstalls the same version only when the wheelhouse has
+    /// it, else names the wheelhouse's.
+    #[test]
+    fn fixes_of_a_broken_environment_are_checked_against_the_wheelhouse() {
+        let dir = tempfile::tempdir().unwrap();
+        let (venv, findings) = diagnose_gone_base(
+            dir.path(),
+            &["six-1.16.0+computecanada-py2.py3-none-any.whl"],
+        );
+        let checks: Vec<&str> = findings.iter().map(|f| f.check).collect();
+        assert_eq!(
+            checks,
+            ["base-interpreter-missing", "files-damaged"],
+            "{findings:#?}"
+        );
+        let venv = venv.display().to_string();
+        assert_eq!(
+            findings[0].fix.as_deref(),
+            Some(
+                format!(
+                    "recreate it: `module load python/3.11 && mv {venv} {venv}.broken && wharf venv {venv} --python 3.11 && wharf install --python {venv} six==1.16.0`"
+                )
+                .as_str()
+            )
+        );
+        assert_eq!(
+            findings[1].fix.as_deref(),
+            Some(
+                format!(
+                    "reinstall it: `wharf install --python {venv} --reinstall six==1.16.0`; `wharf check --files` verifies every hash"
+                )
+                .as_str()
+            )
+        );
+
+        let dir = tempfile::tempdir().unwrap();
+        let (venv, findings) = diagnose_gone_base(
+            dir.path(),
+            &["six-1.17.0+computecanada-py2.py3-none-any.whl"],
+        );
+        let venv = venv.display().to_string();
+        assert_eq!(
+            findings[0].fix.as_deref(),
+            Some(
+                format!(
+                    "recreate it: `module load python/3.11 && mv {venv} {venv}.broken && wharf venv {venv} --python 3.11`; the wheelhouse has no wheel of six==1.16.0 for Python 3.11: install it from where it came (a wheel file, `wharf install --python {venv} -f DIR …`), or another version (`wharf avail --explain NAME`)"
+                )
+                .as_str()
+            )
+        );
+        assert_eq!(
+            findings[1].fix.as_deref(),
+            Some(
+                format!(
+                    "the wheelhouse has no six 1.16.0 for Python 3.11: reinstall it from the wheel it came from (`wharf install --python {venv} --reinstall DIR/six-1.16.0-*.whl`), or install the wheelhouse's six 1.17.0+computecanada: `wharf install --python {venv} --reinstall six==1.17.0`; `wharf check --files` verifies every hash"
+                )
+                .as_str()
+            )
+        );
+    }
+
+    fn offered(version: &str) -> Offered {
+        Offered {
+            version: Version::from_str(version).unwrap(),
+            path: PathBuf::from(format!("/wheelhouse/x-{version}-py3-none-any.whl")),
+        }
+    }
+
+    #[test]
+    fn requirement_satisfier_reads_the_specifiers() {
+        let offered = [offered("1.26.4+computecanada"), offered("1.21.0")];
+        let found = |requirement: &str| {
+            requirement_satisfier(requirement, &offered).map(|o| o.version.to_string())
+        };
+        assert_eq!(
+            found("numpy>=1.23.2").as_deref(),
+            Some("1.26.4+computecanada")
+        );
+        assert_eq!(found("numpy<1.22").as_deref(), Some("1.21.0"));
+        assert_eq!(found("numpy").as_deref(), Some("1.26.4+computecanada"));
+        assert_eq!(found("numpy>=2"), None);
+        assert_eq!(requirement_satisfier("numpy", &[]), None);
+    }
+
+    /// A reinstall prefers the installed public version, else the newest; none is absent.
+    #[test]
+    fn reinstall_choice() {
+        let offered = [
+            offered("1.26.4+computecanada"),
+            offered("1.25.0+computecanada"),
+        ];
+        match Reinstall::choose("numpy", "1.25.0", Some(&offered)) {
+            Reinstall::Build { build, args } => {
+                assert_eq!(build.version.to_string(), "1.25.0+computecanada");
+                assert_eq!(args, "--reinstall numpy==1.25.0");
+            }
+            _ => panic!("expected the installed version's build"),
+        }
+        match Reinstall::choose("numpy", "2.0.2", Some(&offered)) {
+            Reinstall::Build { args, .. } => assert_eq!(args, "--reinstall numpy==1.26.4"),
+            _ => panic!("expected the newest build"),
+        }
+        assert!(matches!(
+            Reinstall::choose("numpy", "2.0.2", Some(&[])),
+            Reinstall::Absent
+        ));
+        assert!(matches!(
+            Reinstall::choose("numpy", "2.0.2", None),
+            Reinstall::Unchecked
+        ));
+    }
+
+    /// A version that supports the Python is found by reading the wheels' `Requires-Python`.
+    #[test]
+    fn supporting_reads_requires_python_from_the_wheels() {
+        let dir = tempfile::tempdir().unwrap();
+        let wheel = |version: &str, requires: Option<&str>| {
+            let path = dir.path().join(format!("newpy-{version}-py3-none-any.whl"));
+            let mut builder = wharf_test_support::WheelBuilder::new("newpy", version, true, &[]);
+            if let Some(requires) = requires {
+                builder = builder.metadata_line(&format!("Requires-Python: {requires}"));
+            }
+            builder.write(&path);
+            Offered {
+                version: Version::from_str(version).unwrap(),
+                path,
+            }
+        };
+        let python = Version::from_str("3.11.7").unwrap();
+        let offered = [
+            wheel("2.0", Some(">=3.12")),
+            wheel("1.5", Some(">=3.9")),
+            wheel("1.0", None),
+        ];
+        assert_eq!(
+            supporting(&offered, &python).map(|o| o.version.to_string()),
+            Some("1.5".to_string())
+        );
+        assert_eq!(supporting(&offered[..1], &python), None);
+        assert_eq!(
+            supporting(&offered[2..], &python).map(|o| o.version.to_string()),
+            Some("1.0".to_string())
+        );
+    }
+
+    /// What the wheelhouse lacks is named, not installed; unchecked names are installed.
+    #[test]
+    fn install_offered_splits_by_the_wheelhouse() {
+        let names = ["pytz".to_string(), "mytool".to_string()];
+        let install = |args: &str| format!("wharf install {args}");
+        let (command, missing) = install_offered(
+            &names,
+            &|name| {
+                Some(if name == "pytz" {
+                    vec![offered("2024.1")]
+                } else {
+                    Vec::new()
+                })
+            },
+            &install,
+            "Python 3.11",
+            "",
+        );
+        assert_eq!(command.as_deref(), Some("wharf install pytz"));
+        assert_eq!(
+            missing.as_deref(),
+            Some("the wheelhouse has no mytool for Python 3.11")
+        );
+        let (command, missing) = install_offered(&names, &|_| None, &install, "Python 3.11", "");
+        assert_eq!(command.as_deref(), Some("wharf install pytz mytool"));
+        assert_eq!(missing, None);
     }
 
     #[test]

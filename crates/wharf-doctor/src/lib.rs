@@ -1,12 +1,17 @@
 //! Diagnostics: the site's troubleshooting catalogue as code.
 //!
-//! - [`doctor`]: checks a virtual environment and the shell it runs in, one [`Finding`] per
+//! - [`doctor`](mod@doctor): checks a virtual environment and the shell it runs in, one [`Finding`] per
 //!   problem (what, evidence, the fix as a command): a vanished or changed base interpreter,
 //!   files listed in `RECORD` that are gone or changed (the scratch purge), a Python module
 //!   loaded after activation, `PATH`/`PYTHONPATH` changed by hand, a module's or `~/.local`'s
 //!   packages shadowing the environment's, extensions built against numpy 1.x under numpy 2,
 //!   packages for another Python, broken dependencies, manylinux wheels against the site's
 //!   policy.
+//! - [`shell`]: outside any environment, the shell around `python3` on `PATH`: which Python
+//!   module is loaded (Lmod's `LOADEDMODULES`, `_LMFILES_`), `PYTHONPATH` set by hand or
+//!   shadowing, `~/.local` user packages, numpy 1.x/2.x between modules and `--user` installs.
+//! - [`wheelhouse`]: what the site's wheelhouse offers an interpreter; every fix of
+//!   [`doctor`](mod@doctor), [`shell`] and [`explain`] that installs something is checked against it.
 //! - [`files`]: `RECORD` verification (`wharf check --files`), parallel.
 //! - [`explain`]: an error message or traceback mapped to the catalogue entry and this
 //!   environment's fix (`wharf explain`); [`import_names`] answers "which distribution
@@ -26,6 +31,8 @@ pub mod explain;
 pub mod files;
 pub mod import_names;
 pub mod numpy_abi;
+pub mod shell;
+pub mod wheelhouse;
 
 use serde::Serialize;
 

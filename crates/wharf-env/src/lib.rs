@@ -42,6 +42,14 @@ impl EnvVars {
     pub const EBVERSIONGENTOO: &'static str = "EBVERSIONGENTOO";
     /// CPU architecture of the node, ex) `avx2` (`sse3`, `avx`, `avx2`, `avx512`).
     pub const RSNT_ARCH: &'static str = "RSNT_ARCH";
+    /// The loaded environment modules (set by Lmod and Environment Modules), colon-separated
+    /// `name/version`, ex) `StdEnv/2023:gcccore/.12.3:python/3.11.5`; `wharf doctor` reads
+    /// which Python module is loaded from it.
+    pub const LOADEDMODULES: &'static str = "LOADEDMODULES";
+    /// The modulefiles of the loaded modules, colon-separated, in the order of
+    /// [`EnvVars::LOADEDMODULES`], ex) `/cvmfs/…/modules/…/python/3.11.5.lua`; `wharf doctor`
+    /// reads them to tell a module's `PYTHONPATH` entries from those set by hand.
+    pub const LMFILES: &'static str = "_LMFILES_";
 
     // --- Python ---
     /// The active virtual environment (set by `activate`); wins over the loaded module.
@@ -175,6 +183,8 @@ impl EnvVars {
         Self::EBROOTPYTHON,
         Self::EBVERSIONGENTOO,
         Self::RSNT_ARCH,
+        Self::LOADEDMODULES,
+        Self::LMFILES,
         Self::VIRTUAL_ENV,
         Self::PATH,
         Self::PYTHONPATH,

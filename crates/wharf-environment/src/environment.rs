@@ -251,8 +251,9 @@ impl PythonEnvironment {
 }
 
 /// The nearest `.venv` (a directory with `pyvenv.cfg`) in the current directory or its
-/// ancestors, ex) `/home/me/project/.venv`.
-fn dot_venv() -> Option<PathBuf> {
+/// ancestors, ex) `/home/me/project/.venv`: the environment commands act on when neither
+/// `--python` nor `$VIRTUAL_ENV` names one (see [`PythonEnvironment::find`]).
+pub fn dot_venv() -> Option<PathBuf> {
     let cwd = std::env::current_dir().ok()?;
     cwd.ancestors()
         .map(|dir| dir.join(".venv"))

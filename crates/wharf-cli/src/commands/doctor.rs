@@ -1,15 +1,23 @@
 //! `wharf doctor`: what is wrong with an environment and the shell around it, with the fix.
-//! The checks are `wharf_doctor::doctor`; this file resolves the environment and renders.
+//! The checks are `wharf_doctor::doctor` (an environment) and `wharf_doctor::shell` (the shell,
+//! when there is no environment); this file finds which, gives them the wheelhouse their
+//! fixes are checked against, and renders.
+//!
+//! Which environment: `--python` ▸ `$VIRTUAL_ENV` ▸ the nearest `./.venv` (the current
+//! directory or an ancestor, as `wharf install` finds it) ▸ none: then the shell is checked,
+//! for users of the module's Python (`python3` on PATH).
 
 use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
 use owo_colors::OwoColorize as _;
+use wharf_doctor::shell::{ShellInput, ShellReport};
+use wharf_doctor::wheelhouse::Wheelhouse;
 use wharf_doctor::{DoctorInput, DoctorReport, Finding};
 use wharf_environment::EnvironmentError;
 use wharf_python::PythonEnv;
-use wharf_site::SiteEnv;
+use wharf_site::{FindLink, FindLinks, SiteEnv};
 
 use crate::commands::write_stdout;
 use crate::error::Error;
@@ -19,7 +27,7 @@ use crate::{ExitStatus, Printer};
 /// `wharf doctor` arguments.
 #[derive(Debug, Args)]
 pub struct DoctorArgs {
-    /// The environment: a venv directory or its python [default: $VIRTUAL_ENV]
+    /// The environment: a venv directory or its python [default: $VIRTUAL_ENV, else ./.venv here or above, else the shell: python3 on PATH]
     #[arg(long, value_name = "PATH")]
     pub python: Option<PathBuf>,
     /// One JSON object on stdout (findings with check, what, cause, evidence, fix)
@@ -30,17 +38,23 @@ pub struct DoctorArgs {
 }
 
 /// The root of the environment named by `--python` (a directory, or `ENV/bin/python`), else
-/// `$VIRTUAL_ENV`.
-pub fn environment_root(python: Option<&Path>, site: &SiteEnv) -> Result<PathBuf, Error> {
+/// `$VIRTUAL_ENV`, else the nearest `./.venv` (as `wharf install` finds it); `None` when there
+/// is none (the shell is then what `wharf doctor` checks).
+///
+/// Errors: `--python` or `$VIRTUAL_ENV` names a file that is not a venv's interpreter
+/// ([`EnvironmentError::NoInterpreter`], exit 2).
+pub fn environment_root(python: Option<&Path>, site: &SiteEnv) -> Result<Option<PathBuf>, Error> {
     let Some(given) = python.or(site.virtual_env.as_deref()) else {
-        return Err(EnvironmentError::NoEnvironment.into());
+        return Ok(wharf_environment::environment::dot_venv());
     };
     if given.is_dir() {
-        return Ok(std::path::absolute(given).unwrap_or_else(|_| given.to_path_buf()));
+        return Ok(Some(
+            std::path::absolute(given).unwrap_or_else(|_| given.to_path_buf()),
+        ));
     }
     let absolute = std::path::absolute(given).unwrap_or_else(|_| given.to_path_buf());
     match absolute.parent().and_then(Path::parent) {
-        Some(root) if root.join("pyvenv.cfg").exists() => Ok(root.to_path_buf()),
+        Some(root) if root.join("pyvenv.cfg").exists() => Ok(Some(root.to_path_buf())),
         _ => Err(EnvironmentError::NoInterpreter {
             given: given.to_path_buf(),
             executable: absolute,
@@ -49,19 +63,49 @@ pub fn environment_root(python: Option<&Path>, site: &SiteEnv) -> Result<PathBuf
     }
 }
 
-/// Runs `wharf doctor`: exit 0 when healthy, 1 when anything is wrong.
+/// The wheelhouse `wharf install` would read (its find-links: `PIP_FIND_LINKS`, else the pip
+/// config's `[install]` or `[global]` `find-links`), which doctor's and explain's fixes are
+/// checked against; scanned only when a fix asks. A `PIP_*` setting install would refuse does
+/// not stop a diagnosis: the wheelhouse is then the pip config's.
+pub fn wheelhouse(site: &SiteEnv, printer: Printer) -> Wheelhouse {
+    let config = crate::settings::pip_config(site, printer);
+    let flags = crate::settings::InstallFlags::default();
+    let find_links = crate::settings::InstallSettings::resolve(&flags, site, config.as_ref())
+        .map_or_else(
+            |_| {
+                config
+                    .as_ref()
+                    .and_then(|c| c.find_links("install").ok())
+                    .map(|links| links.into_iter().map(PathBuf::from).collect())
+                    .unwrap_or_default()
+            },
+            |settings| settings.find_links,
+        );
+    Wheelhouse::new(
+        FindLinks(find_links.into_iter().map(FindLink::new).collect()),
+        site.threads(),
+        site.catalogue_index_dir(),
+    )
+}
+
+/// Runs `wharf doctor`: exit 0 when healthy, 1 when anything is wrong, 2 when there is nothing
+/// to diagnose (no environment and no `python3` on PATH).
 pub fn doctor(
     args: &DoctorArgs,
     site: &SiteEnv,
     python_env: &PythonEnv,
     printer: Printer,
 ) -> Result<ExitStatus, Error> {
-    let root = environment_root(args.python.as_deref(), site)?;
+    let wheelhouse = wheelhouse(site, printer);
+    let Some(root) = environment_root(args.python.as_deref(), site)? else {
+        return shell(args, site, python_env, &wheelhouse, printer);
+    };
     let input = DoctorInput {
         root,
         env: &site.vars,
         python_env,
         module_pythons: wharf_site::available_pythons(site.python_dirs()),
+        wheelhouse: Some(&wheelhouse),
     };
     let report = wharf_doctor::doctor(&input);
     let status = if args.json {
@@ -78,6 +122,71 @@ pub fn doctor(
         ExitStatus::Success if !report.is_healthy() => ExitStatus::Failure,
         other => other,
     })
+}
+
+/// `wharf doctor` with no environment: the shell's checks for `python3` on PATH.
+fn shell(
+    args: &DoctorArgs,
+    site: &SiteEnv,
+    python_env: &PythonEnv,
+    wheelhouse: &Wheelhouse,
+    printer: Printer,
+) -> Result<ExitStatus, Error> {
+    let input = ShellInput {
+        env: &site.vars,
+        python_env,
+        wheelhouse: Some(wheelhouse),
+    };
+    let report = wharf_doctor::shell::doctor_shell(&input).map_err(|error| {
+        let hint = error.hint();
+        Error::new(error, Some(hint), ExitStatus::Error)
+    })?;
+    printer.verbose(
+        "no environment (`--python`, VIRTUAL_ENV, ./.venv): checking the shell around `python3`",
+    );
+    let status = if args.json {
+        let mut value = serde_json::to_value(&report).unwrap_or_default();
+        value["healthy"] = serde_json::Value::Bool(report.is_healthy());
+        let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();
+        text.push('\n');
+        write_stdout(text.as_bytes())
+    } else {
+        let color = printer.color() && std::io::stdout().is_terminal();
+        write_stdout(render_shell(&report, color).as_bytes())
+    };
+    Ok(match status {
+        ExitStatus::Success if !report.is_healthy() => ExitStatus::Failure,
+        other => other,
+    })
+}
+
+/// The shell's report in the house style, ending with the summary line: `No problems found in
+/// the shell (python3 → /usr/bin/python3.11, Python 3.11.2; checks: …)`.
+fn render_shell(report: &ShellReport, color: bool) -> String {
+    let mut out = String::new();
+    for finding in &report.findings {
+        render_finding(finding, color, &mut out);
+        out.push('\n');
+    }
+    for note in &report.notes {
+        out.push_str(&format!("note: {note}\n"));
+    }
+    let python = report.python.as_deref().map_or_else(
+        || "interpreter does not run".to_string(),
+        |v| format!("Python {v}"),
+    );
+    let summary = format!(
+        "the shell ({} → {}, {python}; checks: {})",
+        report.interpreter.command,
+        report.interpreter.path.display(),
+        report.checked.join(", ")
+    );
+    match report.findings.len() {
+        0 => out.push_str(&format!("No problems found in {summary}\n")),
+        1 => out.push_str(&format!("1 problem found in {summary}\n")),
+        n => out.push_str(&format!("{n} problems found in {summary}\n")),
+    }
+    out
 }
 
 /// One diagnosis as `doctor` and `explain` print it (house style): `error: what [tag]`, its

@@ -14,6 +14,7 @@ use clap::Args;
 use pep440_rs::Version;
 use wharf_doctor::explain::{ExplainContext, ExplainReport};
 use wharf_doctor::import_names::ImportIndex;
+use wharf_doctor::wheelhouse::{Offered, Wheelhouse};
 use wharf_environment::PythonEnvironment;
 use wharf_install::InstalledDist;
 use wharf_python::PythonEnv;
@@ -55,6 +56,10 @@ struct Context<'a> {
     installed: Vec<InstalledDist>,
     module_pythons: Vec<PythonVersion>,
     index: OnceCell<ImportIndex>,
+    /// What `wharf install` reads, for the fixes that install something.
+    wheelhouse: Wheelhouse,
+    /// The environment's tags under the site's policy, once asked for.
+    tags: OnceCell<Option<Tags>>,
 }
 
 impl Context<'_> {
@@ -130,6 +135,18 @@ impl ExplainContext for Context<'_> {
             _ => format!("wharf {verb} {args}"),
         }
     }
+
+    fn offered(&self, project: &str) -> Option<Vec<Offered>> {
+        let tags = self
+            .tags
+            .get_or_init(|| self.environment.as_ref().map(|e| e.tags(false).0))
+            .as_ref()?;
+        Some(self.wheelhouse.offered(project, tags))
+    }
+
+    fn unconfigured_note(&self) -> &'static str {
+        self.wheelhouse.unconfigured_note()
+    }
 }
 
 /// Runs `wharf explain`: exit 0 when the text matched the catalogue, 1 when it did not.
@@ -163,6 +180,8 @@ pub fn explain(
         installed,
         module_pythons: wharf_site::available_pythons(site.python_dirs()),
         index: OnceCell::new(),
+        wheelhouse: crate::commands::doctor::wheelhouse(site, printer),
+        tags: OnceCell::new(),
     };
     let report = wharf_doctor::explain::explain(&text, &context);
     let matched = !report.explanations.is_empty();
