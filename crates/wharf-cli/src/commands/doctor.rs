@@ -163,25 +163,46 @@ fn shell(
 /// The shell's report in the house style, ending with the summary line: `No problems found in
 /// the shell (python3 → /usr/bin/python3.11, Python 3.11.2; checks: …)`.
 fn render_shell(report: &ShellReport, color: bool) -> String {
+    render_report(
+        &report.findings,
+        &report.notes,
+        report.python.as_deref(),
+        color,
+        |python| {
+            format!(
+                "the shell ({} → {}, {python}; checks: {})",
+                report.interpreter.command,
+                report.interpreter.path.display(),
+                report.checked.join(", ")
+            )
+        },
+    )
+}
+
+/// A report in the house style: each finding, the notes, then `No problems found in …`,
+/// `1 problem found in …` or `N problems found in …` with `summary` (given the interpreter's
+/// `Python X.Y.Z`, or that it does not run).
+fn render_report(
+    findings: &[Finding],
+    notes: &[String],
+    python: Option<&str>,
+    color: bool,
+    summary: impl FnOnce(&str) -> String,
+) -> String {
     let mut out = String::new();
-    for finding in &report.findings {
+    for finding in findings {
         render_finding(finding, color, &mut out);
         out.push('\n');
     }
-    for note in &report.notes {
+    for note in notes {
         out.push_str(&format!("note: {note}\n"));
     }
-    let python = report.python.as_deref().map_or_else(
+    let python = python.map_or_else(
         || "interpreter does not run".to_string(),
         |v| format!("Python {v}"),
     );
-    let summary = format!(
-        "the shell ({} → {}, {python}; checks: {})",
-        report.interpreter.command,
-        report.interpreter.path.display(),
-        report.checked.join(", ")
-    );
-    match report.findings.len() {
+    let summary = summary(&python);
+    match findings.len() {
         0 => out.push_str(&format!("No problems found in {summary}\n")),
         1 => out.push_str(&format!("1 problem found in {summary}\n")),
         n => out.push_str(&format!("{n} problems found in {summary}\n")),
@@ -252,29 +273,19 @@ pub fn render_finding(finding: &Finding, color: bool, out: &mut String) {
 }
 
 fn render(report: &DoctorReport, color: bool) -> String {
-    let mut out = String::new();
-    for finding in &report.findings {
-        render_finding(finding, color, &mut out);
-        out.push('\n');
-    }
-    for note in &report.notes {
-        out.push_str(&format!("note: {note}\n"));
-    }
-    let python = report.python.as_deref().map_or_else(
-        || "interpreter does not run".to_string(),
-        |v| format!("Python {v}"),
-    );
-    let summary = format!(
-        "{} ({python}; {}, {} checked; checks: {})",
-        report.environment.display(),
-        crate::printer::plural(report.distributions, "distribution"),
-        crate::printer::plural(report.files, "file"),
-        report.checked.join(", ")
-    );
-    match report.findings.len() {
-        0 => out.push_str(&format!("No problems found in {summary}\n")),
-        1 => out.push_str(&format!("1 problem found in {summary}\n")),
-        n => out.push_str(&format!("{n} problems found in {summary}\n")),
-    }
-    out
+    render_report(
+        &report.findings,
+        &report.notes,
+        report.python.as_deref(),
+        color,
+        |python| {
+            format!(
+                "{} ({python}; {}, {} checked; checks: {})",
+                report.environment.display(),
+                crate::printer::plural(report.distributions, "distribution"),
+                crate::printer::plural(report.files, "file"),
+                report.checked.join(", ")
+            )
+        },
+    )
 }
