@@ -908,3 +908,62 @@ fn check_prints_several_broken_projects_in_pips_order() {
         );
     }
 }
+
+/// Issue 20 §2: `uninstall -y -r FILE` (names with specifiers and markers, one not installed)
+/// leaves the environment as pip 26.3's does on a twin environment: the same exit code and the
+/// same `pip freeze` after; `wharf uninstall -r` is the same command.
+#[test]
+fn uninstall_from_a_requirements_file_matches_pip_26() {
+    let Some(peers) = peers() else { return };
+    let Some(bin) = sci::current_peers() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let twins: Vec<std::path::PathBuf> = ["pip", "wharf"]
+        .iter()
+        .map(|name| {
+            let root = dir.path().join(name);
+            std::fs::create_dir(&root).unwrap();
+            let venv = peers.new_venv(&root);
+            run(peers
+                .wharf()
+                .args(["install", "pandas", "--python"])
+                .arg(&venv))
+            .success();
+            venv
+        })
+        .collect();
+    let requirements = dir.path().join("remove.txt");
+    std::fs::write(
+        &requirements,
+        "six>=1\npytz ; python_version > \"3\"\nnot-installed-here\n# a comment\n--no-index\n",
+    )
+    .unwrap();
+    let pip = run(sci::pip_on(command(bin.join("python")), &twins[0])
+        .args(["uninstall", "-y", "-r"])
+        .arg(&requirements));
+    let wharf = run(command(env!("CARGO_BIN_EXE_wharf"))
+        .env("NO_COLOR", "1")
+        .args(["pip", "--python"])
+        .arg(&twins[1])
+        .args(["uninstall", "-y", "-r"])
+        .arg(&requirements));
+    assert_eq!(
+        wharf.code(),
+        pip.code(),
+        "{}\n{}",
+        pip.transcript(),
+        wharf.transcript()
+    );
+    let freeze = |venv: &std::path::Path| {
+        run(sci::pip_on(command(bin.join("python")), venv).arg("freeze"))
+            .success()
+            .stdout()
+    };
+    let after = freeze(&twins[1]);
+    assert_eq!(after, freeze(&twins[0]), "{}", wharf.transcript());
+    assert!(
+        !after.contains("six==") && !after.contains("pytz==") && after.contains("pandas=="),
+        "{after}"
+    );
+}

@@ -225,6 +225,11 @@ pub fn translate(args: &[OsString], environment: &OsStr) -> Result<Translated, U
                 | "--no-index",
             ) => out.push(name.clone().into()),
             ("uninstall", "-y" | "--yes") => {}
+            ("uninstall", "-r" | "--requirement") => {
+                let value = value()?;
+                out.push("-r".into());
+                out.push(value);
+            }
             ("freeze" | "list", "-l" | "--local") => out.push("--local".into()),
             ("freeze" | "list", "--exclude") => {
                 let value = value()?;

@@ -16,8 +16,12 @@ use crate::{ExitStatus, Printer};
 #[derive(Debug, Args)]
 pub struct UninstallArgs {
     /// Packages to remove
-    #[arg(value_name = "PACKAGE", required = true)]
+    #[arg(value_name = "PACKAGE", required_unless_present = "requirement")]
     pub packages: Vec<String>,
+    /// Remove the packages named in FILE (pip's requirements format, as `pip uninstall -r`:
+    /// only the names count); repeatable
+    #[arg(short = 'r', long, value_name = "FILE")]
+    pub requirement: Vec<PathBuf>,
     /// The environment: a venv directory or its python [default: $VIRTUAL_ENV]
     #[arg(long, value_name = "PATH")]
     pub python: Option<PathBuf>,
@@ -41,10 +45,14 @@ pub fn uninstall(
         python_env,
     )?;
     crate::commands::report_recovery(&environment, printer);
+    let mut packages = args.packages.clone();
+    for file in &args.requirement {
+        packages.extend(requirement_names(file, site)?);
+    }
     let done = crate::commands::replanning(printer, || {
         let signals = crate::signals::Transaction::begin();
         let result = operations::uninstall(
-            &args.packages,
+            &packages,
             &environment,
             site.threads(),
             Some(signals.cancel()),
@@ -68,4 +76,37 @@ pub fn uninstall(
         }
     }
     Ok(ExitStatus::Success)
+}
+
+/// The project names of the requirements in `file` (and the files it includes), as `pip
+/// uninstall -r` takes them: the name of each requirement line, `-e` lines included; versions,
+/// extras and markers do not matter.
+///
+/// Errors: the file cannot be read or parsed, or a line names no project (a bare path or URL),
+/// exit 2 naming the line.
+fn requirement_names(file: &std::path::Path, site: &SiteEnv) -> Result<Vec<String>, Error> {
+    let parsed =
+        wharf_requirements_txt::RequirementsTxt::parse_file(file, &|name: &str| site.lookup(name))
+            .map_err(|e| Error::usage(e.to_string(), None))?;
+    parsed
+        .requirements
+        .iter()
+        .chain(&parsed.editables)
+        .map(|entry| {
+            wharf_metadata::parse_requirement::<pep508_rs::VerbatimUrl>(&entry.text)
+                .map(|requirement| requirement.name.to_string())
+                .map_err(|_| {
+                    Error::usage(
+                        format!(
+                            "{}: `{}` names no project to uninstall",
+                            entry.origin, entry.text
+                        ),
+                        Some(
+                            "write the project's name on that line (`name @ URL` for a URL)"
+                                .to_string(),
+                        ),
+                    )
+                })
+        })
+        .collect()
 }
