@@ -1329,9 +1329,10 @@ pub fn check(dists: &[InstalledDist], markers: &MarkerEnvironment) -> Vec<CheckP
     missing
 }
 
-/// `text` as Python's `repr` of a `str` writes it (`'x'`; `"x"` when it holds `'` and no `"`):
-/// pip sorts a distribution's problems by the text of tuples that hold such reprs.
-fn python_repr(text: &str) -> String {
+/// `text` as Python's `repr` of a `str` writes it (`'x'`; `"x"` when it holds `'` and no `"`;
+/// `\\`, `\n`, `\t`, `\r` and the quote escaped): pip sorts a distribution's problems by the
+/// text of tuples that hold such reprs, and `pip config list` prints values so.
+pub fn python_repr(text: &str) -> String {
     let quote = if text.contains('\'') && !text.contains('"') {
         '"'
     } else {
@@ -1341,6 +1342,9 @@ fn python_repr(text: &str) -> String {
     for c in text.chars() {
         match c {
             '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
             c if c == quote => {
                 out.push('\\');
                 out.push(c);

@@ -108,20 +108,13 @@ pub fn doctor(
         wheelhouse: Some(&wheelhouse),
     };
     let report = wharf_doctor::doctor(&input);
-    let status = if args.json {
-        let mut value = serde_json::to_value(&report).unwrap_or_default();
-        value["healthy"] = serde_json::Value::Bool(report.is_healthy());
-        let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();
-        text.push('\n');
-        write_stdout(text.as_bytes())
-    } else {
-        let color = printer.color() && std::io::stdout().is_terminal();
-        write_stdout(render(&report, color).as_bytes())
-    };
-    Ok(match status {
-        ExitStatus::Success if !report.is_healthy() => ExitStatus::Failure,
-        other => other,
-    })
+    Ok(emit(
+        args.json,
+        &report,
+        report.is_healthy(),
+        |color| render(&report, color),
+        printer,
+    ))
 }
 
 /// `wharf doctor` with no environment: the shell's checks for `python3` on PATH.
@@ -144,20 +137,38 @@ fn shell(
     printer.verbose(
         "no environment (`--python`, VIRTUAL_ENV, ./.venv): checking the shell around `python3`",
     );
-    let status = if args.json {
-        let mut value = serde_json::to_value(&report).unwrap_or_default();
-        value["healthy"] = serde_json::Value::Bool(report.is_healthy());
+    Ok(emit(
+        args.json,
+        &report,
+        report.is_healthy(),
+        |color| render_shell(&report, color),
+        printer,
+    ))
+}
+
+/// Writes a report on stdout, as JSON with `healthy` added when `json`, else as `render`
+/// draws it (coloured on a terminal); exit 1 when the report is not healthy.
+fn emit(
+    json: bool,
+    report: &impl serde::Serialize,
+    healthy: bool,
+    render: impl FnOnce(bool) -> String,
+    printer: Printer,
+) -> ExitStatus {
+    let status = if json {
+        let mut value = serde_json::to_value(report).unwrap_or_default();
+        value["healthy"] = serde_json::Value::Bool(healthy);
         let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();
         text.push('\n');
         write_stdout(text.as_bytes())
     } else {
         let color = printer.color() && std::io::stdout().is_terminal();
-        write_stdout(render_shell(&report, color).as_bytes())
+        write_stdout(render(color).as_bytes())
     };
-    Ok(match status {
-        ExitStatus::Success if !report.is_healthy() => ExitStatus::Failure,
+    match status {
+        ExitStatus::Success if !healthy => ExitStatus::Failure,
         other => other,
-    })
+    }
 }
 
 /// The shell's report in the house style, ending with the summary line: `No problems found in

@@ -19,6 +19,7 @@ use crate::commands::write_stdout;
 use crate::error::Error;
 use crate::settings::{NetworkFlags, NetworkSettings, pip_config};
 use crate::{ExitStatus, Printer};
+use wharf_environment::operations::python_repr;
 
 /// A pip command run by `wharf pip` itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -148,31 +149,6 @@ fn config_entries(site: &SiteEnv, printer: crate::Printer) -> Vec<(String, Strin
         entries.extend(variables);
     }
     entries
-}
-
-/// `value` as Python's `repr` of a `str` writes it (`'x'`; `"x"` when it holds `'` and no `"`).
-fn python_repr(value: &str) -> String {
-    let quote = if value.contains('\'') && !value.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
-    let mut out = String::from(quote);
-    for c in value.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if c == quote => {
-                out.push('\\');
-                out.push(c);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push(quote);
-    out
 }
 
 /// `pip hash`: `FILE:\n--hash=ALGORITHM:HEX` for each file.
