@@ -1289,7 +1289,7 @@ mod tests {
         let dirs = ("PYTHON_DIRS", tree.display().to_string());
 
         // On a site with modules, none loaded: the system's python3, and the module to load.
-        let report = layout.diagnose(&[dirs.clone()]);
+        let report = layout.diagnose(std::slice::from_ref(&dirs));
         assert_eq!(checks(&report), ["python-module"], "{report:#?}");
         assert_eq!(
             report.findings[0].what,
