@@ -22,8 +22,16 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked
 # The tests no CI machine can run (`#[ignore]`, with the reason: a CPython other than 3.11),
 # run here when this machine has one (python3.12 on PATH or a pyenv 3.12).
-python312=${WHARF_TEST_PYTHON_312:-$(command -v python3.12 || ls -d "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.12*/bin/python3.12 2>/dev/null | head -1 || true)}
-if [ -n "$python312" ] && [ -x "$python312" ]; then
+# The first candidate that runs (a pyenv shim for a version not selected does not).
+python312=
+for candidate in ${WHARF_TEST_PYTHON_312:-} $(command -v python3.12 || true) \
+  $(ls -d "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.12*/bin/python3.12 2>/dev/null || true); do
+  if "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' >/dev/null 2>&1; then
+    python312=$candidate
+    break
+  fi
+done
+if [ -n "$python312" ]; then
   echo "test.sh: $python312 is here: running the ignored tests that need a second CPython" >&2
   WHARF_TEST_PYTHON_312=$python312 cargo test --workspace --locked -- --ignored
 else
