@@ -1492,20 +1492,7 @@ mod tests {
     use super::*;
 
     fn markers() -> MarkerEnvironment {
-        MarkerEnvironment::try_from(pep508_rs::MarkerEnvironmentBuilder {
-            implementation_name: "cpython",
-            implementation_version: "3.11.7",
-            os_name: "posix",
-            platform_machine: "x86_64",
-            platform_python_implementation: "CPython",
-            platform_release: "6.1",
-            platform_system: "Linux",
-            platform_version: "#1",
-            python_full_version: "3.11.7",
-            python_version: "3.11",
-            sys_platform: "linux",
-        })
-        .unwrap()
+        wharf_test_support::linux_cpython_311_markers()
     }
 
     fn dist(name: &str, version: &str, requires: &[&str]) -> InstalledDist {

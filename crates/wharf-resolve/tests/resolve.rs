@@ -4,7 +4,7 @@ use std::path::Path;
 use std::str::FromStr;
 
 use pep440_rs::Version;
-use pep508_rs::{MarkerEnvironment, MarkerEnvironmentBuilder, PackageName, Requirement};
+use pep508_rs::{PackageName, Requirement};
 use wharf_resolve::{
     BinaryPolicy, Candidate, CandidateSet, Installed, ResolveError, ResolveOptions,
     ResolvedPackage, ResolvedSource, ResolverEnv, SdistBuilder, SdistCandidate,
@@ -25,20 +25,7 @@ fn wheel(dir: &Path, filename: &str, requires: &[&str], requires_python: Option<
 }
 
 fn env() -> ResolverEnv {
-    let markers = MarkerEnvironment::try_from(MarkerEnvironmentBuilder {
-        implementation_name: "cpython",
-        implementation_version: "3.11.7",
-        os_name: "posix",
-        platform_machine: "x86_64",
-        platform_python_implementation: "CPython",
-        platform_release: "6.1",
-        platform_system: "Linux",
-        platform_version: "#1",
-        python_full_version: "3.11.7",
-        python_version: "3.11",
-        sys_platform: "linux",
-    })
-    .unwrap();
+    let markers = wharf_test_support::linux_cpython_311_markers();
     ResolverEnv {
         markers,
         python_full_version: Version::from_str("3.11.7").unwrap(),

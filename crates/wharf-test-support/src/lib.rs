@@ -62,6 +62,28 @@ pub fn real_python() -> Option<PathBuf> {
     None
 }
 
+/// The markers of CPython 3.11.7 on x86_64 Linux (PEP 508 "Environment Markers"), the test
+/// interpreter's, for unit tests that evaluate markers without running a Python.
+///
+/// # Panics
+/// Never: the values are valid.
+pub fn linux_cpython_311_markers() -> pep508_rs::MarkerEnvironment {
+    pep508_rs::MarkerEnvironment::try_from(pep508_rs::MarkerEnvironmentBuilder {
+        implementation_name: "cpython",
+        implementation_version: "3.11.7",
+        os_name: "posix",
+        platform_machine: "x86_64",
+        platform_python_implementation: "CPython",
+        platform_release: "6.1",
+        platform_system: "Linux",
+        platform_version: "#1",
+        python_full_version: "3.11.7",
+        python_version: "3.11",
+        sys_platform: "linux",
+    })
+    .expect("valid markers")
+}
+
 /// A test that cannot run here: prints `skipped: REASON` on stderr, for the caller to return.
 ///
 /// # Panics

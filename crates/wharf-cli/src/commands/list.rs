@@ -664,20 +664,7 @@ mod tests {
 
     #[test]
     fn required_names_follow_markers_without_extras() {
-        let markers = pep508_rs::MarkerEnvironment::try_from(pep508_rs::MarkerEnvironmentBuilder {
-            implementation_name: "cpython",
-            implementation_version: "3.11.7",
-            os_name: "posix",
-            platform_machine: "x86_64",
-            platform_python_implementation: "CPython",
-            platform_release: "6.1",
-            platform_system: "Linux",
-            platform_version: "#1",
-            python_full_version: "3.11.7",
-            python_version: "3.11",
-            sys_platform: "linux",
-        })
-        .unwrap();
+        let markers = wharf_test_support::linux_cpython_311_markers();
         let dist = wharf_install::InstalledDist {
             name: "a".to_string(),
             version: "1".to_string(),
